@@ -1,0 +1,521 @@
+"""Agreement profiles: the rules that vary by agreement, loaded from versioned TOML.
+
+A profile is data, never code: parties, dates, eligible activity types and
+categories, prohibited supply classes, settlement periods, pricing, ceilings
+and the classification equivalence. Loading validates every field and names
+the file, the key and the problem. The *digest* is SHA-256 over the
+canonical JSON of the parsed document, so reformatting the TOML leaves it
+unchanged while any change of content changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from acsa.domain.errors import InvalidValue, ProfileInvalid
+from acsa.domain.money import MINOR_UNITS, Money
+from acsa.domain.parties import ActivityType
+
+PROFILE_FORMAT = 1
+
+CATEGORY_KINDS = ("supply", "service")
+SIGNING_MODES = ("node", "paper")
+PRICING_DATES = ("order", "delivery")
+INVOICE_BASES = ("received", "delivered")
+SETTLEMENT_METHODS = ("cash", "rik", "eve")
+CEILING_DIRECTIONS = ("liabilities", "credits")
+STATUSES = ("negotiating", "signed", "in_force", "terminated")
+
+
+@dataclass(frozen=True)
+class PartyProfile:
+    code: str
+    name: str
+    force: str
+    currency: str
+    fiscal_year_start_month: int
+    fiscal_year_label: str  # "start": FY named by the year it starts; "end": by the year it ends
+    time_zone: str
+    fund_citation_required: bool
+    classification_levels: tuple[str, ...]  # highest first
+    unclassified_marking: str
+    signs: str  # "node" or "paper"
+
+    def fiscal_year(self, on: date) -> int:
+        """The fiscal year that ``on`` falls in, as this party names it."""
+        start_year = on.year if on.month >= self.fiscal_year_start_month else on.year - 1
+        if self.fiscal_year_start_month == 1 or self.fiscal_year_label == "start":
+            return start_year
+        return start_year + 1
+
+    def fiscal_year_bounds(self, year: int) -> tuple[date, date]:
+        """First and last day of fiscal ``year``."""
+        start_year = year
+        if self.fiscal_year_start_month != 1 and self.fiscal_year_label == "end":
+            start_year = year - 1
+        first = date(start_year, self.fiscal_year_start_month, 1)
+        next_first = (
+            date(start_year + 1, self.fiscal_year_start_month, 1)
+            if self.fiscal_year_start_month != 1
+            else date(start_year + 1, 1, 1)
+        )
+        return first, date.fromordinal(next_first.toordinal() - 1)
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    code: str
+    name: str
+    kind: str  # "supply" or "service"
+    tolerance: Decimal  # e.g. 0.10 for ±10 %
+    suppliers: frozenset[str]  # parties that may supply it
+    activity_types: frozenset[str]  # empty: every eligible activity type
+
+
+@dataclass(frozen=True)
+class SettlementPeriods:
+    methods: frozenset[str]
+    cash_payment_days: int
+    rik_return_days: int
+    eve_window_days: int
+    emergency_confirmation_days: int
+
+
+@dataclass(frozen=True)
+class Pricing:
+    basis: str
+    pricing_date: str  # which date prices a delivery: "order" or "delivery"
+    invoice_basis: str  # "received" or "delivered" quantity
+    invoice_currency: str  # "supplier", "requester" or an ISO 4217 code
+    write_off_limits: Mapping[str, int]  # currency -> minor units
+
+
+@dataclass(frozen=True)
+class SubCap:
+    group: str
+    categories: frozenset[str]
+    cap: Money
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    party: str  # whose cap it is
+    partner: str  # the partner country it is counted against
+    direction: str  # "liabilities" (what party owes) or "credits" (what partner owes)
+    currency: str
+    annual_cap: Money
+    sub_caps: tuple[SubCap, ...]
+    counted_on: str  # the event that places an order in a year
+    suspended: bool
+
+
+@dataclass(frozen=True)
+class ClassificationEquivalence:
+    """Rows of equivalent levels, highest first; a party may have no equivalent."""
+
+    rows: tuple[Mapping[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class AgreementProfile:
+    id: str
+    short_id: str
+    title: str
+    version: str
+    status: str
+    signed_on: date
+    in_force_on: date | None
+    terminated_on: date | None
+    term_years: int
+    renews_automatically: bool
+    parties: tuple[PartyProfile, ...]
+    activity_types: frozenset[str]
+    categories: Mapping[str, CategoryRule]
+    prohibited_supply_classes: frozenset[str]
+    settlement: SettlementPeriods
+    pricing: Pricing
+    ceilings: tuple[Ceiling, ...]
+    classification: ClassificationEquivalence
+    placeholders: tuple[str, ...]
+    digest: str
+
+    def party(self, code: str) -> PartyProfile:
+        for p in self.parties:
+            if p.code == code:
+                return p
+        raise InvalidValue(f"{code} is not a party to {self.id}", field="party")
+
+    @property
+    def party_codes(self) -> tuple[str, ...]:
+        return tuple(p.code for p in self.parties)
+
+    def other_party(self, code: str) -> str:
+        others = [p.code for p in self.parties if p.code != code]
+        if code not in self.party_codes or len(others) != 1:
+            raise InvalidValue(f"{code} is not a party to {self.id}", field="party")
+        return others[0]
+
+    def in_force(self, on: date) -> bool:
+        if self.status not in ("in_force", "terminated") or self.in_force_on is None:
+            return False
+        if on < self.in_force_on:
+            return False
+        return self.terminated_on is None or on < self.terminated_on
+
+    def invoice_currency(self, supplier: str, requester: str) -> str:
+        rule = self.pricing.invoice_currency
+        if rule == "supplier":
+            return self.party(supplier).currency
+        if rule == "requester":
+            return self.party(requester).currency
+        return rule
+
+    def tolerance(self, category: str) -> Decimal:
+        rule = self.categories.get(category)
+        return rule.tolerance if rule else Decimal(0)
+
+    def write_off_limit(self, currency: str) -> Money:
+        return Money(currency, self.pricing.write_off_limits.get(currency, 0))
+
+    def equivalent_marking(self, level: str, from_party: str, to_party: str) -> str | None:
+        """The ``to_party`` marking equivalent to ``from_party``'s ``level``, if any."""
+        for row in self.classification.rows:
+            if row.get(from_party) == level:
+                return row.get(to_party)
+        return None
+
+
+def canonical_digest(document: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a parsed document: sorted keys, no spaces.
+
+    The documents hashed here hold strings, integers, booleans, lists and
+    tables only (floats are refused on load), for which this serialisation
+    is identical to RFC 8785.
+    """
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_profile_text(text: str, source: str) -> AgreementProfile:
+    """Parse and validate a profile; ``source`` names the file in every error."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileInvalid(f"{source}: not valid TOML: {exc}") from None
+    return profile_from_document(_plain(document, source, ""), source)
+
+
+def _plain(value: Any, source: str, path: str) -> Any:
+    """Turn TOML values into JSON-able ones: dates become ISO text, floats are refused."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not key.isascii():
+                raise ProfileInvalid(f"{source}: {path}{key}: keys must be ASCII")
+            out[key] = _plain(item, source, f"{path}{key}.")
+        return out
+    if isinstance(value, list):
+        return [_plain(item, source, path) for item in value]
+    if isinstance(value, float):
+        raise ProfileInvalid(
+            f"{source}: {path.rstrip('.')}: write decimals as strings (\"0.10\"), not floats"
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _Reader:
+    """Reads typed values out of a table, naming file and key in every error."""
+
+    def __init__(self, source: str, table: Mapping[str, Any], path: str = "") -> None:
+        self.source = source
+        self.table = table
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> ProfileInvalid:
+        return ProfileInvalid(f"{self.source}: {self.path}{key}: {problem}", field=self.path + key)
+
+    def sub(self, key: str) -> _Reader:
+        value = self.table.get(key)
+        if not isinstance(value, dict):
+            raise self.fail(key, "missing table" if value is None else "must be a table")
+        return _Reader(self.source, value, f"{self.path}{key}.")
+
+    def tables(self, key: str, *, required: bool = True) -> list[_Reader]:
+        value = self.table.get(key)
+        if value is None and not required:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(key, "missing array of tables" if value is None else "must be [[tables]]")
+        return [_Reader(self.source, v, f"{self.path}{key}[{i}].") for i, v in enumerate(value)]
+
+    def _get(self, key: str, kind: type | tuple[type, ...], what: str, required: bool) -> Any:
+        if key not in self.table:
+            if required:
+                raise self.fail(key, "missing")
+            return None
+        value = self.table[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(key, f"must be {what}, got {value!r}")
+        return value
+
+    def text(self, key: str, *, required: bool = True, choices: tuple[str, ...] = ()) -> str:
+        value = self._get(key, str, "a string", required)
+        if value is not None and not value.strip():
+            raise self.fail(key, "must not be empty")
+        if value is not None and choices and value not in choices:
+            raise self.fail(key, f"must be one of {', '.join(choices)}, got {value!r}")
+        return value  # type: ignore[no-any-return]
+
+    def integer(self, key: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+        value: int = self._get(key, int, "an integer", True)
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum}" if maximum is not None else ""
+            raise self.fail(key, f"must be at least {minimum}{upper}, got {value}")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value: bool = self._get(key, bool, "true or false", True)
+        return value
+
+    def day(self, key: str, *, required: bool = True) -> date | None:
+        value = self._get(key, str, "a date", required)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.fail(key, f"must be a date (YYYY-MM-DD), got {value!r}") from None
+
+    def decimal(self, key: str, *, minimum: Decimal = Decimal(0)) -> Decimal:
+        value = self._get(key, str, 'a decimal written as a string ("0.10")', True)
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            raise self.fail(key, f"{value!r} is not a decimal number") from None
+        if not number.is_finite() or number < minimum:
+            raise self.fail(key, f"must be a number of at least {minimum}, got {value}")
+        return number
+
+    def strings(self, key: str, *, required: bool = True) -> list[str]:
+        value = self._get(key, list, "a list of strings", required)
+        if value is None:
+            return []
+        if not all(isinstance(v, str) and v for v in value):
+            raise self.fail(key, "must be a list of non-empty strings")
+        if len(set(value)) != len(value):
+            raise self.fail(key, "must not repeat an entry")
+        return list(value)
+
+    def currency(self, key: str) -> str:
+        value = self.text(key)
+        if value not in MINOR_UNITS:
+            raise self.fail(key, f"unknown ISO 4217 currency {value!r}")
+        return value
+
+    def money(self, key: str, currency: str) -> Money:
+        text = self._get(key, str, 'an amount written as a string ("1000.00")', True)
+        try:
+            amount = Money.parse(text, currency, field=key)
+        except InvalidValue as exc:
+            raise self.fail(key, exc.message) from None
+        if amount.minor < 0:
+            raise self.fail(key, "must not be negative")
+        return amount
+
+
+def _party(r: _Reader) -> PartyProfile:
+    code = r.text("code")
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        raise r.fail("code", f"must be an ISO 3166 alpha-3 code, got {code!r}")
+    zone = r.text("time_zone")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail("time_zone", f"unknown time zone {zone!r}") from None
+    levels = r.strings("classification_levels")
+    return PartyProfile(
+        code=code,
+        name=r.text("name"),
+        force=r.text("force"),
+        currency=r.currency("currency"),
+        fiscal_year_start_month=r.integer("fiscal_year_start_month", minimum=1, maximum=12),
+        fiscal_year_label=r.text("fiscal_year_label", choices=("start", "end")),
+        time_zone=zone,
+        fund_citation_required=r.boolean("fund_citation_required"),
+        classification_levels=tuple(levels),
+        unclassified_marking=r.text("unclassified_marking"),
+        signs=r.text("signs", choices=SIGNING_MODES),
+    )
+
+
+def _category(r: _Reader, parties: tuple[str, ...], activities: frozenset[str]) -> CategoryRule:
+    suppliers = r.strings("suppliers", required=False) or list(parties)
+    for s in suppliers:
+        if s not in parties:
+            raise r.fail("suppliers", f"{s} is not a party to this agreement")
+    kinds = r.strings("activity_types", required=False)
+    for k in kinds:
+        if k not in activities:
+            raise r.fail("activity_types", f"{k} is not an eligible activity type")
+    tolerance = r.decimal("tolerance")
+    if tolerance >= 1:
+        raise r.fail("tolerance", f"must be below 1 (a fraction), got {tolerance}")
+    return CategoryRule(
+        code=r.text("code"),
+        name=r.text("name"),
+        kind=r.text("kind", choices=CATEGORY_KINDS),
+        tolerance=tolerance,
+        suppliers=frozenset(suppliers),
+        activity_types=frozenset(kinds),
+    )
+
+
+def _ceiling(r: _Reader, parties: tuple[str, ...], categories: Mapping[str, Any]) -> Ceiling:
+    currency = r.currency("currency")
+    sub_caps = []
+    for s in r.tables("sub_caps", required=False):
+        cats = s.strings("categories")
+        for c in cats:
+            if c not in categories:
+                raise s.fail("categories", f"{c} is not a category of this agreement")
+        sub_caps.append(SubCap(s.text("group"), frozenset(cats), s.money("cap", currency)))
+    party, partner = r.text("party"), r.text("partner")
+    for key, code in (("party", party), ("partner", partner)):
+        if code not in parties:
+            raise r.fail(key, f"{code} is not a party to this agreement")
+    return Ceiling(
+        party=party,
+        partner=partner,
+        direction=r.text("direction", choices=CEILING_DIRECTIONS),
+        currency=currency,
+        annual_cap=r.money("annual_cap", currency),
+        sub_caps=tuple(sub_caps),
+        counted_on=r.text("counted_on", choices=("acceptance",)),
+        suspended=r.boolean("suspended"),
+    )
+
+
+def profile_from_document(document: Mapping[str, Any], source: str) -> AgreementProfile:
+    """Validate a parsed profile document (dates already ISO text)."""
+    r = _Reader(source, document)
+    if r.integer("format", minimum=1) != PROFILE_FORMAT:
+        raise r.fail("format", f"this release reads profile format {PROFILE_FORMAT}")
+    parties = tuple(_party(p) for p in r.tables("parties"))
+    if len(parties) != 2 or parties[0].code == parties[1].code:
+        raise r.fail("parties", "an agreement has exactly two different parties")
+    codes = tuple(p.code for p in parties)
+
+    activity = r.sub("activities")
+    activity_types = activity.strings("eligible")
+    known = {t.value for t in ActivityType}
+    for t in activity_types:
+        if t not in known:
+            raise activity.fail("eligible", f"unknown activity type {t!r}")
+    eligible = frozenset(activity_types)
+
+    categories: dict[str, CategoryRule] = {}
+    for c in r.tables("categories"):
+        rule = _category(c, codes, eligible)
+        if rule.code in categories:
+            raise c.fail("code", f"category {rule.code!r} defined twice")
+        categories[rule.code] = rule
+    if "weapons" in categories:
+        raise r.fail("categories", "weapons are never supplied under a cross-servicing agreement")
+
+    prohibited = r.strings("prohibited_supply_classes")
+    for cls in prohibited:
+        if len(cls) != 4 or not cls.isdigit():
+            raise r.fail("prohibited_supply_classes", f"{cls!r} is not a 4-digit supply class")
+
+    s = r.sub("settlement")
+    methods = s.strings("methods")
+    for m in methods:
+        if m not in SETTLEMENT_METHODS:
+            raise s.fail("methods", f"unknown settlement method {m!r}")
+    settlement = SettlementPeriods(
+        methods=frozenset(methods),
+        cash_payment_days=s.integer("cash_payment_days", minimum=1),
+        rik_return_days=s.integer("rik_return_days", minimum=1),
+        eve_window_days=s.integer("eve_window_days", minimum=1),
+        emergency_confirmation_days=s.integer("emergency_confirmation_days", minimum=1),
+    )
+
+    p = r.sub("pricing")
+    invoice_currency = p.text("invoice_currency")
+    if invoice_currency not in ("supplier", "requester") and invoice_currency not in MINOR_UNITS:
+        raise p.fail("invoice_currency", "must be supplier, requester or an ISO 4217 code")
+    limits_reader = p.sub("write_off_limits")
+    limits = {}
+    for cur in limits_reader.table:
+        if cur not in MINOR_UNITS:
+            raise limits_reader.fail(cur, "unknown ISO 4217 currency")
+        limits[cur] = limits_reader.money(cur, cur).minor
+    pricing = Pricing(
+        basis=p.text("basis", choices=("reciprocal",)),
+        pricing_date=p.text("pricing_date", choices=PRICING_DATES),
+        invoice_basis=p.text("invoice_basis", choices=INVOICE_BASES),
+        invoice_currency=invoice_currency,
+        write_off_limits=limits,
+    )
+
+    ceilings = tuple(_ceiling(c, codes, categories) for c in r.tables("ceilings", required=False))
+
+    cl = r.sub("classification")
+    rows: list[dict[str, str | None]] = []
+    for row in cl.tables("equivalence"):
+        entry: dict[str, str | None] = {}
+        for party in parties:
+            level = row.table.get(party.code)
+            if level is not None and level not in party.classification_levels:
+                raise row.fail(party.code, f"{level!r} is not one of {party.code}'s levels")
+            if level is not None and not isinstance(level, str):
+                raise row.fail(party.code, "must be a string")
+            entry[party.code] = level
+        if all(v is None for v in entry.values()):
+            raise row.fail("", "an equivalence row names at least one level")
+        rows.append(entry)
+
+    status = r.text("status", choices=STATUSES)
+    signed_on = r.day("signed_on")
+    in_force_on = r.day("in_force_on", required=False)
+    terminated_on = r.day("terminated_on", required=False)
+    if status in ("in_force", "terminated") and in_force_on is None:
+        raise r.fail("in_force_on", f"an agreement with status {status} needs this date")
+    if in_force_on and signed_on and in_force_on < signed_on:
+        raise r.fail("in_force_on", "cannot be before signed_on")
+    if status == "terminated" and terminated_on is None:
+        raise r.fail("terminated_on", "a terminated agreement needs this date")
+
+    placeholders = r.strings("placeholders", required=False)
+    return AgreementProfile(
+        id=r.text("id"),
+        short_id=r.text("short_id"),
+        title=r.text("title"),
+        version=r.text("version"),
+        status=status,
+        signed_on=signed_on or date.min,
+        in_force_on=in_force_on,
+        terminated_on=terminated_on,
+        term_years=r.integer("term_years", minimum=1),
+        renews_automatically=r.boolean("renews_automatically"),
+        parties=parties,
+        activity_types=eligible,
+        categories=categories,
+        prohibited_supply_classes=frozenset(prohibited),
+        settlement=settlement,
+        pricing=pricing,
+        ceilings=ceilings,
+        classification=ClassificationEquivalence(tuple(rows)),
+        placeholders=tuple(placeholders),
+        digest=canonical_digest(document),
+    )

@@ -1,0 +1,218 @@
+"""Money: integers in a currency's minor unit, decimals parsed from strings only.
+
+Floats never enter: :func:`parse_decimal` refuses anything but a string, and
+:class:`Money` holds an ``int`` of minor units. Line totals and conversions
+round half-even to the minor unit, with the rounding mode passed explicitly
+so no global decimal context can change a figure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+
+from acsa.domain.errors import CurrencyMismatch, InvalidValue, RateMissing, UnknownCurrency
+
+# ISO 4217 minor units of the currencies the agreements use. A currency not
+# listed here is refused rather than guessed.
+MINOR_UNITS: dict[str, int] = {
+    "JPY": 0,
+    "PHP": 2,
+    "USD": 2,
+    "AUD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "KRW": 0,
+    "CAD": 2,
+    "NZD": 2,
+}
+
+_DECIMAL_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+# Quantities and prices carry at most this many fractional digits; more is an
+# input mistake (or a float that slipped through as text), not precision.
+DECIMAL_PLACES_MAX = 6
+
+
+def minor_units(currency: str) -> int:
+    """Digits after the decimal point in ``currency`` (JPY 0, PHP 2)."""
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise UnknownCurrency(f"unknown currency {currency!r}", field="currency") from None
+
+
+def parse_decimal(text: object, *, field: str, allow_negative: bool = False) -> Decimal:
+    """Parse a plain decimal string such as ``"12.50"``; never a float or exponent."""
+    if not isinstance(text, str):
+        raise InvalidValue(f"must be a decimal written as a string, got {text!r}", field=field)
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise InvalidValue(f"{text!r} is not a plain decimal number", field=field)
+    value = Decimal(text)
+    if value < 0 and not allow_negative:
+        raise InvalidValue(f"{text} must not be negative", field=field)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > DECIMAL_PLACES_MAX:
+        raise InvalidValue(
+            f"{text} has more than {DECIMAL_PLACES_MAX} decimal places", field=field
+        )
+    return value
+
+
+def decimal_text(value: Decimal) -> str:
+    """The canonical string of a decimal: no exponent, no trailing zeros beyond the point."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
+
+
+def _round_to_minor(value: Decimal, currency: str) -> int:
+    """Round a major-unit decimal half-even to an integer of minor units."""
+    digits = minor_units(currency)
+    # A private context with ample precision: the ambient context could have
+    # been changed by a library, and rounding money must not depend on it.
+    with localcontext() as ctx:
+        ctx.prec = 50
+        scaled = (value * (Decimal(10) ** digits)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return int(scaled)
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    """An amount in minor units of one currency."""
+
+    currency: str
+    minor: int
+
+    def __post_init__(self) -> None:
+        minor_units(self.currency)
+        if type(self.minor) is not int:
+            raise InvalidValue("minor units must be an integer", field="amount")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(currency, 0)
+
+    @classmethod
+    def parse(cls, text: object, currency: str, *, field: str = "amount") -> Money:
+        """Parse a major-unit string exactly; refuse digits the currency does not have."""
+        value = parse_decimal(text, field=field, allow_negative=True)
+        digits = minor_units(currency)
+        scaled = value * (Decimal(10) ** digits)
+        if scaled != scaled.to_integral_value():
+            raise InvalidValue(
+                f"{text} has more decimal places than {currency} allows ({digits})", field=field
+            )
+        return cls(currency, int(scaled))
+
+    def _same(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise CurrencyMismatch(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.currency, self.minor + other.minor)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.currency, self.minor - other.minor)
+
+    def __neg__(self) -> Money:
+        return Money(self.currency, -self.minor)
+
+    def min(self, other: Money) -> Money:
+        self._same(other)
+        return self if self.minor <= other.minor else other
+
+    @property
+    def is_zero(self) -> bool:
+        return self.minor == 0
+
+    def as_decimal(self) -> Decimal:
+        """The amount in major units, exactly."""
+        return Decimal(self.minor).scaleb(-minor_units(self.currency))
+
+    def text(self) -> str:
+        """Major units with the currency's digits, e.g. ``"1234.50"``."""
+        digits = minor_units(self.currency)
+        return f"{self.as_decimal():.{digits}f}"
+
+    def __str__(self) -> str:
+        return f"{self.text()} {self.currency}"
+
+
+def line_total(quantity: Decimal, unit_price: Decimal, currency: str) -> Money:
+    """``quantity × unit_price`` rounded half-even to the currency's minor unit."""
+    return Money(currency, _round_to_minor(quantity * unit_price, currency))
+
+
+def convert(amount: Money, rate: Decimal, to_currency: str) -> Money:
+    """Convert at ``rate`` (units of ``to_currency`` per one unit of the source), half-even."""
+    return Money(to_currency, _round_to_minor(amount.as_decimal() * rate, to_currency))
+
+
+@dataclass(frozen=True)
+class ExchangeRate:
+    """A dated rate entered by a finance officer: one ``base`` buys ``rate`` of ``quote``."""
+
+    on: date
+    base: str
+    quote: str
+    rate: Decimal
+
+    def __post_init__(self) -> None:
+        minor_units(self.base)
+        minor_units(self.quote)
+        if self.rate <= 0:
+            raise InvalidValue("an exchange rate must be positive", field="rate")
+
+
+@dataclass(frozen=True)
+class RateBook:
+    """Dated exchange rates; a lookup takes the latest rate on or before a date."""
+
+    rates: tuple[ExchangeRate, ...] = ()
+
+    def rate(self, base: str, quote: str, on: date) -> Decimal:
+        if base == quote:
+            return Decimal(1)
+        direct = [r for r in self.rates if r.base == base and r.quote == quote and r.on <= on]
+        inverse = [r for r in self.rates if r.base == quote and r.quote == base and r.on <= on]
+        best_direct = max(direct, key=lambda r: r.on, default=None)
+        best_inverse = max(inverse, key=lambda r: r.on, default=None)
+        if best_direct and (not best_inverse or best_direct.on >= best_inverse.on):
+            return best_direct.rate
+        if best_inverse:
+            with localcontext() as ctx:
+                ctx.prec = 28
+                return Decimal(1) / best_inverse.rate
+        raise RateMissing(f"no {base}/{quote} rate on or before {on.isoformat()}", field="rate")
+
+    def convert(self, amount: Money, to_currency: str, on: date) -> Money:
+        return convert(amount, self.rate(amount.currency, to_currency, on), to_currency)
+
+
+def sum_money(amounts: list[Money], currency: str) -> Money:
+    """Sum amounts of one currency; an empty list sums to zero."""
+    total = Money.zero(currency)
+    for amount in amounts:
+        total = total + amount
+    return total
+
+
+__all__ = [
+    "DECIMAL_PLACES_MAX",
+    "MINOR_UNITS",
+    "ExchangeRate",
+    "Money",
+    "RateBook",
+    "convert",
+    "decimal_text",
+    "line_total",
+    "minor_units",
+    "parse_decimal",
+    "sum_money",
+]

@@ -1,0 +1,381 @@
+"""Orders: the terms both parties sign, their required data elements and eligibility.
+
+The *terms* of an order are what the ordering and approving officials sign:
+the agreement, activity, the two parties and units, the settlement method,
+the lines and where and when support is needed. Every required data element
+must be present before an order can be submitted; the list is
+:data:`REQUIRED_ELEMENTS`, plus a fund citation where the requesting party's
+profile demands one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from acsa.domain.agreement import AgreementProfile
+from acsa.domain.errors import (
+    DomainError,
+    InvalidValue,
+    MissingField,
+    NotEligible,
+    ProhibitedItem,
+)
+from acsa.domain.money import Money, decimal_text, line_total, minor_units, parse_decimal, sum_money
+
+SETTLEMENT_METHODS = ("cash", "rik", "eve")
+UNITS_OF_ISSUE = (
+    "EA", "L", "KL", "GAL", "KG", "T", "BX", "PK", "CS", "DZ", "M", "M3", "NIGHT", "DAY",
+    "HR", "KM", "TRIP", "PAX", "LOT", "SE",
+)
+_NSN = re.compile(r"([0-9]{4})-?([0-9]{2})-?([0-9]{3})-?([0-9]{4})")
+
+# The data elements an order must carry before it can be signed, and where
+# each sits in the terms. The audits' finding was that no sampled order
+# carried all of them; here an order without them cannot be submitted.
+REQUIRED_ELEMENTS: tuple[tuple[str, str], ...] = (
+    ("agreement", "the agreement the order is placed under"),
+    ("activity", "the exercise or operation it supports"),
+    ("activity_type", "the type of that activity"),
+    ("requester", "the requesting party"),
+    ("supplier", "the supplying party"),
+    ("requesting_unit", "the unit that asks and will receive"),
+    ("method", "the reimbursement method: cash, rik or eve"),
+    ("currency", "the currency of prices and invoices"),
+    ("needed_by", "the date support is needed"),
+    ("deliver_to", "where support is to be delivered or performed"),
+    ("poc", "a point of contact for the requesting unit"),
+    ("lines", "at least one line"),
+)
+LINE_ELEMENTS: tuple[tuple[str, str], ...] = (
+    ("category", "the LSSS category"),
+    ("description", "what is asked for"),
+    ("quantity", "how much"),
+    ("unit", "the unit of issue"),
+    ("unit_price", "the unit price"),
+)
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    no: int
+    category: str
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    nsn: str | None = None
+
+    def total(self, currency: str) -> Money:
+        return line_total(self.quantity, self.unit_price, currency)
+
+    @property
+    def supply_class(self) -> str | None:
+        return self.nsn[:4] if self.nsn else None
+
+    def as_data(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "no": self.no,
+            "category": self.category,
+            "description": self.description,
+            "quantity": decimal_text(self.quantity),
+            "unit": self.unit,
+            "unit_price": decimal_text(self.unit_price),
+        }
+        if self.nsn:
+            out["nsn"] = self.nsn
+        return out
+
+
+@dataclass(frozen=True)
+class OrderTerms:
+    """What both parties sign."""
+
+    agreement: str
+    activity: str
+    activity_type: str
+    requester: str
+    supplier: str
+    requesting_unit: str
+    method: str
+    currency: str
+    needed_by: date
+    deliver_to: str
+    poc: str
+    lines: tuple[OrderLine, ...]
+    supplying_unit: str | None = None
+    fund_citation: str | None = None
+    implementing_arrangement: str | None = None
+    remarks: str = ""
+
+    def value(self) -> Money:
+        return sum_money([line.total(self.currency) for line in self.lines], self.currency)
+
+    def line(self, no: int) -> OrderLine:
+        for line in self.lines:
+            if line.no == no:
+                return line
+        raise InvalidValue(f"the order has no line {no}", field="lines")
+
+    def as_data(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "agreement": self.agreement,
+            "activity": self.activity,
+            "activity_type": self.activity_type,
+            "requester": self.requester,
+            "supplier": self.supplier,
+            "requesting_unit": self.requesting_unit,
+            "method": self.method,
+            "currency": self.currency,
+            "needed_by": self.needed_by.isoformat(),
+            "deliver_to": self.deliver_to,
+            "poc": self.poc,
+            "lines": [line.as_data() for line in self.lines],
+            "remarks": self.remarks,
+        }
+        for key in ("supplying_unit", "fund_citation", "implementing_arrangement"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        return out
+
+
+def normalize_nsn(text: str, *, field: str) -> str:
+    """An NSN as 4-2-3-4 digits, e.g. ``9130-01-123-4567``."""
+    match = _NSN.fullmatch(text.strip())
+    if not match:
+        raise InvalidValue(f"{text!r} is not a 13-digit NATO Stock Number", field=field)
+    return "-".join(match.groups())
+
+
+def missing_elements(data: Mapping[str, Any], fund_citation_required: bool) -> list[str]:
+    """Every required data element absent from ``data``, by name (``lines[2].unit_price``)."""
+    missing = [key for key, _ in REQUIRED_ELEMENTS if data.get(key) in (None, "", [])]
+    if fund_citation_required and not data.get("fund_citation"):
+        missing.append("fund_citation")
+    lines = data.get("lines")
+    if isinstance(lines, list):
+        for i, line in enumerate(lines):
+            if not isinstance(line, Mapping):
+                missing.append(f"lines[{i}]")
+                continue
+            missing.extend(
+                f"lines[{i}].{key}" for key, _ in LINE_ELEMENTS if line.get(key) in (None, "")
+            )
+    return missing
+
+
+def _line(data: Mapping[str, Any], index: int) -> OrderLine:
+    where = f"lines[{index}]"
+    no = data.get("no", index + 1)
+    if not isinstance(no, int) or isinstance(no, bool) or no < 1:
+        raise InvalidValue("line numbers are positive integers", field=f"{where}.no")
+    quantity = parse_decimal(data.get("quantity"), field=f"{where}.quantity")
+    if quantity <= 0:
+        raise InvalidValue("must be more than zero", field=f"{where}.quantity")
+    unit = data.get("unit")
+    if unit not in UNITS_OF_ISSUE:
+        raise InvalidValue(
+            f"{unit!r} is not a unit of issue ({', '.join(UNITS_OF_ISSUE)})", field=f"{where}.unit"
+        )
+    nsn = data.get("nsn") or None
+    if nsn is not None:
+        if not isinstance(nsn, str):
+            raise InvalidValue("must be text", field=f"{where}.nsn")
+        nsn = normalize_nsn(nsn, field=f"{where}.nsn")
+    description = data.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise MissingField("is required", field=f"{where}.description")
+    category = data.get("category")
+    if not isinstance(category, str) or not category:
+        raise MissingField("is required", field=f"{where}.category")
+    return OrderLine(
+        no=no,
+        category=category,
+        description=description.strip(),
+        quantity=quantity,
+        unit=unit,
+        unit_price=parse_decimal(data.get("unit_price"), field=f"{where}.unit_price"),
+        nsn=nsn,
+    )
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise MissingField("is required", field=key)
+    return value.strip()
+
+
+def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise InvalidValue("must be text", field=key)
+    return value.strip() or None
+
+
+def terms_from_data(data: Mapping[str, Any], profile: AgreementProfile) -> OrderTerms:
+    """Parse and check order terms; raises a :class:`DomainError` naming the field."""
+    missing = missing_elements(
+        data,
+        fund_citation_required=_fund_citation_required(data, profile),
+    )
+    if missing:
+        raise MissingField(
+            "required data elements missing: " + ", ".join(missing), field=missing[0]
+        )
+    raw_lines = data.get("lines")
+    if not isinstance(raw_lines, list):
+        raise InvalidValue("must be a list", field="lines")
+    lines = tuple(_line(line, i) for i, line in enumerate(raw_lines))
+    numbers = [line.no for line in lines]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidValue("line numbers must be unique", field="lines")
+    currency = _text(data, "currency")
+    minor_units(currency)
+    method = _text(data, "method")
+    if method not in SETTLEMENT_METHODS:
+        raise InvalidValue(f"{method!r} is not one of cash, rik, eve", field="method")
+    try:
+        needed_by = date.fromisoformat(_text(data, "needed_by"))
+    except ValueError:
+        raise InvalidValue("must be a date (YYYY-MM-DD)", field="needed_by") from None
+    return OrderTerms(
+        agreement=_text(data, "agreement"),
+        activity=_text(data, "activity"),
+        activity_type=_text(data, "activity_type"),
+        requester=_text(data, "requester"),
+        supplier=_text(data, "supplier"),
+        requesting_unit=_text(data, "requesting_unit"),
+        supplying_unit=_optional_text(data, "supplying_unit"),
+        method=method,
+        currency=currency,
+        needed_by=needed_by,
+        deliver_to=_text(data, "deliver_to"),
+        poc=_text(data, "poc"),
+        fund_citation=_optional_text(data, "fund_citation"),
+        implementing_arrangement=_optional_text(data, "implementing_arrangement"),
+        remarks=_optional_text(data, "remarks") or "",
+        lines=lines,
+    )
+
+
+def _fund_citation_required(data: Mapping[str, Any], profile: AgreementProfile) -> bool:
+    requester = data.get("requester")
+    if isinstance(requester, str) and requester in profile.party_codes:
+        return profile.party(requester).fund_citation_required
+    return False
+
+
+def check_eligibility(terms: OrderTerms, profile: AgreementProfile, on: date) -> None:
+    """Raise unless the agreement allows these terms on ``on``.
+
+    Checks, in order: the agreement and the two parties; the agreement in
+    force; the activity type; each line's category (eligible, for this
+    direction, for this activity type); each NSN's supply class; the
+    settlement method (in kind only for supplies); the invoice currency.
+    """
+    if terms.agreement != profile.id:
+        raise NotEligible(f"the order names {terms.agreement}, not {profile.id}", field="agreement")
+    for key, party in (("requester", terms.requester), ("supplier", terms.supplier)):
+        if party not in profile.party_codes:
+            raise NotEligible(f"{party} is not a party to {profile.id}", field=key)
+    if terms.requester == terms.supplier:
+        raise NotEligible("a party cannot supply itself", field="supplier")
+    if not profile.in_force(on):
+        raise NotEligible(f"{profile.id} is not in force on {on.isoformat()}", field="agreement")
+    if terms.activity_type not in profile.activity_types:
+        raise NotEligible(
+            f"{terms.activity_type} is not an eligible activity type under {profile.id}",
+            field="activity_type",
+        )
+    for i, line in enumerate(terms.lines):
+        where = f"lines[{i}]"
+        if line.category == "weapons":
+            raise ProhibitedItem("weapons are never supplied", field=f"{where}.category")
+        rule = profile.categories.get(line.category)
+        if rule is None:
+            raise NotEligible(
+                f"{line.category!r} is not an eligible category under {profile.id}",
+                field=f"{where}.category",
+            )
+        if terms.supplier not in rule.suppliers:
+            raise NotEligible(
+                f"{terms.supplier} may not supply {rule.name} under {profile.id}",
+                field=f"{where}.category",
+            )
+        if rule.activity_types and terms.activity_type not in rule.activity_types:
+            raise NotEligible(
+                f"{rule.name} is not provided for {terms.activity_type}", field=f"{where}.category"
+            )
+        if line.supply_class and line.supply_class in profile.prohibited_supply_classes:
+            raise ProhibitedItem(
+                f"supply class {line.supply_class} is prohibited under {profile.id}",
+                field=f"{where}.nsn",
+            )
+    if terms.method not in profile.settlement.methods:
+        raise NotEligible(f"{terms.method} is not a settlement method of {profile.id}", field="method")
+    if terms.method == "rik":
+        for i, line in enumerate(terms.lines):
+            if profile.categories[line.category].kind != "supply":
+                raise NotEligible(
+                    "replacement in kind is for supplies only; "
+                    f"{profile.categories[line.category].name} cannot be returned",
+                    field=f"lines[{i}].category",
+                )
+    expected = profile.invoice_currency(terms.supplier, terms.requester)
+    if terms.currency != expected:
+        raise NotEligible(
+            f"orders under {profile.id} are priced in {expected}, not {terms.currency}",
+            field="currency",
+        )
+
+
+def check_amendable(old: OrderTerms, new: OrderTerms) -> None:
+    """A proposal or amendment may change quantities, prices, dates and remarks only."""
+    fixed = ("agreement", "activity", "activity_type", "requester", "supplier", "method", "currency")
+    for key in fixed:
+        if getattr(old, key) != getattr(new, key):
+            raise InvalidValue(f"{key} cannot be changed once submitted", field=key)
+    old_lines = {line.no: line for line in old.lines}
+    for i, line in enumerate(new.lines):
+        before = old_lines.get(line.no)
+        if before is None:
+            continue
+        if (before.category, before.nsn, before.unit) != (line.category, line.nsn, line.unit):
+            raise InvalidValue(
+                "a line's category, NSN and unit of issue cannot change; add a line instead",
+                field=f"lines[{i}]",
+            )
+
+
+def order_number(
+    profile: AgreementProfile, numbering_party: str, on: date, sequence: int, *, emergency: bool
+) -> str:
+    """``JP-PH/PHL/FY2026/00042``; an emergency order ``JP-PH/JPN/FY2026/E00007``."""
+    if sequence < 1:
+        raise InvalidValue("order sequences start at 1", field="sequence")
+    fiscal_year = profile.party(numbering_party).fiscal_year(on)
+    mark = "E" if emergency else ""
+    return f"{profile.short_id}/{numbering_party}/FY{fiscal_year}/{mark}{sequence:05d}"
+
+
+__all__ = [
+    "LINE_ELEMENTS",
+    "REQUIRED_ELEMENTS",
+    "DomainError",
+    "OrderLine",
+    "OrderTerms",
+    "check_amendable",
+    "check_eligibility",
+    "missing_elements",
+    "normalize_nsn",
+    "order_number",
+    "terms_from_data",
+]

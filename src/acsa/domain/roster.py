@@ -1,0 +1,138 @@
+"""The roster of appointments: who may sign what, for which units, up to what amount, when.
+
+Each nation publishes its own roster in its stream, so the other nation can
+check every signature's authority. An appointment is identified by the hash
+of the event that granted it; a revocation takes effect by *position* in the
+granting party's stream (events after the revocation that cite the
+appointment are refused), never by a clock.
+
+Limits are per currency: an official appointed "up to 50,000,000 JPY" has no
+authority over a PHP amount unless a PHP limit is stated too. This keeps the
+check free of exchange rates, so both nodes always agree on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+from acsa.domain.errors import LimitExceeded, NotAppointed
+from acsa.domain.money import Money
+from acsa.domain.parties import Role
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """One written appointment of one user to one role."""
+
+    id: str
+    party: str
+    user: str
+    name: str
+    role: Role
+    valid_from: date
+    valid_to: date | None = None
+    units: frozenset[str] = frozenset()  # empty: every unit of the party
+    limits: Mapping[str, int] | None = None  # currency -> minor units; None: no limit
+    granted_at: int = 0  # sequence of the granting event in the party's stream
+    revoked_at: int | None = None  # sequence of the revoking event, if any
+
+    def in_force(self, on: date, position: int | None) -> bool:
+        if on < self.valid_from or (self.valid_to is not None and on > self.valid_to):
+            return False
+        return not (
+            self.revoked_at is not None and (position is None or position > self.revoked_at)
+        )
+
+    def covers_unit(self, unit: str | None) -> bool:
+        return not self.units or (unit is not None and unit in self.units)
+
+    def limit_for(self, currency: str) -> Money | None:
+        """The limit in ``currency``; raises if the appointment has limits but none in it."""
+        if self.limits is None:
+            return None
+        if currency not in self.limits:
+            raise LimitExceeded(
+                f"{self.name}'s appointment as {self.role} states no limit in {currency}",
+                field="amount",
+            )
+        return Money(currency, self.limits[currency])
+
+
+@dataclass(frozen=True)
+class Roster:
+    """All appointments known, granted and revoked, of every party."""
+
+    appointments: Mapping[str, Appointment] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, appointments: Iterable[Appointment]) -> Roster:
+        return cls(MappingProxyType({a.id: a for a in appointments}))
+
+    def for_user(self, party: str, user: str) -> list[Appointment]:
+        return [a for a in self.appointments.values() if a.party == party and a.user == user]
+
+    def find(
+        self,
+        *,
+        party: str,
+        user: str,
+        role: Role,
+        unit: str | None,
+        on: date,
+        position: int | None = None,
+    ) -> Appointment | None:
+        """The appointment a local action would cite: in force, same role and unit."""
+        candidates = [
+            a
+            for a in self.for_user(party, user)
+            if a.role is role and a.covers_unit(unit) and a.in_force(on, position)
+        ]
+        return min(candidates, key=lambda a: (a.granted_at, a.id), default=None)
+
+    def authorize(
+        self,
+        appointment_id: str | None,
+        *,
+        party: str,
+        user: str,
+        role: Role,
+        unit: str | None,
+        on: date,
+        amount: Money | None = None,
+        position: int | None = None,
+    ) -> Appointment:
+        """Check that ``appointment_id`` lets ``user`` act as ``role`` for ``unit`` on ``on``.
+
+        ``position`` is the sequence of the acting event in its party's stream
+        (``None`` for an action not yet recorded: it comes after everything known).
+        """
+        appointment = self.appointments.get(appointment_id or "")
+        who = f"{user} ({party})"
+        if appointment is None:
+            raise NotAppointed(f"{who} cites no known appointment as {role}", field="actor")
+        if appointment.party != party or appointment.user != user:
+            raise NotAppointed(f"the cited appointment is not {who}'s", field="actor")
+        if appointment.role is not role:
+            raise NotAppointed(
+                f"{who} is appointed as {appointment.role}, not {role}", field="actor"
+            )
+        if appointment.revoked_at is not None and (
+            position is None or position > appointment.revoked_at
+        ):
+            raise NotAppointed(f"{who}'s appointment as {role} has been revoked", field="actor")
+        if not appointment.in_force(on, position):
+            raise NotAppointed(
+                f"{who}'s appointment as {role} is not in force on {on.isoformat()}", field="actor"
+            )
+        if not appointment.covers_unit(unit):
+            raise NotAppointed(f"{who} is not appointed for unit {unit}", field="unit")
+        if amount is not None:
+            limit = appointment.limit_for(amount.currency)
+            if limit is not None and amount.minor > limit.minor:
+                raise LimitExceeded(
+                    f"{amount} is above {who}'s limit of {limit} as {role}", field="amount"
+                )
+        return appointment
