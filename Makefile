@@ -1,0 +1,60 @@
+# ACSA Ledger — the two commands are `make demo` and `make test`.
+#
+# Everything the project needs is installed by these targets: Python packages
+# into .venv, and the Debian packages (Chromium for the browser tests,
+# ledger for the journal cross-check, poppler for PDF rendering, a CJK font)
+# through apt-get when they are missing and we run as root.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEBIAN_PACKAGES := chromium ledger poppler-utils fonts-ipafont-gothic
+
+# CI provides PostgreSQL on loopback; storage tests then run on both engines.
+ifeq ($(CI),true)
+export ACSA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+endif
+
+.PHONY: demo test lint typecheck unit bench system-packages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+system-packages:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages:$$missing (run as root, or install them; tests that need them will skip)"; \
+	  fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: system-packages $(STAMP) lint typecheck
+	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+demo: system-packages $(STAMP)
+	$(BIN)/acsa demo
+
+bench: system-packages $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) demo-data bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis
