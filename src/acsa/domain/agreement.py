@@ -15,7 +15,7 @@ import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -222,12 +222,17 @@ def _plain(value: Any, source: str, path: str) -> Any:
                 raise ProfileInvalid(f"{source}: {path}{key}: keys must be ASCII")
             out[key] = _plain(item, source, f"{path}{key}.")
         return out
+    where = path.rstrip(".")
     if isinstance(value, list):
-        return [_plain(item, source, path) for item in value]
+        # The index goes into the path so an error names the very entry,
+        # e.g. categories[4].tolerance rather than any category's.
+        return [_plain(item, source, f"{where}[{i}].") for i, item in enumerate(value)]
     if isinstance(value, float):
         raise ProfileInvalid(
-            f"{source}: {path.rstrip('.')}: write decimals as strings (\"0.10\"), not floats"
+            f"{source}: {where}: write decimals as strings (\"0.10\"), not floats", field=where
         )
+    if isinstance(value, time):
+        raise ProfileInvalid(f"{source}: {where}: a time of day is not a value here", field=where)
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -236,29 +241,56 @@ def _plain(value: Any, source: str, path: str) -> Any:
 class _Reader:
     """Reads typed values out of a table, naming file and key in every error."""
 
-    def __init__(self, source: str, table: Mapping[str, Any], path: str = "") -> None:
+    def __init__(
+        self,
+        source: str,
+        table: Mapping[str, Any],
+        path: str = "",
+        readers: list[_Reader] | None = None,
+    ) -> None:
         self.source = source
         self.table = table
         self.path = path
+        # Every reader made from the root, and the keys each one read, so
+        # that a key nobody reads (a misspelt ``activity_types`` would make
+        # ammunition eligible everywhere) is refused instead of ignored.
+        self.read: set[str] = set()
+        self.readers = [] if readers is None else readers
+        self.readers.append(self)
+
+    def _child(self, table: Mapping[str, Any], path: str) -> _Reader:
+        return _Reader(self.source, table, path, self.readers)
+
+    def refuse_unread(self) -> None:
+        """Raise on the first key of any table read from this root that nothing read."""
+        for reader in self.readers:
+            for key in reader.table:
+                if key not in reader.read:
+                    raise reader.fail(key, "unknown key (misspelt, or not in this format)")
 
     def fail(self, key: str, problem: str) -> ProfileInvalid:
-        return ProfileInvalid(f"{self.source}: {self.path}{key}: {problem}", field=self.path + key)
+        where = (self.path + key).rstrip(".")
+        return ProfileInvalid(f"{self.source}: {where}: {problem}", field=where)
 
     def sub(self, key: str) -> _Reader:
+        self.read.add(key)
         value = self.table.get(key)
         if not isinstance(value, dict):
             raise self.fail(key, "missing table" if value is None else "must be a table")
-        return _Reader(self.source, value, f"{self.path}{key}.")
+        return self._child(value, f"{self.path}{key}.")
 
     def tables(self, key: str, *, required: bool = True) -> list[_Reader]:
+        self.read.add(key)
         value = self.table.get(key)
         if value is None and not required:
             return []
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.fail(key, "missing array of tables" if value is None else "must be [[tables]]")
-        return [_Reader(self.source, v, f"{self.path}{key}[{i}].") for i, v in enumerate(value)]
+            problem = "missing array of tables" if value is None else "must be [[tables]]"
+            raise self.fail(key, problem)
+        return [self._child(v, f"{self.path}{key}[{i}].") for i, v in enumerate(value)]
 
     def _get(self, key: str, kind: type | tuple[type, ...], what: str, required: bool) -> Any:
+        self.read.add(key)
         if key not in self.table:
             if required:
                 raise self.fail(key, "missing")
@@ -335,7 +367,7 @@ class _Reader:
 
 def _party(r: _Reader) -> PartyProfile:
     code = r.text("code")
-    if len(code) != 3 or not code.isalpha() or not code.isupper():
+    if len(code) != 3 or not code.isascii() or not code.isalpha() or not code.isupper():
         raise r.fail("code", f"must be an ISO 3166 alpha-3 code, got {code!r}")
     zone = r.text("time_zone")
     try:
@@ -359,6 +391,11 @@ def _party(r: _Reader) -> PartyProfile:
 
 
 def _category(r: _Reader, parties: tuple[str, ...], activities: frozenset[str]) -> CategoryRule:
+    # Absent means "no restriction"; an empty list would read as "nobody" or
+    # "never" but act as the opposite, so it is refused.
+    for key in ("suppliers", "activity_types"):
+        if r.table.get(key) == []:
+            raise r.fail(key, "must not be empty (leave it out for no restriction)")
     suppliers = r.strings("suppliers", required=False) or list(parties)
     for s in suppliers:
         if s not in parties:
@@ -474,6 +511,10 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
     rows: list[dict[str, str | None]] = []
     for row in cl.tables("equivalence"):
         entry: dict[str, str | None] = {}
+        for key in row.table:
+            if key not in codes:
+                raise row.fail(key, f"{key} is not a party to this agreement")
+            row.read.add(key)
         for party in parties:
             level = row.table.get(party.code)
             if level is not None and level not in party.classification_levels:
@@ -495,9 +536,11 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         raise r.fail("in_force_on", "cannot be before signed_on")
     if status == "terminated" and terminated_on is None:
         raise r.fail("terminated_on", "a terminated agreement needs this date")
+    if terminated_on and in_force_on and terminated_on < in_force_on:
+        raise r.fail("terminated_on", "cannot be before in_force_on")
 
     placeholders = r.strings("placeholders", required=False)
-    return AgreementProfile(
+    profile = AgreementProfile(
         id=r.text("id"),
         short_id=r.text("short_id"),
         title=r.text("title"),
@@ -519,3 +562,5 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         placeholders=tuple(placeholders),
         digest=canonical_digest(document),
     )
+    r.refuse_unread()
+    return profile

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from acsa.domain.errors import InvalidValue, MissingField
+from acsa.domain.money import Money, parse_decimal
 from acsa.domain.parties import Role
 
 # Event types, past tense. Those that concern an order are interpreted by
@@ -54,8 +56,14 @@ TRANSFER_RECORDED = "transfer.recorded"
 # Events whose subject is not an order but which act on several orders; each
 # order they touch is named in ``data.orders`` with the parent seen on it.
 MULTI_ORDER_TYPES = frozenset(
-    {PAYMENT_RECORDED, PAYMENT_CONFIRMED, EXCHANGE_PROPOSED, EXCHANGE_SIGNED,
-     OFFSET_PROPOSED, OFFSET_SIGNED}
+    {
+        PAYMENT_RECORDED,
+        PAYMENT_CONFIRMED,
+        EXCHANGE_PROPOSED,
+        EXCHANGE_SIGNED,
+        OFFSET_PROPOSED,
+        OFFSET_SIGNED,
+    }
 )
 
 ORDER_ROOT_TYPES = frozenset({ORDER_SUBMITTED, ORDER_EMERGENCY_RECORDED})
@@ -84,6 +92,7 @@ class Actor:
     party: str
     unit: str | None = None
     appointment: str | None = None
+    paper: bool = False  # the act was signed on paper and recorded by the other party
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,9 @@ class Fact:
         if self.type in MULTI_ORDER_TYPES:
             parts = self.data.get("orders", ())
             return tuple(
-                p["order"] for p in parts if isinstance(p, Mapping) and isinstance(p.get("order"), str)
+                p["order"]
+                for p in parts
+                if isinstance(p, Mapping) and isinstance(p.get("order"), str)
             )
         return (self.subject,) if self.is_order_event else ()
 
@@ -131,14 +142,38 @@ class Fact:
         return self.type in ORDER_EVENT_TYPES
 
 
-ORDER_EVENT_TYPES = frozenset(
-    {ORDER_SUBMITTED, ORDER_EMERGENCY_RECORDED, ORDER_EMERGENCY_CONFIRMED, ORDER_PROPOSED,
-     ORDER_CONFIRMED, ORDER_WITHDRAWN, ORDER_ACCEPTED, ORDER_REJECTED, DELIVERY_RECORDED,
-     RECEIPT_RECORDED, DISPUTE_OPENED, DISPUTE_RESOLUTION_PROPOSED, DISPUTE_RESOLVED,
-     CHANGE_REQUESTED, CHANGE_ANSWERED, INVOICE_ISSUED, INVOICE_VOIDED, CREDIT_NOTE_ISSUED,
-     WRITE_OFF_RECORDED, RETURN_RECORDED, RETURN_ACCEPTED, RIK_CONVERTED,
-     TRANSFER_REQUESTED, TRANSFER_ANSWERED, TRANSFER_RECORDED}
-) | MULTI_ORDER_TYPES
+ORDER_EVENT_TYPES = (
+    frozenset(
+        {
+            ORDER_SUBMITTED,
+            ORDER_EMERGENCY_RECORDED,
+            ORDER_EMERGENCY_CONFIRMED,
+            ORDER_PROPOSED,
+            ORDER_CONFIRMED,
+            ORDER_WITHDRAWN,
+            ORDER_ACCEPTED,
+            ORDER_REJECTED,
+            DELIVERY_RECORDED,
+            RECEIPT_RECORDED,
+            DISPUTE_OPENED,
+            DISPUTE_RESOLUTION_PROPOSED,
+            DISPUTE_RESOLVED,
+            CHANGE_REQUESTED,
+            CHANGE_ANSWERED,
+            INVOICE_ISSUED,
+            INVOICE_VOIDED,
+            CREDIT_NOTE_ISSUED,
+            WRITE_OFF_RECORDED,
+            RETURN_RECORDED,
+            RETURN_ACCEPTED,
+            RIK_CONVERTED,
+            TRANSFER_REQUESTED,
+            TRANSFER_ANSWERED,
+            TRANSFER_RECORDED,
+        }
+    )
+    | MULTI_ORDER_TYPES
+)
 
 
 def data_date(data: Mapping[str, Any], key: str, *, required: bool = True) -> date:
@@ -146,7 +181,7 @@ def data_date(data: Mapping[str, Any], key: str, *, required: bool = True) -> da
     if value is None and not required:
         return date.min
     if not isinstance(value, str):
-        raise MissingField(f"a date (YYYY-MM-DD) is required", field=key)
+        raise MissingField("a date (YYYY-MM-DD) is required", field=key)
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -164,7 +199,9 @@ def data_text(data: Mapping[str, Any], key: str, *, required: bool = True) -> st
     return value
 
 
-def data_list(data: Mapping[str, Any], key: str, *, required: bool = True) -> list[Mapping[str, Any]]:
+def data_list(
+    data: Mapping[str, Any], key: str, *, required: bool = True
+) -> list[Mapping[str, Any]]:
     value = data.get(key)
     if value is None:
         if required:
@@ -172,4 +209,27 @@ def data_list(data: Mapping[str, Any], key: str, *, required: bool = True) -> li
         return []
     if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
         raise InvalidValue("must be a list of objects", field=key)
+    return value
+
+
+def data_decimal(data: Mapping[str, Any], key: str, *, where: str = "") -> Decimal:
+    """A non-negative decimal carried as a string."""
+    return parse_decimal(data.get(key), field=where + key)
+
+
+def data_money(data: Mapping[str, Any], key: str, currency: str, *, where: str = "") -> Money:
+    """A non-negative amount in ``currency`` carried as a string in major units."""
+    text = data.get(key)
+    if text is None:
+        raise MissingField("is required", field=where + key)
+    amount = Money.parse(text, currency, field=where + key)
+    if amount.minor < 0:
+        raise InvalidValue("must not be negative", field=where + key)
+    return amount
+
+
+def data_int(data: Mapping[str, Any], key: str, *, where: str = "") -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidValue(f"must be an integer, got {value!r}", field=where + key)
     return value

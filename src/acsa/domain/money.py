@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, localcontext
 
 from acsa.domain.errors import CurrencyMismatch, InvalidValue, RateMissing, UnknownCurrency
 
@@ -69,15 +69,18 @@ def decimal_text(value: Decimal) -> str:
     return text if text not in ("-0", "") else "0"
 
 
+# Multiplying and scaling finite decimals is exact when precision is unbounded,
+# so every money figure is computed in this private context: the ambient
+# context could have been changed by a library (a precision of 28, or less,
+# would silently round a long product before the half-even step), and a
+# figure must not depend on it.
+_EXACT = Context(prec=MAX_PREC, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def _round_to_minor(value: Decimal, currency: str) -> int:
     """Round a major-unit decimal half-even to an integer of minor units."""
-    digits = minor_units(currency)
-    # A private context with ample precision: the ambient context could have
-    # been changed by a library, and rounding money must not depend on it.
-    with localcontext() as ctx:
-        ctx.prec = 50
-        scaled = (value * (Decimal(10) ** digits)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    return int(scaled)
+    scaled = _EXACT.scaleb(value, minor_units(currency))
+    return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_EVEN, context=_EXACT))
 
 
 @dataclass(frozen=True, order=True)
@@ -101,7 +104,7 @@ class Money:
         """Parse a major-unit string exactly; refuse digits the currency does not have."""
         value = parse_decimal(text, field=field, allow_negative=True)
         digits = minor_units(currency)
-        scaled = value * (Decimal(10) ** digits)
+        scaled = _EXACT.scaleb(value, digits)
         if scaled != scaled.to_integral_value():
             raise InvalidValue(
                 f"{text} has more decimal places than {currency} allows ({digits})", field=field
@@ -133,7 +136,7 @@ class Money:
 
     def as_decimal(self) -> Decimal:
         """The amount in major units, exactly."""
-        return Decimal(self.minor).scaleb(-minor_units(self.currency))
+        return _EXACT.scaleb(Decimal(self.minor), -minor_units(self.currency))
 
     def text(self) -> str:
         """Major units with the currency's digits, e.g. ``"1234.50"``."""
@@ -146,12 +149,13 @@ class Money:
 
 def line_total(quantity: Decimal, unit_price: Decimal, currency: str) -> Money:
     """``quantity × unit_price`` rounded half-even to the currency's minor unit."""
-    return Money(currency, _round_to_minor(quantity * unit_price, currency))
+    return Money(currency, _round_to_minor(_EXACT.multiply(quantity, unit_price), currency))
 
 
 def convert(amount: Money, rate: Decimal, to_currency: str) -> Money:
     """Convert at ``rate`` (units of ``to_currency`` per one unit of the source), half-even."""
-    return Money(to_currency, _round_to_minor(amount.as_decimal() * rate, to_currency))
+    value = _EXACT.multiply(amount.as_decimal(), rate)
+    return Money(to_currency, _round_to_minor(value, to_currency))
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,26 @@ from acsa.domain.money import Money, decimal_text, line_total, minor_units, pars
 
 SETTLEMENT_METHODS = ("cash", "rik", "eve")
 UNITS_OF_ISSUE = (
-    "EA", "L", "KL", "GAL", "KG", "T", "BX", "PK", "CS", "DZ", "M", "M3", "NIGHT", "DAY",
-    "HR", "KM", "TRIP", "PAX", "LOT", "SE",
+    "EA",
+    "L",
+    "KL",
+    "GAL",
+    "KG",
+    "T",
+    "BX",
+    "PK",
+    "CS",
+    "DZ",
+    "M",
+    "M3",
+    "NIGHT",
+    "DAY",
+    "HR",
+    "KM",
+    "TRIP",
+    "PAX",
+    "LOT",
+    "SE",
 )
 _NSN = re.compile(r"([0-9]{4})-?([0-9]{2})-?([0-9]{3})-?([0-9]{4})")
 
@@ -320,7 +338,9 @@ def check_eligibility(terms: OrderTerms, profile: AgreementProfile, on: date) ->
                 field=f"{where}.nsn",
             )
     if terms.method not in profile.settlement.methods:
-        raise NotEligible(f"{terms.method} is not a settlement method of {profile.id}", field="method")
+        raise NotEligible(
+            f"{terms.method} is not a settlement method of {profile.id}", field="method"
+        )
     if terms.method == "rik":
         for i, line in enumerate(terms.lines):
             if profile.categories[line.category].kind != "supply":
@@ -339,7 +359,15 @@ def check_eligibility(terms: OrderTerms, profile: AgreementProfile, on: date) ->
 
 def check_amendable(old: OrderTerms, new: OrderTerms) -> None:
     """A proposal or amendment may change quantities, prices, dates and remarks only."""
-    fixed = ("agreement", "activity", "activity_type", "requester", "supplier", "method", "currency")
+    fixed = (
+        "agreement",
+        "activity",
+        "activity_type",
+        "requester",
+        "supplier",
+        "method",
+        "currency",
+    )
     for key in fixed:
         if getattr(old, key) != getattr(new, key):
             raise InvalidValue(f"{key} cannot be changed once submitted", field=key)

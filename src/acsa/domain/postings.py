@@ -69,7 +69,10 @@ class Posting:
     def __post_init__(self) -> None:
         if self.amount.minor <= 0:
             raise InvariantBroken(f"a posting moves a positive amount, not {self.amount}")
-        if self.debit.currency != self.amount.currency or self.credit.currency != self.amount.currency:
+        if (
+            self.debit.currency != self.amount.currency
+            or self.credit.currency != self.amount.currency
+        ):
             raise InvariantBroken("a posting's accounts and amount share one currency")
 
 

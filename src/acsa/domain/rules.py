@@ -171,4 +171,6 @@ def check_permitted(action: Action, side: Side, role: Role, status: Status) -> N
 
 def actions_for(side: Side, role: Role, status: Status) -> list[Action]:
     """Every action ``role`` of ``side`` may take in ``status`` (for the UI's buttons)."""
-    return [p.action for p in PERMISSIONS if p.side is side and role in p.roles and status in p.statuses]
+    return [
+        p.action for p in PERMISSIONS if p.side is side and role in p.roles and status in p.statuses
+    ]

@@ -1,0 +1,1 @@
+"""Tools for developers: in-memory scenarios used by tests, benchmarks and the worked example."""

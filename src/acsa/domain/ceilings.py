@@ -1,0 +1,120 @@
+"""Annual ceilings: caps on what one party may owe (or be owed) a partner in a fiscal year.
+
+A ceiling belongs to a party (whose law sets it), counts against one partner
+country, in one direction — *liabilities* (orders the party requests from
+the partner) or *credits* (orders the party supplies to the partner) — in
+one currency, per fiscal year of that party, with optional sub-caps by
+category group. An order is placed in a year by its acceptance date and
+counted at its value as accepted, before any offsetting, converted at the
+dated rate on that date. A suspended ceiling (active hostilities) limits
+nothing but is still reported.
+
+Ceilings are a national legal control: the acting node checks them when its
+officials submit or accept an order, and both nodes report their use. They
+do not decide whether a peer's event takes effect, because the figures
+depend on rates and on orders under other agreements that the peer may not
+hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from acsa.domain.agreement import AgreementProfile, Ceiling
+from acsa.domain.errors import CeilingExceeded
+from acsa.domain.money import Money, RateBook
+from acsa.domain.order import OrderTerms
+
+
+@dataclass(frozen=True)
+class CountedOrder:
+    """An order as a ceiling counts it."""
+
+    number: str
+    terms: OrderTerms
+    accepted_on: date
+
+
+@dataclass(frozen=True)
+class CeilingUse:
+    ceiling: Ceiling
+    fiscal_year: int
+    used: Money
+    sub_caps_used: tuple[tuple[str, Money, Money], ...]  # group, used, cap
+
+    @property
+    def remaining(self) -> Money:
+        return self.ceiling.annual_cap - self.used
+
+
+def counts_toward(ceiling: Ceiling, terms: OrderTerms) -> bool:
+    if ceiling.direction == "liabilities":
+        return terms.requester == ceiling.party and terms.supplier == ceiling.partner
+    return terms.supplier == ceiling.party and terms.requester == ceiling.partner
+
+
+def _value(
+    terms: OrderTerms, categories: frozenset[str] | None, currency: str, rates: RateBook, on: date
+) -> Money:
+    total = Money.zero(terms.currency)
+    for line in terms.lines:
+        if categories is None or line.category in categories:
+            total = total + line.total(terms.currency)
+    return rates.convert(total, currency, on)
+
+
+def ceiling_use(
+    ceiling: Ceiling,
+    profile: AgreementProfile,
+    fiscal_year: int,
+    orders: Iterable[CountedOrder],
+    rates: RateBook,
+) -> CeilingUse:
+    """What the accepted orders of ``fiscal_year`` use of ``ceiling`` and its sub-caps."""
+    party = profile.party(ceiling.party)
+    counted = [
+        o
+        for o in orders
+        if counts_toward(ceiling, o.terms) and party.fiscal_year(o.accepted_on) == fiscal_year
+    ]
+    used = Money.zero(ceiling.currency)
+    for o in counted:
+        used = used + _value(o.terms, None, ceiling.currency, rates, o.accepted_on)
+    subs = []
+    for sub in ceiling.sub_caps:
+        sub_used = Money.zero(ceiling.currency)
+        for o in counted:
+            sub_used = sub_used + _value(
+                o.terms, sub.categories, ceiling.currency, rates, o.accepted_on
+            )
+        subs.append((sub.group, sub_used, sub.cap))
+    return CeilingUse(ceiling, fiscal_year, used, tuple(subs))
+
+
+def check_ceilings(
+    profile: AgreementProfile,
+    new: CountedOrder,
+    orders: Iterable[CountedOrder],
+    rates: RateBook,
+) -> None:
+    """Raise :class:`CeilingExceeded` if accepting ``new`` would break a ceiling in force."""
+    existing = [o for o in orders if o.number != new.number]
+    for ceiling in profile.ceilings:
+        if ceiling.suspended or not counts_toward(ceiling, new.terms):
+            continue
+        year = profile.party(ceiling.party).fiscal_year(new.accepted_on)
+        use = ceiling_use(ceiling, profile, year, [*existing, new], rates)
+        if use.used.minor > ceiling.annual_cap.minor:
+            raise CeilingExceeded(
+                f"{ceiling.party}'s {ceiling.direction} ceiling toward {ceiling.partner} for "
+                f"FY{year} is {ceiling.annual_cap}; this order would bring it to {use.used}",
+                field="lines",
+            )
+        for group, used, cap in use.sub_caps_used:
+            if used.minor > cap.minor:
+                raise CeilingExceeded(
+                    f"the {group} sub-ceiling of {cap} for FY{year} would reach {used}",
+                    field="lines",
+                )

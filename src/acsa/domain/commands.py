@@ -1,0 +1,178 @@
+"""The data of events whose figures the rules dictate: invoices, conversions, exchanges, offsets.
+
+An entry point asks for an invoice "for everything due"; these functions
+compute its lines, total and due date from the order exactly as
+interpretation will check them, so a local action and a peer's judgement
+never disagree on a figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from acsa.domain.agreement import AgreementProfile
+from acsa.domain.errors import InvalidValue, TransitionNotAllowed
+from acsa.domain.figures import in_kind_value
+from acsa.domain.money import ExchangeRate, Money, RateBook, decimal_text
+from acsa.domain.settlement import (
+    ExchangeValue,
+    conversion_lines,
+    payment_due_on,
+    uninvoiced_lines,
+    value_exchange,
+)
+from acsa.domain.state import OrderState
+
+
+def money_text(minor: int, currency: str) -> str:
+    return Money(currency, minor).text()
+
+
+def invoice_data(
+    state: OrderState,
+    profile: AgreementProfile,
+    *,
+    on: date,
+    number: str,
+    kind: str = "goods",
+    reference: str | None = None,
+    replaces: str | None = None,
+) -> dict[str, Any]:
+    """An invoice for everything due of ``kind`` on the order as it stands."""
+    lines: list[dict[str, Any]] = []
+    if kind == "goods":
+        due = uninvoiced_lines(state, profile)
+        if not due:
+            raise TransitionNotAllowed("nothing on this order is due for invoicing", field="kind")
+        total = sum(line.amount for line in due)
+        lines = [
+            {
+                "delivery": line.delivery,
+                "line": line.line,
+                "quantity": decimal_text(line.quantity),
+                "unit_price": decimal_text(line.unit_price),
+                "amount": money_text(line.amount, state.currency),
+            }
+            for line in due
+        ]
+    elif kind == "conversion":
+        conv = next((c for c in state.conversions if c.id == reference), None)
+        if conv is None:
+            raise InvalidValue("names no conversion of this order", field="reference")
+        total = conv.amount
+    elif kind == "residual":
+        part = next((x for x in state.exchanges if x.exchange == reference), None)
+        if part is None:
+            raise InvalidValue("names no exchange of this order", field="reference")
+        total = part.to_cash
+    elif kind == "difference":
+        original = state.invoice(reference or "")
+        if original is None:
+            raise InvalidValue("names no invoice of this order", field="reference")
+        total = original.outstanding
+    else:
+        raise InvalidValue(f"{kind!r} is not an invoice kind", field="kind")
+    data: dict[str, Any] = {
+        "number": number,
+        "kind": kind,
+        "currency": state.currency,
+        "due_on": payment_due_on(on, profile).isoformat(),
+        "lines": lines,
+        "total": money_text(total, state.currency),
+    }
+    if reference is not None:
+        data["reference"] = reference
+    if replaces is not None:
+        data["replaces"] = replaces
+    return data
+
+
+def conversion_data(
+    state: OrderState, profile: AgreementProfile, prices: Mapping[int, Decimal] | None = None
+) -> dict[str, Any]:
+    """Convert everything still owed in kind, at ``prices`` (the order's prices by default)."""
+    lines = conversion_lines(state, profile, prices or {})
+    if not lines:
+        raise TransitionNotAllowed("nothing is owed in kind on this order", field="lines")
+    return {
+        "lines": [
+            {
+                "line": c.line,
+                "quantity": decimal_text(c.quantity),
+                "unit_price": decimal_text(c.unit_price),
+                "amount": money_text(c.amount, state.currency),
+            }
+            for c in lines
+        ],
+        "amount": money_text(sum(c.amount for c in lines), state.currency),
+    }
+
+
+def exchange_data(
+    orders: Sequence[tuple[OrderState, AgreementProfile]],
+    *,
+    on: date,
+    currency: str,
+    rates: Sequence[tuple[str, str, str]] = (),
+) -> dict[str, Any]:
+    """Link ``orders`` (each way) in an exchange valued in ``currency`` at ``rates``."""
+    parts = [
+        ExchangeValue(s.number, s.supplier, s.currency, in_kind_value(s, p), 0) for s, p in orders
+    ]
+    book = RateBook(tuple(ExchangeRate(on, b, q, Decimal(r)) for b, q, r in rates))
+    valued, creditor, residual = value_exchange(parts, currency, book, on)
+    return {
+        "currency": currency,
+        "rates": [{"base": b, "quote": q, "rate": r} for b, q, r in rates],
+        "orders": [
+            {
+                "order": p.order,
+                "supplier": p.supplier,
+                "currency": p.currency,
+                "value": money_text(p.value, p.currency),
+                "valued": money_text(p.valued, currency),
+                "to_cash": money_text(p.to_cash, p.currency),
+            }
+            for p in valued
+        ],
+        "residual": {
+            "creditor": creditor,
+            "amount": money_text(residual, currency),
+        },
+    }
+
+
+def payment_data(
+    *, currency: str, allocations: Sequence[tuple[str, str, int]], reference: str = ""
+) -> dict[str, Any]:
+    """A payment of ``(order, invoice, minor units)`` allocations in ``currency``."""
+    return {
+        "currency": currency,
+        "amount": money_text(sum(a for _, _, a in allocations), currency),
+        "reference": reference,
+        "orders": [
+            {"order": o, "invoice": i, "amount": money_text(a, currency)}
+            for o, i, a in allocations
+        ],
+    }
+
+
+def offset_data(
+    *, currency: str, allocations: Sequence[tuple[OrderState, str, int]]
+) -> dict[str, Any]:
+    """An offset of ``(order, invoice, minor units)`` allocations, equal each way."""
+    return {
+        "currency": currency,
+        "orders": [
+            {
+                "order": s.number,
+                "invoice": i,
+                "amount": money_text(a, currency),
+                "debtor": s.requester,
+            }
+            for s, i, a in allocations
+        ],
+    }

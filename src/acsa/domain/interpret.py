@@ -1,0 +1,357 @@
+"""Interpretation: folding an order's events into its state, the same on every node.
+
+Each event is judged against the order *as it stood at the event's parent*
+— the state made by the events in its causal past — and against the dates
+inside the event, never a clock. A valid event takes effect; an invalid one
+is kept, marked ineffective with its reason. The causal past of an event is
+its parent, the events before it on this order in its own stream, and
+(recursively) their pasts.
+
+Effects are applied in one canonical order: a topological order of the
+causal graph, ties broken by recording time, stream and sequence. Because
+the canonical order and each event's past depend only on the set of
+events, any arrival order of the same events yields the same state.
+
+Events that act on several orders (payments, exchanges, offsets) take
+effect on all of them or on none: :func:`interpret_orders` rules such an
+event ineffective everywhere as soon as one of its parts is invalid.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from acsa.domain.agreement import AgreementProfile
+from acsa.domain.errors import DomainError, InvalidValue, NotAuthorized, UnknownReference
+from acsa.domain.facts import MULTI_ORDER_TYPES, Fact
+from acsa.domain.figures import status
+from acsa.domain.money import Money
+from acsa.domain.parties import Side
+from acsa.domain.roster import Roster
+from acsa.domain.rules import Action, check_permitted
+from acsa.domain.state import OrderState, Verdict
+
+
+@dataclass(frozen=True)
+class Context:
+    """What interpretation reads besides the order's own events."""
+
+    profiles: Mapping[str, AgreementProfile] = field(default_factory=dict)  # by digest
+    rosters: Mapping[str, Roster] = field(default_factory=dict)  # by stream
+
+    def profile(self, digest: str) -> AgreementProfile:
+        try:
+            return self.profiles[digest]
+        except KeyError:
+            raise UnknownReference(f"unknown agreement profile {digest}", field="profile") from None
+
+    def roster(self, stream: str) -> Roster:
+        return self.rosters.get(stream, Roster())
+
+
+def stream_party(stream: str) -> str:
+    """``"JPN-PHL-ACSA/PHL"`` → ``"PHL"``."""
+    return stream.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Step:
+    """How one event type is judged and applied.
+
+    ``judge`` raises a :class:`DomainError` when the event may not take
+    effect on the state at its parent; ``apply`` returns the new state (and
+    a note for users when a rule decided something) and never fails, because
+    the state it is applied to may hold effects that crossed the event.
+    """
+
+    action: Callable[[Fact], Action]
+    judge: Callable[[Fact, OrderState, AgreementProfile, Side], None]
+    apply: Callable[[Fact, OrderState, AgreementProfile, Side], tuple[OrderState, str]]
+    amount: Callable[[Fact, OrderState], Money | None] = lambda fact, state: None
+    unit: Callable[[Fact, OrderState, Side], str | None] | None = None
+
+
+STEPS: dict[str, Step] = {}
+
+
+def step(event_type: str, s: Step) -> None:
+    """Register how ``event_type`` is interpreted (called by the lifecycle modules)."""
+    STEPS[event_type] = s
+
+
+def acting_side(fact: Fact, state: OrderState) -> Side:
+    side = state.side_of(fact.actor.party)
+    if side is None:
+        raise NotAuthorized(
+            f"{fact.actor.party} is neither the requester nor the supplier of this order",
+            field="actor.party",
+        )
+    return side
+
+
+def default_unit(fact: Fact, state: OrderState, side: Side) -> str | None:
+    """The unit an official must be appointed for to act on this order."""
+    if state.terms is None:
+        return None
+    if side is Side.REQUESTER:
+        return state.terms.requesting_unit
+    if state.accepted is not None and state.accepted.supplying_unit:
+        return state.accepted.supplying_unit
+    return state.terms.supplying_unit or fact.actor.unit
+
+
+def check_signer(fact: Fact, profile: AgreementProfile) -> None:
+    """The node that signed must be the actor's own, unless the actor's party signs on paper."""
+    if fact.signer != stream_party(fact.stream):
+        raise NotAuthorized(f"{fact.signer} signed an event in {fact.stream}", field="signer")
+    if fact.signer == fact.actor.party:
+        if fact.actor.paper:
+            raise NotAuthorized(
+                "an event signed by the actor's own node is not paper-signed", field="actor.paper"
+            )
+        return
+    if not fact.actor.paper:
+        raise NotAuthorized(
+            f"an act of {fact.actor.party} signed by {fact.signer}'s node", field="signer"
+        )
+    if fact.actor.party not in profile.party_codes:
+        raise NotAuthorized(f"{fact.actor.party} is not a party", field="actor.party")
+    if profile.party(fact.actor.party).signs != "paper":
+        raise NotAuthorized(
+            f"{fact.actor.party} runs its own node under {profile.id}; "
+            "its steps cannot be recorded from paper",
+            field="actor.paper",
+        )
+    if not fact.data.get("evidence"):
+        raise NotAuthorized(
+            "a paper-signed step needs the signed form attached as evidence", field="evidence"
+        )
+
+
+def check_dates(fact: Fact, state: OrderState) -> None:
+    """A business date falls on or after the order began and not after the recording day."""
+    on = fact.on
+    recorded = date.fromisoformat(fact.at[:10])
+    # One day of grace: the business date is local to the actor, the
+    # recording time is UTC, and Tokyo is nine hours ahead of UTC.
+    if on > recorded + timedelta(days=1):
+        raise InvalidValue(
+            f"{on.isoformat()} is after the day the event was recorded ({recorded.isoformat()})",
+            field="on",
+        )
+    if state.submitted_on is not None and on < state.submitted_on:
+        raise InvalidValue(
+            f"{on.isoformat()} is before the order began ({state.submitted_on.isoformat()})",
+            field="on",
+        )
+
+
+def judge(fact: Fact, state: OrderState, ctx: Context) -> None:
+    """Raise unless ``fact`` may take effect on ``state`` (the order at the fact's parent)."""
+    s = STEPS.get(fact.type)
+    if s is None:
+        raise InvalidValue(f"{fact.type} does not act on an order", field="type")
+    root = state.terms is None
+    profile = ctx.profile(fact.profile if root else state.profile)
+    check_signer(fact, profile)
+    if root:
+        side = Side.REQUESTER if fact.type == "order.submitted" else Side.SUPPLIER
+    else:
+        side = acting_side(fact, state)
+    check_dates(fact, state)
+    action = s.action(fact)
+    check_permitted(action, side, fact.actor.role, status(state, profile))
+    s.judge(fact, state, profile, side)
+    # The appointment is checked after the step's own rules, so that the
+    # terms (and so the unit and amount) of a new order are known.
+    unit_of = s.unit or default_unit
+    probe = state
+    if root:
+        probe, _ = s.apply(fact, state, profile, side)
+    ctx.roster(fact.stream).authorize(
+        fact.actor.appointment,
+        party=fact.actor.party,
+        user=fact.actor.user,
+        role=fact.actor.role,
+        unit=unit_of(fact, probe, side),
+        on=fact.on,
+        amount=s.amount(fact, probe),
+        position=fact.seq,
+    )
+
+
+def apply(fact: Fact, state: OrderState, ctx: Context) -> tuple[OrderState, str]:
+    s = STEPS[fact.type]
+    root = state.terms is None
+    profile = ctx.profile(fact.profile if root else state.profile)
+    side = (
+        (Side.REQUESTER if fact.type == "order.submitted" else Side.SUPPLIER)
+        if root
+        else acting_side(fact, state)
+    )
+    return s.apply(fact, state, profile, side)
+
+
+# -- causal order ---------------------------------------------------------
+
+
+def _predecessors(order: str, facts: Mapping[str, Fact]) -> dict[str, set[str]]:
+    """For each event: its parent on ``order`` and its predecessor in its own stream."""
+    last_in_stream: dict[str, Fact] = {}
+    preds: dict[str, set[str]] = {}
+    for f in sorted(facts.values(), key=lambda f: (f.stream, f.seq)):
+        p: set[str] = set()
+        parent = f.parent_for(order)
+        if parent is not None and parent in facts:
+            p.add(parent)
+        before = last_in_stream.get(f.stream)
+        if before is not None:
+            p.add(before.hash)
+        last_in_stream[f.stream] = f
+        preds[f.hash] = p
+    return preds
+
+
+def canonical_order(
+    order: str, facts: Mapping[str, Fact]
+) -> tuple[list[Fact], dict[str, frozenset[str]]]:
+    """The events in causal order (ties by time, stream, sequence) and each one's past."""
+    preds = _predecessors(order, facts)
+    children: dict[str, list[str]] = {h: [] for h in facts}
+    waiting = {h: len(p) for h, p in preds.items()}
+    for h, p in preds.items():
+        for q in p:
+            children[q].append(h)
+
+    def key(h: str) -> tuple[str, str, int, str]:
+        f = facts[h]
+        return (f.at, f.stream, f.seq, f.hash)
+
+    ready = [key(h) for h, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    ordered: list[Fact] = []
+    past: dict[str, frozenset[str]] = {}
+    while ready:
+        h = heapq.heappop(ready)[3]
+        f = facts[h]
+        mine: set[str] = set()
+        for q in preds[h]:
+            mine.add(q)
+            mine |= past[q]
+        past[h] = frozenset(mine)
+        ordered.append(f)
+        for c in children[h]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                heapq.heappush(ready, key(c))
+    # A cycle cannot be built without breaking SHA-256; were one met, its
+    # events still get a place (and are ruled ineffective below).
+    for h in sorted(set(facts) - set(past), key=key):
+        past[h] = frozenset(set(facts) - {h})
+        ordered.append(facts[h])
+    return ordered, past
+
+
+def interpret(
+    order: str,
+    facts: Iterable[Fact],
+    ctx: Context,
+    excluded: Mapping[str, str] | None = None,
+) -> OrderState:
+    """Fold every event of ``order`` into its state.
+
+    ``excluded`` maps multi-order events already ruled ineffective elsewhere
+    to the reason, so that they are ineffective here too.
+    """
+    excluded = excluded or {}
+    mine = {f.hash: f for f in facts if order in f.orders()}
+    ordered, past = canonical_order(order, mine)
+    state = OrderState(number=order)
+    effective: list[Fact] = []
+    seen: set[str] = set()
+    verdicts: list[Verdict] = []
+    for f in ordered:
+        before = state
+        if len(past[f.hash]) != len(seen):
+            before = _replay(order, [e for e in effective if e.hash in past[f.hash]], ctx)
+        before = replace(before, verdicts=())
+        verdict, note = _judge(order, f, before, ctx, mine, excluded)
+        if verdict.effective:
+            state, note = apply(f, state, ctx)
+            verdict = replace(verdict, note=note)
+            effective.append(f)
+        verdicts.append(verdict)
+        seen.add(f.hash)
+    return replace(state, verdicts=tuple(verdicts))
+
+
+def _judge(
+    order: str,
+    f: Fact,
+    before: OrderState,
+    ctx: Context,
+    known: Mapping[str, Fact],
+    excluded: Mapping[str, str],
+) -> tuple[Verdict, str]:
+    base = Verdict(event=f.hash, type=f.type, seq=f.seq, stream=f.stream, effective=True)
+    parent = f.parent_for(order)
+    try:
+        if f.hash in excluded:
+            raise InvalidValue(excluded[f.hash], field="orders")
+        if parent is not None and parent not in known:
+            raise UnknownReference(
+                f"its parent {parent[:12]}… is not an event of {order}", field="parent"
+            )
+        if parent is None and before.terms is not None:
+            raise InvalidValue(f"it names no parent on {order}", field="parent")
+        if f.type in MULTI_ORDER_TYPES and before.terms is None:
+            raise UnknownReference(f"{order} is not a known order", field="orders")
+        judge(f, before, ctx)
+    except DomainError as exc:
+        return replace(base, effective=False, code=exc.code, reason=str(exc)), ""
+    return base, ""
+
+
+def _replay(order: str, facts: Sequence[Fact], ctx: Context) -> OrderState:
+    """The state made by already-judged effective events, re-applied in canonical order."""
+    state = OrderState(number=order)
+    for f in facts:
+        state, _ = apply(f, state, ctx)
+    return state
+
+
+def interpret_orders(
+    facts: Iterable[Fact], ctx: Context, orders: Iterable[str] | None = None
+) -> dict[str, OrderState]:
+    """Interpret several orders at once, so multi-order events act on all or none."""
+    all_facts = list({f.hash: f for f in facts}.values())
+    by_order: dict[str, list[Fact]] = {}
+    for f in all_facts:
+        for o in f.orders():
+            by_order.setdefault(o, []).append(f)
+    wanted = set(orders) if orders is not None else set(by_order)
+    # Orders linked to a wanted one by a multi-order event are judged together.
+    linked = set(wanted)
+    grew = True
+    while grew:
+        grew = False
+        for f in all_facts:
+            if f.type in MULTI_ORDER_TYPES and linked & set(f.orders()):
+                extra = set(f.orders()) - linked
+                if extra:
+                    linked |= extra
+                    grew = True
+    excluded: dict[str, str] = {}
+    while True:
+        states = {o: interpret(o, by_order.get(o, []), ctx, excluded) for o in sorted(linked)}
+        newly: dict[str, str] = {}
+        for o, st in states.items():
+            for v in st.verdicts:
+                if not v.effective and v.type in MULTI_ORDER_TYPES and v.event not in excluded:
+                    newly.setdefault(v.event, f"its part on {o} is ineffective: {v.reason}")
+        if not newly:
+            return {o: st for o, st in states.items() if o in wanted}
+        excluded.update(newly)

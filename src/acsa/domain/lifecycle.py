@@ -1,0 +1,778 @@
+"""The life of an order up to settlement: request, acceptance, delivery, receipt, changes.
+
+One :class:`~acsa.domain.interpret.Step` per event type: how it is judged
+against the order at its parent, and how it changes the order. Settlement
+(cash, in kind, exchange, offset) is in :mod:`acsa.domain.settlement`.
+Which role of which side may act in which status is not decided here but in
+the one table of :mod:`acsa.domain.rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from acsa.domain import facts as F
+from acsa.domain.agreement import AgreementProfile
+from acsa.domain.errors import (
+    ConsentMissing,
+    InvalidValue,
+    MissingField,
+    NotAuthorized,
+    ToleranceExceeded,
+    TransitionNotAllowed,
+    UnknownReference,
+)
+from acsa.domain.facts import Fact, data_decimal, data_list, data_text
+from acsa.domain.figures import delivered, ordered, received, tolerance_band
+from acsa.domain.interpret import Step, step
+from acsa.domain.money import Money, line_total
+from acsa.domain.order import (
+    OrderTerms,
+    check_amendable,
+    check_eligibility,
+    terms_from_data,
+)
+from acsa.domain.parties import Side, check_party_code
+from acsa.domain.rules import Action
+from acsa.domain.state import (
+    Acceptance,
+    ChangeRequest,
+    Delivery,
+    DeliveryLine,
+    Dispute,
+    Evidence,
+    OrderState,
+    Proposal,
+    Receipt,
+    ReceiptAdjustment,
+    ReceiptLine,
+    ResolutionProposal,
+    ReturnLine,
+    Transfer,
+)
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def always(action: Action) -> Any:
+    return lambda fact: action
+
+
+def evidence_of(data: Mapping[str, Any]) -> tuple[Evidence, ...]:
+    out = []
+    for i, e in enumerate(data_list(data, "evidence", required=False)):
+        where = f"evidence[{i}]."
+        digest = data_text(e, "sha256")
+        if not _SHA256.fullmatch(digest):
+            raise InvalidValue("must be 64 lowercase hex digits", field=where + "sha256")
+        size = e.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise InvalidValue("must be a byte count", field=where + "size")
+        out.append(Evidence(digest, data_text(e, "name"), data_text(e, "media_type"), size))
+    return tuple(out)
+
+
+def terms_of(fact: Fact, profile: AgreementProfile, key: str = "terms") -> OrderTerms:
+    raw = fact.data.get(key)
+    if not isinstance(raw, Mapping):
+        raise MissingField("the order's terms are required", field=key)
+    return terms_from_data(raw, profile)
+
+
+def value_of(fact: Fact, state: OrderState) -> Money | None:
+    return state.terms.value() if state.terms else None
+
+
+def require_order(state: OrderState) -> OrderTerms:
+    if state.terms is None:
+        raise UnknownReference(f"{state.number} is not a known order", field="subject")
+    return state.terms
+
+
+# -- request and acceptance ----------------------------------------------
+
+
+def _check_number(fact: Fact, profile: AgreementProfile, party: str, emergency: bool) -> None:
+    fy = profile.party(party).fiscal_year(fact.on)
+    mark = "E" if emergency else ""
+    pattern = rf"{re.escape(profile.short_id)}/{party}/FY{fy}/{mark}[0-9]{{5,}}"
+    if not re.fullmatch(pattern, fact.subject):
+        raise InvalidValue(
+            f"{fact.subject!r} is not numbered {profile.short_id}/{party}/FY{fy}/{mark}NNNNN",
+            field="subject",
+        )
+
+
+def _judge_root(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    if state.terms is not None:
+        raise TransitionNotAllowed(f"{fact.subject} already exists", field="subject")
+    terms = terms_of(fact, profile)
+    party = terms.requester if side is Side.REQUESTER else terms.supplier
+    if fact.actor.party != party:
+        raise NotAuthorized(
+            f"{fact.actor.party} cannot {'request' if side is Side.REQUESTER else 'supply'} "
+            f"for {party}",
+            field="actor.party",
+        )
+    check_eligibility(terms, profile, fact.on)
+    _check_number(fact, profile, party, emergency=side is Side.SUPPLIER)
+
+
+def _apply_submit(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    return replace(
+        state,
+        terms=terms_of(fact, profile),
+        version=1,
+        profile=fact.profile,
+        submitted_on=fact.on,
+        submitted_by=fact.actor.user,
+    ), ""
+
+
+def _apply_emergency(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    terms = terms_of(fact, profile)
+    days = profile.settlement.emergency_confirmation_days
+    return replace(
+        state,
+        terms=terms,
+        version=1,
+        profile=fact.profile,
+        emergency=True,
+        submitted_on=fact.on,
+        submitted_by=fact.actor.user,
+        accepted=Acceptance(fact.hash, fact.on, terms.supplying_unit or fact.actor.unit),
+        emergency_confirmation_due=fact.on + timedelta(days=days),
+    ), ""
+
+
+def _judge_confirm_emergency(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    if not state.emergency:
+        raise TransitionNotAllowed("only an emergency order is confirmed in writing", field="type")
+    if state.emergency_confirmed_on is not None:
+        raise TransitionNotAllowed("the emergency order is already confirmed", field="type")
+
+
+def _apply_confirm_emergency(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    due = state.emergency_confirmation_due
+    note = ""
+    if due is not None and fact.on > due:
+        note = f"confirmed late: {(fact.on - due).days} day(s) after the window closed on {due}"
+    return replace(state, emergency_confirmed_on=fact.on), note
+
+
+def _judge_propose(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    new = terms_of(fact, profile)
+    check_amendable(require_order(state), new)
+    check_eligibility(new, profile, fact.on)
+    data_text(fact.data, "reason")
+
+
+def _apply_propose(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    proposal = Proposal(fact.hash, fact.on, terms_of(fact, profile), data_text(fact.data, "reason"))
+    return replace(state, proposal=proposal), ""
+
+
+def _proposed_value(fact: Fact, state: OrderState) -> Money | None:
+    terms = fact.data.get("terms")
+    if state.terms is None or not isinstance(terms, Mapping):
+        return None
+    lines = terms.get("lines")
+    if not isinstance(lines, list):
+        return None
+    # The value of the proposed terms, priced as proposed; the terms were
+    # already checked by the step's judge before the appointment is checked.
+    total = Money.zero(state.currency)
+    for line in lines:
+        qty = data_decimal(line, "quantity")
+        price = data_decimal(line, "unit_price")
+        total = total + line_total(qty, price, state.currency)
+    return total
+
+
+def _judge_confirm(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    if state.proposal is None or data_text(fact.data, "proposal") != state.proposal.id:
+        raise UnknownReference("names no proposal awaiting confirmation", field="proposal")
+
+
+def _apply_confirm(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    if state.proposal is None or state.proposal.id != fact.data.get("proposal"):
+        return state, "the proposal it confirms was superseded"
+    return replace(state, terms=state.proposal.terms, version=state.version + 1, proposal=None), ""
+
+
+def _confirm_value(fact: Fact, state: OrderState) -> Money | None:
+    return state.proposal.terms.value() if state.proposal else value_of(fact, state)
+
+
+def _judge_withdraw(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    require_order(state)
+
+
+def _apply_withdraw(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    if state.accepted is None:
+        return replace(state, withdrawn_on=fact.on, withdrawal=fact.hash), ""
+    return _withdrawal_as_request(state, fact.hash, fact.on, fact.data), (
+        "the supplier's acceptance crossed this withdrawal: the acceptance stands and the "
+        "withdrawal became a cancellation request for the supplier to answer"
+    )
+
+
+def _withdrawal_as_request(
+    state: OrderState, event: str, on: Any, data: Mapping[str, Any]
+) -> OrderState:
+    reason = str(data.get("reason") or "withdrawn before acceptance")
+    request = ChangeRequest(
+        id=event, kind="cancel", side=Side.REQUESTER, on=on, reason=reason, from_withdrawal=True
+    )
+    return replace(state, changes=(*state.changes, request), withdrawn_on=None, withdrawal=None)
+
+
+def _judge_accept(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    require_order(state)
+    version = fact.data.get("version")
+    if version != state.version:
+        raise InvalidValue(
+            f"accepts version {version!r}, but the requester signed version {state.version}",
+            field="version",
+        )
+    data_text(fact.data, "supplying_unit")
+
+
+def _apply_accept(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    accepted = Acceptance(fact.hash, fact.on, data_text(fact.data, "supplying_unit"))
+    if state.withdrawn_on is not None and state.withdrawal is not None:
+        crossed = _withdrawal_as_request(state, state.withdrawal, state.withdrawn_on, {})
+        return replace(crossed, accepted=accepted, proposal=None), (
+            "a withdrawal crossed this acceptance: the acceptance stands and the withdrawal "
+            "became a cancellation request for the supplier to answer"
+        )
+    return replace(state, accepted=accepted, proposal=None), ""
+
+
+def _judge_reject(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    require_order(state)
+    data_text(fact.data, "reason")
+
+
+def _apply_reject(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    return replace(state, rejected_on=fact.on, rejection_reason=data_text(fact.data, "reason")), ""
+
+
+def _supplying_unit(fact: Fact, state: OrderState, side: Side) -> str | None:
+    return (
+        fact.data.get("supplying_unit")
+        if isinstance(fact.data.get("supplying_unit"), str)
+        else None
+    )
+
+
+# -- delivery and receipt --------------------------------------------------
+
+
+def _delivery_lines(
+    fact: Fact, state: OrderState, profile: AgreementProfile
+) -> tuple[DeliveryLine, ...]:
+    terms = require_order(state)
+    lines = data_list(fact.data, "lines")
+    if not lines:
+        raise MissingField("a delivery has at least one line", field="lines")
+    out: list[DeliveryLine] = []
+    for i, raw in enumerate(lines):
+        where = f"lines[{i}]."
+        no = F.data_int(raw, "line", where=where)
+        order_line = terms.line(no)
+        quantity = data_decimal(raw, "quantity", where=where)
+        if quantity <= 0:
+            raise InvalidValue("must be more than zero", field=where + "quantity")
+        price = (
+            data_decimal(raw, "unit_price", where=where)
+            if "unit_price" in raw
+            else order_line.unit_price
+        )
+        if profile.pricing.pricing_date == "order" and price != order_line.unit_price:
+            raise InvalidValue(
+                f"{profile.id} prices at the order's price ({order_line.unit_price})",
+                field=where + "unit_price",
+            )
+        if any(d.line == no for d in out):
+            raise InvalidValue(f"line {no} appears twice", field=where + "line")
+        out.append(DeliveryLine(no, quantity, price))
+    return tuple(out)
+
+
+def _judge_deliver(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    terms = require_order(state)
+    for i, d in enumerate(_delivery_lines(fact, state, profile)):
+        category = terms.line(d.line).category
+        tolerance = profile.tolerance(category)
+        _, high = tolerance_band(ordered(state, d.line), tolerance)
+        total = delivered(state, d.line) + d.quantity
+        if total > high:
+            raise ToleranceExceeded(
+                f"line {d.line} would reach {total} against {ordered(state, d.line)} ordered "
+                f"(at most {high} within ±{tolerance * 100}%)",
+                field=f"lines[{i}].quantity",
+            )
+    evidence_of(fact.data)
+
+
+def _apply_deliver(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    delivery = Delivery(
+        id=fact.hash,
+        on=fact.on,
+        lines=_delivery_lines(fact, state, profile),
+        evidence=evidence_of(fact.data),
+        note=str(fact.data.get("note") or ""),
+    )
+    return replace(state, deliveries=(*state.deliveries, delivery)), ""
+
+
+def _receipt_lines(fact: Fact, delivery: Delivery) -> tuple[ReceiptLine, ...]:
+    out: list[ReceiptLine] = []
+    for i, raw in enumerate(data_list(fact.data, "lines")):
+        where = f"lines[{i}]."
+        no = F.data_int(raw, "line", where=where)
+        if delivery.price(no) is None:
+            raise InvalidValue(f"line {no} was not on that delivery", field=where + "line")
+        quantity = data_decimal(raw, "quantity", where=where)
+        damaged = data_decimal(raw, "damaged", where=where) if "damaged" in raw else Decimal(0)
+        if quantity + damaged > delivery.quantity(no):
+            raise InvalidValue(
+                f"{quantity + damaged} received and damaged exceeds {delivery.quantity(no)} "
+                "delivered",
+                field=where + "quantity",
+            )
+        if any(r.line == no for r in out):
+            raise InvalidValue(f"line {no} appears twice", field=where + "line")
+        out.append(ReceiptLine(no, quantity, damaged))
+    missing = {d.line for d in delivery.lines} - {r.line for r in out}
+    if missing:
+        raise MissingField(
+            f"say what arrived of every delivered line (missing {sorted(missing)})", field="lines"
+        )
+    return tuple(out)
+
+
+def _delivery_of(fact: Fact, state: OrderState) -> Delivery:
+    ref = data_text(fact.data, "delivery")
+    d = state.delivery(ref)
+    if d is None:
+        raise UnknownReference(f"no delivery {ref[:12]}… on this order", field="delivery")
+    return d
+
+
+def _judge_receive(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    d = _delivery_of(fact, state)
+    if state.receipt_for(d.id) is not None:
+        raise TransitionNotAllowed("that delivery is already acknowledged", field="delivery")
+    _receipt_lines(fact, d)
+    evidence_of(fact.data)
+
+
+def _apply_receive(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    d = _delivery_of(fact, state)
+    lines = _receipt_lines(fact, d)
+    receipt = Receipt(
+        fact.hash, d.id, fact.on, lines, evidence_of(fact.data), str(fact.data.get("note") or "")
+    )
+    short = [
+        f"line {r.line}: {d.quantity(r.line) - r.quantity} short"
+        for r in lines
+        if r.quantity < d.quantity(r.line)
+    ]
+    return replace(state, receipts=(*state.receipts, receipt)), "; ".join(short)
+
+
+# -- disputes ---------------------------------------------------------------
+
+
+def _judge_dispute(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    data_text(fact.data, "reason")
+    about = fact.data.get("about")
+    if (
+        about is not None
+        and state.delivery(str(about)) is None
+        and state.invoice(str(about)) is None
+    ):
+        raise UnknownReference("names no delivery or invoice of this order", field="about")
+
+
+def _apply_dispute(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    about = fact.data.get("about")
+    dispute = Dispute(
+        fact.hash, side, fact.on, data_text(fact.data, "reason"), str(about) if about else None
+    )
+    return replace(state, disputes=(*state.disputes, dispute)), ""
+
+
+def _open_dispute(fact: Fact, state: OrderState) -> Dispute:
+    ref = data_text(fact.data, "dispute")
+    d = state.dispute(ref)
+    if d is None or not d.open:
+        raise UnknownReference("names no open dispute of this order", field="dispute")
+    return d
+
+
+def _adjustments(fact: Fact, state: OrderState) -> tuple[ReceiptAdjustment, ...]:
+    out = []
+    for i, raw in enumerate(data_list(fact.data, "adjustments", required=False)):
+        where = f"adjustments[{i}]."
+        ref = data_text(raw, "delivery")
+        d = state.delivery(ref)
+        if d is None:
+            raise UnknownReference("names no delivery of this order", field=where + "delivery")
+        no = F.data_int(raw, "line", where=where)
+        quantity = data_decimal(raw, "quantity", where=where)
+        if quantity > d.quantity(no):
+            raise InvalidValue(
+                f"more than the {d.quantity(no)} delivered", field=where + "quantity"
+            )
+        out.append(ReceiptAdjustment(ref, no, quantity))
+    return tuple(out)
+
+
+def _judge_propose_resolution(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    _open_dispute(fact, state)
+    data_text(fact.data, "resolution")
+    _adjustments(fact, state)
+
+
+def _apply_propose_resolution(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = data_text(fact.data, "dispute")
+    proposal = ResolutionProposal(
+        fact.hash, side, fact.on, data_text(fact.data, "resolution"), _adjustments(fact, state)
+    )
+    disputes = tuple(
+        replace(d, proposals=(*d.proposals, proposal)) if d.id == ref else d for d in state.disputes
+    )
+    return replace(state, disputes=disputes), ""
+
+
+def _judge_resolve(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    dispute = _open_dispute(fact, state)
+    ref = data_text(fact.data, "proposal")
+    proposal = next((p for p in dispute.proposals if p.id == ref), None)
+    if proposal is None:
+        raise UnknownReference("names no proposed resolution of that dispute", field="proposal")
+    if proposal.side is side:
+        raise NotAuthorized(
+            "a resolution takes both parties' signatures: the other side must sign it",
+            field="proposal",
+        )
+
+
+def _apply_resolve(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = data_text(fact.data, "dispute")
+    dispute = state.dispute(ref)
+    if dispute is None or not dispute.open:
+        return state, "the dispute was already resolved"
+    proposal = next(p for p in dispute.proposals if p.id == fact.data.get("proposal"))
+    disputes = tuple(
+        replace(d, resolved_by=proposal.id, resolved_on=fact.on) if d.id == ref else d
+        for d in state.disputes
+    )
+    return replace(
+        state, disputes=disputes, adjustments=(*state.adjustments, *proposal.adjustments)
+    ), ""
+
+
+# -- changes to what both signed --------------------------------------------
+
+_CHANGE_ACTIONS = {
+    "amend": Action.AMEND,
+    "close_short": Action.CLOSE_SHORT,
+    "cancel": Action.CANCEL,
+}
+
+
+def _change_action(fact: Fact) -> Action:
+    kind = fact.data.get("kind")
+    if kind not in _CHANGE_ACTIONS:
+        raise InvalidValue(f"{kind!r} is not amend, close_short or cancel", field="kind")
+    return _CHANGE_ACTIONS[str(kind)]
+
+
+def _check_amendment(state: OrderState, new: OrderTerms, profile: AgreementProfile) -> None:
+    old = require_order(state)
+    check_amendable(old, new)
+    for i, line in enumerate(new.lines):
+        if line.quantity < delivered(state, line.no):
+            raise InvalidValue(
+                f"line {line.no}: {delivered(state, line.no)} already delivered",
+                field=f"terms.lines[{i}].quantity",
+            )
+    old_numbers = {ln.no for ln in old.lines}
+    dropped = [n for n in old_numbers if n not in {ln.no for ln in new.lines}]
+    for n in dropped:
+        if delivered(state, n) > 0:
+            raise InvalidValue(
+                f"line {n} has deliveries and cannot be removed", field="terms.lines"
+            )
+
+
+def _judge_request_change(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    kind = _change_action(fact)
+    data_text(fact.data, "reason")
+    if kind is Action.AMEND:
+        new = terms_of(fact, profile)
+        check_eligibility(new, profile, fact.on)
+        _check_amendment(state, new, profile)
+    if any(c.pending and c.kind == fact.data.get("kind") and c.side is side for c in state.changes):
+        raise TransitionNotAllowed(
+            f"a {fact.data.get('kind')} request of yours is already awaiting an answer",
+            field="kind",
+        )
+
+
+def _apply_request_change(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    kind = str(fact.data.get("kind"))
+    request = ChangeRequest(
+        id=fact.hash,
+        kind=kind,
+        side=side,
+        on=fact.on,
+        reason=data_text(fact.data, "reason"),
+        terms=terms_of(fact, profile) if kind == "amend" else None,
+    )
+    return replace(state, changes=(*state.changes, request)), ""
+
+
+def _pending_request(fact: Fact, state: OrderState, side: Side) -> ChangeRequest:
+    ref = data_text(fact.data, "request")
+    request = state.change(ref)
+    if request is None or not request.pending:
+        raise UnknownReference("names no request awaiting an answer", field="request")
+    if request.side is side:
+        raise NotAuthorized("a request is answered by the other party", field="request")
+    return request
+
+
+def _judge_answer_change(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    request = _pending_request(fact, state, side)
+    answer = data_text(fact.data, "answer")
+    if answer not in ("accepted", "declined"):
+        raise InvalidValue(f"{answer!r} is not accepted or declined", field="answer")
+    if answer == "accepted" and request.kind == "amend" and request.terms is not None:
+        _check_amendment(state, request.terms, profile)
+
+
+def _apply_answer_change(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("request")
+    request = state.change(str(ref))
+    if request is None or not request.pending:
+        return state, "the request was already answered"
+    answer = str(fact.data.get("answer"))
+    changes = tuple(
+        replace(c, answer=answer, answered_on=fact.on) if c.id == ref else c for c in state.changes
+    )
+    state = replace(state, changes=changes)
+    if answer != "accepted":
+        return state, ""
+    if request.kind == "amend" and request.terms is not None:
+        return replace(state, terms=request.terms, version=state.version + 1), ""
+    if request.kind == "cancel" and not state.deliveries:
+        return replace(state, cancelled_on=fact.on), ""
+    note = "deliveries already made stand; the rest is closed" if request.kind == "cancel" else ""
+    return replace(state, closed_short_on=fact.on), note
+
+
+def _request_value(fact: Fact, state: OrderState) -> Money | None:
+    ref = fact.data.get("request")
+    request = state.change(str(ref)) if ref else None
+    if request is not None and request.terms is not None:
+        return request.terms.value()
+    return value_of(fact, state)
+
+
+# -- third-party transfer -----------------------------------------------------
+
+
+def _transfer_lines(fact: Fact, state: OrderState) -> tuple[ReturnLine, ...]:
+    terms = require_order(state)
+    out = []
+    for i, raw in enumerate(data_list(fact.data, "lines")):
+        where = f"lines[{i}]."
+        no = F.data_int(raw, "line", where=where)
+        terms.line(no)
+        quantity = data_decimal(raw, "quantity", where=where)
+        if quantity <= 0 or quantity > received(state, no):
+            raise InvalidValue(
+                f"must be more than zero and at most the {received(state, no)} received",
+                field=where + "quantity",
+            )
+        out.append(ReturnLine(no, quantity))
+    if not out:
+        raise MissingField("name what is to be transferred", field="lines")
+    return tuple(out)
+
+
+def _judge_transfer_request(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    to = check_party_code(fact.data.get("to"), field="to")
+    if to in (state.requester, state.supplier):
+        raise InvalidValue("a transfer is to a third party", field="to")
+    _transfer_lines(fact, state)
+    data_text(fact.data, "reason")
+
+
+def _apply_transfer_request(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    t = Transfer(
+        fact.hash,
+        str(fact.data.get("to")),
+        fact.on,
+        _transfer_lines(fact, state),
+        data_text(fact.data, "reason"),
+    )
+    return replace(state, transfers=(*state.transfers, t)), ""
+
+
+def _transfer_of(fact: Fact, state: OrderState) -> Transfer:
+    ref = data_text(fact.data, "request")
+    t = state.transfer(ref)
+    if t is None:
+        raise UnknownReference("names no transfer request of this order", field="request")
+    return t
+
+
+def _judge_transfer_answer(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    t = _transfer_of(fact, state)
+    if t.answer is not None:
+        raise TransitionNotAllowed("the transfer request is already answered", field="request")
+    if data_text(fact.data, "answer") not in ("consented", "refused"):
+        raise InvalidValue("must be consented or refused", field="answer")
+
+
+def _apply_transfer_answer(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("request")
+    transfers = tuple(
+        replace(t, answer=str(fact.data.get("answer")), answered_on=fact.on) if t.id == ref else t
+        for t in state.transfers
+    )
+    return replace(state, transfers=transfers), ""
+
+
+def _judge_transfer(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    t = _transfer_of(fact, state)
+    if t.answer != "consented":
+        raise ConsentMissing(
+            f"{state.supplier} has not consented in writing to a transfer to {t.to}",
+            field="request",
+        )
+    if t.done_on is not None:
+        raise TransitionNotAllowed("that transfer is already recorded", field="request")
+
+
+def _apply_transfer(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("request")
+    transfers = tuple(replace(t, done_on=fact.on) if t.id == ref else t for t in state.transfers)
+    return replace(state, transfers=transfers), ""
+
+
+step(F.ORDER_SUBMITTED, Step(always(Action.SUBMIT), _judge_root, _apply_submit, value_of))
+step(
+    F.ORDER_EMERGENCY_RECORDED,
+    Step(always(Action.EMERGENCY), _judge_root, _apply_emergency, value_of),
+)
+step(
+    F.ORDER_EMERGENCY_CONFIRMED,
+    Step(
+        always(Action.CONFIRM_EMERGENCY),
+        _judge_confirm_emergency,
+        _apply_confirm_emergency,
+        value_of,
+    ),
+)
+step(
+    F.ORDER_PROPOSED, Step(always(Action.PROPOSE), _judge_propose, _apply_propose, _proposed_value)
+)
+step(
+    F.ORDER_CONFIRMED, Step(always(Action.CONFIRM), _judge_confirm, _apply_confirm, _confirm_value)
+)
+step(F.ORDER_WITHDRAWN, Step(always(Action.WITHDRAW), _judge_withdraw, _apply_withdraw))
+step(
+    F.ORDER_ACCEPTED,
+    Step(always(Action.ACCEPT), _judge_accept, _apply_accept, value_of, _supplying_unit),
+)
+step(F.ORDER_REJECTED, Step(always(Action.REJECT), _judge_reject, _apply_reject))
+step(F.DELIVERY_RECORDED, Step(always(Action.DELIVER), _judge_deliver, _apply_deliver))
+step(F.RECEIPT_RECORDED, Step(always(Action.RECEIVE), _judge_receive, _apply_receive))
+step(F.DISPUTE_OPENED, Step(always(Action.DISPUTE), _judge_dispute, _apply_dispute))
+step(
+    F.DISPUTE_RESOLUTION_PROPOSED,
+    Step(always(Action.RESOLVE), _judge_propose_resolution, _apply_propose_resolution),
+)
+step(F.DISPUTE_RESOLVED, Step(always(Action.RESOLVE), _judge_resolve, _apply_resolve))
+step(
+    F.CHANGE_REQUESTED,
+    Step(
+        _change_action,
+        _judge_request_change,
+        _apply_request_change,
+        lambda f, s: _proposed_value(f, s) if f.data.get("kind") == "amend" else None,
+    ),
+)
+step(
+    F.CHANGE_ANSWERED,
+    Step(always(Action.RESPOND), _judge_answer_change, _apply_answer_change, _request_value),
+)
+step(
+    F.TRANSFER_REQUESTED,
+    Step(always(Action.TRANSFER_REQUEST), _judge_transfer_request, _apply_transfer_request),
+)
+step(
+    F.TRANSFER_ANSWERED,
+    Step(always(Action.TRANSFER_CONSENT), _judge_transfer_answer, _apply_transfer_answer),
+)
+step(F.TRANSFER_RECORDED, Step(always(Action.TRANSFER), _judge_transfer, _apply_transfer))

@@ -1,0 +1,919 @@
+"""Settlement: cash, replacement in kind, equal-value exchange and offset.
+
+- **Cash.** The supplier invoices the basis quantities (received, or
+  delivered where the agreement says so) at each delivery's price; an
+  invoice falls due a number of calendar days after its date. Payments may
+  be partial and one payment may cover invoices of several orders; the
+  supplier confirms what arrived, writes off a small shortfall within the
+  agreement's limit or bills it on a difference invoice. An invoice is never
+  edited: it is voided and reissued, or reduced by a credit note.
+- **In kind (RIK).** Supplies are returned, in one or more returns the
+  supplier accepts; after the deadline the supplier may convert what is
+  still owed to cash at its price on the conversion date.
+- **Equal-value exchange (EVE).** Orders each way are linked and valued at
+  an agreed rate; both finance officers sign; the residual is billed in
+  cash on the creditor's orders.
+- **Offset.** Finance officers of both parties sign a statement that nets
+  invoices each way in one currency as of a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from acsa.domain import facts as F
+from acsa.domain.agreement import AgreementProfile
+from acsa.domain.errors import (
+    AmountExceedsOutstanding,
+    CurrencyMismatch,
+    DeadlineNotReached,
+    DeadlinePassed,
+    InvalidValue,
+    LimitExceeded,
+    MissingField,
+    NotAuthorized,
+    NotEligible,
+    TransitionNotAllowed,
+    UnknownReference,
+)
+from acsa.domain.facts import Fact, data_date, data_decimal, data_list, data_money, data_text
+from acsa.domain.figures import (
+    basis_quantity,
+    in_kind_due_on,
+    in_kind_value,
+    owed_in_kind,
+    returned,
+)
+from acsa.domain.interpret import Step, step
+from acsa.domain.lifecycle import always, evidence_of, require_order
+from acsa.domain.money import ExchangeRate, Money, RateBook, convert, line_total, parse_decimal
+from acsa.domain.parties import Side
+from acsa.domain.rules import Action
+from acsa.domain.state import (
+    Conversion,
+    ConversionLine,
+    ExchangePart,
+    Invoice,
+    InvoiceLine,
+    OffsetPart,
+    OrderState,
+    PaymentPart,
+    Return,
+    ReturnLine,
+)
+
+# -- cash -------------------------------------------------------------------
+
+
+def payment_due_on(issued_on: date, profile: AgreementProfile) -> date:
+    """An invoice falls due ``cash_payment_days`` calendar days after its date."""
+    return issued_on + timedelta(days=profile.settlement.cash_payment_days)
+
+
+def uninvoiced_lines(state: OrderState, profile: AgreementProfile) -> tuple[InvoiceLine, ...]:
+    """Every (delivery, line) whose basis value is not yet fully on a live goods invoice.
+
+    The amount of a line is the value of its basis quantity less what live
+    invoices already bill for it, so that a receipt corrected by a dispute's
+    resolution is billed by exactly the difference.
+    """
+    if state.method != "cash":
+        return ()
+    out = []
+    for d in state.deliveries:
+        if profile.pricing.invoice_basis == "received" and state.receipt_for(d.id) is None:
+            continue
+        for dl in d.lines:
+            quantity = basis_quantity(state, d, dl.line, profile)
+            value = line_total(quantity, dl.unit_price, state.currency).minor
+            already = [
+                il
+                for inv in state.invoices
+                if inv.live and inv.kind == "goods"
+                for il in inv.lines
+                if il.delivery == d.id and il.line == dl.line
+            ]
+            billed_qty = sum((il.quantity for il in already), Decimal(0))
+            billed_amount = sum(il.amount for il in already)
+            if quantity - billed_qty > 0 and value - billed_amount > 0:
+                out.append(
+                    InvoiceLine(
+                        d.id, dl.line, quantity - billed_qty, dl.unit_price, value - billed_amount
+                    )
+                )
+    return tuple(out)
+
+
+def _invoice_lines(fact: Fact, currency: str) -> tuple[InvoiceLine, ...]:
+    out = []
+    for i, raw in enumerate(data_list(fact.data, "lines", required=False)):
+        where = f"lines[{i}]."
+        out.append(
+            InvoiceLine(
+                delivery=data_text(raw, "delivery"),
+                line=F.data_int(raw, "line", where=where),
+                quantity=data_decimal(raw, "quantity", where=where),
+                unit_price=data_decimal(raw, "unit_price", where=where),
+                amount=data_money(raw, "amount", currency, where=where).minor,
+            )
+        )
+    return tuple(out)
+
+
+def _expected_total(fact: Fact, state: OrderState, profile: AgreementProfile) -> int:
+    """What an invoice of this kind must bill, from the order at the invoice's parent."""
+    kind = data_text(fact.data, "kind")
+    reference = fact.data.get("reference")
+    live = [i for i in state.invoices if i.live]
+    if kind == "goods":
+        expected = uninvoiced_lines(state, profile)
+        lines = _invoice_lines(fact, state.currency)
+        if not lines:
+            raise MissingField("a goods invoice has lines", field="lines")
+        by_key = {(e.delivery, e.line): e for e in expected}
+        for i, line in enumerate(lines):
+            e = by_key.get((line.delivery, line.line))
+            if e is None:
+                raise InvalidValue(
+                    f"line {line.line} of delivery {line.delivery[:12]}… is not due for invoicing",
+                    field=f"lines[{i}]",
+                )
+            if line != e:
+                raise InvalidValue(
+                    f"must bill {e.quantity} at {e.unit_price} = "
+                    f"{Money(state.currency, e.amount).text()}",
+                    field=f"lines[{i}]",
+                )
+        return sum(line.amount for line in lines)
+    if any(i.reference == reference and i.kind == kind for i in live):
+        raise TransitionNotAllowed(f"that {kind} is already invoiced", field="reference")
+    if kind == "conversion":
+        conv = next((c for c in state.conversions if c.id == reference), None)
+        if conv is None:
+            raise UnknownReference("names no conversion of this order", field="reference")
+        return conv.amount
+    if kind == "residual":
+        part = next((x for x in state.exchanges if x.exchange == reference and x.signed), None)
+        if part is None or part.to_cash <= 0:
+            raise UnknownReference(
+                "names no signed exchange with a residual on this order", field="reference"
+            )
+        return part.to_cash
+    if kind == "difference":
+        original = state.invoice(str(reference))
+        if original is None or not original.live:
+            raise UnknownReference("names no live invoice of this order", field="reference")
+        if not any(p.invoice == original.id and p.confirmed for p in state.payments):
+            raise TransitionNotAllowed(
+                "a difference is billed after a payment arrived short", field="reference"
+            )
+        if original.outstanding <= 0:
+            raise TransitionNotAllowed("nothing is outstanding on that invoice", field="reference")
+        return original.outstanding
+    raise InvalidValue(f"{kind!r} is not goods, conversion, residual or difference", field="kind")
+
+
+def _judge_invoice(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    require_order(state)
+    number = data_text(fact.data, "number")
+    if any(i.number == number for i in state.invoices):
+        raise InvalidValue(f"invoice number {number} is already used", field="number")
+    currency = data_text(fact.data, "currency")
+    if currency != state.currency:
+        raise CurrencyMismatch(f"this order is invoiced in {state.currency}", field="currency")
+    due = data_date(fact.data, "due_on")
+    if due != payment_due_on(fact.on, profile):
+        raise InvalidValue(
+            f"falls due on {payment_due_on(fact.on, profile)} "
+            f"({profile.settlement.cash_payment_days} days after {fact.on})",
+            field="due_on",
+        )
+    if data_text(fact.data, "kind") == "goods" and state.method != "cash":
+        raise NotEligible(f"a {state.method} order is not invoiced for goods", field="kind")
+    total = data_money(fact.data, "total", currency).minor
+    expected = _expected_total(fact, state, profile)
+    if total != expected:
+        raise InvalidValue(f"must total {Money(currency, expected).text()}", field="total")
+    if total <= 0:
+        raise InvalidValue("an invoice bills more than zero", field="total")
+    replaces = fact.data.get("replaces")
+    if replaces is not None:
+        old = state.invoice(str(replaces))
+        if old is None or old.live:
+            raise UnknownReference("names no voided invoice of this order", field="replaces")
+        if any(i.replaces == replaces for i in state.invoices):
+            raise TransitionNotAllowed("that invoice was already reissued", field="replaces")
+
+
+def _apply_invoice(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    kind = str(fact.data.get("kind"))
+    reference = fact.data.get("reference")
+    invoice = Invoice(
+        id=fact.hash,
+        number=str(fact.data.get("number")),
+        kind=kind,
+        on=fact.on,
+        due_on=data_date(fact.data, "due_on"),
+        currency=state.currency,
+        total=data_money(fact.data, "total", state.currency).minor,
+        lines=_invoice_lines(fact, state.currency),
+        reference=str(reference) if reference is not None else None,
+        replaces=str(fact.data["replaces"]) if fact.data.get("replaces") else None,
+    )
+    invoices = state.invoices
+    if kind == "difference":
+        invoices = tuple(
+            replace(i, moved=i.moved + invoice.total) if i.id == reference else i for i in invoices
+        )
+    return replace(state, invoices=(*invoices, invoice)), ""
+
+
+def _invoice_total(fact: Fact, state: OrderState) -> Money | None:
+    return data_money(fact.data, "total", state.currency) if state.currency else None
+
+
+def _live_invoice(fact: Fact, state: OrderState, key: str = "invoice") -> Invoice:
+    ref = data_text(fact.data, key)
+    invoice = state.invoice(ref)
+    if invoice is None or not invoice.live:
+        raise UnknownReference("names no live invoice of this order", field=key)
+    return invoice
+
+
+def _judge_void(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    invoice = _live_invoice(fact, state)
+    data_text(fact.data, "reason")
+    if (
+        any(p.invoice == invoice.id for p in state.payments)
+        or invoice.credited
+        or invoice.written_off
+        or invoice.offset
+        or invoice.moved
+        or any(o.invoice == invoice.id for o in state.offsets)
+    ):
+        raise TransitionNotAllowed(
+            "payments or credits stand against this invoice: correct it by a credit note",
+            field="invoice",
+        )
+
+
+def _apply_void(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("invoice")
+    voided = state.invoice(str(ref))
+    invoices = tuple(
+        replace(i, voided_on=fact.on) if i.id == ref and i.live else i for i in state.invoices
+    )
+    if voided is not None and voided.kind == "difference":
+        invoices = tuple(
+            replace(i, moved=i.moved - voided.total) if i.id == voided.reference else i
+            for i in invoices
+        )
+    return replace(state, invoices=invoices), ""
+
+
+def _judge_credit_note(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    invoice = _live_invoice(fact, state)
+    data_text(fact.data, "reason")
+    amount = data_money(fact.data, "amount", state.currency)
+    if amount.minor <= 0 or amount.minor > invoice.outstanding:
+        raise AmountExceedsOutstanding(
+            f"must be more than zero and at most {Money(state.currency, invoice.outstanding)}",
+            field="amount",
+        )
+
+
+def _apply_credit_note(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("invoice")
+    amount = data_money(fact.data, "amount", state.currency).minor
+    invoices = tuple(
+        replace(i, credited=i.credited + amount) if i.id == ref else i for i in state.invoices
+    )
+    return replace(state, invoices=invoices), ""
+
+
+def _amount(fact: Fact, state: OrderState) -> Money | None:
+    return data_money(fact.data, "amount", state.currency) if state.currency else None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One order's share of an event that acts on several orders."""
+
+    order: str
+    data: Mapping[str, Any]
+
+
+def parts_for(fact: Fact, order: str) -> list[Part]:
+    return [Part(order, p) for p in data_list(fact.data, "orders") if p.get("order") == order]
+
+
+def _unconfirmed(state: OrderState, invoice: str) -> int:
+    return sum(p.amount for p in state.payments if p.invoice == invoice and not p.confirmed)
+
+
+def _judge_pay(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    currency = data_text(fact.data, "currency")
+    if currency != state.currency:
+        raise CurrencyMismatch(f"{state.number} is invoiced in {state.currency}", field="currency")
+    total = data_money(fact.data, "amount", currency).minor
+    allocated = sum(
+        data_money(p, "amount", currency, where=f"orders[{i}].").minor
+        for i, p in enumerate(data_list(fact.data, "orders"))
+    )
+    if allocated != total:
+        raise InvalidValue("the allocations must add up to the payment", field="orders")
+    for part in parts_for(fact, state.number):
+        ref = data_text(part.data, "invoice")
+        invoice = state.invoice(ref)
+        if invoice is None or not invoice.live:
+            raise UnknownReference(f"names no live invoice of {state.number}", field="invoice")
+        amount = data_money(part.data, "amount", currency).minor
+        open_amount = invoice.outstanding - _unconfirmed(state, ref)
+        if amount <= 0 or amount > open_amount:
+            raise AmountExceedsOutstanding(
+                f"{Money(currency, amount)} against {Money(currency, open_amount)} open on "
+                f"invoice {invoice.number}",
+                field="amount",
+            )
+
+
+def _apply_pay(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    new = tuple(
+        PaymentPart(
+            payment=fact.hash,
+            invoice=str(part.data.get("invoice")),
+            amount=data_money(part.data, "amount", state.currency).minor,
+            on=fact.on,
+            reference=str(fact.data.get("reference") or ""),
+        )
+        for part in parts_for(fact, state.number)
+    )
+    return replace(state, payments=(*state.payments, *new)), ""
+
+
+def _my_share(fact: Fact, state: OrderState, key: str = "amount") -> Money | None:
+    if not state.currency:
+        return None
+    total = 0
+    for part in parts_for(fact, state.number):
+        if key in part.data:
+            total += data_money(part.data, key, state.currency).minor
+    return Money(state.currency, total)
+
+
+def _judge_confirm_payment(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    payment = data_text(fact.data, "payment")
+    for part in parts_for(fact, state.number):
+        ref = data_text(part.data, "invoice")
+        mine = next((p for p in state.payments if p.payment == payment and p.invoice == ref), None)
+        if mine is None:
+            raise UnknownReference(
+                "names no payment recorded against that invoice", field="payment"
+            )
+        if mine.confirmed:
+            raise TransitionNotAllowed("that payment is already confirmed", field="payment")
+        received = data_money(part.data, "received", state.currency).minor
+        if received > mine.amount:
+            raise InvalidValue(
+                f"more than the {Money(state.currency, mine.amount)} paid", field="received"
+            )
+
+
+def _apply_confirm_payment(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    payment = fact.data.get("payment")
+    payments = state.payments
+    invoices = state.invoices
+    notes = []
+    for part in parts_for(fact, state.number):
+        ref = part.data.get("invoice")
+        received = data_money(part.data, "received", state.currency).minor
+        payments = tuple(
+            replace(p, received=received, confirmed_on=fact.on)
+            if p.payment == payment and p.invoice == ref and not p.confirmed
+            else p
+            for p in payments
+        )
+        invoices = tuple(
+            replace(i, paid=i.paid + received) if i.id == ref and i.live else i for i in invoices
+        )
+        invoice = state.invoice(str(ref))
+        if invoice is not None and not invoice.live:
+            notes.append("the invoice was voided meanwhile: the money received reduces the debt")
+    return replace(state, payments=payments, invoices=invoices), "; ".join(notes)
+
+
+def _judge_write_off(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    invoice = _live_invoice(fact, state)
+    data_text(fact.data, "reason")
+    if not any(p.invoice == invoice.id and p.confirmed for p in state.payments):
+        raise TransitionNotAllowed("only what a payment left short is written off", field="invoice")
+    amount = data_money(fact.data, "amount", state.currency).minor
+    if amount <= 0 or amount > invoice.outstanding:
+        raise AmountExceedsOutstanding(
+            f"at most {Money(state.currency, invoice.outstanding)} is outstanding", field="amount"
+        )
+    limit = profile.write_off_limit(state.currency)
+    if invoice.written_off + amount > limit.minor:
+        raise LimitExceeded(
+            f"{Money(state.currency, invoice.written_off + amount)} written off would exceed "
+            f"the agreement's limit of {limit}; invoice the difference instead",
+            field="amount",
+        )
+
+
+def _apply_write_off(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("invoice")
+    amount = data_money(fact.data, "amount", state.currency).minor
+    invoices = tuple(
+        replace(i, written_off=i.written_off + amount) if i.id == ref else i for i in state.invoices
+    )
+    return replace(state, invoices=invoices), ""
+
+
+# -- in kind ------------------------------------------------------------------
+
+
+def _return_lines(
+    fact: Fact, state: OrderState, profile: AgreementProfile
+) -> tuple[ReturnLine, ...]:
+    terms = require_order(state)
+    out = []
+    for i, raw in enumerate(data_list(fact.data, "lines")):
+        where = f"lines[{i}]."
+        no = F.data_int(raw, "line", where=where)
+        terms.line(no)
+        quantity = data_decimal(raw, "quantity", where=where)
+        still = owed_in_kind(state, no, profile) - returned(state, no, pending=True)
+        if quantity <= 0 or quantity > still:
+            raise AmountExceedsOutstanding(
+                f"must be more than zero and at most the {still} still owed in kind",
+                field=where + "quantity",
+            )
+        out.append(ReturnLine(no, quantity))
+    if not out:
+        raise MissingField("a return has at least one line", field="lines")
+    return tuple(out)
+
+
+def _judge_return(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    if state.method != "rik":
+        raise NotEligible("only an order settled in kind is returned in kind", field="type")
+    _return_lines(fact, state, profile)
+    evidence_of(fact.data)
+
+
+def _apply_return(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    r = Return(
+        fact.hash,
+        fact.on,
+        _return_lines_unchecked(fact),
+        str(fact.data.get("description") or ""),
+        evidence_of(fact.data),
+    )
+    return replace(state, returns=(*state.returns, r)), ""
+
+
+def _return_lines_unchecked(fact: Fact) -> tuple[ReturnLine, ...]:
+    return tuple(
+        ReturnLine(F.data_int(raw, "line"), data_decimal(raw, "quantity"))
+        for raw in data_list(fact.data, "lines")
+    )
+
+
+def _judge_accept_return(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    r = state.return_(data_text(fact.data, "return"))
+    if r is None:
+        raise UnknownReference("names no return of this order", field="return")
+    if r.answer is not None:
+        raise TransitionNotAllowed("that return is already answered", field="return")
+    answer = data_text(fact.data, "answer")
+    if answer not in ("accepted", "rejected"):
+        raise InvalidValue("must be accepted or rejected", field="answer")
+    if answer == "rejected":
+        data_text(fact.data, "reason")
+
+
+def _apply_accept_return(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("return")
+    returns = tuple(
+        replace(r, answer=str(fact.data.get("answer")), answered_on=fact.on)
+        if r.id == ref and r.answer is None
+        else r
+        for r in state.returns
+    )
+    return replace(state, returns=returns), ""
+
+
+def conversion_lines(
+    state: OrderState, profile: AgreementProfile, prices: Mapping[int, Decimal]
+) -> tuple[ConversionLine, ...]:
+    """What a conversion must convert: every quantity still owed and not being returned."""
+    terms = require_order(state)
+    out = []
+    for line in terms.lines:
+        quantity = owed_in_kind(state, line.no, profile) - returned(state, line.no, pending=True)
+        if quantity > 0:
+            price = prices.get(line.no, line.unit_price)
+            out.append(
+                ConversionLine(
+                    line.no, quantity, price, line_total(quantity, price, state.currency).minor
+                )
+            )
+    return tuple(out)
+
+
+def _judge_convert(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    if state.method not in ("rik", "eve"):
+        raise NotEligible("only what is owed in kind is converted to cash", field="type")
+    due = in_kind_due_on(state, profile)
+    if due is None or fact.on <= due:
+        raise DeadlineNotReached(
+            f"what is owed in kind may be converted after {due}, not on {fact.on}", field="on"
+        )
+    prices = {}
+    lines = data_list(fact.data, "lines")
+    for i, raw in enumerate(lines):
+        prices[F.data_int(raw, "line", where=f"lines[{i}].")] = data_decimal(
+            raw, "unit_price", where=f"lines[{i}]."
+        )
+    expected = conversion_lines(state, profile, prices)
+    if not expected:
+        raise TransitionNotAllowed("nothing is owed in kind", field="lines")
+    given = _conversion_lines(fact, state.currency)
+    if given != expected:
+        raise InvalidValue(
+            "must convert everything still owed: "
+            + ", ".join(f"line {c.line}: {c.quantity} at {c.unit_price}" for c in expected),
+            field="lines",
+        )
+    amount = data_money(fact.data, "amount", state.currency).minor
+    if amount != sum(c.amount for c in expected):
+        raise InvalidValue("must equal the sum of the lines", field="amount")
+
+
+def _conversion_lines(fact: Fact, currency: str) -> tuple[ConversionLine, ...]:
+    return tuple(
+        ConversionLine(
+            F.data_int(raw, "line", where=f"lines[{i}]."),
+            data_decimal(raw, "quantity", where=f"lines[{i}]."),
+            data_decimal(raw, "unit_price", where=f"lines[{i}]."),
+            data_money(raw, "amount", currency, where=f"lines[{i}].").minor,
+        )
+        for i, raw in enumerate(data_list(fact.data, "lines"))
+    )
+
+
+def _apply_convert(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    before = in_kind_value(state, profile)
+    lines = _conversion_lines(fact, state.currency)
+    conversion = Conversion(fact.hash, fact.on, lines, sum(c.amount for c in lines), 0)
+    after_state = replace(state, conversions=(*state.conversions, conversion))
+    after = in_kind_value(after_state, profile)
+    conversion = replace(conversion, in_kind_value=before - after)
+    return replace(state, conversions=(*state.conversions, conversion)), ""
+
+
+# -- equal-value exchange -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExchangeValue:
+    order: str
+    supplier: str
+    currency: str
+    value: int
+    valued: int  # in the valuation currency
+    to_cash: int = 0
+
+
+def rate_book(data: Mapping[str, Any], on: date) -> RateBook:
+    rates = []
+    for i, raw in enumerate(data_list(data, "rates", required=False)):
+        where = f"rates[{i}]."
+        rates.append(
+            ExchangeRate(
+                on,
+                data_text(raw, "base"),
+                data_text(raw, "quote"),
+                parse_decimal(raw.get("rate"), field=where + "rate"),
+            )
+        )
+    return RateBook(tuple(rates))
+
+
+def value_exchange(
+    parts: list[ExchangeValue], currency: str, rates: RateBook, on: date
+) -> tuple[list[ExchangeValue], str | None, int]:
+    """Value every order in ``currency``, find the residual and bill it on the creditor's orders.
+
+    Returns the parts with ``valued`` and ``to_cash`` filled, the creditor
+    (the party that supplied more; ``None`` when equal) and the residual in
+    ``currency``. The residual is billed on the creditor's orders in the
+    order listed, each up to its whole value, converted back at the same rate.
+    """
+    valued = [
+        replace(p, valued=rates.convert(Money(p.currency, p.value), currency, on).minor)
+        for p in parts
+    ]
+    by_supplier: dict[str, int] = {}
+    for p in valued:
+        by_supplier[p.supplier] = by_supplier.get(p.supplier, 0) + p.valued
+    if len(by_supplier) != 2:
+        raise InvalidValue("an exchange links orders each way", field="orders")
+    (a, va), (b, vb) = sorted(by_supplier.items())
+    if va == vb:
+        return valued, None, 0
+    creditor, residual = (a, va - vb) if va > vb else (b, vb - va)
+    left = residual
+    out = []
+    for p in valued:
+        if p.supplier != creditor or left == 0:
+            out.append(p)
+            continue
+        take = min(left, p.valued)
+        left -= take
+        if take == p.valued:
+            share = p.value
+        else:
+            back = rates.rate(currency, p.currency, on)
+            share = min(p.value, convert(Money(currency, take), back, p.currency).minor)
+        out.append(replace(p, to_cash=share))
+    return out, creditor, residual
+
+
+def _exchange_values(fact: Fact) -> list[ExchangeValue]:
+    out = []
+    for i, raw in enumerate(data_list(fact.data, "orders")):
+        where = f"orders[{i}]."
+        currency = data_text(raw, "currency")
+        out.append(
+            ExchangeValue(
+                order=data_text(raw, "order"),
+                supplier=data_text(raw, "supplier"),
+                currency=currency,
+                value=data_money(raw, "value", currency, where=where).minor,
+                valued=data_money(
+                    raw, "valued", data_text(fact.data, "currency"), where=where
+                ).minor,
+                to_cash=data_money(raw, "to_cash", currency, where=where).minor,
+            )
+        )
+    return out
+
+
+def _judge_link_exchange(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    if state.method != "eve":
+        raise NotEligible(f"{state.number} is not settled by equal-value exchange", field="orders")
+    given = _exchange_values(fact)
+    currency = data_text(fact.data, "currency")
+    computed, _, _ = value_exchange(
+        [replace(p, valued=0, to_cash=0) for p in given],
+        currency,
+        rate_book(fact.data, fact.on),
+        fact.on,
+    )
+    if computed != given:
+        raise InvalidValue(
+            "the valuation or the residual does not follow from the rates", field="orders"
+        )
+    mine = next(p for p in given if p.order == state.number)
+    if mine.supplier != state.supplier or mine.currency != state.currency:
+        raise InvalidValue(f"misstates the supplier or currency of {state.number}", field="orders")
+    outstanding = in_kind_value(state, profile)
+    if mine.value != outstanding:
+        raise InvalidValue(
+            f"values {state.number} at {Money(state.currency, mine.value)}, but "
+            f"{Money(state.currency, outstanding)} is owed on it",
+            field="orders",
+        )
+    if any(not x.signed for x in state.exchanges):
+        raise TransitionNotAllowed(
+            f"{state.number} is already in an exchange awaiting signature", field="orders"
+        )
+
+
+def _apply_link_exchange(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    mine = next(p for p in _exchange_values(fact) if p.order == state.number)
+    part = ExchangePart(fact.hash, side, fact.on, mine.value, mine.to_cash)
+    return replace(state, exchanges=(*state.exchanges, part)), ""
+
+
+def _exchange_value(fact: Fact, state: OrderState) -> Money | None:
+    for p in data_list(fact.data, "orders"):
+        if p.get("order") == state.number and state.currency:
+            return data_money(p, "value", state.currency)
+    return None
+
+
+def _pending_exchange(fact: Fact, state: OrderState) -> ExchangePart:
+    ref = data_text(fact.data, "exchange")
+    part = next((x for x in state.exchanges if x.exchange == ref and not x.signed), None)
+    if part is None:
+        raise UnknownReference(
+            f"names no exchange awaiting signature on {state.number}", field="exchange"
+        )
+    return part
+
+
+def _judge_sign_exchange(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    part = _pending_exchange(fact, state)
+    if part.proposed_by is side:
+        raise NotAuthorized(
+            "an exchange takes both parties' signatures: the other side signs", field="exchange"
+        )
+    if part.value != in_kind_value(state, profile):
+        raise InvalidValue(
+            "what is owed on the order changed since the exchange was proposed", field="exchange"
+        )
+    due = in_kind_due_on(state, profile)
+    if due is not None and fact.on > due:
+        raise DeadlinePassed(f"the exchange window closed on {due}", field="on")
+
+
+def _apply_sign_exchange(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("exchange")
+    exchanges = tuple(
+        replace(x, signed_on=fact.on) if x.exchange == ref and not x.signed else x
+        for x in state.exchanges
+    )
+    return replace(state, exchanges=exchanges), ""
+
+
+def _signed_exchange_value(fact: Fact, state: OrderState) -> Money | None:
+    ref = fact.data.get("exchange")
+    part = next((x for x in state.exchanges if x.exchange == ref), None)
+    return Money(state.currency, part.value) if part and state.currency else None
+
+
+# -- offset -------------------------------------------------------------------
+
+
+def _judge_offset(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
+    currency = data_text(fact.data, "currency")
+    if currency != state.currency:
+        raise CurrencyMismatch(f"{state.number} is in {state.currency}", field="currency")
+    owed: dict[str, int] = {}
+    for i, raw in enumerate(data_list(fact.data, "orders")):
+        debtor = data_text(raw, "debtor")
+        owed[debtor] = (
+            owed.get(debtor, 0) + data_money(raw, "amount", currency, where=f"orders[{i}].").minor
+        )
+    if len(owed) != 2 or len(set(owed.values())) != 1:
+        raise InvalidValue("an offset nets equal amounts owed each way", field="orders")
+    for part in parts_for(fact, state.number):
+        if part.data.get("debtor") != state.requester:
+            raise InvalidValue(f"{state.requester} is the debtor on {state.number}", field="debtor")
+        ref = data_text(part.data, "invoice")
+        invoice = state.invoice(ref)
+        if invoice is None or not invoice.live:
+            raise UnknownReference(f"names no live invoice of {state.number}", field="invoice")
+        amount = data_money(part.data, "amount", currency).minor
+        pending = sum(o.amount for o in state.offsets if o.invoice == ref and o.signed_on is None)
+        if amount <= 0 or amount > invoice.outstanding - pending - _unconfirmed(state, ref):
+            raise AmountExceedsOutstanding(
+                f"more than is open on invoice {invoice.number}", field="amount"
+            )
+
+
+def _apply_offset(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    new = tuple(
+        OffsetPart(
+            fact.hash,
+            str(p.data.get("invoice")),
+            data_money(p.data, "amount", state.currency).minor,
+            side,
+            fact.on,
+        )
+        for p in parts_for(fact, state.number)
+    )
+    return replace(state, offsets=(*state.offsets, *new)), ""
+
+
+def _judge_sign_offset(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> None:
+    ref = data_text(fact.data, "offset")
+    mine = [o for o in state.offsets if o.offset == ref and o.signed_on is None]
+    if not mine:
+        raise UnknownReference(
+            f"names no offset awaiting signature on {state.number}", field="offset"
+        )
+    if mine[0].proposed_by is side:
+        raise NotAuthorized("an offset takes both finance officers' signatures", field="offset")
+    for o in mine:
+        invoice = state.invoice(o.invoice)
+        if invoice is None or not invoice.live or o.amount > invoice.outstanding:
+            raise AmountExceedsOutstanding(
+                "the invoice no longer has that much open", field="offset"
+            )
+
+
+def _apply_sign_offset(
+    fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
+) -> tuple[OrderState, str]:
+    ref = fact.data.get("offset")
+    mine = [o for o in state.offsets if o.offset == ref and o.signed_on is None]
+    invoices = state.invoices
+    for o in mine:
+        invoices = tuple(
+            replace(i, offset=i.offset + o.amount) if i.id == o.invoice else i for i in invoices
+        )
+    offsets = tuple(
+        replace(o, signed_on=fact.on) if o.offset == ref and o.signed_on is None else o
+        for o in state.offsets
+    )
+    return replace(state, offsets=offsets, invoices=invoices), ""
+
+
+def _offset_value(fact: Fact, state: OrderState) -> Money | None:
+    ref = fact.data.get("offset")
+    if not state.currency:
+        return None
+    return Money(state.currency, sum(o.amount for o in state.offsets if o.offset == ref))
+
+
+step(F.INVOICE_ISSUED, Step(always(Action.INVOICE), _judge_invoice, _apply_invoice, _invoice_total))
+step(F.INVOICE_VOIDED, Step(always(Action.VOID_INVOICE), _judge_void, _apply_void))
+step(
+    F.CREDIT_NOTE_ISSUED,
+    Step(always(Action.CREDIT_NOTE), _judge_credit_note, _apply_credit_note, _amount),
+)
+step(F.PAYMENT_RECORDED, Step(always(Action.PAY), _judge_pay, _apply_pay, _my_share))
+step(
+    F.PAYMENT_CONFIRMED,
+    Step(always(Action.CONFIRM_PAYMENT), _judge_confirm_payment, _apply_confirm_payment),
+)
+step(
+    F.WRITE_OFF_RECORDED,
+    Step(always(Action.WRITE_OFF), _judge_write_off, _apply_write_off, _amount),
+)
+step(F.RETURN_RECORDED, Step(always(Action.RETURN_IN_KIND), _judge_return, _apply_return))
+step(
+    F.RETURN_ACCEPTED,
+    Step(always(Action.ACCEPT_RETURN), _judge_accept_return, _apply_accept_return),
+)
+step(F.RIK_CONVERTED, Step(always(Action.CONVERT_TO_CASH), _judge_convert, _apply_convert, _amount))
+step(
+    F.EXCHANGE_PROPOSED,
+    Step(always(Action.LINK_EXCHANGE), _judge_link_exchange, _apply_link_exchange, _exchange_value),
+)
+step(
+    F.EXCHANGE_SIGNED,
+    Step(
+        always(Action.SIGN_EXCHANGE),
+        _judge_sign_exchange,
+        _apply_sign_exchange,
+        _signed_exchange_value,
+    ),
+)
+step(F.OFFSET_PROPOSED, Step(always(Action.OFFSET), _judge_offset, _apply_offset, _my_share))
+step(
+    F.OFFSET_SIGNED,
+    Step(always(Action.SIGN_OFFSET), _judge_sign_offset, _apply_sign_offset, _offset_value),
+)
+
+__all__ = [
+    "ExchangeValue",
+    "conversion_lines",
+    "payment_due_on",
+    "uninvoiced_lines",
+    "value_exchange",
+]

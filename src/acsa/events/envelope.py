@@ -1,0 +1,290 @@
+"""The event envelope, a sealed (signed) event, and the chain check over a stream.
+
+An :class:`Envelope` is one change of state as DESIGN.md "The event log"
+defines it; its hash is the SHA-256 of its RFC 8785 canonical JSON. A
+:class:`SignedEvent` adds that hash and the node's signature over it.
+Constructing either validates it, so an invalid record cannot exist in
+memory: the same checks guard what we write and what a peer sends us.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from acsa.events import _schema as schema
+from acsa.events.canonical import canonical_json, child_path, plain_json, sha256_hex
+from acsa.events.errors import BadSignature, EnvelopeInvalid
+from acsa.events.keys import (
+    PUBLIC_KEY_SIZE,
+    PURPOSE_EVENT,
+    NodeKey,
+    fingerprint,
+    short_fingerprint,
+    verify,
+)
+from acsa.events.timestamps import format_at, parse_at
+
+__all__ = ["Envelope", "SignedEvent", "check_chain", "format_at", "parse_at", "seal"]
+
+ENVELOPE_VERSION = 1
+
+ENVELOPE_KEYS = (
+    "v", "stream", "seq", "prev", "at", "profile", "type",
+    "subject", "parent", "actor", "marking", "data",
+)  # fmt: skip
+ACTOR_KEYS = ("user", "name", "role", "unit", "appointment", "party")
+ACTOR_OPTIONAL_KEYS = ("paper",)
+MARKING_KEYS = ("level", "originator", "rel")
+WIRE_KEYS = ("event", "hash", "sig", "key")
+
+# Event types are lowercase dotted words, the aggregate first and a verb in
+# the past tense last: "order.submitted", "appointment.revoked".
+_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+# A profile digest as acsa.domain.agreement.canonical_digest writes it.
+_PROFILE = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One event, exactly the fields of the wire format; see DESIGN.md for each field.
+
+    ``actor``, ``marking`` and ``data`` are stored deeply read-only (objects
+    as mappings, arrays as tuples), because the hash covers them and must
+    not drift after sealing; :meth:`to_dict` gives plain dicts and lists.
+    """
+
+    v: int
+    stream: str
+    seq: int
+    prev: str | None
+    at: str
+    profile: str
+    type: str
+    subject: str
+    parent: str | None
+    actor: Mapping[str, Any]
+    marking: Mapping[str, Any]
+    data: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.v != ENVELOPE_VERSION or not isinstance(self.v, int) or isinstance(self.v, bool):
+            raise EnvelopeInvalid(f"must be {ENVELOPE_VERSION}, got {self.v!r}", field="v")
+        schema.require_stream(self.stream, "stream")
+        schema.require_int(self.seq, "seq", minimum=1)
+        if self.seq == 1 and self.prev is not None:
+            raise EnvelopeInvalid("must be null for seq 1, the start of the stream", field="prev")
+        if self.seq > 1:
+            schema.require_hash(self.prev, "prev")
+        schema.require_at(self.at, "at")
+        schema.require_pattern(self.profile, "profile", _PROFILE, "sha256: and 64 hex characters")
+        schema.require_pattern(self.type, "type", _TYPE, "dotted lowercase words")
+        schema.require_text(self.subject, "subject")
+        if self.parent is not None:
+            schema.require_hash(self.parent, "parent")
+        # Frozen dataclasses allow assignment only through object.__setattr__;
+        # replacing the caller's mappings with read-only copies is the point.
+        object.__setattr__(self, "actor", schema.freeze(_check_actor(self.actor)))
+        object.__setattr__(self, "marking", schema.freeze(_check_marking(self.marking)))
+        object.__setattr__(self, "data", schema.freeze(_check_data(self.data)))
+
+    def __hash__(self) -> int:
+        # The generated __hash__ would fail on the mapping proxies; the
+        # canonical bytes identify the envelope just as well.
+        return hash(self.canonical())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The envelope as plain JSON-able data, ``prev`` and ``parent`` kept as ``None``."""
+        return {
+            "v": self.v,
+            "stream": self.stream,
+            "seq": self.seq,
+            "prev": self.prev,
+            "at": self.at,
+            "profile": self.profile,
+            "type": self.type,
+            "subject": self.subject,
+            "parent": self.parent,
+            "actor": schema.thaw(self.actor),
+            "marking": schema.thaw(self.marking),
+            "data": schema.thaw(self.data),
+        }
+
+    @classmethod
+    def from_dict(cls, d: object) -> Envelope:
+        """Read an envelope strictly: every key present, none unknown, every field valid."""
+        fields = schema.require_object(d, "$", ENVELOPE_KEYS)
+        return cls(**{key: fields[key] for key in ENVELOPE_KEYS})
+
+    def canonical(self) -> bytes:
+        """The RFC 8785 bytes that the hash covers."""
+        return canonical_json(self.to_dict())
+
+    def hash(self) -> str:
+        """The event hash: SHA-256 hex of :meth:`canonical`."""
+        return sha256_hex(self.canonical())
+
+
+def _check_actor(actor: object) -> Mapping[str, Any]:
+    fields = schema.require_object(actor, "actor", ACTOR_KEYS, ACTOR_OPTIONAL_KEYS)
+    plain: dict[str, Any] = plain_json(fields, "actor")
+    for key in ("user", "name", "role"):
+        schema.require_text(plain[key], f"actor.{key}")
+    if plain["unit"] is not None:
+        schema.require_text(plain["unit"], "actor.unit")
+    # Bootstrap events (the agreement's activation, the first appointment)
+    # have no appointment to cite, so null is allowed here.
+    if plain["appointment"] is not None:
+        schema.require_hash(plain["appointment"], "actor.appointment")
+    schema.require_party(plain["party"], "actor.party")
+    if "paper" in plain and plain["paper"] is not True:
+        raise EnvelopeInvalid("must be true when present (omit it otherwise)", field="actor.paper")
+    return plain
+
+
+def _check_marking(marking: object) -> Mapping[str, Any]:
+    fields = schema.require_object(marking, "marking", MARKING_KEYS)
+    plain: dict[str, Any] = plain_json(fields, "marking")
+    schema.require_text(plain["level"], "marking.level")
+    schema.require_party(plain["originator"], "marking.originator")
+    rel = plain["rel"]
+    if not isinstance(rel, list) or not rel:
+        raise EnvelopeInvalid("must be a non-empty list of party codes", field="marking.rel")
+    for i, party in enumerate(rel):
+        schema.require_party(party, f"marking.rel[{i}]")
+    if len(set(rel)) != len(rel):
+        raise EnvelopeInvalid("lists a party more than once", field="marking.rel")
+    return plain
+
+
+def _check_data(data: object) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise EnvelopeInvalid(f"must be an object, got {type(data).__name__}", field="data")
+    plain: dict[str, Any] = plain_json(data, "data")
+    return plain
+
+
+@dataclass(frozen=True)
+class SignedEvent:
+    """An envelope with its hash and the recording node's signature over that hash.
+
+    On the wire the signature is unpadded base64url (RFC 4648 section 5);
+    in memory it is the raw 64 bytes. ``key`` is the signer's fingerprint.
+    """
+
+    envelope: Envelope
+    hash: str
+    signature: bytes
+    key: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.envelope, Envelope):
+            raise EnvelopeInvalid("must be an Envelope", field="event")
+        schema.require_hash(self.hash, "hash")
+        schema.require_signature(self.signature, "sig")
+        schema.require_fingerprint(self.key, "key")
+
+    def to_wire(self) -> dict[str, Any]:
+        """``{"event": …, "hash": hex, "sig": base64url, "key": fingerprint}``."""
+        return {
+            "event": self.envelope.to_dict(),
+            "hash": self.hash,
+            "sig": schema.encode_signature(self.signature),
+            "key": self.key,
+        }
+
+    @classmethod
+    def from_wire(cls, d: object) -> SignedEvent:
+        """Read a wire record strictly; errors name the field (``event.seq``, ``sig``)."""
+        fields = schema.require_object(d, "$", WIRE_KEYS)
+        try:
+            envelope = Envelope.from_dict(fields["event"])
+        except EnvelopeInvalid as exc:
+            raise EnvelopeInvalid(exc.message, field=_under("event", exc.field)) from None
+        signature = schema.decode_signature(fields["sig"], "sig")
+        return cls(envelope, fields["hash"], signature, fields["key"])
+
+    def check(self, public_key: bytes) -> list[str]:
+        """Every problem with this event under ``public_key``; an empty list means sound.
+
+        The signature is checked over the hash of the envelope as it is now,
+        not the recorded hash, so an altered envelope fails both checks.
+        """
+        where = f"seq {self.envelope.seq}"
+        problems: list[str] = []
+        actual = self.envelope.hash()
+        if actual != self.hash:
+            problems.append(f"{where}: hash mismatch: content hashes to {actual}, not {self.hash}")
+        if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_SIZE:
+            problems.append(f"{where}: the public key to check with is not {PUBLIC_KEY_SIZE} bytes")
+            return problems
+        expected = fingerprint(public_key)
+        if expected != self.key:
+            problems.append(
+                f"{where}: key mismatch: signed by {short_fingerprint(self.key)}, "
+                f"expected {short_fingerprint(expected)}"
+            )
+        try:
+            verify(public_key, PURPOSE_EVENT, bytes.fromhex(actual), self.signature)
+        except BadSignature:
+            problems.append(
+                f"{where}: bad signature: does not verify under key {short_fingerprint(expected)}"
+            )
+        return problems
+
+
+def seal(envelope: Envelope, key: NodeKey) -> SignedEvent:
+    """Hash ``envelope`` and sign the hash with ``key`` for the event purpose."""
+    digest = envelope.hash()
+    signature = key.sign(PURPOSE_EVENT, bytes.fromhex(digest))
+    return SignedEvent(envelope, digest, signature, key.fingerprint)
+
+
+def check_chain(
+    events: Sequence[SignedEvent],
+    *,
+    stream: str,
+    after_seq: int = 0,
+    after_hash: str | None = None,
+) -> list[str]:
+    """Every break in ``events`` as a run of ``stream`` following ``after_seq``/``after_hash``.
+
+    Reports a wrong stream, a gap, a duplicate or out-of-order ``seq``, and a
+    ``prev`` that is not the hash of the event before. After a ``seq``
+    problem the count resumes from that event, so one gap is reported once;
+    ``prev`` is only judged where ``seq`` follows on, since across a gap it
+    is bound to differ. Links use each event's recorded hash: whether that
+    hash matches its content is :meth:`SignedEvent.check`'s question.
+    """
+    if after_seq < 0 or (after_seq == 0) != (after_hash is None):
+        raise ValueError("give after_hash exactly when after_seq is above 0")
+    problems: list[str] = []
+    expected_seq, expected_prev = after_seq + 1, after_hash
+    for event in events:
+        envelope = event.envelope
+        where = f"seq {envelope.seq}"
+        if envelope.stream != stream:
+            problems.append(f"{where}: wrong stream {envelope.stream}, expected {stream}")
+        if envelope.seq > expected_seq:
+            missing = (
+                f"seq {expected_seq}"
+                if envelope.seq == expected_seq + 1
+                else f"seq {expected_seq} to {envelope.seq - 1}"
+            )
+            problems.append(f"{where}: gap: {missing} missing")
+        elif envelope.seq < expected_seq:
+            problems.append(f"{where}: duplicate or out of order: expected seq {expected_seq} next")
+        elif envelope.prev != expected_prev:
+            problems.append(
+                f"{where}: broken link: prev is {envelope.prev}, "
+                f"but seq {expected_seq - 1} has hash {expected_prev}"
+            )
+        expected_seq, expected_prev = envelope.seq + 1, event.hash
+    return problems
+
+
+def _under(parent: str, path: str) -> str:
+    """``path`` (relative to a nested record) as seen from the record that holds it."""
+    return parent if path == "$" else child_path(parent, path)
