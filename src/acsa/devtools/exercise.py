@@ -13,16 +13,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from acsa.devtools.scenario import Scenario
 from acsa.domain import commands
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.facts import Fact
 from acsa.domain.figures import status
+from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.domain.roster import Appointment
 from acsa.domain.rules import Status
 from acsa.domain.state import OrderState
-from acsa.devtools.scenario import Scenario
 
 Line = tuple[str, str, str, str, str]  # category, description, quantity, unit, unit price
 
@@ -186,8 +187,6 @@ class Exercise:
         """``allocations``: (order, invoice fact, amount in major units)."""
         first = self.state(allocations[0][0])
         currency = first.currency
-        from acsa.domain.money import Money
-
         allocs = [(o, inv.hash, Money.parse(a, currency).minor) for o, inv, a in allocations]
         self.payments += 1
         data = commands.payment_data(currency=currency, allocations=allocs,
@@ -242,12 +241,10 @@ class Exercise:
                        {"exchange": proposal.hash,
                         "orders": [{"order": p["order"]} for p in proposal.data["orders"]]}, on)
 
-    def offset(self, party: str, allocations: Sequence[tuple[str, Fact, int]], on: date) -> Fact:
-        currency = self.state(allocations[0][0]).currency
-        data = commands.offset_data(
-            currency=currency,
-            allocations=[(self.state(o), inv.hash, a) for o, inv, a in allocations],
-        )
+    def offset(self, party: str, invoices: Sequence[tuple[str, Fact]], on: date,
+               currency: str, rates: Sequence[tuple[str, str, str]] = ()) -> Fact:
+        data = commands.offset_data([(self.state(o), inv.hash) for o, inv in invoices],
+                                    on=on, currency=currency, rates=rates)
         return self.do(party, Role.FINANCE_OFFICER, F.OFFSET_PROPOSED,
                        f"OFS/{party}/{len(self.s.facts):05d}", data, on)
 

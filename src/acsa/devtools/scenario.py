@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from acsa.domain.agreement import AgreementProfile
@@ -44,7 +44,7 @@ class Scenario:
         self,
         profile: AgreementProfile,
         *,
-        start: datetime = datetime(2026, 2, 2, 0, 0, tzinfo=timezone.utc),
+        start: datetime = datetime(2026, 2, 2, 0, 0, tzinfo=UTC),
         auto_sync: bool = True,
     ) -> None:
         self.profile = profile
@@ -131,7 +131,7 @@ class Scenario:
         node = self.nodes[signer]
         stream = self.stream(signer)
         # Recording follows the business date: an event is recorded on its day.
-        day_start = datetime(on.year, on.month, on.day, 1, tzinfo=timezone.utc)
+        day_start = datetime(on.year, on.month, on.day, 1, tzinfo=UTC)
         self.clock = max(self.clock + timedelta(milliseconds=1500), day_start)
         body = dict(data)
         body.setdefault("on", on.isoformat())

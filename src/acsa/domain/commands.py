@@ -20,6 +20,8 @@ from acsa.domain.money import ExchangeRate, Money, RateBook, decimal_text
 from acsa.domain.settlement import (
     ExchangeValue,
     conversion_lines,
+    offset_amount,
+    open_for_offset,
     payment_due_on,
     uninvoiced_lines,
     value_exchange,
@@ -161,18 +163,56 @@ def payment_data(
 
 
 def offset_data(
-    *, currency: str, allocations: Sequence[tuple[OrderState, str, int]]
+    invoices: Sequence[tuple[OrderState, str]],
+    *,
+    on: date,
+    currency: str,
+    rates: Sequence[tuple[str, str, str]] = (),
 ) -> dict[str, Any]:
-    """An offset of ``(order, invoice, minor units)`` allocations, equal each way."""
+    """An offset statement netting ``invoices`` (order, invoice id) each way, in ``currency``.
+
+    What is open on each invoice is valued in the statement's currency; the
+    smaller side is offset whole and the larger side by the same value,
+    invoice by invoice in the order given.
+    """
+    book = RateBook(tuple(ExchangeRate(on, b, q, Decimal(r)) for b, q, r in rates))
+    sides: dict[str, list[tuple[OrderState, str, int]]] = {}
+    for state, invoice in invoices:
+        open_amount = open_for_offset(state, invoice)
+        valued = book.convert(Money(state.currency, open_amount), currency, on).minor
+        # Never value an allocation above what converts back within the open amount.
+        while valued > 0 and offset_amount(
+            Money(currency, valued), state.currency, book, on
+        ).minor > open_amount:
+            valued -= 1
+        sides.setdefault(state.requester, []).append((state, invoice, valued))
+    if len(sides) != 2:
+        raise InvalidValue("an offset nets invoices owed each way", field="orders")
+    net = min(sum(v for _, _, v in side) for side in sides.values())
+    if net <= 0:
+        raise TransitionNotAllowed("nothing is open to offset", field="orders")
+    parts = []
+    for debtor, side in sorted(sides.items()):
+        left = net
+        for state, invoice, valued in side:
+            take = min(left, valued)
+            left -= take
+            if take == 0:
+                continue
+            amount = offset_amount(Money(currency, take), state.currency, book, on)
+            parts.append(
+                {
+                    "order": state.number,
+                    "invoice": invoice,
+                    "debtor": debtor,
+                    "currency": state.currency,
+                    "amount": amount.text(),
+                    "valued": money_text(take, currency),
+                }
+            )
     return {
         "currency": currency,
-        "orders": [
-            {
-                "order": s.number,
-                "invoice": i,
-                "amount": money_text(a, currency),
-                "debtor": s.requester,
-            }
-            for s, i, a in allocations
-        ],
+        "rates": [{"base": b, "quote": q, "rate": r} for b, q, r in rates],
+        "net": money_text(net, currency),
+        "orders": parts,
     }

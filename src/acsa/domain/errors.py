@@ -102,6 +102,12 @@ class ConsentMissing(DomainError):
     code = "consent_missing"
 
 
+class PartIneffective(DomainError):
+    """An event acting on several orders is invalid on another of them, so on none."""
+
+    code = "part_ineffective"
+
+
 class Conflict(DomainError):
     """The order changed since the actor last saw it (a stale ``parent``)."""
 

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import DomainError, InvalidValue, NotAuthorized, UnknownReference
+from acsa.domain.errors import (
+    DomainError,
+    InvalidValue,
+    NotAuthorized,
+    PartIneffective,
+    UnknownReference,
+)
 from acsa.domain.facts import MULTI_ORDER_TYPES, Fact
 from acsa.domain.figures import status
 from acsa.domain.money import Money
@@ -299,8 +305,6 @@ def _judge(
     base = Verdict(event=f.hash, type=f.type, seq=f.seq, stream=f.stream, effective=True)
     parent = f.parent_for(order)
     try:
-        if f.hash in excluded:
-            raise InvalidValue(excluded[f.hash], field="orders")
         if parent is not None and parent not in known:
             raise UnknownReference(
                 f"its parent {parent[:12]}… is not an event of {order}", field="parent"
@@ -310,6 +314,8 @@ def _judge(
         if f.type in MULTI_ORDER_TYPES and before.terms is None:
             raise UnknownReference(f"{order} is not a known order", field="orders")
         judge(f, before, ctx)
+        if f.hash in excluded:
+            raise PartIneffective(excluded[f.hash], field="orders")
     except DomainError as exc:
         return replace(base, effective=False, code=exc.code, reason=str(exc)), ""
     return base, ""

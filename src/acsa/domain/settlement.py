@@ -784,31 +784,52 @@ def _signed_exchange_value(fact: Fact, state: OrderState) -> Money | None:
 # -- offset -------------------------------------------------------------------
 
 
+def offset_amount(valued: Money, to_currency: str, rates: RateBook, on: date) -> Money:
+    """An offset allocation valued in the statement's currency, in its invoice's currency."""
+    return rates.convert(valued, to_currency, on)
+
+
 def _judge_offset(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
-    currency = data_text(fact.data, "currency")
-    if currency != state.currency:
-        raise CurrencyMismatch(f"{state.number} is in {state.currency}", field="currency")
+    statement_currency = data_text(fact.data, "currency")
+    rates = rate_book(fact.data, fact.on)
     owed: dict[str, int] = {}
     for i, raw in enumerate(data_list(fact.data, "orders")):
+        where = f"orders[{i}]."
         debtor = data_text(raw, "debtor")
-        owed[debtor] = (
-            owed.get(debtor, 0) + data_money(raw, "amount", currency, where=f"orders[{i}].").minor
-        )
+        valued = data_money(raw, "valued", statement_currency, where=where)
+        currency = data_text(raw, "currency")
+        amount = data_money(raw, "amount", currency, where=where)
+        if offset_amount(valued, currency, rates, fact.on) != amount:
+            raise InvalidValue(
+                f"{valued} is {offset_amount(valued, currency, rates, fact.on)} at the rates given",
+                field=where + "amount",
+            )
+        owed[debtor] = owed.get(debtor, 0) + valued.minor
     if len(owed) != 2 or len(set(owed.values())) != 1:
         raise InvalidValue("an offset nets equal amounts owed each way", field="orders")
     for part in parts_for(fact, state.number):
         if part.data.get("debtor") != state.requester:
             raise InvalidValue(f"{state.requester} is the debtor on {state.number}", field="debtor")
+        if part.data.get("currency") != state.currency:
+            raise CurrencyMismatch(f"{state.number} is in {state.currency}", field="currency")
         ref = data_text(part.data, "invoice")
         invoice = state.invoice(ref)
         if invoice is None or not invoice.live:
             raise UnknownReference(f"names no live invoice of {state.number}", field="invoice")
-        amount = data_money(part.data, "amount", currency).minor
-        pending = sum(o.amount for o in state.offsets if o.invoice == ref and o.signed_on is None)
-        if amount <= 0 or amount > invoice.outstanding - pending - _unconfirmed(state, ref):
+        allocated = data_money(part.data, "amount", state.currency).minor
+        if allocated <= 0 or allocated > open_for_offset(state, ref):
             raise AmountExceedsOutstanding(
                 f"more than is open on invoice {invoice.number}", field="amount"
             )
+
+
+def open_for_offset(state: OrderState, invoice: str) -> int:
+    """What an offset may still settle on ``invoice``: outstanding, less what is in flight."""
+    found = state.invoice(invoice)
+    if found is None:
+        return 0
+    pending = sum(o.amount for o in state.offsets if o.invoice == invoice and o.signed_on is None)
+    return found.outstanding - pending - _unconfirmed(state, invoice)
 
 
 def _apply_offset(
@@ -913,6 +934,8 @@ step(
 __all__ = [
     "ExchangeValue",
     "conversion_lines",
+    "offset_amount",
+    "open_for_offset",
     "payment_due_on",
     "uninvoiced_lines",
     "value_exchange",

@@ -1,0 +1,34 @@
+"""Shared test set-up: hypothesis profiles and the shipped agreement profiles."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from acsa.domain.agreement import AgreementProfile
+from acsa.profiles import shipped_profile
+
+# CI keeps example counts bounded so the whole suite stays well inside its budget.
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.register_profile("deep", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(scope="session")
+def jp_ph() -> AgreementProfile:
+    return shipped_profile("JPN-PHL-ACSA")
+
+
+@pytest.fixture(scope="session")
+def jp_us() -> AgreementProfile:
+    return shipped_profile("JPN-USA-ACSA")
+
+
+@pytest.fixture(scope="session")
+def us_ph() -> AgreementProfile:
+    return shipped_profile("USA-PHL-MLSA")
