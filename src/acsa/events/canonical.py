@@ -33,7 +33,7 @@ def canonical_json(obj: object) -> bytes:
     Mappings with string keys, lists and tuples, strings, integers, booleans
     and ``None`` are accepted. A float, a non-string key, an integer beyond
     ``JSON_INTEGER_MAX`` or any other type raises :class:`EnvelopeInvalid`
-    naming the path, for example ``$.data.lines[0].qty``.
+    naming the path, for example ``data.lines[0].qty`` (``$`` is ``obj`` itself).
     """
     return rfc8785.dumps(plain_json(obj))
 

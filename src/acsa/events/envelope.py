@@ -95,6 +95,11 @@ class Envelope:
         # canonical bytes identify the envelope just as well.
         return hash(self.canonical())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Mapping proxies cannot be pickled or deep-copied; rebuilding from
+        # the plain form lets copy, deepcopy and pickle work as for any record.
+        return (Envelope.from_dict, (self.to_dict(),))
+
     def to_dict(self) -> dict[str, Any]:
         """The envelope as plain JSON-able data, ``prev`` and ``parent`` kept as ``None``."""
         return {
@@ -128,6 +133,7 @@ class Envelope:
 
 
 def _check_actor(actor: object) -> Mapping[str, Any]:
+    """The actor as plain data, each of its fields checked."""
     fields = schema.require_object(actor, "actor", ACTOR_KEYS, ACTOR_OPTIONAL_KEYS)
     plain: dict[str, Any] = plain_json(fields, "actor")
     for key in ("user", "name", "role"):
@@ -145,6 +151,7 @@ def _check_actor(actor: object) -> Mapping[str, Any]:
 
 
 def _check_marking(marking: object) -> Mapping[str, Any]:
+    """The marking as plain data: a level, the originating party, the parties released to."""
     fields = schema.require_object(marking, "marking", MARKING_KEYS)
     plain: dict[str, Any] = plain_json(fields, "marking")
     schema.require_text(plain["level"], "marking.level")
@@ -160,6 +167,7 @@ def _check_marking(marking: object) -> Mapping[str, Any]:
 
 
 def _check_data(data: object) -> Mapping[str, Any]:
+    """The type-specific payload as plain data; its content is the domain's to judge."""
     if not isinstance(data, Mapping):
         raise EnvelopeInvalid(f"must be an object, got {type(data).__name__}", field="data")
     plain: dict[str, Any] = plain_json(data, "data")
@@ -197,7 +205,12 @@ class SignedEvent:
 
     @classmethod
     def from_wire(cls, d: object) -> SignedEvent:
-        """Read a wire record strictly; errors name the field (``event.seq``, ``sig``)."""
+        """Read a wire record strictly; errors name the field (``event.seq``, ``sig``).
+
+        This checks form only. Whether the hash matches the envelope and the
+        signature the key is :meth:`check`'s question, answered with every
+        problem at once rather than the first.
+        """
         fields = schema.require_object(d, "$", WIRE_KEYS)
         try:
             envelope = Envelope.from_dict(fields["event"])

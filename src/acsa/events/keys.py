@@ -81,10 +81,12 @@ class NodeKey:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             raise KeyFileError(f"key file {path} does not exist") from None
-        with os.fdopen(fd, "rb") as handle:
+        except OSError as exc:
+            raise KeyFileError(f"key file {path} cannot be opened: {exc.strerror}") from None
+        try:
             # The mode is read from the open file, not the path, so the file
             # checked is the file read even if the path is swapped meanwhile.
-            info = os.fstat(handle.fileno())
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise KeyFileError(f"key file {path} is not a regular file")
             if info.st_mode & _UNSAFE_MODE_BITS:
@@ -92,7 +94,10 @@ class NodeKey:
                     f"key file {path} has mode {stat.S_IMODE(info.st_mode):04o}, so other users "
                     f"can read or change it; run: chmod 600 {path}"
                 )
-            seed = handle.read(SEED_SIZE + 1)
+            # One byte more than a seed, so a longer file is noticed.
+            seed = os.read(fd, SEED_SIZE + 1)
+        finally:
+            os.close(fd)
         if len(seed) != SEED_SIZE:
             raise KeyFileError(f"key file {path} must hold exactly {SEED_SIZE} bytes")
         return cls(nacl.signing.SigningKey(seed))
@@ -111,6 +116,8 @@ class NodeKey:
             raise KeyFileError(
                 f"key file {path} already exists; refusing to overwrite it"
             ) from None
+        except OSError as exc:
+            raise KeyFileError(f"key file {path} cannot be created: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(bytes(self.signing_key))

@@ -13,8 +13,6 @@ STREAM = "JPN-PHL-ACSA/PHL"
 PROFILE = "sha256:" + "ab" * 32
 APPOINTMENT = "cd" * 32
 
-EnvelopeDict = Callable[..., dict[str, Any]]
-
 
 def envelope_dict(**changes: Any) -> dict[str, Any]:
     """A valid seq-1 envelope as wire data, with ``changes`` applied over it."""
@@ -73,7 +71,7 @@ def peer_key() -> NodeKey:
 
 
 @pytest.fixture
-def make_envelope() -> EnvelopeDict:
+def make_envelope() -> Callable[..., dict[str, Any]]:
     return envelope_dict
 
 

@@ -48,7 +48,7 @@ def test_keys_sort_by_utf16_code_units_as_in_rfc8785_section_3_2_3() -> None:
 
 
 def test_control_characters_quotes_and_backslashes_are_escaped() -> None:
-    assert canonical_json(["a\"b\\c\n\u0001"]) == b'["a\\"b\\\\c\\n\\u0001"]'
+    assert canonical_json(['a"b\\c\n\u0001']) == b'["a\\"b\\\\c\\n\\u0001"]'
 
 
 def test_tuples_and_read_only_mappings_serialise_like_lists_and_dicts() -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import pickle
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from conftest import EnvelopeDict
 
 from acsa.events import Envelope, EnvelopeInvalid, format_at, parse_at
+
+EnvelopeDict = Callable[..., dict[str, Any]]
 
 HASH = "ab" * 32
 
@@ -59,7 +62,7 @@ def test_fields_are_deeply_read_only(make_envelope: EnvelopeDict) -> None:
     d["data"]["lines"][0]["qty"] = "1"
     assert envelope.data["lines"][0]["qty"] == "12000"
     with pytest.raises(TypeError):
-        envelope.data["lines"][0]["qty"] = "1"  # type: ignore[index]
+        envelope.data["lines"][0]["qty"] = "1"
     assert envelope.to_dict()["data"]["lines"] == [
         {"item": "JP-8 fuel", "qty": "12000", "unit_price": "48.75"}
     ]
@@ -222,3 +225,9 @@ def test_parse_at_returns_aware_utc_and_round_trips() -> None:
 def test_parse_at_refuses_other_forms(text: str) -> None:
     with pytest.raises(ValueError):
         parse_at(text)
+
+
+def test_copies_and_pickles_are_equal_records(make_envelope: EnvelopeDict) -> None:
+    envelope = Envelope.from_dict(make_envelope())
+    assert copy.deepcopy(envelope) == envelope
+    assert pickle.loads(pickle.dumps(envelope)) == envelope

@@ -7,6 +7,7 @@ import os
 import stat
 from itertools import permutations
 from pathlib import Path
+from typing import Any
 
 import nacl.signing
 import pytest
@@ -123,10 +124,10 @@ def test_wrong_key_altered_digest_and_altered_signature_are_rejected(
     ],
 )
 def test_malformed_inputs_raise_bad_signature_only(
-    public_key: object, purpose: object, digest: object, signature: object
+    public_key: Any, purpose: Any, digest: Any, signature: Any
 ) -> None:
     with pytest.raises(BadSignature):
-        verify(public_key, purpose, digest, signature)  # type: ignore[arg-type]
+        verify(public_key, purpose, digest, signature)
 
 
 def test_signing_refuses_unknown_purposes_and_wrong_digest_sizes(node_key: NodeKey) -> None:
@@ -194,3 +195,13 @@ def test_load_refuses_a_file_of_the_wrong_size(tmp_path: Path, content: bytes) -
 def test_load_of_a_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(KeyFileError, match="does not exist"):
         NodeKey.load(tmp_path / "absent.key")
+
+
+def test_save_into_a_missing_directory_names_the_file(tmp_path: Path, node_key: NodeKey) -> None:
+    with pytest.raises(KeyFileError, match="cannot be created"):
+        node_key.save(tmp_path / "absent" / "node.key")
+
+
+def test_load_refuses_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(KeyFileError, match="not a regular file"):
+        NodeKey.load(tmp_path)
