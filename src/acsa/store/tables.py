@@ -1,0 +1,406 @@
+"""The node's tables: the event log, local-only records, and projections.
+
+Three kinds of table, kept apart by name and by comment:
+
+- **the log** (``events``, ``event_orders``, ``streams``, ``tree_heads``):
+  insert-only for events (enforced by database triggers, see
+  :mod:`acsa.store.migrations`); the truth every other table derives from;
+- **local records** (``node_info``, ``users``, ``drafts``, ``peers``,
+  ``quarantine``, ``evidence_files``, ``api_tokens``, ``sessions``, ``access_log``):
+  never enter a shared stream;
+- **projections** (``orders``, ``order_lines``, ``verdicts``, ``postings``,
+  ``balances``, ``in_kind``, ``due_items``, ``appointments``, ``units``,
+  ``activities``, ``rates``, ``catalogue``, ``agreements``): rebuilt from the
+  log by ``acsa rebuild`` and compared with it by ``acsa verify``. They hold
+  no time-dependent figures: due dates, never "overdue".
+
+Money is stored as integers of minor units with a currency code; quantities
+and prices as decimal text, exactly as events carry them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+HASH = String(64)
+PARTY = String(3)
+MONEY = BigInteger
+
+# -- the log -----------------------------------------------------------------------
+
+events = Table(
+    "events",
+    metadata,
+    # Arrival order on this node: the parent of a new local event is the last
+    # event on its order to arrive here.
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("stream", String(80), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", HASH, nullable=False, unique=True),
+    Column("prev", HASH),
+    Column("at", String(24), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("subject", String(120), nullable=False),
+    Column("parent", HASH),
+    Column("signer", PARTY, nullable=False),
+    Column("key", String(80), nullable=False),
+    Column("signature", String(100), nullable=False),
+    # The canonical JSON of the envelope, byte for byte as hashed and signed.
+    Column("envelope", Text, nullable=False),
+    Column("received_at", String(24), nullable=False),
+    Column("origin", String(10), nullable=False),  # "local", "peer", "bundle"
+    UniqueConstraint("stream", "seq"),
+)
+Index("ix_events_subject", events.c.subject)
+Index("ix_events_type", events.c.type)
+
+event_orders = Table(
+    "event_orders",
+    metadata,
+    Column("event_id", ForeignKey("events.id"), primary_key=True),
+    Column("order_number", String(120), primary_key=True),
+)
+Index("ix_event_orders_order", event_orders.c.order_number)
+
+streams = Table(
+    "streams",
+    metadata,
+    Column("stream", String(80), primary_key=True),
+    Column("agreement", String(40), nullable=False),
+    Column("party", PARTY, nullable=False),
+    Column("head_seq", BigInteger, nullable=False, default=0),
+    Column("head_hash", HASH),
+    # The Merkle tree's right edge, so appending never rereads every leaf.
+    Column("compact_range", Text, nullable=False, default="[]"),
+)
+
+tree_heads = Table(
+    "tree_heads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("stream", String(80), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", HASH, nullable=False),
+    Column("at", String(24), nullable=False),
+    Column("key", String(80), nullable=False),
+    Column("signature", String(100), nullable=False),
+    Column("countersignature", String(100)),  # ours, over a peer's head we verified
+    Column("received_at", String(24), nullable=False),
+    UniqueConstraint("stream", "size", "root"),
+)
+
+# -- local records --------------------------------------------------------------------
+
+node_info = Table(
+    "node_info",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("party", PARTY, nullable=False),
+    Column("roles", Text, nullable=False, default="[]"),  # JSON list of roles held
+    Column("units", Text, nullable=False, default="[]"),
+    Column("clearance", String(40)),
+    Column("activities", Text, nullable=False, default="[]"),
+    Column("locale", String(10), nullable=False, default="en"),
+    Column("time_zone", String(40), nullable=False, default="UTC"),
+    Column("password_hash", Text),
+    Column("totp_secret", String(64)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", String(24), nullable=False),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agreement", String(40), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("terms", Text, nullable=False),  # JSON, possibly incomplete
+    Column("note", Text, nullable=False, default=""),  # internal, never shared
+    Column("created_at", String(24), nullable=False),
+    Column("updated_at", String(24), nullable=False),
+    Column("submitted_as", String(120)),
+)
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("party", PARTY, primary_key=True),
+    Column("fingerprint", String(80), nullable=False),
+    Column("public_key", String(64)),  # hex; learnt from the first bundle or request
+    Column("base_url", String(200)),
+    Column("added_at", String(24), nullable=False),
+    Column("status", String(20), nullable=False, default="active"),  # or "alarm"
+    Column("alarm", Text),
+)
+
+peer_acks = Table(
+    "peer_acks",
+    metadata,
+    # What a peer told us it holds of one of our streams.
+    Column("peer", PARTY, primary_key=True),
+    Column("stream", String(80), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", HASH),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", String(24), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("peer", PARTY),
+    Column("reasons", Text, nullable=False),  # JSON list of every problem found
+    Column("payload", Text, nullable=False),
+    Column("resolved", Boolean, nullable=False, default=False),
+)
+
+evidence_files = Table(
+    "evidence_files",
+    metadata,
+    Column("sha256", HASH, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("added_at", String(24), nullable=False),
+)
+
+# -- projections --------------------------------------------------------------------------
+
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("digest", String(71), primary_key=True),
+    Column("id", String(40), nullable=False),
+    Column("version", String(20), nullable=False),
+    Column("document", Text, nullable=False),  # JSON of the profile as adopted
+    Column("adopted_by", Text, nullable=False, default="[]"),  # parties whose streams adopted it
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("number", String(120), primary_key=True),
+    Column("agreement", String(40), nullable=False),
+    Column("profile", String(71), nullable=False),
+    Column("activity", String(80), nullable=False),
+    Column("activity_type", String(40), nullable=False),
+    Column("requester", PARTY, nullable=False),
+    Column("supplier", PARTY, nullable=False),
+    Column("requesting_unit", String(80), nullable=False),
+    Column("supplying_unit", String(80)),
+    Column("method", String(10), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("value_minor", MONEY, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("emergency", Boolean, nullable=False),
+    Column("submitted_on", Date),
+    Column("accepted_on", Date),
+    Column("needed_by", Date),
+    Column("emergency_due", Date),
+    Column("emergency_confirmed_on", Date),
+    Column("marking", String(40), nullable=False, default="UNCLASSIFIED"),
+    Column("search_text", Text, nullable=False, default=""),
+    # The last event on this order to arrive here: the parent of the next
+    # local event, and the value If-Match must carry.
+    Column("head", HASH, nullable=False),
+    Column("ineffective", Integer, nullable=False, default=0),
+)
+Index("ix_orders_status", orders.c.status)
+Index("ix_orders_agreement_status", orders.c.agreement, orders.c.status)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_number", ForeignKey("orders.number"), primary_key=True),
+    Column("no", Integer, primary_key=True),
+    Column("category", String(40), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("nsn", String(16)),
+    Column("quantity", String(40), nullable=False),
+    Column("unit", String(10), nullable=False),
+    Column("unit_price", String(40), nullable=False),
+    Column("delivered", String(40), nullable=False),
+    Column("received", String(40), nullable=False),
+)
+
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("order_number", String(120), primary_key=True),
+    Column("event_hash", HASH, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("effective", Boolean, nullable=False),
+    Column("code", String(40), nullable=False, default=""),
+    Column("reason", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_number", String(120), nullable=False),
+    Column("event_hash", HASH, nullable=False),
+    Column("debtor", PARTY, nullable=False),
+    Column("creditor", PARTY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("debit", String(20), nullable=False),
+    Column("credit", String(20), nullable=False),
+    Column("amount_minor", MONEY, nullable=False),
+)
+Index("ix_postings_order", postings.c.order_number)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("debtor", PARTY, primary_key=True),
+    Column("creditor", PARTY, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("account", String(20), primary_key=True),
+    Column("balance_minor", MONEY, nullable=False),
+)
+
+in_kind = Table(
+    "in_kind",
+    metadata,
+    Column("order_number", String(120), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("item", Text, nullable=False),
+    Column("unit", String(10), nullable=False),
+    Column("owed", String(40), nullable=False),
+    Column("due_on", Date),
+)
+
+due_items = Table(
+    "due_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_number", String(120), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("reference", String(120), nullable=False),
+    Column("debtor", PARTY, nullable=False),
+    Column("creditor", PARTY, nullable=False),
+    Column("since", Date, nullable=False),
+    Column("due_on", Date),
+    Column("currency", String(3)),
+    Column("amount_minor", MONEY),
+)
+Index("ix_due_items_order", due_items.c.order_number)
+Index("ix_due_items_due_on", due_items.c.due_on)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", HASH, primary_key=True),  # hash of the granting event
+    Column("stream", String(80), nullable=False),
+    Column("party", PARTY, nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("units", Text, nullable=False),
+    Column("limits", Text),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("granted_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("party", PARTY, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("parent", String(80)),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("agreement", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date),
+    Column("registered_by", PARTY, nullable=False),
+)
+
+rates = Table(
+    "rates",
+    metadata,
+    Column("event_hash", HASH, primary_key=True),
+    Column("agreement", String(40), nullable=False),
+    Column("party", PARTY, nullable=False),
+    Column("on", Date, nullable=False),
+    Column("base", String(3), nullable=False),
+    Column("quote", String(3), nullable=False),
+    Column("rate", String(40), nullable=False),
+)
+
+catalogue = Table(
+    "catalogue",
+    metadata,
+    Column("event_hash", HASH, primary_key=True),
+    Column("agreement", String(40), nullable=False),
+    Column("party", PARTY, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("item", String(200), nullable=False),
+    Column("unit", String(10), nullable=False),
+    Column("unit_price", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+)
+
+PROJECTIONS = (
+    orders,
+    order_lines,
+    verdicts,
+    postings,
+    balances,
+    in_kind,
+    due_items,
+    appointments,
+    units,
+    activities,
+    rates,
+    catalogue,
+    agreements,
+)
