@@ -14,7 +14,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -146,6 +146,8 @@ class AgreementProfile:
     classification: ClassificationEquivalence
     placeholders: tuple[str, ...]
     digest: str
+    # The parsed document the digest covers, as it travels in the adoption event.
+    document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def party(self, code: str) -> PartyProfile:
         for p in self.parties:
@@ -561,6 +563,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         classification=ClassificationEquivalence(tuple(rows)),
         placeholders=tuple(placeholders),
         digest=canonical_digest(document),
+        document=document,
     )
     r.refuse_unread()
     return profile

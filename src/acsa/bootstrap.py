@@ -1,0 +1,88 @@
+"""The composition root: the one place that builds a node from its settings."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from acsa.config import Settings
+from acsa.domain.errors import DomainError
+from acsa.domain.parties import check_party_code
+from acsa.events import NodeKey, format_at
+from acsa.store.db import make_engine, migrate, sqlite_url
+
+IDENTITY_FILE = "node.toml"
+KEY_FILE = "node.key"
+
+
+class NodeNotInitialized(DomainError):
+    code = "node_not_initialized"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Node:
+    """One nation's node: its party, signing key, database and clock."""
+
+    party: str
+    key: NodeKey
+    engine: Engine
+    data_dir: Path
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now_at(self) -> str:
+        """The recording time as events carry it (UTC, milliseconds)."""
+        return format_at(self.clock())
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or sqlite_url(settings.data_dir)
+
+
+def init_node(settings: Settings, party: str) -> Node:
+    """Create a node's data directory: identity, a new key (mode 0600) and the schema."""
+    check_party_code(party, field="node")
+    data_dir = settings.data_dir
+    identity = data_dir / IDENTITY_FILE
+    if identity.exists():
+        raise DomainError(f"{data_dir} already holds a node; choose another ACSA_DATA_DIR",
+                          field="data_dir")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    key = NodeKey.generate()
+    key.save(data_dir / KEY_FILE)
+    identity.write_text(f'party = "{party}"\ncreated = "{format_at(utc_now())}"\n')
+    engine = make_engine(database_url(settings))
+    migrate(engine)
+    return Node(party, key, engine, data_dir)
+
+
+def open_node(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Node:
+    """Open an initialised node, bringing its schema up to date."""
+    identity = settings.data_dir / IDENTITY_FILE
+    if not identity.exists():
+        raise NodeNotInitialized(
+            f"no node in {settings.data_dir}: run `acsa init --node XXX` first "
+            "(or set ACSA_DATA_DIR)", field="data_dir"
+        )
+    party = tomllib.loads(identity.read_text())["party"]
+    if settings.node and settings.node != party:
+        raise DomainError(f"{settings.data_dir} holds the {party} node, not {settings.node}",
+                          field="node")
+    key = NodeKey.load(settings.data_dir / KEY_FILE)
+    engine = make_engine(database_url(settings))
+    migrate(engine)
+    return Node(party, key, engine, settings.data_dir, clock)

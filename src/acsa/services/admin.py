@@ -1,0 +1,174 @@
+"""Administration: agreements, appointments, units, activities, rates and catalogue prices.
+
+Each of these is an event in the node's own stream for the agreement, so
+the partner's node learns the profile this nation adopted, who may sign
+for it, and the names of its units and activities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from acsa.domain import facts as F
+from acsa.domain.agreement import AgreementProfile
+from acsa.domain.errors import InvalidValue
+from acsa.domain.money import Money, minor_units, parse_decimal
+from acsa.domain.parties import ActivityType, Role, check_identifier
+from acsa.profiles import load_file, shipped_profile
+from acsa.services.recording import Act, adopted_profile, record
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
+from acsa.store.log import StoredEvent
+
+
+def today(uow: UnitOfWork, profile: AgreementProfile | None = None) -> date:
+    """Today's date where this node's party is (its profile time zone), by the node clock."""
+    zone = "UTC"
+    if profile is not None and uow.node.party in profile.party_codes:
+        zone = profile.party(uow.node.party).time_zone
+    return uow.node.clock().astimezone(ZoneInfo(zone)).date()
+
+
+def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementProfile:
+    """Adopt a shipped profile (by id) or a profile file (by path)."""
+    user.require(Role.ADMINISTRATOR)
+    profile = load_file(Path(source)) if source.endswith(".toml") else shipped_profile(source)
+    if uow.node.party not in profile.party_codes:
+        raise InvalidValue(f"{uow.node.party} is not a party to {profile.id}", field="agreement")
+    record(uow, user, Act(
+        agreement=profile.id, type=F.AGREEMENT_ADOPTED, subject=profile.id,
+        data={"profile": dict(profile.document)}, role=Role.ADMINISTRATOR,
+        on=today(uow, profile), needs_appointment=False,
+    ))
+    return profile
+
+
+def appoint(
+    uow: UnitOfWork,
+    admin: LocalUser,
+    *,
+    agreement: str,
+    user_id: str,
+    name: str,
+    role: str,
+    units: Iterable[str] = (),
+    limits: Mapping[str, str] | None = None,
+    valid_from: date,
+    valid_to: date | None = None,
+) -> StoredEvent:
+    """Publish a written appointment: who may sign what, for which units, up to what, when."""
+    admin.require(Role.ADMINISTRATOR)
+    profile = adopted_profile(uow, agreement)
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise InvalidValue(f"{role!r} is not a role", field="role") from None
+    if valid_to is not None and valid_to < valid_from:
+        raise InvalidValue("cannot end before it starts", field="valid_to")
+    limit_data = None
+    if limits is not None:
+        limit_data = {}
+        for currency, text in limits.items():
+            minor_units(currency)
+            amount = Money.parse(text, currency, field=f"limits.{currency}")
+            if amount.minor <= 0:
+                raise InvalidValue("must be more than zero", field=f"limits.{currency}")
+            limit_data[currency] = amount.minor
+    return record(uow, admin, Act(
+        agreement=agreement, type=F.APPOINTMENT_GRANTED, subject=user_id,
+        data={
+            "party": uow.node.party, "user": check_identifier(user_id, field="user"),
+            "name": name, "role": parsed_role.value, "units": sorted(units),
+            "limits": limit_data, "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None,
+        },
+        role=Role.ADMINISTRATOR, on=today(uow, profile), needs_appointment=False,
+    ))
+
+
+def revoke_appointment(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
+                       appointment: str) -> StoredEvent:
+    admin.require(Role.ADMINISTRATOR)
+    profile = adopted_profile(uow, agreement)
+    roster = uow.context.roster(f"{agreement}/{uow.node.party}")
+    found = roster.appointments.get(appointment)
+    if found is None:
+        raise InvalidValue("no such appointment of this node", field="appointment")
+    return record(uow, admin, Act(
+        agreement=agreement, type=F.APPOINTMENT_REVOKED, subject=found.user,
+        data={"appointment": appointment}, role=Role.ADMINISTRATOR, on=today(uow, profile),
+        needs_appointment=False,
+    ))
+
+
+def register_unit(uow: UnitOfWork, admin: LocalUser, *, agreement: str, unit_id: str,
+                  name: str, parent: str | None = None) -> StoredEvent:
+    admin.require(Role.ADMINISTRATOR)
+    profile = adopted_profile(uow, agreement)
+    check_identifier(unit_id, field="id")
+    if not name.strip():
+        raise InvalidValue("is required", field="name")
+    return record(uow, admin, Act(
+        agreement=agreement, type=F.UNIT_REGISTERED, subject=unit_id,
+        data={"name": name.strip(), "parent": parent}, role=Role.ADMINISTRATOR,
+        on=today(uow, profile), needs_appointment=False,
+    ))
+
+
+def register_activity(uow: UnitOfWork, admin: LocalUser, *, agreement: str, activity_id: str,
+                      name: str, type: str, starts_on: date,
+                      ends_on: date | None = None) -> StoredEvent:
+    admin.require(Role.ADMINISTRATOR)
+    profile = adopted_profile(uow, agreement)
+    check_identifier(activity_id, field="id")
+    try:
+        ActivityType(type)
+    except ValueError:
+        raise InvalidValue(f"{type!r} is not an activity type", field="type") from None
+    if type not in profile.activity_types:
+        raise InvalidValue(f"{type} is not eligible under {agreement}", field="type")
+    if ends_on is not None and ends_on < starts_on:
+        raise InvalidValue("cannot end before it starts", field="ends_on")
+    return record(uow, admin, Act(
+        agreement=agreement, type=F.ACTIVITY_REGISTERED, subject=activity_id,
+        data={"name": name, "type": type, "starts_on": starts_on.isoformat(),
+              "ends_on": ends_on.isoformat() if ends_on else None},
+        role=Role.ADMINISTRATOR, on=today(uow, profile), needs_appointment=False,
+    ))
+
+
+def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, base: str,
+                quote: str, rate: str) -> StoredEvent:
+    """A dated exchange rate entered and signed by a finance officer."""
+    minor_units(base)
+    minor_units(quote)
+    value = parse_decimal(rate, field="rate")
+    if value <= 0:
+        raise InvalidValue("must be positive", field="rate")
+    return record(uow, user, Act(
+        agreement=agreement, type=F.RATE_RECORDED, subject=f"{base}/{quote}",
+        data={"base": base, "quote": quote, "rate": str(Decimal(rate))},
+        role=Role.FINANCE_OFFICER, on=on,
+    ))
+
+
+def set_catalogue_price(uow: UnitOfWork, user: LocalUser, *, agreement: str, category: str,
+                        item: str, unit: str, unit_price: str, valid_from: date,
+                        valid_to: date | None = None) -> StoredEvent:
+    profile = adopted_profile(uow, agreement)
+    if category not in profile.categories:
+        raise InvalidValue(f"{category!r} is not a category of {agreement}", field="category")
+    parse_decimal(unit_price, field="unit_price")
+    currency = profile.party(uow.node.party).currency
+    return record(uow, user, Act(
+        agreement=agreement, type=F.CATALOGUE_PRICE_SET, subject=f"{category}/{item}",
+        data={"category": category, "item": item, "unit": unit, "unit_price": unit_price,
+              "currency": currency, "valid_from": valid_from.isoformat(),
+              "valid_to": valid_to.isoformat() if valid_to else None},
+        role=Role.FINANCE_OFFICER, on=today(uow, profile),
+    ))
+

@@ -1,0 +1,211 @@
+"""The event log in the database: appending, reading, and turning rows into facts.
+
+Appending takes the stream's row lock (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite's writer already holds the database lock from
+``BEGIN IMMEDIATE``), checks that the event continues the stream — next
+sequence, ``prev`` equal to the head — and updates the head and the Merkle
+tree's right edge in the same transaction, so a stream stays gapless with
+several writers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from acsa.domain.errors import InvariantBroken
+from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_EVENT_TYPES, Actor, Fact
+from acsa.domain.parties import Role
+from acsa.events import CompactRange, Envelope, SignedEvent
+from acsa.store.tables import event_orders, events, streams
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    signed: SignedEvent
+    origin: str
+    received_at: str
+
+    @property
+    def envelope(self) -> Envelope:
+        return self.signed.envelope
+
+    @property
+    def hash(self) -> str:
+        return self.signed.hash
+
+
+def stream_name(agreement: str, party: str) -> str:
+    return f"{agreement}/{party}"
+
+
+def orders_named(envelope: Envelope) -> list[str]:
+    """The orders an event acts on (none for roster, registry and rate events)."""
+    if envelope.type in MULTI_ORDER_TYPES:
+        return sorted({str(p["order"]) for p in envelope.data.get("orders", ()) if "order" in p})
+    if envelope.type in ORDER_EVENT_TYPES:
+        return [envelope.subject]
+    return []
+
+
+def lock_stream(conn: Connection, stream: str) -> dict[str, Any]:
+    """The stream's head row, locked for this transaction; created empty if new."""
+    query = select(streams).where(streams.c.stream == stream)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        agreement, party = stream.rsplit("/", 1)
+        conn.execute(
+            insert(streams).values(
+                stream=stream, agreement=agreement, party=party, head_seq=0, head_hash=None,
+                compact_range="[]",
+            )
+        )
+        row = conn.execute(query).mappings().first()
+    assert row is not None
+    return dict(row)
+
+
+def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: str) -> int:
+    """Insert one event at the head of its stream; returns its arrival id."""
+    env = signed.envelope
+    head = lock_stream(conn, env.stream)
+    if env.seq != head["head_seq"] + 1 or env.prev != head["head_hash"]:
+        # Callers check continuity before appending; reaching here means a
+        # defect, and nothing of this transaction may be committed.
+        raise InvariantBroken(
+            f"{env.stream}: seq {env.seq} (prev {str(env.prev)[:12]}) does not follow "
+            f"seq {head['head_seq']} ({str(head['head_hash'])[:12]})"
+        )
+    result = conn.execute(
+        insert(events).values(
+            stream=env.stream,
+            seq=env.seq,
+            hash=signed.hash,
+            prev=env.prev,
+            at=env.at,
+            type=env.type,
+            subject=env.subject,
+            parent=env.parent,
+            signer=env.stream.rsplit("/", 1)[1],
+            key=signed.key,
+            signature=signed.to_wire()["sig"],
+            envelope=env.canonical().decode("utf-8"),
+            received_at=received_at,
+            origin=origin,
+        )
+    )
+    event_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    named = orders_named(env)
+    if named:
+        conn.execute(
+            insert(event_orders), [{"event_id": event_id, "order_number": o} for o in named]
+        )
+    tree = CompactRange.from_list(json.loads(head["compact_range"]), size=head["head_seq"])
+    tree.append(bytes.fromhex(signed.hash))
+    conn.execute(
+        update(streams)
+        .where(streams.c.stream == env.stream)
+        .values(head_seq=env.seq, head_hash=signed.hash, compact_range=json.dumps(tree.to_list()))
+    )
+    return event_id
+
+
+def stored(row: Any) -> StoredEvent:
+    """A database row back into a signed event, exactly as it was signed."""
+    envelope = Envelope.from_dict(json.loads(row.envelope))
+    signed = SignedEvent.from_wire(
+        {"event": envelope.to_dict(), "hash": row.hash, "sig": row.signature, "key": row.key}
+    )
+    return StoredEvent(row.id, signed, row.origin, row.received_at)
+
+
+def read_stream(conn: Connection, stream: str, after: int = 0, limit: int | None = None
+                ) -> list[StoredEvent]:
+    query = (
+        select(events).where(events.c.stream == stream, events.c.seq > after)
+        .order_by(events.c.seq)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [stored(r) for r in conn.execute(query)]
+
+
+def read_orders(conn: Connection, orders: Iterable[str]) -> list[StoredEvent]:
+    """Every event acting on any of ``orders``, in arrival order."""
+    wanted = sorted(set(orders))
+    if not wanted:
+        return []
+    query = (
+        select(events)
+        .where(events.c.id.in_(
+            select(event_orders.c.event_id).where(event_orders.c.order_number.in_(wanted))
+        ))
+        .order_by(events.c.id)
+    )
+    return [stored(r) for r in conn.execute(query)]
+
+
+def linked_orders(conn: Connection, orders: Iterable[str]) -> set[str]:
+    """``orders`` and every order linked to them by a multi-order event, transitively."""
+    found = set(orders)
+    frontier = set(found)
+    while frontier:
+        multi = select(event_orders.c.event_id).join(events, events.c.id == event_orders.c.event_id)
+        multi = multi.where(
+            event_orders.c.order_number.in_(sorted(frontier)),
+            events.c.type.in_(sorted(MULTI_ORDER_TYPES)),
+        )
+        rows = conn.execute(
+            select(event_orders.c.order_number).where(event_orders.c.event_id.in_(multi))
+        )
+        new = {r.order_number for r in rows} - found
+        found |= new
+        frontier = new
+    return found
+
+
+def fact_of(event: SignedEvent) -> Fact:
+    """The domain's view of a verified event."""
+    env = event.envelope
+    actor = env.actor
+    return Fact(
+        hash=event.hash,
+        stream=env.stream,
+        seq=env.seq,
+        at=env.at,
+        type=env.type,
+        subject=env.subject,
+        parent=env.parent,
+        signer=env.stream.rsplit("/", 1)[1],
+        actor=Actor(
+            user=str(actor.get("user", "")),
+            name=str(actor.get("name", "")),
+            role=Role(actor.get("role", "administrator")),
+            party=str(actor.get("party", "")),
+            unit=actor.get("unit"),
+            appointment=actor.get("appointment"),
+            paper=bool(actor.get("paper", False)),
+        ),
+        profile=env.profile,
+        data=_thaw(env.data),
+    )
+
+
+def _thaw(value: Any) -> Any:
+    """Read-only envelope data (mapping proxies, tuples) as plain dicts and lists."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def facts_of(events_: Sequence[StoredEvent]) -> list[Fact]:
+    return [fact_of(e.signed) for e in events_]
