@@ -13,6 +13,7 @@ from acsa.events.canonical import canonical_json, sha256_hex
 from acsa.events.envelope import Envelope, SignedEvent, check_chain, seal
 from acsa.events.errors import BadSignature, EnvelopeInvalid, KeyFileError
 from acsa.events.keys import (
+    PURPOSE_BUNDLE,
     PURPOSE_DOCUMENT,
     PURPOSE_EVENT,
     PURPOSE_KEY_ROTATION,
@@ -43,6 +44,7 @@ from acsa.events.tree_head import (
 )
 
 __all__ = [
+    "PURPOSE_BUNDLE",
     "PURPOSE_DOCUMENT",
     "PURPOSE_EVENT",
     "PURPOSE_KEY_ROTATION",

@@ -29,6 +29,7 @@ PURPOSE_STATEMENT = "acsa/statement/v1"
 PURPOSE_REQUEST = "acsa/request/v1"
 PURPOSE_DOCUMENT = "acsa/document/v1"
 PURPOSE_KEY_ROTATION = "acsa/key-rotation/v1"
+PURPOSE_BUNDLE = "acsa/bundle/v1"
 
 # Only these labels may be signed or verified, so a typo in a label fails
 # loudly instead of producing signatures nobody else will accept.
@@ -40,6 +41,7 @@ PURPOSES = frozenset(
         PURPOSE_REQUEST,
         PURPOSE_DOCUMENT,
         PURPOSE_KEY_ROTATION,
+        PURPOSE_BUNDLE,
     }
 )
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from acsa.domain import facts as F
-from acsa.domain.agreement import AgreementProfile, canonical_digest, profile_from_document
+from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.errors import (
     Conflict,
     DomainError,
@@ -101,7 +101,10 @@ class Act:
 
 def record(uow: UnitOfWork, user: LocalUser, act: Act) -> StoredEvent:
     """Record ``act`` by ``user`` as the next event of this node's stream."""
-    profile = adopted_profile(uow, act.agreement) if act.type != F.AGREEMENT_ADOPTED else None
+    if act.type == F.AGREEMENT_ADOPTED:
+        profile = profile_from_document(act.data["profile"], act.agreement)
+    else:
+        profile = adopted_profile(uow, act.agreement)
     stream = stream_of(uow, act.agreement)
     head = lock_stream(uow.conn, stream)
     data = dict(act.data)
@@ -143,7 +146,7 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> StoredEvent:
         seq=head["head_seq"] + 1,
         prev=head["head_hash"],
         at=uow.node.now_at(),
-        profile=profile.digest if profile else canonical_digest(data["profile"]),
+        profile=profile.digest,
         type=act.type,
         subject=act.subject,
         parent=parent,
@@ -153,7 +156,7 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> StoredEvent:
         },
         marking=dict(act.marking or {
             "level": "UNCLASSIFIED", "originator": uow.node.party,
-            "rel": sorted(profile.party_codes) if profile else [uow.node.party],
+            "rel": sorted(profile.party_codes),
         }),
         data=data,
     )

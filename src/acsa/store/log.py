@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 from acsa.domain.errors import InvariantBroken
 from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_EVENT_TYPES, Actor, Fact
 from acsa.domain.parties import Role
-from acsa.events import CompactRange, Envelope, SignedEvent
+from acsa.events import CompactRange, Envelope, SignedEvent, leaf_hash
 from acsa.store.tables import event_orders, events, streams
 
 
@@ -108,7 +108,7 @@ def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: s
             insert(event_orders), [{"event_id": event_id, "order_number": o} for o in named]
         )
     tree = CompactRange.from_list(json.loads(head["compact_range"]), size=head["head_seq"])
-    tree.append(bytes.fromhex(signed.hash))
+    tree.append(leaf_hash(bytes.fromhex(signed.hash)))
     conn.execute(
         update(streams)
         .where(streams.c.stream == env.stream)

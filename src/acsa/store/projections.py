@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from acsa.domain import facts as F
-from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.aging import due_items as order_due_items
+from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.figures import delivered, in_kind_due_on, owed_in_kind, received, status
 from acsa.domain.interpret import Context, interpret_orders
 from acsa.domain.ledger import order_entries
@@ -99,6 +99,10 @@ def _adjust_balances(conn: Connection, rows: Iterable[Any], *, sign: int) -> Non
                 debtor=debtor, creditor=creditor, currency=currency, account=account,
                 balance_minor=delta,
             ))
+        else:
+            # A balance back at zero is no balance: the row goes, as a rebuild would
+            # never write it.
+            conn.execute(delete(T.balances).where(where, T.balances.c.balance_minor == 0))
 
 
 def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: Context,
@@ -123,7 +127,8 @@ def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: C
     _write_verdicts(conn, state)
     postings, entries = order_entries(state, facts, ctx)
     if postings:
-        rows = [posting_row(p) for p in postings]
+        dates = {f.hash: f.on for f in facts if f.hash in {p.event for p in postings}}
+        rows = [posting_row(p, dates[p.event]) for p in postings]
         conn.execute(insert(T.postings), rows)
         _adjust_balances(conn, [_Row(r) for r in rows], sign=1)
     if terms.method in ("rik", "eve"):
@@ -157,9 +162,9 @@ class _Row:
         self.__dict__.update(values)
 
 
-def posting_row(p: Any) -> dict[str, Any]:
+def posting_row(p: Any, on: date) -> dict[str, Any]:
     return {
-        "order_number": p.order, "event_hash": p.event, "debtor": p.debit.debtor,
+        "order_number": p.order, "event_hash": p.event, "on": on, "debtor": p.debit.debtor,
         "creditor": p.debit.creditor, "currency": p.amount.currency,
         "debit": p.debit.kind.value, "credit": p.credit.kind.value, "amount_minor": p.amount.minor,
     }
@@ -224,7 +229,8 @@ def apply_context(conn: Connection, fact: F.Fact) -> None:
         if existing is None:
             conn.execute(insert(T.agreements).values(
                 digest=fact.profile, id=document["id"], version=document["version"],
-                document=json.dumps(document), adopted_by=json.dumps([party]),
+                document=json.dumps(document, sort_keys=True, ensure_ascii=False),
+                adopted_by=json.dumps([party]),
             ))
         else:
             adopted = sorted(set(json.loads(existing.adopted_by)) | {party})

@@ -277,6 +277,7 @@ postings = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("order_number", String(120), nullable=False),
     Column("event_hash", HASH, nullable=False),
+    Column("on", Date, nullable=False),  # the business date of the event that caused it
     Column("debtor", PARTY, nullable=False),
     Column("creditor", PARTY, nullable=False),
     Column("currency", String(3), nullable=False),

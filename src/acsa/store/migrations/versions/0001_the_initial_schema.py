@@ -219,6 +219,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("order_number", sa.String(length=120), nullable=False),
         sa.Column("event_hash", sa.String(length=64), nullable=False),
+        sa.Column("on", sa.Date(), nullable=False),
         sa.Column("debtor", sa.String(length=3), nullable=False),
         sa.Column("creditor", sa.String(length=3), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),

@@ -1,0 +1,5 @@
+"""``python -m acsa`` runs the command line."""
+
+from acsa.cli import main
+
+main()

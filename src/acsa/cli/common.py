@@ -1,0 +1,131 @@
+"""What every command shares: opening the node, who acts, output, and errors.
+
+Every command takes ``--json``; every failure prints one line naming the
+problem (and the field at fault) on standard error and exits non-zero, and
+nothing of a failed command is kept, because each runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from acsa.bootstrap import Node, open_node
+from acsa.config import Settings
+from acsa.domain.errors import DomainError, InvariantBroken
+from acsa.events import EnvelopeInvalid, KeyFileError
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser, get_user
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+AsOpt = Annotated[
+    str | None, typer.Option("--as", help="The user who acts (default: $ACSA_USER).")
+]
+OnOpt = Annotated[
+    str | None, typer.Option("--on", help="Business date YYYY-MM-DD (default: today locally).")
+]
+
+EXIT_REFUSED = 1  # the rules refused the request
+EXIT_BROKEN = 3  # an invariant broke: a defect, nothing was kept
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"configuration: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+
+
+def node() -> Node:
+    return open_node(settings())
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Turn refusals into one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except DomainError as exc:
+        fail(f"{exc.code}: {exc}")
+    except EnvelopeInvalid as exc:
+        fail(f"invalid event: {exc.field}: {exc}")
+    except KeyFileError as exc:
+        fail(f"node key: {exc}")
+    except InvariantBroken as exc:
+        fail(f"invariant broken, nothing was kept: {exc}", EXIT_BROKEN)
+    except OSError as exc:
+        fail(f"{exc.filename or ''}: {exc.strerror}")
+
+
+def acting_user(uow: UnitOfWork, as_user: str | None) -> LocalUser:
+    return get_user(uow, as_user or settings().user)
+
+
+def parse_day(text: str | None, field: str = "on") -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+def plain(value: Any) -> Any:
+    """Values as JSON-able data: dataclasses, dates, decimals, enums."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def emit(as_json: bool, data: Any, human: Callable[[], None] | str | None = None) -> None:
+    """Print ``data`` as JSON, or the human form."""
+    if as_json:
+        typer.echo(json.dumps(plain(data), ensure_ascii=False, indent=2))
+    elif callable(human):
+        human()
+    elif human is not None:
+        typer.echo(human)
+    else:
+        typer.echo(json.dumps(plain(data), ensure_ascii=False, indent=2))
+
+
+def table(rows: list[list[str]], headers: list[str]) -> None:
+    """A plain aligned table on stdout."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    typer.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for r in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()

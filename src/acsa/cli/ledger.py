@@ -1,0 +1,147 @@
+"""``acsa verify``, ``rebuild``, ``report`` and ``export``: checking and reading the ledger."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from acsa.cli import app
+from acsa.cli.common import JsonOpt, emit, errors, node, parse_day, table
+from acsa.domain.aging import AGING_BUCKETS
+from acsa.domain.money import Money
+from acsa.domain.postings import AccountKind
+from acsa.services import exports, reports
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.verify import rebuild_projections, verify_node
+
+report_app = typer.Typer(help="Balances, aging, obligations in kind, ceilings.",
+                         no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@app.command()
+def verify(as_json: JsonOpt = False) -> None:
+    """Re-check every hash, link, signature and tree head; re-fold and compare projections."""
+    with errors(), UnitOfWork(node()) as uow:
+        report = verify_node(uow)  # the re-fold is rolled back: verify changes nothing
+        data = {"ok": report.ok, "events": report.events, "streams": report.streams,
+                "orders": report.orders, "findings": [str(f) for f in report.findings]}
+
+        def human() -> None:
+            if report.ok:
+                typer.echo(f"verified: {report.events} events in {report.streams} streams, "
+                           f"{report.orders} orders re-folded; no problems")
+            else:
+                typer.echo(f"verification FAILED: {len(report.findings)} problem(s)", err=True)
+                for f in report.findings:
+                    typer.echo(f"  - {f}", err=True)
+
+        emit(as_json, data, human)
+        if not report.ok:
+            raise typer.Exit(2)
+
+
+@app.command()
+def rebuild(as_json: JsonOpt = False) -> None:
+    """Recreate every projection from the log."""
+    with errors(), UnitOfWork(node()) as uow:
+        orders = rebuild_projections(uow)
+        uow.commit()
+        emit(as_json, {"orders": orders}, f"rebuilt projections of {orders} orders from the log")
+
+
+@report_app.command("balances")
+def report_balances(as_json: JsonOpt = False) -> None:
+    """What each party owes the other, per currency, account by account."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        rows = reports.balances(uow)
+        kinds = [k.value for k in AccountKind if k is not AccountKind.CONTROL]
+        data = [{"debtor": r.debtor, "creditor": r.creditor, "currency": r.currency,
+                 "outstanding": Money(r.currency, r.outstanding).text(),
+                 **{k: r.text(k) for k in kinds}} for r in rows]
+        emit(as_json, data, lambda: table(
+            [[f"{r.debtor}→{r.creditor}", r.currency,
+              Money(r.currency, r.outstanding).text(), *[r.text(k) for k in kinds]]
+             for r in rows],
+            ["owed", "cur", "outstanding", *kinds]))
+
+
+@report_app.command("aging")
+def report_aging(as_json: JsonOpt = False,
+                 detail: Annotated[bool, typer.Option(help="List every item.")] = False) -> None:
+    """Open items by how late they are, counted in each debtor's time zone."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        rows = reports.aging(uow, uow.node.clock)
+        summary = reports.aging_summary(rows)
+        buckets = [name for _, name in AGING_BUCKETS]
+        data = {
+            "summary": [{"debtor": d, "creditor": c, "currency": cur,
+                         **{b: Money(cur, v[b]).text() for b in buckets}}
+                        for (d, c, cur), v in sorted(summary.items())],
+            "items": [{"order": r.order, "kind": r.kind, "reference": r.reference,
+                       "debtor": r.debtor, "due_on": r.due_on, "days": r.days,
+                       "bucket": r.bucket, "amount": str(r.amount) if r.amount else None}
+                      for r in rows],
+        }
+
+        def human() -> None:
+            table([[f"{d}→{c}", cur, *[Money(cur, v[b]).text() for b in buckets]]
+                   for (d, c, cur), v in sorted(summary.items())], ["owed", "cur", *buckets])
+            if detail:
+                typer.echo("")
+                table([[r.order, r.kind, r.reference[:28], r.debtor, str(r.due_on or "-"),
+                        str(r.days), str(r.amount or "-")] for r in rows],
+                      ["order", "kind", "reference", "debtor", "due", "days", "amount"])
+
+        emit(as_json, data, human)
+
+
+@report_app.command("obligations")
+def report_obligations(as_json: JsonOpt = False) -> None:
+    """Supplies owed in kind, with their return deadlines."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        rows = reports.obligations(uow)
+        emit(as_json, rows, lambda: table(
+            [[r.order, str(r.line), r.item[:30], f"{r.owed} {r.unit}", str(r.due_on or "-"),
+              f"{r.debtor}→{r.creditor}"] for r in rows],
+            ["order", "line", "item", "owed", "due", "owed by"]))
+
+
+@report_app.command("ceilings")
+def report_ceilings(
+    on: Annotated[str | None, typer.Option(help="A date in the fiscal year (default today).")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Use of each annual ceiling in the fiscal year containing a date."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        day = parse_day(on) or uow.node.clock().date()
+        rows = reports.ceilings(uow, day)
+        emit(as_json, rows, lambda: table(
+            [[r.agreement, f"{r.party} {r.direction} toward {r.partner}", f"FY{r.fiscal_year}",
+              str(r.used), str(r.cap), "suspended" if r.suspended else ""] for r in rows],
+            ["agreement", "ceiling", "year", "used", "cap", ""]))
+
+
+class Format(StrEnum):
+    csv = "csv"
+    json = "json"
+    ledger = "ledger"
+
+
+@app.command("export")
+def export(
+    format: Annotated[Format, typer.Option("--format", help="csv, json or ledger.")],
+) -> None:
+    """Write the postings to standard output: CSV, JSON, or a journal for `ledger`."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        chunks = {
+            Format.csv: exports.postings_csv,
+            Format.json: exports.postings_json,
+            Format.ledger: exports.ledger_journal,
+        }[format](uow)
+        for chunk in chunks:
+            sys.stdout.write(chunk)

@@ -1,0 +1,138 @@
+"""Setting up real nodes quickly: officials, agreements, peers, and carrying bundles.
+
+Used by the demonstration, the benchmarks and the integration tests, so
+that each sets nodes up the same way an administrator would by the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from acsa.bootstrap import Node
+from acsa.domain.parties import Role
+from acsa.federation.bundles import ImportSummary, export_bundle, import_bundle
+from acsa.services import admin, users
+from acsa.services.peers import add_peer
+from acsa.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Official:
+    user: str
+    name: str
+    role: Role
+    units: tuple[str, ...] = ()
+
+
+# Units and officials of each force in the demonstration and the tests.
+UNITS: dict[str, list[tuple[str, str]]] = {
+    "JPN": [("JGSDF-1HB", "1st Helicopter Brigade, JGSDF"),
+            ("JMSDF-ESF1", "Escort Flotilla 1, JMSDF"),
+            ("JASDF-2AW", "2nd Air Wing, JASDF")],
+    "PHL": [("AFP-TOG1", "Tactical Operations Group 1, PAF"),
+            ("AFP-NFL", "Naval Forces Luzon, PN"),
+            ("AFP-1ID", "1st Infantry Division, PA")],
+    "USA": [("USFJ-374AW", "374th Airlift Wing, USAF"),
+            ("USN-7FLT-LOG", "Logistics Group Western Pacific, USN")],
+}
+
+NAMES: dict[str, dict[Role, str]] = {
+    "JPN": {
+        Role.ORDERING_OFFICIAL: "Maj. Sato Haruto",
+        Role.APPROVING_OFFICIAL: "Lt. Col. Suzuki Aiko",
+        Role.SUPPLY_OFFICER: "Capt. Takahashi Ren",
+        Role.RECEIVING_OFFICIAL: "1st Lt. Tanaka Yui",
+        Role.FINANCE_OFFICER: "Ms. Watanabe Emi",
+        Role.SECURITY_OFFICER: "Maj. Ito Kenji",
+        Role.AUDITOR: "Mr. Yamamoto Daichi",
+        Role.ADMINISTRATOR: "Mr. Nakamura Sho",
+    },
+    "PHL": {
+        Role.ORDERING_OFFICIAL: "Maj. Maria Santos",
+        Role.APPROVING_OFFICIAL: "Col. Jose Reyes",
+        Role.SUPPLY_OFFICER: "Capt. Ramon Cruz",
+        Role.RECEIVING_OFFICIAL: "1Lt. Ana Bautista",
+        Role.FINANCE_OFFICER: "Ms. Liza Garcia",
+        Role.SECURITY_OFFICER: "Maj. Paolo Mendoza",
+        Role.AUDITOR: "Mr. Carlo Villanueva",
+        Role.ADMINISTRATOR: "Mr. Mark Dela Cruz",
+    },
+    "USA": {
+        Role.ORDERING_OFFICIAL: "Maj. John Carter",
+        Role.APPROVING_OFFICIAL: "Col. Linda Hayes",
+        Role.SUPPLY_OFFICER: "Capt. Mike Rivera",
+        Role.RECEIVING_OFFICIAL: "1st Lt. Sarah Kim",
+        Role.FINANCE_OFFICER: "Mr. David Brooks",
+        Role.SECURITY_OFFICER: "Maj. Alan Price",
+        Role.AUDITOR: "Ms. Karen Webb",
+        Role.ADMINISTRATOR: "Mr. Tom Ellis",
+    },
+}
+
+SIGNING_ROLES = (Role.ORDERING_OFFICIAL, Role.APPROVING_OFFICIAL, Role.SUPPLY_OFFICER,
+                 Role.RECEIVING_OFFICIAL, Role.FINANCE_OFFICER)
+
+
+def user_id(party: str, role: Role) -> str:
+    """``phl.ordering`` for the Philippine ordering official, and so on."""
+    return f"{party.lower()}.{role.value.split('_')[0]}"
+
+
+def staff_node(node: Node, agreements: Iterable[str], *, valid_from: date = date(2026, 1, 15),
+               time_zone: str = "UTC") -> None:
+    """Adopt ``agreements``, register units and appoint one official per signing role."""
+    party = node.party
+    unit_ids = [u for u, _ in UNITS[party]]
+    with UnitOfWork(node) as uow:
+        admin_user = users.add_user(
+            uow, None, user_id=user_id(party, Role.ADMINISTRATOR),
+            name=NAMES[party][Role.ADMINISTRATOR], roles=[Role.ADMINISTRATOR.value],
+            time_zone=time_zone,
+        )
+        for role in Role:
+            if role is Role.ADMINISTRATOR:
+                continue
+            users.add_user(uow, admin_user, user_id=user_id(party, role),
+                           name=NAMES[party][role], roles=[role.value], units=unit_ids,
+                           time_zone=time_zone, locale="ja" if party == "JPN" else "en")
+        for agreement in agreements:
+            admin.adopt_agreement(uow, admin_user, agreement)
+            for unit, name in UNITS[party]:
+                admin.register_unit(uow, admin_user, agreement=agreement, unit_id=unit,
+                                    name=name)
+            for role in SIGNING_ROLES:
+                admin.appoint(uow, admin_user, agreement=agreement, user_id=user_id(party, role),
+                              name=NAMES[party][role], role=role.value, units=unit_ids,
+                              valid_from=valid_from)
+        uow.commit()
+
+
+def introduce(a: Node, b: Node, *, a_url: str | None = None, b_url: str | None = None) -> None:
+    """Register each node as the other's peer, as administrators do out of band."""
+    for me, other, url in ((a, b, b_url), (b, a, a_url)):
+        with UnitOfWork(me) as uow:
+            admin_user = users.get_user(uow, user_id(me.party, Role.ADMINISTRATOR))
+            add_peer(uow, admin_user, party=other.party, key_fingerprint=other.key.fingerprint,
+                     base_url=url)
+            uow.commit()
+
+
+def carry(source: Node, target: Node, directory: Path) -> ImportSummary:
+    """Export a bundle from ``source`` for ``target`` and import it there."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{source.party}-to-{target.party}.json"
+    with UnitOfWork(source, write=False) as uow:
+        export_bundle(uow, target.party, path)
+    with UnitOfWork(target) as uow:
+        summary = import_bundle(uow, path)
+        uow.commit()
+    return summary
+
+
+def exchange(a: Node, b: Node, directory: Path) -> None:
+    """Carry bundles both ways, then once more so acknowledgements travel back."""
+    carry(a, b, directory)
+    carry(b, a, directory)

@@ -1,0 +1,81 @@
+"""Exports of the ledger: a journal for `ledger`, CSV and JSON of the postings.
+
+The journal has one transaction per event and order, dated by the event's
+business date, with one account per debtor, creditor and account kind
+(``PHL-JPN:receivable``), so ``ledger balance`` on it gives the same
+figures as ``acsa report balances``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import select
+
+from acsa.domain.money import Money
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.store import tables as T
+
+COLUMNS = ("on", "order", "event", "debtor", "creditor", "currency", "debit", "credit", "amount")
+
+
+def _postings(uow: UnitOfWork) -> Iterator[Any]:
+    return iter(uow.conn.execute(
+        select(T.postings).order_by(T.postings.c.on, T.postings.c.order_number,
+                                    T.postings.c.event_hash, T.postings.c.id)
+    ))
+
+
+def account_name(debtor: str, creditor: str, kind: str) -> str:
+    return f"{debtor}-{creditor}:{kind}"
+
+
+def ledger_journal(uow: UnitOfWork) -> Iterator[str]:
+    """The postings as a journal `ledger` reads, one transaction per event and order."""
+    for (on, order, event), group in groupby(
+        _postings(uow), key=lambda p: (p.on, p.order_number, p.event_hash)
+    ):
+        yield f"{on.isoformat()} * {order} ; event {event[:16]}\n"
+        for p in group:
+            amount = Money(p.currency, p.amount_minor)
+            debit = account_name(p.debtor, p.creditor, p.debit)
+            credit = account_name(p.debtor, p.creditor, p.credit)
+            yield f"    {debit:<40}  {amount.text()} {p.currency}\n"
+            yield f"    {credit:<40}  {(-amount).text()} {p.currency}\n"
+        yield "\n"
+
+
+def postings_csv(uow: UnitOfWork) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for p in _postings(uow):
+        writer.writerow(_posting(p).values())
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def postings_json(uow: UnitOfWork) -> Iterator[str]:
+    yield "[\n"
+    first = True
+    for p in _postings(uow):
+        yield ("" if first else ",\n") + json.dumps(_posting(p))
+        first = False
+    yield "\n]\n"
+
+
+def _posting(p: Any) -> dict[str, str]:
+    return {
+        "on": p.on.isoformat(), "order": p.order_number, "event": p.event_hash,
+        "debtor": p.debtor, "creditor": p.creditor, "currency": p.currency,
+        "debit": p.debit, "credit": p.credit,
+        "amount": Money(p.currency, p.amount_minor).text(),
+    }

@@ -1,0 +1,233 @@
+"""``acsa verify`` and ``acsa rebuild``: re-derive everything from the log.
+
+Verification re-checks every stored event — its bytes against its hash,
+its signature against the key of the node that recorded it, its place in
+its stream's chain — recomputes every stream's Merkle root and checks the
+signed tree heads held, then re-folds every order and compares the
+projections with what the fold gives. It reports every finding, not the
+first. Rebuild recreates the projections from the log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from acsa.domain.interpret import Context
+from acsa.events import CompactRange, Envelope, SignedTreeHead, TreeHead, canonical_json
+from acsa.events.keys import fingerprint
+from acsa.events.merkle import leaf_hash
+from acsa.events.merkle import root as merkle_root
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.store import tables as T
+from acsa.store.log import fact_of, stored
+from acsa.store.projections import apply_context, load_context, refresh_orders
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: what kind, where, and what is wrong."""
+
+    kind: str  # "event", "chain", "tree", "projection"
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    events: int
+    streams: int
+    orders: int
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def _keys(uow: UnitOfWork) -> dict[str, bytes]:
+    """Public keys by party: ours and our peers'."""
+    keys = {uow.node.party: uow.node.key.public_key}
+    for row in uow.conn.execute(select(T.peers)):
+        if row.public_key:
+            keys[row.party] = bytes.fromhex(row.public_key)
+    return keys
+
+
+def verify_log(uow: UnitOfWork) -> tuple[list[Finding], int, int]:
+    """Every problem with the stored events, chains and tree heads."""
+    findings: list[Finding] = []
+    keys = _keys(uow)
+    count = 0
+    streams = uow.conn.execute(select(T.streams)).all()
+    heads = {r.stream: r for r in streams}
+    by_stream: dict[str, list[Any]] = defaultdict(list)
+    for row in uow.conn.execute(select(T.events).order_by(T.events.c.stream, T.events.c.seq)):
+        by_stream[row.stream].append(row)
+    for stream in sorted(set(by_stream) | set(heads)):
+        rows = by_stream.get(stream, [])
+        count += len(rows)
+        party = stream.rsplit("/", 1)[-1]
+        key = keys.get(party)
+        leaves: list[bytes] = []
+        expected_prev: str | None = None
+        for i, row in enumerate(rows, start=1):
+            where = f"{stream} seq {row.seq}"
+            if row.seq != i:
+                findings.append(Finding("chain", where, f"expected seq {i}: an event is "
+                                        "missing, inserted or out of order"))
+            findings += _check_row(row, where, key, party)
+            if row.prev != expected_prev:
+                findings.append(Finding("chain", where, "prev does not link to the event "
+                                        "before it"))
+            expected_prev = row.hash
+            leaves.append(leaf_hash(bytes.fromhex(row.hash)) if len(row.hash) == 64
+                          else b"")
+        head = heads.get(stream)
+        if head is None:
+            findings.append(Finding("chain", stream, "events without a stream head"))
+            continue
+        if head.head_seq != len(rows) or head.head_hash != expected_prev:
+            findings.append(Finding("chain", stream, f"stream head says seq {head.head_seq}, "
+                                    f"the log holds {len(rows)}"))
+        stored_root = _compact_root(head)
+        if rows and stored_root != merkle_root(leaves).hex():
+            findings.append(Finding("tree", stream, "the stored Merkle root does not match "
+                                    "the events"))
+        findings += _check_tree_heads(uow, stream, leaves, key)
+    return findings, count, len(heads)
+
+
+def _compact_root(head: Any) -> str:
+    try:
+        tree = CompactRange.from_list(json.loads(head.compact_range), size=head.head_seq)
+        return tree.root().hex()
+    except Exception:
+        return ""
+
+
+def _check_row(row: Any, where: str, key: bytes | None, party: str) -> list[Finding]:
+    out: list[Finding] = []
+    try:
+        document = json.loads(row.envelope)
+        envelope = Envelope.from_dict(document)
+    except Exception as exc:
+        return [Finding("event", where, f"the stored envelope is unreadable: {exc}")]
+    if canonical_json(envelope.to_dict()).decode("utf-8") != row.envelope:
+        out.append(Finding("event", where, "the stored bytes are not the canonical form "
+                           "that was signed"))
+    if key is None:
+        out.append(Finding("event", where, f"no public key known for {party}"))
+    else:
+        try:
+            signed = stored(row).signed
+            out += [Finding("event", where, p) for p in signed.check(key)]
+        except Exception as exc:
+            out.append(Finding("event", where, f"cannot be read as a signed event: {exc}"))
+    for column in ("stream", "seq", "type", "subject", "parent", "prev", "at"):
+        if getattr(envelope, column) != getattr(row, column):
+            out.append(Finding("event", where, f"the indexed column {column} disagrees with "
+                               "the signed envelope"))
+    if key is not None and row.key != fingerprint(key):
+        out.append(Finding("event", where, "signed by a key that is not its node's"))
+    return out
+
+
+def _check_tree_heads(uow: UnitOfWork, stream: str, leaves: list[bytes],
+                      key: bytes | None) -> list[Finding]:
+    out = []
+    for row in uow.conn.execute(select(T.tree_heads).where(T.tree_heads.c.stream == stream)):
+        where = f"{stream} tree head size {row.size}"
+        try:
+            sth = SignedTreeHead.from_wire({
+                "head": TreeHead(stream, row.size, row.root, row.at).to_dict(),
+                "sig": row.signature, "key": row.key})
+        except Exception as exc:
+            out.append(Finding("tree", where, f"unreadable: {exc}"))
+            continue
+        if key is not None:
+            out += [Finding("tree", where, p) for p in sth.check(key)]
+        if row.size > len(leaves) or merkle_root(leaves[: row.size]).hex() != row.root:
+            out.append(Finding("tree", where, "the signed head does not match the log held: "
+                               "history differs from what was signed"))
+    return out
+
+
+# -- projections ------------------------------------------------------------------------
+
+ORDER_TABLES = (T.order_lines, T.orders, T.verdicts, T.postings, T.in_kind, T.due_items)
+CONTEXT_TABLES = (T.agreements, T.appointments, T.units, T.activities, T.rates, T.catalogue)
+
+
+def _snapshot(uow: UnitOfWork, tables: Iterable[Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of ``tables`` as comparable tuples (ids that only number rows left out)."""
+    out = {}
+    for table in tables:
+        columns = [c for c in table.columns if c.name != "id"]
+        rows = uow.conn.execute(select(*columns)).all()
+        out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def verify_projections(uow: UnitOfWork) -> tuple[list[Finding], int]:
+    """Re-fold everything inside this transaction and compare; the transaction is rolled back."""
+    before = _snapshot(uow, (*ORDER_TABLES, *CONTEXT_TABLES, T.balances))
+    orders = rebuild_projections(uow)
+    after = _snapshot(uow, (*ORDER_TABLES, *CONTEXT_TABLES, T.balances))
+    findings = []
+    for name in sorted(before):
+        stored_rows, derived = set(before[name]), set(after[name])
+        for row in sorted(stored_rows - derived, key=repr)[:20]:
+            findings.append(Finding("projection", name, f"stored row not derived from the "
+                                    f"log: {_short(row)}"))
+        for row in sorted(derived - stored_rows, key=repr)[:20]:
+            findings.append(Finding("projection", name, f"row the log derives is missing or "
+                                    f"different: {_short(row)}"))
+    return findings, orders
+
+
+def _short(row: tuple[Any, ...]) -> str:
+    text = ", ".join(str(v) for v in row)
+    return text if len(text) < 160 else text[:157] + "…"
+
+
+def rebuild_projections(uow: UnitOfWork) -> int:
+    """Delete every projection and derive it again from the log; returns the order count."""
+    for table in (*ORDER_TABLES, *CONTEXT_TABLES, T.balances):
+        uow.conn.execute(delete(table))
+    uow.context_changed()
+    orders: set[str] = set()
+    for row in uow.conn.execute(select(T.events).order_by(T.events.c.id)):
+        fact = fact_of(stored(row).signed)
+        if fact.orders():
+            orders |= set(fact.orders())
+        else:
+            apply_context(uow.conn, fact)
+    ctx: Context = load_context(uow.conn)
+    uow.context_changed()
+    _refresh_in_batches(uow, sorted(orders), ctx)
+    return len(orders)
+
+
+def _refresh_in_batches(uow: UnitOfWork, orders: list[str], ctx: Context) -> None:
+    done: set[str] = set()
+    for number in orders:
+        if number in done:
+            continue
+        states = refresh_orders(uow.conn, [number], ctx)
+        done |= set(states)
+
+
+def verify_node(uow: UnitOfWork) -> VerifyReport:
+    log_findings, events, streams = verify_log(uow)
+    projection_findings, orders = verify_projections(uow)
+    return VerifyReport(events, streams, orders, log_findings + projection_findings)
+
