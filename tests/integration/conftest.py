@@ -101,3 +101,33 @@ def make_node(engine_kind: str, tmp_path: Path) -> Iterator[Callable[[str], Node
         node.engine.dispose()
     if databases:
         databases.drop_all()
+
+
+class Pair:
+    """Two staffed, introduced nodes of the Japan–Philippines agreement."""
+
+    def __init__(self, jpn: Node, phl: Node, bundles: Path) -> None:
+        self.jpn, self.phl, self.bundles = jpn, phl, bundles
+
+    def carry(self, source: Node, target: Node):  # type: ignore[no-untyped-def]
+        from acsa.devtools.world import carry
+
+        return carry(source, target, self.bundles)
+
+    def set_day(self, day: date) -> None:
+        for n in (self.jpn, self.phl):
+            n.clock.set_day(day)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def pair(make_node: Callable[[str], Node], tmp_path: Path) -> Pair:
+    from acsa.devtools.world import introduce, staff_node
+
+    jpn, phl = make_node("JPN"), make_node("PHL")
+    for n in (jpn, phl):
+        staff_node(n, ["JPN-PHL-ACSA"])
+    introduce(jpn, phl)
+    p = Pair(jpn, phl, tmp_path / "bundles")
+    p.carry(phl, jpn)
+    p.carry(jpn, phl)
+    return p

@@ -6,10 +6,11 @@ that each sets nodes up the same way an administrator would by the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from acsa.bootstrap import Node
 from acsa.domain.parties import Role
@@ -17,6 +18,8 @@ from acsa.federation.bundles import ImportSummary, export_bundle, import_bundle
 from acsa.services import admin, users
 from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -136,3 +139,11 @@ def exchange(a: Node, b: Node, directory: Path) -> None:
     """Carry bundles both ways, then once more so acknowledgements travel back."""
     carry(a, b, directory)
     carry(b, a, directory)
+
+
+def as_official(node: Node, role: Role, use_case: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """Run ``use_case`` as ``node``'s official in ``role``, in one committed transaction."""
+    with UnitOfWork(node) as uow:
+        result = use_case(uow, users.get_user(uow, user_id(node.party, role)), *args, **kw)
+        uow.commit()
+    return result
