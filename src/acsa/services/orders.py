@@ -30,7 +30,7 @@ from acsa.services.recording import ANY_PARENT, Act, adopted_profile, order_stat
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
-from acsa.store.log import StoredEvent
+from acsa.store.log import StoredEvent, lock_stream
 
 
 def side_of(state: OrderState, user: LocalUser) -> Side:
@@ -127,6 +127,9 @@ def next_number(uow: UnitOfWork, profile: AgreementProfile, on: date, *,
                 emergency: bool) -> str:
     """The next order number in this node's range for the fiscal year of ``on``."""
     party = uow.node.party
+    # The stream's lock serialises numbering too: an absent counter row cannot
+    # itself be locked, and numbers and events share the node's stream anyway.
+    lock_stream(uow.conn, f"{profile.id}/{party}")
     fy = profile.party(party).fiscal_year(on)
     key = f"number:{profile.short_id}/{party}/FY{fy}/{'E' if emergency else ''}"
     query = select(T.node_info.c.value).where(T.node_info.c.key == key)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from acsa.domain.errors import InvariantBroken
 from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_EVENT_TYPES, Actor, Fact
@@ -61,12 +62,14 @@ def lock_stream(conn: Connection, stream: str) -> dict[str, Any]:
     row = conn.execute(query).mappings().first()
     if row is None:
         agreement, party = stream.rsplit("/", 1)
-        conn.execute(
-            insert(streams).values(
-                stream=stream, agreement=agreement, party=party, head_seq=0, head_hash=None,
-                compact_range="[]",
-            )
-        )
+        values = {"stream": stream, "agreement": agreement, "party": party, "head_seq": 0,
+                  "head_hash": None, "compact_range": "[]"}
+        # Two writers may create the same new stream at once: the loser's insert
+        # does nothing and it then waits on the winner's row lock.
+        if conn.dialect.name == "postgresql":
+            conn.execute(pg_insert(streams).values(**values).on_conflict_do_nothing())
+        else:
+            conn.execute(insert(streams).values(**values).prefix_with("OR IGNORE"))
         row = conn.execute(query).mappings().first()
     assert row is not None
     return dict(row)
