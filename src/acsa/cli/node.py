@@ -39,3 +39,27 @@ def demo(
 
     with errors():
         run_demo(base, serve=serve)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    sync: Annotated[bool, typer.Option(help="Run the background sync with peers.")] = True,
+) -> None:
+    """Serve this node: web UI, REST API, federation endpoints, and background sync."""
+    import uvicorn
+
+    from acsa.web.app import create_app
+
+    with errors():
+        current = settings()
+        served = node()
+        background = []
+        if sync:
+            from acsa.federation.worker import background_sync
+
+            background.append(background_sync(served, current))
+        application = create_app(served, background=background)
+        uvicorn.run(application, host=host or current.host, port=port or current.port,
+                    log_level="warning", proxy_headers=False)
