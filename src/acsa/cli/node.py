@@ -8,18 +8,18 @@ import typer
 
 from acsa.bootstrap import init_node
 from acsa.cli import app
-from acsa.cli.common import JsonOpt, emit, errors, settings
+from acsa.cli.common import JsonOpt, emit, errors, node, settings
 from acsa.events import short_fingerprint
 
 
 @app.command()
 def init(
-    node: Annotated[str, typer.Option("--node", help="This node's party (ISO 3166 alpha-3).")],
+    party: Annotated[str, typer.Option("--node", help="This node's party (ISO 3166 alpha-3).")],
     as_json: JsonOpt = False,
 ) -> None:
     """Create this node: its data directory, signing key (mode 0600) and database."""
     with errors():
-        created = init_node(settings(), node)
+        created = init_node(settings(), party)
         fp = created.key.fingerprint
         emit(as_json, {"party": created.party, "data_dir": str(created.data_dir),
                        "fingerprint": fp},
