@@ -199,6 +199,57 @@ evidence_files = Table(
     Column("added_at", String(24), nullable=False),
 )
 
+sessions = Table(
+    "sessions",
+    metadata,
+    # Only a hash of the session token is stored: a copy of the database
+    # does not let anyone log in.
+    Column("token_hash", HASH, primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(24), nullable=False),
+    Column("last_seen_at", String(24), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("second_factor_done", Boolean, nullable=False, default=False),
+    Column("ended_at", String(24)),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", HASH, nullable=False, unique=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("scopes", Text, nullable=False),  # JSON list: "read", "act", "admin"
+    Column("created_at", String(24), nullable=False),
+    Column("last_used_at", String(24)),
+    Column("revoked_at", String(24)),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", String(24), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+)
+Index("ix_login_attempts_user_at", login_attempts.c.user_id, login_attempts.c.at)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    # Who read or did what: the auditor's record (Security of Information Agreement).
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(24), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("address", String(64), nullable=False, default=""),
+)
+Index("ix_access_log_at", access_log.c.at)
+
 # -- projections --------------------------------------------------------------------------
 
 agreements = Table(

@@ -1,0 +1,15 @@
+"""The migrations build exactly the schema the code declares, on both engines."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from acsa.store.tables import metadata
+
+
+def test_migrations_match_the_declared_tables(make_node):
+    node = make_node("JPN")
+    with node.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
