@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -38,6 +39,8 @@ class Node:
     engine: Engine
     data_dir: Path
     clock: Callable[[], datetime] = field(default=utc_now)
+    # The last interpretation context loaded, with the stamp it was loaded at.
+    context_cache: tuple[Any, Any] | None = field(default=None, repr=False)
 
     def now_at(self) -> str:
         """The recording time as events carry it (UTC, milliseconds)."""

@@ -37,7 +37,7 @@ from acsa.services.users import LocalUser
 from acsa.store import tables as T
 from acsa.store.log import StoredEvent, append, fact_of, facts_of, lock_stream, read_orders
 from acsa.store.log import stream_name as _stream_name
-from acsa.store.projections import apply_context, refresh_orders
+from acsa.store.projections import apply_context, parse_profile, refresh_orders
 
 CONTEXT_TYPES = frozenset({
     F.AGREEMENT_ADOPTED, F.APPOINTMENT_GRANTED, F.APPOINTMENT_REVOKED, F.UNIT_REGISTERED,
@@ -60,7 +60,7 @@ def adopted_profile(uow: UnitOfWork, agreement: str) -> AgreementProfile:
             field="agreement",
         )
     newest = max(mine, key=lambda r: r.version)
-    return profile_from_document(json.loads(newest.document), newest.id)
+    return parse_profile(newest.document, newest.id)
 
 
 def stream_of(uow: UnitOfWork, agreement: str) -> str:

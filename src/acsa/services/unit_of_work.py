@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from acsa.bootstrap import Node
 from acsa.domain.interpret import Context
 from acsa.store.db import IMMEDIATE
-from acsa.store.projections import load_context
+from acsa.store.projections import context_stamp, load_context
 
 
 class UnitOfWork:
@@ -46,9 +46,19 @@ class UnitOfWork:
 
     @property
     def context(self) -> Context:
-        """Profiles and rosters as this transaction sees them (reloaded after changes)."""
+        """Profiles and rosters as this transaction sees them (reloaded after changes).
+
+        The node keeps the last context it loaded with a stamp of the events
+        that feed it; a transaction reuses it unless the stamp moved.
+        """
         if self._context is None:
-            self._context = load_context(self.conn)
+            stamp = context_stamp(self.conn)
+            cached = self.node.context_cache
+            if cached is not None and cached[0] == stamp:
+                self._context = cached[1]
+            else:
+                self._context = load_context(self.conn)
+                self.node.context_cache = (stamp, self._context)
         return self._context
 
     def context_changed(self) -> None:

@@ -26,7 +26,12 @@ from acsa.events.merkle import root as merkle_root
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.log import fact_of, stored
-from acsa.store.projections import apply_context, load_context, refresh_orders
+from acsa.store.projections import (
+    CONTEXT_TYPES,
+    apply_context,
+    load_context,
+    rebuild_orders,
+)
 
 
 @dataclass(frozen=True)
@@ -204,26 +209,13 @@ def rebuild_projections(uow: UnitOfWork) -> int:
     for table in (*ORDER_TABLES, *CONTEXT_TABLES, T.balances):
         uow.conn.execute(delete(table))
     uow.context_changed()
-    orders: set[str] = set()
-    for row in uow.conn.execute(select(T.events).order_by(T.events.c.id)):
-        fact = fact_of(stored(row).signed)
-        if fact.orders():
-            orders |= set(fact.orders())
-        else:
-            apply_context(uow.conn, fact)
+    for row in uow.conn.execute(
+        select(T.events).where(T.events.c.type.in_(CONTEXT_TYPES)).order_by(T.events.c.id)
+    ):
+        apply_context(uow.conn, fact_of(stored(row).signed))
     ctx: Context = load_context(uow.conn)
     uow.context_changed()
-    _refresh_in_batches(uow, sorted(orders), ctx)
-    return len(orders)
-
-
-def _refresh_in_batches(uow: UnitOfWork, orders: list[str], ctx: Context) -> None:
-    done: set[str] = set()
-    for number in orders:
-        if number in done:
-            continue
-        states = refresh_orders(uow.conn, [number], ctx)
-        done |= set(states)
+    return rebuild_orders(uow.conn, ctx)
 
 
 def verify_node(uow: UnitOfWork) -> VerifyReport:

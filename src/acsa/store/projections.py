@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from acsa.domain import facts as F
 from acsa.domain.aging import due_items as order_due_items
@@ -27,14 +29,36 @@ from acsa.domain.parties import Role
 from acsa.domain.roster import Appointment, Roster
 from acsa.domain.state import OrderState
 from acsa.store import tables as T
-from acsa.store.log import facts_of, linked_orders, read_orders
+from acsa.store.log import fact_of, facts_of, linked_orders, read_orders, stored
+
+CONTEXT_TYPES = (
+    F.AGREEMENT_ADOPTED, F.APPOINTMENT_GRANTED, F.APPOINTMENT_REVOKED, F.UNIT_REGISTERED,
+    F.ACTIVITY_REGISTERED, F.RATE_RECORDED, F.CATALOGUE_PRICE_SET,
+)
+
+
+@lru_cache(maxsize=64)
+def parse_profile(document: str, source: str) -> AgreementProfile:
+    """A stored profile document, parsed once: a digest's content never changes."""
+    return profile_from_document(json.loads(document), source)
+
+
+def context_stamp(conn: Connection) -> tuple[int, int]:
+    """Changes whenever an event that feeds the context arrives (or the projections change)."""
+    row = conn.execute(
+        select(func.max(T.events.c.id), func.count(T.appointments.c.id))
+        .select_from(T.events)
+        .join(T.appointments, T.appointments.c.id == T.events.c.hash, isouter=True)
+        .where(T.events.c.type.in_(CONTEXT_TYPES))
+    ).one()
+    return (row[0] or 0, row[1] or 0)
 
 
 def load_context(conn: Connection) -> Context:
     """Every known profile (by digest) and every stream's roster."""
     profiles: dict[str, AgreementProfile] = {}
     for row in conn.execute(select(T.agreements)):
-        profiles[row.digest] = profile_from_document(json.loads(row.document), row.id)
+        profiles[row.digest] = parse_profile(row.document, row.id)
     by_stream: dict[str, list[Appointment]] = defaultdict(list)
     for row in conn.execute(select(T.appointments)):
         by_stream[row.stream].append(appointment_of(row))
@@ -105,17 +129,38 @@ def _adjust_balances(conn: Connection, rows: Iterable[Any], *, sign: int) -> Non
             conn.execute(delete(T.balances).where(where, T.balances.c.balance_minor == 0))
 
 
-def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: Context,
-                head: str) -> None:
-    _clear_order(conn, state.number)
+@dataclass
+class OrderRows:
+    """The projection rows of one or more orders, by table."""
+
+    tables: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {t.name: [] for t in ORDER_TABLES}
+    )
+
+    def add(self, table: Any, rows: Iterable[dict[str, Any]]) -> None:
+        self.tables[table.name].extend(rows)
+
+
+# Insertion order respects the foreign key of order lines.
+ORDER_TABLES = (T.orders, T.order_lines, T.verdicts, T.postings, T.in_kind, T.due_items)
+
+
+def order_rows(state: OrderState, facts: list[F.Fact], ctx: Context, head: str,
+               out: OrderRows | None = None) -> OrderRows:
+    """Every projection row the fold of one order derives."""
+    out = out or OrderRows()
+    out.add(T.verdicts, [
+        {"order_number": state.number, "event_hash": v.event, "position": i,
+         "effective": v.effective, "code": v.code, "reason": v.reason, "note": v.note}
+        for i, v in enumerate(state.verdicts)
+    ])
     if state.terms is None:
-        # Only ineffective events so far (say, a forged root): keep their verdicts.
-        _write_verdicts(conn, state)
-        return
+        # Only ineffective events so far (say, a forged root): their verdicts are kept.
+        return out
     profile = ctx.profile(state.profile)
     terms = state.terms
-    conn.execute(insert(T.orders).values(**order_row(state, profile, head)))
-    conn.execute(insert(T.order_lines), [
+    out.add(T.orders, [order_row(state, profile, head)])
+    out.add(T.order_lines, [
         {
             "order_number": state.number, "no": ln.no, "category": ln.category,
             "description": ln.description, "nsn": ln.nsn, "quantity": str(ln.quantity),
@@ -124,35 +169,118 @@ def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: C
         }
         for ln in terms.lines
     ])
-    _write_verdicts(conn, state)
-    postings, entries = order_entries(state, facts, ctx)
+    postings, _ = order_entries(state, facts, ctx)
     if postings:
-        dates = {f.hash: f.on for f in facts if f.hash in {p.event for p in postings}}
-        rows = [posting_row(p, dates[p.event]) for p in postings]
-        conn.execute(insert(T.postings), rows)
-        _adjust_balances(conn, [_Row(r) for r in rows], sign=1)
+        dates = {f.hash: f.on for f in facts}
+        out.add(T.postings, [posting_row(p, dates[p.event]) for p in postings])
     if terms.method in ("rik", "eve"):
         due = in_kind_due_on(state, profile)
-        owed = [(ln, owed_in_kind(state, ln.no, profile)) for ln in terms.lines]
-        rows_ = [
+        out.add(T.in_kind, [
             {"order_number": state.number, "line": ln.no, "item": ln.description,
              "unit": ln.unit, "owed": str(q), "due_on": due}
-            for ln, q in owed if q != 0
-        ]
-        if rows_:
-            conn.execute(insert(T.in_kind), rows_)
-    items = order_due_items(state, profile)
-    if items:
-        conn.execute(insert(T.due_items), [
-            {
-                "order_number": i.order, "kind": i.kind, "reference": i.reference,
-                "debtor": i.debtor, "creditor": i.creditor, "since": i.since,
-                "due_on": i.due_on, "currency": i.amount.currency if i.amount else None,
-                "amount_minor": i.amount.minor if i.amount else None,
-            }
-            for i in items
+            for ln in terms.lines
+            if (q := owed_in_kind(state, ln.no, profile)) != 0
         ])
-    del entries
+    out.add(T.due_items, [
+        {
+            "order_number": i.order, "kind": i.kind, "reference": i.reference,
+            "debtor": i.debtor, "creditor": i.creditor, "since": i.since,
+            "due_on": i.due_on, "currency": i.amount.currency if i.amount else None,
+            "amount_minor": i.amount.minor if i.amount else None,
+        }
+        for i in order_due_items(state, profile)
+    ])
+    return out
+
+
+def insert_rows(conn: Connection, rows: OrderRows) -> None:
+    for table in ORDER_TABLES:
+        batch = rows.tables[table.name]
+        if batch:
+            conn.execute(insert(table), batch)
+
+
+def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: Context,
+                head: str) -> None:
+    """Replace one order's projection rows, keeping the balances in step."""
+    _clear_order(conn, state.number)
+    rows = order_rows(state, facts, ctx, head)
+    insert_rows(conn, rows)
+    _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
+
+
+def rebuild_orders(conn: Connection, ctx: Context, batch_rows_max: int = 20_000) -> int:
+    """Derive every order's projection from the whole log in one pass; returns the count.
+
+    The log is read once; orders linked by multi-order events are
+    interpreted together; rows are inserted in batches and the balances
+    summed from all postings at the end.
+    """
+    by_order: dict[str, list[F.Fact]] = defaultdict(list)
+    heads: dict[str, str] = {}
+    links = _Links()
+    for row in conn.execute(select(T.events).where(T.events.c.id.in_(
+            select(T.event_orders.c.event_id))).order_by(T.events.c.id)):
+        fact = fact_of(stored(row).signed)
+        named = fact.orders()
+        for o in named:
+            by_order[o].append(fact)
+            heads[o] = fact.hash
+        links.join(named)
+    rows = OrderRows()
+    totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    pending = 0
+    for group in links.groups(by_order):
+        facts = list({f.hash: f for o in group for f in by_order[o]}.values())
+        for number, state in interpret_orders(facts, ctx, group).items():
+            order_rows(state, facts, ctx, heads.get(number, ""), rows)
+        pending = sum(len(v) for v in rows.tables.values())
+        if pending >= batch_rows_max:
+            _flush(conn, rows, totals)
+            rows = OrderRows()
+    _flush(conn, rows, totals)
+    balances = [
+        {"debtor": d, "creditor": c, "currency": cur, "account": a, "balance_minor": v}
+        for (d, c, cur, a), v in sorted(totals.items()) if v != 0
+    ]
+    if balances:
+        conn.execute(insert(T.balances), balances)
+    return len(by_order)
+
+
+def _flush(conn: Connection, rows: OrderRows,
+           totals: dict[tuple[str, str, str, str], int]) -> None:
+    insert_rows(conn, rows)
+    for p in rows.tables["postings"]:
+        totals[(p["debtor"], p["creditor"], p["currency"], p["debit"])] += p["amount_minor"]
+        totals[(p["debtor"], p["creditor"], p["currency"], p["credit"])] -= p["amount_minor"]
+
+
+class _Links:
+    """Orders joined by multi-order events, as disjoint sets."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def join(self, orders: Iterable[str]) -> None:
+        orders = list(orders)
+        for o in orders[1:]:
+            self.parent[self.find(o)] = self.find(orders[0])
+        if orders:
+            self.find(orders[0])
+
+    def groups(self, members: Iterable[str]) -> list[list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for m in members:
+            out[self.find(m)].append(m)
+        return [sorted(g) for _, g in sorted(out.items())]
 
 
 class _Row:
@@ -203,15 +331,6 @@ def order_row(state: OrderState, profile: AgreementProfile, head: str) -> dict[s
         "head": head,
         "ineffective": len(state.ineffective_verdicts),
     }
-
-
-def _write_verdicts(conn: Connection, state: OrderState) -> None:
-    if state.verdicts:
-        conn.execute(insert(T.verdicts), [
-            {"order_number": state.number, "event_hash": v.event, "position": i,
-             "effective": v.effective, "code": v.code, "reason": v.reason, "note": v.note}
-            for i, v in enumerate(state.verdicts)
-        ])
 
 
 # -- context events ------------------------------------------------------------------------
