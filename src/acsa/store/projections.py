@@ -129,6 +129,10 @@ def _adjust_balances(conn: Connection, rows: Iterable[Any], *, sign: int) -> Non
             conn.execute(delete(T.balances).where(where, T.balances.c.balance_minor == 0))
 
 
+# Insertion order respects the foreign key of order lines.
+ORDER_TABLES = (T.orders, T.order_lines, T.verdicts, T.postings, T.in_kind, T.due_items)
+
+
 @dataclass
 class OrderRows:
     """The projection rows of one or more orders, by table."""
@@ -139,10 +143,6 @@ class OrderRows:
 
     def add(self, table: Any, rows: Iterable[dict[str, Any]]) -> None:
         self.tables[table.name].extend(rows)
-
-
-# Insertion order respects the foreign key of order lines.
-ORDER_TABLES = (T.orders, T.order_lines, T.verdicts, T.postings, T.in_kind, T.due_items)
 
 
 def order_rows(state: OrderState, facts: list[F.Fact], ctx: Context, head: str,
