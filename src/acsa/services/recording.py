@@ -35,7 +35,7 @@ from acsa.events import Envelope, seal
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
-from acsa.store.log import StoredEvent, append, fact_of, facts_of, lock_stream, read_orders
+from acsa.store.log import StoredEvent, append, fact_of, lock_stream, read_order_facts
 from acsa.store.log import stream_name as _stream_name
 from acsa.store.projections import apply_context, parse_profile, refresh_orders
 
@@ -69,7 +69,7 @@ def stream_of(uow: UnitOfWork, agreement: str) -> str:
 
 def order_state(uow: UnitOfWork, number: str) -> OrderState:
     """An order as the log's fold has it now (``UnknownReference`` if never seen)."""
-    states = interpret_orders(facts_of(read_orders(uow.conn, [number])), uow.context, [number])
+    states = interpret_orders(read_order_facts(uow.conn, [number]), uow.context, [number])
     state = states.get(number)
     if state is None or state.terms is None:
         raise UnknownReference(f"no order {number} on this node", field="order")
@@ -181,7 +181,7 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> StoredEvent:
 
 def _judge_locally(uow: UnitOfWork, fact: F.Fact, orders: Sequence[str]) -> None:
     """Refuse, with the rule's own error, an act the peer would rule ineffective."""
-    facts = facts_of(read_orders(uow.conn, orders))
+    facts = read_order_facts(uow.conn, orders)
     states = interpret_orders(facts, uow.context, orders)
     for number in orders:
         state = states.get(number, OrderState(number=number))

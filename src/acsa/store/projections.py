@@ -29,7 +29,7 @@ from acsa.domain.parties import Role
 from acsa.domain.roster import Appointment, Roster
 from acsa.domain.state import OrderState
 from acsa.store import tables as T
-from acsa.store.log import fact_of, facts_of, linked_orders, read_orders, stored
+from acsa.store.log import fact_from_document, linked_orders, read_order_facts
 
 CONTEXT_TYPES = (
     F.AGREEMENT_ADOPTED, F.APPOINTMENT_GRANTED, F.APPOINTMENT_REVOKED, F.UNIT_REGISTERED,
@@ -81,12 +81,11 @@ def appointment_of(row: Any) -> Appointment:
 def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dict[str, OrderState]:
     """Re-fold ``orders`` (and the orders linked to them) and rewrite their projections."""
     wanted = linked_orders(conn, orders)
-    stored = read_orders(conn, wanted)
-    facts = facts_of(stored)
+    facts = read_order_facts(conn, wanted)
     heads: dict[str, str] = {}
-    for event, fact in zip(stored, facts, strict=True):
+    for fact in facts:
         for o in fact.orders():
-            heads[o] = event.hash  # arrival order: the last one wins
+            heads[o] = fact.hash  # arrival order: the last one wins
     states = interpret_orders(facts, ctx, wanted)
     for number, state in states.items():
         write_order(conn, state, facts, ctx, heads.get(number, ""))
@@ -219,9 +218,9 @@ def rebuild_orders(conn: Connection, ctx: Context, batch_rows_max: int = 20_000)
     by_order: dict[str, list[F.Fact]] = defaultdict(list)
     heads: dict[str, str] = {}
     links = _Links()
-    for row in conn.execute(select(T.events).where(T.events.c.id.in_(
-            select(T.event_orders.c.event_id))).order_by(T.events.c.id)):
-        fact = fact_of(stored(row).signed)
+    for row in conn.execute(select(T.events.c.hash, T.events.c.envelope).where(
+            T.events.c.id.in_(select(T.event_orders.c.event_id))).order_by(T.events.c.id)):
+        fact = fact_from_document(json.loads(row.envelope), row.hash)
         named = fact.orders()
         for o in named:
             by_order[o].append(fact)
