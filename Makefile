@@ -54,7 +54,7 @@ demo: system-packages $(STAMP)
 	$(BIN)/acsa demo
 
 bench: system-packages $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-data bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis

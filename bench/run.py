@@ -1,0 +1,206 @@
+"""``make bench``: measurements side by side in one run, printed as ratios.
+
+1. Signed lifecycle events per second through the service layer (submit,
+   accept, deliver, receive — each judged, signed, appended, projected, one
+   transaction each) against this run's bare floor: canonical JSON, SHA-256,
+   an Ed25519 signature and one plain INSERT of the same row per transaction,
+   on the same SQLite settings (WAL, synchronous=FULL).
+2. ``acsa report balances`` on a ledger of N orders against ``ledger
+   balance`` (Debian's ledger) on the journal ``acsa export --format ledger``
+   writes, both as whole commands, timed over several runs.
+
+Figures are written to bench/out/results.json and printed; docs/benchmarks.md
+explains the method. These are measurements, never assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert
+
+from acsa.bootstrap import Node, init_node
+from acsa.config import Settings
+from acsa.devtools.exercise import Exercise
+from acsa.devtools.world import as_official, carry, exchange, introduce, staff_node
+from acsa.domain.parties import Role
+from acsa.events import Envelope, NodeKey, seal
+from acsa.profiles import shipped_profile
+from acsa.services import orders
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.store import tables as T
+from acsa.store.db import make_engine
+from bench.dataset import build
+
+OUT = Path(__file__).parent / "out"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 2, 3, 3, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def lifecycle(n: int, workdir: Path) -> dict[str, Any]:
+    """Events per second through the services, and the bare floor for the same rows."""
+    clock = Clock()
+    jpn = init_node(Settings(data_dir=workdir / "jpn"), "JPN")
+    phl = init_node(Settings(data_dir=workdir / "phl"), "PHL")
+    for node in (jpn, phl):
+        node.clock = clock
+        staff_node(node, ["JPN-PHL-ACSA"])
+    introduce(jpn, phl)
+    exchange(jpn, phl, workdir / "bundles")
+    x = Exercise(shipped_profile("JPN-PHL-ACSA"))
+    terms = x.terms("PHL", "JPN", [("pol", "Diesel fuel F-76", "10000", "L", "152.5")])
+    numbers: list[str] = []
+
+    def submit() -> None:
+        for _ in range(n):
+            numbers.append(as_official(phl, Role.ORDERING_OFFICIAL, orders.submit_order,
+                                       terms).envelope.subject)
+
+    def answer() -> None:
+        for number in numbers:
+            as_official(jpn, Role.APPROVING_OFFICIAL, orders.accept, number,
+                        supplying_unit="JMSDF-ESF1")
+            as_official(jpn, Role.SUPPLY_OFFICER, orders.deliver, number, [(1, "10000")])
+
+    def receive() -> None:
+        for number in numbers:
+            as_official(phl, Role.RECEIVING_OFFICIAL, orders.receive, number, "1")
+
+    phases = {"submit (PHL)": (submit, n), "accept+deliver (JPN)": (answer, 2 * n)}
+    results: dict[str, Any] = {}
+    service_time = 0.0
+    for name, (fn, events) in phases.items():
+        seconds = timed(fn)
+        service_time += seconds
+        results[name] = events / seconds
+    import_seconds = timed(lambda: carry(jpn, phl, workdir / "bundles"))
+    results["bundle import (PHL)"] = 2 * n / import_seconds
+    seconds = timed(receive)
+    service_time += seconds
+    results["receive (PHL)"] = n / seconds
+    service_rate = 4 * n / service_time
+    floor_rate = bare_floor(phl, workdir / "floor.db")
+    return {"events": 4 * n, "service_events_per_s": service_rate,
+            "floor_events_per_s": floor_rate, "ratio_floor_to_service": floor_rate / service_rate,
+            "phases_events_per_s": results}
+
+
+def bare_floor(node: Node, path: Path) -> float:
+    """Sign, hash and insert the same envelopes, one plain transaction each."""
+    with UnitOfWork(node, write=False) as uow:
+        rows = uow.conn.execute(T.events.select().order_by(T.events.c.id)).all()
+    envelopes = [Envelope.from_dict(json.loads(r.envelope)) for r in rows if r.type.startswith(
+        ("order.", "delivery.", "receipt."))]
+    engine = make_engine(f"sqlite:///{path}")
+    table = Table("events", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("hash", String(64)), Column("sig", String(100)),
+                  Column("envelope", Text))
+    table.metadata.create_all(engine)
+    key = NodeKey.generate()
+    start = time.perf_counter()
+    for envelope in envelopes:
+        signed = seal(envelope, key)
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(hash=signed.hash, sig=signed.to_wire()["sig"],
+                                              envelope=envelope.canonical().decode()))
+    seconds = time.perf_counter() - start
+    engine.dispose()
+    return len(envelopes) / seconds
+
+
+def run_cli(args: list[str], env: dict[str, str], stdout: Any = subprocess.DEVNULL) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, env=env, stdout=stdout, check=True)
+    return time.perf_counter() - start
+
+
+def balances_vs_ledger(n: int, repeats: int) -> dict[str, Any]:
+    directory = OUT / f"dataset-{n}"
+    directory.mkdir(parents=True, exist_ok=True)
+    node = build(directory, n, log=lambda m: print(m, flush=True))
+    node.engine.dispose()
+    env = {**os.environ, "ACSA_DATA_DIR": str(directory / "jpn")}
+    acsa = [sys.executable, "-m", "acsa"]
+    journal = directory / "journal.ledger"
+    with journal.open("w") as out:
+        export_seconds = run_cli([*acsa, "export", "--format", "ledger"], env, stdout=out)
+    ledger = shutil.which("ledger")
+    report = [run_cli([*acsa, "report", "balances"], env) for _ in range(repeats)]
+    result: dict[str, Any] = {
+        "orders": n, "acsa_report_balances_s": statistics.median(report),
+        "acsa_export_ledger_s": export_seconds,
+        "journal_bytes": journal.stat().st_size,
+    }
+    if ledger is None:
+        result["ledger"] = "not installed (Debian package `ledger`)"
+        return result
+    ledger_runs = [run_cli([ledger, "-f", str(journal), "balance"], env)
+                   for _ in range(repeats)]
+    result["ledger_balance_s"] = statistics.median(ledger_runs)
+    result["ratio_ledger_to_acsa"] = result["ledger_balance_s"] / result["acsa_report_balances_s"]
+    startup = [run_cli([*acsa, "--help"], env) for _ in range(repeats)]
+    result["acsa_startup_s"] = statistics.median(startup)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=150, help="orders in the lifecycle run")
+    parser.add_argument("--orders", type=int, default=100_000, help="orders in the ledger")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "machine": f"{os.cpu_count()} cores"}
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"1. lifecycle: {args.events} orders × 4 events through the services …",
+              flush=True)
+        results["lifecycle"] = lifecycle(args.events, Path(tmp))
+    life = results["lifecycle"]
+    print(f"   service layer  {life['service_events_per_s']:8.1f} signed events/s")
+    for phase, rate in life["phases_events_per_s"].items():
+        print(f"     {phase:<24}{rate:8.1f} events/s")
+    print(f"   bare floor     {life['floor_events_per_s']:8.1f} events/s "
+          f"(sign + hash + insert, one transaction each)")
+    print(f"   ratio floor/service = {life['ratio_floor_to_service']:.1f}×")
+    print(f"2. balances on {args.orders} orders: acsa report balances vs ledger balance …",
+          flush=True)
+    results["balances"] = balances_vs_ledger(args.orders, args.repeats)
+    bal = results["balances"]
+    print(f"   acsa report balances  {bal['acsa_report_balances_s']:.3f} s "
+          f"(of which start-up {bal.get('acsa_startup_s', 0):.3f} s)")
+    if "ledger_balance_s" in bal:
+        print(f"   ledger balance        {bal['ledger_balance_s']:.3f} s on a "
+              f"{bal['journal_bytes'] / 1e6:.1f} MB journal "
+              f"(export took {bal['acsa_export_ledger_s']:.1f} s)")
+        print(f"   ratio ledger/acsa = {bal['ratio_ledger_to_acsa']:.1f}×")
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"written to {OUT / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
