@@ -211,8 +211,12 @@ def fact_from_document(env: Mapping[str, Any], hash: str) -> Fact:
 
 
 def read_order_facts(conn: Connection, orders: Iterable[str]) -> list[Fact]:
-    """Every event acting on any of ``orders``, as facts, in arrival order."""
-    wanted = sorted(set(orders))
+    """Every event acting on ``orders`` or on orders linked to them, as facts, in arrival order.
+
+    Linked orders come too: a payment, exchange or offset is judged on all
+    its orders together, so an order cannot be folded without them.
+    """
+    wanted = sorted(linked_orders(conn, orders))
     if not wanted:
         return []
     query = (

@@ -81,7 +81,7 @@ def appointment_of(row: Any) -> Appointment:
 def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dict[str, OrderState]:
     """Re-fold ``orders`` (and the orders linked to them) and rewrite their projections."""
     wanted = linked_orders(conn, orders)
-    facts = read_order_facts(conn, wanted)
+    facts = read_order_facts(conn, wanted)  # already closed under links
     heads: dict[str, str] = {}
     for fact in facts:
         for o in fact.orders():
