@@ -11,7 +11,7 @@ reported, not only the first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,7 +19,9 @@ from typing import Any
 from acsa.domain import facts as F
 from acsa.domain.agreement import canonical_digest, profile_from_document
 from acsa.domain.errors import DomainError
+from acsa.domain.keys import KEY_EVENT_TYPES, KeySchedule, check_key_event
 from acsa.domain.parties import Role
+from acsa.domain.statements import check_statement_data
 from acsa.events import EnvelopeInvalid, SignedEvent
 
 HeldHash = Callable[[str, int], str | None]  # (stream, seq) -> hash we hold, if any
@@ -41,7 +43,15 @@ def admit(
     me: str,
     heads: Mapping[str, tuple[int, str | None]],  # stream -> (seq, hash) we hold
     held: HeldHash,
+    schedules: Mapping[str, KeySchedule] | None = None,  # stream -> keys at our head
+    paper: Mapping[str, Collection[str]] | None = None,  # agreement -> parties on paper
 ) -> Admission:
+    """Admit ``raw_events`` from ``peer`` whole, or report every problem found.
+
+    With ``schedules``, each event must be signed by the key its stream's
+    schedule puts in force at its position (rotations and revocations in the
+    batch itself count from where they stand); otherwise by ``public_key``.
+    """
     problems: list[str] = []
     parsed: list[SignedEvent] = []
     for i, raw in enumerate(raw_events):
@@ -67,11 +77,28 @@ def admit(
         evs.sort(key=lambda e: e.envelope.seq)
         head_seq, head_hash = heads.get(stream, (0, None))
         expected_seq, expected_prev = head_seq + 1, head_hash
+        schedule = (schedules or {}).get(stream)
+        on_paper = (paper or {}).get(agreement, ())
         for e in evs:
             env = e.envelope
             at = f"{stream} seq {env.seq}"
-            problems += [f"{stream} {p}" for p in e.check(public_key)]
-            problems += [f"{at}: {p}" for p in _form(e, peer, me, parties)]
+            key = public_key
+            if schedule is not None:
+                if env.seq > head_seq:
+                    problem = schedule.problem(env.seq, e.key)
+                    if problem:
+                        problems.append(f"{at}: {problem}")
+                key = schedule.public_key(e.key) or public_key
+            problems += [f"{stream} {p}" for p in e.check(key)]
+            problems += [f"{at}: {p}" for p in _form(e, peer, me, parties, on_paper)]
+            if env.type in KEY_EVENT_TYPES and env.seq > head_seq:
+                try:
+                    check_key_event(env.type, _plain(env.data), e.key, schedule)
+                except DomainError as exc:
+                    problems.append(f"{at}: data.{exc.field}: {exc.message}")
+                else:
+                    if schedule is not None:
+                        schedule = schedule.apply(env.type, env.seq, _plain(env.data))
             if env.seq <= head_seq:
                 mine = held(stream, env.seq)
                 if mine == e.hash:
@@ -93,7 +120,8 @@ def admit(
     return Admission(new, duplicates, [])
 
 
-def _form(e: SignedEvent, peer: str, me: str, parties: Sequence[str]) -> list[str]:
+def _form(e: SignedEvent, peer: str, me: str, parties: Sequence[str],
+          on_paper: Collection[str] = ()) -> list[str]:
     """Problems with the form of one event beyond the envelope schema."""
     env = e.envelope
     out: list[str] = []
@@ -114,7 +142,7 @@ def _form(e: SignedEvent, peer: str, me: str, parties: Sequence[str]) -> list[st
         if not isinstance(on, str) or not _is_date(on):
             out.append("data.on must be the business date (YYYY-MM-DD)")
     try:
-        check_context_data(env.type, _plain(env.data), env.profile, peer)
+        check_context_data(env.type, _plain(env.data), env.profile, peer, on_paper)
     except DomainError as exc:
         out.append(f"data.{exc.field}: {exc.message}" if exc.field else exc.message)
     return out
@@ -136,8 +164,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def check_context_data(type_: str, data: Mapping[str, Any], digest: str, party: str) -> None:
-    """Refuse roster, registry and rate events whose data other checks could not read."""
+def check_context_data(type_: str, data: Mapping[str, Any], digest: str, party: str,
+                       on_paper: Collection[str] = ()) -> None:
+    """Refuse roster, registry and rate events whose data other checks could not read.
+
+    A party appoints its own officials, except that the node recording a
+    paper partner's steps also publishes the appointments it holds on paper
+    for that partner (``on_paper``: the parties the profile says sign on paper).
+    """
     def text(key: str, required: bool = True) -> None:
         value = data.get(key)
         if (value is None and required) or (value is not None and not isinstance(value, str)):
@@ -161,7 +195,7 @@ def check_context_data(type_: str, data: Mapping[str, Any], digest: str, party: 
             text(key)
         if data.get("role") not in {r.value for r in Role}:
             raise DomainError(f"{data.get('role')!r} is not a role", field="role")
-        if data.get("party") != party:
+        if data.get("party") != party and data.get("party") not in on_paper:
             raise DomainError(f"{party} appoints its own officials only", field="party")
         day("valid_from")
         day("valid_to", required=False)
@@ -188,6 +222,8 @@ def check_context_data(type_: str, data: Mapping[str, Any], digest: str, party: 
         for key in ("base", "quote", "rate"):
             text(key)
         day("on")
+    elif type_ in (F.BALANCE_SIGNED, F.BALANCE_ANSWERED):
+        check_statement_data(type_, data)
     elif type_ == F.CATALOGUE_PRICE_SET:
         for key in ("category", "item", "unit", "unit_price", "currency"):
             text(key)

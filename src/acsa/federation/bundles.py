@@ -33,9 +33,8 @@ from acsa.events import (
     canonical_json,
     verify,
 )
-from acsa.events.merkle import leaf_hash
-from acsa.events.merkle import root as merkle_root
 from acsa.federation.admission import Admission, admit
+from acsa.federation.witness import in_alarm
 from acsa.services.peers import get_peer, learn_public_key
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -136,6 +135,7 @@ def export_bundle(uow: UnitOfWork, peer: str, out: Path) -> ExportSummary:
         "streams": streams_out,
         "heads": heads,
         "acks": _acks(uow, peer),
+        "receipts": our_receipts(uow, peer),
         "evidence": evidence,
     }
     digest = hashlib.sha256(canonical_json(body)).digest()
@@ -164,9 +164,13 @@ def import_bundle(uow: UnitOfWork, path: Path) -> ImportSummary:
         problems.append(f"addressed to {document.get('to')}, not to {uow.node.party}")
     try:
         public_key = bytes.fromhex(str(document.get("public_key", "")))
-        learn_public_key(uow, peer, public_key)
+        trust_bundle_key(uow, peer, public_key)
     except (ValueError, DomainError) as exc:
         return _quarantine(uow, str(path), peer or None, raw, [*problems, f"sender: {exc}"])
+    if in_alarm(uow, peer):
+        return _quarantine(uow, str(path), peer, raw, [
+            *problems, f"{peer} is in alarm (its history contradicts what this node holds): "
+            "its events are refused until an administrator resolves it (`acsa peer resolve`)"])
     body = {k: v for k, v in document.items() if k != "signature"}
     try:
         verify(public_key, PURPOSE_BUNDLE, hashlib.sha256(canonical_json(body)).digest(),
@@ -183,18 +187,42 @@ def import_bundle(uow: UnitOfWork, path: Path) -> ImportSummary:
         return _quarantine(uow, str(path), peer, raw, problems)
     orders = apply_admitted(uow, admission, origin="bundle")
     _store_evidence(uow, document.get("evidence") or [])
-    _record_acks(uow, peer, document.get("acks") or {})
-    _keep_heads(uow, peer, document.get("heads") or [], public_key)
-    return ImportSummary(peer, len(admission.new), admission.duplicates, sorted(orders))
+    record_acks(uow, peer, document.get("acks") or {})
+    alarms = _keep_heads(uow, peer, document.get("heads") or [])
+    _keep_receipts(uow, peer, document.get("receipts") or [])
+    return ImportSummary(peer, len(admission.new), admission.duplicates, sorted(orders),
+                         problems=alarms)
+
+
+def trust_bundle_key(uow: UnitOfWork, peer: str, public_key: bytes) -> None:
+    """Accept the key a bundle is signed with if it is one the peer may sign with now."""
+    from acsa.events import fingerprint
+    from acsa.services.peers import party_keys
+
+    keys = party_keys(uow, peer)
+    if keys is not None and fingerprint(public_key) in keys.usable:
+        return
+    if keys is not None and fingerprint(public_key) in keys.revoked:
+        raise DomainError(f"{peer} signed with a revoked key", field="public_key")
+    learn_public_key(uow, peer, public_key)
 
 
 def admit_from_peer(uow: UnitOfWork, peer: str, public_key: bytes,
                     events: Iterable[Any]) -> Admission:
+    """Admission of a peer's events against what this node holds: bundles and online alike."""
+    from acsa.services.peers import stream_schedule
+
     agreements = shared_agreements(uow, peer)
     heads = {
         r.stream: (r.head_seq, r.head_hash)
         for r in uow.conn.execute(select(T.streams).where(T.streams.c.party == peer))
     }
+    schedules = {}
+    for agreement in agreements:
+        stream = f"{agreement}/{peer}"
+        schedule = stream_schedule(uow, stream)
+        if schedule is not None:
+            schedules[stream] = schedule
 
     def held(stream: str, seq: int) -> str | None:
         return uow.conn.execute(
@@ -202,7 +230,18 @@ def admit_from_peer(uow: UnitOfWork, peer: str, public_key: bytes,
         ).scalar_one_or_none()
 
     return admit(events, peer=peer, public_key=public_key, agreements=agreements,
-                 me=uow.node.party, heads=heads, held=held)
+                 me=uow.node.party, heads=heads, held=held, schedules=schedules,
+                 paper=paper_parties(uow))
+
+
+def paper_parties(uow: UnitOfWork) -> dict[str, set[str]]:
+    """For each agreement, the parties some adopted version of its profile says sign on paper."""
+    out: dict[str, set[str]] = {}
+    for row in uow.conn.execute(select(T.agreements)):
+        document = json.loads(row.document)
+        out.setdefault(row.id, set()).update(
+            p["code"] for p in document["parties"] if p.get("signs") == "paper")
+    return out
 
 
 def apply_admitted(uow: UnitOfWork, admission: Admission, *, origin: str) -> set[str]:
@@ -251,7 +290,7 @@ def _store_evidence(uow: UnitOfWork, files: list[Any]) -> None:
             ))
 
 
-def _record_acks(uow: UnitOfWork, peer: str, acks: dict[str, Any]) -> None:
+def record_acks(uow: UnitOfWork, peer: str, acks: dict[str, Any]) -> None:
     """Remember how much of our streams the peer holds (never going backwards)."""
     for stream, ack in acks.items():
         if not stream.endswith(f"/{uow.node.party}") or not isinstance(ack, dict):
@@ -272,43 +311,78 @@ def _record_acks(uow: UnitOfWork, peer: str, acks: dict[str, Any]) -> None:
                              .values(seq=seq, hash=ack.get("hash")))
 
 
-def _keep_heads(uow: UnitOfWork, peer: str, heads: list[Any], public_key: bytes) -> None:
-    """Keep the peer's signed tree heads that match the log we now hold of its streams."""
+def _keep_heads(uow: UnitOfWork, peer: str, heads: list[Any]) -> list[str]:
+    """Witness the peer's signed tree heads against the log we now hold; alarms as text."""
+    from acsa.federation.witness import check_head
+    from acsa.services.peers import party_keys
+
+    keys = party_keys(uow, peer)
+    alarms = []
     for raw in heads:
         try:
             sth = SignedTreeHead.from_wire(raw)
         except Exception:
             continue
-        if sth.check(public_key) or not sth.head.stream.endswith(f"/{peer}"):
+        key = keys.known.get(sth.key) if keys else None
+        if key is None or sth.check(key) or not sth.head.stream.endswith(f"/{peer}"):
             continue
-        leaves = [
-            bytes.fromhex(h) for h in uow.conn.execute(
-                select(T.events.c.hash).where(T.events.c.stream == sth.head.stream)
-                .order_by(T.events.c.seq).limit(sth.head.size)
-            ).scalars()
-        ]
-        if len(leaves) != sth.head.size or merkle_root(
-            [leaf_hash(x) for x in leaves]
-        ).hex() != sth.head.root:
+        check = check_head(uow, peer, sth, None)
+        if not check.ok:
+            alarms.append(check.message)
+    return alarms
+
+
+def _keep_receipts(uow: UnitOfWork, peer: str, receipts: list[Any]) -> None:
+    """Keep the peer's countersignatures of our heads that the bundle carries."""
+    from acsa.federation.auth import unb64
+    from acsa.federation.witness import keep_receipt
+
+    for r in receipts[:100]:
+        try:
+            keep_receipt(uow, peer, SignedTreeHead.from_wire(r["head"]),
+                         unb64(str(r["countersignature"])))
+        except Exception:
             continue
-        exists = uow.conn.execute(select(T.tree_heads.c.id).where(
-            T.tree_heads.c.stream == sth.head.stream, T.tree_heads.c.size == sth.head.size,
-            T.tree_heads.c.root == sth.head.root)).first()
-        if exists is None:
-            wire = sth.to_wire()
-            uow.conn.execute(insert(T.tree_heads).values(
-                stream=sth.head.stream, size=sth.head.size, root=sth.head.root,
-                at=sth.head.at, key=sth.key, signature=wire["sig"], received_at=uow.node.now_at(),
-            ))
+
+
+def our_receipts(uow: UnitOfWork, peer: str) -> list[dict[str, Any]]:
+    """Our countersignature of the newest head we verified of each of the peer's streams."""
+    out = []
+    for stream in uow.conn.execute(select(T.streams.c.stream)
+                                   .where(T.streams.c.party == peer)).scalars():
+        row = uow.conn.execute(
+            select(T.tree_heads).where(T.tree_heads.c.stream == stream,
+                                       T.tree_heads.c.countersignature.is_not(None))
+            .order_by(T.tree_heads.c.size.desc()).limit(1)).first()
+        if row is not None:
+            out.append({"head": {"head": {"stream": row.stream, "size": row.size,
+                                          "root": row.root, "at": row.at},
+                                 "sig": row.signature, "key": row.key},
+                        "countersignature": row.countersignature})
+    return out
 
 
 def _quarantine(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
                 problems: list[str]) -> ImportSummary:
-    result = uow.conn.execute(insert(T.quarantine).values(
-        received_at=uow.node.now_at(), source=source, peer=peer,
-        reasons=json.dumps(problems, ensure_ascii=False),
-        payload=raw.decode("utf-8", errors="replace"), resolved=False,
-    ))
-    return ImportSummary(peer or "?", 0, 0, [], int(result.inserted_primary_key[0]),  # type: ignore[index]
+    return ImportSummary(peer or "?", 0, 0, [], quarantine(uow, source, peer, raw, problems),
                          problems)
+
+
+def quarantine(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
+               problems: list[str]) -> int:
+    """Keep a refused batch with every reason; the same refusal again is not kept twice."""
+    reasons = json.dumps(problems, ensure_ascii=False)
+    payload = raw.decode("utf-8", errors="replace")
+    last = uow.conn.execute(
+        select(T.quarantine).where(T.quarantine.c.resolved.is_(False),
+                                   T.quarantine.c.source == source)
+        .order_by(T.quarantine.c.id.desc()).limit(1)).first()
+    if last is not None and last.reasons == reasons and last.peer == peer and \
+            last.payload == payload:
+        return int(last.id)
+    result = uow.conn.execute(insert(T.quarantine).values(
+        received_at=uow.node.now_at(), source=source, peer=peer, reasons=reasons,
+        payload=payload, resolved=False,
+    ))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
 

@@ -1,20 +1,28 @@
-"""Peers: the partner nations' nodes this node exchanges events with.
+"""Peers: the partner nations' nodes this node exchanges events with, and their keys.
 
 A peer is registered by its party code and its key fingerprint, exchanged
 out of band (read aloud, printed, carried). Its public key is learnt from
 the first bundle or request that presents a key with that fingerprint.
+
+Keys rotate. The schedule of a peer's stream starts from the registered key
+and follows the rotations and revocations in that stream; a rotated key
+counts only once this node's administrator has confirmed its fingerprint
+out of band (``key_confirmations``). Our own streams start from this node's
+first key (kept in ``node_info``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.keys import KEY_EVENT_TYPES, KeySchedule, KeySpan, schedule_of
 from acsa.domain.parties import Role, check_party_code
-from acsa.events import fingerprint
+from acsa.events import NodeKey, fingerprint
 from acsa.events.keys import is_fingerprint
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -91,3 +99,100 @@ def learn_public_key(uow: UnitOfWork, party: str, public_key: bytes) -> Peer:
         uow.conn.execute(update(T.peers).where(T.peers.c.party == party)
                          .values(public_key=public_key.hex()))
     return get_peer(uow, party)
+
+
+# -- keys ---------------------------------------------------------------------------
+
+KEY_HISTORY = "key_history"  # node_info key: JSON list of this node's keys, oldest first
+
+
+def confirmed_fingerprints(uow: UnitOfWork, party: str) -> frozenset[str]:
+    if party == uow.node.party:
+        return frozenset(k["fingerprint"] for k in own_key_history(uow))
+    rows = uow.conn.execute(select(T.key_confirmations.c.fingerprint)
+                            .where(T.key_confirmations.c.party == party)).scalars()
+    return frozenset(rows)
+
+
+def own_key_history(uow: UnitOfWork) -> list[dict[str, str]]:
+    """This node's keys, oldest first; just the current one if it never rotated."""
+    row = uow.conn.execute(select(T.node_info.c.value)
+                           .where(T.node_info.c.key == KEY_HISTORY)).scalar_one_or_none()
+    if row is None:
+        key = uow.node.key
+        return [{"fingerprint": key.fingerprint, "public_key": key.public_key.hex()}]
+    history: list[dict[str, str]] = json.loads(row)
+    return history
+
+
+def remember_own_key(uow: UnitOfWork, key: NodeKey) -> None:
+    history = own_key_history(uow)
+    if any(k["fingerprint"] == key.fingerprint for k in history):
+        return
+    history.append({"fingerprint": key.fingerprint, "public_key": key.public_key.hex()})
+    value = json.dumps(history)
+    exists = uow.conn.execute(select(T.node_info.c.key)
+                              .where(T.node_info.c.key == KEY_HISTORY)).first()
+    if exists:
+        uow.conn.execute(update(T.node_info).where(T.node_info.c.key == KEY_HISTORY)
+                         .values(value=value))
+    else:
+        uow.conn.execute(insert(T.node_info).values(key=KEY_HISTORY, value=value))
+
+
+def _start(uow: UnitOfWork, party: str) -> KeySchedule | None:
+    confirmed = confirmed_fingerprints(uow, party)
+    if party == uow.node.party:
+        first = own_key_history(uow)[0]
+        return KeySchedule.starting_with(first["fingerprint"], bytes.fromhex(first["public_key"]),
+                                         confirmed)
+    row = uow.conn.execute(select(T.peers).where(T.peers.c.party == party)).first()
+    if row is None:
+        return None
+    return KeySchedule.starting_with(
+        row.fingerprint, bytes.fromhex(row.public_key) if row.public_key else None, confirmed)
+
+
+def stream_schedule(uow: UnitOfWork, stream: str, *, upto: int | None = None
+                    ) -> KeySchedule | None:
+    """The key schedule of ``stream`` as its held events (up to ``upto``) make it."""
+    party = stream.rsplit("/", 1)[-1]
+    start = _start(uow, party)
+    if start is None:
+        return None
+    query = (select(T.events.c.type, T.events.c.seq, T.events.c.envelope, T.events.c.key)
+             .where(T.events.c.stream == stream, T.events.c.type.in_(sorted(KEY_EVENT_TYPES)))
+             .order_by(T.events.c.seq))
+    if upto is not None:
+        query = query.where(T.events.c.seq <= upto)
+    held = [(r.type, r.seq, json.loads(r.envelope)["data"]) for r in uow.conn.execute(query)]
+    return schedule_of(start, held)
+
+
+@dataclass(frozen=True)
+class PartyKeys:
+    """The keys that may authenticate ``party`` now (requests, bundles, heads)."""
+
+    party: str
+    registered: str
+    usable: dict[str, bytes]  # fingerprint -> public key
+    known: dict[str, bytes]  # every key ever in force, for old signed heads
+    revoked: frozenset[str]
+
+
+def party_keys(uow: UnitOfWork, party: str) -> PartyKeys | None:
+    start = _start(uow, party)
+    if start is None:
+        return None
+    streams = uow.conn.execute(select(T.streams.c.stream)
+                               .where(T.streams.c.party == party)).scalars().all()
+    spans: list[KeySpan] = list(start.spans)
+    for stream in streams:
+        schedule = stream_schedule(uow, stream)
+        if schedule is not None:
+            spans.extend(schedule.spans)
+    revoked = frozenset(s.fingerprint for s in spans if s.revoked_at is not None)
+    usable = {s.fingerprint: s.public_key for s in spans
+              if s.confirmed and s.public_key is not None and s.fingerprint not in revoked}
+    known = {s.fingerprint: s.public_key for s in spans if s.public_key is not None}
+    return PartyKeys(party, start.spans[0].fingerprint, usable, known, revoked)

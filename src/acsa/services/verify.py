@@ -23,6 +23,7 @@ from acsa.events import CompactRange, Envelope, SignedTreeHead, TreeHead, canoni
 from acsa.events.keys import fingerprint
 from acsa.events.merkle import leaf_hash
 from acsa.events.merkle import root as merkle_root
+from acsa.services.peers import party_keys, stream_schedule
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.log import fact_of, stored
@@ -82,6 +83,10 @@ def verify_log(uow: UnitOfWork) -> tuple[list[Finding], int, int]:
         count += len(rows)
         party = stream.rsplit("/", 1)[-1]
         key = keys.get(party)
+        # Keys rotate: each event is checked with the key its stream's schedule
+        # puts in force at its position (acsa.services.peers).
+        schedule = stream_schedule(uow, stream)
+        known = party_keys(uow, party)
         leaves: list[bytes] = []
         expected_prev: str | None = None
         for i, row in enumerate(rows, start=1):
@@ -89,7 +94,11 @@ def verify_log(uow: UnitOfWork) -> tuple[list[Finding], int, int]:
             if row.seq != i:
                 findings.append(Finding("chain", where, f"expected seq {i}: an event is "
                                         "missing, inserted or out of order"))
-            findings += _check_row(row, where, key, party)
+            row_key = schedule.public_key(row.key) if schedule is not None else None
+            findings += _check_row(row, where, row_key or key, party)
+            problem = schedule.problem(row.seq, row.key) if schedule is not None else None
+            if problem:
+                findings.append(Finding("event", where, problem))
             if row.prev != expected_prev:
                 findings.append(Finding("chain", where, "prev does not link to the event "
                                         "before it"))
@@ -107,7 +116,7 @@ def verify_log(uow: UnitOfWork) -> tuple[list[Finding], int, int]:
         if rows and stored_root != merkle_root(leaves).hex():
             findings.append(Finding("tree", stream, "the stored Merkle root does not match "
                                     "the events"))
-        findings += _check_tree_heads(uow, stream, leaves, key)
+        findings += _check_tree_heads(uow, stream, leaves, known.known if known else {})
     return findings, count, len(heads)
 
 
@@ -147,7 +156,7 @@ def _check_row(row: Any, where: str, key: bytes | None, party: str) -> list[Find
 
 
 def _check_tree_heads(uow: UnitOfWork, stream: str, leaves: list[bytes],
-                      key: bytes | None) -> list[Finding]:
+                      keys: dict[str, bytes]) -> list[Finding]:
     out = []
     for row in uow.conn.execute(select(T.tree_heads).where(T.tree_heads.c.stream == stream)):
         where = f"{stream} tree head size {row.size}"
@@ -158,7 +167,10 @@ def _check_tree_heads(uow: UnitOfWork, stream: str, leaves: list[bytes],
         except Exception as exc:
             out.append(Finding("tree", where, f"unreadable: {exc}"))
             continue
-        if key is not None:
+        key = keys.get(row.key)
+        if key is None:
+            out.append(Finding("tree", where, "signed by a key never in force for its party"))
+        else:
             out += [Finding("tree", where, p) for p in sth.check(key)]
         if row.size > len(leaves) or merkle_root(leaves[: row.size]).hex() != row.root:
             out.append(Finding("tree", where, "the signed head does not match the log held: "

@@ -456,3 +456,34 @@ PROJECTIONS = (
     catalogue,
     agreements,
 )
+
+# -- federation (local records) ---------------------------------------------------------
+
+key_confirmations = Table(
+    "key_confirmations",
+    metadata,
+    # A peer's new key fingerprint, confirmed by this node's administrator out
+    # of band; a rotation announced in the peer's stream takes effect only then.
+    Column("party", PARTY, primary_key=True),
+    Column("fingerprint", String(80), primary_key=True),
+    Column("confirmed_at", String(24), nullable=False),
+    Column("confirmed_by", String(64), nullable=False),
+)
+
+peer_alarms = Table(
+    "peer_alarms",
+    metadata,
+    # A peer caught rewriting or forking its history: both conflicting signed
+    # heads (or the head and the events that contradict it) kept as proof.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("peer", PARTY, nullable=False),
+    Column("stream", String(80), nullable=False),
+    Column("raised_at", String(24), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: signed heads, proofs, events
+    Column("resolved_at", String(24)),
+    Column("resolved_by", String(64)),
+    Column("resolution", Text),
+)
+Index("ix_peer_alarms_peer", peer_alarms.c.peer)

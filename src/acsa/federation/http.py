@@ -1,0 +1,396 @@
+"""The federation endpoints under ``/federation/v1``, served to peers only.
+
+- ``GET  heads/{agreement}/{party}?held=N`` — our signed tree head of that
+  stream, and the consistency proof from size ``held`` to it;
+- ``GET  streams/{agreement}/{party}?after=SEQ&limit=N`` — our events of
+  that stream after ``SEQ``, at most ``N`` (and :data:`SYNC_BATCH_SIZE_MAX`);
+- ``GET  evidence/{sha256}`` — an evidence file cited by an event the
+  requesting party was sent;
+- ``POST notify`` — a peer has news: the worker pulls from it at once;
+- ``POST receipts`` — a peer's countersignatures of our heads;
+- ``POST reconcile/{agreement}`` — digests of order states for reconciliation.
+
+Each request must carry a valid RFC 9421 signature by a key trusted for the
+party it names (:mod:`acsa.federation.auth`); a stream is served only to the
+parties of its agreement, and only a node's own streams are served. Every
+response is signed and bound to the request's nonce.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from sqlalchemy import or_, select
+from starlette.concurrency import run_in_threadpool
+
+from acsa.bootstrap import Node
+from acsa.events import CompactRange, SignedTreeHead, TreeHead, consistency_proof
+from acsa.federation import protocol as P
+from acsa.federation.auth import (
+    AuthFailed,
+    NonceCache,
+    Verified,
+    sign_response,
+    unb64,
+    verify_request,
+)
+from acsa.federation.witness import in_alarm, keep_receipt
+from acsa.services.peers import learn_public_key, party_keys
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.store import tables as T
+from acsa.store.log import read_stream
+
+log = logging.getLogger("acsa.federation")
+
+REFUSALS_RECORDED_PER_MINUTE_MAX = 30
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+@dataclass
+class LeafCache:
+    """Leaf hashes of our own streams, extended as they grow, for consistency proofs."""
+
+    leaves: dict[str, list[bytes]] = field(default_factory=dict)
+    last: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, uow: UnitOfWork, stream: str, size: int, head_hash: str | None) -> list[bytes]:
+        from acsa.events.merkle import leaf_hash
+
+        with self.lock:
+            cached = self.leaves.get(stream, [])
+            if len(cached) > size or (len(cached) == size and size and
+                                      self.last.get(stream) != head_hash):
+                cached = []
+            if len(cached) < size:
+                rows = uow.conn.execute(
+                    select(T.events.c.hash).where(T.events.c.stream == stream,
+                                                  T.events.c.seq > len(cached),
+                                                  T.events.c.seq <= size)
+                    .order_by(T.events.c.seq)).scalars().all()
+                cached = cached + [leaf_hash(bytes.fromhex(h)) for h in rows]
+                if rows:
+                    self.last[stream] = rows[-1]
+            self.leaves[stream] = cached
+            return cached[:size]
+
+
+@dataclass
+class Server:
+    node: Node
+    nonces: NonceCache = field(default_factory=NonceCache)
+    leaves: LeafCache = field(default_factory=LeafCache)
+    heads: dict[str, SignedTreeHead] = field(default_factory=dict)
+    refusals: list[float] = field(default_factory=list)
+
+    # -- authentication ------------------------------------------------------------
+
+    def authenticate(self, method: str, target: str, headers: dict[str, str],
+                     body: bytes) -> Verified:
+        learnt: dict[str, bytes] = {}
+
+        def keys_of(party: str, keyid: str, presented: str | None) -> dict[str, bytes]:
+            with UnitOfWork(self.node, write=False) as uow:
+                keys = party_keys(uow, party)
+            if keys is None or party == self.node.party:
+                return {}
+            trusted = dict(keys.usable)
+            if keyid == keys.registered and keyid not in trusted and presented:
+                # First contact: the key is learnt from the request that
+                # presents it, if it has the fingerprint registered out of band.
+                try:
+                    raw = bytes.fromhex(presented)
+                    from acsa.events import fingerprint
+                    if fingerprint(raw) == keyid:
+                        trusted[keyid] = raw
+                        learnt[party] = raw
+                except ValueError:
+                    pass
+            return trusted
+
+        verified = verify_request(method, target, headers, body, keys_of)
+        self.nonces.check(verified.party, verified.nonce, verified.created)
+        if verified.party in learnt:
+            with UnitOfWork(self.node) as uow:
+                learn_public_key(uow, verified.party, learnt[verified.party])
+                uow.commit()
+        return verified
+
+    def record_refusal(self, peer: str | None, source: str, reasons: list[str]) -> None:
+        """Keep a refused request's reasons in the quarantine, at a bounded rate."""
+        log.warning("refused %s from %s: %s", source, peer or "?", "; ".join(reasons))
+        now = time.time()
+        self.refusals = [t for t in self.refusals if t > now - 60]
+        if len(self.refusals) >= REFUSALS_RECORDED_PER_MINUTE_MAX:
+            return
+        self.refusals.append(now)
+        from acsa.federation.bundles import quarantine
+
+        with UnitOfWork(self.node) as uow:
+            quarantine(uow, source, peer, b"", reasons)
+            uow.commit()
+
+    # -- authorisation ---------------------------------------------------------------
+
+    def parties_of(self, uow: UnitOfWork, agreement: str) -> set[str]:
+        parties: set[str] = set()
+        for document in uow.conn.execute(select(T.agreements.c.document)
+                                         .where(T.agreements.c.id == agreement)).scalars():
+            parties |= {p["code"] for p in json.loads(document)["parties"]}
+        return parties
+
+    def own_stream(self, uow: UnitOfWork, agreement: str, party: str, peer: str) -> str:
+        if party != self.node.party:
+            raise Refused(404, "not_served", f"this node serves only its own streams "
+                          f"({self.node.party}), not {party}'s")
+        parties = self.parties_of(uow, agreement)
+        if self.node.party not in parties or peer not in parties:
+            raise Refused(403, "not_a_party",
+                          f"{peer} is not a party to {agreement}: its events are not served")
+        return f"{agreement}/{party}"
+
+    # -- handlers ------------------------------------------------------------------------
+
+    def head(self, uow: UnitOfWork, stream: str) -> SignedTreeHead | None:
+        row = uow.conn.execute(select(T.streams).where(T.streams.c.stream == stream)).first()
+        if row is None or row.head_seq == 0:
+            return None
+        tree = CompactRange.from_list(json.loads(row.compact_range), size=row.head_seq)
+        root = tree.root().hex()
+        cached = self.heads.get(stream)
+        if cached is not None and cached.head.size == row.head_seq and \
+                cached.head.root == root and cached.key == self.node.key.fingerprint:
+            return cached
+        signed = SignedTreeHead.sign(TreeHead(stream, row.head_seq, root, self.node.now_at()),
+                                     self.node.key)
+        self.heads[stream] = signed
+        return signed
+
+    def get_head(self, peer: str, agreement: str, party: str, held: int) -> dict[str, Any]:
+        with UnitOfWork(self.node, write=False) as uow:
+            stream = self.own_stream(uow, agreement, party, peer)
+            sth = self.head(uow, stream)
+            if sth is None:
+                return {"stream": stream, "head": None, "proof": []}
+            proof: list[str] = []
+            if 0 < held < sth.head.size:
+                row = uow.conn.execute(select(T.streams).where(T.streams.c.stream == stream)).one()
+                leaves = self.leaves.get(uow, stream, sth.head.size, row.head_hash)
+                proof = [p.hex() for p in consistency_proof(leaves, held)]
+            return {"stream": stream, "head": sth.to_wire(), "proof": proof}
+
+    def get_stream(self, peer: str, agreement: str, party: str, after: int,
+                   limit: int) -> dict[str, Any]:
+        limit = max(1, min(limit, P.SYNC_BATCH_SIZE_MAX))
+        with UnitOfWork(self.node, write=False) as uow:
+            stream = self.own_stream(uow, agreement, party, peer)
+            events = read_stream(uow.conn, stream, after=max(0, after), limit=limit)
+            size = uow.conn.execute(select(T.streams.c.head_seq)
+                                    .where(T.streams.c.stream == stream)).scalar_one_or_none()
+        out: list[dict[str, Any]] = []
+        total = 0
+        for e in events:
+            if peer not in e.envelope.marking.get("rel", ()):
+                # A stream carries only what every party may receive; an event
+                # that is not released to this peer is a defect, never sent.
+                log.error("%s seq %s is not released to %s; not served", stream,
+                          e.envelope.seq, peer)
+                break
+            wire = e.signed.to_wire()
+            total += len(json.dumps(wire))
+            if out and total > P.RESPONSE_BYTES_MAX // 2:
+                break
+            out.append(wire)
+        if after > 0:
+            self.record_ack(peer, stream, after)
+        return {"stream": stream, "after": after, "events": out, "size": size or 0}
+
+    def record_ack(self, peer: str, stream: str, seq: int) -> None:
+        """A pull ``after=N`` tells us the peer holds the first N events of our stream."""
+        from acsa.federation.bundles import record_acks
+
+        with UnitOfWork(self.node, write=False) as uow:
+            current = uow.conn.execute(select(T.peer_acks.c.seq).where(
+                T.peer_acks.c.peer == peer, T.peer_acks.c.stream == stream)).scalar_one_or_none()
+        if current is not None and current >= seq:
+            return
+        with UnitOfWork(self.node) as uow:
+            hash_ = uow.conn.execute(select(T.events.c.hash).where(
+                T.events.c.stream == stream, T.events.c.seq == seq)).scalar_one_or_none()
+            record_acks(uow, peer, {stream: {"seq": seq, "hash": hash_}})
+            uow.commit()
+
+    def get_evidence(self, peer: str, sha256: str) -> dict[str, Any]:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise Refused(400, "bad_hash", "an evidence file is named by its SHA-256 hex")
+        with UnitOfWork(self.node, write=False) as uow:
+            agreements = [a for a in {r for r in uow.conn.execute(
+                select(T.agreements.c.id)).scalars()}
+                if peer in self.parties_of(uow, a) and self.node.party in self.parties_of(uow, a)]
+            streams = [f"{a}/{p}" for a in agreements for p in (self.node.party, peer)]
+            # The file must be cited by an event of an agreement the peer is
+            # party to: only then may it be sent to that peer.
+            cited = uow.conn.execute(select(T.events.c.id).where(
+                T.events.c.stream.in_(streams),
+                or_(T.events.c.envelope.contains(f'"sha256":"{sha256}"'))).limit(1)).first()
+            row = uow.conn.execute(select(T.evidence_files).where(
+                T.evidence_files.c.sha256 == sha256)).first()
+        if cited is None:
+            raise Refused(403, "not_released", f"no event sent to {peer} cites this file")
+        if row is None:
+            raise Refused(404, "not_held", "this node does not hold that file")
+        return {"sha256": row.sha256, "name": row.name, "media_type": row.media_type,
+                "size": row.size, "content": base64.b64encode(row.content).decode("ascii")}
+
+    def post_receipts(self, peer: str, body: dict[str, Any]) -> dict[str, Any]:
+        receipts = body.get("receipts")
+        if not isinstance(receipts, list) or len(receipts) > P.RECEIPTS_PER_REQUEST_MAX:
+            raise Refused(400, "bad_body", "receipts must be a list of at most "
+                          f"{P.RECEIPTS_PER_REQUEST_MAX}")
+        kept, refused = 0, []
+        with UnitOfWork(self.node) as uow:
+            for r in receipts:
+                try:
+                    sth = SignedTreeHead.from_wire(r["head"])
+                    reason = keep_receipt(uow, peer, sth, unb64(str(r["countersignature"])))
+                except Exception as exc:
+                    reason = f"unreadable receipt: {exc}"
+                if reason:
+                    refused.append(reason)
+                else:
+                    kept += 1
+            uow.commit()
+        return {"kept": kept, "refused": refused}
+
+    def post_notify(self, peer: str, body: dict[str, Any]) -> dict[str, Any]:
+        with UnitOfWork(self.node, write=False) as uow:
+            alarmed = in_alarm(uow, peer)
+        if not alarmed:
+            P.notified(id(self.node), peer)
+        return {"accepted": not alarmed}
+
+    def post_reconcile(self, peer: str, agreement: str, body: dict[str, Any]) -> dict[str, Any]:
+        from acsa.services.reconcile import answer
+
+        with UnitOfWork(self.node, write=False) as uow:
+            parties = self.parties_of(uow, agreement)
+            if peer not in parties or self.node.party not in parties:
+                raise Refused(403, "not_a_party", f"{peer} is not a party to {agreement}")
+            try:
+                result: dict[str, Any] = answer(uow, agreement, peer, body)
+                return result
+            except ValueError as exc:
+                raise Refused(400, "bad_body", str(exc)) from None
+
+
+def mount(app: FastAPI, node: Node) -> None:
+    """Add the federation endpoints to ``app`` for ``node``."""
+    server = Server(node)
+    app.state.federation = server
+
+    async def handle(request: Request, work: Callable[[Verified, bytes], dict[str, Any]],
+                     *, body_max: int = 0) -> Response:
+        nonce = ""
+        try:
+            length = int(request.headers.get("content-length") or 0)
+            if length > body_max:
+                raise Refused(413, "too_large", f"request body above {body_max} bytes")
+            body = await request.body() if body_max else b""
+            if len(body) > body_max:
+                raise Refused(413, "too_large", f"request body above {body_max} bytes")
+            target = request.scope["raw_path"].decode("latin-1")
+            query = request.scope.get("query_string", b"").decode("latin-1")
+            if query:
+                target += "?" + query
+            headers = {k: v for k, v in request.headers.items()}
+            try:
+                verified = await run_in_threadpool(server.authenticate, request.method, target,
+                                                   headers, body)
+            except AuthFailed as exc:
+                log.warning("unauthenticated %s %s: %s", request.method, target, exc)
+                return _problem(401, exc.code, str(exc), node, "")
+            nonce = verified.nonce or ""
+            try:
+                result = await run_in_threadpool(work, verified, body)
+            except Refused as exc:
+                if exc.status == 403:
+                    await run_in_threadpool(server.record_refusal, verified.party,
+                                            f"request {request.method} {target}", [exc.detail])
+                raise
+            payload = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = sign_response(node.key, node.party, 200, payload, nonce)
+            headers["content-type"] = "application/json"
+            return Response(payload, status_code=200, headers=headers)
+        except Refused as exc:
+            return _problem(exc.status, exc.code, exc.detail, node, nonce)
+
+    def _json(body: bytes) -> dict[str, Any]:
+        try:
+            value = json.loads(body or b"{}")
+        except ValueError:
+            raise Refused(400, "bad_body", "the body is not JSON") from None
+        if not isinstance(value, dict):
+            raise Refused(400, "bad_body", "the body must be a JSON object")
+        return value
+
+    def _int(text: str | None, name: str, default: int) -> int:
+        try:
+            return int(text) if text is not None else default
+        except ValueError:
+            raise Refused(400, "bad_query", f"{name} must be an integer") from None
+
+    @app.get(P.PREFIX + "/heads/{agreement}/{party}", include_in_schema=False)
+    async def heads(request: Request, agreement: str, party: str) -> Response:
+        held = request.query_params.get("held")
+        return await handle(request, lambda v, b: server.get_head(
+            v.party, agreement, party, _int(held, "held", 0)))
+
+    @app.get(P.PREFIX + "/streams/{agreement}/{party}", include_in_schema=False)
+    async def streams(request: Request, agreement: str, party: str) -> Response:
+        q = request.query_params
+        return await handle(request, lambda v, b: server.get_stream(
+            v.party, agreement, party, _int(q.get("after"), "after", 0),
+            _int(q.get("limit"), "limit", P.SYNC_BATCH_SIZE_MAX)))
+
+    @app.get(P.PREFIX + "/evidence/{sha256}", include_in_schema=False)
+    async def evidence(request: Request, sha256: str) -> Response:
+        return await handle(request, lambda v, b: server.get_evidence(v.party, sha256))
+
+    @app.post(P.PREFIX + "/notify", include_in_schema=False)
+    async def notify(request: Request) -> Response:
+        return await handle(request, lambda v, b: server.post_notify(v.party, _json(b)),
+                            body_max=P.REQUEST_BODY_BYTES_MAX)
+
+    @app.post(P.PREFIX + "/receipts", include_in_schema=False)
+    async def receipts(request: Request) -> Response:
+        return await handle(request, lambda v, b: server.post_receipts(v.party, _json(b)),
+                            body_max=P.REQUEST_BODY_BYTES_MAX)
+
+    @app.post(P.PREFIX + "/reconcile/{agreement}", include_in_schema=False)
+    async def reconcile(request: Request, agreement: str) -> Response:
+        return await handle(request, lambda v, b: server.post_reconcile(
+            v.party, agreement, _json(b)), body_max=P.REQUEST_BODY_BYTES_MAX)
+
+
+def _problem(status: int, code: str, detail: str, node: Node, nonce: str) -> Response:
+    """An RFC 9457 problem document; signed when it answers an authenticated request."""
+    payload = json.dumps({"type": "about:blank", "title": code.replace("_", " "),
+                          "status": status, "detail": detail, "code": code}).encode()
+    headers = {"content-type": "application/problem+json"}
+    if nonce:
+        headers.update(sign_response(node.key, node.party, status, payload, nonce))
+    return Response(payload, status_code=status, headers=headers)
