@@ -47,7 +47,10 @@ class Appointment:
         )
 
     def covers_unit(self, unit: str | None) -> bool:
-        return not self.units or (unit is not None and unit in self.units)
+        """Whether the appointment covers ``unit``; ``None`` is an act for no unit in
+        particular (a dated exchange rate, a catalogue price), which any unit's
+        official of the right role may sign."""
+        return not self.units or unit is None or unit in self.units
 
     def limit_for(self, currency: str) -> Money | None:
         """The limit in ``currency``; raises if the appointment has limits but none in it."""
