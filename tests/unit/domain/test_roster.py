@@ -170,10 +170,16 @@ def test_the_term_of_an_appointment(on: date, allowed: bool) -> None:
 # --- Which unit ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("unit", ["PAF-2AD", None, ""])
+@pytest.mark.parametrize("unit", ["PAF-2AD", ""])
 def test_a_unit_not_covered_is_refused(unit: str | None) -> None:
     error = refused(NotAppointed, "not_appointed", unit=unit)
     assert error.field == "unit"
+
+
+def test_an_act_for_no_unit_in_particular_is_covered() -> None:
+    # A dated exchange rate or a catalogue price concerns no unit: an official
+    # appointed for some units may still sign it in the role appointed.
+    assert SANTOS.covers_unit(None)
 
 
 # --- How much ---------------------------------------------------------------------
