@@ -124,7 +124,8 @@ def sign_request(key: NodeKey, party: str, method: str, path_and_query: str,
 
 def sign_response(key: NodeKey, party: str, status: int, body: bytes,
                   request_nonce: str) -> dict[str, str]:
-    message = ResponseMessage(headers={NODE_HEADER: party, NONCE_HEADER: request_nonce},
+    message = ResponseMessage(headers={NODE_HEADER: party, NONCE_HEADER: request_nonce,
+                                       KEY_HEADER: key.public_key.hex()},
                               status_code=status)
     signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519,
                                key_resolver=_Keys(private=key))
