@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from acsa.devtools.exercise import Exercise
 from acsa.domain.parties import Role
