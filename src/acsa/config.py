@@ -39,3 +39,19 @@ class Settings(BaseSettings):
         if value is not None and (len(value) != 3 or not value.isalpha() or not value.isupper()):
             raise ValueError("ACSA_NODE must be an ISO 3166 alpha-3 code such as JPN")
         return value
+
+    # -- web login and sessions (see docs/security.md) -------------------------------
+    # A session ends after this long without a request, and after this long in all.
+    session_idle_timeout_s: int = Field(default=30 * 60, ge=60)
+    session_absolute_timeout_s: int = Field(default=12 * 60 * 60, ge=300)
+    # Secure cookies are sent over HTTPS only; switch off only to try a node over
+    # plain HTTP on a machine's own loopback.
+    cookie_secure: bool = True
+    # Failed logins within the window after which an account is refused until it ends;
+    # one address may fail four times as often (officers share a headquarters' NAT).
+    login_failures_max: int = Field(default=5, ge=1)
+    login_failure_window_s: int = Field(default=15 * 60, ge=60)
+    # Local accounts need a TOTP code as well as the password.
+    totp_required: bool = True
+    # The login component, as "module:attribute" (docs/security.md, "PKI and SSO").
+    login_method: str = "acsa.web.auth.local:LocalLogin"

@@ -1,0 +1,392 @@
+"""Reads for the API and the pages: lists, filters, keyset pages and what a user may do now.
+
+Everything here reads the projections (and the node's local records) and
+returns plain frozen values; nothing writes. The order list is filtered and
+paged in the database — newest submission first, with a keyset cursor — so
+that a page costs the same on the first page as on the thousandth.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.money import Money
+from acsa.domain.parties import Role, Side
+from acsa.domain.rules import Action, Status, actions_for
+from acsa.services.admin import today
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser, NotPermitted
+from acsa.services.verify import VerifyReport, verify_node
+from acsa.store import tables as T
+from acsa.store.log import stream_name
+
+PAGE_LIMIT_MAX = 200
+SEARCH_LENGTH_MAX = 100
+UNCLASSIFIED = "UNCLASSIFIED"
+
+
+class BadCursor(InvalidValue):
+    """A pagination cursor this node did not hand out."""
+
+    code = "bad_cursor"
+
+
+# -- reference data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementInfo:
+    id: str
+    short_id: str
+    title: str
+    version: str
+    digest: str
+    status: str
+    parties: list[dict[str, Any]]
+    activity_types: list[str]
+    categories: list[str]
+
+
+def list_agreements(uow: UnitOfWork) -> list[AgreementInfo]:
+    """The agreement profiles this node adopted, newest version of each."""
+    out: dict[str, AgreementInfo] = {}
+    for row in uow.conn.execute(select(T.agreements).order_by(T.agreements.c.id)):
+        if uow.node.party not in json.loads(row.adopted_by):
+            continue
+        profile = uow.context.profile(row.digest)
+        known = out.get(profile.id)
+        if known is not None and known.version >= profile.version:
+            continue
+        out[profile.id] = AgreementInfo(
+            profile.id, profile.short_id, profile.title, profile.version, profile.digest,
+            profile.status,
+            [{"code": p.code, "name": p.name, "force": p.force, "currency": p.currency,
+              "time_zone": p.time_zone, "signs": p.signs} for p in profile.parties],
+            sorted(profile.activity_types), sorted(profile.categories),
+        )
+    return [out[k] for k in sorted(out)]
+
+
+@dataclass(frozen=True)
+class ActivityInfo:
+    id: str
+    agreement: str
+    name: str
+    type: str
+    starts_on: date
+    ends_on: date | None
+    registered_by: str
+
+
+def list_activities(uow: UnitOfWork, agreement: str | None = None) -> list[ActivityInfo]:
+    query = select(T.activities).order_by(T.activities.c.starts_on.desc(), T.activities.c.id)
+    if agreement:
+        query = query.where(T.activities.c.agreement == agreement)
+    return [ActivityInfo(r.id, r.agreement, r.name, r.type, r.starts_on, r.ends_on,
+                         r.registered_by) for r in uow.conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: str
+    party: str
+    name: str
+    parent: str | None
+
+
+def list_units(uow: UnitOfWork, party: str | None = None) -> list[UnitInfo]:
+    query = select(T.units).order_by(T.units.c.party, T.units.c.id)
+    if party:
+        query = query.where(T.units.c.party == party)
+    return [UnitInfo(r.id, r.party, r.name, r.parent) for r in uow.conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class AppointmentInfo:
+    agreement: str
+    role: str
+    units: list[str]
+    valid_from: date
+    valid_to: date | None
+    in_force: bool
+
+
+def appointments_of(uow: UnitOfWork, user: LocalUser) -> list[AppointmentInfo]:
+    """``user``'s appointments under every agreement this node adopted."""
+    out = []
+    for agreement in list_agreements(uow):
+        profile = uow.context.profile(agreement.digest)
+        on = today(uow, profile)
+        roster = uow.context.roster(stream_name(agreement.id, uow.node.party))
+        for a in sorted(roster.for_user(user.party, user.id), key=lambda a: a.granted_at):
+            out.append(AppointmentInfo(agreement.id, a.role.value, sorted(a.units),
+                                       a.valid_from, a.valid_to, a.in_force(on, None)))
+    return out
+
+
+# -- the order list --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    status: str | None = None
+    agreement: str | None = None
+    activity: str | None = None
+    counterpart: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    after: str | None = None  # the cursor of the last page's last order
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    number: str
+    agreement: str
+    activity: str
+    activity_type: str
+    requester: str
+    supplier: str
+    requesting_unit: str
+    supplying_unit: str | None
+    method: str
+    currency: str
+    value: str  # major units of ``currency``
+    status: str
+    version: int
+    emergency: bool
+    submitted_on: date | None
+    accepted_on: date | None
+    needed_by: date | None
+    head: str
+    ineffective: int
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    data: list[OrderSummary]
+    count: int  # every order the filters match
+    next: str | None  # the cursor for the page after this one
+
+
+def encode_cursor(submitted_on: date | None, number: str) -> str:
+    raw = json.dumps([submitted_on.isoformat() if submitted_on else "", number])
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[date | None, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        day, number = json.loads(raw)
+        if not isinstance(day, str) or not isinstance(number, str):
+            raise ValueError(cursor)
+        return (date.fromisoformat(day) if day else None), number
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor("is not a cursor this node handed out", field="after") from None
+
+
+def _visible(user: LocalUser) -> Any:
+    """Need to know: a classified order only for users assigned to its activity."""
+    o = T.orders.c
+    if Role.AUDITOR in user.roles:
+        return o.marking == o.marking  # auditors read everything of their nation
+    if user.clearance and user.activities:
+        return or_(o.marking == UNCLASSIFIED, o.activity.in_(sorted(user.activities)))
+    return o.marking == UNCLASSIFIED
+
+
+def _overdue(on: date) -> Any:
+    o, d = T.orders.c, T.due_items.c
+    return or_(
+        exists().where(d.order_number == o.number, d.due_on < on),
+        and_(o.emergency.is_(True), o.emergency_confirmed_on.is_(None), o.emergency_due < on),
+    )
+
+
+def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderPage:
+    """One page of the orders ``user`` may see, newest submission first."""
+    if not 0 < wanted.limit <= PAGE_LIMIT_MAX:
+        raise InvalidValue(f"must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
+    o = T.orders.c
+    conditions = [_visible(user)]
+    if wanted.status:
+        known = {s.value for s in Status}
+        if wanted.status not in known:
+            raise InvalidValue(f"{wanted.status!r} is not a status "
+                               f"({', '.join(sorted(known))})", field="status")
+        conditions.append(o.status == wanted.status)
+    if wanted.agreement:
+        conditions.append(o.agreement == wanted.agreement)
+    if wanted.activity:
+        conditions.append(o.activity == wanted.activity)
+    if wanted.counterpart:
+        conditions.append(or_(o.requester == wanted.counterpart,
+                              o.supplier == wanted.counterpart))
+    if wanted.overdue is not None:
+        overdue = _overdue(today(uow))
+        conditions.append(overdue if wanted.overdue else ~overdue)
+    if wanted.q:
+        text = wanted.q.strip().lower()[:SEARCH_LENGTH_MAX]
+        if text:
+            conditions.append(o.search_text.contains(text, autoescape=True))
+    count = uow.conn.execute(
+        select(func.count()).select_from(T.orders).where(*conditions)
+    ).scalar_one()
+    page = list(conditions)
+    if wanted.after:
+        day, number = decode_cursor(wanted.after)
+        day = day or date.min
+        page.append(or_(o.submitted_on < day, and_(o.submitted_on == day, o.number < number)))
+    rows = uow.conn.execute(
+        select(T.orders).where(*page)
+        .order_by(o.submitted_on.desc(), o.number.desc()).limit(wanted.limit + 1)
+    ).all()
+    more = len(rows) > wanted.limit
+    rows = rows[: wanted.limit]
+    data = [_summary(r) for r in rows]
+    last = rows[-1] if rows and more else None
+    return OrderPage(data, int(count),
+                     encode_cursor(last.submitted_on, last.number) if last else None)
+
+
+def _summary(row: Any) -> OrderSummary:
+    return OrderSummary(
+        row.number, row.agreement, row.activity, row.activity_type, row.requester,
+        row.supplier, row.requesting_unit, row.supplying_unit, row.method, row.currency,
+        Money(row.currency, int(row.value_minor)).text(), row.status, row.version,
+        bool(row.emergency), row.submitted_on, row.accepted_on, row.needed_by, row.head,
+        row.ineffective,
+    )
+
+
+def order_row(uow: UnitOfWork, user: LocalUser, number: str) -> Any:
+    """An order's projection row, if ``user`` may see it (``UnknownReference`` otherwise:
+    an order hidden by need to know is not admitted to exist)."""
+    row = uow.conn.execute(
+        select(T.orders).where(T.orders.c.number == number, _visible(user))
+    ).first()
+    if row is None or user.party not in (row.requester, row.supplier):
+        raise UnknownReference(f"no order {number} on this node", field="order")
+    return row
+
+
+def order_head(uow: UnitOfWork, user: LocalUser, number: str) -> str:
+    """The order's head: the ETag a client sends back in ``If-Match``."""
+    return str(order_row(uow, user, number).head)
+
+
+# -- what a user may do now ---------------------------------------------------------------------
+
+ACTION_ORDER = {a: i for i, a in enumerate(Action)}
+
+
+def actions_now(uow: UnitOfWork, user: LocalUser, number: str) -> list[str]:
+    """The actions the permission table offers ``user`` on the order in its status now,
+    in the roles their appointments (in force today, for the acting unit) give them."""
+    row = order_row(uow, user, number)
+    side = Side.REQUESTER if user.party == row.requester else Side.SUPPLIER
+    unit = row.requesting_unit if side is Side.REQUESTER else row.supplying_unit
+    profile = uow.context.profile(row.profile)
+    on = today(uow, profile)
+    roster = uow.context.roster(stream_name(row.agreement, uow.node.party))
+    held = {
+        a.role for a in roster.for_user(user.party, user.id)
+        if a.in_force(on, None) and (unit is None or a.covers_unit(unit))
+    }
+    found: set[Action] = set()
+    for role in held:
+        found.update(actions_for(side, role, Status(row.status)))
+    return [a.value for a in sorted(found, key=ACTION_ORDER.__getitem__)]
+
+
+# -- drafts ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftInfo:
+    id: int
+    agreement: str
+    created_by: str
+    terms: dict[str, Any]
+    note: str
+    created_at: str
+    updated_at: str
+    submitted_as: str | None
+
+
+def _draft_of(row: Any) -> DraftInfo:
+    return DraftInfo(row.id, row.agreement, row.created_by, json.loads(row.terms), row.note,
+                     row.created_at, row.updated_at, row.submitted_as)
+
+
+def list_drafts(uow: UnitOfWork, user: LocalUser) -> list[DraftInfo]:
+    """Drafts never leave the node: their author's, or every one for an auditor."""
+    query = select(T.drafts).order_by(T.drafts.c.updated_at.desc(), T.drafts.c.id.desc())
+    if Role.AUDITOR not in user.roles:
+        query = query.where(T.drafts.c.created_by == user.id)
+    return [_draft_of(r) for r in uow.conn.execute(query.limit(PAGE_LIMIT_MAX))]
+
+
+def get_draft(uow: UnitOfWork, user: LocalUser, draft_id: int) -> DraftInfo:
+    row = uow.conn.execute(select(T.drafts).where(T.drafts.c.id == draft_id)).first()
+    if row is None or (row.created_by != user.id and Role.AUDITOR not in user.roles):
+        raise UnknownReference(f"no draft {draft_id}", field="draft")
+    return _draft_of(row)
+
+
+# -- per-activity totals ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityTotal:
+    agreement: str
+    activity: str
+    activity_type: str
+    currency: str
+    orders: int
+    value: str  # major units of ``currency``
+    by_status: dict[str, int]
+
+
+def activity_totals(uow: UnitOfWork, user: LocalUser) -> list[ActivityTotal]:
+    """Orders and their value per activity (exercise, HADR operation) and currency."""
+    o = T.orders.c
+    rows = uow.conn.execute(
+        select(o.agreement, o.activity, o.activity_type, o.currency, o.status,
+               func.count().label("n"), func.sum(o.value_minor).label("minor"))
+        .where(_visible(user))
+        .group_by(o.agreement, o.activity, o.activity_type, o.currency, o.status)
+    ).all()
+    grouped: dict[tuple[str, str, str, str], dict[str, Any]] = defaultdict(
+        lambda: {"n": 0, "minor": 0, "by_status": {}})
+    for r in rows:
+        g = grouped[(r.agreement, r.activity, r.activity_type, r.currency)]
+        g["n"] += r.n
+        g["minor"] += int(r.minor or 0)
+        g["by_status"][r.status] = r.n
+    return [
+        ActivityTotal(a, act, kind, cur, g["n"], Money(cur, g["minor"]).text(),
+                      dict(sorted(g["by_status"].items())))
+        for (a, act, kind, cur), g in sorted(grouped.items())
+    ]
+
+
+# -- verification ---------------------------------------------------------------------------------
+
+
+def verify_ledger(uow: UnitOfWork, user: LocalUser) -> VerifyReport:
+    """``acsa verify`` for an auditor or administrator (in a transaction rolled back after)."""
+    if not user.roles & {Role.AUDITOR, Role.ADMINISTRATOR}:
+        raise NotPermitted("only an auditor or an administrator verifies the ledger",
+                           field="user")
+    return verify_node(uow)
+

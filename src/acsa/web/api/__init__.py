@@ -1,0 +1,85 @@
+"""The REST API under ``/api/v1``, with its OpenAPI document at ``/api/v1/openapi.json``.
+
+The API is a FastAPI sub-application mounted on the node's app, so it has
+its own OpenAPI document (the main app publishes none) and its own error
+handlers: every refusal is an RFC 9457 problem document
+(:mod:`acsa.web.problems`). Routes parse input, call services, and turn
+what they return into the schemas of :mod:`acsa.web.api.schemas`; only this
+layer knows HTTP.
+
+Authentication is an API token (``Authorization: Bearer acsa_…``) or the
+browser's session cookie plus ``X-CSRF-Token`` for changes
+(docs/security.md). Order numbers contain slashes and go into the path as
+they are: ``/api/v1/orders/JP-PH/PHL/FY2026/00042/accept``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from acsa import __version__
+from acsa.bootstrap import Node
+from acsa.config import Settings
+from acsa.services.orders import EVIDENCE_FILE_SIZE_MAX
+from acsa.web import problems
+from acsa.web.auth import config_from_settings
+from acsa.web.auth.base import AuthConfig
+
+PREFIX = "/api/v1"
+# Requests larger than this are refused before they are read (evidence uploads
+# have the evidence limit instead): a bound on what one request can cost.
+BODY_BYTES_MAX = 1024 * 1024
+
+
+def create_api(node: Node, config: AuthConfig) -> FastAPI:
+    from acsa.web.api.orders import router as orders_router
+    from acsa.web.api.reference import router as reference_router
+    from acsa.web.api.reports import router as reports_router
+    from acsa.web.api.settlement import router as settlement_router
+
+    api = FastAPI(
+        title=f"ACSA Ledger API — {node.party} node",
+        version=__version__,
+        summary="Cross-servicing orders as signed, shared records: one node per nation.",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.state.node = node
+    api.state.auth = config
+    problems.install(api)
+    for router in (reference_router, orders_router, settlement_router, reports_router):
+        api.include_router(router)
+
+    @api.middleware("http")
+    async def limits_and_headers(request: Request,
+                                 call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length", "")
+        limit = (EVIDENCE_FILE_SIZE_MAX + 64 * 1024 if request.url.path.endswith("/evidence")
+                 else BODY_BYTES_MAX)
+        if length.isdigit() and int(length) > limit:
+            return problems.problem_response(problems.Problem(
+                type=problems.TYPE_BASE + "too_large", title="Request too large", status=413,
+                detail=f"at most {limit} bytes", code="too_large", field="body",
+                instance=request.url.path))
+        response = await call_next(request)
+        response.headers.setdefault("Cache-Control", "private, no-cache")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return api
+
+
+def mount(app: FastAPI, node: Node) -> None:
+    """Mount the API and the login pages on the node's app (called by ``create_app``)."""
+    from acsa.web.auth.routes import router as auth_router
+
+    config = config_from_settings(Settings())
+    app.state.auth = config
+    # Refusals on the pages' routes are problem documents too, unless the
+    # pages install handlers of their own (later registrations win).
+    problems.install(app)
+    app.include_router(auth_router)
+    app.mount(PREFIX, create_api(node, config))

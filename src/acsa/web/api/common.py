@@ -1,0 +1,40 @@
+"""What several API route modules share: ETags, If-Match, and the order detail."""
+
+from __future__ import annotations
+
+from acsa.services import auth, orders, queries
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
+from acsa.web.api.schemas import OrderPublic
+from acsa.web.problems import PreconditionRequired
+
+PAGE_LIMIT_MAX = queries.PAGE_LIMIT_MAX
+
+
+def etag(head: str | None) -> str:
+    return f'"{head or ""}"'
+
+
+def expected_parent(if_match: str | None) -> str | None:
+    """The order head the client saw, from ``If-Match`` (required; ``*`` is refused,
+    because an act on an order must say which version of it the actor read)."""
+    value = (if_match or "").strip()
+    if not value or value == "*":
+        raise PreconditionRequired(
+            "send If-Match with the order's ETag from GET /orders/{number}", field="If-Match")
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"') or None
+
+
+def order_detail(uow: UnitOfWork, user: LocalUser, number: str) -> OrderPublic:
+    """The order as ``user`` may see it, with the actions they may take now."""
+    queries.order_row(uow, user, number)  # need to know first: refuse before reading more
+    data = orders.show_order(uow, number)
+    data["currency"] = data["terms"]["currency"]
+    data["actions"] = queries.actions_now(uow, user, number)
+    return OrderPublic.model_validate(data)
+
+
+def record_read(uow: UnitOfWork, user: LocalUser, number: str, address: str) -> None:
+    auth.record_access(uow, user.id, "order.read", number, address)

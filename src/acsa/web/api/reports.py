@@ -1,0 +1,98 @@
+"""Reports (balances, aging, obligations in kind, ceilings, per-activity totals) and
+``ledger/verify``: all read from the node's projections by the report services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from acsa.domain.money import Money
+from acsa.services import admin, queries, reports
+from acsa.web.api import schemas as S
+from acsa.web.api.orders import PROBLEMS
+from acsa.web.deps import NodeDep, Reader, ReadUow, WriteUow
+
+router = APIRouter(tags=["reports"], responses=PROBLEMS)
+
+
+@router.get("/reports/balances", response_model=S.BalancesPublic, summary="Balances")
+def balances(principal: Reader, uow: ReadUow) -> S.BalancesPublic:
+    """What each party owes the other, per currency and account (double entry)."""
+    rows = reports.balances(uow)
+    return S.BalancesPublic(data=[
+        S.BalancePublic(debtor=r.debtor, creditor=r.creditor, currency=r.currency,
+                        accounts={k: r.text(k) for k in r.accounts},
+                        outstanding=Money(r.currency, r.outstanding).text())
+        for r in rows
+    ], count=len(rows))
+
+
+@router.get("/reports/aging", response_model=S.AgingPublic, summary="Aging")
+def aging(principal: Reader, uow: ReadUow, node: NodeDep) -> S.AgingPublic:
+    """Everything due, with days overdue and bucket, as of now in each debtor's time zone."""
+    rows = reports.aging(uow, node.clock)
+    summary = reports.aging_summary(rows)
+    return S.AgingPublic(
+        data=[S.AgingRowPublic(
+            order=r.order, kind=r.kind, reference=r.reference, debtor=r.debtor,
+            creditor=r.creditor, due_on=r.due_on, days=r.days, bucket=r.bucket,
+            currency=r.amount.currency if r.amount else None,
+            amount=r.amount.text() if r.amount else None) for r in rows],
+        count=len(rows),
+        summary=[S.AgingSummaryPublic(
+            debtor=d, creditor=c, currency=cur,
+            buckets={b: Money(cur, v).text() for b, v in buckets.items()})
+            for (d, c, cur), buckets in sorted(summary.items())],
+    )
+
+
+@router.get("/reports/obligations", response_model=S.ObligationsPublic,
+            summary="Obligations in kind")
+def obligations(principal: Reader, uow: ReadUow) -> S.ObligationsPublic:
+    rows = reports.obligations(uow)
+    return S.ObligationsPublic(data=[
+        S.ObligationPublic(order=r.order, line=r.line, item=r.item, unit=r.unit,
+                           owed=str(r.owed), due_on=r.due_on, debtor=r.debtor,
+                           creditor=r.creditor) for r in rows
+    ], count=len(rows))
+
+
+@router.get("/reports/ceilings", response_model=S.CeilingsPublic, summary="Ceilings")
+def ceilings(principal: Reader, uow: ReadUow,
+             on: Annotated[date | None, Query(description="A day of the fiscal year "
+                                                          "(default: today).")] = None,
+             ) -> S.CeilingsPublic:
+    rows = reports.ceilings(uow, on or admin.today(uow))
+    return S.CeilingsPublic(data=[
+        S.CeilingPublic(agreement=r.agreement, party=r.party, partner=r.partner,
+                        direction=r.direction, fiscal_year=r.fiscal_year,
+                        currency=r.cap.currency, cap=r.cap.text(), used=r.used.text(),
+                        suspended=r.suspended,
+                        sub_caps=[S.SubCapPublic(group=g, cap=cap.text(), used=used.text())
+                                  for g, cap, used in r.sub_caps])
+        for r in rows
+    ], count=len(rows))
+
+
+@router.get("/reports/activities", response_model=S.ActivityTotalsPublic,
+            summary="Per-activity totals")
+def activities(principal: Reader, uow: ReadUow) -> S.ActivityTotalsPublic:
+    """Orders and their value per activity (exercise, HADR operation) and currency."""
+    rows = queries.activity_totals(uow, principal.user)
+    return S.ActivityTotalsPublic(data=[S.ActivityTotalPublic.model_validate(r) for r in rows],
+                                  count=len(rows))
+
+
+@router.get("/ledger/verify", response_model=S.VerifyPublic, tags=["ledger"],
+            summary="Verify the ledger")
+def verify(principal: Reader, uow: WriteUow) -> S.VerifyPublic:
+    """Re-check every hash, signature, chain link and tree head, and re-derive every
+    projection (auditors and administrators; changes nothing)."""
+    report = queries.verify_ledger(uow, principal.user)
+    return S.VerifyPublic(ok=report.ok, events=report.events, streams=report.streams,
+                          orders=report.orders,
+                          findings=[S.FindingPublic(kind=f.kind, where=f.where,
+                                                    message=f.message)
+                                    for f in report.findings])

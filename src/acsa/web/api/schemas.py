@@ -1,0 +1,907 @@
+"""What the REST API reads and writes: Pydantic schema families, never table classes.
+
+Families follow one naming: ``XCreate`` (a request that makes one),
+``XPublic`` (one, as shown), ``XsPublic`` (a list: ``data`` and ``count``).
+
+**Money** is never a JSON number: every amount is a decimal string in major
+units (``"1525.50"``), and the object carrying it names the currency —
+an order's amounts are all in the order's ``currency``. Quantities and unit
+prices are decimal strings too. Dates are ISO dates; recording times are UTC
+instants like ``2026-02-03T03:00:00.000Z``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Decimal = str  # a decimal written as a string, e.g. "10000" or "152.50"
+Amount = str  # major units of the currency named beside it, e.g. "1525000.00"
+LIST_ITEMS_MAX = 200
+TEXT_MAX = 2000
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class In(BaseModel):
+    """A request body: unknown fields are refused, so a typo is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- reference data -------------------------------------------------------------------------------
+
+
+class PartyPublic(Schema):
+    code: str
+    name: str
+    force: str
+    currency: str
+    time_zone: str
+    signs: str  # "node" or "paper"
+
+
+class AgreementPublic(Schema):
+    id: str
+    short_id: str
+    title: str
+    version: str
+    digest: str
+    status: str
+    parties: list[PartyPublic]
+    activity_types: list[str]
+    categories: list[str]
+
+
+class AgreementsPublic(Schema):
+    data: list[AgreementPublic]
+    count: int
+
+
+class ActivityPublic(Schema):
+    id: str
+    agreement: str
+    name: str
+    type: str
+    starts_on: date
+    ends_on: date | None
+    registered_by: str
+
+
+class ActivitiesPublic(Schema):
+    data: list[ActivityPublic]
+    count: int
+
+
+class UnitPublic(Schema):
+    id: str
+    party: str
+    name: str
+    parent: str | None
+
+
+class UnitsPublic(Schema):
+    data: list[UnitPublic]
+    count: int
+
+
+class AppointmentPublic(Schema):
+    agreement: str
+    role: str
+    units: list[str]
+    valid_from: date
+    valid_to: date | None
+    in_force: bool
+
+
+class MePublic(Schema):
+    id: str
+    name: str
+    party: str
+    roles: list[str]
+    units: list[str]
+    activities: list[str]
+    clearance: str | None
+    locale: str
+    time_zone: str
+    appointments: list[AppointmentPublic]
+    authenticated_by: Literal["session", "token"]
+    scopes: list[str]
+    csrf_token: str | None = Field(
+        None, description="Send as X-CSRF-Token with every change made under the session cookie.")
+
+
+class PasswordChange(In):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+# -- tokens and the access log --------------------------------------------------------------------
+
+
+class TokenCreate(In):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Literal["read", "act", "admin"]] = Field(default=["read"], min_length=1,
+                                                          max_length=3)
+
+
+class TokenPublic(Schema):
+    id: int
+    user_id: str
+    name: str
+    scopes: list[str]
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class TokensPublic(Schema):
+    data: list[TokenPublic]
+    count: int
+
+
+class TokenCreated(Schema):
+    token: TokenPublic
+    secret: str = Field(description="Shown once: send as `Authorization: Bearer <secret>`.")
+
+
+class AccessEntryPublic(Schema):
+    id: int
+    at: str
+    user_id: str
+    action: str
+    target: str
+    address: str
+
+
+class AccessLogPublic(Schema):
+    data: list[AccessEntryPublic]
+    count: int
+    next: int | None = Field(None, description="Pass as `after` for the next page.")
+
+
+# -- orders: requests -----------------------------------------------------------------------------
+
+
+class OrderLineCreate(In):
+    no: int | None = Field(None, ge=1, le=9999)
+    category: str = Field(max_length=40)
+    description: str = Field(max_length=TEXT_MAX)
+    nsn: str | None = Field(None, max_length=20)
+    quantity: Decimal = Field(max_length=40)
+    unit: str = Field(max_length=10)
+    unit_price: Decimal = Field(max_length=40)
+
+
+class OrderCreate(In):
+    """An order's terms. Every field is checked by the agreement's rules on submission;
+    a draft (``?draft=true``) may leave any of them out."""
+
+    agreement: str = Field(max_length=40)
+    activity: str | None = Field(None, max_length=80)
+    activity_type: str | None = Field(None, max_length=40)
+    supplier: str | None = Field(None, max_length=3)
+    requesting_unit: str | None = Field(None, max_length=80)
+    supplying_unit: str | None = Field(None, max_length=80)
+    method: Literal["cash", "rik", "eve"] | None = None
+    currency: str | None = Field(None, max_length=3)
+    needed_by: date | None = None
+    deliver_to: str | None = Field(None, max_length=TEXT_MAX)
+    poc: str | None = Field(None, max_length=TEXT_MAX)
+    fund_citation: str | None = Field(None, max_length=200)
+    implementing_arrangement: str | None = Field(None, max_length=200)
+    remarks: str | None = Field(None, max_length=TEXT_MAX)
+    lines: list[OrderLineCreate] = Field(default=[], max_length=LIST_ITEMS_MAX)
+    note: str = Field("", max_length=TEXT_MAX,
+                      description="Internal note on a draft: never leaves this node.")
+    on: date | None = Field(None, description="Business date (default: today where you are).")
+
+    def terms(self) -> dict[str, Any]:
+        data = self.model_dump(exclude={"note", "on"}, exclude_none=True, mode="json")
+        data["lines"] = [
+            {**line, "no": line.get("no") or i + 1} for i, line in enumerate(data["lines"])
+        ]
+        return data
+
+
+class EmergencyCreate(OrderCreate):
+    """An oral or radio request, recorded at once by the supplier."""
+
+    requester: str = Field(max_length=3)
+    requested_by: str = Field(max_length=TEXT_MAX, description="Who asked, and how.")
+
+    def terms(self) -> dict[str, Any]:
+        data = super().terms()
+        data.pop("requested_by", None)
+        return data
+
+
+class Dated(In):
+    on: date | None = Field(None, description="Business date (default: today where you are).")
+
+
+class Reasoned(Dated):
+    reason: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class AcceptBody(Dated):
+    supplying_unit: str | None = Field(None, max_length=80)
+
+
+class LineQuantity(In):
+    line: int = Field(ge=1, le=9999)
+    quantity: Decimal = Field(max_length=40)
+
+
+class LinePrice(In):
+    line: int = Field(ge=1, le=9999)
+    unit_price: Decimal = Field(max_length=40)
+
+
+class ReceivedLine(In):
+    line: int = Field(ge=1, le=9999)
+    quantity: Decimal = Field(max_length=40)
+    damaged: Decimal = Field("0", max_length=40)
+
+
+class EvidenceRef(In):
+    """A file already uploaded (``POST /evidence``), fixed by its hash in the signed record."""
+
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    name: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    size: int = Field(ge=0)
+
+
+class TermChanges(In):
+    """What a proposal or an amendment changes; nothing else of the terms can change."""
+
+    quantities: list[LineQuantity] = Field(default=[], max_length=LIST_ITEMS_MAX)
+    prices: list[LinePrice] = Field(default=[], max_length=LIST_ITEMS_MAX)
+    needed_by: date | None = None
+    deliver_to: str | None = Field(None, max_length=TEXT_MAX)
+    remarks: str | None = Field(None, max_length=TEXT_MAX)
+    add_lines: list[OrderLineCreate] = Field(default=[], max_length=LIST_ITEMS_MAX)
+
+
+class ProposeBody(TermChanges, Reasoned):
+    pass
+
+
+class AmendBody(TermChanges, Reasoned):
+    pass
+
+
+class DeliverBody(Dated):
+    lines: list[LineQuantity] = Field(min_length=1, max_length=LIST_ITEMS_MAX)
+    evidence: list[EvidenceRef] = Field(default=[], max_length=50)
+    note: str = Field("", max_length=TEXT_MAX)
+
+
+class ReceiveBody(Dated):
+    delivery: str = Field(min_length=1, max_length=64,
+                          description="The delivery's position on the order or a hash prefix.")
+    lines: list[ReceivedLine] | None = Field(
+        None, max_length=LIST_ITEMS_MAX, description="Leave out to receive it all in good order.")
+    evidence: list[EvidenceRef] = Field(default=[], max_length=50)
+    note: str = Field("", max_length=TEXT_MAX)
+
+
+class InvoiceBody(Dated):
+    kind: Literal["goods", "conversion", "residual", "difference"] = "goods"
+    reference: str | None = Field(None, max_length=64)
+    replaces: str | None = Field(None, max_length=64,
+                                 description="The voided invoice this one reissues.")
+
+
+class InvoiceRefBody(Reasoned):
+    invoice: str = Field(min_length=1, max_length=64,
+                         description="Invoice number, position on the order, or hash prefix.")
+
+
+class InvoiceAmountBody(InvoiceRefBody):
+    amount: Amount = Field(max_length=40, description="Major units of the order's currency.")
+
+
+class ReturnBody(Dated):
+    lines: list[LineQuantity] = Field(min_length=1, max_length=LIST_ITEMS_MAX)
+    description: str = Field(min_length=1, max_length=TEXT_MAX)
+    evidence: list[EvidenceRef] = Field(default=[], max_length=50)
+
+
+class AnswerReturnBody(Dated):
+    return_: str | None = Field(None, alias="return", max_length=64)
+    accept: bool = True
+    reason: str = Field("", max_length=TEXT_MAX)
+
+
+class ConvertBody(Dated):
+    prices: list[LinePrice] = Field(default=[], max_length=LIST_ITEMS_MAX)
+
+
+class RespondBody(Dated):
+    request: str | None = Field(None, max_length=64,
+                                description="The request's position or hash prefix; "
+                                "leave out when only one is pending.")
+    accept: bool
+
+
+class DisputeBody(Reasoned):
+    about: str | None = Field(None, max_length=80,
+                              description="delivery:REF, invoice:REF or an invoice number.")
+
+
+class Adjustment(In):
+    delivery: str = Field(max_length=64)
+    line: int = Field(ge=1, le=9999)
+    quantity: Decimal = Field(max_length=40)
+
+
+class ResolveBody(Dated):
+    """Propose a resolution (give ``resolution``), or sign the other side's (leave it out)."""
+
+    dispute: str | None = Field(None, max_length=64)
+    resolution: str | None = Field(None, min_length=1, max_length=TEXT_MAX)
+    adjustments: list[Adjustment] = Field(default=[], max_length=LIST_ITEMS_MAX)
+    proposal: str | None = Field(None, max_length=64)
+
+
+class TransferRequestBody(Reasoned):
+    to: str = Field(max_length=3, description="The third party (ISO 3166 alpha-3).")
+    lines: list[LineQuantity] = Field(min_length=1, max_length=LIST_ITEMS_MAX)
+
+
+class TransferConsentBody(Dated):
+    request: str | None = Field(None, max_length=64)
+    consent: bool
+
+
+class TransferBody(Dated):
+    request: str | None = Field(None, max_length=64)
+
+
+# -- multi-order acts -----------------------------------------------------------------------------
+
+
+class Allocation(In):
+    order: str = Field(max_length=120)
+    invoice: str = Field(max_length=64)
+    amount: Amount = Field(max_length=40)
+
+
+class PaymentCreate(Dated):
+    allocations: list[Allocation] = Field(min_length=1, max_length=LIST_ITEMS_MAX)
+    reference: str = Field(min_length=1, max_length=200)
+
+
+class PaymentConfirm(Dated):
+    received: list[Allocation] = Field(
+        default=[], max_length=LIST_ITEMS_MAX,
+        description="What arrived per invoice; leave out when everything arrived in full.")
+
+
+class Rate(In):
+    base: str = Field(max_length=3)
+    quote: str = Field(max_length=3)
+    rate: Decimal = Field(max_length=40, description="One base buys this much quote.")
+
+
+class ExchangeCreate(Dated):
+    orders: list[str] = Field(min_length=2, max_length=LIST_ITEMS_MAX)
+    currency: str = Field(max_length=3)
+    rates: list[Rate] = Field(default=[], max_length=20)
+
+
+class InvoiceRef(In):
+    order: str = Field(max_length=120)
+    invoice: str = Field(max_length=64)
+
+
+class OffsetCreate(Dated):
+    invoices: list[InvoiceRef] = Field(min_length=2, max_length=LIST_ITEMS_MAX)
+    currency: str = Field(max_length=3)
+    rates: list[Rate] = Field(default=[], max_length=20)
+
+
+class ActPublic(Schema):
+    """A recorded multi-order act: payment, exchange or offset."""
+
+    event: str
+    type: str
+    subject: str
+    seq: int
+    at: str
+    orders: list[str]
+
+
+# -- orders: responses ----------------------------------------------------------------------------
+
+
+class OrderSummaryPublic(Schema):
+    number: str
+    agreement: str
+    activity: str
+    activity_type: str
+    requester: str
+    supplier: str
+    requesting_unit: str
+    supplying_unit: str | None
+    method: str
+    currency: str
+    value: Amount
+    status: str
+    version: int
+    emergency: bool
+    submitted_on: date | None
+    accepted_on: date | None
+    needed_by: date | None
+    head: str = Field(description="The order's ETag (without quotes).")
+    ineffective: int
+
+
+class OrdersPublic(Schema):
+    data: list[OrderSummaryPublic]
+    count: int = Field(description="Every order the filters match.")
+    next: str | None = Field(None, description="Pass as `after` for the next page.")
+
+
+class LinePublic(Schema):
+    no: int
+    category: str
+    description: str
+    nsn: str | None = None
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+
+
+class TermsPublic(Schema):
+    agreement: str
+    activity: str
+    activity_type: str
+    requester: str
+    supplier: str
+    requesting_unit: str
+    supplying_unit: str | None = None
+    method: str
+    currency: str
+    needed_by: date
+    deliver_to: str
+    poc: str
+    fund_citation: str | None = None
+    implementing_arrangement: str | None = None
+    remarks: str = ""
+    lines: list[LinePublic]
+
+
+class SubmittedPublic(Schema):
+    on: date | None
+    by: str
+
+
+class ProposalPublic(Schema):
+    id: str
+    on: date | None
+    reason: str
+    terms: TermsPublic
+
+
+class AcceptedPublic(Schema):
+    id: str
+    on: date | None
+    supplying_unit: str | None
+
+
+class RejectedPublic(Schema):
+    on: date | None
+    reason: str
+
+
+class EmergencyPublic(Schema):
+    due_on: date | None
+    confirmed_on: date | None
+
+
+class LineFigures(Schema):
+    line: int
+    ordered: Decimal
+    delivered: Decimal
+    received: Decimal
+    owed_in_kind: Decimal
+
+
+class FiguresPublic(Schema):
+    currency: str
+    value: Amount
+    commitment: Amount
+    receivable: Amount
+    in_kind: Amount
+    invoiced: Amount
+    settled: Amount
+    written_off: Amount
+    outstanding: Amount
+    in_kind_due_on: date | None
+    lines: list[LineFigures]
+
+
+class EvidencePublic(Schema):
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+
+
+class PricedQuantity(Schema):
+    line: int
+    quantity: Decimal
+    unit_price: Decimal
+
+
+class DeliveryPublic(Schema):
+    position: int
+    id: str
+    on: date | None
+    note: str
+    lines: list[PricedQuantity]
+    evidence: list[EvidencePublic]
+    receipt: str | None
+
+
+class ReceiptLinePublic(Schema):
+    line: int
+    quantity: Decimal
+    damaged: Decimal
+
+
+class ReceiptPublic(Schema):
+    id: str
+    delivery: str
+    on: date | None
+    note: str
+    lines: list[ReceiptLinePublic]
+    evidence: list[EvidencePublic]
+
+
+class InvoiceLinePublic(Schema):
+    delivery: str
+    line: int
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Amount
+
+
+class InvoicePublic(Schema):
+    position: int
+    id: str
+    number: str
+    kind: str
+    on: date | None
+    due_on: date | None
+    total: Amount
+    outstanding: Amount
+    credited: Amount
+    paid: Amount
+    written_off: Amount
+    offset: Amount
+    moved: Amount
+    live: bool
+    voided_on: date | None
+    reference: str | None
+    replaces: str | None
+    lines: list[InvoiceLinePublic]
+
+
+class PaymentPartPublic(Schema):
+    payment: str
+    invoice: str
+    amount: Amount
+    on: date | None
+    reference: str
+    received: Amount | None
+    confirmed_on: date | None
+
+
+class QuantityPublic(Schema):
+    line: int
+    quantity: Decimal
+
+
+class ReturnPublic(Schema):
+    position: int
+    id: str
+    on: date | None
+    description: str
+    lines: list[QuantityPublic]
+    answer: str | None
+    answered_on: date | None
+    evidence: list[EvidencePublic]
+
+
+class ConversionLinePublic(Schema):
+    line: int
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Amount
+
+
+class ConversionPublic(Schema):
+    position: int
+    id: str
+    on: date | None
+    amount: Amount
+    in_kind_value: Amount
+    lines: list[ConversionLinePublic]
+
+
+class ExchangePartPublic(Schema):
+    exchange: str
+    proposed_by: str
+    proposed_on: date | None
+    value: Amount
+    to_cash: Amount
+    signed_on: date | None
+
+
+class OffsetPartPublic(Schema):
+    offset: str
+    invoice: str
+    amount: Amount
+    proposed_by: str
+    as_of: date | None
+    signed_on: date | None
+
+
+class ChangePublic(Schema):
+    position: int
+    id: str
+    kind: str
+    side: str
+    on: date | None
+    reason: str
+    terms: TermsPublic | None
+    answer: str | None
+    answered_on: date | None
+    from_withdrawal: bool
+
+
+class AdjustmentPublic(Schema):
+    delivery: str
+    line: int
+    quantity: Decimal
+
+
+class ResolutionPublic(Schema):
+    position: int
+    id: str
+    side: str
+    on: date | None
+    resolution: str
+    adjustments: list[AdjustmentPublic]
+
+
+class DisputePublic(Schema):
+    position: int
+    id: str
+    side: str
+    on: date | None
+    reason: str
+    about: str | None
+    open: bool
+    resolved_by: str | None
+    resolved_on: date | None
+    proposals: list[ResolutionPublic]
+
+
+class TransferPublic(Schema):
+    position: int
+    id: str
+    to: str
+    on: date | None
+    reason: str
+    lines: list[QuantityPublic]
+    answer: str | None
+    answered_on: date | None
+    done_on: date | None
+
+
+class ActorPublic(Schema):
+    user: str
+    name: str
+    role: str
+    party: str
+    unit: str | None
+    paper: bool
+
+
+class VerdictPublic(Schema):
+    effective: bool
+    code: str
+    reason: str
+    note: str
+
+
+class TimelineEntry(Schema):
+    """One signed event on the order: who, in which role and unit, when, with which key."""
+
+    hash: str
+    type: str
+    subject: str
+    at: str
+    on: str | None
+    seq: int
+    stream: str
+    parent: str | None
+    origin: str
+    actor: ActorPublic
+    signer: str
+    key: str = Field(description="Fingerprint of the node key that signed the event.")
+    verdict: VerdictPublic
+
+
+class OrderPublic(Schema):
+    """One order: its terms, status, figures, every part, the signed timeline, and the
+    actions the requesting user may take now. All amounts are in ``currency``."""
+
+    number: str
+    agreement: str
+    profile: str
+    status: str
+    version: int
+    emergency: bool
+    head: str | None = Field(description="The order's ETag (without quotes).")
+    currency: str
+    terms: TermsPublic
+    submitted: SubmittedPublic
+    proposal: ProposalPublic | None
+    accepted: AcceptedPublic | None
+    rejected: RejectedPublic | None
+    withdrawn_on: date | None
+    cancelled_on: date | None
+    closed_short_on: date | None
+    emergency_confirmation: EmergencyPublic | None
+    figures: FiguresPublic
+    deliveries: list[DeliveryPublic]
+    receipts: list[ReceiptPublic]
+    invoices: list[InvoicePublic]
+    payments: list[PaymentPartPublic]
+    returns: list[ReturnPublic]
+    conversions: list[ConversionPublic]
+    exchanges: list[ExchangePartPublic]
+    offsets: list[OffsetPartPublic]
+    changes: list[ChangePublic]
+    disputes: list[DisputePublic]
+    transfers: list[TransferPublic]
+    timeline: list[TimelineEntry]
+    actions: list[str] = Field(description="What you may do now, by the permission table "
+                               "and your appointments (multi-order acts included).")
+
+
+class DraftPublic(Schema):
+    id: int
+    agreement: str
+    created_by: str
+    terms: dict[str, Any]
+    note: str
+    created_at: str
+    updated_at: str
+    submitted_as: str | None
+
+
+class DraftsPublic(Schema):
+    data: list[DraftPublic]
+    count: int
+
+
+# -- reports --------------------------------------------------------------------------------------
+
+
+class BalancePublic(Schema):
+    debtor: str
+    creditor: str
+    currency: str
+    accounts: dict[str, Amount]
+    outstanding: Amount
+
+
+class BalancesPublic(Schema):
+    data: list[BalancePublic]
+    count: int
+
+
+class AgingRowPublic(Schema):
+    order: str
+    kind: str
+    reference: str
+    debtor: str
+    creditor: str
+    due_on: date | None
+    days: int
+    bucket: str
+    currency: str | None
+    amount: Amount | None
+
+
+class AgingSummaryPublic(Schema):
+    debtor: str
+    creditor: str
+    currency: str
+    buckets: dict[str, Amount]
+
+
+class AgingPublic(Schema):
+    data: list[AgingRowPublic]
+    count: int
+    summary: list[AgingSummaryPublic]
+
+
+class ObligationPublic(Schema):
+    order: str
+    line: int
+    item: str
+    unit: str
+    owed: Decimal
+    due_on: date | None
+    debtor: str
+    creditor: str
+
+
+class ObligationsPublic(Schema):
+    data: list[ObligationPublic]
+    count: int
+
+
+class SubCapPublic(Schema):
+    group: str
+    cap: Amount
+    used: Amount
+
+
+class CeilingPublic(Schema):
+    agreement: str
+    party: str
+    partner: str
+    direction: str
+    fiscal_year: int
+    currency: str
+    cap: Amount
+    used: Amount
+    suspended: bool
+    sub_caps: list[SubCapPublic]
+
+
+class CeilingsPublic(Schema):
+    data: list[CeilingPublic]
+    count: int
+
+
+class ActivityTotalPublic(Schema):
+    agreement: str
+    activity: str
+    activity_type: str
+    currency: str
+    orders: int
+    value: Amount
+    by_status: dict[str, int]
+
+
+class ActivityTotalsPublic(Schema):
+    data: list[ActivityTotalPublic]
+    count: int
+
+
+class FindingPublic(Schema):
+    kind: str
+    where: str
+    message: str
+
+
+class VerifyPublic(Schema):
+    ok: bool
+    events: int
+    streams: int
+    orders: int
+    findings: list[FindingPublic]

@@ -1,0 +1,260 @@
+"""Login, second factor and logout: small pages that work without JavaScript.
+
+``/auth/login`` shows the fields of the configured login method; a correct
+login sets the session cookie (HttpOnly, SameSite=Strict, Secure unless
+configured off) and redirects to ``next``. The login form itself carries a
+double-submit token so that another site cannot log a browser into an
+account of its choosing. A client that sends and accepts JSON gets JSON
+back instead of pages (the API tests and scripts that want a session).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable, Mapping
+from html import escape
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from acsa.domain.errors import DomainError
+from acsa.services import auth
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.web.auth.base import AuthConfig, FormField, LoginMethod, LoginRequest
+from acsa.web.deps import CSRF_FIELD, AuthDep, NodeDep, client_address, session_token
+from acsa.web.problems import problem_of, problem_response
+
+router = APIRouter(prefix="/auth", include_in_schema=False)
+
+LOGIN_COOKIE = "acsa_login"
+LOGIN_FIELD = "login_token"
+FORM_FIELDS_MAX = 20
+FORM_VALUE_LENGTH_MAX = 2000
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path on this node: never another site (an open redirect)."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value[:500]
+    return "/"
+
+
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    items: list[tuple[Any, Any]]
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            body = None
+        items = list(body.items()) if isinstance(body, dict) else []
+    else:
+        items = list((await request.form()).items())
+    out = {}
+    for key, value in items[:FORM_FIELDS_MAX]:
+        if isinstance(value, str):
+            out[str(key)] = value[:FORM_VALUE_LENGTH_MAX]
+    return out
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)} — ACSA Ledger</title>
+<style>
+body{{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;
+     color:#111}}
+label{{display:block;margin-top:1rem;font-weight:600}}
+input{{width:100%;padding:.5rem;font-size:1rem;border:1px solid #555;box-sizing:border-box}}
+button{{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem;background:#0b3d91;color:#fff;
+       border:0}}
+.error{{border-left:4px solid #b00020;padding:.5rem .75rem;background:#fdecee;color:#5f0010}}
+</style></head>
+<body><main><h1>{escape(title)}</h1>{body}</main></body></html>"""
+    return HTMLResponse(html, status_code=status,
+                        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+
+
+def _input(f: FormField) -> str:
+    required = " required" if f.required else ""
+    extra = ' inputmode="numeric" pattern="[0-9 ]*"' if f.autocomplete == "one-time-code" else ""
+    return (f'<label for="{f.name}">{escape(f.label)}</label>'
+            f'<input id="{f.name}" name="{f.name}" type="{f.type}" '
+            f'autocomplete="{f.autocomplete}"{required}{extra}>')
+
+
+def _error(message: str | None) -> str:
+    return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+
+
+def login_page(config: AuthConfig, next_path: str, *, error: str | None = None,
+               status: int = 200) -> HTMLResponse:
+    method = _method(config)
+    token = secrets.token_urlsafe(24)
+    fields = "".join(_input(f) for f in method.fields)
+    body = (f'{_error(error)}<form method="post" action="/auth/login">'
+            f'<input type="hidden" name="{LOGIN_FIELD}" value="{token}">'
+            f'<input type="hidden" name="next" value="{escape(next_path)}">'
+            f'{fields}<button type="submit">Log in</button></form>')
+    response = _page("Log in", body, status)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, secure=config.cookie_secure,
+                        samesite="strict", path="/auth")
+    return response
+
+
+def code_page(next_path: str, *, error: str | None = None, status: int = 200) -> HTMLResponse:
+    field = FormField("code", "One-time code from your authenticator app",
+                      autocomplete="one-time-code")
+    body = (f'{_error(error)}<form method="post" action="/auth/code">'
+            f'<input type="hidden" name="next" value="{escape(next_path)}">'
+            f'{_input(field)}<button type="submit">Continue</button></form>')
+    return _page("One-time code", body, status)
+
+
+def _method(config: AuthConfig) -> LoginMethod:
+    if config.method is None:
+        raise RuntimeError("no login method configured")
+    return config.method
+
+
+def _set_session_cookie(response: Response, config: AuthConfig, token: str) -> None:
+    # No Max-Age: the browser forgets the cookie when it closes; the server
+    # ends the session anyway after the idle or absolute timeout.
+    response.set_cookie(config.cookie_name, token, httponly=True, secure=config.cookie_secure,
+                        samesite="strict", path="/")
+
+
+def _refused(request: Request, exc: DomainError,
+             page: Callable[[str, int], HTMLResponse]) -> Response:
+    problem = problem_of(exc, instance=request.url.path)
+    if wants_json(request):
+        headers = ({"Retry-After": str(exc.retry_after_s)}
+                   if isinstance(exc, auth.LoginThrottled) else None)
+        return problem_response(problem, headers)
+    return page(problem.detail, problem.status)
+
+
+def _session_json(session: auth.NewSession, next_path: str) -> dict[str, Any]:
+    return {"user": session.user_id, "second_factor_done": session.second_factor_done,
+            "csrf_token": session.csrf_token if session.second_factor_done else None,
+            "next": next_path if session.second_factor_done else "/auth/code"}
+
+
+@router.get("/login")
+def show_login(config: AuthDep, next: str | None = None) -> HTMLResponse:
+    return login_page(config, safe_next(next))
+
+
+def _login_token_ok(request: Request, form: Mapping[str, str]) -> bool:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        # A cross-site page cannot send a JSON body without the browser asking
+        # this node first (CORS), which it never allows: no login CSRF.
+        return True
+    cookie, field = request.cookies.get(LOGIN_COOKIE, ""), form.get(LOGIN_FIELD, "")
+    return bool(cookie) and hmac.compare_digest(cookie, field)
+
+
+@router.post("/login")
+async def do_login(request: Request, node: NodeDep, config: AuthDep) -> Response:
+    form = await read_form(request)
+    next_path = safe_next(form.get("next"))
+    if not _login_token_ok(request, form):
+        return _refused(request, auth.CsrfRejected("the login form expired: try again",
+                                                   field=LOGIN_FIELD),
+                        lambda msg, st: login_page(config, next_path, error=msg, status=st))
+    login = LoginRequest(form, dict(request.headers), client_address(request))
+    result = await run_in_threadpool(_log_in, node, config, login)
+    if result.refusal is not None:
+        return _refused(request, result.refusal,
+                        lambda msg, st: login_page(config, next_path, error=msg, status=st))
+    assert result.session is not None
+    response: Response
+    if wants_json(request):
+        response = JSONResponse(_session_json(result.session, next_path))
+    elif result.session.second_factor_done:
+        response = RedirectResponse(next_path, status_code=303)
+    else:
+        response = RedirectResponse(f"/auth/code?next={next_path}", status_code=303)
+    _set_session_cookie(response, config, result.session.token)
+    response.delete_cookie(LOGIN_COOKIE, path="/auth")
+    return response
+
+
+def _log_in(node: Any, config: AuthConfig, login: LoginRequest) -> auth.LoginResult:
+    method = _method(config)
+    with UnitOfWork(node) as uow:
+        result = auth.log_in(uow, lambda: method.identify(uow, login, config.policy),
+                             claimed_user=login.claimed_user, address=login.address,
+                             policy=config.policy)
+        # The attempt is recorded whether or not it succeeded: commit either way.
+        uow.commit()
+    return result
+
+
+@router.get("/code")
+def show_code(next: str | None = None) -> HTMLResponse:
+    return code_page(safe_next(next))
+
+
+@router.post("/code")
+async def do_code(request: Request, node: NodeDep, config: AuthDep) -> Response:
+    form = await read_form(request)
+    next_path = safe_next(form.get("next"))
+    token = session_token(request, config) or ""
+    def complete() -> auth.LoginResult:
+        with UnitOfWork(node) as uow:
+            result = auth.complete_second_factor(uow, token, form.get("code", ""),
+                                                 address=client_address(request),
+                                                 policy=config.policy)
+            uow.commit()
+        return result
+
+    result = await run_in_threadpool(complete)
+    if result.refusal is not None:
+        if isinstance(result.refusal, auth.LoginFailed):  # a wrong code: ask again
+            return _refused(request, result.refusal,
+                            lambda msg, st: code_page(next_path, error=msg, status=st))
+        return _refused(request, result.refusal,
+                        lambda msg, st: login_page(config, next_path, error=msg, status=st))
+    assert result.session is not None
+    response: Response = (JSONResponse(_session_json(result.session, next_path))
+                          if wants_json(request) else RedirectResponse(next_path, status_code=303))
+    _set_session_cookie(response, config, result.session.token)
+    return response
+
+
+@router.post("/logout")
+async def do_logout(request: Request, node: NodeDep, config: AuthDep) -> Response:
+    """End the session here, on the server, and forget the cookie.
+
+    Needs the session's CSRF token, so another site cannot log a user out.
+    """
+    form = await read_form(request)
+    token = session_token(request, config) or ""
+    def end() -> None:
+        with UnitOfWork(node, write=False) as uow:
+            session = auth.find_session(uow, token, config.policy)
+        auth.check_csrf(session, request.headers.get("x-csrf-token") or form.get(CSRF_FIELD))
+        with UnitOfWork(node) as uow:
+            auth.end_session(uow, token, address=client_address(request))
+            uow.commit()
+
+    try:
+        await run_in_threadpool(end)
+    except auth.SessionExpired:
+        pass  # already over: logging out again is no error
+    except DomainError as exc:
+        return _refused(request, exc,
+                        lambda msg, st: login_page(config, "/", error=msg, status=st))
+    response: Response = (Response(status_code=204) if wants_json(request)
+                          else RedirectResponse("/auth/login", status_code=303))
+    response.delete_cookie(config.cookie_name, path="/", secure=config.cookie_secure,
+                           httponly=True, samesite="strict")
+    return response

@@ -1,0 +1,201 @@
+"""RFC 9457 problem details: how a refusal looks to an API client and to a page.
+
+Every :class:`~acsa.domain.errors.DomainError` becomes one problem document
+with the error's stable ``code`` and the ``field`` at fault, beside the
+standard ``type``, ``title``, ``status`` and ``detail``. Pages use
+:func:`problem_of` to show the same words next to the field.
+
+The HTTP status is chosen here and nowhere else:
+
+======  ===========================================================
+400     a request the API cannot read at all (a bad cursor)
+401     no valid session or token; a failed login
+403     the rules forbid this user or token the act (roles, appointments,
+        scopes, CSRF), including an action the permission table never
+        allows this role
+404     the order (or other resource named in the path) is not on this node
+409     the order changed since it was read (stale ``If-Match``); an act
+        already on record; an act the order's status does not allow now
+422     the request is readable but its content is refused (validation)
+428     an act on one order without ``If-Match``
+429     too many failed logins; ``Retry-After`` says how long to wait
+======  ===========================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from acsa.domain import errors as E
+from acsa.services import auth
+from acsa.services.users import NotPermitted
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "tag:acsa-ledger,2026:problem:"
+
+log = logging.getLogger("acsa.web")
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with the domain's error code and the field at fault."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "type": "tag:acsa-ledger,2026:problem:not_appointed",
+        "title": "Not appointed", "status": 403,
+        "detail": "jpn.supply is not appointed as approving_official on 2026-02-03",
+        "code": "not_appointed", "field": "user",
+    }})
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    field: str | None = None
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None  # every invalid field, for validation errors
+
+
+class PreconditionRequired(E.DomainError):
+    """An act on an order came without ``If-Match`` naming the version the actor saw."""
+
+    code = "precondition_required"
+
+
+class BadRequest(E.DomainError):
+    code = "bad_request"
+
+
+TITLES = {
+    "conflict": "The order changed since you read it",
+    "transition_not_allowed": "Action not allowed",
+    "not_appointed": "Not appointed",
+    "not_permitted": "Not permitted",
+    "not_authorized": "Not authorized",
+    "not_authenticated": "Not logged in",
+    "session_expired": "Session ended",
+    "login_failed": "Login failed",
+    "login_throttled": "Too many failed logins",
+    "csrf_rejected": "Security token missing",
+    "scope_missing": "Token scope missing",
+    "precondition_required": "If-Match required",
+    "unknown_reference": "Not found",
+    "invalid_value": "Invalid value",
+    "missing_field": "Required field missing",
+}
+
+# Fields naming the resource in the path: an unknown one is a 404, any other a 422.
+PATH_FIELDS = frozenset({"order", "draft", "payment", "exchange", "offset", "token"})
+
+
+def status_of(exc: E.DomainError) -> int:
+    """The HTTP status for a refusal (see the table in the module docstring)."""
+    if isinstance(exc, auth.NotAuthenticated):
+        return 401
+    if isinstance(exc, auth.LoginThrottled):
+        return 429
+    if isinstance(exc, PreconditionRequired):
+        return 428
+    if isinstance(exc, BadRequest):
+        return 400
+    if isinstance(exc, (E.Conflict, E.AlreadyRecorded)):
+        return 409
+    if isinstance(exc, E.TransitionNotAllowed):
+        # The table allows the role the act, just not in this status: a state conflict.
+        return 409 if exc.field == "status" else 403
+    if isinstance(exc, (NotPermitted, E.NotAuthorized, E.NotAppointed, E.LimitExceeded,
+                        auth.CsrfRejected, auth.ScopeMissing)):
+        return 403
+    if isinstance(exc, E.UnknownReference) and exc.field in PATH_FIELDS:
+        return 404
+    return 422
+
+
+def title_of(code: str) -> str:
+    return TITLES.get(code, code.replace("_", " ").capitalize())
+
+
+def problem_of(exc: E.DomainError, *, instance: str | None = None) -> Problem:
+    return Problem(type=TYPE_BASE + exc.code, title=title_of(exc.code), status=status_of(exc),
+                   detail=exc.message, code=exc.code, field=exc.field, instance=instance)
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(problem.model_dump(exclude_none=True), status_code=problem.status,
+                        media_type=MEDIA_TYPE, headers=headers)
+
+
+def _headers(exc: E.DomainError) -> dict[str, str] | None:
+    if isinstance(exc, auth.LoginThrottled):
+        return {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, auth.NotAuthenticated):
+        return {"WWW-Authenticate": 'Bearer realm="acsa"'}
+    return None
+
+
+def domain_error_response(request: Request, exc: E.DomainError) -> JSONResponse:
+    return problem_response(problem_of(exc, instance=request.url.path), _headers(exc))
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_problem(exc: RequestValidationError, instance: str) -> Problem:
+    errors = [FieldProblem(field=_field_of(tuple(e.get("loc", ()))), message=str(e.get("msg")))
+              for e in exc.errors()]
+    first = errors[0] if errors else FieldProblem(field="body", message="invalid request")
+    return Problem(type=TYPE_BASE + "invalid_value", title=title_of("invalid_value"),
+                   status=422, detail=f"{first.field}: {first.message}", code="invalid_value",
+                   field=first.field, instance=instance, errors=errors)
+
+
+def install(app: FastAPI) -> None:
+    """Answer every refusal on ``app`` with a problem document."""
+
+    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, E.DomainError)
+        return domain_error_response(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(validation_problem(exc, request.url.path))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error")
+        problem = Problem(type=TYPE_BASE + code, title=title_of(code), status=exc.status_code,
+                          detail=str(exc.detail), code=code, instance=request.url.path)
+        return problem_response(problem, dict(exc.headers) if exc.headers else None)
+
+    async def on_broken(request: Request, exc: Exception) -> JSONResponse:
+        # A defect, never a refusal: nothing was committed. The detail stays in
+        # the server's log; the client learns only that it happened.
+        log.error("invariant broken on %s: %s", request.url.path, exc, exc_info=exc)
+        code = "invariant_broken" if isinstance(exc, E.InvariantBroken) else "internal_error"
+        problem = Problem(type=TYPE_BASE + code, title="Internal error", status=500,
+                          detail="the node hit an internal error; nothing was recorded",
+                          code=code, instance=request.url.path)
+        return problem_response(problem)
+
+    app.add_exception_handler(E.DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(E.InvariantBroken, on_broken)
+    app.add_exception_handler(Exception, on_broken)
