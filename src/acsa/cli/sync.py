@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from acsa.cli import app
-from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, node, table
+from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, fail, node, table
+from acsa.events import short_fingerprint
 from acsa.federation.bundles import export_bundle, import_bundle
-from acsa.services.peers import add_peer, list_peers
+from acsa.federation.witness import alarm_evidence, list_alarms, resolve_alarms
+from acsa.services.peers import (
+    add_peer,
+    confirm_key,
+    install_rotated_key,
+    list_peers,
+    pending_keys,
+    revoke_key,
+    rotate_key,
+)
 from acsa.services.unit_of_work import UnitOfWork
 
 peer_app = typer.Typer(help="Partner nodes.", no_args_is_help=True)
@@ -37,12 +48,196 @@ def peer_add(
 
 @peer_app.command("list")
 def peer_list(as_json: JsonOpt = False) -> None:
-    """The registered peers."""
+    """The registered peers, their status (active or alarm) and keys awaiting confirmation."""
     with errors(), UnitOfWork(node(), write=False) as uow:
         peers = list_peers(uow)
-        emit(as_json, peers, lambda: table(
-            [[p.party, p.fingerprint, p.base_url or "-", p.status] for p in peers],
-            ["party", "fingerprint", "url", "status"]))
+        pending = {p.party: [k.fingerprint for k in pending_keys(uow, p.party)] for p in peers}
+        rows = [{"party": p.party, "fingerprint": p.fingerprint, "url": p.base_url,
+                 "status": p.status, "alarm": p.alarm, "keys_to_confirm": pending[p.party]}
+                for p in peers]
+
+        def human() -> None:
+            table([[p.party, short_fingerprint(p.fingerprint), p.base_url or "-",
+                    p.status.upper() if p.status == "alarm" else p.status,
+                    ", ".join(short_fingerprint(f) for f in pending[p.party]) or "-"]
+                   for p in peers], ["party", "key", "url", "status", "keys to confirm"])
+            for p in peers:
+                if p.alarm:
+                    typer.echo(f"ALARM {p.party}: {p.alarm}")
+
+        emit(as_json, rows, human)
+
+
+@peer_app.command("confirm-key")
+def peer_confirm_key(
+    party: Annotated[str, typer.Argument(help="The peer whose new key you confirm.")],
+    fingerprint: Annotated[str, typer.Option(help="The new fingerprint, read to you out of band.")],
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Confirm a peer's rotated key; only then are events it signs with that key admitted."""
+    with errors(), UnitOfWork(node()) as uow:
+        confirm_key(uow, acting_user(uow, as_user), party, fingerprint)
+        uow.commit()
+        emit(as_json, {"party": party, "fingerprint": fingerprint},
+             f"{party}'s key {short_fingerprint(fingerprint)} confirmed")
+
+
+@peer_app.command("rotate-key")
+def peer_rotate_key(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Rotate this node's key: announced in every stream, signed by the current key."""
+    current = node()
+    with errors():
+        with UnitOfWork(current) as uow:
+            old, new = rotate_key(uow, acting_user(uow, as_user))
+            uow.commit()
+        install_rotated_key(current)
+        emit(as_json, {"old": old, "new": new},
+             f"now signing with {new}\n  read {short_fingerprint(new)} to each peer's "
+             f"administrator: they run `acsa peer confirm-key {current.party} --fingerprint "
+             f"{new}`\n  the old key {short_fingerprint(old)} stays valid until "
+             "`acsa peer revoke-key`")
+
+
+@peer_app.command("revoke-key")
+def peer_revoke_key(
+    fingerprint: Annotated[str, typer.Option(help="One of this node's former keys.")],
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke a former key of this node: events it signs after this position are refused."""
+    with errors(), UnitOfWork(node()) as uow:
+        count = revoke_key(uow, acting_user(uow, as_user), fingerprint)
+        uow.commit()
+        emit(as_json, {"fingerprint": fingerprint, "streams": count},
+             f"key {short_fingerprint(fingerprint)} revoked in {count} stream(s)")
+
+
+@peer_app.command("alarms")
+def peer_alarms(
+    party: Annotated[str | None, typer.Argument(help="Only this peer's alarms.")] = None,
+    evidence: Annotated[int | None, typer.Option(help="Print one alarm's evidence.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Alarms raised when a peer rewrote or forked its history, with their proof."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        if evidence is not None:
+            emit(True, alarm_evidence(uow, evidence))
+            return
+        alarms = list_alarms(uow, party)
+        emit(as_json, alarms, lambda: table(
+            [[str(a.id), a.peer, a.kind, a.raised_at, "resolved" if a.resolved_at else "OPEN",
+              a.message] for a in alarms], ["id", "peer", "kind", "raised", "state", "message"]))
+
+
+@peer_app.command("resolve")
+def peer_resolve(
+    party: Annotated[str, typer.Argument(help="The peer in alarm.")],
+    note: Annotated[str, typer.Option(help="How it was resolved, with whom.")],
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Lift a peer's alarm after resolving it out of band (the evidence is kept)."""
+    with errors(), UnitOfWork(node()) as uow:
+        count = resolve_alarms(uow, acting_user(uow, as_user), party, note)
+        uow.commit()
+        emit(as_json, {"party": party, "resolved": count},
+             f"{count} alarm(s) on {party} resolved; its events are accepted again, "
+             "still witnessed")
+
+
+@sync_app.command("now")
+def sync_now(
+    peer: Annotated[str | None, typer.Option(help="Only this peer.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one sync round by hand: notify each peer, then pull from it; print what happened."""
+    from acsa.federation.sync import notify_peer, own_heads, peers_with_urls, sync_peer
+
+    with errors():
+        current = node()
+        heads = own_heads(current)
+        reports = []
+        for p in [peer] if peer else peers_with_urls(current):
+            notified = notify_peer(current, p, heads)
+            report = sync_peer(current, p)
+            reports.append(report)
+            if not as_json:
+                typer.echo(f"{p}: {'ok' if report.ok else 'FAILED'}; notified: "
+                           f"{'yes' if notified else 'no'}")
+                for line in report.lines():
+                    typer.echo(line)
+        if as_json:
+            emit(True, reports)
+        if any(not r.ok for r in reports):
+            raise typer.Exit(1)
+
+
+quarantine_app = typer.Typer(help="Batches refused at admission, with every reason.",
+                             no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    everything: Annotated[bool, typer.Option("--all", help="Include resolved entries.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Refused batches and requests: when, from whom, from where, and every reason."""
+    from sqlalchemy import select
+
+    from acsa.store import tables as T
+
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        query = select(T.quarantine.c.id, T.quarantine.c.received_at, T.quarantine.c.peer,
+                       T.quarantine.c.source, T.quarantine.c.reasons,
+                       T.quarantine.c.resolved).order_by(T.quarantine.c.id)
+        if not everything:
+            query = query.where(T.quarantine.c.resolved.is_(False))
+        rows = [{"id": r.id, "received_at": r.received_at, "peer": r.peer, "source": r.source,
+                 "reasons": json.loads(r.reasons), "resolved": r.resolved}
+                for r in uow.conn.execute(query)]
+
+        def human() -> None:
+            if not rows:
+                typer.echo("quarantine is empty")
+            for r in rows:
+                typer.echo(f"#{r['id']} {r['received_at']} from {r['peer'] or '?'} "
+                           f"({r['source']})")
+                for reason in r["reasons"]:
+                    typer.echo(f"    - {reason}")
+
+        emit(as_json, rows, human)
+
+
+@app.command("reconcile")
+def reconcile(
+    peer: Annotated[str, typer.Option(help="The peer to compare with.")],
+    agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare every shared order's state and amounts with the peer (Merkle comparison)."""
+    from acsa.federation.client import PeerRefused, PeerUnreachable
+    from acsa.federation.sync import reconcile_peer
+
+    with errors():
+        try:
+            results = reconcile_peer(node(), peer, agreement)
+        except (PeerUnreachable, PeerRefused) as exc:
+            fail(f"{peer}: {exc}")
+        if as_json:
+            emit(True, results)
+        else:
+            for r in results:
+                typer.echo(f"{r.agreement} with {r.peer}: {r.orders_here} order(s) here, "
+                           f"{len(r.differences)} difference(s) "
+                           f"({r.messages} message(s), {r.bytes} bytes)")
+                for d in r.differences:
+                    typer.echo(f"  {d.order}")
+                    for reason in d.reasons:
+                        typer.echo(f"    - {reason}")
+        if any(r.differences for r in results):
+            raise typer.Exit(1)
 
 
 @sync_app.command("export")

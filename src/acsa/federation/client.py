@@ -57,7 +57,8 @@ def retired_keys(node: Node) -> list[NodeKey]:
     directory = node.data_dir / RETIRED_KEYS_DIR
     if not directory.is_dir():
         return []
-    return [NodeKey.load(p) for p in sorted(directory.glob("*.key"))]
+    keys = [NodeKey.load(p) for p in sorted(directory.glob("*.key")) if p.name != "next.key"]
+    return [k for k in keys if k.fingerprint != node.key.fingerprint]
 
 
 class PeerClient:

@@ -196,3 +196,113 @@ def party_keys(uow: UnitOfWork, party: str) -> PartyKeys | None:
               if s.confirmed and s.public_key is not None and s.fingerprint not in revoked}
     known = {s.fingerprint: s.public_key for s in spans if s.public_key is not None}
     return PartyKeys(party, start.spans[0].fingerprint, usable, known, revoked)
+
+
+# -- rotation, confirmation, revocation ------------------------------------------------
+
+RETIRED_KEYS_DIR = "keys"
+
+
+def _own_streams(uow: UnitOfWork) -> list[str]:
+    """Agreements this node adopted: each of its streams must hear of a key change."""
+    agreements = set()
+    for row in uow.conn.execute(select(T.agreements)):
+        if uow.node.party in json.loads(row.adopted_by):
+            agreements.add(row.id)
+    return sorted(agreements)
+
+
+def _record_key_event(uow: UnitOfWork, admin: LocalUser, type_: str, data: dict[str, str]
+                      ) -> int:
+    from acsa.services.admin import today
+    from acsa.services.recording import Act, adopted_profile, record
+
+    count = 0
+    for agreement in _own_streams(uow):
+        profile = adopted_profile(uow, agreement)
+        record(uow, admin, Act(agreement=agreement, type=type_, subject=data["fingerprint"],
+                               data=data, role=Role.ADMINISTRATOR, on=today(uow, profile),
+                               needs_appointment=False))
+        count += 1
+    return count
+
+
+def rotate_key(uow: UnitOfWork, admin: LocalUser) -> tuple[str, str]:
+    """Announce a new node key in every stream, signed by the current key; then switch to it.
+
+    The caller commits and then calls :func:`install_rotated_key`; until the
+    peers' administrators confirm the new fingerprint, they keep trusting the
+    old key (which stays valid until revoked).
+    """
+    from acsa.domain.keys import KEY_ROTATION_ANNOUNCED
+
+    admin.require(Role.ADMINISTRATOR)
+    old, new = uow.node.key, NodeKey.generate()
+    directory = uow.node.data_dir / RETIRED_KEYS_DIR
+    directory.mkdir(mode=0o700, exist_ok=True)
+    # The new key is on disk before anything announces it, so it is never lost.
+    new.save(directory / "next.key")
+    remember_own_key(uow, old)
+    remember_own_key(uow, new)
+    _record_key_event(uow, admin, KEY_ROTATION_ANNOUNCED,
+                      {"fingerprint": new.fingerprint, "public_key": new.public_key.hex()})
+    return old.fingerprint, new.fingerprint
+
+
+def install_rotated_key(node: Any) -> None:
+    """After the announcements are committed: node.key becomes the new key, the old one retired."""
+    import os
+
+    from acsa.bootstrap import KEY_FILE
+
+    directory = node.data_dir / RETIRED_KEYS_DIR
+    current = node.data_dir / KEY_FILE
+    old = NodeKey.load(current)
+    os.replace(current, directory / f"{old.fingerprint.removeprefix('ed25519:')[:16]}.key")
+    os.replace(directory / "next.key", current)
+    node.key = NodeKey.load(current)
+
+
+def revoke_key(uow: UnitOfWork, admin: LocalUser, key_fingerprint: str) -> int:
+    """Revoke one of this node's former keys from the next position of every stream on."""
+    from acsa.domain.keys import KEY_REVOKED
+
+    admin.require(Role.ADMINISTRATOR)
+    if key_fingerprint == uow.node.key.fingerprint:
+        raise InvalidValue("this is the key in use: rotate first (`acsa peer rotate-key`)",
+                           field="fingerprint")
+    if not any(k["fingerprint"] == key_fingerprint for k in own_key_history(uow)):
+        raise InvalidValue("not one of this node's keys", field="fingerprint")
+    count = _record_key_event(uow, admin, KEY_REVOKED, {"fingerprint": key_fingerprint})
+    retired = uow.node.data_dir / RETIRED_KEYS_DIR / \
+        f"{key_fingerprint.removeprefix('ed25519:')[:16]}.key"
+    if retired.exists():
+        retired.rename(retired.with_suffix(".revoked"))
+    return count
+
+
+def confirm_key(uow: UnitOfWork, admin: LocalUser, party: str, key_fingerprint: str) -> Peer:
+    """The administrator confirms, out of band, a peer's new key fingerprint."""
+    admin.require(Role.ADMINISTRATOR)
+    peer = get_peer(uow, party)
+    if not is_fingerprint(key_fingerprint):
+        raise InvalidValue("must be ed25519: and 64 hex digits", field="fingerprint")
+    exists = uow.conn.execute(select(T.key_confirmations).where(
+        T.key_confirmations.c.party == party,
+        T.key_confirmations.c.fingerprint == key_fingerprint)).first()
+    if exists is None:
+        uow.conn.execute(insert(T.key_confirmations).values(
+            party=party, fingerprint=key_fingerprint, confirmed_at=uow.node.now_at(),
+            confirmed_by=admin.id))
+    return peer
+
+
+def pending_keys(uow: UnitOfWork, party: str) -> list[KeySpan]:
+    """Keys ``party`` announced that this node's administrator has not confirmed yet."""
+    keys: list[KeySpan] = []
+    for stream in uow.conn.execute(select(T.streams.c.stream)
+                                   .where(T.streams.c.party == party)).scalars():
+        schedule = stream_schedule(uow, stream)
+        if schedule is not None:
+            keys += [s for s in schedule.spans if not s.confirmed]
+    return keys
