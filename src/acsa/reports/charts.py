@@ -1,0 +1,133 @@
+"""Charts as SVG, drawn by pygal: balances by counterpart and currency over time, aging.
+
+Why pygal: it is maintained, pure Python, and writes standalone SVG that the
+node serves itself — nothing is fetched at run time, which air-gapped
+networks require. Its charts want numbers to place marks, so the y position
+of a point is the amount in major units as a float *for drawing only*; every
+amount a person reads (point labels, axis ticks) is formatted from the exact
+:class:`~acsa.domain.money.Money` or Decimal by Babel. One chart shows one
+currency: amounts in different currencies are never drawn on one axis.
+
+pygal embeds a small configuration script for its optional tooltips; it is
+removed here, so the SVG holds no script at all and a strict
+Content-Security-Policy has nothing to block.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from xml.etree import ElementTree
+
+import pygal
+from babel.numbers import format_decimal
+from pygal.style import Style
+
+from acsa.domain.aging import AGING_BUCKETS
+from acsa.domain.money import Money, minor_units
+from acsa.reports.i18n import N_, format_money, gettext
+from acsa.reports.labels import label
+from acsa.services.report_tables import BalancePoint
+
+# Fonts with Japanese glyphs first; browsers take the first they have.
+FONT_FAMILY = "'IPAGothic', 'IPA Gothic', 'Noto Sans CJK JP', 'Hiragino Sans', sans-serif"
+SERIES_MAX = 12  # more counterpart lines than this are unreadable
+
+STYLE = Style(
+    font_family=FONT_FAMILY,
+    background="white",
+    plot_background="white",
+    foreground="#222",
+    foreground_strong="#000",
+    foreground_subtle="#666",
+    colors=("#1f4e79", "#c0504d", "#4f8a3c", "#8064a2", "#d08a1e", "#2c8c99", "#7f7f7f"),
+    title_font_size=16,
+    label_font_size=11,
+    legend_font_size=11,
+    value_font_size=10,
+)
+AGING_COLORS = ("#4f8a3c", "#d7b43c", "#e07b29", "#c0504d", "#7b1f1f")
+
+
+def _axis_formatter(currency: str, locale: str):  # type: ignore[no-untyped-def]
+    digits = minor_units(currency)
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+
+    def fmt(value: float | None) -> str:
+        if value is None:
+            return ""
+        # An axis tick is pygal's own round number; shown with the currency's digits.
+        return format_decimal(Decimal(repr(value)), format=pattern, locale=locale)
+
+    return fmt
+
+
+def _plot(money: Money) -> float:
+    # Drawing position only: see the module docstring.
+    return float(money.as_decimal())
+
+
+def _svg(chart: pygal.graph.graph.Graph) -> str:
+    tree = chart.render_tree()
+    for parent in tree.iter():
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return ElementTree.tostring(tree, encoding="unicode")
+
+
+def _base(chart_class: type, title: str, currency: str, locale: str,
+          **options: object) -> pygal.graph.graph.Graph:
+    return chart_class(
+        title=title, style=STYLE, js=[], disable_xml_declaration=True, width=800, height=420,
+        value_formatter=_axis_formatter(currency, locale), legend_at_bottom=True,
+        legend_at_bottom_columns=3, print_values=False, show_minor_x_labels=False,
+        truncate_legend=-1, **options,
+    )
+
+
+def balances_chart(points: Sequence[BalancePoint], currency: str, locale: str = "en") -> str:
+    """Outstanding owed per counterpart pair (``PHL → JPN``) in ``currency`` over time, SVG."""
+    title = f"{gettext(N_('Balances by counterpart and currency'), locale)} ({currency})"
+    chart = _base(pygal.DateLine, title, currency, locale, x_label_rotation=30,
+                  x_value_formatter=lambda d: d.isoformat())
+    series: dict[tuple[str, str], list[BalancePoint]] = defaultdict(list)
+    for p in points:
+        if p.currency == currency:
+            series[(p.debtor, p.creditor)].append(p)
+    arrow = gettext(N_("%(debtor)s owes %(creditor)s"), locale)
+    for (debtor, creditor), values in sorted(series.items())[:SERIES_MAX]:
+        chart.add(arrow % {"debtor": debtor, "creditor": creditor}, [
+            {"value": (p.on, _plot(p.outstanding)),
+             "label": f"{p.on.isoformat()}: {format_money(p.outstanding, locale)}"}
+            for p in values
+        ])
+    if not series:
+        chart.add(gettext(N_("No balances"), locale), [])
+    return _svg(chart)
+
+
+def aging_chart(summary: Mapping[tuple[str, str, str], Mapping[str, int]], currency: str,
+                locale: str = "en", *, as_of: date | None = None) -> str:
+    """Open items in ``currency`` per debtor → creditor, stacked by how late they are, SVG.
+
+    ``summary`` is :func:`acsa.services.reports.aging_summary`'s result.
+    """
+    title = f"{gettext(N_('Aging of open items'), locale)} ({currency})"
+    if as_of is not None:
+        title += f" — {as_of.isoformat()}"
+    style = Style(**{**STYLE.to_dict(), "colors": AGING_COLORS})
+    chart = _base(pygal.StackedBar, title, currency, locale)
+    chart.config.style = style
+    pairs = sorted((d, c) for d, c, cur in summary if cur == currency)
+    arrow = gettext(N_("%(debtor)s owes %(creditor)s"), locale)
+    chart.x_labels = [arrow % {"debtor": d, "creditor": c} for d, c in pairs]
+    for _, bucket in AGING_BUCKETS:
+        values = []
+        for d, c in pairs:
+            money = Money(currency, summary[(d, c, currency)].get(bucket, 0))
+            values.append({"value": _plot(money), "label": format_money(money, locale)})
+        chart.add(label("aging_bucket", bucket, locale), values)
+    return _svg(chart)

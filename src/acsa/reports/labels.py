@@ -1,0 +1,296 @@
+"""The names people read for the product's codes: statuses, roles, actions, accounts …
+
+Codes (``in_delivery``, ``finance_officer``, ``close-short``) are the
+product's stable words in events, URLs and exports; what a person reads is
+the label here, in English as the source string and translated by the
+catalogues. ``N_`` only marks a string for extraction; :func:`label`
+translates it when it is shown.
+
+Page builders call ``label("status", state.status, locale)``; templates use
+the filter ``{{ order.status|label("status") }}`` (see
+:func:`acsa.reports.i18n.install_jinja`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from acsa.reports.i18n import N_, gettext
+
+STATUS: Mapping[str, str] = {
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted"),
+    "proposed": N_("Proposed"),
+    "accepted": N_("Accepted"),
+    "in_delivery": N_("In delivery"),
+    "delivered": N_("Delivered"),
+    "received": N_("Received"),
+    "settling": N_("Settling"),
+    "settled": N_("Settled"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+    "disputed": N_("Disputed"),
+}
+
+ROLE: Mapping[str, str] = {
+    "ordering_official": N_("Ordering official"),
+    "approving_official": N_("Approving official"),
+    "supply_officer": N_("Issuing / supply officer"),
+    "receiving_official": N_("Receiving official"),
+    "finance_officer": N_("Finance officer"),
+    "security_officer": N_("Security officer"),
+    "auditor": N_("Auditor"),
+    "administrator": N_("Administrator"),
+}
+
+SIDE: Mapping[str, str] = {
+    "requester": N_("Requesting party"),
+    "supplier": N_("Supplying party"),
+}
+
+ACTION: Mapping[str, str] = {
+    "submit": N_("Sign and submit"),
+    "propose": N_("Propose changes"),
+    "confirm": N_("Confirm proposal"),
+    "withdraw": N_("Withdraw"),
+    "accept": N_("Accept"),
+    "reject": N_("Reject"),
+    "emergency": N_("Record emergency order"),
+    "confirm-emergency": N_("Confirm emergency order"),
+    "deliver": N_("Record delivery"),
+    "receive": N_("Acknowledge receipt"),
+    "dispute": N_("Open dispute"),
+    "resolve": N_("Resolve dispute"),
+    "amend": N_("Request amendment"),
+    "close-short": N_("Request close-short"),
+    "cancel": N_("Cancel"),
+    "respond": N_("Answer request"),
+    "invoice": N_("Issue invoice"),
+    "void-invoice": N_("Void invoice"),
+    "credit-note": N_("Issue credit note"),
+    "pay": N_("Record payment"),
+    "confirm-payment": N_("Confirm payment received"),
+    "write-off": N_("Write off difference"),
+    "return-in-kind": N_("Return in kind"),
+    "accept-return": N_("Answer return"),
+    "convert-to-cash": N_("Convert to cash"),
+    "link-exchange": N_("Link equal-value exchange"),
+    "sign-exchange": N_("Sign exchange"),
+    "offset": N_("Propose offset"),
+    "sign-offset": N_("Sign offset"),
+    "transfer-request": N_("Request third-party transfer"),
+    "transfer-consent": N_("Answer transfer request"),
+    "transfer": N_("Record transfer"),
+}
+
+EVENT: Mapping[str, str] = {
+    "order.submitted": N_("Order signed and submitted"),
+    "order.emergency_recorded": N_("Emergency order recorded"),
+    "order.emergency_confirmed": N_("Emergency order confirmed in writing"),
+    "order.proposed": N_("Changes proposed"),
+    "order.confirmed": N_("Proposal confirmed"),
+    "order.withdrawn": N_("Order withdrawn"),
+    "order.accepted": N_("Order accepted"),
+    "order.rejected": N_("Order rejected"),
+    "delivery.recorded": N_("Delivery recorded"),
+    "receipt.recorded": N_("Receipt acknowledged"),
+    "dispute.opened": N_("Dispute opened"),
+    "dispute.resolution_proposed": N_("Resolution proposed"),
+    "dispute.resolved": N_("Dispute resolved"),
+    "change.requested": N_("Change requested"),
+    "change.answered": N_("Change request answered"),
+    "invoice.issued": N_("Invoice issued"),
+    "invoice.voided": N_("Invoice voided"),
+    "credit_note.issued": N_("Credit note issued"),
+    "payment.recorded": N_("Payment recorded"),
+    "payment.confirmed": N_("Payment confirmed"),
+    "write_off.recorded": N_("Difference written off"),
+    "return.recorded": N_("Return in kind recorded"),
+    "return.accepted": N_("Return answered"),
+    "rik.converted": N_("Obligation in kind converted to cash"),
+    "exchange.proposed": N_("Exchange proposed"),
+    "exchange.signed": N_("Exchange signed"),
+    "offset.proposed": N_("Offset proposed"),
+    "offset.signed": N_("Offset signed"),
+    "transfer.requested": N_("Third-party transfer requested"),
+    "transfer.answered": N_("Third-party transfer answered"),
+    "transfer.recorded": N_("Third-party transfer recorded"),
+    "agreement.adopted": N_("Agreement profile adopted"),
+    "appointment.granted": N_("Appointment granted"),
+    "appointment.revoked": N_("Appointment revoked"),
+    "unit.registered": N_("Unit registered"),
+    "activity.registered": N_("Activity registered"),
+    "rate.recorded": N_("Exchange rate recorded"),
+    "catalogue.price_set": N_("Catalogue price set"),
+    "key.rotation_announced": N_("Key rotation announced"),
+    "key.revoked": N_("Key revoked"),
+    "balance.signed": N_("Balance statement signed"),
+    "balance.answered": N_("Balance statement answered"),
+}
+
+ACCOUNT: Mapping[str, str] = {
+    "control": N_("Control"),
+    "commitment": N_("Committed"),
+    "receivable": N_("Receivable (not yet invoiced)"),
+    "in_kind": N_("Owed in kind"),
+    "invoiced": N_("Invoiced, unpaid"),
+    "settled": N_("Settled"),
+    "written_off": N_("Written off"),
+    "outstanding": N_("Outstanding"),
+}
+
+METHOD: Mapping[str, str] = {
+    "cash": N_("Reimbursement in cash"),
+    "rik": N_("Replacement in kind"),
+    "eve": N_("Equal value exchange"),
+}
+
+ACTIVITY_TYPE: Mapping[str, str] = {
+    "bilateral_training": N_("Bilateral training"),
+    "multilateral_exercise": N_("Multilateral exercise"),
+    "un_peacekeeping": N_("UN peacekeeping"),
+    "international_operation": N_("Internationally coordinated operation"),
+    "hadr": N_("Humanitarian assistance and disaster relief"),
+    "neo": N_("Evacuation of nationals"),
+    "liaison_routine": N_("Liaison and routine activities"),
+    "other_agreed": N_("Other agreed activity"),
+}
+
+CATEGORY: Mapping[str, str] = {
+    "food": N_("Food"),
+    "water": N_("Water"),
+    "billeting": N_("Billeting"),
+    "transportation": N_("Transportation (including airlift)"),
+    "pol": N_("Petroleum, oils and lubricants"),
+    "clothing": N_("Clothing"),
+    "communications": N_("Communications"),
+    "medical_services": N_("Medical services"),
+    "base_support": N_("Base support"),
+    "storage": N_("Storage"),
+    "use_of_facilities": N_("Use of facilities"),
+    "training_services": N_("Training services"),
+    "spare_parts": N_("Spare parts and components"),
+    "repair_maintenance": N_("Repair and maintenance"),
+    "calibration": N_("Calibration services"),
+    "airport_seaport_services": N_("Airport and seaport services"),
+    "ammunition": N_("Ammunition"),
+}
+
+AGING_BUCKET: Mapping[str, str] = {
+    "current": N_("Not yet due"),
+    "1-30": N_("1–30 days overdue"),
+    "31-60": N_("31–60 days overdue"),
+    "61-90": N_("61–90 days overdue"),
+    "over 90": N_("Over 90 days overdue"),
+}
+
+DUE_KIND: Mapping[str, str] = {
+    "invoice": N_("Invoice unpaid"),
+    "uninvoiced": N_("Received, not invoiced"),
+    "in_kind": N_("Owed in kind"),
+    "emergency_confirmation": N_("Emergency order awaiting written confirmation"),
+}
+
+INVOICE_KIND: Mapping[str, str] = {
+    "goods": N_("Supplies and services"),
+    "conversion": N_("Conversion of obligation in kind"),
+    "residual": N_("Exchange residual"),
+    "difference": N_("Short-payment difference"),
+}
+
+REPORT: Mapping[str, str] = {
+    "statement": N_("Statement of account"),
+    "open-orders": N_("Open orders register"),
+    "invoices": N_("Invoice register"),
+    "aging": N_("Aging of open items"),
+    "obligations": N_("Obligations in kind"),
+    "ceilings": N_("Ceilings"),
+    "activities": N_("Totals per activity"),
+    "year-end": N_("Year-end cut-off"),
+    "balances": N_("Balances by counterpart and currency"),
+}
+
+DOCUMENT: Mapping[str, str] = {
+    "order": N_("Order for logistic support, supplies and services"),
+    "invoice": N_("Invoice"),
+    "waybill": N_("Delivery waybill"),
+    "grn": N_("Goods received note"),
+}
+
+ERROR: Mapping[str, str] = {
+    "domain_error": N_("Request refused"),
+    "invalid_value": N_("Invalid value"),
+    "missing_field": N_("Required field missing"),
+    "currency_mismatch": N_("Currencies do not match"),
+    "unknown_currency": N_("Unknown currency"),
+    "rate_missing": N_("Exchange rate missing"),
+    "profile_invalid": N_("Agreement profile invalid"),
+    "not_eligible": N_("Not eligible under the agreement"),
+    "prohibited_item": N_("Prohibited item"),
+    "transition_not_allowed": N_("Not allowed in this status"),
+    "already_recorded": N_("Already recorded"),
+    "not_authorized": N_("Not authorised"),
+    "not_appointed": N_("No appointment for this act"),
+    "limit_exceeded": N_("Limit exceeded"),
+    "ceiling_exceeded": N_("Annual ceiling exceeded"),
+    "tolerance_exceeded": N_("Delivery tolerance exceeded"),
+    "deadline_not_reached": N_("Deadline not yet reached"),
+    "deadline_passed": N_("Deadline passed"),
+    "amount_exceeds_outstanding": N_("Amount exceeds what is outstanding"),
+    "unknown_reference": N_("Not found"),
+    "consent_missing": N_("Prior written consent missing"),
+    "part_ineffective": N_("Part of the act takes no effect"),
+    "conflict": N_("Changed meanwhile: reload and try again"),
+    "envelope_invalid": N_("Invalid event"),
+    "bad_signature": N_("Signature does not verify"),
+    "key_file_error": N_("Node key problem"),
+    "node_not_initialized": N_("Node not initialised"),
+    "document_payload_invalid": N_("Not a document check code"),
+    "document_unavailable": N_("Document not available yet"),
+    "font_missing": N_("Japanese font missing"),
+}
+
+FINDING: Mapping[str, str] = {
+    "malformed": N_("Not an ACSA document code"),
+    "unknown_key": N_("Signed with an unknown key"),
+    "key_not_learnt": N_("Signer's key not yet learnt"),
+    "bad_signature": N_("Signature does not verify"),
+    "unknown_event": N_("Event not in this node's record"),
+    "record_altered": N_("This node's copy of the event is altered"),
+    "key_mismatch": N_("Signed with another key"),
+    "signature_mismatch": N_("Signature differs from the record"),
+    "order_mismatch": N_("Event belongs to another order"),
+}
+
+KINDS: Mapping[str, Mapping[str, str]] = {
+    "status": STATUS,
+    "role": ROLE,
+    "side": SIDE,
+    "action": ACTION,
+    "event": EVENT,
+    "account": ACCOUNT,
+    "method": METHOD,
+    "activity_type": ACTIVITY_TYPE,
+    "category": CATEGORY,
+    "aging_bucket": AGING_BUCKET,
+    "due_kind": DUE_KIND,
+    "invoice_kind": INVOICE_KIND,
+    "report": REPORT,
+    "document": DOCUMENT,
+    "error": ERROR,
+    "finding": FINDING,
+}
+
+
+def label(kind: str, value: str, locale: str | None = None) -> str:
+    """What a person reads for code ``value`` of ``kind``; the code itself when unlabelled."""
+    table = KINDS.get(kind)
+    if table is None:
+        raise KeyError(f"no labels of kind {kind!r}; known: {', '.join(sorted(KINDS))}")
+    source = table.get(str(value))
+    return gettext(source, locale) if source is not None else str(value)
+
+
+def source_label(kind: str, value: str) -> str:
+    """The English source label (untranslated), for tests and exports."""
+    return KINDS[kind].get(value, value)

@@ -1,0 +1,344 @@
+"""Report tables and their downloads: CSV and XLSX bytes.
+
+:func:`build_table` turns a report's rows (from :mod:`acsa.services.reports`
+and :mod:`acsa.services.report_tables`) into a :class:`ReportTable`: typed
+columns and cells. :func:`to_csv` and :func:`to_xlsx` write it.
+
+Money is written as **decimal text** with the currency's digits
+(``"1234.50"``, ``"152500"``) beside a currency column — never a float, so a
+figure read back is exactly the figure in the ledger. Quantities likewise.
+Dates are ISO text in CSV and date cells in XLSX. CSV is UTF-8 with a byte
+order mark, so spreadsheet programs open Japanese text correctly; its first
+row is the header. Text a person typed (descriptions, notes) that starts
+like a formula (``=``, ``+``, ``-``, ``@``) is prefixed with ``'`` in CSV and
+stored as a string cell in XLSX, so opening a download never runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from acsa.domain.aging import AGING_BUCKETS
+from acsa.domain.errors import InvalidValue
+from acsa.domain.money import Money
+from acsa.reports.i18n import N_, gettext
+from acsa.reports.labels import label
+from acsa.services import report_tables as rt
+from acsa.services import reports
+from acsa.services.unit_of_work import UnitOfWork
+
+TEXT, CODE, DATE, MONEY, QUANTITY, INTEGER, FLAG = (
+    "text", "code", "date", "money", "quantity", "integer", "flag")
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # machine name, stable (CSV header with keys=True)
+    title: str  # English msgid, translated when written
+    kind: str = TEXT  # TEXT, CODE, DATE, MONEY, QUANTITY, INTEGER, FLAG
+    label_kind: str | None = None  # translate codes through acsa.reports.labels
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    kind: str  # key of acsa.reports.labels.REPORT
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip((c.key for c in self.columns), r, strict=True)) for r in self.rows]
+
+
+def cell_text(column: Column, value: Any, locale: str = "en") -> str:
+    """The text a cell holds: exact decimal text for money and quantities."""
+    if value is None:
+        return ""
+    if column.kind == MONEY:
+        if not isinstance(value, Money):
+            raise TypeError(f"{column.key}: money cells hold Money, not {type(value).__name__}")
+        return value.text()
+    if column.kind == QUANTITY:
+        if not isinstance(value, Decimal):
+            raise TypeError(f"{column.key}: quantities are Decimals, not {type(value).__name__}")
+        return format(value, "f")
+    if column.kind == DATE:
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if column.kind == FLAG:
+        return "yes" if value else ""
+    if column.label_kind:
+        return label(column.label_kind, str(value), locale)
+    return str(value)
+
+
+def _safe(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(table: ReportTable, locale: str = "en", *, keys: bool = False) -> bytes:
+    """The table as CSV bytes (UTF-8 with BOM); the header holds titles, or keys."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.key if keys else gettext(c.title, locale) for c in table.columns])
+    for row in table.rows:
+        writer.writerow([
+            _safe(cell_text(c, v, locale)) if c.kind == TEXT else cell_text(c, v, locale)
+            for c, v in zip(table.columns, row, strict=True)
+        ])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _sheet_title(text: str) -> str:
+    for bad in "[]:*?/\\":
+        text = text.replace(bad, " ")
+    return text[:31]
+
+
+def to_xlsx(table: ReportTable, locale: str = "en") -> bytes:
+    """The table as an XLSX workbook: the report on sheet 1 (header in row 1), an About sheet."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook always has one sheet
+    title = label("report", table.kind, locale)
+    sheet.title = _sheet_title(title)
+    workbook.properties.title = title
+    workbook.properties.creator = "ACSA Ledger"
+    sheet.append([gettext(c.title, locale) for c in table.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = [len(gettext(c.title, locale)) for c in table.columns]
+    for r, row in enumerate(table.rows, start=2):
+        for i, (column, value) in enumerate(zip(table.columns, row, strict=True)):
+            cell = sheet.cell(row=r, column=i + 1)
+            if value is None:
+                continue
+            if column.kind == DATE and isinstance(value, date):
+                cell.value = value
+                cell.number_format = "yyyy-mm-dd"
+            elif column.kind == INTEGER:
+                cell.value = int(value)
+            else:
+                text = cell_text(column, value, locale)
+                cell.value = text
+                # A string is a string: never a formula, whatever it starts with.
+                cell.data_type = "s"
+                if column.kind in (MONEY, QUANTITY):
+                    cell.alignment = Alignment(horizontal="right")
+            widths[i] = max(widths[i], len(str(cell.value)))
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[get_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    about = workbook.create_sheet("About")
+    about.append([gettext(N_("Report"), locale), title])
+    for key, value in table.parameters.items():
+        about.append([key, value])
+    about.append([gettext(N_("Money"), locale), gettext(N_(
+        "Amounts are exact decimal text in the currency of the row."), locale)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# -- the reports ---------------------------------------------------------------------------------
+
+C = Column
+ACCOUNT_COLUMNS = tuple(C(k, t, MONEY) for k, t in (
+    ("commitment", N_("Committed")), ("receivable", N_("Receivable (not yet invoiced)")),
+    ("in_kind", N_("Owed in kind")), ("invoiced", N_("Invoiced, unpaid")),
+    ("settled", N_("Settled")), ("written_off", N_("Written off"))))
+DEBTOR = C("debtor", N_("Owed by"), CODE)
+CREDITOR = C("creditor", N_("Owed to"), CODE)
+CURRENCY = C("currency", N_("Currency"), CODE)
+ORDER = C("order", N_("Order number"), CODE)
+
+
+def _statement(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    partner = params.get("partner")
+    if not partner:
+        raise InvalidValue("name the partner (a party code)", field="partner")
+    rows = rt.statement(uow, str(partner), currency=params.get("currency"),
+                        until=params.get("until"))
+    return ReportTable("statement", (
+        C("on", N_("Date"), DATE), ORDER, C("entry", N_("Entry"), CODE, "event"),
+        C("reference", N_("Reference")), DEBTOR, CREDITOR, CURRENCY,
+        C("charge", N_("Charge"), MONEY), C("credit", N_("Credit"), MONEY),
+        C("balance", N_("Balance"), MONEY),
+    ), [(r.on, r.order, r.event_type, r.reference, r.debtor, r.creditor, r.currency, r.charge,
+         r.credit, r.balance) for r in rows], {"partner": str(partner)})
+
+
+def _open_orders(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    rows = rt.open_orders(uow, partner=params.get("partner"))
+    return ReportTable("open-orders", (
+        ORDER, C("status", N_("Status"), CODE, "status"), C("agreement", N_("Agreement"), CODE),
+        C("activity", N_("Activity"), CODE), C("requester", N_("Requesting party"), CODE),
+        C("supplier", N_("Supplying party"), CODE),
+        C("requesting_unit", N_("Requesting unit"), CODE),
+        C("supplying_unit", N_("Supplying unit"), CODE),
+        C("method", N_("Settlement"), CODE, "method"), CURRENCY,
+        C("value", N_("Order value"), MONEY), C("committed", N_("Committed"), MONEY),
+        C("outstanding", N_("Outstanding"), MONEY), C("submitted_on", N_("Submitted on"), DATE),
+        C("accepted_on", N_("Accepted on"), DATE), C("needed_by", N_("Needed by"), DATE),
+        C("emergency", N_("Emergency"), FLAG),
+    ), [(r.order, r.status, r.agreement, r.activity, r.requester, r.supplier, r.requesting_unit,
+         r.supplying_unit, r.method, r.currency, r.value, r.committed, r.outstanding,
+         r.submitted_on, r.accepted_on, r.needed_by, r.emergency) for r in rows])
+
+
+def _invoices(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    rows = rt.invoices(uow, partner=params.get("partner"))
+    return ReportTable("invoices", (
+        C("invoice", N_("Invoice number"), CODE), ORDER,
+        C("kind", N_("Kind"), CODE, "invoice_kind"), C("issued_on", N_("Invoice date"), DATE),
+        C("due_on", N_("Payment due"), DATE), CREDITOR, DEBTOR, CURRENCY,
+        C("total", N_("Total"), MONEY), C("credited", N_("Credit notes"), MONEY),
+        C("paid", N_("Paid"), MONEY), C("written_off", N_("Written off"), MONEY),
+        C("offset", N_("Settled by offset"), MONEY), C("outstanding", N_("Outstanding"), MONEY),
+        C("voided_on", N_("Voided on"), DATE), C("event", N_("Event"), CODE),
+    ), [(r.invoice, r.order, r.kind, r.issued_on, r.due_on, r.creditor, r.debtor, r.currency,
+         r.total, r.credited, r.paid, r.written_off, r.offset, r.outstanding, r.voided_on,
+         r.event) for r in rows])
+
+
+def _aging(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    clock: Callable[[], datetime] = params.get("clock") or uow.node.clock
+    rows = reports.aging(uow, clock)
+    return ReportTable("aging", (
+        ORDER, C("kind", N_("Item"), CODE, "due_kind"), C("reference", N_("Reference")),
+        DEBTOR, CREDITOR, C("due_on", N_("Due on"), DATE),
+        C("days", N_("Days overdue"), INTEGER),
+        C("bucket", N_("Aging bucket"), CODE, "aging_bucket"), CURRENCY,
+        C("amount", N_("Amount"), MONEY),
+    ), [(r.order, r.kind, r.reference, r.debtor, r.creditor, r.due_on, r.days, r.bucket,
+         r.amount.currency if r.amount else None, r.amount) for r in rows],
+        {"as of": clock().isoformat(timespec="seconds")})
+
+
+def _obligations(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    rows = reports.obligations(uow)
+    return ReportTable("obligations", (
+        ORDER, C("line", N_("No."), INTEGER), C("item", N_("Description")),
+        C("owed", N_("Quantity owed"), QUANTITY), C("unit", N_("Unit"), CODE),
+        C("due_on", N_("Return due"), DATE), DEBTOR, CREDITOR,
+    ), [(r.order, r.line, r.item, r.owed, r.unit, r.due_on, r.debtor, r.creditor)
+        for r in rows])
+
+
+def _ceilings(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    on = params.get("on") or uow.node.clock().date()
+    rows = reports.ceilings(uow, on)
+    return ReportTable("ceilings", (
+        C("agreement", N_("Agreement"), CODE), C("party", N_("Party"), CODE),
+        C("partner", N_("Partner"), CODE), C("direction", N_("Direction"), CODE),
+        C("fiscal_year", N_("Fiscal year"), INTEGER), CURRENCY,
+        C("cap", N_("Annual cap"), MONEY), C("used", N_("Used"), MONEY),
+        C("remaining", N_("Remaining"), MONEY), C("suspended", N_("Suspended"), FLAG),
+    ), [(r.agreement, r.party, r.partner, r.direction, r.fiscal_year, r.cap.currency, r.cap,
+         r.used, r.cap - r.used, r.suspended) for r in rows], {"on": on.isoformat()})
+
+
+def _activities(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    rows = rt.activity_totals(uow)
+    return ReportTable("activities", (
+        C("activity", N_("Activity"), CODE), C("name", N_("Activity name")),
+        C("activity_type", N_("Activity type"), CODE, "activity_type"),
+        C("requester", N_("Requesting party"), CODE),
+        C("supplier", N_("Supplying party"), CODE), CURRENCY,
+        C("orders", N_("Orders"), INTEGER), C("value", N_("Accepted value"), MONEY),
+        *ACCOUNT_COLUMNS, C("outstanding", N_("Outstanding"), MONEY),
+    ), [(r.activity, r.name, r.activity_type, r.requester, r.supplier, r.currency, r.orders,
+         r.value, *(r.balances[c.key] for c in ACCOUNT_COLUMNS), r.outstanding) for r in rows])
+
+
+def _year_end(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    as_of = params.get("as_of")
+    if as_of is None:
+        party = params.get("party") or uow.node.party
+        year = params.get("year")
+        if year is None:
+            raise InvalidValue("give the cut-off date, or the fiscal year", field="year")
+        as_of = rt.fiscal_year_end(uow, party, int(year))
+    rows = rt.year_end(uow, as_of)
+    return ReportTable("year-end", (
+        C("as_of", N_("Cut-off date"), DATE), DEBTOR, CREDITOR, CURRENCY, *ACCOUNT_COLUMNS,
+        C("outstanding", N_("Outstanding"), MONEY),
+    ), [(r.as_of, r.debtor, r.creditor, r.currency, *(r.balances[c.key] for c in ACCOUNT_COLUMNS),
+         r.outstanding) for r in rows], {"as of": as_of.isoformat()})
+
+
+def _balances(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+    rows = reports.balances(uow)
+    kinds = [c.key for c in ACCOUNT_COLUMNS]
+    return ReportTable("balances", (
+        DEBTOR, CREDITOR, CURRENCY, *ACCOUNT_COLUMNS, C("outstanding", N_("Outstanding"), MONEY),
+    ), [(r.debtor, r.creditor, r.currency,
+         *(Money(r.currency, r.accounts.get(k, 0)) for k in kinds),
+         Money(r.currency, r.outstanding)) for r in rows])
+
+
+BUILDERS: dict[str, Callable[[UnitOfWork, Mapping[str, Any]], ReportTable]] = {
+    "statement": _statement,
+    "open-orders": _open_orders,
+    "invoices": _invoices,
+    "aging": _aging,
+    "obligations": _obligations,
+    "ceilings": _ceilings,
+    "activities": _activities,
+    "year-end": _year_end,
+    "balances": _balances,
+}
+REPORT_KINDS: tuple[str, ...] = tuple(BUILDERS)
+FORMATS = ("csv", "xlsx")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def build_table(uow: UnitOfWork, kind: str, **params: Any) -> ReportTable:
+    """The report ``kind`` as a table.
+
+    Parameters by kind: ``statement`` needs ``partner`` (and takes
+    ``currency``, ``until``); ``open-orders`` and ``invoices`` take
+    ``partner``; ``aging`` takes ``clock``; ``ceilings`` takes ``on``;
+    ``year-end`` takes ``as_of``, or ``year`` (and ``party``, default this
+    node's) for that party's fiscal year end.
+    """
+    builder = BUILDERS.get(kind)
+    if builder is None:
+        raise InvalidValue(f"{kind!r} is not a report; choose one of {', '.join(REPORT_KINDS)}",
+                           field="kind")
+    return builder(uow, params)
+
+
+def export(uow: UnitOfWork, kind: str, fmt: str, locale: str = "en", **params: Any) -> bytes:
+    """Report ``kind`` as ``fmt`` (``csv`` or ``xlsx``) bytes, titles in ``locale``."""
+    table = build_table(uow, kind, **params)
+    if fmt == "csv":
+        return to_csv(table, locale)
+    if fmt == "xlsx":
+        return to_xlsx(table, locale)
+    raise InvalidValue(f"{fmt!r} is not a format; choose csv or xlsx", field="format")
+
+
+def filename(kind: str, fmt: str, node: str, on: date) -> str:
+    """A download's file name: ``acsa-JPN-open-orders-2026-02-03.xlsx``."""
+    return f"acsa-{node}-{kind}-{on.isoformat()}.{fmt}"
+
+
+def aging_bucket_names() -> Sequence[str]:
+    return [name for _, name in AGING_BUCKETS]
