@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.errors import Conflict, InvalidValue, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, Status, actions_for
@@ -282,6 +282,15 @@ def order_row(uow: UnitOfWork, user: LocalUser, number: str) -> Any:
 def order_head(uow: UnitOfWork, user: LocalUser, number: str) -> str:
     """The order's head: the ETag a client sends back in ``If-Match``."""
     return str(order_row(uow, user, number).head)
+
+
+def check_head(uow: UnitOfWork, user: LocalUser, number: str, expected: str | None) -> None:
+    """Refuse an act on a version of the order the user no longer sees, before any other
+    check, so that a stale screen always learns that first. (Recording checks it again
+    under the order's lock.)"""
+    if order_head(uow, user, number) != expected:
+        raise Conflict(f"{number} changed since you saw it: reload and try again",
+                       field="parent")
 
 
 # -- what a user may do now ---------------------------------------------------------------------

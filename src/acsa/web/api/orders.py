@@ -308,7 +308,7 @@ def _register(action: ActionRoute) -> None:
             response: Response, principal: Actor, uow: WriteUow,
             if_match: IfMatch = None) -> S.OrderPublic:
         parent = expected_parent(if_match)
-        queries.order_row(uow, principal.user, number)
+        queries.check_head(uow, principal.user, number, parent)
         action.call(uow, principal.user, number, body, parent)
         detail = order_detail(uow, principal.user, number)
         uow.commit()
