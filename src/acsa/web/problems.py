@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from acsa.domain import errors as E
-from acsa.services import auth
+from acsa.services import auth, queries
 from acsa.services.users import NotPermitted
 
 MEDIA_TYPE = "application/problem+json"
@@ -108,7 +108,7 @@ def status_of(exc: E.DomainError) -> int:
         return 429
     if isinstance(exc, PreconditionRequired):
         return 428
-    if isinstance(exc, BadRequest):
+    if isinstance(exc, (BadRequest, queries.BadCursor)):
         return 400
     if isinstance(exc, (E.Conflict, E.AlreadyRecorded)):
         return 409
