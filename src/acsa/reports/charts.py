@@ -15,6 +15,7 @@ Content-Security-Policy has nothing to block.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -30,6 +31,12 @@ from acsa.domain.money import Money, minor_units
 from acsa.reports.i18n import N_, format_money, gettext
 from acsa.reports.labels import label
 from acsa.services.report_tables import BalancePoint
+
+# pygal puts an import hook on sys.meta_path for its optional map plugins
+# (pygal.maps.*) that implements only the legacy find_module, so every later
+# import in the process raises an ImportWarning (an error under our pytest
+# settings). We use no map plugins: take the hook out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
 # Fonts with Japanese glyphs first; browsers take the first they have.
 FONT_FAMILY = "'IPAGothic', 'IPA Gothic', 'Noto Sans CJK JP', 'Hiragino Sans', sans-serif"
@@ -122,8 +129,9 @@ def aging_chart(summary: Mapping[tuple[str, str, str], Mapping[str, int]], curre
     chart = _base(pygal.StackedBar, title, currency, locale)
     chart.config.style = style
     pairs = sorted((d, c) for d, c, cur in summary if cur == currency)
-    arrow = gettext(N_("%(debtor)s owes %(creditor)s"), locale)
-    chart.x_labels = [arrow % {"debtor": d, "creditor": c} for d, c in pairs]
+    # An aging item's first party is the one who must act: the debtor of an
+    # unpaid invoice, but the supplier of goods received and not yet invoiced.
+    chart.x_labels = [f"{d} → {c}" for d, c in pairs]
     for _, bucket in AGING_BUCKETS:
         values = []
         for d, c in pairs:

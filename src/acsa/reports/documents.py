@@ -93,8 +93,8 @@ def find_font() -> Path:
         if path.is_file():
             return path
     raise FontMissing(
-        f"no Japanese font found (looked for {FONT_CANDIDATES[1]}): install the Debian package "
-        f"{FONT_PACKAGE} (`apt-get install {FONT_PACKAGE}`, or `make`), or set {FONT_ENV}",
+        f"no Japanese font found (looked in {FONT_CANDIDATES[-1].parent}): install the Debian "
+        f"package {FONT_PACKAGE} (`apt-get install {FONT_PACKAGE}`, or `make`), or set {FONT_ENV}",
         field="font",
     )
 

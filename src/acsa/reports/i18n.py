@@ -313,12 +313,16 @@ def format_date(value: date | datetime, locale: str | None = None,
 
 def format_datetime(value: datetime, locale: str | None = None, time_zone: str | None = None,
                     format: str = "medium") -> str:
-    """An instant in ``time_zone`` with date, time and the zone's name."""
+    """An instant in ``time_zone`` with date, time and the zone's offset (``GMT+09:00``).
+
+    The offset rather than an abbreviation: tzdata calls Philippine time
+    ``PST``, which a reader takes for California.
+    """
     loc = _babel_locale(locale or current_locale.get())
     zone = check_time_zone(time_zone or current_time_zone.get())
     local = _aware(value).astimezone(zone)
     text = babel_dates.format_datetime(local, format=format, tzinfo=zone, locale=loc)
-    return f"{text} {local.strftime('%Z') or zone.key}"
+    return f"{text} {babel_dates.get_timezone_gmt(local, width='long', locale=loc)}"
 
 
 def parse_instant(text: str) -> datetime:

@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
-from acsa.domain.figures import delivered, status
+from acsa.domain.figures import status
 from acsa.domain.marking import display, marking_from_data
 from acsa.domain.money import Money
 from acsa.domain.state import Evidence, Invoice, OrderState, Receipt
@@ -378,8 +378,10 @@ def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None =
                     dl.line, ln.category, ln.description, ln.unit, ln.nsn, ordered=ln.quantity,
                     delivered=dl.quantity, quantity=got.quantity if got else Decimal(0),
                     damaged=got.damaged if got else Decimal(0)))
-        total_delivered = {ln.no: delivered(state, ln.no) for ln in terms.lines}
-        if any(total_delivered[ln.no] < ln.quantity for ln in terms.lines):
+        # Partial if, with this delivery, less than ordered had been delivered.
+        so_far = state.deliveries[:index + 1]
+        if any(sum((x.quantity(ln.no) for x in so_far), Decimal(0)) < ln.quantity
+               for ln in terms.lines):
             warnings.append("partial_delivery")
 
     marking = marking_from_data(printed.envelope.marking, profile)

@@ -78,12 +78,19 @@ class StatementRow:
     balance: Money  # running, per debtor, creditor and currency
 
 
-def _reference(event_type: str, envelope: str) -> str:
-    data = json.loads(envelope).get("data", {})
+def _reference(uow: UnitOfWork, event_type: str, envelope: str) -> str:
+    """What a statement line cites: the invoice number, the payment's bank reference …"""
+    document = json.loads(envelope)
+    data = document.get("data", {})
     if event_type == F.INVOICE_ISSUED:
         return str(data.get("number", ""))
-    if event_type in (F.PAYMENT_RECORDED, F.PAYMENT_CONFIRMED):
-        return str(data.get("reference", "")) or json.loads(envelope).get("subject", "")
+    if event_type == F.PAYMENT_CONFIRMED:
+        # The bank's reference is on the payment the confirmation answers.
+        paid = uow.conn.execute(select(T.events.c.envelope)
+                                .where(T.events.c.hash == data.get("payment"))).scalar()
+        if paid is not None:
+            return str(json.loads(paid)["data"].get("reference", "")) or document["subject"]
+        return str(document.get("subject", ""))
     return str(data.get("reason", ""))[:80]
 
 
@@ -121,7 +128,7 @@ def statement(uow: UnitOfWork, partner: str, *, currency: str | None = None,
         key = (r.debtor, r.creditor, r.currency)
         running[key] += amount
         out.append(StatementRow(
-            r.on, r.order_number, r.type, _reference(r.type, r.envelope), r.debtor, r.creditor,
+            r.on, r.order_number, r.type, _reference(uow, r.type, r.envelope), r.debtor, r.creditor,
             r.currency, Money(r.currency, amount) if amount > 0 else None,
             Money(r.currency, -amount) if amount < 0 else None, Money(r.currency, running[key]),
         ))
