@@ -262,7 +262,8 @@ def _details(pdf: _Paper, model: DocumentModel) -> None:
     rows += [
         (bilingual(N_("Status")), bilingual(source_label("status", model.status))),
         (bilingual(N_("Agreement")), model.agreement),
-        (bilingual(N_("Activity")), f"{model.activity_name} ({model.activity})"),
+        (bilingual(N_("Activity")), model.activity if model.activity_name == model.activity
+         else f"{model.activity_name} ({model.activity})"),
         (bilingual(N_("Activity type")), bilingual(source_label("activity_type",
                                                                  model.activity_type))),
         (bilingual(N_("Settlement")), bilingual(source_label("method", model.method))),
