@@ -32,6 +32,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse battery staple"
+JSON_HEADERS = {"Accept": "application/json"}
 
 
 @dataclass

@@ -15,7 +15,7 @@ app = typer.Typer(
 def _register() -> None:
     # Each module adds its commands to `app`; imported here so that the
     # entry point stays one line and a group can be read on its own.
-    from acsa.cli import admin, documents, ledger, node, orders, sync  # noqa: F401
+    from acsa.cli import admin, documents, ledger, node, orders, sync, web  # noqa: F401
 
 
 def main() -> None:

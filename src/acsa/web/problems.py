@@ -187,7 +187,7 @@ def install(app: FastAPI) -> None:
     async def on_broken(request: Request, exc: Exception) -> JSONResponse:
         # A defect, never a refusal: nothing was committed. The detail stays in
         # the server's log; the client learns only that it happened.
-        log.error("invariant broken on %s: %s", request.url.path, exc, exc_info=exc)
+        log.error("internal error on %s: %s", request.url.path, exc, exc_info=exc)
         code = "invariant_broken" if isinstance(exc, E.InvariantBroken) else "internal_error"
         problem = Problem(type=TYPE_BASE + code, title="Internal error", status=500,
                           detail="the node hit an internal error; nothing was recorded",

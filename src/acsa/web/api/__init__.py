@@ -56,6 +56,11 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
     @api.middleware("http")
     async def limits_and_headers(request: Request,
                                  call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            return problems.problem_response(problems.Problem(
+                type=problems.TYPE_BASE + "bad_request", title="Bad request", status=400,
+                detail="the address holds a NUL character", code="bad_request", field="url",
+                instance=request.url.path.replace("\x00", "")))
         length = request.headers.get("content-length", "")
         limit = (EVIDENCE_FILE_SIZE_MAX + 64 * 1024 if request.url.path.endswith("/evidence")
                  else BODY_BYTES_MAX)

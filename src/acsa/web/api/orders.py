@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile, status
 
 from acsa.domain.rules import Status
 from acsa.services import orders, queries, settlement
@@ -31,14 +31,19 @@ from acsa.web.deps import Actor, Reader, ReadUow, WriteUow, client_address
 from acsa.web.problems import Problem
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 404, 409, 422, 428)
+    code: {"model": Problem, "description": description, "content": {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for code, description in (
+        (400, "Unreadable request (a bad cursor)"), (401, "Not logged in"),
+        (403, "Not allowed"), (404, "Not found"), (409, "Conflict with the order's state"),
+        (413, "Request too large"), (422, "Invalid request"), (428, "If-Match required"))
 }
 
 router = APIRouter(tags=["orders"], responses=PROBLEMS)
 
 StatusName = Annotated[Status | None, Query(description="Only orders in this status.")]
-Number = Annotated[str, "an order number, slashes included"]
+# Row ids are 32-bit on every engine; larger ones cannot name anything.
+DraftId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IfMatch = Annotated[str | None, Header(description="The order's ETag, from GET /orders/{number}.")]
 
 
@@ -143,13 +148,13 @@ def list_drafts(principal: Reader, uow: ReadUow) -> S.DraftsPublic:
 
 @router.get("/drafts/{draft_id}", response_model=S.DraftPublic, tags=["drafts"],
             summary="One draft")
-def show_draft(draft_id: int, principal: Reader, uow: ReadUow) -> Any:
+def show_draft(draft_id: DraftId, principal: Reader, uow: ReadUow) -> Any:
     return queries.get_draft(uow, principal.user, draft_id)
 
 
 @router.put("/drafts/{draft_id}", response_model=S.DraftPublic, tags=["drafts"],
             summary="Change a draft")
-def update_draft(draft_id: int, body: S.OrderCreate, principal: Actor, uow: WriteUow) -> Any:
+def update_draft(draft_id: DraftId, body: S.OrderCreate, principal: Actor, uow: WriteUow) -> Any:
     queries.get_draft(uow, principal.user, draft_id)
     orders.save_draft(uow, principal.user, body.terms(), note=body.note, draft_id=draft_id)
     found = queries.get_draft(uow, principal.user, draft_id)
@@ -159,7 +164,7 @@ def update_draft(draft_id: int, body: S.OrderCreate, principal: Actor, uow: Writ
 
 @router.post("/drafts/{draft_id}/submit", status_code=status.HTTP_201_CREATED,
              response_model=S.OrderPublic, tags=["drafts"], summary="Submit a draft")
-def submit_draft(draft_id: int, body: S.Dated, response: Response, principal: Actor,
+def submit_draft(draft_id: DraftId, body: S.Dated, response: Response, principal: Actor,
                  uow: WriteUow) -> S.OrderPublic:
     found = queries.get_draft(uow, principal.user, draft_id)
     event = orders.submit_order(uow, principal.user, found.terms, on=body.on,
@@ -321,7 +326,6 @@ def _register(action: ActionRoute) -> None:
     router.add_api_route(
         f"/orders/{{number:path}}/{action.name}", act, methods=["POST"],
         response_model=S.OrderPublic, summary=action.summary, tags=["order actions"],
-        responses={428: {"model": Problem, "description": "If-Match missing"}},
     )
 
 

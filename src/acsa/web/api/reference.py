@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from acsa.services import auth, queries
 from acsa.web.api import schemas as S
@@ -85,7 +85,8 @@ def create_token(body: S.TokenCreate, principal: Admin, uow: WriteUow) -> S.Toke
 
 @router.delete("/me/tokens/{token_id}", response_model=S.TokenPublic, tags=["me"],
                summary="Revoke an API token")
-def revoke_token(token_id: int, request: Request, principal: Admin, uow: WriteUow) -> Any:
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request,
+                 principal: Admin, uow: WriteUow) -> Any:
     revoked = auth.revoke_token(uow, principal.user, token_id, address=client_address(request))
     uow.commit()
     return revoked
@@ -95,7 +96,7 @@ def revoke_token(token_id: int, request: Request, principal: Admin, uow: WriteUo
             summary="The access log")
 def access_log(principal: Reader, uow: ReadUow,
                user: Annotated[str | None, Query(max_length=64)] = None,
-               after: Annotated[int, Query(ge=0)] = 0,
+               after: Annotated[int, Query(ge=0, le=2**62)] = 0,
                limit: Annotated[int, Query(ge=1, le=auth.ACCESS_LIST_LIMIT_MAX)] = 100,
                ) -> S.AccessLogPublic:
     """Logins, logouts, token use and reads of orders on this node (auditors and

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Decimal = str  # a decimal written as a string, e.g. "10000" or "152.50"
 Amount = str  # major units of the currency named beside it, e.g. "1525000.00"
@@ -27,10 +27,25 @@ class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
 class In(BaseModel):
-    """A request body: unknown fields are refused, so a typo is not silently ignored."""
+    """A request body: unknown fields are refused, so a typo is not silently ignored, and
+    no text may hold a NUL character (PostgreSQL cannot store one, and no form needs it)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_without_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 # -- reference data -------------------------------------------------------------------------------
@@ -254,7 +269,7 @@ class EvidenceRef(In):
     sha256: str = Field(pattern="^[0-9a-f]{64}$")
     name: str = Field(max_length=200)
     media_type: str = Field(max_length=100)
-    size: int = Field(ge=0)
+    size: int = Field(ge=0, le=2**40)
 
 
 class TermChanges(In):

@@ -59,7 +59,8 @@ async def read_form(request: Request) -> dict[str, str]:
     out = {}
     for key, value in items[:FORM_FIELDS_MAX]:
         if isinstance(value, str):
-            out[str(key)] = value[:FORM_VALUE_LENGTH_MAX]
+            # NUL never belongs in a login form, and PostgreSQL cannot store it.
+            out[str(key)] = value[:FORM_VALUE_LENGTH_MAX].replace("\x00", "")
     return out
 
 
