@@ -47,7 +47,7 @@ AGREEMENTS = {
     "JPN-USA-ACSA": ("JPN", "USA"),
     "USA-PHL-MLSA": ("PHL", "USA"),
 }
-SYNC_INTERVAL_S = "1.0"
+SYNC_INTERVAL_S = "0.5"
 CONVERGE_TIMEOUT_S = 30.0
 POSTGRES_URL = os.environ.get("ACSA_TEST_POSTGRES_URL")
 
@@ -84,6 +84,10 @@ class LiveNode:
         return self._node
 
     def start(self) -> None:
+        self.spawn()
+        self.ready()
+
+    def spawn(self) -> None:
         env = {**os.environ, "ACSA_DATA_DIR": str(self.data_dir),
                "ACSA_SYNC_INTERVAL_S": SYNC_INTERVAL_S}
         if self.database_url:
@@ -91,6 +95,9 @@ class LiveNode:
         with self.log.open("ab") as handle:
             self.proc = subprocess.Popen(_serve_command(self.port), env=env, stdout=handle,
                                          stderr=subprocess.STDOUT, start_new_session=True)
+
+    def ready(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -213,24 +220,29 @@ def _new_postgres_db() -> tuple[str, Callable[[], None]]:
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), drop
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[Callable[..., World]]:
-    made: list[World] = []
-    drops: list[Callable[[], None]] = []
+class Worlds:
+    """Builds worlds under one directory and tears every one of them down."""
 
-    def factory(parties: tuple[str, ...] = ("JPN", "PHL"), *, engine: str = "sqlite",
-                agreements: dict[str, tuple[str, ...]] | None = None,
-                start: bool = True, profile_for: Callable[[str], str] | None = None) -> World:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.made: list[World] = []
+        self.drops: list[Callable[[], None]] = []
+
+    def __call__(self, parties: tuple[str, ...] = ("JPN", "PHL"), *, engine: str = "sqlite",
+                 agreements: dict[str, tuple[str, ...]] | None = None, start: bool = True,
+                 profile_for: Callable[[str], str] | None = None) -> World:
         chosen = agreements or {a: ps for a, ps in AGREEMENTS.items()
                                 if set(ps) <= set(parties)}
+        base = self.base / f"world{len(self.made)}"
         nodes: dict[str, LiveNode] = {}
         for party in parties:
             url = None
             if engine == "postgresql":
                 url, drop = _new_postgres_db()
-                drops.append(drop)
-            live = LiveNode(party, tmp_path / party.lower(), free_port(), url,
-                            tmp_path / f"{party.lower()}.log")
+                self.drops.append(drop)
+            live = LiveNode(party, base / party.lower(), free_port(), url,
+                            base / f"{party.lower()}.log")
+            base.mkdir(parents=True, exist_ok=True)
             init_node(live.settings, party).engine.dispose()
             mine = [profile_for(a) if profile_for else a
                     for a, ps in chosen.items() if party in ps]
@@ -248,17 +260,43 @@ def world(tmp_path: Path) -> Iterator[Callable[..., World]]:
                          base_url=proxy.url)
                 uow.commit()
         w = World(nodes, proxies, chosen)
-        made.append(w)
+        self.made.append(w)
         if start:
             for live in nodes.values():
-                live.start()
+                live.spawn()
+            for live in nodes.values():
+                live.ready()
         return w
 
-    yield factory
-    for w in made:
-        for live in w.nodes.values():
-            live.close()
-        for proxy in w.proxies.values():
-            proxy.stop()
-    for drop in drops:
-        drop()
+    def close(self) -> None:
+        for w in self.made:
+            for live in w.nodes.values():
+                live.close()
+            for proxy in w.proxies.values():
+                proxy.stop()
+        for drop in self.drops:
+            drop()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[Worlds]:
+    worlds = Worlds(tmp_path)
+    yield worlds
+    worlds.close()
+
+
+@pytest.fixture(scope="module")
+def shared_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One JPN–PHL world for a module's scenarios: each starts from an honest network
+    and ends with the full convergence check, so none leaves damage for the next."""
+    worlds = Worlds(tmp_path_factory.mktemp("shared"))
+    w = worlds(("JPN", "PHL"))
+    yield w
+    worlds.close()
+
+
+@pytest.fixture
+def net(shared_world: World) -> World:
+    shared_world.all_proxies("pass", rate=1.0, delay_s=0.5)
+    shared_world.settle()
+    return shared_world

@@ -54,11 +54,19 @@ class Traffic:
 
 
 def retired_keys(node: Node) -> list[NodeKey]:
+    """This node's former keys, not revoked (their files are renamed when revoked)."""
     directory = node.data_dir / RETIRED_KEYS_DIR
     if not directory.is_dir():
         return []
-    keys = [NodeKey.load(p) for p in sorted(directory.glob("*.key")) if p.name != "next.key"]
+    keys = [NodeKey.load(p) for p in sorted(directory.glob("*.key"), key=lambda p: p.stat().st_mtime)
+            if p.name != "next.key"]
     return [k for k in keys if k.fingerprint != node.key.fingerprint]
+
+
+def transport_keys(node: Node) -> list[NodeKey]:
+    """Keys to identify this node with, oldest first: peers trust a former key until it is
+    revoked, but a new one only once their administrator confirms it."""
+    return [*retired_keys(node), node.key]
 
 
 class PeerClient:
@@ -98,7 +106,7 @@ class PeerClient:
         if len(payload) > P.REQUEST_BODY_BYTES_MAX:
             raise ValueError(f"request body above {P.REQUEST_BODY_BYTES_MAX} bytes")
         target = path + ("?" + urlencode(params) if params else "")
-        keys = [self.node.key, *retired_keys(self.node)]
+        keys = transport_keys(self.node)
         for attempt, key in enumerate(keys):
             try:
                 return self._once(method, target, payload, key, max_bytes)

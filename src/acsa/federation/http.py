@@ -43,6 +43,7 @@ from acsa.federation.auth import (
     unb64,
     verify_request,
 )
+from acsa.federation.client import transport_keys
 from acsa.federation.witness import in_alarm, keep_receipt
 from acsa.services.peers import learn_public_key, party_keys
 from acsa.services.unit_of_work import UnitOfWork
@@ -171,12 +172,13 @@ class Server:
             return None
         tree = CompactRange.from_list(json.loads(row.compact_range), size=row.head_seq)
         root = tree.root().hex()
+        key = transport_keys(self.node)[0]
         cached = self.heads.get(stream)
         if cached is not None and cached.head.size == row.head_seq and \
-                cached.head.root == root and cached.key == self.node.key.fingerprint:
+                cached.head.root == root and cached.key == key.fingerprint:
             return cached
         signed = SignedTreeHead.sign(TreeHead(stream, row.head_seq, root, self.node.now_at()),
-                                     self.node.key)
+                                     key)
         self.heads[stream] = signed
         return signed
 
@@ -186,6 +188,9 @@ class Server:
             sth = self.head(uow, stream)
             if sth is None:
                 return {"stream": stream, "head": None, "proof": []}
+        if 0 < held <= sth.head.size:
+            self.record_ack(peer, stream, held)
+        with UnitOfWork(self.node, write=False) as uow:
             proof: list[str] = []
             if 0 < held < sth.head.size:
                 row = uow.conn.execute(select(T.streams).where(T.streams.c.stream == stream)).one()
@@ -332,7 +337,7 @@ def mount(app: FastAPI, node: Node) -> None:
                                             f"request {request.method} {target}", [exc.detail])
                 raise
             payload = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
-            headers = sign_response(node.key, node.party, 200, payload, nonce)
+            headers = sign_response(transport_keys(node)[0], node.party, 200, payload, nonce)
             headers["content-type"] = "application/json"
             return Response(payload, status_code=200, headers=headers)
         except Refused as exc:
@@ -392,5 +397,6 @@ def _problem(status: int, code: str, detail: str, node: Node, nonce: str) -> Res
                           "status": status, "detail": detail, "code": code}).encode()
     headers = {"content-type": "application/problem+json"}
     if nonce:
-        headers.update(sign_response(node.key, node.party, status, payload, nonce))
+        headers.update(sign_response(transport_keys(node)[0], node.party, status, payload,
+                                     nonce))
     return Response(payload, status_code=status, headers=headers)

@@ -180,6 +180,11 @@ def _sync_stream(node: Node, client: PeerClient, peer: str, agreement: str,
                         stream, count)
         return None
     sth = _signed_head(node, client, peer, stream, answer)
+    if client.learnt is not None:
+        # First contact: the key is needed to admit the events that follow.
+        with UnitOfWork(node) as uow:
+            learn_public_key(uow, peer, client.learnt)
+            uow.commit()
     proof = [bytes.fromhex(p) for p in answer.get("proof") or []]
     with UnitOfWork(node) as uow:
         check = check_head(uow, peer, sth, proof)
