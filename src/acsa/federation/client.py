@@ -58,8 +58,8 @@ def retired_keys(node: Node) -> list[NodeKey]:
     directory = node.data_dir / RETIRED_KEYS_DIR
     if not directory.is_dir():
         return []
-    keys = [NodeKey.load(p) for p in sorted(directory.glob("*.key"), key=lambda p: p.stat().st_mtime)
-            if p.name != "next.key"]
+    files = sorted(directory.glob("*.key"), key=lambda p: p.stat().st_mtime)
+    keys = [NodeKey.load(p) for p in files if p.name != "next.key"]
     return [k for k in keys if k.fingerprint != node.key.fingerprint]
 
 
