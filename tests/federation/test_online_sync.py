@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from acsa.devtools.exercise import Exercise
 from acsa.domain.parties import Role
@@ -43,5 +43,81 @@ def test_an_order_reaches_the_peer_within_a_second_of_the_push(world):
     assert took < 1.5
     w.act("JPN", Role.APPROVING_OFFICIAL, orders.accept, number, supplying_unit="JMSDF-ESF1")
     w.wait(lambda: status(w["PHL"], number) == "accepted", 5, "acceptance on PHL")
+    w.settle()
+    w.check()
+
+
+def test_three_nations_share_each_agreement_only_with_its_parties(world):
+    from acsa.federation.client import PeerClient, PeerRefused
+    from acsa.federation.protocol import stream_path
+    from acsa.services.peers import party_keys
+
+    w = world(("JPN", "PHL", "USA"))
+    w.settle()
+    jp_ph = w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order, diesel())
+    us_jp = w.act("JPN", Role.ORDERING_OFFICIAL, orders.submit_order,
+                  diesel("JPN", "USA", "JPN-USA-ACSA"))
+    ph_us = w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order,
+                  diesel("PHL", "USA", "USA-PHL-MLSA"))
+    w.wait(lambda: has_order(w["JPN"], jp_ph.envelope.subject)
+           and has_order(w["USA"], us_jp.envelope.subject)
+           and has_order(w["USA"], ph_us.envelope.subject), 10, "every order at its supplier")
+    w.settle()
+    w.check()
+    with UnitOfWork(w["USA"], write=False) as uow:
+        leaked = uow.conn.execute(select(func.count()).select_from(T.events).where(
+            T.events.c.stream.like("JPN-PHL-ACSA/%"))).scalar_one()
+        orders_seen = set(uow.conn.execute(select(T.orders.c.agreement)).scalars())
+        profiles = set(uow.conn.execute(select(T.agreements.c.id)).scalars())
+    assert leaked == 0
+    assert orders_seen == {"JPN-USA-ACSA", "USA-PHL-MLSA"}
+    assert "JPN-PHL-ACSA" not in profiles
+    # A valid signature from the wrong party: USA asks JPN for the JPN–PHL stream.
+    with UnitOfWork(w["USA"], write=False) as uow:
+        keys = party_keys(uow, "JPN")
+    assert keys is not None
+    with PeerClient(w["USA"], "JPN", w.proxy("USA", "JPN").url, trusted=keys.usable,
+                    registered=keys.registered) as client, \
+            pytest.raises(PeerRefused) as refused:
+        client.get(stream_path("JPN-PHL-ACSA", "JPN"), {"after": 0})
+    assert refused.value.code == "not_a_party"
+    assert any("USA is not a party to JPN-PHL-ACSA" in q.reasons for q in w.quarantine("JPN"))
+
+
+def test_reconcile_finds_nothing_then_exactly_the_order_that_differs(world):
+    from acsa.federation.sync import reconcile_peer
+
+    w = world(("JPN", "PHL"))
+    w.settle()
+    numbers = [w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order, diesel()
+                     ).envelope.subject for _ in range(12)]
+    w.settle()
+    [clean] = reconcile_peer(w["JPN"], "PHL")
+    assert clean.differences == [] and clean.messages == 1 and clean.orders_here == 12
+    w.proxy("PHL", "JPN").mode = "partition"  # JPN's news cannot reach PHL
+    w.act("JPN", Role.APPROVING_OFFICIAL, orders.accept, numbers[3],
+          supplying_unit="JMSDF-ESF1")
+    [diff] = reconcile_peer(w["JPN"], "PHL")
+    assert [d.order for d in diff.differences] == [numbers[3]]
+    why = " ".join(diff.differences[0].reasons)
+    assert "held only by JPN" in why and "status: JPN has accepted, PHL has submitted" in why
+    w.proxy("PHL", "JPN").mode = "pass"
+    w.settle()
+    assert reconcile_peer(w["JPN"], "PHL")[0].differences == []
+    w.check()
+
+
+@pytest.mark.postgres
+def test_quick_pass_on_postgresql(world):
+    w = world(("JPN", "PHL"), engine="postgresql")
+    w.settle()
+    number = w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order, diesel()
+                   ).envelope.subject
+    w.wait(lambda: has_order(w["JPN"], number), 10, "the order on JPN")
+    w.proxy("JPN", "PHL").mode = "duplicate"
+    w.act("JPN", Role.APPROVING_OFFICIAL, orders.accept, number, supplying_unit="JMSDF-ESF1")
+    w.act("JPN", Role.SUPPLY_OFFICER, orders.deliver, number, [(1, "10000")])
+    w.wait(lambda: status(w["PHL"], number) == "delivered", 10, "delivery on PHL")
+    w.proxy("JPN", "PHL").mode = "pass"
     w.settle()
     w.check()
