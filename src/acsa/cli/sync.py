@@ -271,3 +271,85 @@ def sync_import(
         emit(as_json, summary,
              f"imported {summary.applied} new event(s) from {summary.peer} "
              f"({summary.duplicates} already held); orders updated: {len(summary.orders)}")
+
+
+statement_app = typer.Typer(help="Signed statements between the parties.", no_args_is_help=True)
+balance_app = typer.Typer(help="Balance statements: signed by one side, answered by the other.",
+                          no_args_is_help=True)
+statement_app.add_typer(balance_app, name="balance")
+app.add_typer(statement_app, name="statement")
+
+
+@balance_app.command("sign")
+def balance_sign(
+    agreement: Annotated[str, typer.Option(help="The agreement, e.g. JPN-PHL-ACSA.")],
+    with_party: Annotated[str, typer.Option("--with", help="The other party.")],
+    currency: Annotated[str, typer.Option(help="One currency per statement.")],
+    as_of: Annotated[str, typer.Option(help="The date the balance is stated as of.")],
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A finance officer signs the balance with the other party in one currency as of a date."""
+    from acsa.cli.common import parse_day
+    from acsa.services.statements import sign_balance
+
+    with errors(), UnitOfWork(node()) as uow:
+        day = parse_day(as_of, "as_of")
+        assert day is not None
+        event = sign_balance(uow, acting_user(uow, as_user), agreement=agreement,
+                             counterparty=with_party, currency=currency, as_of=day)
+        uow.commit()
+        doc = event.envelope.data["statement"]
+        emit(as_json, {"statement": event.hash, "document": doc},
+             f"statement {event.hash[:16]} signed: {len(doc['balances'])} balance(s) in "
+             f"{currency} as of {as_of}; {with_party} countersigns or disputes it")
+
+
+@balance_app.command("answer")
+def balance_answer(
+    statement: Annotated[str, typer.Argument(help="The statement (a prefix of its id).")],
+    agree: Annotated[bool, typer.Option("--agree/--dispute", help="Countersign or dispute.")],
+    reason: Annotated[str, typer.Option(help="Why it is disputed.")] = "",
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Countersign the other party's statement (only if our books agree) or dispute it."""
+    from acsa.services.statements import answer_balance
+
+    with errors(), UnitOfWork(node()) as uow:
+        event = answer_balance(uow, acting_user(uow, as_user), statement, agree=agree,
+                               reason=reason)
+        uow.commit()
+        emit(as_json, {"answer": event.hash, **dict(event.envelope.data)},
+             f"statement {statement} {event.envelope.data['answer']}")
+
+
+@balance_app.command("list")
+def balance_list(
+    agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
+    agreed: Annotated[bool, typer.Option(help="Only statements both sides signed.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Balance statements, their figures and answers."""
+    from acsa.domain.money import Money
+    from acsa.services.statements import list_statements
+
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        found = [s for s in list_statements(uow, agreement) if not agreed or s.status == "agreed"]
+
+        def human() -> None:
+            for s in found:
+                d = s.document
+                typer.echo(f"{s.id[:16]} {d.get('agreement')} {d.get('currency')} as of "
+                           f"{d.get('as_of')}: signed by {s.signer} ({s.signed_by}); "
+                           f"{s.status.upper()}"
+                           + (f" by {s.answered_by}" if s.answered_by else "")
+                           + (f": {s.reason}" if s.reason else ""))
+                for b in d.get("balances", []):
+                    amount = Money(str(d.get("currency")), int(b["minor"]))
+                    typer.echo(f"    {b['debtor']} owes {b['creditor']} {b['account']:<12} "
+                               f"{amount.text()} {d.get('currency')}")
+                for diff in s.differences:
+                    typer.echo(f"    ≠ {diff}")
+
+        emit(as_json, found, human)

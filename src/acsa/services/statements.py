@@ -1,0 +1,140 @@
+"""Balance statements: a finance officer signs the balance per currency as of a date;
+the other party's finance officer countersigns it (agreed) or disputes it.
+
+The figures come from the postings of the agreement's orders between the two
+parties, in one currency, whose business date is on or before the statement
+date — the same fold on both nodes, so two nodes holding the same events
+produce the same statement. A node countersigns only figures its own books
+show; otherwise its officer must dispute, and the differences are listed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import select
+
+from acsa.domain import facts as F
+from acsa.domain.errors import DomainError, InvalidValue, NotAppointed, UnknownReference
+from acsa.domain.money import minor_units
+from acsa.domain.parties import Role
+from acsa.domain.statements import (
+    AGREED,
+    DISPUTED,
+    BalanceLine,
+    Statement,
+    differences,
+    fold_statements,
+    statement_document,
+)
+from acsa.services.admin import today
+from acsa.services.recording import Act, adopted_profile, record
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
+from acsa.store import tables as T
+from acsa.store.log import StoredEvent, fact_of, stored
+
+
+def balance_lines(uow: UnitOfWork, agreement: str, counterparty: str, currency: str,
+                  as_of: date) -> list[BalanceLine]:
+    """Every account between this node's party and ``counterparty`` as of the date."""
+    me = uow.node.party
+    query = (select(T.postings).join(T.orders, T.orders.c.number == T.postings.c.order_number)
+             .where(T.orders.c.agreement == agreement, T.postings.c.currency == currency,
+                    T.postings.c.on <= as_of))
+    sums: dict[tuple[str, str, str], int] = defaultdict(int)
+    for p in uow.conn.execute(query):
+        if {p.debtor, p.creditor} != {me, counterparty}:
+            continue
+        sums[(p.debtor, p.creditor, p.debit)] += p.amount_minor
+        sums[(p.debtor, p.creditor, p.credit)] -= p.amount_minor
+    return [BalanceLine(d, c, a, v) for (d, c, a), v in sorted(sums.items())]
+
+
+def _document(uow: UnitOfWork, agreement: str, counterparty: str, currency: str,
+              as_of: date) -> dict[str, object]:
+    return statement_document(agreement, [uow.node.party, counterparty], currency,
+                              as_of.isoformat(),
+                              balance_lines(uow, agreement, counterparty, currency, as_of))
+
+
+def _unit(uow: UnitOfWork, user: LocalUser, agreement: str, on: date) -> str | None:
+    roster = uow.context.roster(f"{agreement}/{uow.node.party}")
+    for a in sorted(roster.for_user(user.party, user.id), key=lambda a: a.granted_at):
+        if a.role is Role.FINANCE_OFFICER and a.in_force(on, None):
+            return min(a.units) if a.units else None
+    raise NotAppointed(f"{user.id} is not appointed as finance officer under {agreement}",
+                       field="user")
+
+
+def sign_balance(uow: UnitOfWork, user: LocalUser, *, agreement: str, counterparty: str,
+                 currency: str, as_of: date) -> StoredEvent:
+    """A finance officer signs the balance with ``counterparty`` in ``currency`` as of a date."""
+    profile = adopted_profile(uow, agreement)
+    minor_units(currency)
+    if counterparty not in profile.party_codes or counterparty == uow.node.party:
+        raise InvalidValue(f"{counterparty} is not the other party to {agreement}",
+                           field="counterparty")
+    on = today(uow, profile)
+    if as_of > on:
+        raise InvalidValue("a balance is stated as of today or an earlier date", field="as_of")
+    document = _document(uow, agreement, counterparty, currency, as_of)
+    return record(uow, user, Act(
+        agreement=agreement, type=F.BALANCE_SIGNED,
+        subject=f"BAL/{uow.node.party}/{counterparty}/{currency}/{as_of.isoformat()}",
+        data={"statement": document}, role=Role.FINANCE_OFFICER, on=on,
+        unit=_unit(uow, user, agreement, on)))
+
+
+def list_statements(uow: UnitOfWork, agreement: str | None = None) -> list[Statement]:
+    """Every statement this node holds, with its answer, oldest first."""
+    rows = uow.conn.execute(select(T.events).where(
+        T.events.c.type.in_([F.BALANCE_SIGNED, F.BALANCE_ANSWERED])).order_by(T.events.c.id))
+    facts = [fact_of(stored(r).signed) for r in rows]
+    if agreement:
+        facts = [f for f in facts if f.stream.rsplit("/", 1)[0] == agreement]
+    ctx = uow.context
+
+    def authorize(f: F.Fact) -> str | None:
+        if f.actor.role is not Role.FINANCE_OFFICER:
+            return f"signed as {f.actor.role.value}, not finance_officer"
+        try:
+            ctx.roster(f.stream).authorize(
+                f.actor.appointment, party=f.actor.party, user=f.actor.user,
+                role=Role.FINANCE_OFFICER, unit=f.actor.unit, on=f.on, position=f.seq)
+        except DomainError as exc:
+            return str(exc)
+        return None
+
+    return fold_statements(facts, authorize)
+
+
+def answer_balance(uow: UnitOfWork, user: LocalUser, statement: str, *, agree: bool,
+                   reason: str = "") -> StoredEvent:
+    """Countersign the other party's statement, or dispute it with the differences."""
+    found = [s for s in list_statements(uow) if s.id.startswith(statement)]
+    if len(found) != 1:
+        raise UnknownReference(f"no single statement {statement!r}", field="statement")
+    target = found[0]
+    if target.signer == uow.node.party:
+        raise InvalidValue("a party cannot answer its own statement", field="statement")
+    if target.status in (AGREED, DISPUTED):
+        raise InvalidValue(f"the statement was already {target.status}", field="statement")
+    doc = target.document
+    agreement = str(doc["agreement"])
+    profile = adopted_profile(uow, agreement)
+    ours = _document(uow, agreement, target.signer, str(doc["currency"]),
+                     date.fromisoformat(str(doc["as_of"])))
+    diff = differences(doc, ours)
+    if agree and diff:
+        raise InvalidValue("our books do not show these figures, so they cannot be "
+                           "countersigned: " + "; ".join(diff), field="statement")
+    if not agree and not reason.strip():
+        raise InvalidValue("say why the statement is disputed", field="reason")
+    on = today(uow, profile)
+    return record(uow, user, Act(
+        agreement=agreement, type=F.BALANCE_ANSWERED, subject=f"BAL/{target.id[:16]}",
+        data={"statement": target.id, "answer": AGREED if agree else DISPUTED,
+              "reason": reason, "differences": diff},
+        role=Role.FINANCE_OFFICER, on=on, unit=_unit(uow, user, agreement, on)))
