@@ -121,7 +121,10 @@ def _check_prefixes(value: Any) -> list[str]:
 def answer(uow: UnitOfWork, agreement: str, peer: str, body: Mapping[str, Any]
            ) -> dict[str, Any]:
     """The server side: tree nodes and buckets asked for by prefix."""
-    tree = DigestTree.of(order_summaries(uow, agreement))
+    return answer_from(DigestTree.of(order_summaries(uow, agreement)), body)
+
+
+def answer_from(tree: DigestTree, body: Mapping[str, Any]) -> dict[str, Any]:
     nodes = _check_prefixes(body.get("nodes", []))
     buckets = _check_prefixes(body.get("buckets", []))
     return {"nodes": {p: tree.node(p) for p in nodes},
@@ -151,6 +154,12 @@ def reconcile_agreement(uow: UnitOfWork, agreement: str, peer: str,
                         remote: Remote) -> Reconciliation:
     """Compare this node's orders of ``agreement`` with the peer's through ``remote``."""
     tree = DigestTree.of(order_summaries(uow, agreement))
+    return compare(tree, remote, agreement=agreement, me=uow.node.party, peer=peer)
+
+
+def compare(tree: DigestTree, remote: Remote, *, agreement: str, me: str,
+            peer: str) -> Reconciliation:
+    """The Merkle comparison itself, over any ``remote`` that answers :func:`answer`'s way."""
     result = Reconciliation(agreement, peer, len(tree.numbers))
     level = [""]
     buckets: list[str] = []
@@ -177,8 +186,7 @@ def reconcile_agreement(uow: UnitOfWork, agreement: str, peer: str,
                 if a is not None and b is not None and a["digest"] == b["digest"]:
                     continue
                 result.differences.append(Difference(number, explain(
-                    a["summary"] if a else None, b["summary"] if b else None, uow.node.party,
-                    peer)))
+                    a["summary"] if a else None, b["summary"] if b else None, me, peer)))
     result.differences.sort(key=lambda d: d.order)
     return result
 
