@@ -70,7 +70,9 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def _hit(self) -> bool:
-        if self.mode != "pass" and random.random() < self.rate:
+        # The first message after a mode change is always hit, so every scenario
+        # exercises its fault at least once; later ones at ``rate``.
+        if self.mode != "pass" and (not self.seen.get(self.mode) or random.random() < self.rate):
             self.seen[self.mode] = self.seen.get(self.mode, 0) + 1
             return True
         return False

@@ -42,9 +42,9 @@ def reasons(w, party: str) -> list[str]:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("mode", ["drop", "drop_reply", "duplicate", "delay", "reorder"])
 def test_lossy_network_converges(net, mode):
     w = net
-    w.all_proxies(mode, rate=0.5, delay_s=0.6)
+    w.all_proxies(mode, rate=0.35, delay_s=0.6)
     numbers = [submit(w) for _ in range(4)]
-    w.wait(lambda: all(has_order(w["JPN"], n) for n in numbers), 30, "orders on JPN")
+    w.wait(lambda: all(has_order(w["JPN"], n) for n in numbers), 60, "orders on JPN")
     for n in numbers[:2]:
         w.act("JPN", Role.APPROVING_OFFICIAL, orders.accept, n, supplying_unit="JMSDF-ESF1")
     w.all_proxies("pass")

@@ -86,8 +86,10 @@ class Worker:
         try:
             report = await asyncio.wait_for(asyncio.to_thread(sync_peer, self.node, peer),
                                             timeout=P.ROUND_TIMEOUT_S)
-            ok = report.ok
-            if report.applied or not ok:
+            # A round that applied events made progress even if a later message
+            # was lost: try again at once rather than backing off.
+            ok = report.ok or report.applied > 0
+            if report.applied or not report.ok:
                 log.warning("sync %s: %s", peer, " | ".join(report.lines()))
         except Exception as exc:
             log.warning("sync %s failed: %s", peer, exc)
