@@ -59,7 +59,20 @@ class ProhibitedItem(DomainError):
 
 
 class TransitionNotAllowed(DomainError):
+    """The permission table forbids this action to this role of this side in this status.
+
+    Only :mod:`acsa.domain.rules` raises it, so that a refusal with this code always
+    matches the actions the table offers; a step refusing for a reason in the order's
+    records uses another error (e.g. :class:`AlreadyRecorded`).
+    """
+
     code = "transition_not_allowed"
+
+
+class AlreadyRecorded(DomainError):
+    """What the event would record is already on record: answered, confirmed, invoiced …"""
+
+    code = "already_recorded"
 
 
 class NotAuthorized(DomainError):

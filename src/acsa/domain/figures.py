@@ -16,7 +16,7 @@ from acsa.domain.agreement import AgreementProfile
 from acsa.domain.money import line_total
 from acsa.domain.postings import AccountKind
 from acsa.domain.rules import Status
-from acsa.domain.state import Delivery, OrderState
+from acsa.domain.state import Delivery, Invoice, OrderState
 
 IN_KIND_METHODS = ("rik", "eve")
 
@@ -195,10 +195,33 @@ def billed(state: OrderState) -> int:
     return sum(i.total for i in state.invoices if i.live and i.kind != "difference")
 
 
+def live_reissue(state: OrderState, invoice: str) -> Invoice | None:
+    """The live invoice that reissues ``invoice``, directly or through voided reissues."""
+    seen: set[str] = set()
+    current = invoice
+    while current not in seen:
+        seen.add(current)
+        reissue = next((i for i in state.invoices if i.replaces == current), None)
+        if reissue is None:
+            return None
+        if reissue.live:
+            return reissue
+        current = reissue.id
+    return None
+
+
 def unapplied_received(state: OrderState) -> int:
-    """Money received against an invoice that was voided meanwhile: it still reduces the debt."""
+    """Money received against an invoice that was voided meanwhile: it still reduces the debt.
+
+    Money received against a voided invoice that was reissued counts as paid on
+    the reissue instead (see :func:`acsa.domain.settlement.carried_to`).
+    """
     live = {i.id for i in state.invoices if i.live}
-    return sum(p.received or 0 for p in state.payments if p.invoice not in live)
+    return sum(
+        p.received or 0
+        for p in state.payments
+        if p.invoice not in live and live_reissue(state, p.invoice) is None
+    )
 
 
 @dataclass(frozen=True)

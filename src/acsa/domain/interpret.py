@@ -32,7 +32,7 @@ from acsa.domain.errors import (
     PartIneffective,
     UnknownReference,
 )
-from acsa.domain.facts import MULTI_ORDER_TYPES, Fact
+from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_ROOT_TYPES, ORDER_SUBMITTED, Fact
 from acsa.domain.figures import status
 from acsa.domain.money import Money
 from acsa.domain.parties import Side
@@ -109,6 +109,25 @@ def default_unit(fact: Fact, state: OrderState, side: Side) -> str | None:
     return state.terms.supplying_unit or fact.actor.unit
 
 
+def root_side(fact: Fact) -> Side:
+    """The side an event acts for on an order that does not exist yet.
+
+    An order's first event names both parties in its terms: the actor acts for
+    whichever is theirs, so that a supplier's official submitting (or a
+    requester's official recording an emergency order) is refused by the
+    permission table like any other action of the wrong side. An actor of
+    neither party, or any other event on an unknown order, is taken to act for
+    the side its event type implies; the rules refuse it either way.
+    """
+    terms = fact.data.get("terms")
+    if fact.type in ORDER_ROOT_TYPES and isinstance(terms, Mapping):
+        if terms.get("requester") == fact.actor.party:
+            return Side.REQUESTER
+        if terms.get("supplier") == fact.actor.party:
+            return Side.SUPPLIER
+    return Side.REQUESTER if fact.type == ORDER_SUBMITTED else Side.SUPPLIER
+
+
 def check_signer(fact: Fact, profile: AgreementProfile) -> None:
     """The node that signed must be the actor's own, unless the actor's party signs on paper."""
     if fact.signer != stream_party(fact.stream):
@@ -163,13 +182,14 @@ def judge(fact: Fact, state: OrderState, ctx: Context) -> None:
     root = state.terms is None
     profile = ctx.profile(fact.profile if root else state.profile)
     check_signer(fact, profile)
-    if root:
-        side = Side.REQUESTER if fact.type == "order.submitted" else Side.SUPPLIER
-    else:
-        side = acting_side(fact, state)
+    side = root_side(fact) if root else acting_side(fact, state)
     check_dates(fact, state)
     action = s.action(fact)
     check_permitted(action, side, fact.actor.role, status(state, profile))
+    if root and fact.type not in ORDER_ROOT_TYPES:
+        # Unreachable while the table allows nothing but a root event in draft;
+        # kept so that no step is ever judged on an order without terms.
+        raise UnknownReference("names an order that is not in the shared record", field="subject")
     s.judge(fact, state, profile, side)
     # The appointment is checked after the step's own rules, so that the
     # terms (and so the unit and amount) of a new order are known.
@@ -193,11 +213,7 @@ def apply(fact: Fact, state: OrderState, ctx: Context) -> tuple[OrderState, str]
     s = STEPS[fact.type]
     root = state.terms is None
     profile = ctx.profile(fact.profile if root else state.profile)
-    side = (
-        (Side.REQUESTER if fact.type == "order.submitted" else Side.SUPPLIER)
-        if root
-        else acting_side(fact, state)
-    )
+    side = root_side(fact) if root else acting_side(fact, state)
     return s.apply(fact, state, profile, side)
 
 
@@ -311,8 +327,9 @@ def _judge(
             )
         if parent is None and before.terms is not None:
             raise InvalidValue(f"it names no parent on {order}", field="parent")
-        if f.type in MULTI_ORDER_TYPES and before.terms is None:
-            raise UnknownReference(f"{order} is not a known order", field="orders")
+        # An event on an order not yet known (a payment naming an unknown order
+        # …) is refused by the permission table: nothing but a root event may
+        # act on an order in draft.
         judge(f, before, ctx)
         if f.hash in excluded:
             raise PartIneffective(excluded[f.hash], field="orders")

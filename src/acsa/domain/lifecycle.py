@@ -19,16 +19,26 @@ from typing import Any
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import (
+    AlreadyRecorded,
+    AmountExceedsOutstanding,
     ConsentMissing,
     InvalidValue,
     MissingField,
     NotAuthorized,
+    NotEligible,
     ToleranceExceeded,
-    TransitionNotAllowed,
     UnknownReference,
 )
 from acsa.domain.facts import Fact, data_decimal, data_list, data_text
-from acsa.domain.figures import delivered, ordered, received, tolerance_band
+from acsa.domain.figures import (
+    basis_total_quantity,
+    converted,
+    delivered,
+    ordered,
+    received,
+    returned,
+    tolerance_band,
+)
 from acsa.domain.interpret import Step, step
 from acsa.domain.money import Money, line_total
 from acsa.domain.order import (
@@ -110,7 +120,7 @@ def _check_number(fact: Fact, profile: AgreementProfile, party: str, emergency: 
 
 def _judge_root(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     if state.terms is not None:
-        raise TransitionNotAllowed(f"{fact.subject} already exists", field="subject")
+        raise AlreadyRecorded(f"{fact.subject} already exists", field="subject")
     terms = terms_of(fact, profile)
     party = terms.requester if side is Side.REQUESTER else terms.supplier
     if fact.actor.party != party:
@@ -158,9 +168,9 @@ def _judge_confirm_emergency(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> None:
     if not state.emergency:
-        raise TransitionNotAllowed("only an emergency order is confirmed in writing", field="type")
+        raise NotEligible("only an emergency order is confirmed in writing", field="type")
     if state.emergency_confirmed_on is not None:
-        raise TransitionNotAllowed("the emergency order is already confirmed", field="type")
+        raise AlreadyRecorded("the emergency order is already confirmed", field="type")
 
 
 def _apply_confirm_emergency(
@@ -229,7 +239,10 @@ def _apply_withdraw(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> tuple[OrderState, str]:
     if state.accepted is None:
-        return replace(state, withdrawn_on=fact.on, withdrawal=fact.hash), ""
+        reason = str(fact.data.get("reason") or "")
+        return replace(
+            state, withdrawn_on=fact.on, withdrawal=fact.hash, withdrawal_reason=reason
+        ), ""
     return _withdrawal_as_request(state, fact.hash, fact.on, fact.data), (
         "the supplier's acceptance crossed this withdrawal: the acceptance stands and the "
         "withdrawal became a cancellation request for the supplier to answer"
@@ -243,7 +256,13 @@ def _withdrawal_as_request(
     request = ChangeRequest(
         id=event, kind="cancel", side=Side.REQUESTER, on=on, reason=reason, from_withdrawal=True
     )
-    return replace(state, changes=(*state.changes, request), withdrawn_on=None, withdrawal=None)
+    return replace(
+        state,
+        changes=(*state.changes, request),
+        withdrawn_on=None,
+        withdrawal=None,
+        withdrawal_reason="",
+    )
 
 
 def _judge_accept(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
@@ -262,7 +281,9 @@ def _apply_accept(
 ) -> tuple[OrderState, str]:
     accepted = Acceptance(fact.hash, fact.on, data_text(fact.data, "supplying_unit"))
     if state.withdrawn_on is not None and state.withdrawal is not None:
-        crossed = _withdrawal_as_request(state, state.withdrawal, state.withdrawn_on, {})
+        crossed = _withdrawal_as_request(
+            state, state.withdrawal, state.withdrawn_on, {"reason": state.withdrawal_reason}
+        )
         return replace(crossed, accepted=accepted, proposal=None), (
             "a withdrawal crossed this acceptance: the acceptance stands and the withdrawal "
             "became a cancellation request for the supplier to answer"
@@ -325,6 +346,13 @@ def _delivery_lines(
 
 def _judge_deliver(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     terms = require_order(state)
+    if state.closed_short_on is not None:
+        # Closing short set what is still to be delivered to nothing, whatever
+        # status the order's later receipts and invoices give it.
+        raise AmountExceedsOutstanding(
+            f"the order was closed short on {state.closed_short_on}: nothing more is delivered",
+            field="lines",
+        )
     for i, d in enumerate(_delivery_lines(fact, state, profile)):
         category = terms.line(d.line).category
         tolerance = profile.tolerance(category)
@@ -389,7 +417,7 @@ def _delivery_of(fact: Fact, state: OrderState) -> Delivery:
 def _judge_receive(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     d = _delivery_of(fact, state)
     if state.receipt_for(d.id) is not None:
-        raise TransitionNotAllowed("that delivery is already acknowledged", field="delivery")
+        raise AlreadyRecorded("that delivery is already acknowledged", field="delivery")
     _receipt_lines(fact, d)
     evidence_of(fact.data)
 
@@ -460,12 +488,61 @@ def _adjustments(fact: Fact, state: OrderState) -> tuple[ReceiptAdjustment, ...]
     return tuple(out)
 
 
+def _check_adjustments(
+    adjustments: tuple[ReceiptAdjustment, ...], state: OrderState, profile: AgreementProfile
+) -> None:
+    """Refuse a recount below what settlement already rests on.
+
+    Where invoices bill received quantities, a resolution may not count less
+    received than a live invoice already bills for that delivery's line (void
+    the invoice, or credit the difference, instead), nor less of a line than
+    was returned in kind or converted to cash, nor change what an exchange
+    has valued: each would leave an account negative or owed twice.
+    """
+    if not adjustments or profile.pricing.invoice_basis != "received":
+        return
+    if state.exchanges:
+        raise InvalidValue(
+            "what is owed in kind on this order is in an exchange; it cannot be recounted",
+            field="adjustments",
+        )
+    after = replace(state, adjustments=(*state.adjustments, *adjustments))
+    for i, a in enumerate(adjustments):
+        where = f"adjustments[{i}].quantity"
+        billed = sum(
+            (
+                il.quantity
+                for inv in state.invoices
+                if inv.live and inv.kind == "goods"
+                for il in inv.lines
+                if il.delivery == a.delivery and il.line == a.line
+            ),
+            Decimal(0),
+        )
+        if a.quantity < billed:
+            raise InvalidValue(
+                f"line {a.line} of that delivery is invoiced for {billed}: void the invoice, "
+                "or credit the difference, instead of counting less",
+                field=where,
+            )
+        settled = (
+            returned(state, a.line)
+            + returned(state, a.line, pending=True)
+            + converted(state, a.line)
+        )
+        if basis_total_quantity(after, a.line, profile) < settled:
+            raise InvalidValue(
+                f"{settled} of line {a.line} was already returned in kind or converted",
+                field=where,
+            )
+
+
 def _judge_propose_resolution(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> None:
     _open_dispute(fact, state)
     data_text(fact.data, "resolution")
-    _adjustments(fact, state)
+    _check_adjustments(_adjustments(fact, state), state, profile)
 
 
 def _apply_propose_resolution(
@@ -492,6 +569,9 @@ def _judge_resolve(fact: Fact, state: OrderState, profile: AgreementProfile, sid
             "a resolution takes both parties' signatures: the other side must sign it",
             field="proposal",
         )
+    # Judged again on the order as the signer saw it, which may hold an invoice,
+    # return or exchange that the proposal did not.
+    _check_adjustments(proposal.adjustments, state, profile)
 
 
 def _apply_resolve(
@@ -555,7 +635,7 @@ def _judge_request_change(
         check_eligibility(new, profile, fact.on)
         _check_amendment(state, new, profile)
     if any(c.pending and c.kind == fact.data.get("kind") and c.side is side for c in state.changes):
-        raise TransitionNotAllowed(
+        raise AlreadyRecorded(
             f"a {fact.data.get('kind')} request of yours is already awaiting an answer",
             field="kind",
         )
@@ -685,7 +765,7 @@ def _judge_transfer_answer(
 ) -> None:
     t = _transfer_of(fact, state)
     if t.answer is not None:
-        raise TransitionNotAllowed("the transfer request is already answered", field="request")
+        raise AlreadyRecorded("the transfer request is already answered", field="request")
     if data_text(fact.data, "answer") not in ("consented", "refused"):
         raise InvalidValue("must be consented or refused", field="answer")
 
@@ -709,7 +789,7 @@ def _judge_transfer(fact: Fact, state: OrderState, profile: AgreementProfile, si
             field="request",
         )
     if t.done_on is not None:
-        raise TransitionNotAllowed("that transfer is already recorded", field="request")
+        raise AlreadyRecorded("that transfer is already recorded", field="request")
 
 
 def _apply_transfer(

@@ -170,10 +170,23 @@ def normalize_nsn(text: str, *, field: str) -> str:
     return "-".join(match.groups())
 
 
+def _absent(value: Any) -> bool:
+    """Whether a data element counts as missing: none, an empty list, or blank text."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list) and not value
+
+
 def missing_elements(data: Mapping[str, Any], fund_citation_required: bool) -> list[str]:
-    """Every required data element absent from ``data``, by name (``lines[2].unit_price``)."""
-    missing = [key for key, _ in REQUIRED_ELEMENTS if data.get(key) in (None, "", [])]
-    if fund_citation_required and not data.get("fund_citation"):
+    """Every required data element absent from ``data``, by name (``lines[2].unit_price``).
+
+    An element is absent when it is missing, ``None``, an empty list, or text
+    that is empty or only whitespace.
+    """
+    missing = [key for key, _ in REQUIRED_ELEMENTS if _absent(data.get(key))]
+    if fund_citation_required and _absent(data.get("fund_citation")):
         missing.append("fund_citation")
     lines = data.get("lines")
     if isinstance(lines, list):
@@ -182,7 +195,7 @@ def missing_elements(data: Mapping[str, Any], fund_citation_required: bool) -> l
                 missing.append(f"lines[{i}]")
                 continue
             missing.extend(
-                f"lines[{i}].{key}" for key, _ in LINE_ELEMENTS if line.get(key) in (None, "")
+                f"lines[{i}].{key}" for key, _ in LINE_ELEMENTS if _absent(line.get(key))
             )
     return missing
 
@@ -285,10 +298,15 @@ def terms_from_data(data: Mapping[str, Any], profile: AgreementProfile) -> Order
 
 
 def _fund_citation_required(data: Mapping[str, Any], profile: AgreementProfile) -> bool:
+    """Whether the requesting party's profile demands a fund citation.
+
+    When the requester is missing (or not a party), a citation is required if
+    every party of the profile requires one, whichever turns out to request.
+    """
     requester = data.get("requester")
     if isinstance(requester, str) and requester in profile.party_codes:
         return profile.party(requester).fund_citation_required
-    return False
+    return all(p.fund_citation_required for p in profile.parties)
 
 
 def check_eligibility(terms: OrderTerms, profile: AgreementProfile, on: date) -> None:
@@ -357,28 +375,62 @@ def check_eligibility(terms: OrderTerms, profile: AgreementProfile, on: date) ->
         )
 
 
+# What a proposal or an amendment may never change, once the order is submitted.
+AMENDMENT_FIXED = (
+    "agreement",
+    "activity",
+    "activity_type",
+    "requester",
+    "supplier",
+    "requesting_unit",
+    "supplying_unit",
+    "method",
+    "currency",
+    "poc",
+    "fund_citation",
+    "implementing_arrangement",
+)
+
+
 def check_amendable(old: OrderTerms, new: OrderTerms) -> None:
-    """A proposal or amendment may change quantities, prices, dates and remarks only."""
-    fixed = (
-        "agreement",
-        "activity",
-        "activity_type",
-        "requester",
-        "supplier",
-        "method",
-        "currency",
-    )
-    for key in fixed:
+    """Refuse a proposal or amendment that changes more than it may.
+
+    Exactly these may change:
+
+    - ``needed_by`` (the date support is needed);
+    - ``deliver_to`` (the place it is delivered or performed);
+    - ``remarks``;
+    - each line's ``quantity`` and ``unit_price``;
+    - lines may be added (each is checked for eligibility like any line).
+
+    Everything else is fixed once submitted: the fields in
+    :data:`AMENDMENT_FIXED` (agreement, activity and its type, both parties,
+    the requesting and supplying units, method, currency, point of contact,
+    fund citation, implementing arrangement); and every line stays, with its
+    category, description, NSN and unit of issue. A line is never removed:
+    close the order short, or amend its quantity, instead.
+    """
+    for key in AMENDMENT_FIXED:
         if getattr(old, key) != getattr(new, key):
             raise InvalidValue(f"{key} cannot be changed once submitted", field=key)
-    old_lines = {line.no: line for line in old.lines}
-    for i, line in enumerate(new.lines):
-        before = old_lines.get(line.no)
-        if before is None:
-            continue
-        if (before.category, before.nsn, before.unit) != (line.category, line.nsn, line.unit):
+    new_lines = {line.no: (i, line) for i, line in enumerate(new.lines)}
+    for before in old.lines:
+        if before.no not in new_lines:
             raise InvalidValue(
-                "a line's category, NSN and unit of issue cannot change; add a line instead",
+                f"line {before.no} cannot be removed; amend its quantity or close the order "
+                "short instead",
+                field="lines",
+            )
+        i, line = new_lines[before.no]
+        if (before.category, before.description, before.nsn, before.unit) != (
+            line.category,
+            line.description,
+            line.nsn,
+            line.unit,
+        ):
+            raise InvalidValue(
+                "a line's category, description, NSN and unit of issue cannot change; "
+                "add a line instead",
                 field=f"lines[{i}]",
             )
 
@@ -395,6 +447,7 @@ def order_number(
 
 
 __all__ = [
+    "AMENDMENT_FIXED",
     "LINE_ELEMENTS",
     "REQUIRED_ELEMENTS",
     "DomainError",

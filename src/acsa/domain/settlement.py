@@ -28,6 +28,7 @@ from typing import Any
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import (
+    AlreadyRecorded,
     AmountExceedsOutstanding,
     CurrencyMismatch,
     DeadlineNotReached,
@@ -37,7 +38,6 @@ from acsa.domain.errors import (
     MissingField,
     NotAuthorized,
     NotEligible,
-    TransitionNotAllowed,
     UnknownReference,
 )
 from acsa.domain.facts import Fact, data_date, data_decimal, data_list, data_money, data_text
@@ -45,6 +45,7 @@ from acsa.domain.figures import (
     basis_quantity,
     in_kind_due_on,
     in_kind_value,
+    live_reissue,
     owed_in_kind,
     returned,
 )
@@ -150,7 +151,7 @@ def _expected_total(fact: Fact, state: OrderState, profile: AgreementProfile) ->
                 )
         return sum(line.amount for line in lines)
     if any(i.reference == reference and i.kind == kind for i in live):
-        raise TransitionNotAllowed(f"that {kind} is already invoiced", field="reference")
+        raise AlreadyRecorded(f"that {kind} is already invoiced", field="reference")
     if kind == "conversion":
         conv = next((c for c in state.conversions if c.id == reference), None)
         if conv is None:
@@ -168,11 +169,13 @@ def _expected_total(fact: Fact, state: OrderState, profile: AgreementProfile) ->
         if original is None or not original.live:
             raise UnknownReference("names no live invoice of this order", field="reference")
         if not any(p.invoice == original.id and p.confirmed for p in state.payments):
-            raise TransitionNotAllowed(
+            raise InvalidValue(
                 "a difference is billed after a payment arrived short", field="reference"
             )
         if original.outstanding <= 0:
-            raise TransitionNotAllowed("nothing is outstanding on that invoice", field="reference")
+            raise AmountExceedsOutstanding(
+                "nothing is outstanding on that invoice", field="reference"
+            )
         return original.outstanding
     raise InvalidValue(f"{kind!r} is not goods, conversion, residual or difference", field="kind")
 
@@ -206,7 +209,7 @@ def _judge_invoice(fact: Fact, state: OrderState, profile: AgreementProfile, sid
         if old is None or old.live:
             raise UnknownReference("names no voided invoice of this order", field="replaces")
         if any(i.replaces == replaces for i in state.invoices):
-            raise TransitionNotAllowed("that invoice was already reissued", field="replaces")
+            raise AlreadyRecorded("that invoice was already reissued", field="replaces")
 
 
 def _apply_invoice(
@@ -231,7 +234,31 @@ def _apply_invoice(
         invoices = tuple(
             replace(i, moved=i.moved + invoice.total) if i.id == reference else i for i in invoices
         )
-    return replace(state, invoices=(*invoices, invoice)), ""
+    note = ""
+    if invoice.replaces is not None:
+        carried = carried_to(state, invoice.replaces)
+        if carried:
+            invoice = replace(invoice, paid=carried)
+            note = (
+                f"{Money(state.currency, carried)} received against the voided invoice "
+                "counts as paid on this one"
+            )
+    return replace(state, invoices=(*invoices, invoice)), note
+
+
+def carried_to(state: OrderState, replaced: str) -> int:
+    """Money received against ``replaced`` and the voided invoices it reissued.
+
+    A payment may cross the voiding of its invoice; what arrived then counts as
+    paid on the invoice that reissues it, so the debtor is never billed twice.
+    """
+    chain: set[str] = set()
+    current: str | None = replaced
+    while current is not None and current not in chain:
+        chain.add(current)
+        found = state.invoice(current)
+        current = found.replaces if found is not None else None
+    return sum(p.received or 0 for p in state.payments if p.invoice in chain)
 
 
 def _invoice_total(fact: Fact, state: OrderState) -> Money | None:
@@ -251,13 +278,14 @@ def _judge_void(fact: Fact, state: OrderState, profile: AgreementProfile, side: 
     data_text(fact.data, "reason")
     if (
         any(p.invoice == invoice.id for p in state.payments)
+        or invoice.paid
         or invoice.credited
         or invoice.written_off
         or invoice.offset
         or invoice.moved
         or any(o.invoice == invoice.id for o in state.offsets)
     ):
-        raise TransitionNotAllowed(
+        raise InvalidValue(
             "payments or credits stand against this invoice: correct it by a credit note",
             field="invoice",
         )
@@ -387,7 +415,7 @@ def _judge_confirm_payment(
                 "names no payment recorded against that invoice", field="payment"
             )
         if mine.confirmed:
-            raise TransitionNotAllowed("that payment is already confirmed", field="payment")
+            raise AlreadyRecorded("that payment is already confirmed", field="payment")
         received = data_money(part.data, "received", state.currency).minor
         if received > mine.amount:
             raise InvalidValue(
@@ -411,12 +439,23 @@ def _apply_confirm_payment(
             else p
             for p in payments
         )
-        invoices = tuple(
-            replace(i, paid=i.paid + received) if i.id == ref and i.live else i for i in invoices
-        )
         invoice = state.invoice(str(ref))
+        target = invoice.id if invoice is not None and invoice.live else None
         if invoice is not None and not invoice.live:
-            notes.append("the invoice was voided meanwhile: the money received reduces the debt")
+            reissue = live_reissue(state, invoice.id)
+            if reissue is not None:
+                target = reissue.id
+                notes.append(
+                    f"the invoice was voided meanwhile: the money received counts as paid on "
+                    f"its reissue {reissue.number}"
+                )
+            else:
+                notes.append(
+                    "the invoice was voided meanwhile: the money received reduces the debt"
+                )
+        invoices = tuple(
+            replace(i, paid=i.paid + received) if i.id == target else i for i in invoices
+        )
     return replace(state, payments=payments, invoices=invoices), "; ".join(notes)
 
 
@@ -424,7 +463,7 @@ def _judge_write_off(fact: Fact, state: OrderState, profile: AgreementProfile, s
     invoice = _live_invoice(fact, state)
     data_text(fact.data, "reason")
     if not any(p.invoice == invoice.id and p.confirmed for p in state.payments):
-        raise TransitionNotAllowed("only what a payment left short is written off", field="invoice")
+        raise InvalidValue("only what a payment left short is written off", field="invoice")
     amount = data_money(fact.data, "amount", state.currency).minor
     if amount <= 0 or amount > invoice.outstanding:
         raise AmountExceedsOutstanding(
@@ -509,7 +548,7 @@ def _judge_accept_return(
     if r is None:
         raise UnknownReference("names no return of this order", field="return")
     if r.answer is not None:
-        raise TransitionNotAllowed("that return is already answered", field="return")
+        raise AlreadyRecorded("that return is already answered", field="return")
     answer = data_text(fact.data, "answer")
     if answer not in ("accepted", "rejected"):
         raise InvalidValue("must be accepted or rejected", field="answer")
@@ -564,7 +603,7 @@ def _judge_convert(fact: Fact, state: OrderState, profile: AgreementProfile, sid
         )
     expected = conversion_lines(state, profile, prices)
     if not expected:
-        raise TransitionNotAllowed("nothing is owed in kind", field="lines")
+        raise AmountExceedsOutstanding("nothing is owed in kind", field="lines")
     given = _conversion_lines(fact, state.currency)
     if given != expected:
         raise InvalidValue(
@@ -717,7 +756,7 @@ def _judge_link_exchange(
             field="orders",
         )
     if any(not x.signed for x in state.exchanges):
-        raise TransitionNotAllowed(
+        raise AlreadyRecorded(
             f"{state.number} is already in an exchange awaiting signature", field="orders"
         )
 
@@ -933,6 +972,7 @@ step(
 
 __all__ = [
     "ExchangeValue",
+    "carried_to",
     "conversion_lines",
     "offset_amount",
     "open_for_offset",

@@ -329,6 +329,7 @@ class OrderState:
     rejection_reason: str = ""
     withdrawn_on: date | None = None
     withdrawal: str | None = None  # the withdrawal event, should an acceptance cross it
+    withdrawal_reason: str = ""  # its reason, kept for the cancellation request it may become
     emergency_confirmation_due: date | None = None
     emergency_confirmed_on: date | None = None
     closed_short_on: date | None = None

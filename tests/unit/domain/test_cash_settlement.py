@@ -11,13 +11,14 @@ from acsa.domain.figures import accounts
 from acsa.domain.rules import Status
 
 D = date
+FEB_3 = D(2026, 2, 3)
 
 
 def last(x: Exercise, number: str):
     return x.state(number).verdicts[-1]
 
 
-def received_order(x: Exercise, requester: str, supplier: str, lines, on=D(2026, 2, 3)):
+def received_order(x: Exercise, requester: str, supplier: str, lines, on=FEB_3):
     """An order accepted, delivered whole and received whole; returns (number, delivery)."""
     n = x.submit(x.terms(requester, supplier, lines), on)
     x.accept(n, on)

@@ -13,13 +13,14 @@ from acsa.domain.ledger import order_entries
 from acsa.domain.rules import Status
 
 D = date
+FEB_10 = D(2026, 2, 10)
 
 
 def last(x: Exercise, number: str):
     return x.state(number).verdicts[-1]
 
 
-def delivered_and_received(x, requester, supplier, lines, method, on=D(2026, 2, 10)):
+def delivered_and_received(x, requester, supplier, lines, method, on=FEB_10):
     n = x.submit(x.terms(requester, supplier, lines, method=method), D(2026, 2, 3))
     x.accept(n, D(2026, 2, 4))
     d = x.deliver(n, [(i + 1, q) for i, (_, _, q, _, _) in enumerate(lines)], on)
@@ -84,7 +85,7 @@ def test_rik_returns_settle_exactly_despite_rounding(jp_ph):
     a = accounts(x.state(n), jp_ph)
     assert (a.in_kind, a.settled) == (0, 1000)
     assert x.status(n) is Status.SETTLED
-    postings, entries = order_entries(x.state(n), x.s.facts, x.s.context())
+    _postings, entries = order_entries(x.state(n), x.s.facts, x.s.context())
     assert sum(e.quantity for e in entries) == 0  # owed 3, returned 3
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +23,10 @@ from acsa.domain.errors import (
 )
 from acsa.domain.money import Money
 from acsa.domain.order import (
+    AMENDMENT_FIXED,
     REQUIRED_ELEMENTS,
     OrderTerms,
+    check_amendable,
     check_eligibility,
     missing_elements,
     normalize_nsn,
@@ -469,3 +472,115 @@ def test_quantities_keep_their_decimals() -> None:
     assert t.lines[0].quantity == Decimal("12000.125")
     # 12,000.125 × 142.5 = 1,710,017.8125 → JPY 1,710,018
     assert t.lines[0].total("JPY") == Money("JPY", 1_710_018)
+
+
+# --- Blank text is missing -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", [" ", "   ", "\t", " \n "])
+def test_whitespace_only_text_counts_as_missing(blank: str) -> None:
+    assert missing_elements(order(deliver_to=blank), True) == ["deliver_to"]
+    assert missing_elements(order(fund_citation=blank), True) == ["fund_citation"]
+    assert missing_elements(with_line(2, unit=blank), True) == ["lines[2].unit"]
+    with pytest.raises(MissingField) as caught:
+        terms_from_data(order(poc=blank, activity=blank), JPN_PHL)
+    assert caught.value.field == "activity"
+    assert caught.value.message == "required data elements missing: activity, poc"
+
+
+def test_text_around_a_value_is_not_blank() -> None:
+    assert missing_elements(order(deliver_to="  Pier 3 "), True) == []
+    assert terms_from_data(order(deliver_to="  Pier 3 "), JPN_PHL).deliver_to == "Pier 3"
+
+
+# --- Fund citation when the requester is not yet known -------------------------------
+
+
+def test_fund_citation_is_named_when_the_requester_is_missing_and_every_party_requires_one(
+) -> None:
+    # Under JPN-PHL both Japan and the Philippines require a fund citation, so an order
+    # that names no requester lacks one whichever party turns out to ask.
+    data = without(without(ORDER, "requester"), "fund_citation")
+    with pytest.raises(MissingField) as caught:
+        terms_from_data(data, JPN_PHL)
+    assert caught.value.field == "requester"
+    assert caught.value.message == "required data elements missing: requester, fund_citation"
+
+
+def test_fund_citation_is_not_named_when_some_party_does_not_require_one() -> None:
+    relaxed = load_profile_text(
+        JPN_PHL_TEXT.replace(
+            'time_zone = "Asia/Manila"\nfund_citation_required = true',
+            'time_zone = "Asia/Manila"\nfund_citation_required = false',
+        ),
+        "relaxed.toml",
+    )
+    assert [p.fund_citation_required for p in relaxed.parties] == [True, False]
+    data = without(without(ORDER, "requester"), "fund_citation")
+    with pytest.raises(MissingField) as caught:
+        terms_from_data(data, relaxed)
+    assert caught.value.message == "required data elements missing: requester"
+
+
+# --- What an amendment may change ------------------------------------------------------
+
+
+def test_an_amendment_may_change_dates_places_quantities_prices_and_remarks() -> None:
+    old = terms()
+    fuel, billeting, rations = old.lines
+    new = dataclasses.replace(
+        old,
+        needed_by=date(2026, 6, 20),
+        deliver_to="Basa Air Base, Floridablanca",
+        remarks="second sortie added",
+        lines=(
+            dataclasses.replace(fuel, quantity=Decimal(15000), unit_price=Decimal("145")),
+            billeting,
+            dataclasses.replace(rations, quantity=Decimal(120)),
+        ),
+    )
+    check_amendable(old, new)
+    assert new.value() == Money("JPY", 2_175_000 + 260_000 + 109_500)
+
+
+def test_an_amendment_may_add_a_line() -> None:
+    old = terms()
+    water = dataclasses.replace(old.lines[2], no=4, category="water", description="Water",
+                                unit="L", quantity=Decimal(5000), unit_price=Decimal(30))
+    check_amendable(old, dataclasses.replace(old, lines=(*old.lines, water)))
+
+
+def test_an_amendment_may_not_remove_a_line() -> None:
+    old = terms()
+    with pytest.raises(InvalidValue, match="line 2 cannot be removed") as caught:
+        check_amendable(old, dataclasses.replace(old, lines=(old.lines[0], old.lines[2])))
+    assert caught.value.field == "lines"
+
+
+def test_an_amendment_may_not_change_the_requesting_unit() -> None:
+    old = terms()
+    with pytest.raises(InvalidValue, match="requesting_unit cannot be changed") as caught:
+        check_amendable(old, dataclasses.replace(old, requesting_unit="PAF-2AD"))
+    assert caught.value.field == "requesting_unit"
+
+
+@pytest.mark.parametrize("key", AMENDMENT_FIXED)
+def test_an_amendment_may_not_change_a_fixed_element(key: str) -> None:
+    old = terms()
+    with pytest.raises(InvalidValue) as caught:
+        check_amendable(old, dataclasses.replace(old, **{key: "CHANGED"}))
+    assert caught.value.field == key
+    assert caught.value.message == f"{key} cannot be changed once submitted"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"category": "water"}, {"description": "JP-8"}, {"nsn": "9130-01-999-9999"},
+     {"unit": "GAL"}],
+)
+def test_an_amendment_may_not_change_what_a_line_is(change: dict[str, str]) -> None:
+    old = terms()
+    fuel = dataclasses.replace(old.lines[0], **change)
+    with pytest.raises(InvalidValue, match="add a line instead") as caught:
+        check_amendable(old, dataclasses.replace(old, lines=(fuel, *old.lines[1:])))
+    assert caught.value.field == "lines[0]"
