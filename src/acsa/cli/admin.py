@@ -1,0 +1,336 @@
+"""``acsa user``, ``unit``, ``agreement``, ``activity`` and ``rate``: administering a node.
+
+Local users never leave the node; appointments, units, activities, adopted
+agreements and rates are events in the node's stream for the agreement, so
+the partner's node learns them too.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+
+from acsa.cli import app
+from acsa.cli.common import (
+    AsOpt,
+    JsonOpt,
+    OnOpt,
+    acting_user,
+    emit,
+    errors,
+    node,
+    parse_day,
+    table,
+)
+from acsa.domain.errors import InvalidValue, MissingField
+from acsa.services import admin, registry, users
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.store.log import StoredEvent
+
+user_app = typer.Typer(help="Local users and their written appointments.", no_args_is_help=True)
+unit_app = typer.Typer(help="Units of this nation's force.", no_args_is_help=True)
+agreement_app = typer.Typer(help="Agreement profiles this node adopts.", no_args_is_help=True)
+activity_app = typer.Typer(help="Exercises and operations orders support.",
+                           no_args_is_help=True)
+rate_app = typer.Typer(help="Dated exchange rates signed by a finance officer.",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(unit_app, name="unit")
+app.add_typer(agreement_app, name="agreement")
+app.add_typer(activity_app, name="activity")
+app.add_typer(rate_app, name="rate")
+
+AgreementOpt = Annotated[str, typer.Option("--agreement", help="The agreement, e.g. JPN-PHL-ACSA.")]
+AgreementFilter = Annotated[
+    str | None, typer.Option("--agreement", help="Only this agreement.")
+]
+
+
+def short(hash_: str) -> str:
+    return f"{hash_[:8]}…"
+
+
+def event_data(event: StoredEvent) -> dict[str, object]:
+    env = event.envelope
+    return {"event": event.hash, "seq": env.seq, "stream": env.stream, "type": env.type,
+            "subject": env.subject}
+
+
+def required_day(text: str, field: str) -> date:
+    day = parse_day(text, field)
+    if day is None:
+        raise MissingField("is required", field=field)
+    return day
+
+
+# -- users --------------------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    user_id: Annotated[str, typer.Argument(help="Login id: lowercase letters, digits, . _ -")],
+    name: Annotated[str, typer.Option(help="Full name and rank, as signed.")],
+    role: Annotated[list[str], typer.Option("--role", help="A role held (repeatable).")],
+    unit: Annotated[list[str] | None, typer.Option("--unit", help="A unit (repeatable).")] = None,
+    clearance: Annotated[str | None, typer.Option(help="Security clearance level.")] = None,
+    locale: Annotated[str, typer.Option(help="en or ja.")] = "en",
+    tz: Annotated[str, typer.Option("--tz", help="IANA time zone, e.g. Asia/Manila.")] = "UTC",
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a local user. The first user of a node is added without --as (bootstrap)."""
+    with errors(), UnitOfWork(node()) as uow:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidValue(f"{tz!r} is not a time zone", field="tz") from None
+        actor = None if users.count_users(uow) == 0 else acting_user(uow, as_user)
+        added = users.add_user(uow, actor, user_id=user_id, name=name, roles=role,
+                               units=unit or (), clearance=clearance, locale=locale,
+                               time_zone=tz)
+        uow.commit()
+        roles = ", ".join(sorted(r.value for r in added.roles))
+        emit(as_json, added, f"added user {added.id} ({roles}) on the {added.party} node")
+
+
+def parse_limits(values: list[str] | None) -> dict[str, str] | None:
+    """``JPY=50000000`` → ``{"JPY": "50000000"}``; none given means no limit."""
+    if not values:
+        return None
+    out = {}
+    for text in values:
+        currency, sep, amount = text.partition("=")
+        if not sep or not currency or not amount:
+            raise InvalidValue(f"{text!r} is not CURRENCY=AMOUNT", field="limit")
+        out[currency.strip().upper()] = amount.strip()
+    return out
+
+
+@user_app.command("appoint")
+def user_appoint(
+    user_id: Annotated[str, typer.Argument(help="The user appointed.")],
+    agreement: AgreementOpt,
+    role: Annotated[str, typer.Option(help="The role, e.g. ordering_official.")],
+    valid_from: Annotated[str, typer.Option("--from", help="First day in force (YYYY-MM-DD).")],
+    valid_to: Annotated[str | None, typer.Option("--to", help="Last day in force.")] = None,
+    unit: Annotated[list[str] | None, typer.Option(
+        "--unit", help="A unit covered (repeatable; none: every unit).")] = None,
+    limit: Annotated[list[str] | None, typer.Option(
+        "--limit", help="Signing limit per currency, e.g. JPY=50000000 (repeatable).")] = None,
+    name: Annotated[str | None, typer.Option(help="Name as appointed (default: the user's).")
+                    ] = None,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Publish a written appointment: who may sign what, for which units, up to what, when."""
+    with errors(), UnitOfWork(node()) as uow:
+        actor = acting_user(uow, as_user)
+        if name is None:
+            known = {u.id: u for u in users.list_users(uow)}
+            if user_id not in known:
+                raise MissingField(f"{user_id} is not a local user: give --name", field="name")
+            name = known[user_id].name
+        event = admin.appoint(uow, actor, agreement=agreement, user_id=user_id, name=name,
+                              role=role, units=unit or (), limits=parse_limits(limit),
+                              valid_from=required_day(valid_from, "from"),
+                              valid_to=parse_day(valid_to, "to"))
+        uow.commit()
+        emit(as_json, {**event_data(event), "appointment": event.hash},
+             f"appointed {user_id} as {role} under {agreement} "
+             f"(appointment {short(event.hash)})")
+
+
+@user_app.command("revoke")
+def user_revoke(
+    appointment: Annotated[str, typer.Argument(help="The appointment's hash (or a prefix).")],
+    agreement: AgreementOpt,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke an appointment: later acts citing it are refused."""
+    with errors(), UnitOfWork(node()) as uow:
+        actor = acting_user(uow, as_user)
+        found = registry.find_appointment(uow, agreement, appointment)
+        event = admin.revoke_appointment(uow, actor, agreement=agreement, appointment=found.id)
+        uow.commit()
+        emit(as_json, {**event_data(event), "appointment": found.id},
+             f"revoked {found.user}'s appointment as {found.role.value} "
+             f"({short(found.id)}, event {short(event.hash)})")
+
+
+@user_app.command("list")
+def user_list(
+    appointments: Annotated[bool, typer.Option(
+        "--appointments", help="List the roster of appointments instead.")] = False,
+    agreement: AgreementFilter = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The local users (or, with --appointments, every appointment known)."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        if appointments:
+            roster = registry.list_appointments(uow, agreement)
+            emit(as_json, roster, lambda: table(
+                [[a["id"][:12], a["party"], a["user"], a["role"], ",".join(a["units"]) or "*",
+                  a["valid_from"], a["valid_to"] or "-", "revoked" if a["revoked"] else ""]
+                 for a in roster],
+                ["appointment", "party", "user", "role", "units", "from", "to", ""]))
+            return
+        found = users.list_users(uow)
+        emit(as_json, found, lambda: table(
+            [[u.id, u.name, ",".join(sorted(r.value for r in u.roles)),
+              ",".join(sorted(u.units)) or "-", u.locale, u.time_zone,
+              "active" if u.active else "inactive"] for u in found],
+            ["user", "name", "roles", "units", "locale", "tz", ""]))
+
+
+# -- units ---------------------------------------------------------------------------------------
+
+
+@unit_app.command("add")
+def unit_add(
+    unit_id: Annotated[str, typer.Argument(help="The unit's identifier, e.g. AFP-TOG1.")],
+    agreement: AgreementOpt,
+    name: Annotated[str, typer.Option(help="The unit's full name.")],
+    parent: Annotated[str | None, typer.Option(help="The unit it belongs to.")] = None,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a unit of this nation's force under an agreement."""
+    with errors(), UnitOfWork(node()) as uow:
+        event = admin.register_unit(uow, acting_user(uow, as_user), agreement=agreement,
+                                    unit_id=unit_id, name=name, parent=parent)
+        uow.commit()
+        emit(as_json, event_data(event), f"registered unit {unit_id} (event {short(event.hash)})")
+
+
+@unit_app.command("list")
+def unit_list(
+    party: Annotated[str | None, typer.Option(help="Only this party's units.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Units known here, this nation's and its partners'."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        found = registry.list_units(uow, party)
+        emit(as_json, found, lambda: table(
+            [[u["id"], u["party"], u["name"], u["parent"] or "-"] for u in found],
+            ["unit", "party", "name", "parent"]))
+
+
+# -- agreements ----------------------------------------------------------------------------------
+
+
+@agreement_app.command("adopt")
+def agreement_adopt(
+    source: Annotated[str, typer.Argument(help="A shipped profile's id or a profile .toml file.")],
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Adopt an agreement profile (its version and digest travel to the partner)."""
+    with errors(), UnitOfWork(node()) as uow:
+        profile = admin.adopt_agreement(uow, acting_user(uow, as_user), source)
+        uow.commit()
+        emit(as_json, {"id": profile.id, "version": profile.version, "digest": profile.digest},
+             f"adopted {profile.id} version {profile.version} ({profile.digest[:19]}…)")
+
+
+@agreement_app.command("list")
+def agreement_list(as_json: JsonOpt = False) -> None:
+    """Agreement profiles known here, and which parties adopted each."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        found = registry.list_agreements(uow)
+        emit(as_json, found, lambda: table(
+            [[a["id"], a["version"], a["short_id"] or "-", "-".join(a["parties"]),
+              ",".join(a["adopted_by"]), a["digest"][:19] + "…"] for a in found],
+            ["agreement", "version", "short", "parties", "adopted by", "digest"]))
+
+
+@agreement_app.command("show")
+def agreement_show(
+    agreement: Annotated[str, typer.Argument(help="The agreement's id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The adopted profile, item by item."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        profile = registry.agreement_profile(uow, agreement)
+        document = {"digest": profile.digest, **dict(profile.document)}
+
+        def human() -> None:
+            for key, value in registry.profile_items(document):
+                typer.echo(f"{key} = {value}")
+
+        emit(as_json, document, human)
+
+
+# -- activities ----------------------------------------------------------------------------------
+
+
+@activity_app.command("add")
+def activity_add(
+    activity_id: Annotated[str, typer.Argument(help="Its identifier, e.g. KAMANDAG-10.")],
+    agreement: AgreementOpt,
+    name: Annotated[str, typer.Option(help="Its name.")],
+    type: Annotated[str, typer.Option("--type", help="Activity type, e.g. hadr.")],
+    starts_on: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    ends_on: Annotated[str | None, typer.Option("--to", help="Last day.")] = None,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register an exercise or operation under an agreement."""
+    with errors(), UnitOfWork(node()) as uow:
+        event = admin.register_activity(uow, acting_user(uow, as_user), agreement=agreement,
+                                        activity_id=activity_id, name=name, type=type,
+                                        starts_on=required_day(starts_on, "from"),
+                                        ends_on=parse_day(ends_on, "to"))
+        uow.commit()
+        emit(as_json, event_data(event),
+             f"registered activity {activity_id} (event {short(event.hash)})")
+
+
+@activity_app.command("list")
+def activity_list(agreement: AgreementFilter = None, as_json: JsonOpt = False) -> None:
+    """Activities known here."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        found = registry.list_activities(uow, agreement)
+        emit(as_json, found, lambda: table(
+            [[a["id"], a["agreement"], a["type"], a["starts_on"], a["ends_on"] or "-",
+              a["name"]] for a in found],
+            ["activity", "agreement", "type", "from", "to", "name"]))
+
+
+# -- rates ---------------------------------------------------------------------------------------
+
+
+@rate_app.command("add")
+def rate_add(
+    agreement: AgreementOpt,
+    base: Annotated[str, typer.Option(help="One unit of this currency …")],
+    quote: Annotated[str, typer.Option(help="… buys RATE of this one.")],
+    rate: Annotated[str, typer.Option(help="The rate, e.g. 0.38.")],
+    on: OnOpt = None,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a dated exchange rate (a finance officer signs it)."""
+    with errors(), UnitOfWork(node()) as uow:
+        user = acting_user(uow, as_user)
+        day = parse_day(on) or admin.today(uow, registry.agreement_profile(uow, agreement))
+        event = admin.record_rate(uow, user, agreement=agreement, on=day,
+                                  base=base.upper(), quote=quote.upper(), rate=rate)
+        uow.commit()
+        emit(as_json, event_data(event),
+             f"recorded 1 {base.upper()} = {rate} {quote.upper()} on {day} "
+             f"(event {short(event.hash)})")
+
+
+@rate_app.command("list")
+def rate_list(agreement: AgreementFilter = None, as_json: JsonOpt = False) -> None:
+    """Rates recorded by either party."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        found = registry.list_rates(uow, agreement)
+        emit(as_json, found, lambda: table(
+            [[r["on"], f"{r['base']}/{r['quote']}", r["rate"], r["recorded_by"],
+              r["agreement"]] for r in found],
+            ["on", "pair", "rate", "by", "agreement"]))

@@ -1,0 +1,909 @@
+"""``acsa order`` and ``acsa statement``: every step of an order, from the command line.
+
+Each command is one use case in one transaction, committed only when it
+succeeds. Who acts is ``--as`` (or ``ACSA_USER``); ``--on`` gives the
+business date (default: today where this node's party is); ``--if-match``
+names the order's last event the user saw, and a stale one is refused with
+``conflict``. A command prints one short line — what was recorded, on which
+order, the event and the order's new status — or, with ``--json``, the
+event's hash, sequence and the new status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+# `sync` registers the `statement` group (balance statements) that the offset commands join.
+from acsa.cli import app, sync  # noqa: F401
+from acsa.cli.common import AsOpt, JsonOpt, OnOpt, acting_user, emit, errors, node, parse_day, table
+from acsa.domain import facts as F
+from acsa.domain.errors import InvalidValue, MissingField
+from acsa.services import orders as order_service
+from acsa.services import settlement
+from acsa.services.recording import ANY_PARENT, adopted_profile, order_state
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
+from acsa.store.log import StoredEvent
+
+order_app = typer.Typer(help="Orders: request, acceptance, delivery, receipt, settlement.",
+                        no_args_is_help=True)
+app.add_typer(order_app, name="order")
+
+
+def shared_group(name: str, help: str) -> typer.Typer:
+    """The sub-app ``name`` if another module registered it, else a new one.
+
+    ``acsa statement`` holds both the balance statements (:mod:`acsa.cli.sync`)
+    and the offset statements here; Typer keeps only one group per name.
+    """
+    for info in app.registered_groups:
+        if info.name == name and isinstance(info.typer_instance, typer.Typer):
+            return info.typer_instance
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+statement_app = shared_group("statement", "Signed statements between the parties.")
+
+NumberArg = Annotated[str, typer.Argument(help="The order, e.g. JP-PH/PHL/FY2026/00001.")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the signed record).")]
+IfMatchOpt = Annotated[str | None, typer.Option(
+    "--if-match", help="The order's last event you saw (`order show`: head); refused with "
+    "`conflict` if the order changed since.")]
+EvidenceOpt = Annotated[list[Path] | None, typer.Option(
+    "--evidence", help="A document to attach: ticket, receipt, photo (repeatable).")]
+NoteOpt = Annotated[str, typer.Option("--note", help="A note kept with the record.")]
+InvoiceOpt = Annotated[str, typer.Option(
+    "--invoice", help="The invoice: its number, position on the order, or hash prefix.")]
+RateOpt = Annotated[list[str] | None, typer.Option(
+    "--rate", help="BASE/QUOTE=RATE, e.g. JPY/PHP=0.38 (repeatable; default: recorded rates).")]
+
+# What each event type did, for the one line a command prints.
+DONE = {
+    "order.submitted": "submitted", "order.emergency_recorded": "recorded emergency order",
+    "order.emergency_confirmed": "confirmed emergency order", "order.proposed":
+    "proposed changes to", "order.confirmed": "confirmed changes to", "order.withdrawn":
+    "withdrew", "order.accepted": "accepted", "order.rejected": "rejected",
+    "delivery.recorded": "recorded delivery on", "receipt.recorded": "recorded receipt on",
+    "dispute.opened": "opened dispute on", "dispute.resolution_proposed":
+    "proposed resolution on", "dispute.resolved": "resolved dispute on", "change.requested":
+    "requested change to", "change.answered": "answered request on", "invoice.issued":
+    "invoiced", "invoice.voided": "voided invoice on", "credit_note.issued":
+    "issued credit note on", "payment.recorded": "recorded payment", "payment.confirmed":
+    "confirmed payment", "write_off.recorded": "wrote off on", "return.recorded":
+    "recorded return on", "return.accepted": "answered return on", "rik.converted":
+    "converted to cash", "exchange.proposed": "proposed exchange", "exchange.signed":
+    "signed exchange", "offset.proposed": "proposed offset", "offset.signed": "signed offset",
+    "transfer.requested": "requested transfer of", "transfer.answered":
+    "answered transfer request on", "transfer.recorded": "recorded transfer of",
+}
+
+
+def parent(if_match: str | None) -> object:
+    return if_match.strip().lower() if if_match else ANY_PARENT
+
+
+def numbers_of(event: StoredEvent) -> list[str]:
+    """The orders an event acts on: its subject, or each order a payment, exchange or
+    offset names."""
+    env = event.envelope
+    if env.type in F.MULTI_ORDER_TYPES:
+        return list(dict.fromkeys(str(p["order"]) for p in env.data.get("orders", ())))
+    return [env.subject]
+
+
+def run(as_user: str | None, as_json: bool,
+        use_case: Callable[[UnitOfWork, LocalUser], StoredEvent],
+        extra: Callable[[StoredEvent], str] | None = None) -> None:
+    """One command: act in one transaction, commit on success, print what was recorded."""
+    with errors(), UnitOfWork(node()) as uow:
+        event = use_case(uow, acting_user(uow, as_user))
+        numbers = numbers_of(event)
+        statuses = {n: order_service.status_of(uow, n) for n in numbers}
+        uow.commit()
+        env = event.envelope
+        data: dict[str, Any] = {"event": event.hash, "seq": env.seq, "stream": env.stream,
+                                "type": env.type, "subject": env.subject}
+        if len(numbers) == 1 and numbers[0] == env.subject:
+            data.update(order=env.subject, status=statuses[env.subject])
+        else:
+            data["orders"] = statuses
+        for key in ("number", "total", "amount"):
+            if key in env.data:
+                data[key] = env.data[key]
+        what = DONE.get(env.type, env.type)
+        if data.get("order"):
+            line = f"{what} {env.subject} (event {event.hash[:8]}…); now {data['status']}"
+        else:
+            now = ", ".join(f"{n} {s}" for n, s in statuses.items())
+            line = f"{what} {env.subject} (event {event.hash[:8]}…); now {now}"
+        if extra is not None:
+            line += extra(event)
+        emit(as_json, data, line)
+
+
+# -- parsing --------------------------------------------------------------------------------------
+
+
+def pairs(values: Sequence[str] | None, option: str) -> list[tuple[int, str]]:
+    """``1=9800`` → ``(1, "9800")``: a line number and a quantity or price."""
+    out = []
+    for text in values or ():
+        line, sep, value = text.partition("=")
+        if not sep or not line.strip().isdigit() or not value.strip():
+            raise InvalidValue(f"{text!r} is not LINE=VALUE, e.g. 1=9800", field=option)
+        out.append((int(line), value.strip()))
+    return out
+
+
+def line_spec(text: str) -> dict[str, Any]:
+    """``category|description|quantity|unit|unit_price[|nsn]`` → an order line."""
+    fields = [f.strip() for f in text.split("|")]
+    if len(fields) not in (5, 6):
+        raise InvalidValue(f"{text!r} is not category|description|quantity|unit|unit_price"
+                           "[|nsn]", field="line")
+    line = dict(zip(("category", "description", "quantity", "unit", "unit_price"),
+                    fields[:5], strict=True))
+    if len(fields) == 6 and fields[5]:
+        line["nsn"] = fields[5]
+    return line
+
+
+def triples(values: Sequence[str] | None, option: str) -> list[tuple[str, str, str]]:
+    """``NUMBER:INVOICE:AMOUNT`` → its three parts (an order number holds no colon)."""
+    out = []
+    for text in values or ():
+        parts = text.rsplit(":", 2)
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            raise InvalidValue(f"{text!r} is not ORDER:INVOICE:AMOUNT", field=option)
+        out.append((parts[0].strip(), parts[1].strip(), parts[2].strip()))
+    return out
+
+
+def rates(values: Sequence[str] | None) -> list[tuple[str, str, str]] | None:
+    """``JPY/PHP=0.38`` → ``("JPY", "PHP", "0.38")``."""
+    if not values:
+        return None
+    out = []
+    for text in values:
+        pair, sep, rate = text.partition("=")
+        base, slash, quote = pair.partition("/")
+        if not sep or not slash or not base or not quote or not rate:
+            raise InvalidValue(f"{text!r} is not BASE/QUOTE=RATE, e.g. JPY/PHP=0.38",
+                               field="rate")
+        out.append((base.strip().upper(), quote.strip().upper(), rate.strip()))
+    return out
+
+
+def evidence(uow: UnitOfWork, files: Sequence[Path] | None) -> list[dict[str, Any]]:
+    """Store each file in this transaction and return what the event cites of it."""
+    return [order_service.store_evidence(uow, path.name, path.read_bytes()) for path in files or ()]
+
+
+def load_json(path: Path, option: str) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InvalidValue(f"{path}: not JSON ({exc.msg}, line {exc.lineno})",
+                           field=option) from None
+    if not isinstance(document, dict):
+        raise InvalidValue(f"{path}: must hold a JSON object", field=option)
+    return document
+
+
+# -- terms ----------------------------------------------------------------------------------------
+
+FileOpt = Annotated[Path | None, typer.Option("--file", help="Terms as a JSON file.")]
+AgreementOpt = Annotated[str | None, typer.Option(help="The agreement, e.g. JPN-PHL-ACSA.")]
+ActivityOpt = Annotated[str | None, typer.Option(help="The exercise or operation.")]
+ActivityTypeOpt = Annotated[str | None, typer.Option(help="Its type, e.g. bilateral_training.")]
+UnitOpt = Annotated[str | None, typer.Option("--unit", help="The requesting unit.")]
+SupplyingUnitOpt = Annotated[str | None, typer.Option(help="The supplying unit.")]
+MethodOpt = Annotated[str | None, typer.Option(help="Reimbursement: cash, rik or eve.")]
+CurrencyOpt = Annotated[str | None, typer.Option(
+    help="Currency of prices (default: the agreement's rule).")]
+NeededByOpt = Annotated[str | None, typer.Option(help="When support is needed (YYYY-MM-DD).")]
+DeliverToOpt = Annotated[str | None, typer.Option(help="Where it is delivered or performed.")]
+PocOpt = Annotated[str | None, typer.Option(help="Point of contact of the requesting unit.")]
+FundOpt = Annotated[str | None, typer.Option(help="The budget line that will pay.")]
+LineOpt = Annotated[list[str] | None, typer.Option(
+    "--line", help="category|description|quantity|unit|unit_price[|nsn] (repeatable).")]
+RemarksOpt = Annotated[str | None, typer.Option(help="Remarks both parties see.")]
+
+
+def build_terms(uow: UnitOfWork, *, file: Path | None, requester: str | None,
+                supplier: str | None, **given: Any) -> dict[str, Any]:
+    """Order terms from a JSON file, overlaid with the options given."""
+    terms: dict[str, Any] = load_json(file, "file") if file else {}
+    names = {"unit": "requesting_unit"}
+    for key, value in given.items():
+        if key == "lines":
+            if value:
+                terms["lines"] = [{"no": i + 1, **line_spec(t)} for i, t in enumerate(value)]
+        elif value is not None:
+            terms[names.get(key, key)] = value
+    if requester:
+        terms["requester"] = requester
+    if supplier:
+        terms["supplier"] = supplier
+    agreement = terms.get("agreement")
+    parties = (terms.get("supplier"), terms.get("requester"))
+    if "currency" not in terms and isinstance(agreement, str) and all(parties):
+        profile = adopted_profile(uow, agreement)
+        if all(p in profile.party_codes for p in parties):
+            terms["currency"] = profile.invoice_currency(str(parties[0]), str(parties[1]))
+    return terms
+
+
+@order_app.command("create")
+def order_create(
+    file: FileOpt = None, agreement: AgreementOpt = None, activity: ActivityOpt = None,
+    activity_type: ActivityTypeOpt = None,
+    supplier: Annotated[str | None, typer.Option(help="The supplying party, e.g. JPN.")] = None,
+    unit: UnitOpt = None, supplying_unit: SupplyingUnitOpt = None, method: MethodOpt = None,
+    currency: CurrencyOpt = None, needed_by: NeededByOpt = None,
+    deliver_to: DeliverToOpt = None, poc: PocOpt = None, fund_citation: FundOpt = None,
+    line: LineOpt = None, remarks: RemarksOpt = None,
+    note: Annotated[str, typer.Option(help="An internal note; never leaves this node.")] = "",
+    as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Prepare an order as a local draft (nothing is shared until it is submitted)."""
+    with errors(), UnitOfWork(node()) as uow:
+        user = acting_user(uow, as_user)
+        terms = build_terms(uow, file=file, requester=user.party, supplier=supplier,
+                            agreement=agreement, activity=activity, activity_type=activity_type,
+                            unit=unit, supplying_unit=supplying_unit, method=method,
+                            currency=currency, needed_by=needed_by, deliver_to=deliver_to,
+                            poc=poc, fund_citation=fund_citation, lines=line, remarks=remarks)
+        draft = order_service.save_draft(uow, user, terms, note)
+        uow.commit()
+        emit(as_json, {"draft": draft, "terms": terms},
+             f"saved draft {draft}; sign and submit it with `acsa order submit {draft}`")
+
+
+@order_app.command("submit")
+def order_submit(
+    draft: Annotated[int | None, typer.Argument(help="The draft to submit.")] = None,
+    file: FileOpt = None, on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Sign and submit an order (a draft, or terms from --file): it is numbered now."""
+    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        if (draft is None) == (file is None):
+            raise MissingField("give a draft id or --file (one of them)", field="draft")
+        terms = order_service.draft_terms(uow, draft) if draft is not None else load_json(
+            file, "file") if file else {}
+        terms.setdefault("requester", user.party)
+        return order_service.submit_order(uow, user, terms, on=parse_day(on), draft_id=draft)
+
+    run(as_user, as_json, use_case)
+
+
+@order_app.command("emergency")
+def order_emergency(
+    requested_by: Annotated[str, typer.Option(help="Who asked, and how (radio, telephone …).")],
+    file: FileOpt = None, agreement: AgreementOpt = None, activity: ActivityOpt = None,
+    activity_type: ActivityTypeOpt = None,
+    requester: Annotated[str | None, typer.Option(help="The requesting party, e.g. PHL.")] = None,
+    unit: UnitOpt = None, supplying_unit: SupplyingUnitOpt = None, method: MethodOpt = None,
+    currency: CurrencyOpt = None, needed_by: NeededByOpt = None,
+    deliver_to: DeliverToOpt = None, poc: PocOpt = None, fund_citation: FundOpt = None,
+    line: LineOpt = None, remarks: RemarksOpt = None, on: OnOpt = None,
+    as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Record an oral or radio request at once, numbered in this (the supplier's) range."""
+    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        terms = build_terms(uow, file=file, requester=requester, supplier=user.party,
+                            agreement=agreement, activity=activity, activity_type=activity_type,
+                            unit=unit, supplying_unit=supplying_unit, method=method,
+                            currency=currency, needed_by=needed_by, deliver_to=deliver_to,
+                            poc=poc, fund_citation=fund_citation, lines=line, remarks=remarks)
+        return order_service.record_emergency(uow, user, terms, requested_by=requested_by,
+                                       on=parse_day(on))
+
+    run(as_user, as_json, use_case)
+
+
+@order_app.command("confirm-emergency")
+def order_confirm_emergency(number: NumberArg, on: OnOpt = None, if_match: IfMatchOpt = None,
+                            as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """The requester confirms an emergency order in writing."""
+    run(as_user, as_json, lambda uow, user: order_service.confirm_emergency(
+        uow, user, number, on=parse_day(on), expected_parent=parent(if_match)))
+
+
+# -- before acceptance -----------------------------------------------------------------------------
+
+QuantityOpt = Annotated[list[str] | None, typer.Option(
+    "--quantity", help="LINE=QUANTITY, e.g. 1=9000 (repeatable).")]
+PriceOpt = Annotated[list[str] | None, typer.Option(
+    "--price", help="LINE=UNIT_PRICE, e.g. 1=150 (repeatable).")]
+AddLineOpt = Annotated[list[str] | None, typer.Option(
+    "--add-line", help="A new line: category|description|quantity|unit|unit_price[|nsn].")]
+ChangesFileOpt = Annotated[Path | None, typer.Option(
+    "--file", help="Changed terms as a JSON object (e.g. {\"needed_by\": \"2026-03-01\"}).")]
+
+
+def changes_of(uow: UnitOfWork, number: str, *, file: Path | None, quantity: list[str] | None,
+               price: list[str] | None, needed_by: str | None, deliver_to: str | None,
+               remarks: str | None, add_line: list[str] | None) -> dict[str, Any]:
+    changes: dict[str, Any] = load_json(file, "file") if file else {}
+    if quantity or price or needed_by or deliver_to or remarks is not None or add_line:
+        state = order_state(uow, number)
+        changes.update(order_service.term_changes(
+            state, quantities=dict(pairs(quantity, "quantity")),
+            prices=dict(pairs(price, "price")), needed_by=needed_by, deliver_to=deliver_to,
+            remarks=remarks, add_lines=[line_spec(t) for t in add_line or ()]))
+    if not changes:
+        raise MissingField("say what changes (--quantity, --price, --needed-by, --deliver-to, "
+                           "--add-line or --file)", field="changes")
+    return changes
+
+
+@order_app.command("propose")
+def order_propose(
+    number: NumberArg, reason: ReasonOpt, quantity: QuantityOpt = None, price: PriceOpt = None,
+    needed_by: NeededByOpt = None, deliver_to: DeliverToOpt = None, remarks: RemarksOpt = None,
+    add_line: AddLineOpt = None, file: ChangesFileOpt = None, on: OnOpt = None,
+    if_match: IfMatchOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """The supplier proposes changed quantities, prices or dates before accepting."""
+    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        changes = changes_of(uow, number, file=file, quantity=quantity, price=price,
+                             needed_by=needed_by, deliver_to=deliver_to, remarks=remarks,
+                             add_line=add_line)
+        return order_service.propose(uow, user, number, changes, reason=reason, on=parse_day(on),
+                              expected_parent=parent(if_match))
+
+    run(as_user, as_json, use_case)
+
+
+@order_app.command("confirm")
+def order_confirm(number: NumberArg, on: OnOpt = None, if_match: IfMatchOpt = None,
+                  as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """The requester confirms the supplier's proposed changes."""
+    run(as_user, as_json, lambda uow, user: order_service.confirm(
+        uow, user, number, on=parse_day(on), expected_parent=parent(if_match)))
+
+
+@order_app.command("withdraw")
+def order_withdraw(number: NumberArg, reason: ReasonOpt, on: OnOpt = None,
+                   if_match: IfMatchOpt = None, as_user: AsOpt = None,
+                   as_json: JsonOpt = False) -> None:
+    """The requester withdraws an order the supplier has not accepted."""
+    run(as_user, as_json, lambda uow, user: order_service.withdraw(
+        uow, user, number, reason=reason, on=parse_day(on), expected_parent=parent(if_match)))
+
+
+@order_app.command("accept")
+def order_accept(
+    number: NumberArg,
+    unit: Annotated[str | None, typer.Option("--unit", help="The supplying unit.")] = None,
+    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The approving official signs the version the requester signed: the order binds."""
+    run(as_user, as_json, lambda uow, user: order_service.accept(
+        uow, user, number, supplying_unit=unit, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+@order_app.command("reject")
+def order_reject(number: NumberArg, reason: ReasonOpt, on: OnOpt = None,
+                 if_match: IfMatchOpt = None, as_user: AsOpt = None,
+                 as_json: JsonOpt = False) -> None:
+    """The approving official rejects the order, saying why."""
+    run(as_user, as_json, lambda uow, user: order_service.reject(
+        uow, user, number, reason=reason, on=parse_day(on), expected_parent=parent(if_match)))
+
+
+# -- delivery and receipt --------------------------------------------------------------------------
+
+
+@order_app.command("deliver")
+def order_deliver(
+    number: NumberArg,
+    line: Annotated[list[str], typer.Option(
+        "--line", help="LINE=QUANTITY delivered or performed, e.g. 1=9800 (repeatable).")],
+    evidence_file: EvidenceOpt = None, note: NoteOpt = "", on: OnOpt = None,
+    if_match: IfMatchOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Record a delivery (or performance), with its evidence documents."""
+    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        return order_service.deliver(uow, user, number, pairs(line, "line"),
+                              evidence=evidence(uow, evidence_file), note=note,
+                              on=parse_day(on), expected_parent=parent(if_match))
+
+    run(as_user, as_json, use_case)
+
+
+def receipt_lines(values: Sequence[str] | None) -> list[tuple[int, str, str]] | None:
+    """``1=9700`` or ``1=9700:100`` (received, damaged) per line; none: all of it."""
+    if not values:
+        return None
+    out = []
+    for line, value in pairs(values, "line"):
+        quantity, _, damaged = value.partition(":")
+        out.append((line, quantity.strip(), damaged.strip() or "0"))
+    return out
+
+
+@order_app.command("receive")
+def order_receive(
+    number: NumberArg,
+    delivery: Annotated[str, typer.Option(
+        "--delivery", help="The delivery: its position on the order or hash prefix.")],
+    line: Annotated[list[str] | None, typer.Option(
+        "--line", help="LINE=RECEIVED[:DAMAGED] (repeatable; default: all as delivered).")
+    ] = None,
+    evidence_file: EvidenceOpt = None, note: NoteOpt = "", on: OnOpt = None,
+    if_match: IfMatchOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Acknowledge a delivery, noting any shortfall or damage."""
+    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        return order_service.receive(uow, user, number, delivery, lines=receipt_lines(line),
+                              evidence=evidence(uow, evidence_file), note=note,
+                              on=parse_day(on), expected_parent=parent(if_match))
+
+    run(as_user, as_json, use_case)
+
+
+# -- cash ------------------------------------------------------------------------------------------
+
+
+@order_app.command("invoice")
+def order_invoice(
+    number: NumberArg,
+    kind: Annotated[str, typer.Option(
+        help="goods, conversion, residual or difference.")] = "goods",
+    reference: Annotated[str | None, typer.Option(
+        help="What a conversion, residual or difference invoice bills.")] = None,
+    replaces: Annotated[str | None, typer.Option(
+        help="The voided invoice this one reissues.")] = None,
+    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Invoice everything due (numbered INV/<party>/FY<year>/NNNNN)."""
+    run(as_user, as_json, lambda uow, user: settlement.issue_invoice(
+        uow, user, number, kind=kind, reference=reference, replaces=replaces,
+        on=parse_day(on), expected_parent=parent(if_match)),
+        lambda e: f"; invoice {e.envelope.data['number']} for {e.envelope.data['total']} "
+                  f"{e.envelope.data['currency']}, due {e.envelope.data['due_on']}")
+
+
+@order_app.command("void-invoice")
+def order_void_invoice(number: NumberArg, invoice: InvoiceOpt, reason: ReasonOpt,
+                       on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+                       as_json: JsonOpt = False) -> None:
+    """Void an invoice nothing stands against (reissue it with `invoice --replaces`)."""
+    run(as_user, as_json, lambda uow, user: settlement.void_invoice(
+        uow, user, number, invoice, reason=reason, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+AmountOpt = Annotated[str, typer.Option("--amount", help="In the order's currency, e.g. 1000.")]
+
+
+@order_app.command("credit-note")
+def order_credit_note(number: NumberArg, invoice: InvoiceOpt, amount: AmountOpt,
+                      reason: ReasonOpt, on: OnOpt = None, if_match: IfMatchOpt = None,
+                      as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Reduce what an invoice bills (an invoice is never edited)."""
+    run(as_user, as_json, lambda uow, user: settlement.issue_credit_note(
+        uow, user, number, invoice, amount, reason=reason, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+@order_app.command("pay")
+def order_pay(
+    allocate: Annotated[list[str], typer.Option(
+        "--allocate", help="ORDER:INVOICE:AMOUNT (repeatable; one payment, several invoices).")],
+    reference: Annotated[str, typer.Option(help="The bank's or paying office's reference.")],
+    on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Record a payment (numbered PAY/<party>/NNNNN) over one or more invoices."""
+    run(as_user, as_json, lambda uow, user: settlement.record_payment(
+        uow, user, triples(allocate, "allocate"), reference=reference, on=parse_day(on)))
+
+
+@order_app.command("confirm-payment")
+def order_confirm_payment(
+    payment: Annotated[str, typer.Argument(help="The payment: PAY/… or its hash prefix.")],
+    received: Annotated[list[str] | None, typer.Option(
+        "--received", help="ORDER:INVOICE:AMOUNT received (repeatable; default: in full).")
+    ] = None,
+    on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """The supplier confirms what arrived of a payment."""
+    run(as_user, as_json, lambda uow, user: settlement.confirm_payment(
+        uow, user, payment, triples(received, "received"), on=parse_day(on)))
+
+
+@order_app.command("write-off")
+def order_write_off(number: NumberArg, invoice: InvoiceOpt, amount: AmountOpt,
+                    reason: ReasonOpt, on: OnOpt = None, if_match: IfMatchOpt = None,
+                    as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Write off what a payment left short, within the agreement's limit."""
+    run(as_user, as_json, lambda uow, user: settlement.write_off(
+        uow, user, number, invoice, amount, reason=reason, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+# -- in kind ---------------------------------------------------------------------------------------
+
+
+@order_app.command("return-in-kind")
+def order_return_in_kind(
+    number: NumberArg,
+    line: Annotated[list[str], typer.Option("--line", help="LINE=QUANTITY returned.")],
+    description: Annotated[str, typer.Option(help="What is returned: type and quality.")],
+    evidence_file: EvidenceOpt = None, on: OnOpt = None, if_match: IfMatchOpt = None,
+    as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """The requester returns supplies of the same type, quality and quantity."""
+    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        return settlement.return_in_kind(uow, user, number, pairs(line, "line"),
+                                         description=description,
+                                         evidence=evidence(uow, evidence_file),
+                                         on=parse_day(on), expected_parent=parent(if_match))
+
+    run(as_user, as_json, use_case)
+
+
+@order_app.command("accept-return")
+def order_accept_return(
+    number: NumberArg,
+    return_ref: Annotated[str | None, typer.Option(
+        "--return", help="The return: position or hash prefix (default: the one awaiting).")
+    ] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject it (give --reason).")] = False,
+    reason: Annotated[str, typer.Option(help="Why it is rejected.")] = "",
+    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The supplier accepts a return in kind (or rejects it, saying why)."""
+    run(as_user, as_json, lambda uow, user: settlement.answer_return(
+        uow, user, number, return_ref, not reject, reason=reason, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+@order_app.command("convert-to-cash")
+def order_convert_to_cash(
+    number: NumberArg,
+    price: Annotated[list[str] | None, typer.Option(
+        "--price", help="LINE=UNIT_PRICE (default: the catalogue price that day, else the "
+        "order's).")] = None,
+    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """After the deadline, turn what is still owed in kind into cash."""
+    run(as_user, as_json, lambda uow, user: settlement.convert_to_cash(
+        uow, user, number, dict(pairs(price, "price")), on=parse_day(on),
+        expected_parent=parent(if_match)),
+        lambda e: f"; {e.envelope.data['amount']} now owed in cash")
+
+
+# -- exchange --------------------------------------------------------------------------------------
+
+
+@order_app.command("link-exchange")
+def order_link_exchange(
+    numbers: Annotated[list[str], typer.Argument(help="The orders, each way.")],
+    currency: Annotated[str, typer.Option(help="The currency they are valued in.")],
+    rate: RateOpt = None, on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Link orders each way in an equal-value exchange (numbered EVE/<party>/NNNNN)."""
+    run(as_user, as_json, lambda uow, user: settlement.link_exchange(
+        uow, user, numbers, currency=currency.upper(), rates=rates(rate), on=parse_day(on)),
+        lambda e: "; residual {amount} {cur} owed to {creditor}".format(
+            amount=e.envelope.data["residual"]["amount"], cur=e.envelope.data["currency"],
+            creditor=e.envelope.data["residual"]["creditor"] or "nobody"))
+
+
+@order_app.command("sign-exchange")
+def order_sign_exchange(
+    exchange: Annotated[str, typer.Argument(help="The exchange: EVE/… or its hash prefix.")],
+    on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """The other party's finance officer signs the exchange and its valuation."""
+    run(as_user, as_json, lambda uow, user: settlement.sign_exchange(
+        uow, user, exchange, on=parse_day(on)))
+
+
+# -- changes to what both signed -------------------------------------------------------------------
+
+
+@order_app.command("amend")
+def order_amend(
+    number: NumberArg, reason: ReasonOpt, quantity: QuantityOpt = None, price: PriceOpt = None,
+    needed_by: NeededByOpt = None, deliver_to: DeliverToOpt = None, remarks: RemarksOpt = None,
+    add_line: AddLineOpt = None, file: ChangesFileOpt = None, on: OnOpt = None,
+    if_match: IfMatchOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Ask the other party to amend a binding order (it takes effect when they accept)."""
+    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        changes = changes_of(uow, number, file=file, quantity=quantity, price=price,
+                             needed_by=needed_by, deliver_to=deliver_to, remarks=remarks,
+                             add_line=add_line)
+        return order_service.request_change(uow, user, number, "amend", reason=reason,
+                                     changes=changes, on=parse_day(on),
+                                     expected_parent=parent(if_match))
+
+    run(as_user, as_json, use_case)
+
+
+@order_app.command("close-short")
+def order_close_short(number: NumberArg, reason: ReasonOpt, on: OnOpt = None,
+                      if_match: IfMatchOpt = None, as_user: AsOpt = None,
+                      as_json: JsonOpt = False) -> None:
+    """Ask the other party to agree that the rest will not be delivered."""
+    run(as_user, as_json, lambda uow, user: order_service.request_change(
+        uow, user, number, "close_short", reason=reason, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+@order_app.command("cancel")
+def order_cancel(number: NumberArg, reason: ReasonOpt, on: OnOpt = None,
+                 if_match: IfMatchOpt = None, as_user: AsOpt = None,
+                 as_json: JsonOpt = False) -> None:
+    """Cancel: before acceptance the requester withdraws; after, it is a request."""
+    run(as_user, as_json, lambda uow, user: order_service.cancel_order(
+        uow, user, number, reason=reason, on=parse_day(on), expected_parent=parent(if_match)))
+
+
+@order_app.command("respond")
+def order_respond(
+    number: NumberArg,
+    accept: Annotated[bool, typer.Option("--accept/--decline", help="The answer.")],
+    request: Annotated[str | None, typer.Option(
+        "--request", help="The request: position or hash prefix (default: the one pending).")
+    ] = None,
+    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer the other party's request to amend, close short or cancel."""
+    run(as_user, as_json, lambda uow, user: order_service.respond(
+        uow, user, number, request, accept, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+# -- disputes --------------------------------------------------------------------------------------
+
+
+@order_app.command("dispute")
+def order_dispute(
+    number: NumberArg, reason: ReasonOpt,
+    about: Annotated[str | None, typer.Option(
+        help="What is disputed: a delivery (position, delivery:REF) or an invoice "
+        "(its number, invoice:REF).")] = None,
+    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dispute a delivery, a receipt or an invoice."""
+    run(as_user, as_json, lambda uow, user: order_service.open_dispute(
+        uow, user, number, reason=reason, about=about, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+def adjustments(values: Sequence[str] | None) -> list[tuple[str, int, str]]:
+    """``DELIVERY:LINE=QUANTITY`` → (delivery, line, quantity counted as received)."""
+    out = []
+    for text in values or ():
+        delivery, sep, rest = text.partition(":")
+        line, eq, quantity = rest.partition("=")
+        if not sep or not eq or not delivery or not line.strip().isdigit() or not quantity:
+            raise InvalidValue(f"{text!r} is not DELIVERY:LINE=QUANTITY, e.g. 1:1=9800",
+                               field="adjust")
+        out.append((delivery.strip(), int(line), quantity.strip()))
+    return out
+
+
+@order_app.command("resolve")
+def order_resolve(
+    number: NumberArg,
+    dispute: Annotated[str | None, typer.Option(
+        help="The dispute: position or hash prefix (default: the one open).")] = None,
+    resolution: Annotated[str | None, typer.Option(
+        help="Propose this resolution (the other side signs it).")] = None,
+    adjust: Annotated[list[str] | None, typer.Option(
+        "--adjust", help="DELIVERY:LINE=QUANTITY counted as received (repeatable).")] = None,
+    sign: Annotated[str | None, typer.Option(
+        "--sign", help="Sign the other side's proposed resolution: position or hash prefix.")
+    ] = None,
+    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose a resolution of a dispute (--resolution), or sign the other side's (--sign)."""
+    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        if (resolution is None) == (sign is None):
+            raise MissingField("give --resolution to propose, or --sign to sign (one of them)",
+                               field="resolution")
+        if sign is not None:
+            if adjust:
+                raise InvalidValue("adjustments belong to a proposal", field="adjust")
+            return order_service.sign_resolution(uow, user, number, dispute, sign, on=parse_day(on),
+                                          expected_parent=parent(if_match))
+        return order_service.propose_resolution(uow, user, number, dispute, str(resolution),
+                                         adjustments(adjust), on=parse_day(on),
+                                         expected_parent=parent(if_match))
+
+    run(as_user, as_json, use_case)
+
+
+# -- third-party transfer --------------------------------------------------------------------------
+
+TransferRequestOpt = Annotated[str | None, typer.Option(
+    "--request", help="The transfer request: position or hash prefix (default: the only one).")]
+
+
+@order_app.command("transfer-request")
+def order_transfer_request(
+    number: NumberArg,
+    to: Annotated[str, typer.Option("--to", help="The third party, e.g. USA.")],
+    line: Annotated[list[str], typer.Option("--line", help="LINE=QUANTITY to pass on.")],
+    reason: ReasonOpt, on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask the supplier's written consent to pass received supplies to a third party."""
+    run(as_user, as_json, lambda uow, user: order_service.request_transfer(
+        uow, user, number, to=to.upper(), lines=pairs(line, "line"), reason=reason,
+        on=parse_day(on), expected_parent=parent(if_match)))
+
+
+@order_app.command("transfer-consent")
+def order_transfer_consent(
+    number: NumberArg, request: TransferRequestOpt = None,
+    refuse: Annotated[bool, typer.Option("--refuse", help="Refuse consent.")] = False,
+    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The supplier consents to (or refuses) a transfer to a third party."""
+    run(as_user, as_json, lambda uow, user: order_service.answer_transfer(
+        uow, user, number, request, not refuse, on=parse_day(on),
+        expected_parent=parent(if_match)))
+
+
+@order_app.command("transfer")
+def order_transfer(number: NumberArg, request: TransferRequestOpt = None, on: OnOpt = None,
+                   if_match: IfMatchOpt = None, as_user: AsOpt = None,
+                   as_json: JsonOpt = False) -> None:
+    """Record the transfer itself; refused without the supplier's written consent."""
+    run(as_user, as_json, lambda uow, user: order_service.record_transfer(
+        uow, user, number, request, on=parse_day(on), expected_parent=parent(if_match)))
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+@order_app.command("show")
+def order_show(number: NumberArg, as_json: JsonOpt = False) -> None:
+    """Everything recorded about an order, with its timeline of signed events."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        shown = order_service.show_order(uow, number)
+        emit(as_json, shown, lambda: print_order(shown))
+
+
+def print_order(o: dict[str, Any]) -> None:
+    t, f = o["terms"], o["figures"]
+    echo = typer.echo
+    echo(f"{o['number']}  {o['status'].upper()}  (version {o['version']}"
+         f"{', EMERGENCY' if o['emergency'] else ''})")
+    echo(f"  {t['requester']} {t['requesting_unit']} asks {t['supplier']}"
+         f"{' ' + o['accepted']['supplying_unit'] if o['accepted'] else ''}; {t['method']} in "
+         f"{t['currency']}; {t['activity']} ({t['activity_type']})")
+    echo(f"  needed by {t['needed_by']} at {t['deliver_to']}; POC {t['poc']}")
+    echo(f"  head {o['head']}")
+    echo("")
+    table([[str(x["line"]), ln["category"], ln["description"], ln["unit"], x["ordered"],
+            ln["unit_price"], x["delivered"], x["received"]]
+           for x, ln in zip(f["lines"], t["lines"], strict=True)],
+          ["line", "category", "description", "unit", "ordered", "price", "delivered",
+           "received"])
+    echo("")
+    echo(f"  value {f['value']}  committed {f['commitment']}  receivable {f['receivable']}  "
+         f"in kind {f['in_kind']}  invoiced {f['invoiced']}  settled {f['settled']}  "
+         f"written off {f['written_off']}  outstanding {f['outstanding']} {f['currency']}")
+    for d in o["deliveries"]:
+        got = "received" if d["receipt"] else "NOT RECEIVED"
+        echo(f"  delivery {d['position']} on {d['on']} ({d['id'][:8]}…): "
+             + ", ".join(f"line {x['line']} {x['quantity']}" for x in d["lines"]) + f"; {got}")
+    for i in o["invoices"]:
+        state = "live" if i["live"] else f"voided {i['voided_on']}"
+        echo(f"  invoice {i['position']} {i['number']} ({i['kind']}) {i['total']}, due "
+             f"{i['due_on']}, outstanding {i['outstanding']}; {state}")
+    for d in o["disputes"]:
+        echo(f"  dispute {d['position']} ({d['side']}, {'open' if d['open'] else 'resolved'}):"
+             f" {d['reason']}")
+    for c in o["changes"]:
+        echo(f"  request {c['position']}: {c['kind']} by the {c['side']}, "
+             f"{c['answer'] or 'pending'}: {c['reason']}")
+    for x in o["transfers"]:
+        echo(f"  transfer {x['position']} to {x['to']}: {x['answer'] or 'awaiting consent'}"
+             f"{', done ' + x['done_on'] if x['done_on'] else ''}")
+    echo("")
+    table([[str(e["seq"]), e["stream"].rsplit("/", 1)[-1], e["at"][:16], e["on"] or "",
+            e["type"], f"{e['actor']['user']} ({e['actor']['role']})", e["hash"][:8],
+            "ok" if e["verdict"]["effective"] else f"INEFFECTIVE {e['verdict']['code']}",
+            e["verdict"]["note"] or e["verdict"]["reason"]]
+           for e in o["timeline"]],
+          ["seq", "node", "recorded", "on", "event", "actor", "hash", "verdict", "note"])
+
+
+@order_app.command("list")
+def order_list(
+    status: Annotated[str | None, typer.Option(help="Only orders in this status.")] = None,
+    agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
+    counterpart: Annotated[str | None, typer.Option(help="Only orders with this party.")
+                           ] = None,
+    text: Annotated[str | None, typer.Option(help="Words in the number, activity, lines …")
+                    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    after: Annotated[str | None, typer.Option(help="Orders numbered after this one.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Orders, by number; page with --after the last number shown."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        found = order_service.list_orders(uow, status=status, agreement=agreement,
+                                   counterpart=counterpart, text=text, limit=limit, after=after)
+
+        def human() -> None:
+            table([[o["number"], o["status"], f"{o['requester']}→{o['supplier']}", o["method"],
+                    f"{o['value']} {o['currency']}", o["needed_by"] or "-",
+                    "E" if o["emergency"] else ""] for o in found],
+                  ["order", "status", "parties", "method", "value", "needed by", ""])
+            if len(found) == limit:
+                typer.echo(f"(more: --after {found[-1]['number']})")
+
+        emit(as_json, found, human)
+
+
+# -- statements ------------------------------------------------------------------------------------
+
+
+def invoice_refs(values: Sequence[str]) -> list[tuple[str, str]]:
+    out = []
+    for text in values:
+        number, sep, invoice = text.rpartition(":")
+        if not sep or not number or not invoice:
+            raise InvalidValue(f"{text!r} is not ORDER:INVOICE", field="invoice")
+        out.append((number.strip(), invoice.strip()))
+    return out
+
+
+@statement_app.command("offset")
+def statement_offset(
+    invoice: Annotated[list[str], typer.Option(
+        "--invoice", help="ORDER:INVOICE, invoices each way (repeatable).")],
+    currency: Annotated[str, typer.Option(help="The statement's currency.")],
+    rate: RateOpt = None, on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Propose an offset statement netting invoices each way (numbered OFS/<party>/NNNNN)."""
+    run(as_user, as_json, lambda uow, user: settlement.propose_offset(
+        uow, user, invoice_refs(invoice), currency=currency.upper(), rates=rates(rate),
+        on=parse_day(on)),
+        lambda e: f"; nets {e.envelope.data['net']} {e.envelope.data['currency']} each way")
+
+
+@statement_app.command("sign")
+def statement_sign(
+    offset: Annotated[str, typer.Argument(help="The offset statement: OFS/… or a hash prefix.")],
+    on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """The other party's finance officer signs an offset statement: it takes effect."""
+    run(as_user, as_json, lambda uow, user: settlement.sign_offset(
+        uow, user, offset, on=parse_day(on)))
+
+
+@statement_app.command("list")
+def statement_list(as_json: JsonOpt = False) -> None:
+    """Offset statements, proposed and signed (balance statements: `statement balance list`)."""
+    with errors(), UnitOfWork(node(), write=False) as uow:
+        found = settlement.list_offsets(uow)
+        emit(as_json, found, lambda: table(
+            [[s["subject"], s["proposed_by"], s["on"] or "", f"{s['net']} {s['currency']}",
+              s["state"], s["signed_by"] or "-", str(len(s["orders"]))] for s in found],
+            ["statement", "by", "as of", "net", "state", "signed by", "invoices"]))
