@@ -59,11 +59,8 @@ def staff(node: Node, *, valid_from: date = date(2026, 1, 15)) -> None:
             name = f"{party} {role.value.replace('_', ' ')}"
             users.add_user(uow, boss, user_id=user_id(party, role), name=name,
                            roles=[role.value], units=unit_ids)
-            # The finance officer is appointed for every unit: rates and catalogue
-            # prices are recorded for no unit, and only such an appointment covers that.
-            units = () if role is Role.FINANCE_OFFICER else unit_ids
             admin.appoint(uow, boss, agreement=AGREEMENT, user_id=user_id(party, role),
-                          name=name, role=role.value, units=units, valid_from=valid_from)
+                          name=name, role=role.value, units=unit_ids, valid_from=valid_from)
         uow.commit()
 
 
