@@ -220,3 +220,18 @@ def test_an_unknown_route_and_a_bad_body_are_problem_documents_too(node, client)
     assert (p["status"], p["code"]) == (422, "invalid_value")
     assert p["field"] == "lines.0.category"
     assert {e["field"] for e in p["errors"]} >= {"lines.0.category", "lines.0.quantity"}
+
+
+def test_a_front_proxy_login_plugs_in_by_configuration(node, monkeypatch):
+    from .conftest import client_for
+
+    monkeypatch.setenv("ACSA_LOGIN_METHOD", "acsa.web.auth.proxy:from_env")
+    monkeypatch.setenv("ACSA_LOGIN_HEADER", "X-Client-Cert-User")
+    who = official(node, ORDERING)
+    with client_for(node) as c:
+        assert 'name="password"' not in c.get("/auth/login").text
+        p = problem(c.post("/auth/login", json={}, headers=JSON))
+        assert (p["status"], p["code"]) == (401, "login_failed")
+        r = c.post("/auth/login", json={}, headers={**JSON, "X-Client-Cert-User": who})
+        assert r.status_code == 200 and r.json()["second_factor_done"] is True
+        assert c.get("/api/v1/me").json()["id"] == who

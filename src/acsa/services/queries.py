@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select, true, union
 
 from acsa.domain.errors import Conflict, InvalidValue, UnknownReference
 from acsa.domain.money import Money
@@ -198,17 +198,20 @@ def _visible(user: LocalUser) -> Any:
     """Need to know: a classified order only for users assigned to its activity."""
     o = T.orders.c
     if Role.AUDITOR in user.roles:
-        return o.marking == o.marking  # auditors read everything of their nation
+        return true()  # auditors read everything of their nation
     if user.clearance and user.activities:
         return or_(o.marking == UNCLASSIFIED, o.activity.in_(sorted(user.activities)))
     return o.marking == UNCLASSIFIED
 
 
-def _overdue(on: date) -> Any:
-    o, d = T.orders.c, T.due_items.c
-    return or_(
-        exists().where(d.order_number == o.number, d.due_on < on),
-        and_(o.emergency.is_(True), o.emergency_confirmed_on.is_(None), o.emergency_due < on),
+def _late(on: date) -> Any:
+    """Numbers of orders with something past due on ``on``: a due item, or an emergency
+    order not confirmed in time. Both come from an index, never a scan of every order."""
+    d, e = T.due_items.c, T.orders.alias("late_emergency").c
+    return union(
+        select(d.order_number).where(d.due_on < on),
+        select(e.number).where(e.emergency_due < on, e.emergency_confirmed_on.is_(None),
+                               e.emergency.is_(True)),
     )
 
 
@@ -232,8 +235,8 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
         conditions.append(or_(o.requester == wanted.counterpart,
                               o.supplier == wanted.counterpart))
     if wanted.overdue is not None:
-        overdue = _overdue(today(uow))
-        conditions.append(overdue if wanted.overdue else ~overdue)
+        late = _late(today(uow))
+        conditions.append(o.number.in_(late) if wanted.overdue else o.number.not_in(late))
     if wanted.q:
         text = wanted.q.strip().lower()[:SEARCH_LENGTH_MAX]
         if text:

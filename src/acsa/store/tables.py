@@ -294,6 +294,11 @@ orders = Table(
 )
 Index("ix_orders_status", orders.c.status)
 Index("ix_orders_agreement_status", orders.c.agreement, orders.c.status)
+# The order list: newest submission first, of all orders or of one status (migration 0004).
+Index("ix_orders_submitted_on_number", orders.c.submitted_on, orders.c.number)
+Index("ix_orders_status_submitted_on_number", orders.c.status, orders.c.submitted_on,
+      orders.c.number)
+Index("ix_orders_emergency_due", orders.c.emergency_due)
 
 order_lines = Table(
     "order_lines",
