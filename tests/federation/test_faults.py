@@ -24,7 +24,8 @@ from acsa.store.log import append
 
 from .test_online_sync import diesel, has_order, status
 
-pytestmark = pytest.mark.federation
+# The scenarios share one world (module fixture): keep them on one xdist worker.
+pytestmark = [pytest.mark.federation, pytest.mark.xdist_group("federation-net")]
 
 
 def submit(w, party: str = "PHL", supplier: str = "JPN") -> str:  # type: ignore[no-untyped-def]
