@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from acsa.domain.parties import Role
 from acsa.events import Envelope, NodeKey, seal
+from acsa.federation import witness
 from acsa.federation.bundles import export_bundle, import_bundle
 from acsa.federation.sync import sync_peer
 from acsa.services import orders, peers
@@ -304,10 +305,13 @@ def test_a_peer_that_rewrites_its_history_is_caught_and_refused(world, tmp_path)
     (tmp_path / "backup.db").rename(w.nodes["PHL"].data_dir / "acsa.db")
     rewritten = w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order, diesel()).hash
     w.nodes["PHL"].start()
-    w.wait(lambda: peers.get_peer(UnitOfWork(w["JPN"], write=False).__enter__(), "PHL").status
-           == "alarm", 15, "JPN to raise the alarm")
+    def phl_status() -> str:
+        with UnitOfWork(w["JPN"], write=False) as uow:
+            return peers.get_peer(uow, "PHL").status
+
+    w.wait(lambda: phl_status() == "alarm", 15, "JPN to raise the alarm")
     with UnitOfWork(w["JPN"], write=False) as uow:
-        alarms = __import__("acsa.federation.witness", fromlist=["x"]).list_alarms(uow, "PHL")
+        alarms = witness.list_alarms(uow, "PHL")
         evidence = json.loads(uow.conn.execute(select(T.peer_alarms.c.evidence)).scalars().first())
     assert alarms and alarms[0].kind in ("fork", "rewrite")
     # Both conflicting signed heads are kept as proof.
@@ -320,5 +324,11 @@ def test_a_peer_that_rewrites_its_history_is_caught_and_refused(world, tmp_path)
     report = sync_peer(w["JPN"], "PHL")
     assert not report.ok and "alarm" in (report.error or "")
     assert has_order(w["JPN"], first)
+    # An administrator may lift the alarm; the history still conflicts, so the
+    # next round raises it again and still takes nothing.
+    w.act("JPN", Role.ADMINISTRATOR, witness.resolve_alarms, "PHL", "called PHL's admin")
+    report = sync_peer(w["JPN"], "PHL")
+    assert not report.ok and report.alarm and phl_status() == "alarm"
+    assert rewritten not in {h for _, h in w.streams_of("JPN")["JPN-PHL-ACSA/PHL"]}
     with UnitOfWork(w["JPN"]) as uow:
         assert __import__("acsa.services.verify", fromlist=["x"]).verify_node(uow).ok
