@@ -210,3 +210,23 @@ def test_drafts_stay_with_their_author(pair):
     assert r.status_code == 201, r.text
     number = r.json()["number"]
     assert phl.get(R.ORDERING_OFFICIAL, f"/drafts/{draft['id']}").json()["submitted_as"] == number
+
+
+def test_evidence_is_uploaded_then_cited_by_its_hash(pair):
+    import hashlib
+
+    jpn, _, number = submitted(pair)
+    assert jpn.act(R.APPROVING_OFFICIAL, number, "accept",
+                   {"supplying_unit": "JMSDF-ESF1"}).status_code == 200
+    ticket = b"%PDF-1.4 delivery ticket 0042: 10000 L F-76, Subic pier 3"
+    r = jpn.client.post("/api/v1/evidence", files={"file": ("ticket-0042.pdf", ticket,
+                                                            "application/pdf")},
+                        headers=jpn.as_(R.SUPPLY_OFFICER))
+    assert r.status_code == 201, r.text
+    cited = r.json()
+    assert cited == {"sha256": hashlib.sha256(ticket).hexdigest(), "name": "ticket-0042.pdf",
+                     "media_type": "application/pdf", "size": len(ticket)}
+    r = jpn.act(R.SUPPLY_OFFICER, number, "deliver",
+                {"lines": [{"line": 1, "quantity": "10000"}], "evidence": [cited]})
+    assert r.status_code == 200, r.text
+    assert r.json()["deliveries"][0]["evidence"] == [cited]

@@ -195,13 +195,20 @@ def decode_cursor(cursor: str) -> tuple[date | None, str]:
 
 
 def _visible(user: LocalUser) -> Any:
-    """Need to know: a classified order only for users assigned to its activity."""
-    o = T.orders.c
+    """Need to know: a classified order only for users assigned to its activity.
+
+    Written as "not one of the few hidden orders" rather than "unclassified or
+    assigned": classified orders are rare, so the hidden set comes from the
+    marking index at once, and the list keeps its newest-first index.
+    """
     if Role.AUDITOR in user.roles:
         return true()  # auditors read everything of their nation
+    c = T.orders.alias("classified").c
+    # Two ranges rather than "!=", which no engine reads from an index.
+    hidden = select(c.number).where(or_(c.marking < UNCLASSIFIED, c.marking > UNCLASSIFIED))
     if user.clearance and user.activities:
-        return or_(o.marking == UNCLASSIFIED, o.activity.in_(sorted(user.activities)))
-    return o.marking == UNCLASSIFIED
+        hidden = hidden.where(c.activity.not_in(sorted(user.activities)))
+    return T.orders.c.number.not_in(hidden)
 
 
 def _late(on: date) -> Any:

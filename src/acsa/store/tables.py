@@ -299,6 +299,7 @@ Index("ix_orders_submitted_on_number", orders.c.submitted_on, orders.c.number)
 Index("ix_orders_status_submitted_on_number", orders.c.status, orders.c.submitted_on,
       orders.c.number)
 Index("ix_orders_emergency_due", orders.c.emergency_due)
+Index("ix_orders_marking", orders.c.marking)
 
 order_lines = Table(
     "order_lines",
