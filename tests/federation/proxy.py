@@ -124,7 +124,9 @@ class FaultProxy:
             return
         if hit and mode == "tamper":
             response = _tamper(response)
-        self._recorded.setdefault(path, response)
+        if response.startswith(b"HTTP/1.1 200"):
+            # Only a good answer is worth replaying later as a stale one.
+            self._recorded.setdefault(path, response)
         writer.write(response)
         await writer.drain()
 
