@@ -332,3 +332,27 @@ def test_a_peer_that_rewrites_its_history_is_caught_and_refused(world, tmp_path)
     assert rewritten not in {h for _, h in w.streams_of("JPN")["JPN-PHL-ACSA/PHL"]}
     with UnitOfWork(w["JPN"]) as uow:
         assert __import__("acsa.services.verify", fromlist=["x"]).verify_node(uow).ok
+
+
+def test_evidence_files_follow_the_events_that_cite_them(net):
+    from acsa.services.paper import attach_evidence
+
+    w = net
+    number = submit(w)
+    w.wait(lambda: has_order(w["JPN"], number), 10, "the order on JPN")
+    w.act("JPN", Role.APPROVING_OFFICIAL, orders.accept, number, supplying_unit="JMSDF-ESF1")
+    with UnitOfWork(w["JPN"]) as uow:
+        ticket = attach_evidence(uow, "fuel-ticket-0042.jpg", "image/jpeg", b"\xff\xd8ticket")
+        uow.commit()
+    w.act("JPN", Role.SUPPLY_OFFICER, orders.deliver, number, [(1, "10000")],
+          evidence=[ticket])
+
+    def phl_holds_ticket() -> bool:
+        with UnitOfWork(w["PHL"], write=False) as uow:
+            return uow.conn.execute(select(T.evidence_files.c.content).where(
+                T.evidence_files.c.sha256 == ticket["sha256"])).scalar_one_or_none() \
+                == b"\xff\xd8ticket"
+
+    w.wait(phl_holds_ticket, 15, "the delivery ticket on PHL")
+    w.settle()
+    w.check()

@@ -73,7 +73,7 @@ def attach_evidence(uow: UnitOfWork, name: str, media_type: str, content: bytes
         uow.conn.execute(insert(T.evidence_files).values(
             sha256=sha, name=name[:200], media_type=media_type[:100], size=len(content),
             content=content, added_at=uow.node.now_at()))
-    return {"sha256": sha, "name": name, "media_type": media_type}
+    return {"sha256": sha, "name": name, "media_type": media_type, "size": len(content)}
 
 
 def appoint_paper_official(uow: UnitOfWork, admin: LocalUser, *, agreement: str, party: str,
