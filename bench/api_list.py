@@ -74,6 +74,10 @@ def copy_to_postgres(source: Node, url: str, directory: Path) -> Node:
                 dst.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"GREATEST((SELECT max(id) FROM {table.name}), 1))"))
+    # Statistics as autovacuum would gather them soon after a bulk load, so the
+    # planner sees the data it will see in service.
+    with target.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("ANALYZE")
     return target
 
 

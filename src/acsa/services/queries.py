@@ -194,21 +194,32 @@ def decode_cursor(cursor: str) -> tuple[date | None, str]:
         raise BadCursor("is not a cursor this node handed out", field="after") from None
 
 
-def _visible(user: LocalUser) -> Any:
-    """Need to know: a classified order only for users assigned to its activity.
+def _hidden(user: LocalUser) -> Any:
+    """Need to know: the numbers of the classified orders ``user`` may not read (a
+    classified order is readable only with a clearance and an assignment to its
+    activity); ``None`` for an auditor, who reads everything of their nation.
 
-    Written as "not one of the few hidden orders" rather than "unclassified or
-    assigned": classified orders are rare, so the hidden set comes from the
-    marking index at once, and the list keeps its newest-first index.
+    Classified orders are rare, so this set comes from the marking index at once,
+    and the list keeps its newest-first index ("not one of these few").
     """
     if Role.AUDITOR in user.roles:
-        return true()  # auditors read everything of their nation
+        return None
     c = T.orders.alias("classified").c
     # Two ranges rather than "!=", which no engine reads from an index.
     hidden = select(c.number).where(or_(c.marking < UNCLASSIFIED, c.marking > UNCLASSIFIED))
     if user.clearance and user.activities:
         hidden = hidden.where(c.activity.not_in(sorted(user.activities)))
-    return T.orders.c.number.not_in(hidden)
+    return hidden
+
+
+def _visible(user: LocalUser) -> Any:
+    hidden = _hidden(user)
+    return true() if hidden is None else T.orders.c.number.not_in(hidden)
+
+
+def _count(uow: UnitOfWork, conditions: list[Any]) -> int:
+    return int(uow.conn.execute(
+        select(func.count()).select_from(T.orders).where(*conditions)).scalar_one())
 
 
 def _late(on: date) -> Any:
@@ -227,7 +238,7 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
     if not 0 < wanted.limit <= PAGE_LIMIT_MAX:
         raise InvalidValue(f"must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
     o = T.orders.c
-    conditions = [_visible(user)]
+    conditions: list[Any] = []
     if wanted.status:
         known = {s.value for s in Status}
         if wanted.status not in known:
@@ -248,10 +259,13 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
         text = wanted.q.strip().lower()[:SEARCH_LENGTH_MAX]
         if text:
             conditions.append(o.search_text.contains(text, autoescape=True))
-    count = uow.conn.execute(
-        select(func.count()).select_from(T.orders).where(*conditions)
-    ).scalar_one()
-    page = list(conditions)
+    # Counted as all matches less the hidden ones among them: both counts read
+    # indexes, where "not hidden" would test every order against the set.
+    hidden = _hidden(user)
+    count = _count(uow, conditions)
+    if hidden is not None:
+        count -= _count(uow, [*conditions, o.number.in_(hidden)])
+    page = [*conditions, _visible(user)]
     if wanted.after:
         day, number = decode_cursor(wanted.after)
         day = day or date.min
