@@ -309,7 +309,8 @@ def test_a_peer_that_rewrites_its_history_is_caught_and_refused(world, tmp_path)
         with UnitOfWork(w["JPN"], write=False) as uow:
             return peers.get_peer(uow, "PHL").status
 
-    w.wait(lambda: phl_status() == "alarm", 15, "JPN to raise the alarm")
+    sync_peer(w["JPN"], "PHL")  # as `acsa sync now` would; the worker does the same
+    w.wait(lambda: phl_status() == "alarm", 30, "JPN to raise the alarm")
     with UnitOfWork(w["JPN"], write=False) as uow:
         alarms = witness.list_alarms(uow, "PHL")
         evidence = json.loads(uow.conn.execute(select(T.peer_alarms.c.evidence)).scalars().first())

@@ -76,6 +76,7 @@ class SyncReport:
     ok: bool = True
     streams: list[StreamReport] = field(default_factory=list)
     error: str | None = None
+    transient: bool = False  # the network or the peer failed: back off before retrying
     alarm: str | None = None
     receipts_sent: int = 0
     evidence_fetched: int = 0
@@ -153,9 +154,9 @@ def sync_peer(node: Node, peer: str, *, transport: httpx.BaseTransport | None = 
                     learn_public_key(uow, peer, client.learnt)
                     uow.commit()
     except (PeerUnreachable, PeerRefused) as exc:
-        report.ok, report.error = False, str(exc)
+        report.ok, report.error, report.transient = False, str(exc), True
     except ResponseRejected as exc:
-        report.ok, report.error = False, exc.reason
+        report.ok, report.error, report.transient = False, exc.reason, True
         with UnitOfWork(node) as uow:
             quarantine(uow, f"online {peer}: rejected response", peer, exc.body[:65536],
                        [exc.reason])

@@ -60,7 +60,9 @@ class Worker:
         return random.uniform(0, min(P.BACKOFF_MAX_S, P.BACKOFF_BASE_S * 2 ** failures))
 
     async def run(self) -> None:
-        self.notified_heads = await asyncio.to_thread(own_heads, self.node)
+        # Nothing counts as notified yet: a node that (re)starts tells every
+        # peer at once, so they pull without waiting out their back-off.
+        self.notified_heads = {}
         pushes: set[asyncio.Task[None]] = set()
         while not self.stopping:
             try:
