@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium ledger poppler-utils fonts-ipafont-gothic
+DEBIAN_PACKAGES := chromium ledger poppler-utils fonts-ipafont-gothic zbar-tools
 
 # CI provides PostgreSQL on loopback; storage tests then run on both engines.
 ifeq ($(CI),true)

@@ -33,7 +33,7 @@ def postgres_or_skip() -> str:
         with engine.connect():
             pass
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "absent"
+    except Exception as exc:
         if IN_CI:
             pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable under CI: {exc}")
         pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")

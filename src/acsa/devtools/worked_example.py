@@ -125,7 +125,7 @@ def cash_path(x: Example) -> str:
               orders.submit_order, terms("PHL", "JPN", "AFP-NFL",
                                          [("pol", "Diesel fuel F-76", "10000", "L", "152.5")],
                                          "cash"))
-    number = ev.envelope.subject
+    number: str = ev.envelope.subject
     x.sync()
     x.do(d(2026, 2, 4), "JPN", Role.APPROVING_OFFICIAL, "accepts", orders.accept, number,
          supplying_unit="JMSDF-ESF1")
@@ -157,7 +157,7 @@ def rik_path(x: Example) -> str:
               orders.submit_order, terms("PHL", "JPN", "AFP-1ID",
                                          [("food", "Combat ration, 1 day", "500", "EA", "1200")],
                                          "rik"))
-    number = ev.envelope.subject
+    number: str = ev.envelope.subject
     x.sync()
     x.do(d(2026, 2, 6), "JPN", Role.APPROVING_OFFICIAL, "accepts", orders.accept, number,
          supplying_unit="JGSDF-1HB")
@@ -238,7 +238,7 @@ def emergency_path(x: Example) -> str:
                        "cash", activity="TYPHOON-RAI2-HADR", activity_type="hadr"),
                "supplying_unit": "JMSDF-ESF1"},
               requested_by="radio, Maj. Santos (AFP-TOG1)")
-    number = ev.envelope.subject
+    number: str = ev.envelope.subject
     x.do(d(2026, 10, 20), "JPN", Role.SUPPLY_OFFICER, "delivers 8,000 L", orders.deliver, number,
          [(1, "8000")])
     x.sync()
