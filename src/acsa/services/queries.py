@@ -212,7 +212,7 @@ def _hidden(user: LocalUser) -> Any:
     return hidden
 
 
-def _visible(user: LocalUser) -> Any:
+def visible_to(user: LocalUser) -> Any:
     hidden = _hidden(user)
     return true() if hidden is None else T.orders.c.number.not_in(hidden)
 
@@ -265,7 +265,7 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
     count = _count(uow, conditions)
     if hidden is not None:
         count -= _count(uow, [*conditions, o.number.in_(hidden)])
-    page = [*conditions, _visible(user)]
+    page = [*conditions, visible_to(user)]
     if wanted.after:
         day, number = decode_cursor(wanted.after)
         day = day or date.min
@@ -296,7 +296,7 @@ def order_row(uow: UnitOfWork, user: LocalUser, number: str) -> Any:
     """An order's projection row, if ``user`` may see it (``UnknownReference`` otherwise:
     an order hidden by need to know is not admitted to exist)."""
     row = uow.conn.execute(
-        select(T.orders).where(T.orders.c.number == number, _visible(user))
+        select(T.orders).where(T.orders.c.number == number, visible_to(user))
     ).first()
     if row is None or user.party not in (row.requester, row.supplier):
         raise UnknownReference(f"no order {number} on this node", field="order")
@@ -396,7 +396,7 @@ def activity_totals(uow: UnitOfWork, user: LocalUser) -> list[ActivityTotal]:
     rows = uow.conn.execute(
         select(o.agreement, o.activity, o.activity_type, o.currency, o.status,
                func.count().label("n"), func.sum(o.value_minor).label("minor"))
-        .where(_visible(user))
+        .where(visible_to(user))
         .group_by(o.agreement, o.activity, o.activity_type, o.currency, o.status)
     ).all()
     grouped: dict[tuple[str, str, str, str], dict[str, Any]] = defaultdict(
@@ -423,3 +423,52 @@ def verify_ledger(uow: UnitOfWork, user: LocalUser) -> VerifyReport:
                            field="user")
     return verify_node(uow)
 
+
+
+# -- price catalogue ------------------------------------------------------------------------------
+
+CATALOGUE_ITEMS_MAX = 300
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    """A price a supplier charged before: the new-order form offers it as a prefill."""
+
+    supplier: str
+    category: str
+    description: str
+    nsn: str | None
+    unit: str
+    unit_price: str
+    currency: str
+    last_ordered: date | None
+
+
+def price_catalogue(uow: UnitOfWork, user: LocalUser) -> list[CatalogueItem]:
+    """The latest price of each item on orders ``user`` may see, newest first.
+
+    There is no separate price list in an ACSA: the supplier prices each order
+    at its own rates. Earlier accepted prices are the best prefill there is;
+    the supplier can still propose another price before accepting.
+    """
+    o, line = T.orders.c, T.order_lines.c
+    rows = uow.conn.execute(
+        select(o.supplier, o.currency, o.submitted_on, line.category, line.description,
+               line.nsn, line.unit, line.unit_price)
+        .join(T.order_lines, line.order_number == o.number)
+        .where(visible_to(user), o.status.not_in([Status.REJECTED.value]))
+        .order_by(o.submitted_on.desc(), o.number.desc(), line.no)
+        .limit(CATALOGUE_ITEMS_MAX * 4)
+    )
+    seen: set[tuple[str, str, str, str]] = set()
+    out: list[CatalogueItem] = []
+    for r in rows:
+        key = (r.supplier, r.description.strip().lower(), r.unit, r.currency)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(CatalogueItem(r.supplier, r.category, r.description, r.nsn, r.unit,
+                                 r.unit_price, r.currency, r.submitted_on))
+        if len(out) >= CATALOGUE_ITEMS_MAX:
+            break
+    return out

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import insert, select, update
 
@@ -125,3 +126,17 @@ def add_user(
 def set_password_hash(uow: UnitOfWork, user_id: str, password_hash: str) -> None:
     uow.conn.execute(update(T.users).where(T.users.c.id == user_id)
                      .values(password_hash=password_hash))
+
+
+def set_preferences(uow: UnitOfWork, user: LocalUser, *, locale: str, time_zone: str) -> LocalUser:
+    """A user's own language and time zone (dates and times on pages follow them)."""
+    if locale not in ("en", "ja"):
+        raise InvalidValue("must be en or ja", field="locale")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(f"{time_zone!r} is not a time zone (e.g. Asia/Tokyo)",
+                           field="time_zone") from None
+    uow.conn.execute(update(T.users).where(T.users.c.id == user.id)
+                     .values(locale=locale, time_zone=time_zone))
+    return get_user(uow, user.id)

@@ -1,0 +1,75 @@
+"""Which inputs each order action's form shows, and turning a posted form into its body.
+
+The bodies are the API's own request schemas and the calls its own action
+table (:data:`acsa.web.api.orders.ACTIONS`): a page and a script doing the
+same act run exactly the same code and the same checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acsa.web.api.orders import ACTIONS, ActionRoute
+
+ACTION_ROUTES: dict[str, ActionRoute] = {a.name: a for a in ACTIONS}
+
+# The inputs of each action's form, in order. Per-line inputs are named
+# "<list>.<i>.<field>" so that one row per order line can be shown.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "accept": ("supplying_unit", "on"),
+    "reject": ("reason", "on"),
+    "propose": ("quantities", "prices", "needed_by", "reason", "on"),
+    "confirm": ("on",),
+    "withdraw": ("reason", "on"),
+    "confirm-emergency": ("on",),
+    "deliver": ("lines", "evidence", "note", "on"),
+    "receive": ("delivery", "received", "evidence", "note", "on"),
+    "invoice": ("kind", "reference", "replaces", "on"),
+    "void-invoice": ("invoice", "reason", "on"),
+    "credit-note": ("invoice", "amount", "reason", "on"),
+    "write-off": ("invoice", "amount", "reason", "on"),
+    "return-in-kind": ("lines", "description", "evidence", "on"),
+    "accept-return": ("return", "accept", "reason", "on"),
+    "convert-to-cash": ("prices", "on"),
+    "amend": ("quantities", "prices", "needed_by", "reason", "on"),
+    "close-short": ("reason", "on"),
+    "cancel": ("reason", "on"),
+    "respond": ("request", "accept", "on"),
+    "dispute": ("about", "reason", "on"),
+    "resolve": ("dispute", "resolution", "proposal", "on"),
+    "transfer-request": ("to", "lines", "reason", "on"),
+    "transfer-consent": ("request", "consent", "on"),
+    "transfer": ("request", "on"),
+}
+
+# Actions that change what is owed or end the order: the button is styled as such.
+WEIGHTY = frozenset({"reject", "withdraw", "cancel", "void-invoice", "write-off", "close-short"})
+
+def form_actions(allowed: list[str]) -> list[str]:
+    """The actions of ``allowed`` that have a form on the order page, in table order."""
+    return [a for a in allowed if a in FIELDS]
+
+
+def body_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The action's request body from the nested form data of :func:`pages.nested`.
+
+    Per-line rows carry their line number in a hidden input: a row whose
+    other inputs are all blank was not filled in and is dropped.
+    """
+    fields = FIELDS[action]
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in ("head", "action"):
+            continue
+        if name == "received":
+            name = "lines"
+        if isinstance(value, list):
+            value = [row for row in value
+                     if not (isinstance(row, dict) and set(row) <= {"line"})]
+            if not value:
+                continue  # no row filled in: the field is left out (and required ones say so)
+        out[name] = value
+    for key in ("accept", "consent"):
+        if key in out and key in fields:
+            out[key] = out[key] == "true"
+    return out

@@ -1,0 +1,218 @@
+"""Order pages: the filterable list, one order with its timeline and actions, a new order.
+
+Every act is a form posted to ``/orders/{number}/act/{action}`` carrying the
+order's head as the user saw it: if someone else acted on the order in the
+meantime, the act is refused with a conflict and the page reloads with the
+order as it now stands — never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from acsa.domain.errors import Conflict, DomainError
+from acsa.domain.rules import Status
+from acsa.reports.i18n import N_, gettext
+from acsa.services import admin, orders, queries
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.web.api import schemas as S
+from acsa.web.api.common import order_detail, record_read
+from acsa.web.deps import Principal, client_address, get_node
+from acsa.web.ui.actions import ACTION_ROUTES, FIELDS, WEIGHTY, body_data, form_actions
+from acsa.web.ui.pages import (
+    FormErrors,
+    PageRoute,
+    check_csrf,
+    locale_of,
+    nested,
+    page_principal,
+    read_form,
+    redirect,
+    render,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+User = Annotated[Principal, Depends(page_principal)]
+NEW_ORDER_LINE_ROWS = 5
+PAGE_SIZE = 50
+
+
+def order_path(number: str) -> str:
+    return f"/orders/{quote(number)}"
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def order_list(
+    request: Request, principal: User,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    agreement: Annotated[str | None, Query(max_length=40)] = None,
+    activity: Annotated[str | None, Query(max_length=80)] = None,
+    counterpart: Annotated[str | None, Query(max_length=3)] = None,
+    overdue: Annotated[str | None, Query(max_length=5)] = None,
+    q: Annotated[str | None, Query(max_length=queries.SEARCH_LENGTH_MAX)] = None,
+    after: Annotated[str | None, Query(max_length=400)] = None,
+) -> HTMLResponse:
+    wanted = queries.OrderFilter(
+        status=status or None, agreement=agreement or None, activity=activity or None,
+        counterpart=(counterpart or "").upper() or None, overdue=True if overdue else None,
+        q=q or None, after=after or None, limit=PAGE_SIZE)
+    with UnitOfWork(get_node(request), write=False) as uow:
+        page = queries.list_orders(uow, principal.user, wanted)
+        agreements = queries.list_agreements(uow)
+        activities = queries.list_activities(uow)
+    filters = {k: v for k, v in (("status", status), ("agreement", agreement),
+                                 ("activity", activity), ("counterpart", counterpart),
+                                 ("overdue", overdue), ("q", q)) if v}
+    next_url = (f"/orders?{urlencode({**filters, 'after': page.next})}" if page.next else None)
+    return render(request, "orders/list.html", principal, page=page, filters=filters,
+                  statuses=[s.value for s in Status if s is not Status.DRAFT],
+                  agreements=agreements, activities=activities, next_url=next_url,
+                  first_url=f"/orders?{urlencode(filters)}" if after else None)
+
+
+# -- one order -------------------------------------------------------------------------------
+
+
+def _order_page(request: Request, principal: Principal, number: str, *,
+                open_action: str | None = None, errors: FormErrors | None = None,
+                values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    node = get_node(request)
+    with UnitOfWork(node) as uow:
+        detail = order_detail(uow, principal.user, number)
+        record_read(uow, principal.user, number, client_address(request))
+        units = queries.list_units(uow, principal.user.party)
+        uow.commit()
+    return render(request, "orders/detail.html", principal, status=status, order=detail,
+                  actions=form_actions(detail.actions), fields=FIELDS, weighty=WEIGHTY,
+                  open_action=open_action, errors=errors or FormErrors(), values=values or {},
+                  units=units, order_url=order_path(number),
+                  side="requester" if detail.terms.requester == principal.user.party
+                  else "supplier")
+
+
+@router.get("/orders/{number:path}/act/{action}", response_class=HTMLResponse)
+def action_form(request: Request, principal: User, number: str, action: str) -> HTMLResponse:
+    """The order page with one action's form open (the link works without JavaScript)."""
+    return _order_page(request, principal, number,
+                       open_action=action if action in FIELDS else None)
+
+
+@router.post("/orders/{number:path}/act/{action}")
+async def act(request: Request, principal: User, number: str, action: str) -> Response:
+    form = await read_form(request)
+    check_csrf(principal, form)
+    if action not in ACTION_ROUTES or action not in FIELDS:
+        return await run_in_threadpool(_order_page, request, principal, number, errors=FormErrors(
+            general=[gettext(N_("This action has no form here."), locale_of(request,
+                                                                           principal)[0])]),
+            status=404)
+    route = ACTION_ROUTES[action]
+    files = [v for _, v in (await request.form()).multi_items()
+             if isinstance(v, UploadFile) and v.filename]
+    try:
+        body = route.body.model_validate(body_data(action, nested(form)))
+    except ValidationError as exc:
+        return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
+                           errors=FormErrors.of_validation(exc), values=form, status=422)
+    uploads = [(f.filename or "evidence", await f.read(orders.EVIDENCE_FILE_SIZE_MAX + 1),
+                f.content_type) for f in files]
+
+    def run() -> None:
+        with UnitOfWork(get_node(request)) as uow:
+            queries.check_head(uow, principal.user, number, form.get("head") or None)
+            cited = [orders.store_evidence(uow, name, content, media)
+                     for name, content, media in uploads]
+            used = body
+            if cited:
+                refs = [S.EvidenceRef.model_validate(c) for c in cited]
+                used = body.model_copy(update={"evidence": [*getattr(body, "evidence", []),
+                                                            *refs]})
+            route.call(uow, principal.user, number, used, form.get("head") or None)
+            uow.commit()
+
+    try:
+        await run_in_threadpool(run)
+    except Conflict as exc:
+        locale = locale_of(request, principal)[0]
+        message = gettext(N_("Someone else changed this order while you were looking at it. "
+                             "Here it is as it now stands: check it and act again."), locale)
+        return await run_in_threadpool(_order_page, request, principal, number, errors=FormErrors(
+            general=[message, exc.message]), status=409)
+    except DomainError as exc:
+        return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
+                           errors=FormErrors.of_domain(exc), values=form,
+                           status=409 if exc.field == "status" else 422)
+    return redirect(order_path(number), notice=f"done:{action}")
+
+
+@router.get("/orders/{number:path}", response_class=HTMLResponse)
+def order_page(request: Request, principal: User, number: str) -> HTMLResponse:
+    return _order_page(request, principal, number)
+
+
+# -- a new order -----------------------------------------------------------------------------
+
+
+def _choices(uow: UnitOfWork, principal: Principal) -> dict[str, Any]:
+    party = principal.user.party
+    agreements = [a for a in queries.list_agreements(uow)
+                  if any(p["code"] == party for p in a.parties)]
+    return {
+        "agreements": agreements,
+        "activities": [a for a in queries.list_activities(uow)
+                       if any(a.agreement == g.id for g in agreements)],
+        "units": queries.list_units(uow, party),
+        "today": admin.today(uow),
+        "catalogue": queries.price_catalogue(uow, principal.user),
+    }
+
+
+def _new_page(request: Request, principal: Principal, *, errors: FormErrors | None = None,
+              values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    with UnitOfWork(get_node(request), write=False) as uow:
+        choices = _choices(uow, principal)
+    return render(request, "orders/new.html", principal, status=status,
+                  errors=errors or FormErrors(), values=values or {},
+                  line_rows=NEW_ORDER_LINE_ROWS, **choices)
+
+
+@router.get("/new-order", response_class=HTMLResponse)
+def new_order(request: Request, principal: User) -> HTMLResponse:
+    return _new_page(request, principal)
+
+
+@router.post("/new-order")
+async def create_order(request: Request, principal: User) -> Response:
+    form = await read_form(request)
+    check_csrf(principal, form)
+    data = nested(form, frozenset({"csrf_token", "intent"}))
+    data["lines"] = [row for row in data.get("lines", []) if isinstance(row, dict)]
+    draft = form.get("intent") == "draft"
+    try:
+        body = S.OrderCreate.model_validate(data)
+    except ValidationError as exc:
+        return await run_in_threadpool(_new_page, request, principal, errors=FormErrors.of_validation(exc), values=form,
+                         status=422)
+
+    def run() -> str:
+        with UnitOfWork(get_node(request)) as uow:
+            if draft:
+                orders.save_draft(uow, principal.user, body.terms(), note=body.note)
+                uow.commit()
+                return "/orders?notice=draft"
+            event = orders.submit_order(uow, principal.user, body.terms(), on=body.on)
+            uow.commit()
+            return order_path(event.envelope.subject)
+
+    try:
+        where = await run_in_threadpool(run)
+    except DomainError as exc:
+        return await run_in_threadpool(_new_page, request, principal, errors=FormErrors.of_domain(exc), values=form,
+                         status=422)
+    return redirect(where, notice="done:submit" if not draft else None)

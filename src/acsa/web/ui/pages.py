@@ -1,0 +1,208 @@
+"""What every page shares: templates, the logged-in user, forms, CSRF and refusals.
+
+Pages work without JavaScript: every change is an HTML form posted to the
+node, answered by a redirect (post/redirect/get) or by the same form again
+with each problem next to its field. Page routes use :class:`PageRoute`, so
+a refusal from a service (a :class:`~acsa.domain.errors.DomainError`)
+becomes a page in the user's language with the status the API would give,
+and a missing or expired session becomes a redirect to the login page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import ValidationError
+
+from acsa.domain.errors import DomainError
+from acsa.reports.i18n import gettext, install_jinja, negotiate_locale, use_locale
+from acsa.services import auth
+from acsa.web.deps import CSRF_FIELD, Principal, authenticate, get_auth, get_node
+from acsa.web.problems import problem_of
+
+WEB_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+FORM_FIELDS_MAX = 400
+FORM_VALUE_LENGTH_MAX = 4000
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(("html", "xml")),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+install_jinja(environment)
+templates = Jinja2Templates(env=environment)
+
+
+class LoginNeeded(Exception):
+    """The page needs a logged-in user; send the browser to the login page."""
+
+    def __init__(self, next_path: str, *, code: bool = False) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+        self.code = code
+
+
+def here(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{request.url.path}{query}"
+
+
+def page_principal(request: Request) -> Principal:
+    """The user at the browser, by the session cookie (pages take no API tokens)."""
+    node, config = get_node(request), get_auth(request)
+    try:
+        return authenticate(request, node, config, None)
+    except auth.SecondFactorRequired:
+        raise LoginNeeded(here(request), code=True) from None
+    except auth.NotAuthenticated:
+        raise LoginNeeded(here(request)) from None
+
+
+def locale_of(request: Request, principal: Principal | None) -> tuple[str, str]:
+    """The page's language and time zone: the user's preference, else the browser's."""
+    preference = principal.user.locale if principal else None
+    chosen = negotiate_locale(preference, request.headers.get("accept-language"))
+    zone = principal.user.time_zone if principal else "UTC"
+    return chosen, zone
+
+
+def render(request: Request, template: str, principal: Principal | None,
+           status: int = 200, **context: Any) -> HTMLResponse:
+    locale, zone = locale_of(request, principal)
+    node = get_node(request)
+    with use_locale(locale, zone):
+        response = templates.TemplateResponse(request, template, {
+            "locale": locale, "time_zone": zone, "principal": principal,
+            "user": principal.user if principal else None,
+            "csrf_token": principal.csrf_token if principal else "",
+            "csrf_field": CSRF_FIELD, "node_party": node.party,
+            "notice": request.query_params.get("notice", "")[:200],
+            "path": request.url.path, **context,
+        }, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(path: str, notice: str | None = None) -> RedirectResponse:
+    """Post/redirect/get: the browser loads ``path``, showing ``notice`` once."""
+    if notice:
+        separator = "&" if "?" in path else "?"
+        path = f"{path}{separator}notice={quote(notice)}"
+    return RedirectResponse(path, status_code=303)
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The posted fields as text (files excluded), bounded in count and length."""
+    out: dict[str, str] = {}
+    for key, value in list((await request.form()).multi_items())[:FORM_FIELDS_MAX]:
+        if isinstance(value, str):
+            out[str(key)] = value[:FORM_VALUE_LENGTH_MAX].replace("\x00", "")
+    return out
+
+
+def check_csrf(principal: Principal, form: Mapping[str, str]) -> None:
+    if principal.session is None:
+        raise auth.CsrfRejected("pages need a browser session", field=CSRF_FIELD)
+    auth.check_csrf(principal.session, form.get(CSRF_FIELD))
+
+
+def nested(form: Mapping[str, str], skip: frozenset[str] = frozenset({CSRF_FIELD})
+           ) -> dict[str, Any]:
+    """Flat form fields named ``lines.0.quantity`` as nested data; blank fields left out.
+
+    Numbered parts become lists in their numbers' order, so a form can show
+    as many line rows as it likes and the user fills only some.
+    """
+    tree: dict[str, Any] = {}
+    for name, value in form.items():
+        if name in skip or value.strip() == "":
+            continue
+        parts = name.split(".")
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[parts[-1]] = value.strip()
+    return _lists(tree)
+
+
+def _lists(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if value and all(k.isdigit() for k in value):
+        return [_lists(value[k]) for k in sorted(value, key=int)]
+    return {k: _lists(v) for k, v in value.items()}
+
+
+@dataclass
+class FormErrors:
+    """Problems with a submitted form: by field name (dotted), and for the whole form."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)
+
+    @classmethod
+    def of_validation(cls, exc: ValidationError) -> FormErrors:
+        found = cls()
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"])
+            found.fields.setdefault(name or "form", error["msg"])
+        return found
+
+    @classmethod
+    def of_domain(cls, exc: DomainError) -> FormErrors:
+        found = cls()
+        if exc.field:
+            found.fields[exc.field] = exc.message
+        found.general.append(exc.message)
+        return found
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class PageRoute(APIRoute):
+    """A page route: refusals become pages, a missing login a redirect to it."""
+
+    def get_route_handler(self) -> Handler:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except LoginNeeded as exc:
+                where = "/auth/code" if exc.code else "/auth/login"
+                return RedirectResponse(f"{where}?next={quote(exc.next_path)}", status_code=303)
+            except DomainError as exc:
+                return refusal_page(request, exc)
+
+        return handler
+
+
+def refusal_page(request: Request, exc: DomainError) -> HTMLResponse:
+    problem = problem_of(exc, instance=request.url.path)
+    try:
+        principal: Principal | None = page_principal(request)
+    except (LoginNeeded, DomainError):
+        principal = None
+    locale, _ = locale_of(request, principal)
+    return render(request, "error.html", principal, status=problem.status,
+                  title=gettext(problem.title, locale), problem=problem)
