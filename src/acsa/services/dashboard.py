@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, select
 
@@ -78,7 +79,7 @@ class Dashboard:
     ceilings: list[CeilingUse]
 
 
-def _side_column(side: Side) -> object:
+def _side_column(side: Side) -> Any:
     return T.orders.c.supplier if side is Side.SUPPLIER else T.orders.c.requester
 
 
@@ -134,7 +135,7 @@ def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
                        o.status.not_in([Status.REJECTED.value, Status.CANCELLED.value]),
                        visible_to(user))
 
-    def count(*conditions: object) -> int:
+    def count(*conditions: Any) -> int:
         return int(uow.conn.execute(
             select(func.count()).select_from(T.orders).where(unconfirmed, *conditions)
         ).scalar_one())

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from acsa.domain.errors import Conflict, DomainError
 from acsa.domain.rules import Status
 from acsa.reports.i18n import N_, gettext
-from acsa.services import admin, orders, queries
+from acsa.services import orders, queries
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.api import schemas as S
 from acsa.web.api.common import order_detail, record_read
@@ -91,7 +91,9 @@ def _order_page(request: Request, principal: Principal, number: str, *,
     return render(request, "orders/detail.html", principal, status=status, order=detail,
                   actions=form_actions(detail.actions), fields=FIELDS, weighty=WEIGHTY,
                   open_action=open_action, errors=errors or FormErrors(), values=values or {},
-                  units=units, order_url=order_path(number),
+                  unit_options=[(u.id, f"{u.name} ({u.id})") for u in units],
+                  evidence_mb=orders.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
+                  order_url=order_path(number),
                   side="requester" if detail.terms.requester == principal.user.party
                   else "supplier")
 
@@ -160,15 +162,22 @@ def order_page(request: Request, principal: User, number: str) -> HTMLResponse:
 
 
 def _choices(uow: UnitOfWork, principal: Principal) -> dict[str, Any]:
+    """The new-order form's choices: only what this user's party's agreements allow."""
     party = principal.user.party
     agreements = [a for a in queries.list_agreements(uow)
                   if any(p["code"] == party for p in a.parties)]
+    ids = {a.id for a in agreements}
+    activities = [a for a in queries.list_activities(uow) if a.agreement in ids]
+    suppliers = sorted({p["code"] for a in agreements for p in a.parties if p["code"] != party})
+    categories = sorted({c for a in agreements for c in a.categories})
     return {
-        "agreements": agreements,
-        "activities": [a for a in queries.list_activities(uow)
-                       if any(a.agreement == g.id for g in agreements)],
-        "units": queries.list_units(uow, party),
-        "today": admin.today(uow),
+        "options": {
+            "agreements": [(a.id, f"{a.short_id} — {a.title}") for a in agreements],
+            "activities": [(a.id, f"{a.name} ({a.id})") for a in activities],
+            "suppliers": [(p, p) for p in suppliers],
+            "units": [(u.id, f"{u.name} ({u.id})") for u in queries.list_units(uow, party)],
+            "categories": categories,
+        },
         "catalogue": queries.price_catalogue(uow, principal.user),
     }
 
@@ -197,8 +206,8 @@ async def create_order(request: Request, principal: User) -> Response:
     try:
         body = S.OrderCreate.model_validate(data)
     except ValidationError as exc:
-        return await run_in_threadpool(_new_page, request, principal, errors=FormErrors.of_validation(exc), values=form,
-                         status=422)
+        return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
+                                       errors=FormErrors.of_validation(exc))
 
     def run() -> str:
         with UnitOfWork(get_node(request)) as uow:
@@ -213,6 +222,6 @@ async def create_order(request: Request, principal: User) -> Response:
     try:
         where = await run_in_threadpool(run)
     except DomainError as exc:
-        return await run_in_threadpool(_new_page, request, principal, errors=FormErrors.of_domain(exc), values=form,
-                         status=422)
+        return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
+                                       errors=FormErrors.of_domain(exc))
     return redirect(where, notice="done:submit" if not draft else None)

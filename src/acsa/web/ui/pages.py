@@ -10,8 +10,9 @@ and a missing or expired session becomes a redirect to the login page.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,11 +21,27 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
 from pydantic import ValidationError
 
 from acsa.domain.errors import DomainError
-from acsa.reports.i18n import gettext, install_jinja, negotiate_locale, use_locale
+from acsa.domain.money import Money
+from acsa.reports.i18n import (
+    N_,
+    format_money,
+    format_quantity,
+    gettext,
+    install_jinja,
+    negotiate_locale,
+    use_locale,
+)
+from acsa.reports.labels import label
 from acsa.services import auth
 from acsa.web.deps import CSRF_FIELD, Principal, authenticate, get_auth, get_node
 from acsa.web.problems import problem_of
@@ -43,6 +60,34 @@ environment = Environment(
     lstrip_blocks=True,
 )
 install_jinja(environment)
+
+
+def _major(context: Any, text: object, currency: str, symbol: bool = True) -> str:
+    """An amount the API gives as major-unit text (``"1525000"``), formatted per currency."""
+    money = Money.parse(text, currency)
+    return format_money(money, context.get("locale"), symbol=symbol)
+
+
+def _notice_text(context: Any, notice: str) -> str:
+    """The one-line message a redirect asked the next page to show."""
+    locale = context.get("locale")
+    kind, _, what = notice.partition(":")
+    if kind == "done" and what:
+        return gettext(N_("Done: %(action)s. Signed and recorded."), locale) % {
+            "action": label("action", what, locale)}
+    known = {"saved": N_("Saved."), "draft": N_("Draft saved on this node only."),
+             "added": N_("Added."), "logged-out": N_("You have logged out.")}
+    return gettext(known[notice], locale) if notice in known else ""
+
+
+def _qty(context: Any, text: object) -> str:
+    """A quantity the API gives as text (``"12.5"``), formatted for the reader."""
+    return format_quantity(Decimal(str(text)), context.get("locale"))
+
+
+environment.filters["major"] = pass_context(_major)
+environment.filters["qty"] = pass_context(_qty)
+environment.globals["notice_text"] = pass_context(_notice_text)
 templates = Jinja2Templates(env=environment)
 
 
@@ -138,7 +183,8 @@ def nested(form: Mapping[str, str], skip: frozenset[str] = frozenset({CSRF_FIELD
                 break
         else:
             node[parts[-1]] = value.strip()
-    return _lists(tree)
+    lists: dict[str, Any] = _lists(tree)
+    return lists
 
 
 def _lists(value: Any) -> Any:
@@ -176,7 +222,7 @@ class FormErrors:
         return found
 
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class PageRoute(APIRoute):
@@ -206,3 +252,21 @@ def refusal_page(request: Request, exc: DomainError) -> HTMLResponse:
     locale, _ = locale_of(request, principal)
     return render(request, "error.html", principal, status=problem.status,
                   title=gettext(problem.title, locale), problem=problem)
+
+
+def _delivery_options(order: Any) -> list[tuple[str, str]]:
+    """Deliveries of an order not yet acknowledged, first; then the others."""
+    waiting = [d for d in order.deliveries if not d.receipt]
+    done = [d for d in order.deliveries if d.receipt]
+    return [(str(d.position), f"{d.position} — {d.on or ''}") for d in [*waiting, *done]]
+
+
+def _invoice_options(order: Any) -> list[tuple[str, str]]:
+    live = [i for i in order.invoices if i.live]
+    return [(i.number, f"{i.number} — {i.total} {order.currency}") for i in
+            [*live, *[i for i in order.invoices if not i.live]]]
+
+
+environment.globals["empty_errors"] = FormErrors
+environment.globals["delivery_options"] = _delivery_options
+environment.globals["invoice_options"] = _invoice_options

@@ -1,0 +1,37 @@
+// ACSA Ledger — small enhancements; every page works without this file.
+(function () {
+  "use strict";
+  // New order: picking a remembered item fills its category, NSN, unit and price.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[list=catalogue][data-line]")) return;
+    var options = document.querySelectorAll("#catalogue option");
+    for (var i = 0; i < options.length; i++) {
+      var o = options[i];
+      if (o.value !== input.value) continue;
+      var row = "lines." + input.dataset.line + ".";
+      var fill = {category: o.dataset.category, nsn: o.dataset.nsn, unit: o.dataset.unit,
+                  unit_price: o.dataset.price};
+      Object.keys(fill).forEach(function (name) {
+        var target = document.getElementById(row + name);
+        if (target && !target.value && fill[name]) target.value = fill[name];
+      });
+      var currency = document.getElementById("currency");
+      if (currency && !currency.value) currency.value = o.dataset.currency;
+      break;
+    }
+  });
+  // Weighty actions ask once more before they are signed.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (button && button.classList.contains("weighty") &&
+        !window.confirm(button.textContent.trim() + "?")) {
+      event.preventDefault();
+    }
+  });
+  // Open the action form a link points at (#act-accept).
+  if (location.hash.indexOf("#act-") === 0) {
+    var details = document.querySelector(location.hash);
+    if (details && details.tagName === "DETAILS") details.open = true;
+  }
+})();
