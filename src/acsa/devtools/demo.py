@@ -374,11 +374,16 @@ def run_demo(base: str, *, serve: bool = True, out: Out = print) -> None:
 def _serve(root: Path, out: Out) -> None:
     processes = []
     for party, port in PORTS.items():
+        # Plain HTTP on loopback: a Secure cookie would never come back, and the
+        # demo users have no authenticator app. Production keeps both on.
         env = {**os.environ, "ACSA_DATA_DIR": str(root / party.lower()),
-               "ACSA_PORT": str(port)}
+               "ACSA_PORT": str(port), "ACSA_HOST": "127.0.0.1",
+               "ACSA_COOKIE_SECURE": "false", "ACSA_TOTP_REQUIRED": "false"}
         processes.append(subprocess.Popen([sys.executable, "-m", "acsa", "serve"], env=env))
     out(f"\nServing JPN on http://127.0.0.1:{PORTS['JPN']} and PHL on "
-        f"http://127.0.0.1:{PORTS['PHL']} — Ctrl-C stops both.")
+        f"http://127.0.0.1:{PORTS['PHL']}, syncing with each other — Ctrl-C stops both.")
+    out("(For the demo only: plain HTTP on loopback and no one-time code at login; a "
+        "production node requires HTTPS and TOTP — docs/security.md.)")
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
