@@ -348,7 +348,16 @@ def parts_for(fact: Fact, order: str) -> list[Part]:
 
 
 def _unconfirmed(state: OrderState, invoice: str) -> int:
-    return sum(p.amount for p in state.payments if p.invoice == invoice and not p.confirmed)
+    """Paid towards invoice number ``invoice`` and not yet confirmed as arrived (a payment
+    names its invoice by number or by position: both are resolved)."""
+    total = 0
+    for p in state.payments:
+        if p.confirmed:
+            continue
+        named = state.invoice(p.invoice)
+        if named is not None and named.number == invoice:
+            total += p.amount
+    return total
 
 
 def _judge_pay(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
@@ -362,14 +371,22 @@ def _judge_pay(fact: Fact, state: OrderState, profile: AgreementProfile, side: S
     )
     if allocated != total:
         raise InvalidValue("the allocations must add up to the payment", field="orders")
+    # Two allocations may name the same invoice (by number and by position, say):
+    # together they may not pay more than is open on it.
+    paid_here: dict[str, int] = {}
     for part in parts_for(fact, state.number):
         ref = data_text(part.data, "invoice")
         invoice = state.invoice(ref)
         if invoice is None or not invoice.live:
             raise UnknownReference(f"names no live invoice of {state.number}", field="invoice")
         amount = data_money(part.data, "amount", currency).minor
-        open_amount = invoice.outstanding - _unconfirmed(state, ref)
-        if amount <= 0 or amount > open_amount:
+        if amount <= 0:
+            raise AmountExceedsOutstanding("an allocation must be more than nothing",
+                                           field="amount")
+        open_amount = (invoice.outstanding - _unconfirmed(state, invoice.number)
+                       - paid_here.get(invoice.number, 0))
+        paid_here[invoice.number] = paid_here.get(invoice.number, 0) + amount
+        if amount > open_amount:
             raise AmountExceedsOutstanding(
                 f"{Money(currency, amount)} against {Money(currency, open_amount)} open on "
                 f"invoice {invoice.number}",
@@ -868,7 +885,7 @@ def open_for_offset(state: OrderState, invoice: str) -> int:
     if found is None:
         return 0
     pending = sum(o.amount for o in state.offsets if o.invoice == invoice and o.signed_on is None)
-    return found.outstanding - pending - _unconfirmed(state, invoice)
+    return found.outstanding - pending - _unconfirmed(state, found.number)
 
 
 def _apply_offset(

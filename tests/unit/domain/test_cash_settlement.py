@@ -88,6 +88,19 @@ def test_overpaying_an_invoice_is_refused(jp_ph):
     assert not v.effective and v.code == "amount_exceeds_outstanding"
 
 
+def test_two_allocations_to_one_invoice_may_not_together_overpay_it(jp_ph):
+    # 10 × 1,000 = 10,000 JPY invoiced; 6,000 + 6,000 named against it in one payment.
+    x = Exercise(jp_ph)
+    n = received_order(x, "PHL", "JPN", [("food", "Rations", "10", "EA", "1000")])
+    inv = x.invoice(n, D(2026, 2, 4))
+    x.pay("PHL", [(n, inv, "6000"), (n, inv, "6000")], D(2026, 2, 20))
+    v = last(x, n)
+    assert not v.effective and v.code == "amount_exceeds_outstanding"
+    # 4,000 + 6,000 is exactly the invoice: takes effect.
+    x.pay("PHL", [(n, inv, "4000"), (n, inv, "6000")], D(2026, 2, 21))
+    assert last(x, n).effective
+
+
 def test_payment_over_two_orders_takes_effect_on_both_or_neither(jp_ph):
     x = Exercise(jp_ph)
     a = received_order(x, "PHL", "JPN", [("food", "Rations", "10", "EA", "1000")])
