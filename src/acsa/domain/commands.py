@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import InvalidValue, TransitionNotAllowed
+from acsa.domain.errors import InvalidValue, NothingDue
 from acsa.domain.figures import in_kind_value
 from acsa.domain.money import ExchangeRate, Money, RateBook, decimal_text
 from acsa.domain.settlement import (
@@ -48,7 +48,7 @@ def invoice_data(
     if kind == "goods":
         due = uninvoiced_lines(state, profile)
         if not due:
-            raise TransitionNotAllowed("nothing on this order is due for invoicing", field="kind")
+            raise NothingDue("nothing on this order is due for invoicing", field="kind")
         total = sum(line.amount for line in due)
         lines = [
             {
@@ -98,7 +98,7 @@ def conversion_data(
     """Convert everything still owed in kind, at ``prices`` (the order's prices by default)."""
     lines = conversion_lines(state, profile, prices or {})
     if not lines:
-        raise TransitionNotAllowed("nothing is owed in kind on this order", field="lines")
+        raise NothingDue("nothing is owed in kind on this order", field="lines")
     return {
         "lines": [
             {
@@ -190,7 +190,7 @@ def offset_data(
         raise InvalidValue("an offset nets invoices owed each way", field="orders")
     net = min(sum(v for _, _, v in side) for side in sides.values())
     if net <= 0:
-        raise TransitionNotAllowed("nothing is open to offset", field="orders")
+        raise NothingDue("nothing is open to offset", field="orders")
     parts = []
     for debtor, side in sorted(sides.items()):
         left = net

@@ -69,6 +69,12 @@ class TransitionNotAllowed(DomainError):
     code = "transition_not_allowed"
 
 
+class NothingDue(DomainError):
+    """The step has nothing to act on: nothing to invoice, to return or to offset."""
+
+    code = "nothing_due"
+
+
 class AlreadyRecorded(DomainError):
     """What the event would record is already on record: answered, confirmed, invoiced …"""
 

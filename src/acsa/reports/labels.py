@@ -229,6 +229,7 @@ ERROR: Mapping[str, str] = {
     "prohibited_item": N_("Prohibited item"),
     "transition_not_allowed": N_("Not allowed in this status"),
     "already_recorded": N_("Already recorded"),
+    "nothing_due": N_("Nothing due"),
     "not_authorized": N_("Not authorised"),
     "not_appointed": N_("No appointment for this act"),
     "limit_exceeded": N_("Limit exceeded"),

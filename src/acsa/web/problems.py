@@ -15,7 +15,8 @@ The HTTP status is chosen here and nowhere else:
         allows this role
 404     the order (or other resource named in the path) is not on this node
 409     the order changed since it was read (stale ``If-Match``); an act
-        already on record; an act the order's status does not allow now
+        already on record; an act the order's status does not allow now;
+        nothing due for the act (nothing to invoice, return or offset)
 422     the request is readable but its content is refused (validation)
 428     an act on one order without ``If-Match``
 429     too many failed logins; ``Retry-After`` says how long to wait
@@ -110,7 +111,7 @@ def status_of(exc: E.DomainError) -> int:
         return 428
     if isinstance(exc, (BadRequest, queries.BadCursor)):
         return 400
-    if isinstance(exc, (E.Conflict, E.AlreadyRecorded)):
+    if isinstance(exc, (E.Conflict, E.AlreadyRecorded, E.NothingDue)):
         return 409
     if isinstance(exc, E.TransitionNotAllowed):
         # The table allows the role the act, just not in this status: a state conflict.

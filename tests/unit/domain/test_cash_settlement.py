@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from acsa.devtools.exercise import Exercise
+from acsa.domain.errors import NothingDue
 from acsa.domain.figures import accounts
 from acsa.domain.rules import Status
 
@@ -178,7 +179,7 @@ def test_invoicing_twice_is_refused(jp_ph):
     x = Exercise(jp_ph)
     n = received_order(x, "PHL", "JPN", [("food", "Rations", "10", "EA", "1000")])
     inv = x.invoice(n, D(2026, 2, 4))
-    with pytest.raises(Exception, match="nothing on this order is due"):
+    with pytest.raises(NothingDue, match="nothing on this order is due"):
         x.invoice(n, D(2026, 2, 5))
     # A hand-made duplicate of the same lines is ineffective when interpreted.
     data = dict(inv.data, number="INV-DUP")
