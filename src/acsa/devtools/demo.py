@@ -157,6 +157,17 @@ def _registry(s: Seeder) -> None:
          quote="PHP", rate="0.3800")
     s.do(day, "PHL", Role.FINANCE_OFFICER, admin.record_rate, agreement=AGREEMENT, base="PHP",
          quote="JPY", rate="2.6316")
+    # Each supplier's catalogue prices: the new-order form offers them as a prefill.
+    for party, category, item, unit, price in (
+        ("JPN", "pol", "Diesel fuel F-76", "L", "152.5"),
+        ("JPN", "food", "Combat ration (Japanese type)", "EA", "1200"),
+        ("JPN", "transportation", "Airlift, C-2, per flight hour", "HR", "2850000"),
+        ("PHL", "water", "Bottled drinking water", "L", "18.50"),
+        ("PHL", "food", "Rice, milled, 50 kg sack", "EA", "2450.00"),
+        ("PHL", "billeting", "Billeting, per person per night", "EA", "950.00"),
+    ):
+        s.do(day, party, Role.FINANCE_OFFICER, admin.set_catalogue_price, agreement=AGREEMENT,
+             category=category, item=item, unit=unit, unit_price=price, valid_from=day)
     s.sync()
 
 

@@ -158,7 +158,7 @@ def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, b
 
 def set_catalogue_price(uow: UnitOfWork, user: LocalUser, *, agreement: str, category: str,
                         item: str, unit: str, unit_price: str, valid_from: date,
-                        valid_to: date | None = None) -> StoredEvent:
+                        valid_to: date | None = None, on: date | None = None) -> StoredEvent:
     profile = adopted_profile(uow, agreement)
     if category not in profile.categories:
         raise InvalidValue(f"{category!r} is not a category of {agreement}", field="category")
@@ -169,6 +169,6 @@ def set_catalogue_price(uow: UnitOfWork, user: LocalUser, *, agreement: str, cat
         data={"category": category, "item": item, "unit": unit, "unit_price": unit_price,
               "currency": currency, "valid_from": valid_from.isoformat(),
               "valid_to": valid_to.isoformat() if valid_to else None},
-        role=Role.FINANCE_OFFICER, on=today(uow, profile),
+        role=Role.FINANCE_OFFICER, on=on or today(uow, profile),
     ))
 

@@ -441,34 +441,42 @@ class CatalogueItem:
     unit: str
     unit_price: str
     currency: str
-    last_ordered: date | None
+    since: date | None  # in force from (a catalogue price), or last ordered on
 
 
 def price_catalogue(uow: UnitOfWork, user: LocalUser) -> list[CatalogueItem]:
-    """The latest price of each item on orders ``user`` may see, newest first.
+    """Prices to prefill a new order with: first each supplier's signed catalogue prices in
+    force today, then the latest price of each other item on orders ``user`` may see.
 
-    There is no separate price list in an ACSA: the supplier prices each order
-    at its own rates. Earlier accepted prices are the best prefill there is;
-    the supplier can still propose another price before accepting.
+    The supplier may still propose another price before accepting; these are
+    only a starting point for the requester.
     """
+    on = today(uow)
+    c = T.catalogue.c
+    out: list[CatalogueItem] = []
+    seen: set[tuple[str, str, str, str]] = set()
+
+    def add(item: CatalogueItem) -> None:
+        key = (item.supplier, item.description.strip().lower(), item.unit, item.currency)
+        if key not in seen and len(out) < CATALOGUE_ITEMS_MAX:
+            seen.add(key)
+            out.append(item)
+
+    for r in uow.conn.execute(
+        select(T.catalogue).where(c.valid_from <= on, or_(c.valid_to.is_(None), c.valid_to >= on))
+        .order_by(c.party, c.category, c.item, c.valid_from.desc()).limit(CATALOGUE_ITEMS_MAX)
+    ):
+        add(CatalogueItem(r.party, r.category, r.item, None, r.unit, r.unit_price, r.currency,
+                          r.valid_from))
     o, line = T.orders.c, T.order_lines.c
-    rows = uow.conn.execute(
+    for r in uow.conn.execute(
         select(o.supplier, o.currency, o.submitted_on, line.category, line.description,
                line.nsn, line.unit, line.unit_price)
         .join(T.order_lines, line.order_number == o.number)
         .where(visible_to(user), o.status.not_in([Status.REJECTED.value]))
         .order_by(o.submitted_on.desc(), o.number.desc(), line.no)
         .limit(CATALOGUE_ITEMS_MAX * 4)
-    )
-    seen: set[tuple[str, str, str, str]] = set()
-    out: list[CatalogueItem] = []
-    for r in rows:
-        key = (r.supplier, r.description.strip().lower(), r.unit, r.currency)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(CatalogueItem(r.supplier, r.category, r.description, r.nsn, r.unit,
-                                 r.unit_price, r.currency, r.submitted_on))
-        if len(out) >= CATALOGUE_ITEMS_MAX:
-            break
+    ):
+        add(CatalogueItem(r.supplier, r.category, r.description, r.nsn, r.unit, r.unit_price,
+                          r.currency, r.submitted_on))
     return out
