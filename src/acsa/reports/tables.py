@@ -258,7 +258,7 @@ def _activities(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
         C("activity_type", N_("Activity type"), CODE, "activity_type"),
         C("requester", N_("Requesting party"), CODE),
         C("supplier", N_("Supplying party"), CODE), CURRENCY,
-        C("orders", N_("Orders"), INTEGER), C("value", N_("Accepted value"), MONEY),
+        C("orders", N_("Number of orders"), INTEGER), C("value", N_("Accepted value"), MONEY),
         *ACCOUNT_COLUMNS, C("outstanding", N_("Outstanding"), MONEY),
     ), [(r.activity, r.name, r.activity_type, r.requester, r.supplier, r.currency, r.orders,
          r.value, *(r.balances[c.key] for c in ACCOUNT_COLUMNS), r.outstanding) for r in rows])

@@ -1,0 +1,171 @@
+"""The order pages and the dashboard, through the real app on both engines.
+
+Forms are posted as a browser without JavaScript posts them: url-encoded,
+with the session's CSRF token and the order's head as the user saw it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from acsa.devtools.world import as_official
+from acsa.domain.parties import Role
+from acsa.services import orders
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.store import tables as T
+from api.conftest import Officer, client_for, enrol, official
+from integration.conftest import FixedClock, engine_kind, make_node, pair  # noqa: F401
+from integration.test_order_services import terms
+
+pytestmark = pytest.mark.postgres
+
+
+def browser_login(client, node, officer: Officer) -> str:  # type: ignore[no-untyped-def]
+    """Log in through the HTML forms; returns the session's CSRF token from a page."""
+    page = client.get("/auth/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/auth/login", data={"login_token": token, "next": "/", "user": officer.id,
+                                         "password": "correct horse battery staple"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/auth/code")
+    r = client.post("/auth/code", data={"code": officer.code(node), "next": "/"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return csrf_of(client.get("/").text)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def head_of(html: str) -> str:
+    return re.search(r'name="head" value="([^"]*)"', html).group(1)
+
+
+def event_count(node) -> int:  # type: ignore[no-untyped-def]
+    with UnitOfWork(node, write=False) as uow:
+        return int(uow.conn.execute(select(func.count()).select_from(T.events)).scalar_one())
+
+
+@pytest.fixture
+def submitted(pair):  # type: ignore[no-untyped-def]
+    """An order PHL submitted to JPN, carried to JPN; JPN's approving official logged in."""
+    pair.set_day(date(2026, 2, 3))
+    number = as_official(pair.phl, Role.ORDERING_OFFICIAL, orders.submit_order,
+                         terms()).envelope.subject
+    pair.carry(pair.phl, pair.jpn)
+    client = client_for(pair.jpn)
+    officer = enrol(pair.jpn, official(pair.jpn, Role.APPROVING_OFFICIAL))
+    csrf = browser_login(client, pair.jpn, officer)
+    return pair, number, client, csrf
+
+
+def test_pages_need_a_login(pair):  # type: ignore[no-untyped-def]
+    client = client_for(pair.jpn)
+    for path in ("/", "/orders", "/new-order", "/orders/JP-PH/PHL/FY2026/00001"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/auth/login?next=")
+
+
+def test_list_filters_and_order_page_with_timeline_and_actions(submitted):  # type: ignore[no-untyped-def]
+    pair, number, client, _ = submitted
+    listed = client.get("/orders?status=submitted")
+    assert listed.status_code == 200 and number in listed.text
+    assert number not in client.get("/orders?status=settled").text
+    assert number in client.get("/orders?q=diesel").text
+    assert number not in client.get("/orders?q=helicopter").text
+    page = client.get(f"/orders/{number}")
+    assert page.status_code == 200
+    assert "Diesel fuel F-76" in page.text and "Signed timeline" in page.text
+    # The supplier's approving official may propose changes, accept or reject: nothing else.
+    assert re.findall(r'/act/([a-z-]+)"', page.text) == ["propose", "accept", "reject"]
+    assert pair.phl.key.fingerprint[:16] in page.text  # the signing key of the submission
+
+
+def test_accepting_through_the_form_signs_and_records(submitted):  # type: ignore[no-untyped-def]
+    pair, number, client, csrf = submitted
+    head = head_of(client.get(f"/orders/{number}").text)
+    r = client.post(f"/orders/{number}/act/accept",
+                    data={"csrf_token": csrf, "head": head}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"])
+    assert "Done: Accept" in page.text
+    assert '<span class="badge accepted">' in page.text
+
+
+def test_a_stale_form_is_a_conflict_and_changes_nothing(submitted):  # type: ignore[no-untyped-def]
+    pair, number, client, csrf = submitted
+    stale = head_of(client.get(f"/orders/{number}").text)
+    # Someone else on this node rejects the order first.
+    as_official(pair.jpn, Role.APPROVING_OFFICIAL, orders.reject, number, reason="no stock")
+    before = event_count(pair.jpn)
+    r = client.post(f"/orders/{number}/act/accept", data={"csrf_token": csrf, "head": stale})
+    assert r.status_code == 409
+    assert "Someone else changed this order" in r.text
+    assert '<span class="badge rejected">' in r.text  # the order as it now stands
+    assert event_count(pair.jpn) == before
+
+
+def test_a_form_without_its_csrf_token_is_refused(submitted):  # type: ignore[no-untyped-def]
+    pair, number, client, _ = submitted
+    head = head_of(client.get(f"/orders/{number}").text)
+    before = event_count(pair.jpn)
+    r = client.post(f"/orders/{number}/act/accept", data={"head": head})
+    assert r.status_code == 403
+    assert event_count(pair.jpn) == before
+
+
+def test_a_refused_action_shows_the_reason_beside_the_form(submitted):  # type: ignore[no-untyped-def]
+    pair, number, client, csrf = submitted
+    head = head_of(client.get(f"/orders/{number}").text)
+    r = client.post(f"/orders/{number}/act/reject",
+                    data={"csrf_token": csrf, "head": head, "reason": ""})
+    assert r.status_code == 422
+    assert 'id="err-reason"' in r.text  # required reason, named at its field
+    assert '<details class="action" id="act-reject" open>' in r.text
+
+
+def new_order_form(csrf: str, **changes: str) -> dict[str, str]:
+    form = {
+        "csrf_token": csrf, "intent": "submit", "agreement": "JPN-PHL-ACSA",
+        "activity": "KAMANDAG-10", "supplier": "JPN", "requesting_unit": "AFP-TOG1",
+        "method": "cash", "currency": "JPY", "needed_by": "2026-02-20",
+        "deliver_to": "Clark Air Base, Pampanga", "poc": "Maj. Santos +63 45 599 0000",
+        "lines.0.category": "pol", "lines.0.description": "Diesel fuel F-76",
+        "lines.0.quantity": "5000", "lines.0.unit": "L", "lines.0.unit_price": "152.5",
+    }
+    form.update(changes)
+    return form
+
+
+def test_new_order_shows_each_problem_beside_its_field_and_keeps_the_input(pair):  # type: ignore[no-untyped-def]
+    pair.set_day(date(2026, 2, 3))
+    client = client_for(pair.phl)
+    csrf = browser_login(client, pair.phl,
+                         enrol(pair.phl, official(pair.phl, Role.ORDERING_OFFICIAL)))
+    form = client.get("/new-order")
+    assert form.status_code == 200 and 'name="lines.0.unit_price"' in form.text
+    before = event_count(pair.phl)
+    r = client.post("/new-order", data=new_order_form(csrf, **{"lines.0.quantity": "lots"}))
+    assert r.status_code == 422
+    assert 'id="err-lines-0-quantity"' in r.text
+    assert 'value="Clark Air Base, Pampanga"' in r.text  # what was typed is kept
+    assert event_count(pair.phl) == before
+    r = client.post("/new-order", data=new_order_form(csrf), follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert r.headers["location"].startswith("/orders/JP-PH/PHL/")
+    assert event_count(pair.phl) == before + 1
+
+
+def test_dashboard_counts_what_waits_for_the_user(submitted):  # type: ignore[no-untyped-def]
+    pair, number, client, _ = submitted
+    page = client.get("/")
+    assert page.status_code == 200
+    waiting = re.search(r'href="/orders\?status=submitted">\s*<span class="n">(\d+)</span>',
+                        page.text)
+    assert waiting and waiting.group(1) == "1"
