@@ -14,9 +14,7 @@ import typer
 from acsa.cli import app
 from acsa.cli.common import JsonOpt, emit, errors, fail, node, parse_day
 from acsa.cli.ledger import report_app
-from acsa.reports.documents import render_pdf
 from acsa.reports.tables import REPORT_KINDS, export
-from acsa.services.documents import check_as_data, document_model, verify_document
 from acsa.services.unit_of_work import UnitOfWork
 
 EXIT_MISMATCH = 2  # the document does not match the record (like `acsa verify`)
@@ -33,6 +31,10 @@ RefOpt = Annotated[str | None, typer.Option(
 
 def _print(kind: str, number: str, out: Path, ref: str | None, as_json: bool) -> None:
     with errors(), UnitOfWork(node(), write=False) as uow:
+        # Imported here: fpdf costs ~0.3 s to import, and most commands print nothing.
+        from acsa.reports.documents import render_pdf
+        from acsa.services.documents import document_model
+
         model = document_model(uow, kind, number, ref=ref)
         out.write_bytes(render_pdf(model))
         emit(as_json, {"kind": kind, "order": number, "out": out, "event": model.event.hash,
@@ -98,6 +100,8 @@ def verify_document_command(
         fail("give exactly one of --payload TEXT or --image FILE")
     text = payload if payload is not None else read_qr_image(image)  # type: ignore[arg-type]
     with errors(), UnitOfWork(node(), write=False) as uow:
+        from acsa.services.documents import check_as_data, verify_document
+
         check = verify_document(uow, text)
 
         def human() -> None:

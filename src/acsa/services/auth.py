@@ -21,6 +21,7 @@ The clock is the node's, so tests move time by moving the clock.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -64,7 +65,11 @@ ACCESS_LIST_LIMIT_MAX = 500
 _hasher = PasswordHasher()
 # Checked when the user does not exist, so that a wrong user name takes as
 # long as a wrong password and does not tell which accounts exist.
-_DUMMY_HASH = _hasher.hash("acsa-no-such-user-" + secrets.token_hex(8))
+# Made on first use, not at import: a hash costs ~50–180 ms, and most commands
+# never check a password.
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("acsa-no-such-user-" + secrets.token_hex(8))
 
 
 # -- refusals -----------------------------------------------------------------------
@@ -198,7 +203,7 @@ def _user_row(uow: UnitOfWork, user_id: str) -> Any:
 
 def _password_matches(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
