@@ -2,7 +2,9 @@
 
 ``/auth/login`` shows the fields of the configured login method; a correct
 login sets the session cookie (HttpOnly, SameSite=Strict, Secure unless
-configured off) and redirects to ``next``. The login form itself carries a
+configured off) and redirects to ``next``. The pages are the ``login.html``
+template, in the browser's language (``Accept-Language``) or the one chosen
+with ``?lang=``. The login form itself carries a
 double-submit token so that another site cannot log a browser into an
 account of its choosing. A client that sends and accepts JSON gets JSON
 back instead of pages (the API tests and scripts that want a session).
@@ -13,19 +15,21 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
-from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from acsa.domain.errors import DomainError
+from acsa.reports.i18n import LOCALES, N_, gettext
 from acsa.services import auth
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.auth.base import AuthConfig, FormField, LoginMethod, LoginRequest
 from acsa.web.deps import CSRF_FIELD, AuthDep, NodeDep, client_address, session_token
 from acsa.web.problems import problem_of, problem_response
+from acsa.web.ui.pages import locale_of, render
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
@@ -64,59 +68,61 @@ async def read_form(request: Request) -> dict[str, str]:
     return out
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)} — ACSA Ledger</title>
-<style>
-body{{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;
-     color:#111}}
-label{{display:block;margin-top:1rem;font-weight:600}}
-input{{width:100%;padding:.5rem;font-size:1rem;border:1px solid #555;box-sizing:border-box}}
-button{{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem;background:#0b3d91;color:#fff;
-       border:0}}
-.error{{border-left:4px solid #b00020;padding:.5rem .75rem;background:#fdecee;color:#5f0010}}
-</style></head>
-<body><main><h1>{escape(title)}</h1>{body}</main></body></html>"""
-    return HTMLResponse(html, status_code=status,
-                        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+# The shipped login method's labels and the refusals shown on these pages, marked for
+# the catalogues: the template translates them when it shows them.
+MESSAGES = (
+    N_("Log in"), N_("One-time code"), N_("Continue"), N_("User name"), N_("Password"),
+    N_("One-time code from your authenticator app"),
+    N_("user name, password or code not right"), N_("the code is not right"),
+    N_("the login form expired: try again"), N_("log in first"),
+    N_("the login took too long: start again"),
+)
+LANGUAGES = (("en", "English"), ("ja", "日本語"))
 
 
-def _input(f: FormField) -> str:
-    required = " required" if f.required else ""
-    extra = ' inputmode="numeric" pattern="[0-9 ]*"' if f.autocomplete == "one-time-code" else ""
-    return (f'<label for="{f.name}">{escape(f.label)}</label>'
-            f'<input id="{f.name}" name="{f.name}" type="{f.type}" '
-            f'autocomplete="{f.autocomplete}"{required}{extra}>')
+def _language_links(path: str, next_path: str) -> list[tuple[str, str, str]]:
+    """The page in each language (a page with no user takes ``?lang=``)."""
+    return [(code, name, f"{path}?{urlencode({'next': next_path, 'lang': code})}")
+            for code, name in LANGUAGES]
 
 
-def _error(message: str | None) -> str:
-    return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+def _action(request: Request, path: str) -> str:
+    """Where the form posts: with the chosen language, so a refusal keeps it."""
+    lang = request.query_params.get("lang", "")
+    return f"{path}?{urlencode({'lang': lang})}" if lang in LOCALES else path
 
 
-def login_page(config: AuthConfig, next_path: str, *, error: str | None = None,
-               status: int = 200) -> HTMLResponse:
+def _page(request: Request, path: str, title: str, next_path: str, *,
+          fields: tuple[FormField, ...], submit: str, error: str | None, status: int,
+          login_token: str | None = None) -> HTMLResponse:
+    # A refusal's text may hold a literal "%": translated here, not by the template.
+    shown = gettext(error, locale_of(request, None)[0]) if error else None
+    response = render(request, "login.html", None, status=status, title=title,
+                      error=shown, action=_action(request, path), next_path=next_path,
+                      fields=fields, submit=submit, login_field=LOGIN_FIELD,
+                      login_token=login_token,
+                      languages=_language_links(path, next_path))
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def login_page(request: Request, config: AuthConfig, next_path: str, *,
+               error: str | None = None, status: int = 200) -> HTMLResponse:
     method = _method(config)
     token = secrets.token_urlsafe(24)
-    fields = "".join(_input(f) for f in method.fields)
-    body = (f'{_error(error)}<form method="post" action="/auth/login">'
-            f'<input type="hidden" name="{LOGIN_FIELD}" value="{token}">'
-            f'<input type="hidden" name="next" value="{escape(next_path)}">'
-            f'{fields}<button type="submit">Log in</button></form>')
-    response = _page("Log in", body, status)
+    response = _page(request, "/auth/login", N_("Log in"), next_path, fields=method.fields,
+                     submit=N_("Log in"), error=error, status=status, login_token=token)
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, secure=config.cookie_secure,
                         samesite="strict", path="/auth")
     return response
 
 
-def code_page(next_path: str, *, error: str | None = None, status: int = 200) -> HTMLResponse:
-    field = FormField("code", "One-time code from your authenticator app",
+def code_page(request: Request, next_path: str, *, error: str | None = None,
+              status: int = 200) -> HTMLResponse:
+    field = FormField("code", N_("One-time code from your authenticator app"),
                       autocomplete="one-time-code")
-    body = (f'{_error(error)}<form method="post" action="/auth/code">'
-            f'<input type="hidden" name="next" value="{escape(next_path)}">'
-            f'{_input(field)}<button type="submit">Continue</button></form>')
-    return _page("One-time code", body, status)
+    return _page(request, "/auth/code", N_("One-time code"), next_path, fields=(field,),
+                 submit=N_("Continue"), error=error, status=status)
 
 
 def _method(config: AuthConfig) -> LoginMethod:
@@ -149,8 +155,8 @@ def _session_json(session: auth.NewSession, next_path: str) -> dict[str, Any]:
 
 
 @router.get("/login")
-def show_login(config: AuthDep, next: str | None = None) -> HTMLResponse:
-    return login_page(config, safe_next(next))
+def show_login(request: Request, config: AuthDep, next: str | None = None) -> HTMLResponse:
+    return login_page(request, config, safe_next(next))
 
 
 def _login_token_ok(request: Request, form: Mapping[str, str]) -> bool:
@@ -169,12 +175,14 @@ async def do_login(request: Request, node: NodeDep, config: AuthDep) -> Response
     if not _login_token_ok(request, form):
         return _refused(request, auth.CsrfRejected("the login form expired: try again",
                                                    field=LOGIN_FIELD),
-                        lambda msg, st: login_page(config, next_path, error=msg, status=st))
+                        lambda msg, st: login_page(request, config, next_path, error=msg,
+                                                   status=st))
     login = LoginRequest(form, dict(request.headers), client_address(request))
     result = await run_in_threadpool(_log_in, node, config, login)
     if result.refusal is not None:
         return _refused(request, result.refusal,
-                        lambda msg, st: login_page(config, next_path, error=msg, status=st))
+                        lambda msg, st: login_page(request, config, next_path, error=msg,
+                                                   status=st))
     assert result.session is not None
     response: Response
     if wants_json(request):
@@ -200,8 +208,8 @@ def _log_in(node: Any, config: AuthConfig, login: LoginRequest) -> auth.LoginRes
 
 
 @router.get("/code")
-def show_code(next: str | None = None) -> HTMLResponse:
-    return code_page(safe_next(next))
+def show_code(request: Request, next: str | None = None) -> HTMLResponse:
+    return code_page(request, safe_next(next))
 
 
 @router.post("/code")
@@ -221,9 +229,10 @@ async def do_code(request: Request, node: NodeDep, config: AuthDep) -> Response:
     if result.refusal is not None:
         if isinstance(result.refusal, auth.LoginFailed):  # a wrong code: ask again
             return _refused(request, result.refusal,
-                            lambda msg, st: code_page(next_path, error=msg, status=st))
+                            lambda msg, st: code_page(request, next_path, error=msg, status=st))
         return _refused(request, result.refusal,
-                        lambda msg, st: login_page(config, next_path, error=msg, status=st))
+                        lambda msg, st: login_page(request, config, next_path, error=msg,
+                                                   status=st))
     assert result.session is not None
     response: Response = (JSONResponse(_session_json(result.session, next_path))
                           if wants_json(request) else RedirectResponse(next_path, status_code=303))
@@ -253,7 +262,7 @@ async def do_logout(request: Request, node: NodeDep, config: AuthDep) -> Respons
         pass  # already over: logging out again is no error
     except DomainError as exc:
         return _refused(request, exc,
-                        lambda msg, st: login_page(config, "/", error=msg, status=st))
+                        lambda msg, st: login_page(request, config, "/", error=msg, status=st))
     response: Response = (Response(status_code=204) if wants_json(request)
                           else RedirectResponse("/auth/login", status_code=303))
     response.delete_cookie(config.cookie_name, path="/", secure=config.cookie_secure,

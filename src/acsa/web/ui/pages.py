@@ -117,8 +117,13 @@ def page_principal(request: Request) -> Principal:
 
 
 def locale_of(request: Request, principal: Principal | None) -> tuple[str, str]:
-    """The page's language and time zone: the user's preference, else the browser's."""
-    preference = principal.user.locale if principal else None
+    """The page's language and time zone: the user's preference, else the browser's.
+
+    A page with no user (the login pages) also takes a ``lang`` query
+    parameter, its language switch, which wins over ``Accept-Language``.
+    """
+    preference = (principal.user.locale if principal
+                  else (request.query_params.get("lang") or "")[:8] or None)
     chosen = negotiate_locale(preference, request.headers.get("accept-language"))
     zone = principal.user.time_zone if principal else "UTC"
     return chosen, zone

@@ -1,0 +1,396 @@
+"""What the administration pages read and the few acts the other services lack.
+
+Reads gather the node's registry, roster, peers, quarantine and access log
+into plain values for the pages; the acts (adding a user with a first
+password, appointing a local user, deactivating an account, confirming a
+peer's announced key) are thin use cases over :mod:`acsa.services.users`,
+:mod:`acsa.services.admin`, :mod:`acsa.services.auth` and
+:mod:`acsa.services.peers`, with the same role checks.
+
+Who may read: administrators, auditors and security officers. Who may act:
+administrators (each act checks it again in the service it calls).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select, update
+
+from acsa.domain.agreement import AgreementProfile
+from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.money import Money
+from acsa.domain.parties import Role
+from acsa.events import short_fingerprint
+from acsa.services import admin, auth, registry, users
+from acsa.services.peers import Peer, list_peers, pending_keys
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser, NotPermitted
+from acsa.store import tables as T
+from acsa.store.log import StoredEvent
+
+READERS = frozenset({Role.ADMINISTRATOR, Role.AUDITOR, Role.SECURITY_OFFICER})
+LOG_READERS = frozenset({Role.AUDITOR, Role.SECURITY_OFFICER})
+ACCESS_PAGE_MAX = 200
+
+
+def require_reader(user: LocalUser) -> None:
+    """Administration pages are for administrators, auditors and security officers."""
+    if not user.roles & READERS:
+        raise NotPermitted(f"{user.id} is not an administrator, auditor or security officer "
+                           "on this node", field="user")
+
+
+def may_act(user: LocalUser) -> bool:
+    return Role.ADMINISTRATOR in user.roles
+
+
+def may_read_access_log(user: LocalUser) -> bool:
+    return bool(user.roles & LOG_READERS)
+
+
+# -- the overview -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    users: int
+    active_users: int
+    appointments: int
+    units: int
+    activities: int
+    agreements: int
+    peers: int
+    keys_to_confirm: int
+    open_alarms: int
+    quarantined: int
+
+
+def _count(uow: UnitOfWork, query: Any) -> int:
+    return int(uow.conn.execute(query).scalar_one())
+
+
+def overview(uow: UnitOfWork, user: LocalUser) -> Overview:
+    require_reader(user)
+    own = f"%/{uow.node.party}"
+    peers = list_peers(uow)
+    return Overview(
+        users=_count(uow, select(func.count()).select_from(T.users)),
+        active_users=_count(uow, select(func.count()).select_from(T.users)
+                            .where(T.users.c.active.is_(True))),
+        appointments=_count(uow, select(func.count()).select_from(T.appointments)
+                            .where(T.appointments.c.stream.like(own))),
+        units=_count(uow, select(func.count()).select_from(T.units)),
+        activities=_count(uow, select(func.count()).select_from(T.activities)),
+        agreements=sum(1 for a in registry.list_agreements(uow) if a["adopted_here"]),
+        peers=len(peers),
+        keys_to_confirm=sum(len(pending_keys(uow, p.party)) for p in peers),
+        open_alarms=_count(uow, select(func.count()).select_from(T.peer_alarms)
+                           .where(T.peer_alarms.c.resolved_at.is_(None))),
+        quarantined=_count(uow, select(func.count()).select_from(T.quarantine)
+                           .where(T.quarantine.c.resolved.is_(False))),
+    )
+
+
+# -- users ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user: LocalUser
+    has_password: bool
+    has_totp: bool
+    created_at: str
+
+
+def list_users(uow: UnitOfWork, actor: LocalUser) -> list[UserRow]:
+    require_reader(actor)
+    rows = uow.conn.execute(select(T.users).order_by(T.users.c.id))
+    return [UserRow(users.user_of(r), bool(r.password_hash), bool(r.totp_secret), r.created_at)
+            for r in rows]
+
+
+def check_time_zone(time_zone: str, field: str = "time_zone") -> str:
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(f"{time_zone!r} is not a time zone (e.g. Asia/Tokyo)",
+                           field=field) from None
+    return time_zone
+
+
+def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
+             roles: Iterable[str], units: Iterable[str] = (), clearance: str | None = None,
+             locale: str = "en", time_zone: str = "UTC",
+             password: str | None = None) -> LocalUser:
+    """An administrator adds a local user, optionally with a first password."""
+    actor.require(Role.ADMINISTRATOR)
+    wanted = [r for r in roles if r]
+    if not wanted:
+        raise InvalidValue("give at least one role", field="roles")
+    check_time_zone(time_zone)
+    if password:
+        auth.hash_password(password)  # refuses a short one before anything is written
+    known_units = {u.id for u in registry_units(uow, uow.node.party)}
+    for unit in units:
+        if unit not in known_units:
+            raise InvalidValue(f"{unit!r} is not a unit of {uow.node.party}", field="units")
+    added = users.add_user(uow, actor, user_id=user_id, name=name, roles=wanted, units=units,
+                           clearance=clearance or None, locale=locale, time_zone=time_zone)
+    if password:
+        auth.set_password(uow, actor, added.id, password)
+    auth.record_access(uow, actor.id, "user.added", added.id, "")
+    return added
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: str
+    name: str
+
+
+def registry_units(uow: UnitOfWork, party: str) -> list[UnitRef]:
+    return [UnitRef(u["id"], u["name"]) for u in registry.list_units(uow, party)]
+
+
+def set_active(uow: UnitOfWork, actor: LocalUser, user_id: str, active: bool) -> None:
+    """Deactivate (or reactivate) an account: its sessions and tokens stop working at once."""
+    actor.require(Role.ADMINISTRATOR)
+    if user_id == actor.id and not active:
+        raise InvalidValue("an administrator cannot deactivate their own account",
+                           field="user")
+    row = uow.conn.execute(select(T.users.c.id).where(T.users.c.id == user_id)).first()
+    if row is None:
+        raise UnknownReference(f"no user {user_id!r} on this node", field="user")
+    uow.conn.execute(update(T.users).where(T.users.c.id == user_id).values(active=active))
+    if not active:
+        uow.conn.execute(update(T.sessions).where(T.sessions.c.user_id == user_id,
+                                                  T.sessions.c.ended_at.is_(None))
+                         .values(ended_at=uow.node.now_at()))
+    auth.record_access(uow, actor.id, "user.activated" if active else "user.deactivated",
+                       user_id, "")
+
+
+# -- the roster of appointments ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    id: str
+    agreement: str
+    party: str
+    user: str
+    name: str
+    role: str
+    units: list[str]
+    limits: list[Money]
+    valid_from: date
+    valid_to: date | None
+    revoked: bool
+    in_force: bool
+
+
+def roster(uow: UnitOfWork, actor: LocalUser, agreement: str) -> list[RosterEntry]:
+    """Every appointment under ``agreement`` this node holds: its own and its partners'."""
+    require_reader(actor)
+    profile = registry.agreement_profile(uow, agreement)
+    on = admin.today(uow, profile)
+    out = []
+    for a in registry.list_appointments(uow, agreement):
+        start = date.fromisoformat(a["valid_from"])
+        end = date.fromisoformat(a["valid_to"]) if a["valid_to"] else None
+        limits = [Money(cur, int(minor)) for cur, minor in sorted((a["limits"] or {}).items())]
+        out.append(RosterEntry(
+            a["id"], a["agreement"], a["party"], a["user"], a["name"], a["role"], a["units"],
+            limits, start, end, a["revoked"],
+            not a["revoked"] and start <= on and (end is None or on <= end)))
+    out.sort(key=lambda e: (e.party != uow.node.party, e.party, e.user, e.role))
+    return out
+
+
+def appoint(uow: UnitOfWork, actor: LocalUser, *, agreement: str, user_id: str, role: str,
+            units: Iterable[str] = (), limits: Mapping[str, str] | None = None,
+            valid_from: date, valid_to: date | None = None) -> StoredEvent:
+    """Appoint one of this node's users, under the name the node knows them by."""
+    actor.require(Role.ADMINISTRATOR)
+    known = {u.id: u for u in users.list_users(uow)}
+    if user_id not in known:
+        raise UnknownReference(f"{user_id!r} is not a user of this node", field="user")
+    return admin.appoint(uow, actor, agreement=agreement, user_id=user_id,
+                         name=known[user_id].name, role=role, units=units, limits=limits,
+                         valid_from=valid_from, valid_to=valid_to)
+
+
+# -- agreement profiles -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    profile: AgreementProfile
+    adopted_by: list[str]
+    write_off_limits: list[Money]
+
+
+def profile_view(uow: UnitOfWork, actor: LocalUser, agreement: str) -> ProfileView:
+    require_reader(actor)
+    profile = registry.agreement_profile(uow, agreement)
+    adopted: list[str] = []
+    for a in registry.list_agreements(uow):
+        if a["digest"] == profile.digest:
+            adopted = list(a["adopted_by"])
+    limits = [Money(cur, int(minor))
+              for cur, minor in sorted(profile.pricing.write_off_limits.items())]
+    return ProfileView(profile, adopted, limits)
+
+
+# -- peers, alarms and the quarantine -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamPosition:
+    stream: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class PeerView:
+    peer: Peer
+    short_fingerprint: str
+    keys_to_confirm: list[str]  # full fingerprints announced and not yet confirmed
+    held: list[StreamPosition]  # the peer's streams: how far this node holds them
+    acknowledged: list[StreamPosition]  # our streams: how far the peer acknowledged them
+    last_head_at: str | None  # when this node last received a signed head of the peer's
+
+
+def _short(fp: str) -> str:
+    try:
+        return short_fingerprint(fp)
+    except ValueError:
+        return fp[:24]
+
+
+def peer_views(uow: UnitOfWork, actor: LocalUser) -> list[PeerView]:
+    require_reader(actor)
+    out = []
+    for peer in list_peers(uow):
+        held = [StreamPosition(r.stream, int(r.head_seq)) for r in uow.conn.execute(
+            select(T.streams.c.stream, T.streams.c.head_seq)
+            .where(T.streams.c.party == peer.party).order_by(T.streams.c.stream))]
+        acks = [StreamPosition(r.stream, int(r.seq)) for r in uow.conn.execute(
+            select(T.peer_acks.c.stream, T.peer_acks.c.seq)
+            .where(T.peer_acks.c.peer == peer.party).order_by(T.peer_acks.c.stream))]
+        last = uow.conn.execute(
+            select(func.max(T.tree_heads.c.received_at))
+            .where(T.tree_heads.c.stream.like(f"%/{peer.party}"))).scalar_one_or_none()
+        pending = list(dict.fromkeys(k.fingerprint for k in pending_keys(uow, peer.party)))
+        out.append(PeerView(peer, _short(peer.fingerprint), pending, held, acks, last))
+    return out
+
+
+@dataclass(frozen=True)
+class AlarmInfo:
+    id: int
+    peer: str
+    stream: str
+    raised_at: str
+    kind: str
+    message: str
+    resolved_at: str | None
+    resolved_by: str | None
+    resolution: str | None
+
+
+def alarms(uow: UnitOfWork, actor: LocalUser) -> list[AlarmInfo]:
+    """Alarms raised when a peer rewrote or forked its history: open ones first."""
+    require_reader(actor)
+    a = T.peer_alarms.c
+    rows = uow.conn.execute(select(a.id, a.peer, a.stream, a.raised_at, a.kind, a.message,
+                                   a.resolved_at, a.resolved_by, a.resolution)
+                            .order_by(a.id.desc()))
+    found = [AlarmInfo(r.id, r.peer, r.stream, r.raised_at, r.kind, r.message, r.resolved_at,
+                       r.resolved_by, r.resolution) for r in rows]
+    return sorted(found, key=lambda x: x.resolved_at is not None)
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    id: int
+    received_at: str
+    peer: str | None
+    source: str
+    reasons: list[str]
+    resolved: bool
+
+
+def quarantine(uow: UnitOfWork, actor: LocalUser, *, everything: bool = False,
+               limit: int = 100) -> list[Quarantined]:
+    """Batches and requests refused at admission, newest first, with every reason."""
+    require_reader(actor)
+    q = T.quarantine.c
+    query = (select(q.id, q.received_at, q.peer, q.source, q.reasons, q.resolved)
+             .order_by(q.id.desc()).limit(limit))
+    if not everything:
+        query = query.where(q.resolved.is_(False))
+    return [Quarantined(r.id, r.received_at, r.peer, r.source,
+                        [str(x) for x in json.loads(r.reasons)], r.resolved)
+            for r in uow.conn.execute(query)]
+
+
+def confirm_announced_key(uow: UnitOfWork, actor: LocalUser, party: str,
+                          typed: str) -> str:
+    """Confirm the key ``party`` announced, by the fingerprint read out of band.
+
+    ``typed`` is what the administrator heard; it must be one of the keys the
+    peer announced and this node has not confirmed yet (spaces and the colons
+    of the short form are ignored; the ``ed25519:`` prefix is optional).
+    """
+    from acsa.services.peers import confirm_key
+
+    actor.require(Role.ADMINISTRATOR)
+    wanted = "".join(typed.lower().removeprefix("ed25519:").replace(":", "").split())
+    if len(wanted) < 16:
+        raise InvalidValue("type at least the first 16 hex digits of the fingerprint, as read "
+                           "to you", field="fingerprint")
+    pending = list(dict.fromkeys(k.fingerprint for k in pending_keys(uow, party)))
+    matches = [fp for fp in pending if fp.removeprefix("ed25519:").startswith(wanted)]
+    if len(matches) != 1:
+        raise InvalidValue("this is not the fingerprint of a key the peer announced: do not "
+                           "confirm it; call the peer's administrator", field="fingerprint")
+    confirm_key(uow, actor, party, matches[0])
+    return matches[0]
+
+
+# -- the access log -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    entries: list[auth.AccessEntry]
+    older: int | None  # the ``before`` of the next (older) page, if any
+
+
+def access_log(uow: UnitOfWork, actor: LocalUser, *, user_id: str | None = None,
+               target: str | None = None, before: int | None = None,
+               limit: int = 100) -> AccessPage:
+    """The access log, newest first: for auditors and security officers."""
+    if not actor.roles & LOG_READERS:
+        raise NotPermitted("only an auditor or a security officer reads the access log",
+                           field="user")
+    limit = max(1, min(limit, ACCESS_PAGE_MAX))
+    a = T.access_log.c
+    query = select(T.access_log).order_by(a.id.desc()).limit(limit + 1)
+    if user_id:
+        query = query.where(a.user_id == user_id)
+    if target:
+        query = query.where(a.target == target)
+    if before:
+        query = query.where(a.id < before)
+    rows = list(uow.conn.execute(query))
+    entries = [auth.AccessEntry(r.id, r.at, r.user_id, r.action, r.target, r.address)
+               for r in rows[:limit]]
+    return AccessPage(entries, entries[-1].id if len(rows) > limit else None)
