@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from acsa.devtools.world import as_official
 from acsa.domain.parties import Role
-from acsa.services import orders
+from acsa.services import admin, orders, users
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from api.conftest import Officer, client_for, enrol, official
@@ -84,17 +84,22 @@ def test_list_filters_and_order_page_with_timeline_and_actions(submitted):  # ty
     assert "Diesel fuel F-76" in page.text and "Signed timeline" in page.text
     # The supplier's approving official may propose changes, accept or reject: nothing else.
     assert re.findall(r'/act/([a-z-]+)"', page.text) == ["propose", "accept", "reject"]
-    assert pair.phl.key.fingerprint[:16] in page.text  # the signing key of the submission
+    assert pair.phl.key.fingerprint[:24] in page.text  # the signing key of the submission
 
 
 def test_accepting_through_the_form_signs_and_records(submitted):  # type: ignore[no-untyped-def]
     pair, number, client, csrf = submitted
-    head = head_of(client.get(f"/orders/{number}").text)
-    r = client.post(f"/orders/{number}/act/accept",
-                    data={"csrf_token": csrf, "head": head}, follow_redirects=False)
+    page = client.get(f"/orders/{number}").text
+    # The supplying unit comes preselected: the user's own.
+    unit = re.search(r'id="accept-supplying_unit".*?<option value="([^"]+)" selected>', page,
+                     re.S)
+    assert unit is not None
+    r = client.post(f"/orders/{number}/act/accept", follow_redirects=False,
+                    data={"csrf_token": csrf, "head": head_of(page),
+                          "supplying_unit": unit.group(1)})
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"])
-    assert "Done: Accept" in page.text
+    assert 'class="notice"' in page.text  # "Done: Accept …", in the user's language
     assert '<span class="badge accepted">' in page.text
 
 
@@ -136,6 +141,7 @@ def new_order_form(csrf: str, **changes: str) -> dict[str, str]:
         "activity": "KAMANDAG-10", "supplier": "JPN", "requesting_unit": "AFP-TOG1",
         "method": "cash", "currency": "JPY", "needed_by": "2026-02-20",
         "deliver_to": "Clark Air Base, Pampanga", "poc": "Maj. Santos +63 45 599 0000",
+        "fund_citation": "AFP-GAA-2026-OPS-0142",
         "lines.0.category": "pol", "lines.0.description": "Diesel fuel F-76",
         "lines.0.quantity": "5000", "lines.0.unit": "L", "lines.0.unit_price": "152.5",
     }
@@ -145,6 +151,12 @@ def new_order_form(csrf: str, **changes: str) -> dict[str, str]:
 
 def test_new_order_shows_each_problem_beside_its_field_and_keeps_the_input(pair):  # type: ignore[no-untyped-def]
     pair.set_day(date(2026, 2, 3))
+    with UnitOfWork(pair.phl) as uow:
+        boss = users.get_user(uow, official(pair.phl, Role.ADMINISTRATOR))
+        admin.register_activity(uow, boss, agreement="JPN-PHL-ACSA", activity_id="KAMANDAG-10",
+                                name="Exercise KAMANDAG 10", type="bilateral_training",
+                                starts_on=date(2026, 2, 2), ends_on=date(2026, 3, 27))
+        uow.commit()
     client = client_for(pair.phl)
     csrf = browser_login(client, pair.phl,
                          enrol(pair.phl, official(pair.phl, Role.ORDERING_OFFICIAL)))

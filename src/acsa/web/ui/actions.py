@@ -7,9 +7,14 @@ same act run exactly the same code and the same checks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
+from acsa.domain.errors import DomainError
 from acsa.web.api.orders import ACTIONS, ActionRoute
+from acsa.web.ui.pages import FormErrors, filled_rows
 
 ACTION_ROUTES: dict[str, ActionRoute] = {a.name: a for a in ACTIONS}
 
@@ -73,3 +78,21 @@ def body_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
         if key in out and key in fields:
             out[key] = out[key] == "true"
     return out
+
+
+def form_rows(action: str, form: Mapping[str, str]) -> dict[str, list[int]]:
+    """Per list of the body, the form rows that were filled in (see ``pages.form_field``)."""
+    return {"lines": filled_rows(form, "received" if action == "receive" else "lines"),
+            "quantities": filled_rows(form, "quantities"), "prices": filled_rows(form, "prices")}
+
+
+def form_errors(action: str, form: Mapping[str, str],
+                exc: DomainError | ValidationError) -> FormErrors:
+    """A refusal of an action's form, each problem named by the input it concerns."""
+    rows = form_rows(action, form)
+    found = (FormErrors.of_validation(exc, rows) if isinstance(exc, ValidationError)
+             else FormErrors.of_domain(exc, rows))
+    if action == "receive":
+        found.fields = {("received" + k[5:] if k.startswith("lines.") else k): v
+                        for k, v in found.fields.items()}
+    return found

@@ -24,11 +24,19 @@ from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.api import schemas as S
 from acsa.web.api.common import order_detail, record_read
 from acsa.web.deps import Principal, client_address, get_node
-from acsa.web.ui.actions import ACTION_ROUTES, FIELDS, WEIGHTY, body_data, form_actions
+from acsa.web.ui.actions import (
+    ACTION_ROUTES,
+    FIELDS,
+    WEIGHTY,
+    body_data,
+    form_actions,
+    form_errors,
+)
 from acsa.web.ui.pages import (
     FormErrors,
     PageRoute,
     check_csrf,
+    filled_rows,
     locale_of,
     nested,
     page_principal,
@@ -92,6 +100,8 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                   actions=form_actions(detail.actions), fields=FIELDS, weighty=WEIGHTY,
                   open_action=open_action, errors=errors or FormErrors(), values=values or {},
                   unit_options=[(u.id, f"{u.name} ({u.id})") for u in units],
+                  defaults={"supplying_unit": detail.terms.supplying_unit or next(
+                      iter(sorted(principal.user.units)), units[0].id if units else "")},
                   evidence_mb=orders.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
                   order_url=order_path(number),
                   side="requester" if detail.terms.requester == principal.user.party
@@ -121,7 +131,7 @@ async def act(request: Request, principal: User, number: str, action: str) -> Re
         body = route.body.model_validate(body_data(action, nested(form)))
     except ValidationError as exc:
         return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
-                           errors=FormErrors.of_validation(exc), values=form, status=422)
+                           errors=form_errors(action, form, exc), values=form, status=422)
     uploads = [(f.filename or "evidence", await f.read(orders.EVIDENCE_FILE_SIZE_MAX + 1),
                 f.content_type) for f in files]
 
@@ -148,7 +158,7 @@ async def act(request: Request, principal: User, number: str, action: str) -> Re
             general=[message, exc.message]), status=409)
     except DomainError as exc:
         return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
-                           errors=FormErrors.of_domain(exc), values=form,
+                           errors=form_errors(action, form, exc), values=form,
                            status=409 if exc.field == "status" else 422)
     return redirect(order_path(number), notice=f"done:{action}")
 
@@ -207,15 +217,22 @@ async def create_order(request: Request, principal: User) -> Response:
         body = S.OrderCreate.model_validate(data)
     except ValidationError as exc:
         return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
-                                       errors=FormErrors.of_validation(exc))
+                                       errors=FormErrors.of_validation(
+                                           exc, {"lines": filled_rows(form, "lines")}))
 
     def run() -> str:
         with UnitOfWork(get_node(request)) as uow:
+            terms = body.terms()
+            if terms.get("activity") and not terms.get("activity_type"):
+                # The form offers registered activities; each has its type on record.
+                types = {a.id: a.type for a in queries.list_activities(uow, terms["agreement"])}
+                if terms["activity"] in types:
+                    terms["activity_type"] = types[terms["activity"]]
             if draft:
-                orders.save_draft(uow, principal.user, body.terms(), note=body.note)
+                orders.save_draft(uow, principal.user, terms, note=body.note)
                 uow.commit()
                 return "/orders?notice=draft"
-            event = orders.submit_order(uow, principal.user, body.terms(), on=body.on)
+            event = orders.submit_order(uow, principal.user, terms, on=body.on)
             uow.commit()
             return order_path(event.envelope.subject)
 
@@ -223,5 +240,6 @@ async def create_order(request: Request, principal: User) -> Response:
         where = await run_in_threadpool(run)
     except DomainError as exc:
         return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
-                                       errors=FormErrors.of_domain(exc))
+                                       errors=FormErrors.of_domain(
+                                           exc, {"lines": filled_rows(form, "lines")}))
     return redirect(where, notice="done:submit" if not draft else None)

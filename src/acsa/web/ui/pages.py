@@ -10,6 +10,7 @@ and a missing or expired session becomes a redirect to the login page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -211,20 +212,52 @@ class FormErrors:
         return bool(self.fields or self.general)
 
     @classmethod
-    def of_validation(cls, exc: ValidationError) -> FormErrors:
+    def of_validation(cls, exc: ValidationError, rows: dict[str, list[int]] | None = None
+                      ) -> FormErrors:
         found = cls()
         for error in exc.errors():
-            name = ".".join(str(p) for p in error["loc"])
-            found.fields.setdefault(name or "form", error["msg"])
+            name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+            field = form_field(name.lstrip("."), rows or {})
+            found.fields.setdefault(field or "form", error["msg"])
         return found
 
     @classmethod
-    def of_domain(cls, exc: DomainError) -> FormErrors:
+    def of_domain(cls, exc: DomainError, rows: dict[str, list[int]] | None = None
+                  ) -> FormErrors:
+        """The refusal beside its field. The domain names list items by their place in
+        the submitted list (``lines[1].quantity``); ``rows`` gives, per list, the form
+        row each place came from, since rows left blank were not submitted."""
         found = cls()
         if exc.field:
-            found.fields[exc.field] = exc.message
+            found.fields[form_field(exc.field, rows or {})] = exc.message
         found.general.append(exc.message)
         return found
+
+
+_ITEM = re.compile(r"^(\w+)\[(\d+)\]")
+
+
+def form_field(field: str, rows: dict[str, list[int]]) -> str:
+    """``lines[1].quantity`` as the form's input name (``lines.2.quantity`` if the
+    second submitted line was typed in the form's third row)."""
+    match = _ITEM.match(field)
+    if not match:
+        return field
+    name, place = match.group(1), int(match.group(2))
+    numbers = rows.get(name, [])
+    row = numbers[place] if place < len(numbers) else place
+    return f"{name}.{row}{field[match.end():]}"
+
+
+def filled_rows(form: Mapping[str, str], name: str) -> list[int]:
+    """The numbers of the rows of list ``name`` in which something was typed, in order."""
+    found = set()
+    for key, value in form.items():
+        parts = key.split(".")
+        if (len(parts) >= 3 and parts[0] == name and parts[1].isdigit() and value.strip()
+                and parts[-1] != "line"):  # the hidden line number is not typed
+            found.add(int(parts[1]))
+    return sorted(found)
 
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
