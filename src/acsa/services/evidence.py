@@ -1,0 +1,104 @@
+"""Evidence files for a reader, and need to know over many orders at once.
+
+An evidence file (delivery ticket, receipt, photo) is kept once by its
+SHA-256 in ``evidence_files`` and cited by the signed events that carry it
+(``data.evidence``: sha256, name, media type, size). A user may fetch a file
+only if they may read at least one order whose events cite it; otherwise the
+file is not admitted to exist, exactly as an order hidden by need to know.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import not_, select
+
+from acsa.domain.errors import UnknownReference
+from acsa.services.queries import visible_to
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
+from acsa.store import tables as T
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# How many citing events are looked at for one file (a file is cited a handful of times).
+CITATIONS_MAX = 1000
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+    content: bytes
+    orders: tuple[str, ...]  # the orders citing it that the reader may read
+
+
+def hidden_orders(uow: UnitOfWork, user: LocalUser) -> frozenset[str]:
+    """Numbers of the orders on this node that ``user`` may not read (need to know).
+
+    Classified orders are rare, so this is a small set, read once per page.
+    """
+    o = T.orders.c
+    hidden = {str(n) for n in uow.conn.execute(
+        select(o.number).where(not_(visible_to(user)))).scalars()}
+    foreign = {str(n) for n in uow.conn.execute(
+        select(o.number).where(o.requester != user.party, o.supplier != user.party)).scalars()}
+    return frozenset(hidden | foreign)
+
+
+def readable_orders(uow: UnitOfWork, user: LocalUser, numbers: Iterable[str]) -> set[str]:
+    """Those of ``numbers`` that ``user`` may read (as :func:`queries.order_row` allows)."""
+    wanted = sorted(set(numbers))
+    out: set[str] = set()
+    o = T.orders.c
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        out |= {str(n) for n in uow.conn.execute(
+            select(o.number).where(o.number.in_(chunk), visible_to(user),
+                                   (o.requester == user.party) | (o.supplier == user.party))
+        ).scalars()}
+    return out
+
+
+def citing_orders(uow: UnitOfWork, sha256: str) -> set[str]:
+    """The orders whose events cite the evidence file ``sha256``."""
+    e, eo = T.events.c, T.event_orders.c
+    rows = uow.conn.execute(
+        select(e.envelope, eo.order_number)
+        .join(T.event_orders, eo.event_id == e.id)
+        # Canonical JSON has no spaces: the citation is this exact text.
+        .where(e.envelope.contains(f'"sha256":"{sha256}"'))
+        .limit(CITATIONS_MAX)
+    ).all()
+    out = set()
+    for row in rows:
+        cited = json.loads(row.envelope).get("data", {}).get("evidence") or ()
+        if any(isinstance(c, dict) and c.get("sha256") == sha256 for c in cited):
+            out.add(str(row.order_number))
+    return out
+
+
+def evidence_file(uow: UnitOfWork, user: LocalUser, sha256: str) -> EvidenceFile:
+    """The evidence file ``sha256``, if ``user`` may read an order citing it.
+
+    ``UnknownReference`` (field ``evidence``) when the name is not a hash, no
+    readable order cites the file, or this node does not hold its bytes: the
+    three look alike, so a refusal tells nothing about hidden orders.
+    """
+    sha256 = sha256.strip().lower()
+    missing = UnknownReference("no such evidence file on this node", field="evidence")
+    if not _SHA256.fullmatch(sha256):
+        raise missing
+    readable = readable_orders(uow, user, citing_orders(uow, sha256))
+    if not readable:
+        raise missing
+    row = uow.conn.execute(
+        select(T.evidence_files).where(T.evidence_files.c.sha256 == sha256)).first()
+    if row is None:
+        raise missing
+    return EvidenceFile(row.sha256, row.name, row.media_type, int(row.size), bytes(row.content),
+                        tuple(sorted(readable)))
