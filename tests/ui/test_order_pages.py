@@ -18,7 +18,6 @@ from acsa.services import admin, orders, users
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from api.conftest import Officer, client_for, enrol, official
-from integration.conftest import FixedClock, engine_kind, make_node, pair  # noqa: F401
 from integration.test_order_services import terms
 
 pytestmark = pytest.mark.postgres
@@ -88,7 +87,7 @@ def test_list_filters_and_order_page_with_timeline_and_actions(submitted):  # ty
 
 
 def test_accepting_through_the_form_signs_and_records(submitted):  # type: ignore[no-untyped-def]
-    pair, number, client, csrf = submitted
+    _pair, number, client, csrf = submitted
     page = client.get(f"/orders/{number}").text
     # The supplying unit comes preselected: the user's own.
     unit = re.search(r'id="accept-supplying_unit".*?<option value="([^"]+)" selected>', page,
@@ -126,7 +125,7 @@ def test_a_form_without_its_csrf_token_is_refused(submitted):  # type: ignore[no
 
 
 def test_a_refused_action_shows_the_reason_beside_the_form(submitted):  # type: ignore[no-untyped-def]
-    pair, number, client, csrf = submitted
+    _pair, number, client, csrf = submitted
     head = head_of(client.get(f"/orders/{number}").text)
     r = client.post(f"/orders/{number}/act/reject",
                     data={"csrf_token": csrf, "head": head, "reason": ""})
@@ -175,7 +174,7 @@ def test_new_order_shows_each_problem_beside_its_field_and_keeps_the_input(pair)
 
 
 def test_dashboard_counts_what_waits_for_the_user(submitted):  # type: ignore[no-untyped-def]
-    pair, number, client, _ = submitted
+    _pair, _number, client, _ = submitted
     page = client.get("/")
     assert page.status_code == 200
     waiting = re.search(r'href="/orders\?status=submitted">\s*<span class="n">(\d+)</span>',
