@@ -180,3 +180,54 @@ def test_dashboard_counts_what_waits_for_the_user(submitted):  # type: ignore[no
     waiting = re.search(r'href="/orders\?status=submitted">\s*<span class="n">(\d+)</span>',
                         page.text)
     assert waiting and waiting.group(1) == "1"
+
+
+def logged_in(node, role: Role):  # type: ignore[no-untyped-def]
+    client = client_for(node)
+    return client, browser_login(client, node, enrol(node, official(node, role)))
+
+
+def act_on_page(client, csrf: str, number: str, action: str,  # type: ignore[no-untyped-def]
+                files=None, **fields: str) -> str:
+    """Post ``action``'s form as the order page offers it; returns the page after it."""
+    page = client.get(f"/orders/{number}").text
+    assert f'/act/{action}"' in page, f"{action} is not offered"
+    r = client.post(f"/orders/{number}/act/{action}", files=files, follow_redirects=False,
+                    data={"csrf_token": csrf, "head": head_of(page), **fields})
+    assert r.status_code == 303, r.text[r.text.find('class="errors"'):][:600]
+    return str(client.get(r.headers["location"]).text)
+
+
+def test_cash_settlement_through_the_pages_of_both_nodes(submitted):  # type: ignore[no-untyped-def]
+    pair, number, approving, csrf = submitted
+    jpn, phl = pair.jpn, pair.phl
+    act_on_page(approving, csrf, number, "accept", supplying_unit="JMSDF-ESF1")
+    supply, csrf = logged_in(jpn, Role.SUPPLY_OFFICER)
+    ticket = b"%PDF-1.4 delivery ticket 0042, 10,000 L F-76\n"
+    page = act_on_page(supply, csrf, number, "deliver",
+                       files={"evidence_file": ("ticket-0042.pdf", ticket, "application/pdf")},
+                       **{"lines.0.line": "1", "lines.0.quantity": "10000"})
+    assert "ticket-0042.pdf" in page  # the evidence file, with its content hash
+    pair.carry(jpn, phl)
+    receiving, csrf = logged_in(phl, Role.RECEIVING_OFFICIAL)
+    act_on_page(receiving, csrf, number, "receive", delivery="1")
+    pair.carry(phl, jpn)
+    jpn_finance, jpn_csrf = logged_in(jpn, Role.FINANCE_OFFICER)
+    page = act_on_page(jpn_finance, jpn_csrf, number, "invoice")
+    assert '<span class="badge settling">' in page or '<span class="badge received">' in page
+    pair.carry(jpn, phl)
+    phl_finance, phl_csrf = logged_in(phl, Role.FINANCE_OFFICER)
+    pay_form = phl_finance.get(f"/orders/{number}").text
+    invoice = re.search(r'name="allocations\.0\.invoice" value="([^"]+)"', pay_form)
+    assert invoice is not None
+    act_on_page(phl_finance, phl_csrf, number, "pay", reference="SWIFT PH-0301-07",
+                **{"allocations.0.order": number, "allocations.0.invoice": invoice.group(1),
+                   "allocations.0.amount": "1525000"})
+    pair.carry(phl, jpn)
+    confirm_form = jpn_finance.get(f"/orders/{number}").text
+    payment = re.search(r'id="confirm-payment-payment".*?<option value="([^"]+)"', confirm_form,
+                        re.S)
+    assert payment is not None
+    page = act_on_page(jpn_finance, jpn_csrf, number, "confirm-payment",
+                       payment=payment.group(1))
+    assert '<span class="badge settled">' in page

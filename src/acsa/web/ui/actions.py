@@ -10,13 +10,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from acsa.domain.errors import DomainError
+from acsa.services import settlement
+from acsa.web.api import schemas as S
 from acsa.web.api.orders import ACTIONS, ActionRoute
 from acsa.web.ui.pages import FormErrors, filled_rows
 
-ACTION_ROUTES: dict[str, ActionRoute] = {a.name: a for a in ACTIONS}
+
+class ConfirmPaymentBody(S.PaymentConfirm):
+    payment: str = Field(min_length=1, max_length=120)
+
+
+# Payments are acts over several orders in the API (``/payments``); on an order's page
+# they are offered for that order's invoices.
+PAGE_ACTIONS = (
+    ActionRoute("pay", S.PaymentCreate, lambda u, who, n, b, p: settlement.record_payment(
+        u, who, [(a.order, a.invoice, a.amount) for a in b.allocations],
+        reference=b.reference, on=b.on), "Pay invoices of this order"),
+    ActionRoute("confirm-payment", ConfirmPaymentBody,
+                lambda u, who, n, b, p: settlement.confirm_payment(
+                    u, who, b.payment, [(a.order, a.invoice, a.amount) for a in b.received],
+                    on=b.on), "Confirm that a payment arrived"),
+)
+ACTION_ROUTES: dict[str, ActionRoute] = {a.name: a for a in (*ACTIONS, *PAGE_ACTIONS)}
 
 # The inputs of each action's form, in order. Per-line inputs are named
 # "<list>.<i>.<field>" so that one row per order line can be shown.
@@ -45,6 +63,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "transfer-request": ("to", "lines", "reason", "on"),
     "transfer-consent": ("request", "consent", "on"),
     "transfer": ("request", "on"),
+    "pay": ("allocations", "reference", "on"),
+    "confirm-payment": ("payment", "on"),
 }
 
 # Actions that change what is owed or end the order: the button is styled as such.
@@ -53,6 +73,11 @@ WEIGHTY = frozenset({"reject", "withdraw", "cancel", "void-invoice", "write-off"
 def form_actions(allowed: list[str]) -> list[str]:
     """The actions of ``allowed`` that have a form on the order page, in table order."""
     return [a for a in allowed if a in FIELDS]
+
+
+# Inputs a row carries hidden (which line, order or invoice it is about): a row with
+# nothing else in it was left blank.
+HIDDEN_ROW_KEYS = frozenset({"line", "order", "invoice"})
 
 
 def body_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +95,7 @@ def body_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
             name = "lines"
         if isinstance(value, list):
             value = [row for row in value
-                     if not (isinstance(row, dict) and set(row) <= {"line"})]
+                     if not (isinstance(row, dict) and set(row) <= HIDDEN_ROW_KEYS)]
             if not value:
                 continue  # no row filled in: the field is left out (and required ones say so)
         out[name] = value

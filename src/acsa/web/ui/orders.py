@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from acsa.domain.errors import Conflict, DomainError
 from acsa.domain.rules import Status
@@ -117,6 +118,13 @@ def action_form(request: Request, principal: User, number: str, action: str) -> 
 
 @router.post("/orders/{number:path}/act/{action}")
 async def act(request: Request, principal: User, number: str, action: str) -> Response:
+    try:
+        return await _act(request, principal, number, action)
+    finally:
+        await (await request.form()).close()  # uploaded files' temporary copies
+
+
+async def _act(request: Request, principal: Principal, number: str, action: str) -> Response:
     form = await read_form(request)
     check_csrf(principal, form)
     if action not in ACTION_ROUTES or action not in FIELDS:
@@ -127,13 +135,16 @@ async def act(request: Request, principal: User, number: str, action: str) -> Re
     route = ACTION_ROUTES[action]
     files = [v for _, v in (await request.form()).multi_items()
              if isinstance(v, UploadFile) and v.filename]
+    uploads = []
+    for upload in files:
+        uploads.append((upload.filename or "evidence",
+                        await upload.read(orders.EVIDENCE_FILE_SIZE_MAX + 1),
+                        upload.content_type))
     try:
         body = route.body.model_validate(body_data(action, nested(form)))
     except ValidationError as exc:
         return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
                            errors=form_errors(action, form, exc), values=form, status=422)
-    uploads = [(f.filename or "evidence", await f.read(orders.EVIDENCE_FILE_SIZE_MAX + 1),
-                f.content_type) for f in files]
 
     def run() -> None:
         with UnitOfWork(get_node(request)) as uow:

@@ -305,6 +305,16 @@ def _invoice_options(order: Any) -> list[tuple[str, str]]:
             [*live, *[i for i in order.invoices if not i.live]]]
 
 
+def _payment_options(order: Any) -> list[tuple[str, str]]:
+    """Payments towards this order not yet confirmed as arrived."""
+    seen: dict[str, str] = {}
+    for p in order.payments:
+        if p.confirmed_on is None and p.payment not in seen:
+            seen[p.payment] = f"{p.payment} — {p.reference}"
+    return list(seen.items())
+
+
 environment.globals["empty_errors"] = FormErrors
+environment.globals["payment_options"] = _payment_options
 environment.globals["delivery_options"] = _delivery_options
 environment.globals["invoice_options"] = _invoice_options
