@@ -259,7 +259,8 @@ def test_a_cash_order_from_draft_to_settled(pair, tmp_path):
 
     shown = phl("order", "show", number)
     assert f"{number}  SETTLED" in shown and "payment.confirmed" in shown
-    assert [o["number"] for o in phl.json("order", "list", "--status", "settled")] == [number]
+    assert [o["number"] for o in phl.json("order", "list", "--status", "settled",
+                                          "--as", "phl.ordering")] == [number]
     details = phl.json("order", "show", number)
     assert details["deliveries"][0]["evidence"][0]["name"] == "meter-ticket-0042.pdf"
     assert details["timeline"][1]["actor"]["user"] == "jpn.approving"
@@ -333,11 +334,15 @@ def test_proposals_changes_disputes_and_transfers(pair, tmp_path):
     copy(phl, jpn)
     jpn("order", "respond", d, "--accept", "--as", "jpn.approving")
     copy(jpn, phl)
-    listed = {o["number"]: o["status"] for o in phl.json("order", "list")}
+    listed = {o["number"]: o["status"] for o in phl.json("order", "list", "--as", "phl.ordering")}
     assert listed == {a: "settled", b: "rejected", c: "cancelled", d: "cancelled"}
-    assert [o["number"] for o in phl.json("order", "list", "--limit", "2", "--after", a)] == [
-        b, c]
-    assert "(more: --after" in phl("order", "list", "--limit", "1")
+    first = phl("order", "list", "--limit", "2", "--as", "phl.ordering")
+    assert "2 of 4 (more: --after " in first
+    cursor = first.rsplit("--after ", 1)[1].rstrip(")\n")
+    page_one = phl.json("order", "list", "--limit", "2", "--as", "phl.ordering")
+    page_two = phl.json("order", "list", "--after", cursor, "--as", "phl.ordering")
+    assert {o["number"] for o in page_one + page_two} == set(listed)
+    assert len(page_one + page_two) == 4
 
 
 def test_settlement_in_kind_and_an_emergency_order(pair, tmp_path):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +26,7 @@ from acsa.cli.common import AsOpt, JsonOpt, OnOpt, acting_user, emit, errors, no
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, MissingField
 from acsa.services import orders as order_service
-from acsa.services import settlement
+from acsa.services import queries, settlement
 from acsa.services.recording import ANY_PARENT, adopted_profile, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -837,26 +839,38 @@ def print_order(o: dict[str, Any]) -> None:
 def order_list(
     status: Annotated[str | None, typer.Option(help="Only orders in this status.")] = None,
     agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
+    activity: Annotated[str | None, typer.Option(help="Only this activity.")] = None,
     counterpart: Annotated[str | None, typer.Option(help="Only orders with this party.")
                            ] = None,
-    text: Annotated[str | None, typer.Option(help="Words in the number, activity, lines …")
+    overdue: Annotated[bool, typer.Option(help="Only orders with something past due.")
+                       ] = False,
+    text: Annotated[str | None, typer.Option(help="Words in the number, lines, places …")
                     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
-    after: Annotated[str | None, typer.Option(help="Orders numbered after this one.")] = None,
+    after: Annotated[str | None, typer.Option(help="The cursor the previous page printed.")
+                     ] = None,
+    as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Orders, by number; page with --after the last number shown."""
+    """Orders the user may see, newest submission first; page with --after CURSOR.
+
+    The same query as the web list and GET /api/v1/orders, need to know included.
+    """
     with errors(), UnitOfWork(node(), write=False) as uow:
-        found = order_service.list_orders(uow, status=status, agreement=agreement,
-                                   counterpart=counterpart, text=text, limit=limit, after=after)
+        user = acting_user(uow, as_user)
+        page = queries.list_orders(uow, user, queries.OrderFilter(
+            status=status, agreement=agreement, activity=activity, counterpart=counterpart,
+            overdue=True if overdue else None, q=text, after=after, limit=limit))
+        found = [{k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(o).items()}
+                 for o in page.data]
 
         def human() -> None:
             table([[o["number"], o["status"], f"{o['requester']}→{o['supplier']}", o["method"],
                     f"{o['value']} {o['currency']}", o["needed_by"] or "-",
                     "E" if o["emergency"] else ""] for o in found],
                   ["order", "status", "parties", "method", "value", "needed by", ""])
-            if len(found) == limit:
-                typer.echo(f"(more: --after {found[-1]['number']})")
+            typer.echo(f"{len(found)} of {page.count}"
+                       + (f" (more: --after {page.next})" if page.next else ""))
 
         emit(as_json, found, human)
 

@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
@@ -34,7 +34,7 @@ from acsa.domain.figures import status as figure_status
 from acsa.domain.money import ExchangeRate, Money, RateBook, decimal_text
 from acsa.domain.order import check_eligibility, order_number, terms_from_data
 from acsa.domain.parties import Role, Side
-from acsa.domain.rules import Action, Status, permission
+from acsa.domain.rules import Action, permission
 from acsa.domain.state import OrderState
 from acsa.services.admin import today
 from acsa.services.recording import ANY_PARENT, Act, adopted_profile, order_state, record
@@ -720,47 +720,6 @@ def record_transfer(uow: UnitOfWork, user: LocalUser, number: str,
 
 
 # -- reading ------------------------------------------------------------------------------------
-
-LIST_LIMIT_MAX = 500
-
-
-def list_orders(uow: UnitOfWork, *, status: str | None = None, agreement: str | None = None,
-                counterpart: str | None = None, text: str | None = None, limit: int = 50,
-                after: str | None = None) -> list[dict[str, Any]]:
-    """Orders from the projection, by number; pass the last number seen as ``after``."""
-    if not 0 < limit <= LIST_LIMIT_MAX:
-        raise InvalidValue(f"must be between 1 and {LIST_LIMIT_MAX}", field="limit")
-    o = T.orders.c
-    query = select(T.orders).order_by(o.number).limit(limit)
-    if status:
-        known = {s.value for s in Status}
-        if status not in known:
-            raise InvalidValue(f"{status!r} is not a status ({', '.join(sorted(known))})",
-                               field="status")
-        query = query.where(o.status == status)
-    if agreement:
-        query = query.where(o.agreement == agreement)
-    if counterpart:
-        query = query.where(or_(o.requester == counterpart, o.supplier == counterpart))
-    if text:
-        query = query.where(o.search_text.contains(text.strip().lower(), autoescape=True))
-    if after:
-        query = query.where(o.number > after)
-    return [_order_summary(row) for row in uow.conn.execute(query)]
-
-
-def _order_summary(row: Any) -> dict[str, Any]:
-    return {
-        "number": row.number, "agreement": row.agreement, "activity": row.activity,
-        "requester": row.requester, "supplier": row.supplier,
-        "requesting_unit": row.requesting_unit, "supplying_unit": row.supplying_unit,
-        "method": row.method, "currency": row.currency,
-        "value": Money(row.currency, int(row.value_minor)).text(), "status": row.status,
-        "version": row.version, "emergency": row.emergency,
-        "submitted_on": _iso(row.submitted_on), "accepted_on": _iso(row.accepted_on),
-        "needed_by": _iso(row.needed_by), "head": row.head, "ineffective": row.ineffective,
-    }
-
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None

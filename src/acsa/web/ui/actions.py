@@ -70,9 +70,30 @@ FIELDS: dict[str, tuple[str, ...]] = {
 # Actions that change what is owed or end the order: the button is styled as such.
 WEIGHTY = frozenset({"reject", "withdraw", "cancel", "void-invoice", "write-off", "close-short"})
 
-def form_actions(allowed: list[str]) -> list[str]:
-    """The actions of ``allowed`` that have a form on the order page, in table order."""
-    return [a for a in allowed if a in FIELDS]
+def _pending(order: Any, side: str) -> dict[str, bool]:
+    """What on the order waits for an answer or an act, seen from ``side``."""
+    live = [i for i in order.invoices if i.live]
+    return {
+        "respond": any(c.answer is None and c.side != side for c in order.changes),
+        "transfer-consent": any(t.answer is None for t in order.transfers),
+        "transfer": any(t.answer == "consented" and t.done_on is None for t in order.transfers),
+        "accept-return": any(r.answer is None for r in order.returns),
+        "resolve": any(d.open for d in order.disputes),
+        "confirm-payment": any(p.confirmed_on is None for p in order.payments),
+        "void-invoice": bool(live),
+        "credit-note": bool(live),
+        "write-off": any(i.outstanding not in ("0", "0.00") for i in live),
+        "pay": any(i.outstanding not in ("0", "0.00") for i in live),
+        "receive": any(not d.receipt for d in order.deliveries),
+    }
+
+
+def form_actions(allowed: list[str], order: Any, side: str) -> list[str]:
+    """The actions of ``allowed`` (by the permission table and the user's appointments)
+    that have a form here and something to act on: an answer is offered only while a
+    request waits for one, a payment only while an invoice is open."""
+    pending = _pending(order, side)
+    return [a for a in allowed if a in FIELDS and pending.get(a, True)]
 
 
 # Inputs a row carries hidden (which line, order or invoice it is about): a row with

@@ -97,16 +97,16 @@ def _order_page(request: Request, principal: Principal, number: str, *,
         record_read(uow, principal.user, number, client_address(request))
         units = queries.list_units(uow, principal.user.party)
         uow.commit()
+    side = "requester" if detail.terms.requester == principal.user.party else "supplier"
     return render(request, "orders/detail.html", principal, status=status, order=detail,
-                  actions=form_actions(detail.actions), fields=FIELDS, weighty=WEIGHTY,
+                  actions=form_actions(detail.actions, detail, side), fields=FIELDS,
+                  weighty=WEIGHTY,
                   open_action=open_action, errors=errors or FormErrors(), values=values or {},
                   unit_options=[(u.id, f"{u.name} ({u.id})") for u in units],
                   defaults={"supplying_unit": detail.terms.supplying_unit or next(
                       iter(sorted(principal.user.units)), units[0].id if units else "")},
                   evidence_mb=orders.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
-                  order_url=order_path(number),
-                  side="requester" if detail.terms.requester == principal.user.party
-                  else "supplier")
+                  order_url=order_path(number), side=side)
 
 
 @router.get("/orders/{number:path}/act/{action}", response_class=HTMLResponse)

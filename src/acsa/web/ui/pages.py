@@ -310,10 +310,20 @@ def _payment_options(order: Any) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for p in order.payments:
         if p.confirmed_on is None and p.payment not in seen:
-            seen[p.payment] = f"{p.payment} — {p.reference}"
+            seen[p.payment] = f"{p.reference} ({p.on or ''}) — {p.payment[:12]}…"
     return list(seen.items())
 
 
+def _invoice_number(order: Any, ref: str) -> str:
+    """An invoice's number, from the number or the event hash a payment names it by."""
+    for invoice in order.invoices:
+        if ref in (invoice.id, invoice.number):
+            return str(invoice.number)
+    return ref[:12]
+
+
+environment.tests["nonzero"] = lambda text: Decimal(str(text or "0")) != 0
+environment.globals["invoice_number"] = _invoice_number
 environment.globals["empty_errors"] = FormErrors
 environment.globals["payment_options"] = _payment_options
 environment.globals["delivery_options"] = _delivery_options
