@@ -1,4 +1,5 @@
-"""Server time of ``GET /api/v1/orders`` with 100,000 orders, on SQLite and PostgreSQL.
+"""Server time of ``GET /api/v1/orders`` and of the web page ``/orders`` (HTML, 50 a page)
+with 100,000 orders, on SQLite and PostgreSQL.
 
 The SQLite node comes from :mod:`bench.dataset` (genuine signed events, projections
 rebuilt from them). For PostgreSQL the same node — identity, key and every row — is
@@ -140,8 +141,15 @@ def measure(node: Node, repeats: int) -> dict[str, tuple[float, float]]:
                 r = client.get("/api/v1/orders", params=p)
                 assert r.status_code == 200, r.text
 
+            def web_page(p: dict[str, Any] = params) -> None:
+                page = {k: ("1" if v == "true" else v) for k, v in p.items() if k != "limit"}
+                r = client.get("/orders", params=page)
+                assert r.status_code == 200, r.text
+
             out[f"{label}, session"] = timed(by_session, repeats)
             out[f"{label}, token"] = timed(by_token, repeats)
+            if "limit" not in params:  # the page shows 50 a page
+                out[f"{label}, web page /orders"] = timed(web_page, repeats)
     return out
 
 
