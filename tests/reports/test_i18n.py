@@ -213,9 +213,9 @@ def test_jinja_templates_translate_and_format_in_the_rendering_locale():
     values = {"n": 2, "total": Money("PHP", 123450), "when": NEAR_MIDNIGHT,
               "status": "settled"}
     assert template.render(locale="ja", time_zone="Asia/Tokyo", **values) == (
-        "請求書|未決済残高|2 orders|PHP1,234.50|2026/04/01|決済済み")
+        "請求書|未決済残高|2 件|PHP1,234.50|2026/04/01|決済済み")
     assert template.render(locale="en", time_zone="Asia/Manila", **values) == (
         "Invoice|Outstanding|2 orders|₱1,234.50|Mar 31, 2026|Settled")
     with i18n.use_locale("ja", "Asia/Manila"):
-        assert template.render(**values).startswith("請求書|未決済残高|2 orders|PHP1,234.50|"
+        assert template.render(**values).startswith("請求書|未決済残高|2 件|PHP1,234.50|"
                                                      "2026/03/31")
