@@ -49,6 +49,8 @@ from acsa.web.ui.pages import (
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 User = Annotated[Principal, Depends(page_principal)]
 NEW_ORDER_LINE_ROWS = 5
+CONFLICT_MESSAGE = N_("Someone else changed this order while you were looking at it. "
+                      "Here it is as it now stands: check it and act again.")
 PAGE_SIZE = 50
 
 
@@ -163,8 +165,7 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
         await run_in_threadpool(run)
     except Conflict as exc:
         locale = locale_of(request, principal)[0]
-        message = gettext(N_("Someone else changed this order while you were looking at it. "
-                             "Here it is as it now stands: check it and act again."), locale)
+        message = gettext(CONFLICT_MESSAGE, locale)
         return await run_in_threadpool(_order_page, request, principal, number, errors=FormErrors(
             general=[message, exc.message]), status=409)
     except DomainError as exc:
