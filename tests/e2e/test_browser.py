@@ -433,11 +433,6 @@ def test_japanese_pages_render_real_glyphs_and_stay_on_the_node(
         [r for r in requests if not r.startswith(f"{jpn.url}/")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the Japanese catalogue (src/acsa/reports/locale/ja/LC_MESSAGES/messages.po) has no "
-    "translation for most web UI strings: 'What needs you now', 'Terms', 'Amounts', "
-    "'Signed timeline', 'What you may do now', 'Language and time zone', 'Search' … "
-    "(msgstr empty), so a user who chose Japanese reads these headings in English"))
 def test_japanese_headings_are_translated(browse: Browsing, nodes: Nodes) -> None:
     jpn = nodes.jpn
     page = browse.login("jpn.receiving")

@@ -16,7 +16,7 @@ from acsa.devtools.exercise import Exercise
 from acsa.domain.errors import DomainError
 from acsa.domain.parties import Role
 from acsa.profiles import shipped_profile
-from acsa.services import admin, orders, settlement
+from acsa.services import admin, orders, queries, settlement
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import get_user
 from acsa.services.verify import verify_node
@@ -469,24 +469,31 @@ def test_a_stale_parent_is_a_conflict(nodes):
     assert status(jpn, number) == "accepted"
 
 
-def test_listing_filters_and_pages_by_number(nodes):
+def test_listing_filters_and_pages_newest_first(nodes):
     jpn, phl = nodes
     set_day(D(2026, 2, 3), jpn, phl)
     numbers = [act(phl, ORD, orders.submit_order, terms()).envelope.subject for _ in range(3)]
     water = terms(lines=[("water", "Potable water", "2000", "L", "30")])
     numbers.append(act(phl, ORD, orders.submit_order, water).envelope.subject)
     act(phl, ORD, orders.withdraw, numbers[0], reason="duplicate")
-    first = read(phl, orders.list_orders, limit=2)
-    assert [o["number"] for o in first] == numbers[:2]
-    rest = read(phl, orders.list_orders, limit=2, after=first[-1]["number"])
-    assert [o["number"] for o in rest] == numbers[2:]
-    assert [o["number"] for o in read(phl, orders.list_orders, status="cancelled")] == numbers[:1]
-    assert [o["number"] for o in read(phl, orders.list_orders, text="WATER")] == numbers[3:]
-    assert len(read(phl, orders.list_orders, counterpart="JPN", agreement=AGREEMENT)) == 4
-    assert read(phl, orders.list_orders, counterpart="USA") == []
-    assert first[0]["value"] == "1525000" and first[1]["status"] == "submitted"
+
+    def listed(**wanted: object) -> queries.OrderPage:
+        with UnitOfWork(phl, write=False) as uow:
+            user = get_user(uow, "phl.ordering")
+            return queries.list_orders(uow, user, queries.OrderFilter(**wanted))  # type: ignore[arg-type]
+
+    newest_first = numbers[::-1]  # one day: the later number first
+    first = listed(limit=2)
+    assert [o.number for o in first.data] == newest_first[:2] and first.count == 4
+    rest = listed(limit=2, after=first.next)
+    assert [o.number for o in rest.data] == newest_first[2:] and rest.next is None
+    assert [o.number for o in listed(status="cancelled").data] == numbers[:1]
+    assert [o.number for o in listed(q="WATER").data] == numbers[3:]
+    assert listed(counterpart="JPN", agreement=AGREEMENT).count == 4
+    assert listed(counterpart="USA").data == []
+    assert first.data[1].value == "1525000" and first.data[1].status == "submitted"
     with pytest.raises(DomainError) as caught:
-        read(phl, orders.list_orders, status="lost")
+        listed(status="lost")
     assert caught.value.field == "status"
 
 
