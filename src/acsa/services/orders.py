@@ -312,12 +312,14 @@ def accept(uow: UnitOfWork, user: LocalUser, number: str, *, supplying_unit: str
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
     on = on or today(uow, profile)
-    unit = supplying_unit or (state.terms.supplying_unit if state.terms else None)
+    side = side_of(state, user)
+    # Authority first: someone who may not accept at all hears that, not a question
+    # about the data.
+    named = supplying_unit or (state.terms.supplying_unit if state.terms else None)
+    role_for(uow, user, Action.ACCEPT, side, agreement=profile.id, unit=named, on=on)
+    unit = named or own_unit(uow, user, Action.ACCEPT, side, agreement=profile.id, on=on)
     if not unit:
-        units = sorted(user.units)
-        if len(units) != 1:
-            raise InvalidValue("name the supplying unit", field="supplying_unit")
-        unit = units[0]
+        raise InvalidValue("name the supplying unit", field="supplying_unit")
     assert state.terms is not None
     check_order_ceilings(uow, profile, state.terms, number, on)
     return act_on_order(uow, user, number, Action.ACCEPT, F.ORDER_ACCEPTED,
