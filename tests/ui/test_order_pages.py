@@ -233,3 +233,33 @@ def test_cash_settlement_through_the_pages_of_both_nodes(submitted):  # type: ig
     page = act_on_page(jpn_finance, jpn_csrf, number, "confirm-payment",
                        payment=payment.group(1))
     assert '<span class="badge settled">' in page
+
+
+def test_an_emergency_request_is_recorded_by_the_supplier_from_its_page(pair):  # type: ignore[no-untyped-def]
+    pair.set_day(date(2026, 10, 20))
+    with UnitOfWork(pair.jpn) as uow:
+        boss = users.get_user(uow, official(pair.jpn, Role.ADMINISTRATOR))
+        admin.register_activity(uow, boss, agreement="JPN-PHL-ACSA", activity_id="TYPHOON-HADR",
+                                name="Typhoon relief", type="hadr", starts_on=date(2026, 10, 18))
+        uow.commit()
+    client, csrf = logged_in(pair.jpn, Role.APPROVING_OFFICIAL)
+    page = client.get("/new-emergency")
+    assert page.status_code == 200 and 'name="requested_by"' in page.text
+    assert 'value="AFP-TOG1"' in page.text  # the partner's units to request for
+    form = {
+        "csrf_token": csrf, "intent": "submit", "agreement": "JPN-PHL-ACSA",
+        "activity": "TYPHOON-HADR", "requester": "PHL", "requesting_unit": "AFP-TOG1",
+        "supplying_unit": "JMSDF-ESF1", "method": "cash", "currency": "JPY",
+        "needed_by": "2026-10-21", "deliver_to": "Tacloban", "poc": "Maj. Santos (radio)",
+        "fund_citation": "AFP-HADR-2026-0007",
+        "lines.0.category": "water", "lines.0.description": "Drinking water",
+        "lines.0.quantity": "8000", "lines.0.unit": "L", "lines.0.unit_price": "30",
+    }
+    r = client.post("/new-emergency", data=form)
+    assert r.status_code == 422 and 'id="err-requested_by"' in r.text  # who asked, and how
+    r = client.post("/new-emergency", data={**form, "requested_by": "Maj. Santos, radio 14:20"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text[r.text.find('class="errors"'):][:500]
+    assert r.headers["location"].startswith("/orders/JP-PH/JPN/FY2026/E")
+    page = client.get(r.headers["location"]).text
+    assert "Drinking water" in page and "badge flag" in page  # marked as an emergency order

@@ -183,31 +183,43 @@ def order_page(request: Request, principal: User, number: str) -> HTMLResponse:
 # -- a new order -----------------------------------------------------------------------------
 
 
-def _choices(uow: UnitOfWork, principal: Principal) -> dict[str, Any]:
-    """The new-order form's choices: only what this user's party's agreements allow."""
+def _choices(uow: UnitOfWork, principal: Principal, emergency: bool) -> dict[str, Any]:
+    """The new-order form's choices: only what this user's party's agreements allow.
+
+    An emergency order is recorded by the supplier for a partner who asked by
+    radio or telephone: the requesting unit is then one of the partner's.
+    """
     party = principal.user.party
     agreements = [a for a in queries.list_agreements(uow)
                   if any(p["code"] == party for p in a.parties)]
     ids = {a.id for a in agreements}
     activities = [a for a in queries.list_activities(uow) if a.agreement in ids]
-    suppliers = sorted({p["code"] for a in agreements for p in a.parties if p["code"] != party})
+    partners = sorted({p["code"] for a in agreements for p in a.parties if p["code"] != party})
     categories = sorted({c for a in agreements for c in a.categories})
+
+    def units(*parties: str) -> list[tuple[str, str]]:
+        return [(u.id, f"{u.name} ({u.id})") for p in parties
+                for u in queries.list_units(uow, p)]
+
     return {
         "options": {
             "agreements": [(a.id, f"{a.short_id} — {a.title}") for a in agreements],
             "activities": [(a.id, f"{a.name} ({a.id})") for a in activities],
-            "suppliers": [(p, p) for p in suppliers],
-            "units": [(u.id, f"{u.name} ({u.id})") for u in queries.list_units(uow, party)],
+            "suppliers": [(p, p) for p in partners],
+            "units": units(*partners) if emergency else units(party),
+            "my_units": units(party),
             "categories": categories,
         },
         "catalogue": queries.price_catalogue(uow, principal.user),
+        "emergency": emergency,
     }
 
 
 def _new_page(request: Request, principal: Principal, *, errors: FormErrors | None = None,
-              values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+              values: dict[str, str] | None = None, status: int = 200,
+              emergency: bool = False) -> HTMLResponse:
     with UnitOfWork(get_node(request), write=False) as uow:
-        choices = _choices(uow, principal)
+        choices = _choices(uow, principal, emergency)
     return render(request, "orders/new.html", principal, status=status,
                   errors=errors or FormErrors(), values=values or {},
                   line_rows=NEW_ORDER_LINE_ROWS, **choices)
@@ -218,19 +230,35 @@ def new_order(request: Request, principal: User) -> HTMLResponse:
     return _new_page(request, principal)
 
 
+@router.get("/new-emergency", response_class=HTMLResponse)
+def new_emergency(request: Request, principal: User) -> HTMLResponse:
+    """The supplier records a partner's radio or telephone request at once."""
+    return _new_page(request, principal, emergency=True)
+
+
 @router.post("/new-order")
 async def create_order(request: Request, principal: User) -> Response:
+    return await _create(request, principal, emergency=False)
+
+
+@router.post("/new-emergency")
+async def create_emergency(request: Request, principal: User) -> Response:
+    return await _create(request, principal, emergency=True)
+
+
+async def _create(request: Request, principal: Principal, *, emergency: bool) -> Response:
     form = await read_form(request)
     check_csrf(principal, form)
     data = nested(form, frozenset({"csrf_token", "intent"}))
     data["lines"] = [row for row in data.get("lines", []) if isinstance(row, dict)]
-    draft = form.get("intent") == "draft"
+    draft = form.get("intent") == "draft" and not emergency
+    rows = {"lines": filled_rows(form, "lines")}
     try:
-        body = S.OrderCreate.model_validate(data)
+        body = (S.EmergencyCreate if emergency else S.OrderCreate).model_validate(data)
     except ValidationError as exc:
         return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
-                                       errors=FormErrors.of_validation(
-                                           exc, {"lines": filled_rows(form, "lines")}))
+                                       errors=FormErrors.of_validation(exc, rows),
+                                       emergency=emergency)
 
     def run() -> str:
         with UnitOfWork(get_node(request)) as uow:
@@ -244,7 +272,11 @@ async def create_order(request: Request, principal: User) -> Response:
                 orders.save_draft(uow, principal.user, terms, note=body.note)
                 uow.commit()
                 return "/orders?notice=draft"
-            event = orders.submit_order(uow, principal.user, terms, on=body.on)
+            if isinstance(body, S.EmergencyCreate):
+                event = orders.record_emergency(uow, principal.user, terms,
+                                                requested_by=body.requested_by, on=body.on)
+            else:
+                event = orders.submit_order(uow, principal.user, terms, on=body.on)
             uow.commit()
             return order_path(event.envelope.subject)
 
@@ -252,6 +284,7 @@ async def create_order(request: Request, principal: User) -> Response:
         where = await run_in_threadpool(run)
     except DomainError as exc:
         return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
-                                       errors=FormErrors.of_domain(
-                                           exc, {"lines": filled_rows(form, "lines")}))
-    return redirect(where, notice="done:submit" if not draft else None)
+                                       errors=FormErrors.of_domain(exc, rows),
+                                       emergency=emergency)
+    return redirect(where, notice=None if draft else
+                    "done:emergency" if emergency else "done:submit")
