@@ -179,6 +179,9 @@ def test_dashboard_counts_what_waits_for_the_user(submitted):  # type: ignore[no
     _pair, _number, client, _ = submitted
     page = client.get("/")
     assert page.status_code == 200
+    # Nothing but the node's own scripts, no framing by another site.
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
     waiting = re.search(r'href="/orders\?status=submitted">\s*<span class="n">(\d+)</span>',
                         page.text)
     assert waiting and waiting.group(1) == "1"
