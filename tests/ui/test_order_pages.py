@@ -168,6 +168,13 @@ def test_new_order_shows_each_problem_beside_its_field_and_keeps_the_input(pair)
     assert r.status_code == 422
     assert 'id="err-lines-0-quantity"' in r.text
     assert 'value="Clark Air Base, Pampanga"' in r.text  # what was typed is kept
+    # Several problems at once: each is shown beside its field.
+    r = client.post("/new-order", data=new_order_form(
+        csrf, deliver_to="", **{"lines.0.quantity": "lots", "lines.0.unit": "BARREL"}))
+    assert r.status_code == 422
+    for field in ("deliver_to", "lines-0-quantity"):
+        assert f'id="err-{field}"' in r.text, field
+    assert "2 problems" in r.text
     assert event_count(pair.phl) == before
     r = client.post("/new-order", data=new_order_form(csrf), follow_redirects=False)
     assert r.status_code == 303, r.text

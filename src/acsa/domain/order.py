@@ -251,6 +251,26 @@ def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip() or None
 
 
+def terms_problems(data: Mapping[str, Any], profile: AgreementProfile) -> list[tuple[str, str]]:
+    """Every problem with ``data``'s terms that can be seen at once, as (field, message):
+    each missing element, and the first problem of each line. A form shows them all,
+    where :func:`terms_from_data` stops at the first."""
+    missing = missing_elements(data, fund_citation_required=_fund_citation_required(data, profile))
+    problems = [(name, "is required") for name in missing]
+    seen = set(missing)
+    lines = data.get("lines")
+    for i, line in enumerate(lines if isinstance(lines, list) else []):
+        if not isinstance(line, Mapping):
+            continue
+        try:
+            _line(line, i)
+        except DomainError as exc:
+            field = exc.field or f"lines[{i}]"
+            if field not in seen:
+                problems.append((field, exc.message))
+    return problems
+
+
 def terms_from_data(data: Mapping[str, Any], profile: AgreementProfile) -> OrderTerms:
     """Parse and check order terms; raises a :class:`DomainError` naming the field."""
     missing = missing_elements(
@@ -459,4 +479,5 @@ __all__ = [
     "normalize_nsn",
     "order_number",
     "terms_from_data",
+    "terms_problems",
 ]

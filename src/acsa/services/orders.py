@@ -33,6 +33,7 @@ from acsa.domain.figures import accounts, delivered, in_kind_due_on, owed_in_kin
 from acsa.domain.figures import status as figure_status
 from acsa.domain.money import ExchangeRate, Money, RateBook, decimal_text
 from acsa.domain.order import check_eligibility, order_number, terms_from_data
+from acsa.domain.order import terms_problems as order_terms_problems
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, permission
 from acsa.domain.state import OrderState
@@ -216,6 +217,18 @@ def check_order_ceilings(uow: UnitOfWork, profile: AgreementProfile, state_terms
         return
     check_ceilings(profile, CountedOrder(number, state_terms, on),
                    counted_orders(uow, profile.id), rate_book(uow, profile.id))
+
+
+def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
+                        emergency: bool = False) -> list[tuple[str, str]]:
+    """Every problem a form can show at once before :func:`submit_order` (or
+    :func:`record_emergency`) would stop at the first: missing elements and bad lines."""
+    agreement = terms.get("agreement")
+    if not isinstance(agreement, str) or not agreement:
+        return [("agreement", "is required")]
+    data = dict(terms)
+    data.setdefault("supplier" if emergency else "requester", user.party)
+    return order_terms_problems(data, adopted_profile(uow, agreement))
 
 
 def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,

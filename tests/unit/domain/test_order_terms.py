@@ -25,6 +25,7 @@ from acsa.domain.money import Money
 from acsa.domain.order import (
     AMENDMENT_FIXED,
     REQUIRED_ELEMENTS,
+    UNITS_OF_ISSUE,
     OrderTerms,
     check_amendable,
     check_eligibility,
@@ -32,6 +33,7 @@ from acsa.domain.order import (
     normalize_nsn,
     order_number,
     terms_from_data,
+    terms_problems,
 )
 
 PROFILES = Path(acsa.__file__).parent / "profiles"
@@ -154,6 +156,18 @@ def test_every_missing_required_element_is_named() -> None:
         key for key in everything if key != "requester"
     ] + ["fund_citation"]
     assert missing_elements({}, fund_citation_required=False) == everything
+
+
+def test_a_form_hears_every_problem_at_once() -> None:
+    data = without(order(), "deliver_to")
+    data["lines"][0].update(quantity="lots")
+    data["lines"][1].update(unit="BARREL")
+    assert terms_problems(data, JPN_PHL) == [
+        ("deliver_to", "is required"),
+        ("lines[0].quantity", "'lots' is not a plain decimal number"),
+        ("lines[1].unit", "'BARREL' is not a unit of issue (" + ", ".join(UNITS_OF_ISSUE) + ")"),
+    ]
+    assert terms_problems(order(), JPN_PHL) == []
 
 
 @pytest.mark.parametrize("key", [key for key, _ in REQUIRED_ELEMENTS])

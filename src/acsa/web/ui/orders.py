@@ -54,6 +54,14 @@ CONFLICT_MESSAGE = N_("Someone else changed this order while you were looking at
 PAGE_SIZE = 50
 
 
+class FormProblems(Exception):
+    """Every problem of a submitted form, found before anything is signed."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
 def order_path(number: str) -> str:
     return f"/orders/{quote(number)}"
 
@@ -268,6 +276,11 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
                 types = {a.id: a.type for a in queries.list_activities(uow, terms["agreement"])}
                 if terms["activity"] in types:
                     terms["activity_type"] = types[terms["activity"]]
+            if not draft:
+                problems = orders.order_form_problems(uow, principal.user, terms,
+                                                      emergency=emergency)
+                if problems:
+                    raise FormProblems(problems)
             if draft:
                 orders.save_draft(uow, principal.user, terms, note=body.note)
                 uow.commit()
@@ -282,6 +295,11 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
 
     try:
         where = await run_in_threadpool(run)
+    except FormProblems as found:
+        locale = locale_of(request, principal)[0]
+        errors = FormErrors.of_problems(found.problems, rows, locale)
+        return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
+                                       errors=errors, emergency=emergency)
     except DomainError as exc:
         return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
                                        errors=FormErrors.of_domain(exc, rows),

@@ -40,6 +40,7 @@ from acsa.reports.i18n import (
     gettext,
     install_jinja,
     negotiate_locale,
+    ngettext,
     use_locale,
 )
 from acsa.reports.labels import label
@@ -231,6 +232,19 @@ class FormErrors:
         if exc.field:
             found.fields[form_field(exc.field, rows or {})] = exc.message
         found.general.append(exc.message)
+        return found
+
+
+    @classmethod
+    def of_problems(cls, problems: list[tuple[str, str]], rows: dict[str, list[int]],
+                    locale: str) -> FormErrors:
+        """Several problems at once, each beside its field, and how many above the form."""
+        found = cls()
+        for name, message in problems:
+            found.fields.setdefault(form_field(name, rows), message)
+        found.general.append(ngettext("%(num)d problem: see the field marked below.",
+                                      "%(num)d problems: see the fields marked below.",
+                                      len(found.fields), locale) % {"num": len(found.fields)})
         return found
 
 
