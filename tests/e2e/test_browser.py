@@ -261,11 +261,12 @@ def test_new_order_shows_errors_by_the_fields_and_keeps_what_was_typed(
                    line=("food", "Bottled water, 2 L (e2e)", "abc", "EA", "120.00"),
                    deliver_to="", poc="Maj. Sato Haruto, +81 3 5366 3111")
 
-    # Two mistakes: no place of delivery, and a quantity that is no number.
+    # Two mistakes, both shown at once: no place of delivery, a quantity that is no number.
     response = sign_and_submit(page)
     assert response.status == 422
-    assert "deliver_to" in field_error(page, "deliver_to")
+    assert "required" in field_error(page, "deliver_to")
     assert page.locator("#deliver_to").get_attribute("aria-invalid") == "true"
+    assert "decimal" in field_error(page, "lines.0.quantity")
     assert page.locator(".errors[role=alert]").count() == 1
     # What was typed is still there, the mistake included.
     assert page.locator("[id='lines.0.quantity']").input_value() == "abc"
@@ -277,7 +278,7 @@ def test_new_order_shows_errors_by_the_fields_and_keeps_what_was_typed(
     assert page.locator("[id='lines.0.category']").input_value() == "food"
     screenshot(page, "new-order-errors.png", full_page=True)
 
-    # The place filled in, the quantity is refused next, beside the line's input.
+    # The place filled in, the quantity is still refused, beside the line's input.
     page.fill("#deliver_to", "Tacloban airport, apron 2")
     response = sign_and_submit(page)
     assert response.status == 422
