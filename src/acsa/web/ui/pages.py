@@ -336,6 +336,18 @@ def _invoice_number(order: Any, ref: str) -> str:
     return ref[:12]
 
 
+def _field_label(context: Any, name: str, labels: Mapping[str, str]) -> str:
+    """What the form calls field ``name`` (``lines.0.quantity`` → "Line 1: Quantity")."""
+    if name in labels:
+        return labels[name]
+    parts = name.split(".")
+    if len(parts) == 3 and parts[1].isdigit() and parts[2] in labels:
+        line = gettext(N_("Line %(n)d"), context.get("locale")) % {"n": int(parts[1]) + 1}
+        return f"{line}: {labels[parts[2]]}"
+    return name
+
+
+environment.globals["field_label"] = pass_context(_field_label)
 environment.tests["nonzero"] = lambda text: Decimal(str(text or "0")) != 0
 environment.globals["invoice_number"] = _invoice_number
 environment.globals["empty_errors"] = FormErrors
