@@ -189,6 +189,7 @@ def test_dashboard_counts_what_waits_for_the_user(submitted):  # type: ignore[no
     # Nothing but the node's own scripts, no framing by another site.
     assert "script-src 'self';" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["content-encoding"] == "gzip"  # light on a slow field link
     waiting = re.search(r'href="/orders\?status=submitted">\s*<span class="n">(\d+)</span>',
                         page.text)
     assert waiting and waiting.group(1) == "1"
