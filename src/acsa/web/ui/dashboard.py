@@ -1,4 +1,5 @@
-"""The dashboard (what needs me now, with charts) and the user's own preferences."""
+"""The dashboard (what needs me now, with charts) and the user's own preferences: language,
+time zone, and API tokens for their scripts."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from acsa.domain.errors import DomainError
 from acsa.reports import charts
 from acsa.reports.i18n import LOCALES, TIME_ZONES
-from acsa.services import dashboard, reports, users
+from acsa.services import auth, dashboard, reports, users
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.web.deps import Principal, get_node
+from acsa.web.deps import Principal, client_address, get_node
 from acsa.web.ui.pages import (
     FormErrors,
     PageRoute,
@@ -46,10 +47,19 @@ def home(request: Request, principal: User) -> HTMLResponse:
                   balance_charts=balance_charts, aging_charts=aging_charts)
 
 
+def _preferences_page(request: Request, principal: Principal, *, status: int = 200,
+                      errors: FormErrors | None = None, new_token: object = None
+                      ) -> HTMLResponse:
+    with UnitOfWork(get_node(request), write=False) as uow:
+        tokens = auth.list_tokens(uow, principal.user)
+    return render(request, "preferences.html", principal, status=status, locales=LOCALES,
+                  time_zones=TIME_ZONES, errors=errors or FormErrors(), tokens=tokens,
+                  scopes=auth.TOKEN_SCOPES, new_token=new_token)
+
+
 @router.get("/preferences", response_class=HTMLResponse)
 def preferences(request: Request, principal: User) -> HTMLResponse:
-    return render(request, "preferences.html", principal, locales=LOCALES,
-                  time_zones=TIME_ZONES, errors=FormErrors())
+    return _preferences_page(request, principal)
 
 
 @router.post("/preferences")
@@ -66,6 +76,43 @@ async def save_preferences(request: Request, principal: User) -> Response:
     try:
         await run_in_threadpool(run)
     except DomainError as exc:
-        return render(request, "preferences.html", principal, status=422, locales=LOCALES,
-                      time_zones=TIME_ZONES, errors=FormErrors.of_domain(exc))
+        return await run_in_threadpool(_preferences_page, request, principal, status=422,
+                                       errors=FormErrors.of_domain(exc))
+    return redirect("/preferences", notice="saved")
+
+
+@router.post("/preferences/tokens")
+async def create_token(request: Request, principal: User) -> Response:
+    """A new API token for the user's own scripts; its secret is shown once, here."""
+    form = await read_form(request)
+    check_csrf(principal, form)
+    scopes = [s for s in auth.TOKEN_SCOPES if form.get(f"scope.{s}")]
+
+    def run() -> auth.NewToken:
+        with UnitOfWork(get_node(request)) as uow:
+            made = auth.create_token(uow, principal.user, user_id=principal.user.id,
+                                     name=form.get("name", ""), scopes=scopes)
+            uow.commit()
+            return made
+
+    try:
+        made = await run_in_threadpool(run)
+    except DomainError as exc:
+        return await run_in_threadpool(_preferences_page, request, principal, status=422,
+                                       errors=FormErrors.of_domain(exc))
+    return await run_in_threadpool(_preferences_page, request, principal, status=201,
+                                   new_token=made)
+
+
+@router.post("/preferences/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, principal: User, token_id: int) -> Response:
+    form = await read_form(request)
+    check_csrf(principal, form)
+
+    def run() -> None:
+        with UnitOfWork(get_node(request)) as uow:
+            auth.revoke_token(uow, principal.user, token_id, address=client_address(request))
+            uow.commit()
+
+    await run_in_threadpool(run)
     return redirect("/preferences", notice="saved")
