@@ -480,3 +480,21 @@ def price_catalogue(uow: UnitOfWork, user: LocalUser) -> list[CatalogueItem]:
         add(CatalogueItem(r.supplier, r.category, r.description, r.nsn, r.unit, r.unit_price,
                           r.currency, r.submitted_on))
     return out
+
+
+# -- equal-value exchange candidates ------------------------------------------------------------
+
+EXCHANGE_CANDIDATES_MAX = 100
+
+
+def exchange_candidates(uow: UnitOfWork, user: LocalUser, number: str) -> list[OrderSummary]:
+    """Orders that may join ``number`` in an equal-value exchange: settled by EVE, under the
+    same agreement, received and not settled yet, and visible to ``user``."""
+    row = order_row(uow, user, number)
+    o = T.orders.c
+    rows = uow.conn.execute(
+        select(T.orders).where(
+            o.agreement == row.agreement, o.method == "eve", o.number != number,
+            o.status.in_([Status.RECEIVED.value, Status.SETTLING.value]), visible_to(user))
+        .order_by(o.submitted_on, o.number).limit(EXCHANGE_CANDIDATES_MAX))
+    return [_summary(r) for r in rows]

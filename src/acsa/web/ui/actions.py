@@ -23,6 +23,14 @@ class ConfirmPaymentBody(S.PaymentConfirm):
     payment: str = Field(min_length=1, max_length=120)
 
 
+class SignExchangeBody(S.Dated):
+    exchange: str = Field(min_length=1, max_length=120)
+
+
+def _rates(rates: list[S.Rate]) -> list[tuple[str, str, str]] | None:
+    return [(r.base, r.quote, r.rate) for r in rates] or None
+
+
 # Payments are acts over several orders in the API (``/payments``); on an order's page
 # they are offered for that order's invoices.
 PAGE_ACTIONS = (
@@ -33,6 +41,13 @@ PAGE_ACTIONS = (
                 lambda u, who, n, b, p: settlement.confirm_payment(
                     u, who, b.payment, [(a.order, a.invoice, a.amount) for a in b.received],
                     on=b.on), "Confirm that a payment arrived"),
+    ActionRoute("link-exchange", S.ExchangeCreate,
+                lambda u, who, n, b, p: settlement.link_exchange(
+                    u, who, b.orders, currency=b.currency, rates=_rates(b.rates), on=b.on),
+                "Link this order with others in an equal-value exchange"),
+    ActionRoute("sign-exchange", SignExchangeBody,
+                lambda u, who, n, b, p: settlement.sign_exchange(u, who, b.exchange, on=b.on),
+                "Sign the other side's exchange and its valuation"),
 )
 ACTION_ROUTES: dict[str, ActionRoute] = {a.name: a for a in (*ACTIONS, *PAGE_ACTIONS)}
 
@@ -65,6 +80,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "transfer": ("request", "on"),
     "pay": ("allocations", "reference", "on"),
     "confirm-payment": ("payment", "on"),
+    "link-exchange": ("exchange_orders", "currency", "on"),
+    "sign-exchange": ("exchange", "on"),
 }
 
 # Actions that change what is owed or end the order: the button is styled as such.
@@ -85,6 +102,9 @@ def _pending(order: Any, side: str) -> dict[str, bool]:
         "write-off": any(i.outstanding not in ("0", "0.00") for i in live),
         "pay": any(i.outstanding not in ("0", "0.00") for i in live),
         "receive": any(not d.receipt for d in order.deliveries),
+        "link-exchange": order.terms.method == "eve" and not order.exchanges,
+        "sign-exchange": any(x.signed_on is None and x.proposed_by != side
+                             for x in order.exchanges),
     }
 
 

@@ -106,6 +106,8 @@ def _order_page(request: Request, principal: Principal, number: str, *,
         detail = order_detail(uow, principal.user, number)
         record_read(uow, principal.user, number, client_address(request))
         units = queries.list_units(uow, principal.user.party)
+        candidates = (queries.exchange_candidates(uow, principal.user, number)
+                      if "link-exchange" in detail.actions else [])
         uow.commit()
     side = "requester" if detail.terms.requester == principal.user.party else "supplier"
     return render(request, "orders/detail.html", principal, status=status, order=detail,
@@ -114,9 +116,10 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                   open_action=open_action, errors=errors or FormErrors(), values=values or {},
                   unit_options=[(u.id, f"{u.name} ({u.id})") for u in units],
                   defaults={"supplying_unit": detail.terms.supplying_unit or next(
-                      iter(sorted(principal.user.units)), units[0].id if units else "")},
+                      iter(sorted(principal.user.units)), units[0].id if units else ""),
+                      "currency": detail.currency},
                   evidence_mb=orders.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
-                  order_url=order_path(number), side=side)
+                  order_url=order_path(number), side=side, exchange_candidates=candidates)
 
 
 @router.get("/orders/{number:path}/act/{action}", response_class=HTMLResponse)

@@ -347,7 +347,20 @@ def _field_label(context: Any, name: str, labels: Mapping[str, str]) -> str:
     return name
 
 
+def _exchange_options(order: Any, side: str) -> list[tuple[str, str]]:
+    """Exchanges on this order the other side proposed and this side has not signed."""
+    return [(x.exchange, f"{x.exchange[:12]}… — {x.proposed_by}, {x.proposed_on or ''}")
+            for x in order.exchanges if x.signed_on is None and x.proposed_by != side]
+
+
+def _exchange_currencies(order: Any, candidates: list[Any]) -> list[tuple[str, str]]:
+    found = sorted({order.currency, *(c.currency for c in candidates)})
+    return [(c, c) for c in found]
+
+
 environment.globals["field_label"] = pass_context(_field_label)
+environment.globals["exchange_options"] = _exchange_options
+environment.globals["exchange_currencies"] = _exchange_currencies
 environment.tests["nonzero"] = lambda text: Decimal(str(text or "0")) != 0
 environment.globals["invoice_number"] = _invoice_number
 environment.globals["empty_errors"] = FormErrors
