@@ -12,9 +12,7 @@ right official on the right node.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -24,6 +22,7 @@ import pytest
 
 from acsa.domain.parties import Role
 from acsa.services import users
+from needs import tool_or_skip
 
 from .conftest import Browsing, LiveNode, Nodes, screenshot
 
@@ -435,11 +434,7 @@ def test_cash_order_from_request_to_payment_across_both_nodes(
 
 
 def pdf_text(content: bytes, directory: Any) -> str:
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftotext (Debian poppler-utils) is missing; `make test` installs it")
-        pytest.skip("pdftotext (Debian poppler-utils) is not installed")
+    tool = tool_or_skip("pdftotext", "poppler-utils")
     path = directory / "printed.pdf"
     path.write_bytes(content)
     return subprocess.run([tool, "-layout", str(path), "-"], check=True, capture_output=True,

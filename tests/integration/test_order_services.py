@@ -509,3 +509,17 @@ def test_references_by_position_hash_and_invoice_number(nodes):
         orders.find_invoice(state, "2")
     assert (caught.value.code, caught.value.field) == ("unknown_reference", "invoice")
     assert orders.find_delivery(state, state.deliveries[0].id[:6]) == state.deliveries[0].id
+
+
+def test_a_registered_activity_gives_its_type_when_the_terms_leave_it_out(nodes):
+    jpn, phl = nodes
+    set_day(D(2026, 10, 20), jpn, phl)
+    act(phl, Role.ADMINISTRATOR, admin.register_activity, agreement=AGREEMENT,
+        activity_id="TYPHOON-HADR", name="Typhoon relief", type="hadr",
+        starts_on=D(2026, 10, 18))
+    t = terms(activity="TYPHOON-HADR")
+    del t["activity_type"]
+    number = act(phl, ORD, orders.submit_order, t).envelope.subject
+    assert read(phl, orders.show_order, number)["terms"]["activity_type"] == "hadr"
+    t["activity"] = "NOT-REGISTERED"
+    refused(phl, ORD, orders.submit_order, t, code="missing_field")

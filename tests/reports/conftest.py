@@ -7,8 +7,6 @@ order in PHP, built once per module on SQLite, for the many read-only checks.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -31,19 +29,6 @@ from integration.conftest import (  # noqa: F401 - fixtures used by the tests he
 )
 
 from .lifecycle import CashOrder, run_cash_lifecycle
-
-IN_CI = os.environ.get("CI") == "true"
-
-
-def tool_or_skip(name: str, package: str) -> str:
-    """The path of a command-line tool; skip (fail under CI) when it is missing."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (Debian package {package})"
-        if IN_CI:
-            pytest.fail(f"CI=true but {message}")
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -22,8 +22,8 @@ from acsa.services.documents import (
 )
 from acsa.services.recording import order_state
 from acsa.services.unit_of_work import UnitOfWork
+from needs import tool_or_skip
 
-from .conftest import tool_or_skip
 from .lifecycle import run_cash_lifecycle
 
 KINDS = ("order", "invoice", "waybill", "grn")

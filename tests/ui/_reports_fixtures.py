@@ -10,8 +10,6 @@ officers are logged in: the finance officer and the auditor.
 
 from __future__ import annotations
 
-import os
-import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +33,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-IN_CI = os.environ.get("CI") == "true"
 TODAY = date(2026, 12, 1)
 NOW = datetime(2026, 12, 1, 3, tzinfo=UTC)  # noon in Tokyo, 11:00 in Manila
 PNG = bytes.fromhex(  # a 1×1 transparent PNG
@@ -45,15 +42,6 @@ HTML = b"<html><script>alert(1)</script></html>"
 SECRET = b"classified delivery ticket\n"
 
 
-def tool_or_skip(name: str, package: str) -> str:
-    """The path of a command-line tool; skip (fail under CI=true) when it is missing."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (Debian package {package})"
-        if IN_CI:
-            pytest.fail(f"CI=true but {message}")
-        pytest.skip(message)
-    return path
 
 
 @dataclass

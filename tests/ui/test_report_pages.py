@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from acsa.reports import tables
 from acsa.services.documents import document_model, payload_of_event
 from acsa.services.unit_of_work import UnitOfWork
+from needs import tool_or_skip
 
 from ._reports_fixtures import (  # noqa: F401 - the fixture is used by name
     HTML,
@@ -27,7 +28,6 @@ from ._reports_fixtures import (  # noqa: F401 - the fixture is used by name
     client_for,
     demo_fixture,
     report_path,
-    tool_or_skip,
 )
 
 KINDS_WITHOUT_DEMO_ROWS = {"ceilings"}  # the Japan–Philippines profile sets no ceiling

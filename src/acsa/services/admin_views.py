@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
 
@@ -27,6 +26,7 @@ from acsa.domain.errors import InvalidValue, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.events import short_fingerprint
+from acsa.federation.witness import Alarm, list_alarms
 from acsa.services import admin, auth, registry, users
 from acsa.services.peers import Peer, list_peers, pending_keys
 from acsa.services.unit_of_work import UnitOfWork
@@ -115,15 +115,6 @@ def list_users(uow: UnitOfWork, actor: LocalUser) -> list[UserRow]:
             for r in rows]
 
 
-def check_time_zone(time_zone: str, field: str = "time_zone") -> str:
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue(f"{time_zone!r} is not a time zone (e.g. Asia/Tokyo)",
-                           field=field) from None
-    return time_zone
-
-
 def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
              roles: Iterable[str], units: Iterable[str] = (), clearance: str | None = None,
              locale: str = "en", time_zone: str = "UTC",
@@ -133,7 +124,7 @@ def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
     wanted = [r for r in roles if r]
     if not wanted:
         raise InvalidValue("give at least one role", field="roles")
-    check_time_zone(time_zone)
+    users.check_time_zone(time_zone)  # before the password is hashed
     if password:
         auth.hash_password(password)  # refuses a short one before anything is written
     known_units = {u.id for u in registry_units(uow, uow.node.party)}
@@ -292,29 +283,11 @@ def peer_views(uow: UnitOfWork, actor: LocalUser) -> list[PeerView]:
     return out
 
 
-@dataclass(frozen=True)
-class AlarmInfo:
-    id: int
-    peer: str
-    stream: str
-    raised_at: str
-    kind: str
-    message: str
-    resolved_at: str | None
-    resolved_by: str | None
-    resolution: str | None
-
-
-def alarms(uow: UnitOfWork, actor: LocalUser) -> list[AlarmInfo]:
-    """Alarms raised when a peer rewrote or forked its history: open ones first."""
+def alarms(uow: UnitOfWork, actor: LocalUser) -> list[Alarm]:
+    """Alarms raised when a peer rewrote or forked its history: open ones first, newest first."""
     require_reader(actor)
-    a = T.peer_alarms.c
-    rows = uow.conn.execute(select(a.id, a.peer, a.stream, a.raised_at, a.kind, a.message,
-                                   a.resolved_at, a.resolved_by, a.resolution)
-                            .order_by(a.id.desc()))
-    found = [AlarmInfo(r.id, r.peer, r.stream, r.raised_at, r.kind, r.message, r.resolved_at,
-                       r.resolved_by, r.resolution) for r in rows]
-    return sorted(found, key=lambda x: x.resolved_at is not None)
+    newest_first = sorted(list_alarms(uow), key=lambda x: x.id, reverse=True)
+    return sorted(newest_first, key=lambda x: x.resolved_at is not None)
 
 
 @dataclass(frozen=True)

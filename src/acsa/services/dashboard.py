@@ -77,6 +77,7 @@ class Dashboard:
     emergencies_to_confirm: int  # our emergency requests not yet confirmed in writing
     emergencies_awaiting_partner: int
     ceilings: list[CeilingUse]
+    aging: dict[tuple[str, str, str], dict[str, int]]  # per (debtor, creditor, currency)
 
 
 def _side_column(side: Side) -> Any:
@@ -98,7 +99,7 @@ def waiting_for(uow: UnitOfWork, user: LocalUser) -> list[Waiting]:
     return [Waiting(step, status, count) for (step, status), count in out.items()]
 
 
-def due_totals(uow: UnitOfWork, party: str, clock_rows: list[reports.AgingRow]) -> list[DueTotal]:
+def due_totals(party: str, clock_rows: list[reports.AgingRow]) -> list[DueTotal]:
     sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for row in clock_rows:
         if row.amount is None or party not in (row.debtor, row.creditor):
@@ -143,9 +144,10 @@ def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
     return Dashboard(
         on=on,
         waiting=waiting_for(uow, user),
-        due=due_totals(uow, user.party, aging_rows),
+        due=due_totals(user.party, aging_rows),
         returns_due=returns_due,
         emergencies_to_confirm=count(o.requester == user.party),
         emergencies_awaiting_partner=count(o.supplier == user.party),
         ceilings=ceiling_use(uow, on),
+        aging=reports.aging_summary(aging_rows),
     )

@@ -219,6 +219,20 @@ def check_order_ceilings(uow: UnitOfWork, profile: AgreementProfile, state_terms
                    counted_orders(uow, profile.id), rate_book(uow, profile.id))
 
 
+def with_activity_type(uow: UnitOfWork, terms: Mapping[str, Any]) -> dict[str, Any]:
+    """``terms`` with the activity's type taken from the registry when it is not given:
+    a registered activity has its type on record, so a form need not ask for it."""
+    data = dict(terms)
+    activity, agreement = data.get("activity"), data.get("agreement")
+    if isinstance(activity, str) and isinstance(agreement, str) and not data.get(
+            "activity_type"):
+        found = uow.conn.execute(select(T.activities.c.type).where(
+            T.activities.c.agreement == agreement, T.activities.c.id == activity)).first()
+        if found is not None:
+            data["activity_type"] = found.type
+    return data
+
+
 def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
                         emergency: bool = False) -> list[tuple[str, str]]:
     """Every problem a form can show at once before :func:`submit_order` (or
@@ -226,7 +240,7 @@ def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, An
     agreement = terms.get("agreement")
     if not isinstance(agreement, str) or not agreement:
         return [("agreement", "is required")]
-    data = dict(terms)
+    data = with_activity_type(uow, terms)
     data.setdefault("supplier" if emergency else "requester", user.party)
     return order_terms_problems(data, adopted_profile(uow, agreement))
 
@@ -238,7 +252,7 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     if not isinstance(agreement, str):
         raise InvalidValue("is required", field="agreement")
     profile = adopted_profile(uow, agreement)
-    data = dict(terms)
+    data = with_activity_type(uow, terms)
     data.setdefault("requester", user.party)
     if data["requester"] != user.party:
         raise NotAuthorized(f"{user.party} submits its own orders only", field="requester")
@@ -265,7 +279,7 @@ def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any],
     if not isinstance(agreement, str):
         raise InvalidValue("is required", field="agreement")
     profile = adopted_profile(uow, agreement)
-    data = dict(terms)
+    data = with_activity_type(uow, terms)
     data.setdefault("supplier", user.party)
     if data["supplier"] != user.party:
         raise NotAuthorized("an emergency order is recorded by its supplier", field="supplier")

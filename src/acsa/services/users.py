@@ -111,8 +111,8 @@ def add_user(
             raise InvalidValue(f"{r!r} is not a role ({known})", field="roles") from None
     if uow.conn.execute(select(T.users.c.id).where(T.users.c.id == user_id)).first():
         raise InvalidValue(f"user {user_id} already exists", field="id")
-    if locale not in ("en", "ja"):
-        raise InvalidValue("must be en or ja", field="locale")
+    check_locale(locale)
+    check_time_zone(time_zone)
     uow.conn.execute(insert(T.users).values(
         id=user_id, name=name.strip(), party=uow.node.party,
         roles=json.dumps(sorted(r.value for r in parsed)), units=json.dumps(sorted(units)),
@@ -128,15 +128,26 @@ def set_password_hash(uow: UnitOfWork, user_id: str, password_hash: str) -> None
                      .values(password_hash=password_hash))
 
 
-def set_preferences(uow: UnitOfWork, user: LocalUser, *, locale: str, time_zone: str) -> LocalUser:
-    """A user's own language and time zone (dates and times on pages follow them)."""
-    if locale not in ("en", "ja"):
-        raise InvalidValue("must be en or ja", field="locale")
+def check_time_zone(time_zone: str, field: str = "time_zone") -> str:
+    """``time_zone`` if it is an IANA time zone; refused, naming ``field``, otherwise."""
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidValue(f"{time_zone!r} is not a time zone (e.g. Asia/Tokyo)",
-                           field="time_zone") from None
+                           field=field) from None
+    return time_zone
+
+
+def check_locale(locale: str) -> str:
+    if locale not in ("en", "ja"):
+        raise InvalidValue("must be en or ja", field="locale")
+    return locale
+
+
+def set_preferences(uow: UnitOfWork, user: LocalUser, *, locale: str, time_zone: str) -> LocalUser:
+    """A user's own language and time zone (dates and times on pages follow them)."""
+    check_locale(locale)
+    check_time_zone(time_zone)
     uow.conn.execute(update(T.users).where(T.users.c.id == user.id)
                      .values(locale=locale, time_zone=time_zone))
     return get_user(uow, user.id)

@@ -8,6 +8,7 @@ same act run exactly the same code and the same checks.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, ValidationError
@@ -99,8 +100,8 @@ def _pending(order: Any, side: str) -> dict[str, bool]:
         "confirm-payment": any(p.confirmed_on is None for p in order.payments),
         "void-invoice": bool(live),
         "credit-note": bool(live),
-        "write-off": any(i.outstanding not in ("0", "0.00") for i in live),
-        "pay": any(i.outstanding not in ("0", "0.00") for i in live),
+        "write-off": any(Decimal(i.outstanding) != 0 for i in live),
+        "pay": any(Decimal(i.outstanding) != 0 for i in live),
         "receive": any(not d.receipt for d in order.deliveries),
         "link-exchange": order.terms.method == "eve" and not order.exchanges,
         "sign-exchange": any(x.signed_on is None and x.proposed_by != side

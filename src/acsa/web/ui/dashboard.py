@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from acsa.domain.errors import DomainError
 from acsa.reports import charts
 from acsa.reports.i18n import LOCALES, TIME_ZONES
-from acsa.services import auth, dashboard, reports, users
+from acsa.services import auth, dashboard, users
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.deps import Principal, client_address, get_node
@@ -37,7 +37,7 @@ def home(request: Request, principal: User) -> HTMLResponse:
     with UnitOfWork(get_node(request), write=False) as uow:
         board = dashboard.dashboard(uow, principal.user)
         points = balance_series(uow)
-        summary = reports.aging_summary(reports.aging(uow, uow.node.clock))
+    summary = board.aging
     currencies = sorted({p.currency for p in points} | {cur for _, _, cur in summary})
     balance_charts = [charts.balances_chart(points, cur, locale) for cur in currencies
                       if any(p.currency == cur for p in points)]

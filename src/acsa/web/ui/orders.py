@@ -274,18 +274,14 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
     def run() -> str:
         with UnitOfWork(get_node(request)) as uow:
             terms = body.terms()
-            if terms.get("activity") and not terms.get("activity_type"):
-                # The form offers registered activities; each has its type on record.
-                types = {a.id: a.type for a in queries.list_activities(uow, terms["agreement"])}
-                if terms["activity"] in types:
-                    terms["activity_type"] = types[terms["activity"]]
             if not draft:
                 problems = orders.order_form_problems(uow, principal.user, terms,
                                                       emergency=emergency)
                 if problems:
                     raise FormProblems(problems)
             if draft:
-                orders.save_draft(uow, principal.user, terms, note=body.note)
+                orders.save_draft(uow, principal.user, orders.with_activity_type(uow, terms),
+                                  note=body.note)
                 uow.commit()
                 return "/orders?notice=draft"
             if isinstance(body, S.EmergencyCreate):
