@@ -18,7 +18,7 @@ from acsa.bootstrap import init_node
 from acsa.config import Settings
 from acsa.devtools.world import as_official, introduce, staff_node
 from acsa.domain.parties import Role
-from acsa.reports.i18n import compile_catalogues
+from acsa.i18n.catalogues import compile_catalogues
 from acsa.services import orders
 from integration.conftest import (  # noqa: F401 - fixtures used by the tests here
     FixedClock,

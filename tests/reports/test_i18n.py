@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from jinja2 import DictLoader, Environment
 
+from acsa import i18n
 from acsa.domain import errors as domain_errors
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.errors import DomainError, InvalidValue
@@ -17,19 +18,21 @@ from acsa.domain.parties import ActivityType, Role
 from acsa.domain.postings import AccountKind
 from acsa.domain.rules import Action, Status
 from acsa.events import errors as event_errors
-from acsa.reports import i18n, labels
-from acsa.reports.i18n import (
+from acsa.i18n import (
     bilingual,
+    catalogues,
     format_amount,
     format_date,
     format_datetime,
     format_money,
     format_quantity,
     gettext,
+    labels,
     local_date,
     negotiate_locale,
     parse_accept_language,
 )
+from acsa.web.templating import install_jinja
 
 # -- money -----------------------------------------------------------------------------------------
 
@@ -137,31 +140,31 @@ def _ids(catalogue):  # type: ignore[no-untyped-def]
 
 
 def test_every_msgid_has_a_japanese_translation():
-    ja = i18n.read_catalogue("ja")
-    assert i18n.missing_translations(ja) == []
-    assert _ids(ja) == _ids(i18n.read_catalogue("en"))
+    ja = catalogues.read_catalogue("ja")
+    assert catalogues.missing_translations(ja) == []
+    assert _ids(ja) == _ids(catalogues.read_catalogue("en"))
     assert len(_ids(ja)) > 250
 
 
 def test_every_marked_string_in_the_source_is_in_the_catalogues():
-    extracted = _ids(i18n.extract())
-    missing = sorted(extracted - _ids(i18n.read_catalogue("ja")))
-    assert not missing, f"run `python -m acsa.reports.i18n update` and translate: {missing}"
+    extracted = _ids(catalogues.extract())
+    missing = sorted(extracted - _ids(catalogues.read_catalogue("ja")))
+    assert not missing, f"run `python -m acsa.i18n update` and translate: {missing}"
 
 
 _PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
 
 
 def test_translations_keep_every_placeholder():
-    for message in i18n.read_catalogue("ja"):
+    for message in catalogues.read_catalogue("ja"):
         if message.id and isinstance(message.id, str):
             assert sorted(_PLACEHOLDER.findall(message.id)) == sorted(
                 _PLACEHOLDER.findall(str(message.string))), message.id
 
 
 def test_compiled_catalogues_translate():
-    i18n.compile_catalogues(force=True)
-    assert i18n.mo_path("ja").exists()
+    catalogues.compile_catalogues(force=True)
+    assert catalogues.mo_path("ja").exists()
     assert gettext("Invoice", "ja") == "請求書"
     assert gettext("Invoice", "en") == "Invoice"
     assert gettext("A string nobody translated", "ja") == "A string nobody translated"
@@ -208,7 +211,7 @@ def test_jinja_templates_translate_and_format_in_the_rendering_locale():
         "{{ ngettext('%(num)d order', '%(num)d orders', n) }}|{{ total|money }}|"
         "{{ when|date }}|{{ status|label('status') }}"
     )}), autoescape=True)
-    i18n.install_jinja(env)
+    install_jinja(env)
     template = env.get_template("t.html")
     values = {"n": 2, "total": Money("PHP", 123450), "when": NEAR_MIDNIGHT,
               "status": "settled"}

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from acsa.devtools.world import as_official
 from acsa.domain.parties import Role
-from acsa.reports.i18n import gettext
+from acsa.i18n import gettext
 from acsa.services import admin, orders, users
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T

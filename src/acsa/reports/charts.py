@@ -28,8 +28,8 @@ from pygal.style import Style
 
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money, minor_units
-from acsa.reports.i18n import N_, format_money, gettext
-from acsa.reports.labels import label
+from acsa.i18n import N_, format_money, gettext
+from acsa.i18n.labels import label
 from acsa.services.report_tables import BalancePoint
 
 # pygal puts an import hook on sys.meta_path for its optional map plugins

@@ -31,8 +31,8 @@ from fpdf.fonts import FontFace
 from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
 from acsa.events import short_fingerprint
-from acsa.reports.i18n import N_, bilingual, format_amount, format_quantity, gettext
-from acsa.reports.labels import label, source_label
+from acsa.i18n import N_, bilingual, format_amount, format_quantity, gettext
+from acsa.i18n.labels import label, source_label
 from acsa.reports.qr import qr_png
 from acsa.services.documents import DocumentCheck, DocumentLine, DocumentModel, SignatureBlock
 

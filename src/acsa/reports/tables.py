@@ -27,8 +27,8 @@ from typing import Any
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.errors import InvalidValue
 from acsa.domain.money import Money
-from acsa.reports.i18n import N_, gettext
-from acsa.reports.labels import label
+from acsa.i18n import N_, gettext
+from acsa.i18n.labels import label
 from acsa.services import report_tables as rt
 from acsa.services import reports
 from acsa.services.unit_of_work import UnitOfWork
@@ -44,12 +44,12 @@ class Column:
     key: str  # machine name, stable (CSV header with keys=True)
     title: str  # English msgid, translated when written
     kind: str = TEXT  # TEXT, CODE, DATE, MONEY, QUANTITY, INTEGER, FLAG
-    label_kind: str | None = None  # translate codes through acsa.reports.labels
+    label_kind: str | None = None  # translate codes through acsa.i18n.labels
 
 
 @dataclass(frozen=True)
 class ReportTable:
-    kind: str  # key of acsa.reports.labels.REPORT
+    kind: str  # key of acsa.i18n.labels.REPORT
     columns: tuple[Column, ...]
     rows: list[tuple[Any, ...]]
     parameters: Mapping[str, str] = field(default_factory=dict)

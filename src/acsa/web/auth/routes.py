@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from acsa.domain.errors import DomainError
-from acsa.reports.i18n import LOCALES, N_, gettext
+from acsa.i18n import LOCALES, N_, gettext
 from acsa.services import auth
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.auth.base import AuthConfig, FormField, LoginMethod, LoginRequest

@@ -16,7 +16,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acsa.bootstrap import Node
-from acsa.reports.i18n import compile_catalogues
+from acsa.i18n.catalogues import compile_catalogues
 from acsa.web.ui.pages import STATIC_DIR
 
 PAGE_MODULES = (

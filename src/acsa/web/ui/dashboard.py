@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from acsa.domain.errors import DomainError
+from acsa.i18n import LOCALES, TIME_ZONES
 from acsa.reports import charts
-from acsa.reports.i18n import LOCALES, TIME_ZONES
 from acsa.services import auth, dashboard, users
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork

@@ -27,8 +27,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from acsa.domain.errors import DomainError, UnknownReference
+from acsa.i18n import N_, gettext
 from acsa.reports.documents import describe_check, render_pdf
-from acsa.reports.i18n import N_, gettext
 from acsa.services import queries
 from acsa.services.documents import (
     KEY_NOT_LEARNT,

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from acsa.domain.errors import Conflict, DomainError
 from acsa.domain.rules import Status
-from acsa.reports.i18n import N_, gettext
+from acsa.i18n import N_, gettext
 from acsa.services import orders, queries
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.api import schemas as S

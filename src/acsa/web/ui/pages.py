@@ -33,20 +33,20 @@ from pydantic import ValidationError
 
 from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
-from acsa.reports.i18n import (
+from acsa.i18n import (
     N_,
     format_money,
     format_quantity,
     gettext,
-    install_jinja,
     negotiate_locale,
     ngettext,
     use_locale,
 )
-from acsa.reports.labels import label
+from acsa.i18n.labels import label
 from acsa.services import auth
 from acsa.web.deps import CSRF_FIELD, Principal, authenticate, get_auth, get_node
 from acsa.web.problems import problem_of
+from acsa.web.templating import install_jinja
 
 WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = WEB_DIR / "templates"

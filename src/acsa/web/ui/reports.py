@@ -26,9 +26,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
 from acsa.domain.money import minor_units
+from acsa.i18n import N_, gettext
+from acsa.i18n.labels import label
 from acsa.reports import charts, tables
-from acsa.reports.i18n import N_, gettext
-from acsa.reports.labels import label
 from acsa.services import admin, queries, reports
 from acsa.services.evidence import hidden_orders
 from acsa.services.report_tables import balance_series

@@ -8,14 +8,14 @@ translates it when it is shown.
 
 Page builders call ``label("status", state.status, locale)``; templates use
 the filter ``{{ order.status|label("status") }}`` (see
-:func:`acsa.reports.i18n.install_jinja`).
+:func:`acsa.web.templating.install_jinja`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from acsa.reports.i18n import N_, gettext
+from acsa.i18n import N_, gettext
 
 STATUS: Mapping[str, str] = {
     "draft": N_("Draft"),
