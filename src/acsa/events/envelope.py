@@ -2,16 +2,21 @@
 
 An :class:`Envelope` is one change of state as DESIGN.md "The event log"
 defines it; its hash is the SHA-256 of its RFC 8785 canonical JSON. A
-:class:`SignedEvent` adds that hash and the node's signature over it.
+:class:`SignedEvent` adds that hash and the node's signature over it, and
+keeps the canonical bytes themselves: those bytes, once sealed, are the only
+thing hashed, signed, stored, served or exported, so an event read back from
+the log goes out exactly as it was signed, whatever a later serialiser would
+make of its envelope.
 Constructing either validates it, so an invalid record cannot exist in
 memory: the same checks guard what we write and what a peer sends us.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from acsa.events import _schema as schema
@@ -180,12 +185,19 @@ class SignedEvent:
 
     On the wire the signature is unpadded base64url (RFC 4648 section 5);
     in memory it is the raw 64 bytes. ``key`` is the signer's fingerprint.
+
+    ``canonical`` is the byte string the hash covers: the envelope's RFC 8785
+    form when the event is sealed or received (leave it out and it is
+    computed), and the bytes the log holds when it is read back
+    (:meth:`from_stored`). :meth:`check` hashes these bytes and
+    :meth:`to_wire` serves them; neither serialises the envelope afresh.
     """
 
     envelope: Envelope
     hash: str
     signature: bytes
     key: str
+    canonical: bytes = field(default=b"", repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.envelope, Envelope):
@@ -193,13 +205,27 @@ class SignedEvent:
         schema.require_hash(self.hash, "hash")
         schema.require_signature(self.signature, "sig")
         schema.require_fingerprint(self.key, "key")
+        if not isinstance(self.canonical, bytes):
+            raise EnvelopeInvalid("the canonical form must be bytes", field="event")
+        if not self.canonical:
+            # Frozen: object.__setattr__ is the one way to fill in a derived field.
+            object.__setattr__(self, "canonical", self.envelope.canonical())
+
+    @property
+    def sig(self) -> str:
+        """The signature as the wire and the log carry it: unpadded base64url."""
+        return schema.encode_signature(self.signature)
 
     def to_wire(self) -> dict[str, Any]:
-        """``{"event": …, "hash": hex, "sig": base64url, "key": fingerprint}``."""
+        """``{"event": …, "hash": hex, "sig": base64url, "key": fingerprint}``.
+
+        ``event`` is parsed from :attr:`canonical`, keeping its key order, so
+        its RFC 8785 form — and its compact JSON text — is those bytes exactly.
+        """
         return {
-            "event": self.envelope.to_dict(),
+            "event": json.loads(self.canonical),
             "hash": self.hash,
-            "sig": schema.encode_signature(self.signature),
+            "sig": self.sig,
             "key": self.key,
         }
 
@@ -212,24 +238,46 @@ class SignedEvent:
         problem at once rather than the first.
         """
         fields = schema.require_object(d, "$", WIRE_KEYS)
-        try:
-            envelope = Envelope.from_dict(fields["event"])
-        except EnvelopeInvalid as exc:
-            raise EnvelopeInvalid(exc.message, field=_under("event", exc.field)) from None
+        envelope = _envelope_under_event(fields["event"])
         signature = schema.decode_signature(fields["sig"], "sig")
         return cls(envelope, fields["hash"], signature, fields["key"])
+
+    @classmethod
+    def from_stored(cls, envelope: str | bytes, hash: str, sig: str, key: str) -> SignedEvent:
+        """A row of the log back into a signed event, its envelope bytes kept as they are.
+
+        The bytes are parsed and the envelope validated as :meth:`from_wire`
+        does, but never re-serialised: :meth:`check` hashes the stored bytes
+        and :meth:`to_wire` serves them.
+        """
+        raw = envelope.encode("utf-8") if isinstance(envelope, str) else envelope
+        if not isinstance(raw, bytes) or not raw:
+            raise EnvelopeInvalid("the stored envelope is empty or not text", field="event")
+        try:
+            document = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:  # invalid UTF-8 or invalid JSON
+            raise EnvelopeInvalid(f"the stored envelope is not JSON: {exc}",
+                                  field="event") from None
+        parsed = _envelope_under_event(document)
+        return cls(parsed, hash, schema.decode_signature(sig, "sig"), key, raw)
 
     def check(self, public_key: bytes) -> list[str]:
         """Every problem with this event under ``public_key``; an empty list means sound.
 
-        The signature is checked over the hash of the envelope as it is now,
-        not the recorded hash, so an altered envelope fails both checks.
+        The hash is recomputed over :attr:`canonical` — the bytes that were
+        stored or received — and the signature checked over that hash, not
+        the recorded one, so altered bytes fail both checks. Bytes that are
+        not the RFC 8785 form of their envelope are a problem too: a peer
+        hashing the served event would not reach the recorded hash.
         """
         where = f"seq {self.envelope.seq}"
         problems: list[str] = []
-        actual = self.envelope.hash()
+        actual = sha256_hex(self.canonical)
         if actual != self.hash:
             problems.append(f"{where}: hash mismatch: content hashes to {actual}, not {self.hash}")
+        if self.canonical != self.envelope.canonical():
+            problems.append(f"{where}: not canonical: the bytes hashed are not the RFC 8785 "
+                            "form of the envelope")
         if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_SIZE:
             problems.append(f"{where}: the public key to check with is not {PUBLIC_KEY_SIZE} bytes")
             return problems
@@ -248,11 +296,23 @@ class SignedEvent:
         return problems
 
 
+def _envelope_under_event(document: object) -> Envelope:
+    """The envelope of a wire record or a log row, errors named under ``event``."""
+    try:
+        return Envelope.from_dict(document)
+    except EnvelopeInvalid as exc:
+        raise EnvelopeInvalid(exc.message, field=_under("event", exc.field)) from None
+
+
 def seal(envelope: Envelope, key: NodeKey) -> SignedEvent:
-    """Hash ``envelope`` and sign the hash with ``key`` for the event purpose."""
-    digest = envelope.hash()
+    """Hash ``envelope``'s canonical bytes and sign the hash with ``key`` for the event purpose.
+
+    The sealed event keeps those bytes: they are what the log stores.
+    """
+    canonical = envelope.canonical()
+    digest = sha256_hex(canonical)
     signature = key.sign(PURPOSE_EVENT, bytes.fromhex(digest))
-    return SignedEvent(envelope, digest, signature, key.fingerprint)
+    return SignedEvent(envelope, digest, signature, key.fingerprint, canonical)
 
 
 def check_chain(

@@ -98,8 +98,9 @@ def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: s
             parent=env.parent,
             signer=env.stream.rsplit("/", 1)[1],
             key=signed.key,
-            signature=signed.to_wire()["sig"],
-            envelope=env.canonical().decode("utf-8"),
+            signature=signed.sig,
+            # The very bytes that were hashed and signed, never a fresh serialisation.
+            envelope=signed.canonical.decode("utf-8"),
             received_at=received_at,
             origin=origin,
         )
@@ -121,11 +122,12 @@ def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: s
 
 
 def stored(row: Any) -> StoredEvent:
-    """A database row back into a signed event, exactly as it was signed."""
-    envelope = Envelope.from_dict(json.loads(row.envelope))
-    signed = SignedEvent.from_wire(
-        {"event": envelope.to_dict(), "hash": row.hash, "sig": row.signature, "key": row.key}
-    )
+    """A database row back into a signed event that keeps the stored envelope bytes.
+
+    Checking the event hashes those bytes, and serving or exporting it sends
+    them: what goes out is what was signed, byte for byte.
+    """
+    signed = SignedEvent.from_stored(row.envelope, row.hash, row.signature, row.key)
     return StoredEvent(row.id, signed, row.origin, row.received_at)
 
 

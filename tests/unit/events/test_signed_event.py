@@ -16,7 +16,9 @@ from acsa.events import (
     EnvelopeInvalid,
     NodeKey,
     SignedEvent,
+    canonical_json,
     seal,
+    sha256_hex,
     verify,
 )
 
@@ -142,3 +144,100 @@ def test_direct_construction_is_validated(
 def _short(key: NodeKey) -> str:
     digits = key.fingerprint.removeprefix("ed25519:")
     return ":".join(digits[i : i + 4] for i in range(0, 16, 4))
+
+
+# -- the canonical bytes: the only thing hashed, signed, stored and served ------------------
+
+
+def _compact(document: object) -> bytes:
+    """JSON text as the federation endpoint writes a response body."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_a_sealed_event_keeps_the_bytes_it_hashed_and_signed(
+    sealed: SignedEvent, node_key: NodeKey
+) -> None:
+    assert sealed.canonical == sealed.envelope.canonical()
+    assert sha256_hex(sealed.canonical) == sealed.hash
+    verify(node_key.public_key, PURPOSE_EVENT, bytes.fromhex(sealed.hash), sealed.signature)
+
+
+def test_an_event_read_back_is_served_byte_for_byte_as_stored(
+    sealed: SignedEvent, node_key: NodeKey
+) -> None:
+    text = sealed.canonical.decode("utf-8")  # what the log's envelope column holds
+    back = SignedEvent.from_stored(text, sealed.hash, sealed.sig, sealed.key)
+    assert back.canonical == text.encode("utf-8")
+    assert back == sealed
+    assert back.check(node_key.public_key) == []
+    wire = back.to_wire()
+    assert _compact(wire["event"]) == back.canonical
+    # A record embedding the event (a bundle's signed body, a stream response)
+    # carries the stored bytes verbatim.
+    assert back.canonical in canonical_json({"events": [wire]})
+    assert back.canonical in _compact({"events": [wire]})
+    assert SignedEvent.from_wire(json.loads(_compact(wire))) == back
+
+
+def test_the_served_event_follows_the_stored_bytes_not_the_envelope_fields(
+    sealed: SignedEvent,
+) -> None:
+    # Served from the envelope's fields, the keys would come out in field
+    # order (v, stream, seq, …); served from the bytes, in their own order.
+    back = SignedEvent.from_stored(sealed.canonical, sealed.hash, sealed.sig, sealed.key)
+    assert list(back.to_wire()["event"]) == sorted(sealed.envelope.to_dict())
+    assert list(back.to_wire()["event"]) != list(sealed.envelope.to_dict())
+
+
+def test_stored_bytes_are_hashed_as_they_are_never_re_serialised(
+    sealed: SignedEvent, node_key: NodeKey
+) -> None:
+    # The same envelope written with a space: not the bytes that were signed.
+    spaced = sealed.canonical.replace(b'{"actor":', b'{ "actor":', 1)
+    assert spaced != sealed.canonical
+    back = SignedEvent.from_stored(spaced, sealed.hash, sealed.sig, sealed.key)
+    assert back.envelope == sealed.envelope
+    assert back.canonical == spaced
+    problems = back.check(node_key.public_key)
+    assert [p.split(":")[0] for p in problems] == ["seq 1"] * 3
+    assert "hash mismatch" in problems[0]
+    assert "not canonical" in problems[1]
+    assert "bad signature" in problems[2]
+
+
+def test_bytes_signed_in_a_non_canonical_form_are_reported(
+    sealed: SignedEvent, node_key: NodeKey
+) -> None:
+    spaced = sealed.canonical.replace(b'{"actor":', b'{ "actor":', 1)
+    digest = sha256_hex(spaced)
+    signature = node_key.sign(PURPOSE_EVENT, bytes.fromhex(digest))
+    odd = SignedEvent(sealed.envelope, digest, signature, sealed.key, spaced)
+    assert odd.check(node_key.public_key) == [
+        "seq 1: not canonical: the bytes hashed are not the RFC 8785 form of the envelope"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("envelope", "sig", "field"),
+    [
+        (b"", None, "event"),
+        (b"\xff\xfe", None, "event"),
+        (b'{"v":1', None, "event"),
+        (b"[]", None, "event"),
+        (None, "AA", "sig"),
+    ],
+)
+def test_from_stored_is_strict_and_names_the_field(
+    sealed: SignedEvent, envelope: bytes | None, sig: str | None, field: str
+) -> None:
+    with pytest.raises(EnvelopeInvalid) as caught:
+        SignedEvent.from_stored(sealed.canonical if envelope is None else envelope,
+                                sealed.hash, sealed.sig if sig is None else sig, sealed.key)
+    assert caught.value.field == field
+
+
+def test_from_stored_names_the_envelope_field_under_event(sealed: SignedEvent) -> None:
+    broken = sealed.canonical.replace(b'"seq":1', b'"seq":0', 1)
+    with pytest.raises(EnvelopeInvalid) as caught:
+        SignedEvent.from_stored(broken, sealed.hash, sealed.sig, sealed.key)
+    assert caught.value.field == "event.seq"
