@@ -28,11 +28,12 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from acsa.bootstrap import Node, open_node
+from acsa.bootstrap import open_node
 from acsa.config import Settings
 from acsa.devtools.world import user_id
 from acsa.domain.parties import Role
 from acsa.services import auth, queries, users
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.web.app import create_app

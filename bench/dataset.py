@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from acsa.bootstrap import Node, init_node, open_node
+from acsa.bootstrap import init_node, open_node
 from acsa.config import Settings
 from acsa.devtools.exercise import Exercise
 from acsa.devtools.world import exchange, introduce, staff_node, user_id
@@ -30,6 +30,7 @@ from acsa.domain.money import line_total
 from acsa.domain.parties import Role
 from acsa.events import CompactRange, Envelope, NodeKey, format_at, leaf_hash, seal
 from acsa.profiles import shipped_profile
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import rebuild_projections
 from acsa.store import tables as T

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert
 
-from acsa.bootstrap import Node, init_node
+from acsa.bootstrap import init_node
 from acsa.config import Settings
 from acsa.devtools.exercise import Exercise
 from acsa.devtools.world import as_official, carry, exchange, introduce, staff_node
@@ -39,6 +39,7 @@ from acsa.domain.parties import Role
 from acsa.events import Envelope, NodeKey, seal
 from acsa.profiles import shipped_profile
 from acsa.services import orders
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.db import make_engine

@@ -23,13 +23,14 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from acsa.bootstrap import Node, init_node, open_node
+from acsa.bootstrap import init_node, open_node
 from acsa.config import Settings
 from acsa.devtools.exercise import Exercise
 from acsa.devtools.world import as_official, staff_node, user_id
 from acsa.domain.parties import Role
 from acsa.profiles import shipped_profile
 from acsa.services import orders, settlement, users
+from acsa.services.node import Node
 from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T

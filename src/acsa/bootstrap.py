@@ -5,50 +5,20 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine
+from datetime import datetime
 
 from acsa.config import Settings
 from acsa.domain.errors import DomainError
 from acsa.domain.parties import check_party_code
 from acsa.events import NodeKey, format_at
+from acsa.services.node import KEY_FILE, Node, utc_now
 from acsa.store.db import make_engine, migrate, sqlite_url
 
 IDENTITY_FILE = "node.toml"
-KEY_FILE = "node.key"
 
 
 class NodeNotInitialized(DomainError):
     code = "node_not_initialized"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class Node:
-    """One nation's node: its party, signing key, database and clock."""
-
-    party: str
-    key: NodeKey
-    engine: Engine
-    data_dir: Path
-    clock: Callable[[], datetime] = field(default=utc_now)
-    # The last interpretation context loaded, with the stamp it was loaded at.
-    context_cache: tuple[Any, Any] | None = field(default=None, repr=False)
-
-    def now_at(self) -> str:
-        """The recording time as events carry it (UTC, milliseconds)."""
-        return format_at(self.clock())
-
-    @property
-    def evidence_dir(self) -> Path:
-        return self.data_dir / "evidence"
 
 
 def database_url(settings: Settings) -> str:

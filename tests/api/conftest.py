@@ -15,10 +15,10 @@ from typing import Any
 import pyotp
 import pytest
 
-from acsa.bootstrap import Node
 from acsa.devtools.world import staff_node, user_id
 from acsa.domain.parties import Role
 from acsa.services import auth, users
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.app import create_app
 

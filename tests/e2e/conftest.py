@@ -34,12 +34,13 @@ import httpx
 import pyotp
 import pytest
 
-from acsa.bootstrap import Node, open_node
+from acsa.bootstrap import open_node
 from acsa.config import Settings
 from acsa.devtools.demo import DEMO_PASSWORD, seed
 from acsa.devtools.world import user_id
 from acsa.domain.parties import Role
 from acsa.services import auth, users
+from acsa.services.node import Node
 from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork
 

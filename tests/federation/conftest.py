@@ -29,11 +29,12 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 
-from acsa.bootstrap import Node, init_node, open_node
+from acsa.bootstrap import init_node, open_node
 from acsa.config import Settings
 from acsa.devtools.world import staff_node, user_id
 from acsa.domain.parties import Role
 from acsa.services import users
+from acsa.services.node import Node
 from acsa.services.peers import add_peer
 from acsa.services.reconcile import order_summaries
 from acsa.services.unit_of_work import UnitOfWork

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from acsa.bootstrap import Node, init_node
+from acsa.bootstrap import init_node
 from acsa.config import Settings
 from acsa.devtools.world import as_official, carry, introduce, staff_node
 from acsa.domain.errors import InvalidValue
 from acsa.domain.parties import Role
 from acsa.profiles import PROFILE_DIR, load_file
 from acsa.services import orders, paper, statements
+from acsa.services.node import Node
 from acsa.services.reconcile import order_summaries
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
@@ -125,11 +126,10 @@ def test_a_balance_statement_is_countersigned_or_disputed(tmp_path):
     carry(jpn, phl, bundles)
     as_official(phl, Role.RECEIVING_OFFICIAL, orders.receive, number, delivery.hash[:12])
     carry(phl, jpn, bundles)
-    from acsa.services.admin import today as local_today
     from acsa.services.recording import adopted_profile
 
     with UnitOfWork(jpn, write=False) as uow:
-        today = local_today(uow, adopted_profile(uow, "JPN-PHL-ACSA"))
+        today = uow.node.today(adopted_profile(uow, "JPN-PHL-ACSA"))
     signed = as_official(jpn, Role.FINANCE_OFFICER, statements.sign_balance,
                          agreement="JPN-PHL-ACSA", counterparty="PHL", currency="JPY",
                          as_of=today)

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from acsa.bootstrap import Node, init_node
+from acsa.bootstrap import init_node
 from acsa.config import Settings
+from acsa.services.node import Node
 
 POSTGRES_URL = os.environ.get("ACSA_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI") == "true"

@@ -20,10 +20,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 import acsa.cli
-from acsa.bootstrap import Node
 from acsa.cli import common
 from acsa.devtools.exercise import Exercise
 from acsa.profiles import shipped_profile
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 

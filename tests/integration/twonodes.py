@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
 
-from acsa.bootstrap import Node
 from acsa.domain.parties import Role
 from acsa.services import admin, users
+from acsa.services.node import Node
 from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import get_user

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from acsa.bootstrap import Node
 from acsa.devtools.world import as_official
 from acsa.domain import commands
 from acsa.domain import facts as F
@@ -21,6 +20,7 @@ from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.domain.rules import Action
 from acsa.services import orders
+from acsa.services.node import Node
 from acsa.services.recording import Act, order_state, record
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser

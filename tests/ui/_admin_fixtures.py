@@ -16,9 +16,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from acsa.bootstrap import Node
 from acsa.devtools.demo import DEMO_PASSWORD, seed
 from acsa.services import auth, users
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.app import create_app
 

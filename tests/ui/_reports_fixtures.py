@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from acsa.bootstrap import Node
 from acsa.devtools.demo import seed
 from acsa.devtools.world import as_official
 from acsa.domain.parties import Role
 from acsa.services import orders, report_tables
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.store import tables as T

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import pyotp
 from sqlalchemy import select
 
-from acsa.bootstrap import Node
 from acsa.services import queries, users
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 

@@ -316,7 +316,7 @@ def rate_add(
     """Record a dated exchange rate (a finance officer signs it)."""
     with errors(), UnitOfWork(node()) as uow:
         user = acting_user(uow, as_user)
-        day = parse_day(on) or admin.today(uow, registry.agreement_profile(uow, agreement))
+        day = parse_day(on) or uow.node.today(registry.agreement_profile(uow, agreement))
         event = admin.record_rate(uow, user, agreement=agreement, on=day,
                                   base=base.upper(), quote=quote.upper(), rate=rate)
         uow.commit()

@@ -27,12 +27,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from acsa.bootstrap import Node, init_node
+from acsa.bootstrap import init_node
 from acsa.config import Settings
 from acsa.devtools import worked_example
 from acsa.devtools.world import NAMES, as_official, carry, introduce, staff_node, user_id
 from acsa.domain.parties import Role
 from acsa.services import admin, orders, settlement, users
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 
 AGREEMENT = "JPN-PHL-ACSA"

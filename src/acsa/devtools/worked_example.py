@@ -19,12 +19,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from acsa.bootstrap import Node, init_node
+from acsa.bootstrap import init_node
 from acsa.config import Settings
 from acsa.devtools.world import as_official, carry, exchange, introduce, staff_node
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.services import orders, settlement
+from acsa.services.node import Node
 from acsa.services.reports import balances
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node

@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from acsa.bootstrap import Node
 from acsa.domain.parties import Role
 from acsa.federation.bundles import ImportSummary, export_bundle, import_bundle
 from acsa.services import admin, users
+from acsa.services.node import Node
 from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork
 

@@ -18,10 +18,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from acsa.bootstrap import Node
 from acsa.events import NodeKey, fingerprint
 from acsa.federation import protocol as P
 from acsa.federation.auth import KEY_HEADER, AuthFailed, sign_request, verify_response
+from acsa.services.node import Node
 
 RETIRED_KEYS_DIR = "keys"  # retired node keys, kept until revoked, under the data directory
 

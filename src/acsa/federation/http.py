@@ -32,7 +32,6 @@ from fastapi.responses import Response
 from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
-from acsa.bootstrap import Node
 from acsa.events import CompactRange, SignedTreeHead, TreeHead, consistency_proof
 from acsa.federation import protocol as P
 from acsa.federation.auth import (
@@ -45,6 +44,7 @@ from acsa.federation.auth import (
 )
 from acsa.federation.client import transport_keys
 from acsa.federation.witness import in_alarm, keep_receipt
+from acsa.services.node import Node
 from acsa.services.peers import learn_public_key, party_keys
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T

@@ -33,7 +33,6 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from acsa.bootstrap import Node
 from acsa.events import EnvelopeInvalid, SignedTreeHead
 from acsa.federation import protocol as P
 from acsa.federation.admission import Admission
@@ -47,6 +46,7 @@ from acsa.federation.bundles import (
 )
 from acsa.federation.client import PeerClient, PeerRefused, PeerUnreachable, ResponseRejected
 from acsa.federation.witness import check_head, held, in_alarm, keep_head
+from acsa.services.node import Node
 from acsa.services.peers import get_peer, learn_public_key, party_keys
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T

@@ -19,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from acsa.bootstrap import KEY_FILE, Node
 from acsa.config import Settings
 from acsa.events import NodeKey
 from acsa.federation import protocol as P
@@ -30,6 +29,7 @@ from acsa.federation.sync import (
     peers_with_urls,
     sync_peer,
 )
+from acsa.services.node import Node
 
 log = logging.getLogger("acsa.federation")
 
@@ -124,7 +124,7 @@ class Worker:
 
     def _reload_key(self) -> None:
         """Pick up a key rotated by the CLI while this process runs."""
-        path = self.node.data_dir / KEY_FILE
+        path = self.node.key_path
         try:
             mtime = path.stat().st_mtime
         except OSError:

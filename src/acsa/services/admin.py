@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
@@ -25,14 +24,6 @@ from acsa.services.users import LocalUser
 from acsa.store.log import StoredEvent
 
 
-def today(uow: UnitOfWork, profile: AgreementProfile | None = None) -> date:
-    """Today's date where this node's party is (its profile time zone), by the node clock."""
-    zone = "UTC"
-    if profile is not None and uow.node.party in profile.party_codes:
-        zone = profile.party(uow.node.party).time_zone
-    return uow.node.clock().astimezone(ZoneInfo(zone)).date()
-
-
 def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementProfile:
     """Adopt a shipped profile (by id) or a profile file (by path)."""
     user.require(Role.ADMINISTRATOR)
@@ -42,7 +33,7 @@ def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementP
     record(uow, user, Act(
         agreement=profile.id, type=F.AGREEMENT_ADOPTED, subject=profile.id,
         data={"profile": dict(profile.document)}, role=Role.ADMINISTRATOR,
-        on=today(uow, profile), needs_appointment=False,
+        on=uow.node.today(profile), needs_appointment=False,
     ))
     return profile
 
@@ -86,7 +77,7 @@ def appoint(
             "limits": limit_data, "valid_from": valid_from.isoformat(),
             "valid_to": valid_to.isoformat() if valid_to else None,
         },
-        role=Role.ADMINISTRATOR, on=today(uow, profile), needs_appointment=False,
+        role=Role.ADMINISTRATOR, on=uow.node.today(profile), needs_appointment=False,
     ))
 
 
@@ -100,7 +91,7 @@ def revoke_appointment(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
         raise InvalidValue("no such appointment of this node", field="appointment")
     return record(uow, admin, Act(
         agreement=agreement, type=F.APPOINTMENT_REVOKED, subject=found.user,
-        data={"appointment": appointment}, role=Role.ADMINISTRATOR, on=today(uow, profile),
+        data={"appointment": appointment}, role=Role.ADMINISTRATOR, on=uow.node.today(profile),
         needs_appointment=False,
     ))
 
@@ -115,7 +106,7 @@ def register_unit(uow: UnitOfWork, admin: LocalUser, *, agreement: str, unit_id:
     return record(uow, admin, Act(
         agreement=agreement, type=F.UNIT_REGISTERED, subject=unit_id,
         data={"name": name.strip(), "parent": parent}, role=Role.ADMINISTRATOR,
-        on=today(uow, profile), needs_appointment=False,
+        on=uow.node.today(profile), needs_appointment=False,
     ))
 
 
@@ -137,7 +128,7 @@ def register_activity(uow: UnitOfWork, admin: LocalUser, *, agreement: str, acti
         agreement=agreement, type=F.ACTIVITY_REGISTERED, subject=activity_id,
         data={"name": name, "type": type, "starts_on": starts_on.isoformat(),
               "ends_on": ends_on.isoformat() if ends_on else None},
-        role=Role.ADMINISTRATOR, on=today(uow, profile), needs_appointment=False,
+        role=Role.ADMINISTRATOR, on=uow.node.today(profile), needs_appointment=False,
     ))
 
 
@@ -169,6 +160,6 @@ def set_catalogue_price(uow: UnitOfWork, user: LocalUser, *, agreement: str, cat
         data={"category": category, "item": item, "unit": unit, "unit_price": unit_price,
               "currency": currency, "valid_from": valid_from.isoformat(),
               "valid_to": valid_to.isoformat() if valid_to else None},
-        role=Role.FINANCE_OFFICER, on=on or today(uow, profile),
+        role=Role.FINANCE_OFFICER, on=on or uow.node.today(profile),
     ))
 

@@ -190,7 +190,7 @@ def roster(uow: UnitOfWork, actor: LocalUser, agreement: str) -> list[RosterEntr
     """Every appointment under ``agreement`` this node holds: its own and its partners'."""
     require_reader(actor)
     profile = registry.agreement_profile(uow, agreement)
-    on = admin.today(uow, profile)
+    on = uow.node.today(profile)
     out = []
     for a in registry.list_appointments(uow, agreement):
         start = date.fromisoformat(a["valid_from"])

@@ -20,7 +20,6 @@ from acsa.domain.money import Money
 from acsa.domain.parties import Side
 from acsa.domain.rules import Action, Status, actions_for
 from acsa.services import reports
-from acsa.services.admin import today
 from acsa.services.queries import visible_to
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -126,7 +125,7 @@ def ceiling_use(uow: UnitOfWork, on: date) -> list[CeilingUse]:
 
 def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
     """The dashboard of ``user`` as of the node's clock."""
-    on = today(uow)
+    on = uow.node.today()
     aging_rows = reports.aging(uow, uow.node.clock)
     horizon = on + timedelta(days=RETURN_WARNING_DAYS)
     returns_due = sum(1 for r in reports.obligations(uow)

@@ -37,7 +37,6 @@ from acsa.domain.order import terms_problems as order_terms_problems
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, permission
 from acsa.domain.state import OrderState
-from acsa.services.admin import today
 from acsa.services.recording import ANY_PARENT, Act, adopted_profile, order_state, record
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -93,7 +92,7 @@ def act_on_order(
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
     side = side_of(state, user)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     unit = unit or acting_unit(state, side) or own_unit(uow, user, action, side,
                                                          agreement=profile.id, on=on)
     role = role_for(uow, user, action, side, agreement=profile.id, unit=unit, on=on)
@@ -256,7 +255,7 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     data.setdefault("requester", user.party)
     if data["requester"] != user.party:
         raise NotAuthorized(f"{user.party} submits its own orders only", field="requester")
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     parsed = terms_from_data(data, profile)
     check_eligibility(parsed, profile, on)
     number = next_number(uow, profile, on, emergency=False)
@@ -283,7 +282,7 @@ def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any],
     data.setdefault("supplier", user.party)
     if data["supplier"] != user.party:
         raise NotAuthorized("an emergency order is recorded by its supplier", field="supplier")
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     parsed = terms_from_data(data, profile)
     check_eligibility(parsed, profile, on)
     if not requested_by.strip():
@@ -338,7 +337,7 @@ def accept(uow: UnitOfWork, user: LocalUser, number: str, *, supplying_unit: str
     """The approving official signs the version the requester signed: the order binds."""
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     side = side_of(state, user)
     # Authority first: someone who may not accept at all hears that, not a question
     # about the data.
@@ -385,7 +384,7 @@ def deliver(uow: UnitOfWork, user: LocalUser, number: str, lines: Sequence[tuple
     """Record a delivery (or performance), priced on the agreement's pricing date."""
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     assert state.terms is not None
     data_lines = []
     for no, quantity in lines:

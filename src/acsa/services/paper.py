@@ -31,7 +31,6 @@ from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, NotAppointed, UnknownReference
 from acsa.domain.parties import Role, check_identifier
 from acsa.events import Envelope, seal
-from acsa.services.admin import today
 from acsa.services.recording import (
     Act,
     _judge_locally,
@@ -89,7 +88,7 @@ def appoint_paper_official(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
               "role": Role(role).value, "units": sorted(units), "limits": None,
               "valid_from": valid_from.isoformat(), "valid_to": None,
               "evidence": [dict(evidence)], "paper": True},
-        role=Role.ADMINISTRATOR, on=today(uow, profile), needs_appointment=False))
+        role=Role.ADMINISTRATOR, on=uow.node.today(profile), needs_appointment=False))
 
 
 def record_paper_step(uow: UnitOfWork, attester: LocalUser, *, number: str, party: str,
@@ -104,7 +103,7 @@ def record_paper_step(uow: UnitOfWork, attester: LocalUser, *, number: str, part
         raise InvalidValue("attach the signed form", field="evidence")
     stream = stream_of(uow, profile.id)
     roster = uow.context.roster(stream)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     if not any(a.in_force(on, None) for a in roster.for_user(attester.party, attester.id)):
         raise NotAppointed(f"{attester.id} holds no appointment to attest a copy",
                            field="attester")

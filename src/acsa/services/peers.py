@@ -214,14 +214,13 @@ def _own_streams(uow: UnitOfWork) -> list[str]:
 
 def _record_key_event(uow: UnitOfWork, admin: LocalUser, type_: str, data: dict[str, str]
                       ) -> int:
-    from acsa.services.admin import today
     from acsa.services.recording import Act, adopted_profile, record
 
     count = 0
     for agreement in _own_streams(uow):
         profile = adopted_profile(uow, agreement)
         record(uow, admin, Act(agreement=agreement, type=type_, subject=data["fingerprint"],
-                               data=data, role=Role.ADMINISTRATOR, on=today(uow, profile),
+                               data=data, role=Role.ADMINISTRATOR, on=uow.node.today(profile),
                                needs_appointment=False))
         count += 1
     return count
@@ -253,10 +252,9 @@ def install_rotated_key(node: Any) -> None:
     """After the announcements are committed: node.key becomes the new key, the old one retired."""
     import os
 
-    from acsa.bootstrap import KEY_FILE
 
     directory = node.data_dir / RETIRED_KEYS_DIR
-    current = node.data_dir / KEY_FILE
+    current = node.key_path
     old = NodeKey.load(current)
     os.replace(current, directory / f"{old.fingerprint.removeprefix('ed25519:')[:16]}.key")
     os.replace(directory / "next.key", current)

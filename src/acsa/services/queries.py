@@ -22,7 +22,6 @@ from acsa.domain.errors import Conflict, InvalidValue, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, Status, actions_for
-from acsa.services.admin import today
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.services.verify import VerifyReport, verify_node
@@ -125,7 +124,7 @@ def appointments_of(uow: UnitOfWork, user: LocalUser) -> list[AppointmentInfo]:
     out = []
     for agreement in list_agreements(uow):
         profile = uow.context.profile(agreement.digest)
-        on = today(uow, profile)
+        on = uow.node.today(profile)
         roster = uow.context.roster(stream_name(agreement.id, uow.node.party))
         for a in sorted(roster.for_user(user.party, user.id), key=lambda a: a.granted_at):
             out.append(AppointmentInfo(agreement.id, a.role.value, sorted(a.units),
@@ -253,7 +252,7 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
         conditions.append(or_(o.requester == wanted.counterpart,
                               o.supplier == wanted.counterpart))
     if wanted.overdue is not None:
-        late = _late(today(uow))
+        late = _late(uow.node.today())
         conditions.append(o.number.in_(late) if wanted.overdue else o.number.not_in(late))
     if wanted.q:
         text = wanted.q.strip().lower()[:SEARCH_LENGTH_MAX]
@@ -329,7 +328,7 @@ def actions_now(uow: UnitOfWork, user: LocalUser, number: str) -> list[str]:
     side = Side.REQUESTER if user.party == row.requester else Side.SUPPLIER
     unit = row.requesting_unit if side is Side.REQUESTER else row.supplying_unit
     profile = uow.context.profile(row.profile)
-    on = today(uow, profile)
+    on = uow.node.today(profile)
     roster = uow.context.roster(stream_name(row.agreement, uow.node.party))
     held = {
         a.role for a in roster.for_user(user.party, user.id)
@@ -451,7 +450,7 @@ def price_catalogue(uow: UnitOfWork, user: LocalUser) -> list[CatalogueItem]:
     The supplier may still propose another price before accepting; these are
     only a starting point for the requester.
     """
-    on = today(uow)
+    on = uow.node.today()
     c = T.catalogue.c
     out: list[CatalogueItem] = []
     seen: set[tuple[str, str, str, str]] = set()

@@ -39,7 +39,6 @@ from acsa.domain.money import Money, minor_units, parse_decimal
 from acsa.domain.parties import Side
 from acsa.domain.rules import Action
 from acsa.domain.state import OrderState
-from acsa.services.admin import today
 from acsa.services.orders import (
     act_on_order,
     acting_unit,
@@ -142,7 +141,7 @@ def issue_invoice(uow: UnitOfWork, user: LocalUser, number: str, *, kind: str = 
     """The supplier invoices everything due of ``kind``, numbered in its own series."""
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     ref = _reference(state, kind, reference)
     old = find_invoice(state, replaces, field="replaces") if replaces else None
     if side_of(state, user) is not Side.SUPPLIER:
@@ -218,7 +217,7 @@ def _multi_act(uow: UnitOfWork, user: LocalUser, states: Sequence[OrderState], a
     """Record a payment, exchange or offset act in the role the table gives the user's side."""
     first = states[0]
     profile = uow.context.profile(first.profile)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     side = side_of(first, user)
     unit = acting_unit(first, side)
     role = role_for(uow, user, action, side, agreement=profile.id, unit=unit, on=on)
@@ -362,7 +361,7 @@ def convert_to_cash(uow: UnitOfWork, user: LocalUser, number: str,
     """
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     assert state.terms is not None
     given = dict(prices or {})
     chosen: dict[int, Decimal] = {}
@@ -439,7 +438,7 @@ def link_exchange(uow: UnitOfWork, user: LocalUser, numbers: Sequence[str], *, c
     minor_units(currency)
     states = _states(uow, numbers, "orders")
     profile = uow.context.profile(states[0].profile)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     chosen = _rates_for(uow, profile.id, {s.currency for s in states}, currency, rates, on)
     data = commands.exchange_data([(s, uow.context.profile(s.profile)) for s in states],
                                   on=on, currency=currency, rates=chosen)
@@ -473,7 +472,7 @@ def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[st
     states = _states(uow, [o for o, _ in invoices], "invoices")
     by_number = {s.number: s for s in states}
     profile = uow.context.profile(states[0].profile)
-    on = on or today(uow, profile)
+    on = on or uow.node.today(profile)
     chosen_invoices = []
     for i, (number, ref) in enumerate(invoices):
         state = by_number[number]

@@ -28,7 +28,6 @@ from acsa.domain.statements import (
     fold_statements,
     statement_document,
 )
-from acsa.services.admin import today
 from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -76,7 +75,7 @@ def sign_balance(uow: UnitOfWork, user: LocalUser, *, agreement: str, counterpar
     if counterparty not in profile.party_codes or counterparty == uow.node.party:
         raise InvalidValue(f"{counterparty} is not the other party to {agreement}",
                            field="counterparty")
-    on = today(uow, profile)
+    on = uow.node.today(profile)
     if as_of > on:
         raise InvalidValue("a balance is stated as of today or an earlier date", field="as_of")
     document = _document(uow, agreement, counterparty, currency, as_of)
@@ -132,7 +131,7 @@ def answer_balance(uow: UnitOfWork, user: LocalUser, statement: str, *, agree: b
                            "countersigned: " + "; ".join(diff), field="statement")
     if not agree and not reason.strip():
         raise InvalidValue("say why the statement is disputed", field="reason")
-    on = today(uow, profile)
+    on = uow.node.today(profile)
     return record(uow, user, Act(
         agreement=agreement, type=F.BALANCE_ANSWERED, subject=f"BAL/{target.id[:16]}",
         data={"statement": target.id, "answer": AGREED if agree else DISPUTED,

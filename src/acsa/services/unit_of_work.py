@@ -6,8 +6,8 @@ from types import TracebackType
 
 from sqlalchemy import Connection
 
-from acsa.bootstrap import Node
 from acsa.domain.interpret import Context
+from acsa.services.node import Node
 from acsa.store.db import IMMEDIATE
 from acsa.store.projections import context_stamp, load_context
 

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from acsa import __version__
-from acsa.bootstrap import Node
+from acsa.services.node import Node
 
 # Each entry: module path, and the name of a function ``mount(app, node)``.
 MOUNTS = (

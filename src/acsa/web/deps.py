@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from acsa.bootstrap import Node
 from acsa.services import auth
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.auth.base import AuthConfig

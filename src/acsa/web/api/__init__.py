@@ -21,8 +21,8 @@ from fastapi import FastAPI, Request, Response
 from starlette.middleware.gzip import GZipMiddleware
 
 from acsa import __version__
-from acsa.bootstrap import Node
 from acsa.config import Settings
+from acsa.services.node import Node
 from acsa.services.orders import EVIDENCE_FILE_SIZE_MAX
 from acsa.web import problems
 from acsa.web.auth import config_from_settings

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from acsa.domain.money import Money
-from acsa.services import admin, queries, reports
+from acsa.services import queries, reports
 from acsa.web.api import schemas as S
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import NodeDep, Reader, ReadUow, WriteUow
@@ -64,7 +64,7 @@ def ceilings(principal: Reader, uow: ReadUow,
              on: Annotated[date | None, Query(description="A day of the fiscal year "
                                                           "(default: today).")] = None,
              ) -> S.CeilingsPublic:
-    rows = reports.ceilings(uow, on or admin.today(uow))
+    rows = reports.ceilings(uow, on or uow.node.today())
     return S.CeilingsPublic(data=[
         S.CeilingPublic(agreement=r.agreement, party=r.party, partner=r.partner,
                         direction=r.direction, fiscal_year=r.fiscal_year,

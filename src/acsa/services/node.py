@@ -1,0 +1,60 @@
+"""The node as the services see it: its party, signing key, database and clock.
+
+``acsa.bootstrap`` builds one from the settings; everything below the entry
+points receives it ready-made and never reads settings or files itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from acsa.domain.agreement import AgreementProfile
+from acsa.events import NodeKey, format_at
+
+KEY_FILE = "node.key"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Node:
+    """One nation's node: its party, signing key, database and clock."""
+
+    party: str
+    key: NodeKey
+    engine: Engine
+    data_dir: Path
+    clock: Callable[[], datetime] = field(default=utc_now)
+    # The last interpretation context loaded, with the stamp it was loaded at.
+    context_cache: tuple[Any, Any] | None = field(default=None, repr=False)
+
+    def now_at(self) -> str:
+        """The recording time as events carry it (UTC, milliseconds)."""
+        return format_at(self.clock())
+
+    def today(self, profile: AgreementProfile | None = None) -> date:
+        """The business date where this node's party is (its profile's time zone).
+
+        Without a profile naming this party, the date in UTC.
+        """
+        zone = "UTC"
+        if profile is not None and self.party in profile.party_codes:
+            zone = profile.party(self.party).time_zone
+        return self.clock().astimezone(ZoneInfo(zone)).date()
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / KEY_FILE
