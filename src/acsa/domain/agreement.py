@@ -444,44 +444,49 @@ def _ceiling(r: _Reader, parties: tuple[str, ...], categories: Mapping[str, Any]
     )
 
 
-def profile_from_document(document: Mapping[str, Any], source: str) -> AgreementProfile:
-    """Validate a parsed profile document (dates already ISO text)."""
-    r = _Reader(source, document)
-    if r.integer("format", minimum=1) != PROFILE_FORMAT:
-        raise r.fail("format", f"this release reads profile format {PROFILE_FORMAT}")
+def _parties(r: _Reader) -> tuple[PartyProfile, ...]:
     parties = tuple(_party(p) for p in r.tables("parties"))
     if len(parties) != 2 or parties[0].code == parties[1].code:
         raise r.fail("parties", "an agreement has exactly two different parties")
-    codes = tuple(p.code for p in parties)
+    return parties
 
-    activity = r.sub("activities")
+
+def _eligible_activity_types(activity: _Reader) -> frozenset[str]:
     activity_types = activity.strings("eligible")
     known = {t.value for t in ActivityType}
     for t in activity_types:
         if t not in known:
             raise activity.fail("eligible", f"unknown activity type {t!r}")
-    eligible = frozenset(activity_types)
+    return frozenset(activity_types)
 
+
+def _categories(r: _Reader, parties: tuple[str, ...],
+                eligible: frozenset[str]) -> dict[str, CategoryRule]:
     categories: dict[str, CategoryRule] = {}
     for c in r.tables("categories"):
-        rule = _category(c, codes, eligible)
+        rule = _category(c, parties, eligible)
         if rule.code in categories:
             raise c.fail("code", f"category {rule.code!r} defined twice")
         categories[rule.code] = rule
     if "weapons" in categories:
         raise r.fail("categories", "weapons are never supplied under a cross-servicing agreement")
+    return categories
 
+
+def _prohibited_supply_classes(r: _Reader) -> list[str]:
     prohibited = r.strings("prohibited_supply_classes")
     for cls in prohibited:
         if len(cls) != 4 or not cls.isdigit():
             raise r.fail("prohibited_supply_classes", f"{cls!r} is not a 4-digit supply class")
+    return prohibited
 
-    s = r.sub("settlement")
+
+def _settlement(s: _Reader) -> SettlementPeriods:
     methods = s.strings("methods")
     for m in methods:
         if m not in SETTLEMENT_METHODS:
             raise s.fail("methods", f"unknown settlement method {m!r}")
-    settlement = SettlementPeriods(
+    return SettlementPeriods(
         methods=frozenset(methods),
         cash_payment_days=s.integer("cash_payment_days", minimum=1),
         rik_return_days=s.integer("rik_return_days", minimum=1),
@@ -489,7 +494,8 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         emergency_confirmation_days=s.integer("emergency_confirmation_days", minimum=1),
     )
 
-    p = r.sub("pricing")
+
+def _pricing(p: _Reader) -> Pricing:
     invoice_currency = p.text("invoice_currency")
     if invoice_currency not in ("supplier", "requester") and invoice_currency not in MINOR_UNITS:
         raise p.fail("invoice_currency", "must be supplier, requester or an ISO 4217 code")
@@ -499,7 +505,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         if cur not in MINOR_UNITS:
             raise limits_reader.fail(cur, "unknown ISO 4217 currency")
         limits[cur] = limits_reader.money(cur, cur).minor
-    pricing = Pricing(
+    return Pricing(
         basis=p.text("basis", choices=("reciprocal",)),
         pricing_date=p.text("pricing_date", choices=PRICING_DATES),
         invoice_basis=p.text("invoice_basis", choices=INVOICE_BASES),
@@ -507,27 +513,33 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         write_off_limits=limits,
     )
 
-    ceilings = tuple(_ceiling(c, codes, categories) for c in r.tables("ceilings", required=False))
 
-    cl = r.sub("classification")
-    rows: list[dict[str, str | None]] = []
-    for row in cl.tables("equivalence"):
-        entry: dict[str, str | None] = {}
-        for key in row.table:
-            if key not in codes:
-                raise row.fail(key, f"{key} is not a party to this agreement")
-            row.read.add(key)
-        for party in parties:
-            level = row.table.get(party.code)
-            if level is not None and level not in party.classification_levels:
-                raise row.fail(party.code, f"{level!r} is not one of {party.code}'s levels")
-            if level is not None and not isinstance(level, str):
-                raise row.fail(party.code, "must be a string")
-            entry[party.code] = level
-        if all(v is None for v in entry.values()):
-            raise row.fail("", "an equivalence row names at least one level")
-        rows.append(entry)
+def _equivalence_row(row: _Reader, parties: tuple[PartyProfile, ...]) -> dict[str, str | None]:
+    codes = tuple(p.code for p in parties)
+    entry: dict[str, str | None] = {}
+    for key in row.table:
+        if key not in codes:
+            raise row.fail(key, f"{key} is not a party to this agreement")
+        row.read.add(key)
+    for party in parties:
+        level = row.table.get(party.code)
+        if level is not None and level not in party.classification_levels:
+            raise row.fail(party.code, f"{level!r} is not one of {party.code}'s levels")
+        if level is not None and not isinstance(level, str):
+            raise row.fail(party.code, "must be a string")
+        entry[party.code] = level
+    if all(v is None for v in entry.values()):
+        raise row.fail("", "an equivalence row names at least one level")
+    return entry
 
+
+def _classification(cl: _Reader, parties: tuple[PartyProfile, ...]) -> ClassificationEquivalence:
+    return ClassificationEquivalence(
+        tuple(_equivalence_row(row, parties) for row in cl.tables("equivalence")))
+
+
+def _status_and_dates(r: _Reader) -> tuple[str, date | None, date | None, date | None]:
+    """The agreement's status and its signing, entry-into-force and termination dates."""
     status = r.text("status", choices=STATUSES)
     signed_on = r.day("signed_on")
     in_force_on = r.day("in_force_on", required=False)
@@ -540,7 +552,24 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         raise r.fail("terminated_on", "a terminated agreement needs this date")
     if terminated_on and in_force_on and terminated_on < in_force_on:
         raise r.fail("terminated_on", "cannot be before in_force_on")
+    return status, signed_on, in_force_on, terminated_on
 
+
+def profile_from_document(document: Mapping[str, Any], source: str) -> AgreementProfile:
+    """Validate a parsed profile document (dates already ISO text)."""
+    r = _Reader(source, document)
+    if r.integer("format", minimum=1) != PROFILE_FORMAT:
+        raise r.fail("format", f"this release reads profile format {PROFILE_FORMAT}")
+    parties = _parties(r)
+    codes = tuple(p.code for p in parties)
+    eligible = _eligible_activity_types(r.sub("activities"))
+    categories = _categories(r, codes, eligible)
+    prohibited = _prohibited_supply_classes(r)
+    settlement = _settlement(r.sub("settlement"))
+    pricing = _pricing(r.sub("pricing"))
+    ceilings = tuple(_ceiling(c, codes, categories) for c in r.tables("ceilings", required=False))
+    classification = _classification(r.sub("classification"), parties)
+    status, signed_on, in_force_on, terminated_on = _status_and_dates(r)
     placeholders = r.strings("placeholders", required=False)
     profile = AgreementProfile(
         id=r.text("id"),
@@ -560,7 +589,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         settlement=settlement,
         pricing=pricing,
         ceilings=ceilings,
-        classification=ClassificationEquivalence(tuple(rows)),
+        classification=classification,
         placeholders=tuple(placeholders),
         digest=canonical_digest(document),
         document=document,
