@@ -57,7 +57,7 @@ def child_path(path: str, key: str) -> str:
     return key if path == "$" else f"{path}.{key}"
 
 
-def _plain(value: object, path: str, depth: int) -> Any:
+def _plain(value: object, path: str, depth: int) -> Any:  # noqa: C901
     if depth > JSON_DEPTH_MAX:
         raise EnvelopeInvalid(f"nested more than {JSON_DEPTH_MAX} levels deep", field=path)
     # bool is tested before int because bool is a subclass of int.

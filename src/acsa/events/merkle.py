@@ -120,7 +120,7 @@ def verify_inclusion(
     return sn == 0 and r == root_hash
 
 
-def verify_consistency(
+def verify_consistency(  # noqa: C901, PLR0912
     old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> bool:
     """Whether ``proof`` shows the tree ``old_root`` of ``old_size`` is a prefix of ``new_root``.
