@@ -15,10 +15,9 @@ from sqlalchemy import select
 
 from acsa.domain.parties import Role
 from acsa.events import Envelope, NodeKey, seal
-from acsa.federation import witness
 from acsa.federation.bundles import export_bundle, import_bundle
 from acsa.federation.sync import sync_peer
-from acsa.services import orders, peers
+from acsa.services import orders, peers, witness
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.log import append

@@ -12,7 +12,6 @@ from acsa.cli import app
 from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, fail, node, table
 from acsa.events import short_fingerprint
 from acsa.federation.bundles import export_bundle, import_bundle
-from acsa.federation.witness import alarm_evidence, list_alarms, resolve_alarms
 from acsa.services.peers import (
     add_peer,
     confirm_key,
@@ -23,6 +22,7 @@ from acsa.services.peers import (
     rotate_key,
 )
 from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.witness import alarm_evidence, list_alarms, resolve_alarms
 
 peer_app = typer.Typer(help="Partner nodes.", no_args_is_help=True)
 sync_app = typer.Typer(help="Exchange signed events with partner nodes.", no_args_is_help=True)

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from acsa.domain.parties import Role
-from acsa.federation.bundles import ImportSummary, export_bundle, import_bundle
+from acsa.federation.bundles import export_bundle, import_bundle
 from acsa.services import admin, users
+from acsa.services.intake import ImportSummary
 from acsa.services.node import Node
 from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork

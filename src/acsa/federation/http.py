@@ -18,7 +18,6 @@ response is signed and bound to the request's nonce.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
@@ -29,26 +28,25 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
-from acsa.events import CompactRange, SignedTreeHead, TreeHead, consistency_proof
+from acsa.domain.errors import DomainError
+from acsa.events import SignedTreeHead, TreeHead, consistency_proof, fingerprint
+from acsa.events.merkle import leaf_hash
 from acsa.federation import protocol as P
 from acsa.federation.auth import (
     AuthFailed,
     NonceCache,
     Verified,
     sign_response,
-    unb64,
     verify_request,
 )
 from acsa.federation.client import transport_keys
-from acsa.federation.witness import in_alarm, keep_receipt
+from acsa.services import intake, outgoing, reconcile
 from acsa.services.node import Node
-from acsa.services.peers import learn_public_key, party_keys
+from acsa.services.peers import party_keys
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.store import tables as T
-from acsa.store.log import read_stream
+from acsa.services.witness import in_alarm
 
 log = logging.getLogger("acsa.federation")
 
@@ -69,25 +67,32 @@ class LeafCache:
     last: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, uow: UnitOfWork, stream: str, size: int, head_hash: str | None) -> list[bytes]:
-        from acsa.events.merkle import leaf_hash
-
+    def get(self, uow: UnitOfWork, tip: outgoing.StreamTip) -> list[bytes]:
+        stream, size = tip.stream, tip.size
         with self.lock:
             cached = self.leaves.get(stream, [])
             if len(cached) > size or (len(cached) == size and size and
-                                      self.last.get(stream) != head_hash):
+                                      self.last.get(stream) != tip.head_hash):
                 cached = []
             if len(cached) < size:
-                rows = uow.conn.execute(
-                    select(T.events.c.hash).where(T.events.c.stream == stream,
-                                                  T.events.c.seq > len(cached),
-                                                  T.events.c.seq <= size)
-                    .order_by(T.events.c.seq)).scalars().all()
-                cached = cached + [leaf_hash(bytes.fromhex(h)) for h in rows]
-                if rows:
-                    self.last[stream] = rows[-1]
+                hashes = outgoing.leaf_hashes(uow, stream, len(cached), size)
+                cached = cached + [leaf_hash(bytes.fromhex(h)) for h in hashes]
+                if hashes:
+                    self.last[stream] = hashes[-1]
             self.leaves[stream] = cached
             return cached[:size]
+
+
+# How the federation answers each refusal of the services it calls.
+STATUS = {
+    outgoing.NotServed: 404, outgoing.NotAParty: 403, outgoing.NotReleased: 403,
+    outgoing.NotHeld: 404,
+}
+
+
+def refused(exc: DomainError) -> Refused:
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    return Refused(status, exc.code if status != 400 else "bad_body", exc.message)
 
 
 @dataclass
@@ -115,7 +120,6 @@ class Server:
                 # presents it, if it has the fingerprint registered out of band.
                 try:
                     raw = bytes.fromhex(presented)
-                    from acsa.events import fingerprint
                     if fingerprint(raw) == keyid:
                         trusted[keyid] = raw
                         learnt[party] = raw
@@ -127,8 +131,7 @@ class Server:
         self.nonces.check(verified.party, verified.nonce, verified.created)
         if verified.party in learnt:
             with UnitOfWork(self.node) as uow:
-                learn_public_key(uow, verified.party, learnt[verified.party])
-                uow.commit()
+                intake.learn_key(uow, verified.party, learnt[verified.party])
         return verified
 
     def record_refusal(self, peer: str | None, source: str, reasons: list[str]) -> None:
@@ -139,73 +142,42 @@ class Server:
         if len(self.refusals) >= REFUSALS_RECORDED_PER_MINUTE_MAX:
             return
         self.refusals.append(now)
-        from acsa.federation.bundles import quarantine
-
         with UnitOfWork(self.node) as uow:
-            quarantine(uow, source, peer, b"", reasons)
-            uow.commit()
-
-    # -- authorisation ---------------------------------------------------------------
-
-    def parties_of(self, uow: UnitOfWork, agreement: str) -> set[str]:
-        parties: set[str] = set()
-        for document in uow.conn.execute(select(T.agreements.c.document)
-                                         .where(T.agreements.c.id == agreement)).scalars():
-            parties |= {p["code"] for p in json.loads(document)["parties"]}
-        return parties
-
-    def own_stream(self, uow: UnitOfWork, agreement: str, party: str, peer: str) -> str:
-        if party != self.node.party:
-            raise Refused(404, "not_served", f"this node serves only its own streams "
-                          f"({self.node.party}), not {party}'s")
-        parties = self.parties_of(uow, agreement)
-        if self.node.party not in parties or peer not in parties:
-            raise Refused(403, "not_a_party",
-                          f"{peer} is not a party to {agreement}: its events are not served")
-        return f"{agreement}/{party}"
+            intake.record_refusal(uow, source, peer, b"", reasons)
 
     # -- handlers ------------------------------------------------------------------------
 
-    def head(self, uow: UnitOfWork, stream: str) -> SignedTreeHead | None:
-        row = uow.conn.execute(select(T.streams).where(T.streams.c.stream == stream)).first()
-        if row is None or row.head_seq == 0:
-            return None
-        tree = CompactRange.from_list(json.loads(row.compact_range), size=row.head_seq)
-        root = tree.root().hex()
+    def signed_head(self, tip: outgoing.StreamTip) -> SignedTreeHead:
         key = transport_keys(self.node)[0]
-        cached = self.heads.get(stream)
-        if cached is not None and cached.head.size == row.head_seq and \
-                cached.head.root == root and cached.key == key.fingerprint:
+        cached = self.heads.get(tip.stream)
+        if cached is not None and cached.head.size == tip.size and \
+                cached.head.root == tip.root and cached.key == key.fingerprint:
             return cached
-        signed = SignedTreeHead.sign(TreeHead(stream, row.head_seq, root, self.node.now_at()),
-                                     key)
-        self.heads[stream] = signed
+        signed = SignedTreeHead.sign(TreeHead(tip.stream, tip.size, tip.root,
+                                              self.node.now_at()), key)
+        self.heads[tip.stream] = signed
         return signed
 
     def get_head(self, peer: str, agreement: str, party: str, held: int) -> dict[str, Any]:
         with UnitOfWork(self.node, write=False) as uow:
-            stream = self.own_stream(uow, agreement, party, peer)
-            sth = self.head(uow, stream)
-            if sth is None:
+            stream = outgoing.served_stream(uow, agreement, party, peer)
+            tip = outgoing.stream_tip(uow, stream)
+            if tip is None:
                 return {"stream": stream, "head": None, "proof": []}
-        if 0 < held <= sth.head.size:
-            self.record_ack(peer, stream, held)
-        with UnitOfWork(self.node, write=False) as uow:
             proof: list[str] = []
-            if 0 < held < sth.head.size:
-                row = uow.conn.execute(select(T.streams).where(T.streams.c.stream == stream)).one()
-                leaves = self.leaves.get(uow, stream, sth.head.size, row.head_hash)
+            if 0 < held < tip.size:
+                leaves = self.leaves.get(uow, tip)
                 proof = [p.hex() for p in consistency_proof(leaves, held)]
-            return {"stream": stream, "head": sth.to_wire(), "proof": proof}
+        if 0 < held <= tip.size:
+            self.record_ack(peer, stream, held)
+        return {"stream": stream, "head": self.signed_head(tip).to_wire(), "proof": proof}
 
     def get_stream(self, peer: str, agreement: str, party: str, after: int,
                    limit: int) -> dict[str, Any]:
         limit = max(1, min(limit, P.SYNC_BATCH_SIZE_MAX))
         with UnitOfWork(self.node, write=False) as uow:
-            stream = self.own_stream(uow, agreement, party, peer)
-            events = read_stream(uow.conn, stream, after=max(0, after), limit=limit)
-            size = uow.conn.execute(select(T.streams.c.head_seq)
-                                    .where(T.streams.c.stream == stream)).scalar_one_or_none()
+            stream = outgoing.served_stream(uow, agreement, party, peer)
+            events, size = outgoing.stream_page(uow, stream, after, limit)
         out: list[dict[str, Any]] = []
         total = 0
         for e in events:
@@ -222,64 +194,27 @@ class Server:
             out.append(wire)
         if after > 0:
             self.record_ack(peer, stream, after)
-        return {"stream": stream, "after": after, "events": out, "size": size or 0}
+        return {"stream": stream, "after": after, "events": out, "size": size}
 
     def record_ack(self, peer: str, stream: str, seq: int) -> None:
         """A pull ``after=N`` tells us the peer holds the first N events of our stream."""
-        from acsa.federation.bundles import record_acks
-
-        with UnitOfWork(self.node, write=False) as uow:
-            current = uow.conn.execute(select(T.peer_acks.c.seq).where(
-                T.peer_acks.c.peer == peer, T.peer_acks.c.stream == stream)).scalar_one_or_none()
-        if current is not None and current >= seq:
-            return
         with UnitOfWork(self.node) as uow:
-            hash_ = uow.conn.execute(select(T.events.c.hash).where(
-                T.events.c.stream == stream, T.events.c.seq == seq)).scalar_one_or_none()
-            record_acks(uow, peer, {stream: {"seq": seq, "hash": hash_}})
-            uow.commit()
+            intake.acknowledge(uow, peer, stream, seq)
 
     def get_evidence(self, peer: str, sha256: str) -> dict[str, Any]:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             raise Refused(400, "bad_hash", "an evidence file is named by its SHA-256 hex")
         with UnitOfWork(self.node, write=False) as uow:
-            agreements = [a for a in {r for r in uow.conn.execute(
-                select(T.agreements.c.id)).scalars()}
-                if peer in self.parties_of(uow, a) and self.node.party in self.parties_of(uow, a)]
-            streams = [f"{a}/{p}" for a in agreements for p in (self.node.party, peer)]
-            # The file must be cited by an event of an agreement the peer is
-            # party to: only then may it be sent to that peer.
-            cited = uow.conn.execute(select(T.events.c.id).where(
-                T.events.c.stream.in_(streams),
-                or_(T.events.c.envelope.contains(f'"sha256":"{sha256}"'))).limit(1)).first()
-            row = uow.conn.execute(select(T.evidence_files).where(
-                T.evidence_files.c.sha256 == sha256)).first()
-        if cited is None:
-            raise Refused(403, "not_released", f"no event sent to {peer} cites this file")
-        if row is None:
-            raise Refused(404, "not_held", "this node does not hold that file")
-        return {"sha256": row.sha256, "name": row.name, "media_type": row.media_type,
-                "size": row.size, "content": base64.b64encode(row.content).decode("ascii")}
+            return outgoing.evidence_for(uow, peer, sha256)
 
     def post_receipts(self, peer: str, body: dict[str, Any]) -> dict[str, Any]:
         receipts = body.get("receipts")
         if not isinstance(receipts, list) or len(receipts) > P.RECEIPTS_PER_REQUEST_MAX:
             raise Refused(400, "bad_body", "receipts must be a list of at most "
                           f"{P.RECEIPTS_PER_REQUEST_MAX}")
-        kept, refused = 0, []
         with UnitOfWork(self.node) as uow:
-            for r in receipts:
-                try:
-                    sth = SignedTreeHead.from_wire(r["head"])
-                    reason = keep_receipt(uow, peer, sth, unb64(str(r["countersignature"])))
-                except Exception as exc:
-                    reason = f"unreadable receipt: {exc}"
-                if reason:
-                    refused.append(reason)
-                else:
-                    kept += 1
-            uow.commit()
-        return {"kept": kept, "refused": refused}
+            kept, refused_ = intake.keep_receipts(uow, peer, receipts)
+        return {"kept": kept, "refused": refused_}
 
     def post_notify(self, peer: str, body: dict[str, Any]) -> dict[str, Any]:
         with UnitOfWork(self.node, write=False) as uow:
@@ -289,14 +224,10 @@ class Server:
         return {"accepted": not alarmed}
 
     def post_reconcile(self, peer: str, agreement: str, body: dict[str, Any]) -> dict[str, Any]:
-        from acsa.services.reconcile import answer
-
         with UnitOfWork(self.node, write=False) as uow:
-            parties = self.parties_of(uow, agreement)
-            if peer not in parties or self.node.party not in parties:
-                raise Refused(403, "not_a_party", f"{peer} is not a party to {agreement}")
+            outgoing.check_party(uow, agreement, peer)
             try:
-                result: dict[str, Any] = answer(uow, agreement, peer, body)
+                result: dict[str, Any] = reconcile.answer(uow, agreement, peer, body)
                 return result
             except ValueError as exc:
                 raise Refused(400, "bad_body", str(exc)) from None
@@ -330,7 +261,10 @@ def mount(app: FastAPI, node: Node) -> None:
                 return _problem(401, exc.code, str(exc), node, "")
             nonce = verified.nonce or ""
             try:
-                result = await run_in_threadpool(work, verified, body)
+                try:
+                    result = await run_in_threadpool(work, verified, body)
+                except DomainError as exc:
+                    raise refused(exc) from None
             except Refused as exc:
                 if exc.status == 403:
                     await run_in_threadpool(server.record_refusal, verified.party,

@@ -26,11 +26,11 @@ from acsa.domain.errors import InvalidValue, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.events import short_fingerprint
-from acsa.federation.witness import Alarm, list_alarms
 from acsa.services import admin, auth, registry, users
 from acsa.services.peers import Peer, list_peers, pending_keys
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, NotPermitted
+from acsa.services.witness import Alarm, list_alarms
 from acsa.store import tables as T
 from acsa.store.log import StoredEvent
 

@@ -22,9 +22,10 @@ from sqlalchemy import insert, select, update
 from acsa.domain.errors import InvalidValue, UnknownReference
 from acsa.domain.keys import KEY_EVENT_TYPES, KeySchedule, KeySpan, schedule_of
 from acsa.domain.parties import Role, check_party_code
+from acsa.domain.streams import stream_agreement, stream_party
 from acsa.events import NodeKey, fingerprint
 from acsa.events.keys import is_fingerprint
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
 
@@ -44,6 +45,7 @@ def peer_of(row: Any) -> Peer:
                 else None, row.base_url, row.status, row.alarm)
 
 
+@use_case
 def add_peer(uow: UnitOfWork, admin: LocalUser, *, party: str, key_fingerprint: str,
              base_url: str | None = None) -> Peer:
     admin.require(Role.ADMINISTRATOR)
@@ -84,6 +86,51 @@ def get_peer(uow: UnitOfWork, party: str) -> Peer:
 
 def list_peers(uow: UnitOfWork) -> list[Peer]:
     return [peer_of(r) for r in uow.conn.execute(select(T.peers).order_by(T.peers.c.party))]
+
+
+def peers_with_urls(uow: UnitOfWork) -> list[str]:
+    """The peers this node syncs with online, by party code."""
+    return sorted(r.party for r in uow.conn.execute(select(T.peers)) if r.base_url)
+
+
+def agreement_parties(uow: UnitOfWork, agreement: str) -> set[str]:
+    """The parties of ``agreement`` by any version of its profile this node holds."""
+    parties: set[str] = set()
+    for document in uow.conn.execute(select(T.agreements.c.document)
+                                     .where(T.agreements.c.id == agreement)).scalars():
+        parties |= {p["code"] for p in json.loads(document)["parties"]}
+    return parties
+
+
+def shared_agreements(uow: UnitOfWork, peer: str) -> dict[str, list[str]]:
+    """Agreements this node adopted whose parties include ``peer``, with their parties."""
+    out: dict[str, list[str]] = {}
+    for row in uow.conn.execute(select(T.agreements)):
+        parties = [p["code"] for p in json.loads(row.document)["parties"]]
+        if uow.node.party in parties and peer in parties:
+            out[row.id] = parties
+    return out
+
+
+def paper_parties(uow: UnitOfWork) -> dict[str, set[str]]:
+    """For each agreement, the parties some adopted version of its profile says sign on paper."""
+    out: dict[str, set[str]] = {}
+    for row in uow.conn.execute(select(T.agreements)):
+        document = json.loads(row.document)
+        out.setdefault(row.id, set()).update(
+            p["code"] for p in document["parties"] if p.get("signs") == "paper")
+    return out
+
+
+def own_heads(uow: UnitOfWork) -> dict[str, int]:
+    """How long each of this node's own streams is."""
+    return {r.stream: int(r.head_seq) for r in uow.conn.execute(
+        select(T.streams).where(T.streams.c.party == uow.node.party))}
+
+
+def other_parties_of_streams(uow: UnitOfWork, streams: list[str]) -> dict[str, set[str]]:
+    """For each of our streams, the other parties of its agreement."""
+    return {s: agreement_parties(uow, stream_agreement(s)) - {uow.node.party} for s in streams}
 
 
 def learn_public_key(uow: UnitOfWork, party: str, public_key: bytes) -> Peer:
@@ -156,7 +203,7 @@ def _start(uow: UnitOfWork, party: str) -> KeySchedule | None:
 def stream_schedule(uow: UnitOfWork, stream: str, *, upto: int | None = None
                     ) -> KeySchedule | None:
     """The key schedule of ``stream`` as its held events (up to ``upto``) make it."""
-    party = stream.rsplit("/", 1)[-1]
+    party = stream_party(stream)
     start = _start(uow, party)
     if start is None:
         return None
@@ -226,6 +273,7 @@ def _record_key_event(uow: UnitOfWork, admin: LocalUser, type_: str, data: dict[
     return count
 
 
+@use_case
 def rotate_key(uow: UnitOfWork, admin: LocalUser) -> tuple[str, str]:
     """Announce a new node key in every stream, signed by the current key; then switch to it.
 
@@ -261,6 +309,7 @@ def install_rotated_key(node: Any) -> None:
     node.key = NodeKey.load(current)
 
 
+@use_case
 def revoke_key(uow: UnitOfWork, admin: LocalUser, key_fingerprint: str) -> int:
     """Revoke one of this node's former keys from the next position of every stream on."""
     from acsa.domain.keys import KEY_REVOKED
@@ -279,6 +328,7 @@ def revoke_key(uow: UnitOfWork, admin: LocalUser, key_fingerprint: str) -> int:
     return count
 
 
+@use_case
 def confirm_key(uow: UnitOfWork, admin: LocalUser, party: str, key_fingerprint: str) -> Peer:
     """The administrator confirms, out of band, a peer's new key fingerprint."""
     admin.require(Role.ADMINISTRATOR)

@@ -1,8 +1,19 @@
-"""The unit of work: one transaction per use case, rolled back unless committed."""
+"""The unit of work: one transaction per use case, rolled back unless committed.
+
+An entry point opens a :class:`UnitOfWork` and hands it to one use case.
+A use case that changes state is marked :func:`use_case`: its work is
+committed when it returns and rolled back when it raises, so routes and
+commands only parse, call and render, and never commit. A use case called
+from inside another joins the outer one's transaction, which commits once
+at the end: what a user asked for is kept whole or not at all.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from types import TracebackType
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 
@@ -11,21 +22,24 @@ from acsa.services.node import Node
 from acsa.store.db import IMMEDIATE
 from acsa.store.projections import context_stamp, load_context
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class UnitOfWork:
-    """``with UnitOfWork(node) as uow: … uow.commit()`` — nothing is kept without commit()."""
+    """``with UnitOfWork(node) as uow: …`` — nothing is kept unless a use case commits it."""
 
     def __init__(self, node: Node, *, write: bool = True) -> None:
         self.node = node
         self.write = write
         self._context: Context | None = None
-        self._committed = False
+        self.depth = 0  # use cases running in this unit of work, outermost first
 
     def __enter__(self) -> UnitOfWork:
         self.conn: Connection = self.node.engine.connect().execution_options(
             **{IMMEDIATE: self.write}
         )
-        self.tx = self.conn.begin()
+        self.conn.begin()
         return self
 
     def __exit__(
@@ -35,14 +49,18 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if not self._committed and self.tx.is_active:
-                self.tx.rollback()
+            if self.conn.in_transaction():
+                self.conn.rollback()
         finally:
             self.conn.close()
 
     def commit(self) -> None:
-        self.tx.commit()
-        self._committed = True
+        """Keep what the current transaction did; what follows runs in a new one."""
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+        self._context = None
 
     @property
     def context(self) -> Context:
@@ -63,3 +81,32 @@ class UnitOfWork:
 
     def context_changed(self) -> None:
         self._context = None
+
+
+def use_case(
+    fn: Callable[Concatenate[UnitOfWork, P], R],
+) -> Callable[Concatenate[UnitOfWork, P], R]:
+    """Mark ``fn`` as a use case that changes state: committed when it returns.
+
+    When it raises, everything its transaction did is rolled back, so a
+    refused request leaves nothing half-written. Called from inside another
+    use case, ``fn`` neither commits nor rolls back: the outermost use case
+    does, once.
+    """
+
+    @functools.wraps(fn)
+    def run(uow: UnitOfWork, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        uow.depth += 1
+        try:
+            result = fn(uow, *args, **kwargs)
+        except BaseException:
+            uow.depth -= 1
+            if uow.depth == 0:
+                uow.rollback()
+            raise
+        uow.depth -= 1
+        if uow.depth == 0:
+            uow.commit()
+        return result
+
+    return run

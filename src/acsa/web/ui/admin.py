@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from acsa.domain.errors import DomainError, InvalidValue, MissingField, UnknownReference
 from acsa.domain.parties import ActivityType, Role
-from acsa.federation.witness import resolve_alarms
+from acsa.services.witness import resolve_alarms
 from acsa.i18n import LOCALES, TIME_ZONES
 from acsa.services import admin, admin_views, auth, queries, users
 from acsa.services.unit_of_work import UnitOfWork

@@ -17,6 +17,7 @@ in alarm, and its new events are refused until an administrator resolves it.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from dataclasses import dataclass
@@ -26,15 +27,20 @@ from sqlalchemy import insert, select, update
 
 from acsa.domain.errors import DomainError, UnknownReference
 from acsa.domain.parties import Role
+from acsa.domain.streams import stream_party
 from acsa.events import CompactRange, SignedTreeHead, countersign, verify_consistency
 from acsa.events.merkle import leaf_hash
 from acsa.events.merkle import root as merkle_root
-from acsa.federation.auth import b64
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
 
 log = logging.getLogger("acsa.federation")
+
+
+def b64(data: bytes) -> str:
+    """A countersignature as it is stored and sent (standard base64)."""
+    return base64.b64encode(data).decode("ascii")
 
 ALARM = "alarm"
 ACTIVE = "active"
@@ -99,7 +105,7 @@ def check_head(uow: UnitOfWork, peer: str, sth: SignedTreeHead,
             return _alarm(uow, peer, sth, "rewrite",
                           f"{stream}: {peer}'s signed head of size {size} does not match the "
                           f"{size} events it signed earlier: its history was rewritten",
-                          proof, our_size=size, our_root=ours)
+                          proof, ours_at=(size, ours))
         keep_head(uow, sth)
         return HeadCheck(True, True)
     if count == 0:
@@ -108,7 +114,7 @@ def check_head(uow: UnitOfWork, peer: str, sth: SignedTreeHead,
         return _alarm(uow, peer, sth, "rewrite",
                       f"{stream}: no valid consistency proof from the {count} events we hold to "
                       f"{peer}'s head of size {size}: its history was rewritten or forked",
-                      proof, our_size=count, our_root=our_root)
+                      proof, ours_at=(count, our_root))
     return HeadCheck(True, False)
 
 
@@ -128,8 +134,9 @@ def keep_head(uow: UnitOfWork, sth: SignedTreeHead) -> bytes:
 
 
 def _alarm(uow: UnitOfWork, peer: str, sth: SignedTreeHead, kind: str, message: str,
-           proof: list[bytes] | None, *, conflicting: Any = None, our_size: int | None = None,
-           our_root: bytes | None = None) -> HeadCheck:
+           proof: list[bytes] | None, *, conflicting: Any = None,
+           ours_at: tuple[int, bytes] | None = None) -> HeadCheck:
+    """Raise an alarm with its proof: the conflicting head, or our size and root (``ours_at``)."""
     stream = sth.head.stream
     evidence: dict[str, Any] = {"new_head": sth.to_wire(),
                                 "proof": [p.hex() for p in proof or []]}
@@ -148,7 +155,8 @@ def _alarm(uow: UnitOfWork, peer: str, sth: SignedTreeHead, kind: str, message: 
                          "root": previous.root, "at": previous.at},
                 "sig": previous.signature, "key": previous.key,
                 "countersignature": previous.countersignature}
-    if our_size is not None and our_root is not None:
+    if ours_at is not None:
+        our_size, our_root = ours_at
         evidence["held"] = {"size": our_size, "root": our_root.hex()}
         if our_size <= EVIDENCE_LEAVES_MAX:
             # Each of these events carries the peer's own signature: with them,
@@ -202,6 +210,7 @@ def alarm_evidence(uow: UnitOfWork, alarm_id: int) -> dict[str, Any]:
     return evidence
 
 
+@use_case
 def resolve_alarms(uow: UnitOfWork, admin: LocalUser, peer: str, note: str) -> int:
     """An administrator lifts the alarm: the peer's events are accepted again, still witnessed.
 
@@ -228,7 +237,7 @@ def keep_receipt(uow: UnitOfWork, peer: str, sth: SignedTreeHead, countersignatu
     from acsa.services.peers import party_keys
 
     stream = sth.head.stream
-    if not stream.endswith(f"/{uow.node.party}"):
+    if stream_party(stream) != uow.node.party:
         return f"{stream} is not one of our streams"
     own = party_keys(uow, uow.node.party)
     key = own.known.get(sth.key) if own else None

@@ -1,0 +1,421 @@
+"""Intake: a partner's events entering this node — the twin of :mod:`acsa.services.recording`.
+
+Whether they come online (a page of a stream) or in a bundle file, a
+partner's events take the same path:
+
+1. The sender's key is one this node trusts for that party now (a first
+   contact learns the key whose fingerprint was registered out of band).
+2. Admission (:mod:`acsa.services.admission`) checks the whole batch —
+   signature, key, stream, sequence, chain link, form — against what this
+   node holds, never against the state of orders.
+3. A batch with any problem goes to quarantine with every reason; nothing
+   of it is applied (an online page keeps its longest admissible prefix,
+   because the next page cannot follow without it).
+4. The admitted events are appended exactly as they were signed, the
+   context tables they feed are updated, and the orders they touch are
+   re-folded once and their projections rewritten, in the same transaction.
+
+Interpretation judges each event against the order as it stood at the
+event's parent, so an event arriving late is judged as a prompt one.
+The transport — HTTP, files, signatures on the wire — is
+:mod:`acsa.federation`'s; it calls the use cases here and touches no table.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from acsa.domain.errors import DomainError
+from acsa.domain.streams import stream_id, stream_party
+from acsa.events import SignedEvent, SignedTreeHead, fingerprint
+from acsa.services import witness
+from acsa.services.admission import Admission, Holdings, admit
+from acsa.services.peers import (
+    learn_public_key,
+    paper_parties,
+    party_keys,
+    shared_agreements,
+    stream_schedule,
+)
+from acsa.services.unit_of_work import UnitOfWork, use_case
+from acsa.store import tables as T
+from acsa.store.log import append, fact_of, lock_stream
+from acsa.store.projections import apply_context, refresh_orders
+
+EVIDENCE_FILE_SIZE_MAX = 25 * 1024 * 1024
+RECEIPTS_PER_BATCH_MAX = 100
+
+
+class KeyRevoked(DomainError):
+    """The sender signed with one of its keys that has since been revoked."""
+
+    code = "key_revoked"
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What a bundle brought: applied and duplicate events, orders touched, or its refusal."""
+
+    peer: str
+    applied: int
+    duplicates: int
+    orders: list[str] = field(default_factory=list)
+    quarantined: int | None = None  # quarantine id, when refused
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PageIntake:
+    """What one online page of a peer's stream brought."""
+
+    applied: int
+    duplicates: int
+    orders: list[str]
+    cited: frozenset[str]  # evidence files the applied events cite
+    quarantined: int | None = None
+    problems: list[str] = field(default_factory=list)
+    alarmed: bool = False  # the peer is in alarm: nothing was looked at
+
+
+# -- 1. the sender's key -----------------------------------------------------------------
+
+
+def trust_key(uow: UnitOfWork, peer: str, public_key: bytes) -> None:
+    """Accept ``public_key`` for ``peer`` if it may sign now; learn it on first contact."""
+    keys = party_keys(uow, peer)
+    if keys is not None and fingerprint(public_key) in keys.usable:
+        return
+    if keys is not None and fingerprint(public_key) in keys.revoked:
+        raise KeyRevoked(f"{peer} signed with a revoked key", field="public_key")
+    learn_public_key(uow, peer, public_key)
+
+
+# -- 2. admission --------------------------------------------------------------------------
+
+
+def admit_from_peer(uow: UnitOfWork, peer: str, public_key: bytes,
+                    events: Iterable[Any]) -> Admission:
+    """Admission of a peer's events against what this node holds: bundles and online alike."""
+    agreements = shared_agreements(uow, peer)
+    heads = {
+        r.stream: (r.head_seq, r.head_hash)
+        for r in uow.conn.execute(select(T.streams).where(T.streams.c.party == peer))
+    }
+    schedules = {}
+    for agreement in agreements:
+        stream = stream_id(agreement, peer)
+        schedule = stream_schedule(uow, stream)
+        if schedule is not None:
+            schedules[stream] = schedule
+
+    def held(stream: str, seq: int) -> str | None:
+        return uow.conn.execute(
+            select(T.events.c.hash).where(T.events.c.stream == stream, T.events.c.seq == seq)
+        ).scalar_one_or_none()
+
+    return admit(events, peer=peer, public_key=public_key, holdings=Holdings(
+        me=uow.node.party, agreements=agreements, heads=heads, held=held, schedules=schedules,
+        paper=paper_parties(uow)))
+
+
+def _admissible_prefix(uow: UnitOfWork, peer: str, events: list[Any]) -> Admission:
+    """The longest run of a page, from its start, that admission accepts (may be empty)."""
+    ordered = sorted(events, key=lambda e: e.get("event", {}).get("seq", 0)
+                     if isinstance(e, dict) and isinstance(e.get("event"), dict) else 0)
+    lo, hi = 0, len(ordered) - 1  # the prefix of length lo is admissible; longer than hi not
+    best = Admission([], 0, [])
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        trial = admit_from_peer(uow, peer, b"", ordered[:mid])
+        if trial.problems:
+            hi = mid - 1
+        else:
+            best, lo = trial, mid
+    return best
+
+
+# -- 3. quarantine -------------------------------------------------------------------------
+
+
+def quarantine(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
+               problems: list[str]) -> int:
+    """Keep a refused batch with every reason; the same refusal again is not kept twice."""
+    reasons = json.dumps(problems, ensure_ascii=False)
+    payload = raw.decode("utf-8", errors="replace")
+    last = uow.conn.execute(
+        select(T.quarantine).where(T.quarantine.c.resolved.is_(False),
+                                   T.quarantine.c.source == source)
+        .order_by(T.quarantine.c.id.desc()).limit(1)).first()
+    if last is not None and last.reasons == reasons and last.peer == peer and \
+            last.payload == payload:
+        return int(last.id)
+    result = uow.conn.execute(insert(T.quarantine).values(
+        received_at=uow.node.now_at(), source=source, peer=peer, reasons=reasons,
+        payload=payload, resolved=False,
+    ))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+@use_case
+def record_refusal(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
+                   problems: list[str]) -> int:
+    """Keep a refused request or response from a peer, with its reasons."""
+    return quarantine(uow, source, peer, raw, problems)
+
+
+# -- 4. apply ----------------------------------------------------------------------------------
+
+
+def _apply(uow: UnitOfWork, admission: Admission, *, origin: str) -> set[str]:
+    """Append admitted events, update context tables, then re-fold the orders they touch."""
+    touched: set[str] = set()
+    received_at = uow.node.now_at()
+    for e in admission.new:
+        append(uow.conn, e, origin=origin, received_at=received_at)
+        fact = fact_of(e)
+        if fact.orders():
+            touched |= set(fact.orders())
+        else:
+            apply_context(uow.conn, fact)
+            uow.context_changed()
+    if touched:
+        refresh_orders(uow.conn, touched, uow.context)
+    return touched
+
+
+def _cited(events: Iterable[SignedEvent]) -> frozenset[str]:
+    return frozenset(str(x.get("sha256")) for e in events
+                     for x in e.envelope.data.get("evidence", ()) if hasattr(x, "get"))
+
+
+@use_case
+def receive_page(uow: UnitOfWork, peer: str, stream: str, events: list[Any],
+                 source: str) -> PageIntake:
+    """Admit and apply one page of ``peer``'s ``stream``, fetched online."""
+    lock_stream(uow.conn, stream)
+    if witness.in_alarm(uow, peer):
+        return PageIntake(0, 0, [], frozenset(), alarmed=True)
+    admission = admit_from_peer(uow, peer, b"", events)
+    quarantined = None
+    problems = admission.problems
+    if problems:
+        quarantined = quarantine(uow, source, peer,
+                                 json.dumps(events, ensure_ascii=False).encode(), problems)
+        admission = _admissible_prefix(uow, peer, events)
+    orders = _apply(uow, admission, origin="peer")
+    return PageIntake(len(admission.new), admission.duplicates, sorted(orders),
+                      _cited(admission.new), quarantined, list(problems))
+
+
+@dataclass(frozen=True)
+class BundleIn:
+    """A bundle file as the transport read it: its parts, and the problems already found."""
+
+    source: str
+    raw: bytes
+    peer: str
+    public_key: bytes
+    streams: Mapping[str, list[Any]]
+    heads: list[Any]
+    acks: Mapping[str, Any]
+    receipts: list[Any]
+    evidence: list[Any]
+    problems: list[str]  # found by the transport: addressee, format
+    check_signature: Callable[[], list[str]]  # the file's own signature, checked after the key
+
+
+@use_case
+def receive_bundle(uow: UnitOfWork, bundle: BundleIn) -> ImportSummary:
+    """Admit a whole bundle, then apply it; or quarantine it with every reason."""
+    problems = list(bundle.problems)
+    try:
+        trust_key(uow, bundle.peer, bundle.public_key)
+    except DomainError as exc:
+        return refuse_bundle(uow, bundle.source, bundle.peer or None, bundle.raw,
+                             [*problems, f"sender: {exc}"])
+    if witness.in_alarm(uow, bundle.peer):
+        return refuse_bundle(uow, bundle.source, bundle.peer, bundle.raw, [
+            *problems, f"{bundle.peer} is in alarm (its history contradicts what this node "
+            "holds): its events are refused until an administrator resolves it "
+            "(`acsa peer resolve`)"])
+    problems += bundle.check_signature()
+    events = [e for evs in bundle.streams.values() for e in evs]
+    admission = admit_from_peer(uow, bundle.peer, bundle.public_key, events)
+    problems += admission.problems
+    problems += _evidence_problems(bundle.evidence)
+    if problems:
+        return refuse_bundle(uow, bundle.source, bundle.peer, bundle.raw, problems)
+    orders = _apply(uow, admission, origin="bundle")
+    store_evidence_files(uow, bundle.evidence)
+    record_acks(uow, bundle.peer, bundle.acks)
+    alarms = _keep_heads(uow, bundle.peer, bundle.heads)
+    _keep_receipts(uow, bundle.peer, bundle.receipts[:RECEIPTS_PER_BATCH_MAX])
+    return ImportSummary(bundle.peer, len(admission.new), admission.duplicates, sorted(orders),
+                         problems=alarms)
+
+
+@use_case
+def refuse_bundle(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
+                  problems: list[str]) -> ImportSummary:
+    """Quarantine a bundle that cannot be admitted, with every reason found."""
+    return ImportSummary(peer or "?", 0, 0, [], quarantine(uow, source, peer, raw, problems),
+                         problems)
+
+
+# -- evidence files -----------------------------------------------------------------------------
+
+
+def _evidence_problems(files: list[Any]) -> list[str]:
+    problems = []
+    for i, f in enumerate(files):
+        try:
+            content = base64.b64decode(str(f["content"]), validate=True)
+        except (KeyError, ValueError, TypeError):
+            problems.append(f"evidence {i}: unreadable content")
+            continue
+        if len(content) > EVIDENCE_FILE_SIZE_MAX:
+            problems.append(f"evidence {i}: larger than {EVIDENCE_FILE_SIZE_MAX} bytes")
+        if hashlib.sha256(content).hexdigest() != f.get("sha256"):
+            problems.append(f"evidence {i}: content does not match its hash")
+    return problems
+
+
+def store_evidence_files(uow: UnitOfWork, files: list[Any]) -> None:
+    """Keep evidence files (already checked against their hashes) not held yet."""
+    for f in files:
+        exists = uow.conn.execute(
+            select(T.evidence_files.c.sha256).where(T.evidence_files.c.sha256 == f["sha256"])
+        ).first()
+        if exists is None:
+            content = base64.b64decode(str(f["content"]))
+            uow.conn.execute(insert(T.evidence_files).values(
+                sha256=f["sha256"], name=str(f.get("name", ""))[:200],
+                media_type=str(f.get("media_type", "application/octet-stream"))[:100],
+                size=len(content), content=content, added_at=uow.node.now_at(),
+            ))
+
+
+def missing_evidence(uow: UnitOfWork, cited: Iterable[str]) -> list[str]:
+    """Of the evidence files ``cited``, those this node does not hold yet, sorted."""
+    wanted = sorted(h for h in set(cited) if len(h) == 64)
+    if not wanted:
+        return []
+    have = set(uow.conn.execute(select(T.evidence_files.c.sha256)
+                                .where(T.evidence_files.c.sha256.in_(wanted))).scalars())
+    return [h for h in wanted if h not in have]
+
+
+@use_case
+def keep_evidence_file(uow: UnitOfWork, sha256: str, file: Mapping[str, Any]) -> bool:
+    """Keep one evidence file fetched from a peer, if its content matches ``sha256``."""
+    problems = _evidence_problems([{**file, "sha256": sha256}])
+    if problems:
+        return False
+    store_evidence_files(uow, [{**file, "sha256": sha256}])
+    return True
+
+
+# -- acknowledgements, heads and receipts ---------------------------------------------------------
+
+
+def record_acks(uow: UnitOfWork, peer: str, acks: Mapping[str, Any]) -> None:
+    """Remember how much of our streams the peer holds (never going backwards)."""
+    for stream, ack in acks.items():
+        if stream_party(stream) != uow.node.party or not isinstance(ack, dict):
+            continue
+        seq = ack.get("seq")
+        if not isinstance(seq, int):
+            continue
+        current = uow.conn.execute(
+            select(T.peer_acks.c.seq).where(T.peer_acks.c.peer == peer,
+                                             T.peer_acks.c.stream == stream)
+        ).scalar_one_or_none()
+        if current is None:
+            uow.conn.execute(insert(T.peer_acks).values(peer=peer, stream=stream, seq=seq,
+                                                        hash=ack.get("hash")))
+        elif seq > current:
+            uow.conn.execute(update(T.peer_acks)
+                             .where(T.peer_acks.c.peer == peer, T.peer_acks.c.stream == stream)
+                             .values(seq=seq, hash=ack.get("hash")))
+
+
+def _keep_heads(uow: UnitOfWork, peer: str, heads: list[Any]) -> list[str]:
+    """Witness the peer's signed tree heads against the log we now hold; alarms as text."""
+    keys = party_keys(uow, peer)
+    alarms = []
+    for raw in heads:
+        try:
+            sth = SignedTreeHead.from_wire(raw)
+        except Exception:
+            continue
+        key = keys.known.get(sth.key) if keys else None
+        if key is None or sth.check(key) or stream_party(sth.head.stream) != peer:
+            continue
+        check = witness.check_head(uow, peer, sth, None)
+        if not check.ok:
+            alarms.append(check.message)
+    return alarms
+
+
+def _keep_receipts(uow: UnitOfWork, peer: str, receipts: list[Any]) -> tuple[int, list[str]]:
+    kept, refused = 0, []
+    for r in receipts:
+        try:
+            sth = SignedTreeHead.from_wire(r["head"])
+            reason = witness.keep_receipt(uow, peer, sth,
+                                          base64.b64decode(str(r["countersignature"])))
+        except Exception as exc:
+            reason = f"unreadable receipt: {exc}"
+        if reason:
+            refused.append(reason)
+        else:
+            kept += 1
+    return kept, refused
+
+
+@use_case
+def keep_receipts(uow: UnitOfWork, peer: str, receipts: list[Any]) -> tuple[int, list[str]]:
+    """Keep the peer's countersignatures of our heads; how many kept, and why others not."""
+    return _keep_receipts(uow, peer, receipts)
+
+
+@use_case
+def witness_head(uow: UnitOfWork, peer: str, sth: SignedTreeHead,
+                 proof: list[bytes] | None) -> witness.HeadCheck:
+    """Compare a peer's signed head (signature already checked) with what we hold."""
+    return witness.check_head(uow, peer, sth, proof)
+
+
+@use_case
+def countersign_head(uow: UnitOfWork, peer: str,
+                     sth: SignedTreeHead) -> tuple[witness.HeadCheck, bytes | None]:
+    """Once we hold all a head covers: check it again and countersign it as a receipt."""
+    check = witness.check_head(uow, peer, sth, None)
+    if not check.verified:
+        return check, None
+    return check, witness.keep_head(uow, sth)
+
+
+@use_case
+def acknowledge(uow: UnitOfWork, peer: str, stream: str, seq: int) -> None:
+    """A peer pulling ``after=seq`` holds our first ``seq`` events of ``stream``."""
+    current = uow.conn.execute(select(T.peer_acks.c.seq).where(
+        T.peer_acks.c.peer == peer, T.peer_acks.c.stream == stream)).scalar_one_or_none()
+    if current is not None and current >= seq:
+        return
+    hash_ = uow.conn.execute(select(T.events.c.hash).where(
+        T.events.c.stream == stream, T.events.c.seq == seq)).scalar_one_or_none()
+    record_acks(uow, peer, {stream: {"seq": seq, "hash": hash_}})
+
+
+@use_case
+def learn_key(uow: UnitOfWork, peer: str, public_key: bytes) -> None:
+    """Remember a peer's key learnt on first contact (it has the registered fingerprint)."""
+    learn_public_key(uow, peer, public_key)

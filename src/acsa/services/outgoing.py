@@ -1,0 +1,185 @@
+"""What this node gives its peers: its own streams, their tips, evidence files, receipts.
+
+A node serves only its own streams, and only to the parties of each
+stream's agreement; an evidence file only to a party an event citing it was
+sent to. The transport (:mod:`acsa.federation`) signs what goes on the wire
+and carries it, online or in a bundle file; it reads nothing itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from acsa.domain.errors import DomainError
+from acsa.domain.streams import stream_id
+from acsa.events import CompactRange
+from acsa.services.peers import agreement_parties, get_peer, shared_agreements
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.store import tables as T
+from acsa.store.log import StoredEvent, read_stream
+
+
+class NotServed(DomainError):
+    """A node serves only its own streams."""
+
+    code = "not_served"
+
+
+class NotAParty(DomainError):
+    """The requesting party is not a party to the agreement."""
+
+    code = "not_a_party"
+
+
+class NotReleased(DomainError):
+    """No event sent to the requesting party cites that evidence file."""
+
+    code = "not_released"
+
+
+class NotHeld(DomainError):
+    """This node does not hold that evidence file."""
+
+    code = "not_held"
+
+
+@dataclass(frozen=True)
+class StreamTip:
+    """How long one of our streams is, its Merkle root and its last event."""
+
+    stream: str
+    size: int
+    root: str  # hex
+    head_hash: str
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Everything a bundle for one peer carries, before the transport signs it."""
+
+    peer: str
+    streams: dict[str, list[StoredEvent]]  # our streams: events the peer has not acknowledged
+    tips: list[StreamTip]  # of each of those streams, for signed heads
+    acks: dict[str, dict[str, Any]]  # what this node holds of the peer's streams
+    receipts: list[dict[str, Any]]  # our countersignatures of the peer's heads
+    evidence: list[dict[str, Any]]  # the files the events cite
+
+
+def stream_tip(uow: UnitOfWork, stream: str) -> StreamTip | None:
+    row = uow.conn.execute(select(T.streams).where(T.streams.c.stream == stream)).first()
+    if row is None or row.head_seq == 0:
+        return None
+    tree = CompactRange.from_list(json.loads(row.compact_range), size=row.head_seq)
+    return StreamTip(stream, int(row.head_seq), tree.root().hex(), str(row.head_hash))
+
+
+def served_stream(uow: UnitOfWork, agreement: str, party: str, peer: str) -> str:
+    """The stream ``peer`` asks for, if this node may serve it to ``peer``."""
+    if party != uow.node.party:
+        raise NotServed(f"this node serves only its own streams ({uow.node.party}), not "
+                        f"{party}'s", field="stream")
+    parties = agreement_parties(uow, agreement)
+    if uow.node.party not in parties or peer not in parties:
+        raise NotAParty(f"{peer} is not a party to {agreement}: its events are not served",
+                        field="agreement")
+    return stream_id(agreement, party)
+
+
+def check_party(uow: UnitOfWork, agreement: str, peer: str) -> None:
+    """Refuse unless both this node's party and ``peer`` are parties to ``agreement``."""
+    parties = agreement_parties(uow, agreement)
+    if peer not in parties or uow.node.party not in parties:
+        raise NotAParty(f"{peer} is not a party to {agreement}", field="agreement")
+
+
+def stream_page(uow: UnitOfWork, stream: str, after: int, limit: int
+                ) -> tuple[list[StoredEvent], int]:
+    """Our events of ``stream`` after ``after`` (at most ``limit``), and the stream's size."""
+    events = read_stream(uow.conn, stream, after=max(0, after), limit=limit)
+    size = uow.conn.execute(select(T.streams.c.head_seq)
+                            .where(T.streams.c.stream == stream)).scalar_one_or_none()
+    return events, int(size or 0)
+
+
+def leaf_hashes(uow: UnitOfWork, stream: str, after: int, upto: int) -> list[str]:
+    """The hashes of ``stream``'s events after ``after`` up to ``upto``, in order."""
+    return list(uow.conn.execute(
+        select(T.events.c.hash).where(T.events.c.stream == stream, T.events.c.seq > after,
+                                      T.events.c.seq <= upto)
+        .order_by(T.events.c.seq)).scalars())
+
+
+def evidence_for(uow: UnitOfWork, peer: str, sha256: str) -> dict[str, Any]:
+    """An evidence file, if an event of an agreement ``peer`` is party to cites it."""
+    agreements = sorted(shared_agreements(uow, peer))
+    streams = [stream_id(a, p) for a in agreements for p in (uow.node.party, peer)]
+    cited = uow.conn.execute(select(T.events.c.id).where(
+        T.events.c.stream.in_(streams),
+        or_(T.events.c.envelope.contains(f'"sha256":"{sha256}"'))).limit(1)).first()
+    if cited is None:
+        raise NotReleased(f"no event sent to {peer} cites this file", field="sha256")
+    row = uow.conn.execute(select(T.evidence_files).where(
+        T.evidence_files.c.sha256 == sha256)).first()
+    if row is None:
+        raise NotHeld("this node does not hold that file", field="sha256")
+    return _file(row)
+
+
+def _file(row: Any) -> dict[str, Any]:
+    return {"sha256": row.sha256, "name": row.name, "media_type": row.media_type,
+            "size": row.size, "content": base64.b64encode(row.content).decode("ascii")}
+
+
+def _acks(uow: UnitOfWork, peer: str) -> dict[str, dict[str, Any]]:
+    """What this node holds of the peer's streams."""
+    rows = uow.conn.execute(select(T.streams).where(T.streams.c.party == peer)).all()
+    return {r.stream: {"seq": r.head_seq, "hash": r.head_hash} for r in rows}
+
+
+def our_receipts(uow: UnitOfWork, peer: str) -> list[dict[str, Any]]:
+    """Our countersignature of the newest head we verified of each of the peer's streams."""
+    out = []
+    for stream in uow.conn.execute(select(T.streams.c.stream)
+                                   .where(T.streams.c.party == peer)).scalars():
+        row = uow.conn.execute(
+            select(T.tree_heads).where(T.tree_heads.c.stream == stream,
+                                       T.tree_heads.c.countersignature.is_not(None))
+            .order_by(T.tree_heads.c.size.desc()).limit(1)).first()
+        if row is not None:
+            out.append({"head": {"head": {"stream": row.stream, "size": row.size,
+                                          "root": row.root, "at": row.at},
+                                 "sig": row.signature, "key": row.key},
+                        "countersignature": row.countersignature})
+    return out
+
+
+def outbox(uow: UnitOfWork, peer: str) -> Outbox:
+    """Everything ``peer`` has not acknowledged of our streams, for a bundle file."""
+    get_peer(uow, peer)
+    streams: dict[str, list[StoredEvent]] = {}
+    tips = []
+    cited: set[str] = set()
+    for agreement in sorted(shared_agreements(uow, peer)):
+        stream = stream_id(agreement, uow.node.party)
+        acked = uow.conn.execute(
+            select(T.peer_acks.c.seq).where(T.peer_acks.c.peer == peer,
+                                             T.peer_acks.c.stream == stream)
+        ).scalar_one_or_none() or 0
+        events = read_stream(uow.conn, stream, after=acked)
+        if events:
+            streams[stream] = events
+            for e in events:
+                cited |= {str(x["sha256"]) for x in e.envelope.data.get("evidence", ())}
+        tip = stream_tip(uow, stream)
+        if tip is not None:
+            tips.append(tip)
+    evidence = []
+    if cited:
+        evidence = [_file(row) for row in uow.conn.execute(
+            select(T.evidence_files).where(T.evidence_files.c.sha256.in_(sorted(cited))))]
+    return Outbox(peer, streams, tips, _acks(uow, peer), our_receipts(uow, peer), evidence)
