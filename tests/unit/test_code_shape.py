@@ -30,8 +30,6 @@ LONG_FUNCTIONS = {
     "acsa/devtools/demo.py::_exercise",
     "acsa/federation/admission.py::admit",
     "acsa/federation/http.py::mount",
-    "acsa/services/documents.py::document_model",
-    "acsa/services/documents.py::verify_document",
     "acsa/services/orders.py::show_order",
     "acsa/services/recording.py::record",
 }

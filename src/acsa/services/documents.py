@@ -40,8 +40,9 @@ from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
 from acsa.domain.figures import status
 from acsa.domain.marking import display, marking_from_data
 from acsa.domain.money import Money
-from acsa.domain.state import Evidence, Invoice, OrderState, Receipt
-from acsa.events import PURPOSE_EVENT, BadSignature, short_fingerprint, verify
+from acsa.domain.order import OrderTerms
+from acsa.domain.state import Delivery, Evidence, Invoice, OrderState, Receipt
+from acsa.events import PURPOSE_EVENT, BadSignature, Envelope, short_fingerprint, verify
 from acsa.events.keys import SIGNATURE_SIZE, is_fingerprint
 from acsa.services.recording import order_state
 from acsa.services.unit_of_work import UnitOfWork
@@ -293,6 +294,134 @@ def _pick_delivery_index(state: OrderState, ref: str | None, *, received: bool) 
     return index
 
 
+@dataclass
+class _Printout:
+    """What one kind of document prints of an order: its event, lines, figures and dates."""
+
+    printed: StoredEvent  # the signed event whose hash and signature the QR code carries
+    reference: str
+    issued_on: date | None
+    signatures: list[SignatureBlock] = field(default_factory=list)  # besides the order's own
+    lines: list[DocumentLine] = field(default_factory=list)
+    totals: list[tuple[str, Money]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    due_on: date | None = None
+    note: str = ""
+    evidence: tuple[Evidence, ...] = ()
+    voided_on: date | None = None
+
+
+def _order_form(state: OrderState, terms: OrderTerms, events: Mapping[str, StoredEvent],
+                root: StoredEvent) -> _Printout:
+    """The order form prints the acceptance, or the submission before it is accepted."""
+    out = _Printout(
+        printed=events[state.accepted.id] if state.accepted else root,
+        reference=f"version {state.version}",
+        issued_on=state.accepted.on if state.accepted else state.submitted_on,
+    )
+    for ln in terms.lines:
+        out.lines.append(DocumentLine(ln.no, ln.category, ln.description, ln.unit, ln.nsn,
+                                      quantity=ln.quantity, unit_price=ln.unit_price,
+                                      amount=ln.total(terms.currency)))
+    out.totals.append(("total", terms.value()))
+    if state.accepted is None:
+        out.warnings.append("not_binding")
+    return out
+
+
+def _invoice(state: OrderState, terms: OrderTerms, events: Mapping[str, StoredEvent],
+             ref: str | None) -> _Printout:
+    invoice = _pick_invoice(state, ref)
+    printed = events[invoice.id]
+    cur = terms.currency
+    out = _Printout(printed=printed, reference=invoice.number, issued_on=invoice.on,
+                    due_on=invoice.due_on, signatures=[_signature(printed)])
+    for il in invoice.lines:
+        ln = terms.line(il.line)
+        d = state.delivery(il.delivery)
+        out.lines.append(DocumentLine(il.line, ln.category, ln.description, ln.unit, ln.nsn,
+                                      on=d.on if d else None, quantity=il.quantity,
+                                      unit_price=il.unit_price, amount=Money(cur, il.amount)))
+    out.totals.append(("total", Money(cur, invoice.total)))
+    for key, minor in (("credited", invoice.credited), ("paid", invoice.paid),
+                       ("written_off", invoice.written_off), ("offset", invoice.offset)):
+        if minor:
+            out.totals.append((key, Money(cur, minor)))
+    out.totals.append(("outstanding", Money(cur, invoice.outstanding)))
+    if not invoice.live:
+        out.warnings.append("void")
+        out.voided_on = invoice.voided_on
+    return out
+
+
+def _waybill(terms: OrderTerms, events: Mapping[str, StoredEvent], d: Delivery,
+             reference: str) -> _Printout:
+    printed = events[d.id]
+    out = _Printout(printed=printed, reference=reference, issued_on=d.on, note=d.note,
+                    evidence=d.evidence, signatures=[_signature(printed)])
+    for dl in d.lines:
+        ln = terms.line(dl.line)
+        out.lines.append(DocumentLine(dl.line, ln.category, ln.description, ln.unit, ln.nsn,
+                                      ordered=ln.quantity, quantity=dl.quantity,
+                                      unit_price=dl.unit_price))
+    return out
+
+
+def _goods_received(state: OrderState, terms: OrderTerms, events: Mapping[str, StoredEvent],
+                    d: Delivery, reference: str) -> _Printout:
+    receipt: Receipt | None = state.receipt_for(d.id)
+    assert receipt is not None  # _pick_delivery_index chose a received delivery
+    printed = events[receipt.id]
+    out = _Printout(printed=printed, reference=reference, issued_on=receipt.on,
+                    note=receipt.note, evidence=receipt.evidence,
+                    signatures=[_signature(events[d.id]), _signature(printed)])
+    for dl in d.lines:
+        ln = terms.line(dl.line)
+        got = next((r for r in receipt.lines if r.line == dl.line), None)
+        out.lines.append(DocumentLine(
+            dl.line, ln.category, ln.description, ln.unit, ln.nsn, ordered=ln.quantity,
+            delivered=dl.quantity, quantity=got.quantity if got else Decimal(0),
+            damaged=got.damaged if got else Decimal(0)))
+    return out
+
+
+def _delivery_document(kind: str, state: OrderState, terms: OrderTerms,
+                       events: Mapping[str, StoredEvent], ref: str | None) -> _Printout:
+    """The waybill of a delivery, or the goods-received note of its receipt."""
+    index = _pick_delivery_index(state, ref, received=kind == "grn")
+    d = state.deliveries[index]
+    reference = f"delivery {index + 1}"
+    if kind == "waybill":
+        out = _waybill(terms, events, d, reference)
+    else:
+        out = _goods_received(state, terms, events, d, reference)
+    # Partial if, with this delivery, less than ordered had been delivered.
+    so_far = state.deliveries[:index + 1]
+    if any(sum((x.quantity(ln.no) for x in so_far), Decimal(0)) < ln.quantity
+           for ln in terms.lines):
+        out.warnings.append("partial_delivery")
+    return out
+
+
+def _printout(kind: str, state: OrderState, terms: OrderTerms,
+              events: Mapping[str, StoredEvent], root: StoredEvent,
+              ref: str | None) -> _Printout:
+    if kind == "order":
+        return _order_form(state, terms, events, root)
+    if kind == "invoice":
+        return _invoice(state, terms, events, ref)
+    return _delivery_document(kind, state, terms, events, ref)
+
+
+def _parties_of(profile: AgreementProfile, state: OrderState, terms: OrderTerms,
+                units: Mapping[str, str]) -> tuple[PartyBlock, PartyBlock]:
+    """The requesting and the supplying party, each with its unit."""
+    supplying_unit = (state.accepted.supplying_unit if state.accepted else None) \
+        or terms.supplying_unit
+    return (_party(profile, terms.requester, terms.requesting_unit, units),
+            _party(profile, terms.supplier, supplying_unit, units))
+
+
 def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None = None
                    ) -> DocumentModel:
     """What the ``kind`` document of order ``number`` shows.
@@ -313,97 +442,25 @@ def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None =
     signatures = [_signature(root)]
     if state.accepted is not None and state.accepted.id in events:
         signatures.append(_signature(events[state.accepted.id]))
-    lines: list[DocumentLine] = []
-    totals: list[tuple[str, Money]] = []
-    warnings: list[str] = []
-    reference, issued_on, due_on, note = "", state.submitted_on, None, ""
-    evidence: tuple[Evidence, ...] = ()
-    voided_on: date | None = None
-    cur = terms.currency
-
-    if kind == "order":
-        printed = events[state.accepted.id] if state.accepted else root
-        reference = f"version {state.version}"
-        issued_on = state.accepted.on if state.accepted else state.submitted_on
-        for ln in terms.lines:
-            lines.append(DocumentLine(ln.no, ln.category, ln.description, ln.unit, ln.nsn,
-                                      quantity=ln.quantity, unit_price=ln.unit_price,
-                                      amount=ln.total(cur)))
-        totals.append(("total", terms.value()))
-        if state.accepted is None:
-            warnings.append("not_binding")
-    elif kind == "invoice":
-        invoice = _pick_invoice(state, ref)
-        printed = events[invoice.id]
-        signatures.append(_signature(printed))
-        reference, issued_on, due_on = invoice.number, invoice.on, invoice.due_on
-        for il in invoice.lines:
-            ln = terms.line(il.line)
-            d = state.delivery(il.delivery)
-            lines.append(DocumentLine(il.line, ln.category, ln.description, ln.unit, ln.nsn,
-                                      on=d.on if d else None, quantity=il.quantity,
-                                      unit_price=il.unit_price, amount=Money(cur, il.amount)))
-        totals += [("total", Money(cur, invoice.total))]
-        for key, minor in (("credited", invoice.credited), ("paid", invoice.paid),
-                           ("written_off", invoice.written_off), ("offset", invoice.offset)):
-            if minor:
-                totals.append((key, Money(cur, minor)))
-        totals.append(("outstanding", Money(cur, invoice.outstanding)))
-        if not invoice.live:
-            warnings.append("void")
-            voided_on = invoice.voided_on
-    else:
-        index = _pick_delivery_index(state, ref, received=kind == "grn")
-        d = state.deliveries[index]
-        reference = f"delivery {index + 1}"
-        signatures.append(_signature(events[d.id]))
-        if kind == "waybill":
-            printed = events[d.id]
-            issued_on, note, evidence = d.on, d.note, d.evidence
-            for dl in d.lines:
-                ln = terms.line(dl.line)
-                lines.append(DocumentLine(dl.line, ln.category, ln.description, ln.unit, ln.nsn,
-                                          ordered=ln.quantity, quantity=dl.quantity,
-                                          unit_price=dl.unit_price))
-        else:
-            receipt: Receipt | None = state.receipt_for(d.id)
-            assert receipt is not None  # _pick_delivery_index chose a received delivery
-            printed = events[receipt.id]
-            signatures.append(_signature(printed))
-            issued_on, note, evidence = receipt.on, receipt.note, receipt.evidence
-            for dl in d.lines:
-                ln = terms.line(dl.line)
-                got = next((r for r in receipt.lines if r.line == dl.line), None)
-                lines.append(DocumentLine(
-                    dl.line, ln.category, ln.description, ln.unit, ln.nsn, ordered=ln.quantity,
-                    delivered=dl.quantity, quantity=got.quantity if got else Decimal(0),
-                    damaged=got.damaged if got else Decimal(0)))
-        # Partial if, with this delivery, less than ordered had been delivered.
-        so_far = state.deliveries[:index + 1]
-        if any(sum((x.quantity(ln.no) for x in so_far), Decimal(0)) < ln.quantity
-               for ln in terms.lines):
-            warnings.append("partial_delivery")
-
-    marking = marking_from_data(printed.envelope.marking, profile)
-    requesting_unit = terms.requesting_unit
-    supplying_unit = (state.accepted.supplying_unit if state.accepted else None) \
-        or terms.supplying_unit
-    wire = _printed(printed)
-    payload = DocumentPayload(number, wire.hash, wire.signature, wire.key).text()
+    out = _printout(kind, state, terms, events, root, ref)
+    marking = marking_from_data(out.printed.envelope.marking, profile)
+    requester, supplier = _parties_of(profile, state, terms, units)
+    wire = _printed(out.printed)
     return DocumentModel(
         kind=kind, order=number, agreement=profile.id, agreement_title=profile.title,
-        requester=_party(profile, terms.requester, requesting_unit, units),
-        supplier=_party(profile, terms.supplier, supplying_unit, units),
+        requester=requester, supplier=supplier,
         status=status(state, profile).value, version=state.version, emergency=state.emergency,
         activity=terms.activity, activity_name=activities.get(terms.activity, terms.activity),
-        activity_type=terms.activity_type, method=terms.method, currency=cur,
+        activity_type=terms.activity_type, method=terms.method, currency=terms.currency,
         needed_by=terms.needed_by, deliver_to=terms.deliver_to, poc=terms.poc,
         fund_citation=terms.fund_citation,
         implementing_arrangement=terms.implementing_arrangement, remarks=terms.remarks,
-        reference=reference, issued_on=issued_on, due_on=due_on, lines=tuple(lines),
-        totals=tuple(totals), signatures=_unique(signatures), marking=display(marking, profile),
-        event=wire, payload=payload, printed_at=uow.node.clock(), printed_by=uow.node.party,
-        note=note, evidence=evidence, warnings=tuple(warnings), voided_on=voided_on,
+        reference=out.reference, issued_on=out.issued_on, due_on=out.due_on,
+        lines=tuple(out.lines), totals=tuple(out.totals),
+        signatures=_unique(signatures + out.signatures), marking=display(marking, profile),
+        event=wire, payload=DocumentPayload(number, wire.hash, wire.signature, wire.key).text(),
+        printed_at=uow.node.clock(), printed_by=uow.node.party, note=out.note,
+        evidence=out.evidence, warnings=tuple(out.warnings), voided_on=out.voided_on,
     )
 
 
@@ -432,7 +489,7 @@ ORDER_MISMATCH = "order_mismatch"
 
 
 def N_(message: str) -> str:
-    """Mark ``message`` for the catalogues; :mod:`acsa.reports` translates it when shown."""
+    """Mark ``message`` for the catalogues; :mod:`acsa.i18n` translates it when shown."""
     return message
 
 
@@ -519,6 +576,82 @@ def _key_of(uow: UnitOfWork, fingerprint: str) -> tuple[str | None, bytes | None
     return row.party, bytes.fromhex(row.public_key) if row.public_key else None
 
 
+def _check_signature(uow: UnitOfWork, parsed: DocumentPayload
+                     ) -> tuple[str | None, bool, list[Finding]]:
+    """Whose key the payload names, whether the signature verifies under it, and what is wrong."""
+    party, public_key = _key_of(uow, parsed.key)
+    if party is None:
+        return None, False, [Finding(UNKNOWN_KEY, f"signed with key "
+                                     f"{short_fingerprint(parsed.key)}, which is neither this "
+                                     "node's nor a registered peer's")]
+    if public_key is None:
+        return party, False, [Finding(KEY_NOT_LEARNT, f"{party}'s public key is not known here "
+                                      "yet (it is learnt from the first bundle or request): "
+                                      "sync first")]
+    try:
+        verify(public_key, PURPOSE_EVENT, bytes.fromhex(parsed.event_hash),
+               parsed.signature_bytes())
+    except BadSignature:
+        return party, False, [Finding(BAD_SIGNATURE, f"the signature does not verify over the "
+                                      f"printed hash under {party}'s key: the hash or the "
+                                      "signature was altered, or the document is forged")]
+    return party, True, []
+
+
+def _check_record(row: Any, env: Envelope, parsed: DocumentPayload,
+                  named: Sequence[str]) -> list[Finding]:
+    """How this node's record of the event differs from itself and from the paper."""
+    findings: list[Finding] = []
+    if env.hash() != row.hash:
+        findings.append(Finding(RECORD_ALTERED, "this node's copy of the event no longer hashes "
+                                "to its hash: run `acsa verify`"))
+    if row.key != parsed.key:
+        findings.append(Finding(KEY_MISMATCH, f"the record was signed with key "
+                                f"{short_fingerprint(row.key)}, not the printed "
+                                f"{short_fingerprint(parsed.key)}"))
+    if row.signature != parsed.signature:
+        findings.append(Finding(SIGNATURE_MISMATCH, "the printed signature is not the one in "
+                                "the record"))
+    if parsed.order not in named:
+        concerns = ", ".join(named) or "no order"
+        findings.append(Finding(ORDER_MISMATCH, f"the event concerns {concerns}, not "
+                                f"{parsed.order}"))
+    return findings
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """Where the printed event stands on its order in this node's record."""
+
+    order_status: str | None = None
+    effective: bool | None = None
+    reason: str = ""
+    later: int = 0
+    summary: tuple[tuple[str, str], ...] = ()
+
+
+def _standing(uow: UnitOfWork, row: Any, env: Envelope, parsed: DocumentPayload) -> _Standing:
+    order = parsed.order
+    order_status = uow.conn.execute(
+        select(T.orders.c.status).where(T.orders.c.number == order)
+    ).scalar_one_or_none()
+    verdict = uow.conn.execute(select(T.verdicts).where(
+        T.verdicts.c.order_number == order,
+        T.verdicts.c.event_hash == parsed.event_hash)).first()
+    later = int(uow.conn.execute(
+        select(func.count()).select_from(T.event_orders)
+        .where(T.event_orders.c.order_number == order,
+               T.event_orders.c.event_id > row.id)
+    ).scalar_one())
+    return _Standing(
+        order_status=order_status,
+        effective=bool(verdict.effective) if verdict is not None else None,
+        reason=verdict.reason if verdict is not None else "",
+        later=later,
+        summary=_summary(env.type, env.data, order),
+    )
+
+
 def verify_document(uow: UnitOfWork, payload: str) -> DocumentCheck:
     """Check a document's QR payload against this node's record; report every finding.
 
@@ -532,72 +665,25 @@ def verify_document(uow: UnitOfWork, payload: str) -> DocumentCheck:
         parsed = parse_payload(payload)
     except PayloadInvalid as exc:
         return DocumentCheck(payload, None, (Finding(MALFORMED, f"{exc.field}: {exc}"),))
-    findings: list[Finding] = []
-    party, public_key = _key_of(uow, parsed.key)
-    signature_valid = False
-    if party is None:
-        findings.append(Finding(UNKNOWN_KEY, f"signed with key {short_fingerprint(parsed.key)}, "
-                                "which is neither this node's nor a registered peer's"))
-    elif public_key is None:
-        findings.append(Finding(KEY_NOT_LEARNT, f"{party}'s public key is not known here yet "
-                                "(it is learnt from the first bundle or request): sync first"))
-    else:
-        try:
-            verify(public_key, PURPOSE_EVENT, bytes.fromhex(parsed.event_hash),
-                   parsed.signature_bytes())
-            signature_valid = True
-        except BadSignature:
-            findings.append(Finding(BAD_SIGNATURE, f"the signature does not verify over the "
-                                    f"printed hash under {party}'s key: the hash or the "
-                                    "signature was altered, or the document is forged"))
+    party, signature_valid, findings = _check_signature(uow, parsed)
     row = uow.conn.execute(select(T.events).where(T.events.c.hash == parsed.event_hash)).first()
     if row is None:
         findings.append(Finding(UNKNOWN_EVENT, "this node holds no event with the printed hash: "
                                 "the document is altered or forged, or the event has not reached "
                                 "this node yet (sync, then check again)"))
         return DocumentCheck(payload, parsed, tuple(findings), party, signature_valid)
-
-    event = stored(row)
-    env = event.envelope
-    if env.hash() != row.hash:
-        findings.append(Finding(RECORD_ALTERED, "this node's copy of the event no longer hashes "
-                                "to its hash: run `acsa verify`"))
-    if row.key != parsed.key:
-        findings.append(Finding(KEY_MISMATCH, f"the record was signed with key "
-                                f"{short_fingerprint(row.key)}, not the printed "
-                                f"{short_fingerprint(parsed.key)}"))
-    if row.signature != parsed.signature:
-        findings.append(Finding(SIGNATURE_MISMATCH, "the printed signature is not the one in "
-                                "the record"))
+    env = stored(row).envelope
     named = orders_named(env)
-    if parsed.order not in named:
-        concerns = ", ".join(named) or "no order"
-        findings.append(Finding(ORDER_MISMATCH, f"the event concerns {concerns}, not "
-                                f"{parsed.order}"))
+    findings += _check_record(row, env, parsed, named)
+    standing = _standing(uow, row, env, parsed) if parsed.order in named else _Standing()
     actor = env.actor
-    order_status = effective = None
-    reason = ""
-    later = 0
-    summary: tuple[tuple[str, str], ...] = ()
-    if parsed.order in named:
-        order_status = uow.conn.execute(
-            select(T.orders.c.status).where(T.orders.c.number == parsed.order)
-        ).scalar_one_or_none()
-        verdict = uow.conn.execute(select(T.verdicts).where(
-            T.verdicts.c.order_number == parsed.order,
-            T.verdicts.c.event_hash == parsed.event_hash)).first()
-        if verdict is not None:
-            effective, reason = bool(verdict.effective), verdict.reason
-        later = int(uow.conn.execute(
-            select(func.count()).select_from(T.event_orders)
-            .where(T.event_orders.c.order_number == parsed.order,
-                   T.event_orders.c.event_id > row.id)
-        ).scalar_one())
-        summary = _summary(env.type, env.data, parsed.order)
     return DocumentCheck(
-        payload, parsed, tuple(findings), party, signature_valid, True, env.type, env.at,
-        str(actor["name"]), str(actor["role"]), actor.get("unit"), order_status, effective,
-        reason, later, summary,
+        payload, parsed, tuple(findings), party, signature_valid, event_known=True,
+        event_type=env.type, at=env.at, actor_name=str(actor["name"]),
+        actor_role=str(actor["role"]), actor_unit=actor.get("unit"),
+        order_status=standing.order_status, effective=standing.effective,
+        ineffective_reason=standing.reason, later_events=standing.later,
+        summary=standing.summary,
     )
 
 
