@@ -173,6 +173,16 @@ def _registry(s: Seeder) -> None:
 
 
 def _exercise(s: Seeder) -> None:
+    """Exercise KAMANDAG 10: orders settled every way, and orders in every other state."""
+    _cash_orders(s)
+    _in_kind_orders(s)
+    _equal_value_exchange(s)
+    _offset(s)
+    _orders_in_other_states(s)
+
+
+def _cash_orders(s: Seeder) -> None:
+    """Orders settled in cash, paid in part, or invoiced and overdue."""
     d = date
     # Settled in cash, with a short payment written off.
     diesel = s.through_receipt(d(2026, 2, 3), "PHL", "JPN", "AFP-NFL", "JMSDF-ESF1",
@@ -201,6 +211,11 @@ def _exercise(s: Seeder) -> None:
     s.invoice(d(2026, 3, 1), trucks, "PHL")
     pay = s.pay(d(2026, 3, 25), "JPN", [(trucks, "1", "200000.00")], "MOF-JP 0325-01")
     s.confirm(d(2026, 3, 26), "PHL", pay)
+
+
+def _in_kind_orders(s: Seeder) -> None:
+    """Orders to be replaced in kind: one partly returned, one not yet."""
+    d = date
     # Replacement in kind: rations partly returned; the rest still owed.
     rik = s.through_receipt(d(2026, 2, 10), "PHL", "JPN", "AFP-TOG1", "JGSDF-1HB",
                             [("food", "Combat ration, 1 day", "600", "EA", "1200")],
@@ -213,7 +228,11 @@ def _exercise(s: Seeder) -> None:
     # Water owed in kind, nothing returned yet.
     s.through_receipt(d(2026, 2, 12), "JPN", "PHL", "JMSDF-ESF1", "AFP-NFL",
                       [("water", "Potable water, bulk", "30000", "L", "2.50")], method="rik")
-    # Equal-value exchange: Philippine airport services against Japanese spare parts.
+
+
+def _equal_value_exchange(s: Seeder) -> None:
+    """Equal-value exchange: Philippine airport services against Japanese spare parts."""
+    d = date
     a = s.through_receipt(d(2026, 2, 14), "JPN", "PHL", "JASDF-2AW", "AFP-TOG1",
                           [("airport_seaport_services", "Ground handling, C-2, Clark", "6",
                             "EA", "38000.00")], method="eve")
@@ -225,7 +244,11 @@ def _exercise(s: Seeder) -> None:
     s.sync()
     s.do(d(2026, 3, 12), "PHL", Role.FINANCE_OFFICER, settlement.sign_exchange, "EVE/JPN/00001")
     s.sync()
-    # An offset of open invoices each way.
+
+
+def _offset(s: Seeder) -> None:
+    """An offset of open invoices each way."""
+    d = date
     medical = s.through_receipt(d(2026, 2, 16), "JPN", "PHL", "JGSDF-1HB", "AFP-1ID",
                                 [("medical_services", "Field clinic consultations", "40", "EA",
                                   "1500.00")])
@@ -239,7 +262,11 @@ def _exercise(s: Seeder) -> None:
     s.sync()
     s.do(d(2026, 4, 2), "JPN", Role.FINANCE_OFFICER, settlement.sign_offset, "OFS/PHL/00001")
     s.sync()
-    # Rejected, withdrawn, proposed, disputed, delivered-not-received.
+
+
+def _orders_in_other_states(s: Seeder) -> None:
+    """Rejected, withdrawn, proposed, disputed, delivered-not-received."""
+    d = date
     gone = s.order(d(2026, 2, 18), "JPN", "PHL", "JGSDF-1HB",
                    [("use_of_facilities", "Range time, Crow Valley", "5", "DAY", "60000.00")])
     s.do(d(2026, 2, 19), "PHL", Role.APPROVING_OFFICIAL, orders.reject, gone,
