@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 from unittest.mock import patch
 
 import pyotp
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from acsa.cli import _register, app
 from acsa.cli import web as cli_web
+from acsa.cli.common import EXIT_REFUSED, errors
+from acsa.domain.errors import LimitExceeded
+from acsa.domain.money import Money
 from acsa.domain.parties import Role
 
 from .conftest import JSON_HEADERS, bearer, official
@@ -57,3 +63,16 @@ def test_tokens_are_created_listed_and_revoked_on_the_command_line(node, client)
     r = acsa(node, "user", "token", "create", official(node, Role.ADMINISTRATOR),
              "--name", "x", "--as", who)
     assert r.exit_code == 1 and "not_permitted" in r.output
+
+
+def test_the_json_refusal_names_the_values_of_its_message(capsys):
+    limit = Money("PHP", 1_000_000)
+    with pytest.raises(typer.Exit) as done, errors(as_json=True):
+        raise LimitExceeded("above the limit", field="amount", limit=limit, on=date(2026, 2, 3))
+    assert done.value.exit_code == EXIT_REFUSED
+    assert json.loads(capsys.readouterr().err) == {
+        "code": "limit_exceeded", "message": "above the limit", "field": "amount",
+        "params": {"limit": {"amount": "10000.00", "currency": "PHP"}, "on": "2026-02-03"}}
+    with pytest.raises(typer.Exit), errors(as_json=False):
+        raise LimitExceeded("above the limit", field="amount", limit=limit)
+    assert capsys.readouterr().err == "error: limit_exceeded: amount: above the limit\n"

@@ -3,6 +3,10 @@
 Every command takes ``--json``; every failure prints one line naming the
 problem (and the field at fault) on standard error and exits non-zero, and
 nothing of a failed command is kept, because each runs in one transaction.
+A command that passes its ``--json`` to :func:`errors` prints a refusal as
+one JSON object on that line instead: its ``code``, ``message``, ``field``
+and ``params`` (the values the message names: limit, date, role …), as the
+API's problem document gives them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pydantic import ValidationError
 
 from acsa.bootstrap import Node, open_node
 from acsa.config import Settings
-from acsa.domain.errors import DomainError, InvariantBroken
+from acsa.domain.errors import DomainError, InvalidValue, InvariantBroken
 from acsa.events import EnvelopeInvalid, KeyFileError
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, get_user
@@ -57,12 +61,25 @@ def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
     raise typer.Exit(code)
 
 
+def refusal_json(exc: DomainError) -> str:
+    """A refusal as one line of JSON: what ``--json`` prints on stderr."""
+    return json.dumps({"code": exc.code, "message": exc.message, "field": exc.field,
+                       "params": exc.plain_params()}, ensure_ascii=False)
+
+
 @contextmanager
-def errors() -> Iterator[None]:
-    """Turn refusals into one line on stderr and a non-zero exit."""
+def errors(as_json: bool = False) -> Iterator[None]:
+    """Turn refusals into one line on stderr and a non-zero exit.
+
+    A command passes its ``--json`` flag as ``as_json`` to get a refusal as one line
+    of JSON (:func:`refusal_json`) instead of words.
+    """
     try:
         yield
     except DomainError as exc:
+        if as_json:
+            typer.echo(refusal_json(exc), err=True)
+            raise typer.Exit(EXIT_REFUSED) from None
         fail(f"{exc.code}: {exc}")
     except EnvelopeInvalid as exc:
         fail(f"invalid event: {exc.field}: {exc}")
@@ -84,7 +101,8 @@ def parse_day(text: str | None, field: str = "on") -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise DomainError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
+        raise InvalidValue(f"{text!r} is not a date (YYYY-MM-DD)", field=field,
+                           value=text) from None
 
 
 def plain(value: Any) -> Any:

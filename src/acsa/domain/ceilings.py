@@ -110,11 +110,15 @@ def check_ceilings(
             raise CeilingExceeded(
                 f"{ceiling.party}'s {ceiling.direction} ceiling toward {ceiling.partner} for "
                 f"FY{year} is {ceiling.annual_cap}; this order would bring it to {use.used}",
-                field="lines",
+                field="lines", party=ceiling.party, partner=ceiling.partner,
+                direction=ceiling.direction, year=year, limit=ceiling.annual_cap,
+                total=use.used,
             )
         for group, used, cap in use.sub_caps_used:
             if used.minor > cap.minor:
                 raise CeilingExceeded(
                     f"the {group} sub-ceiling of {cap} for FY{year} would reach {used}",
-                    field="lines",
+                    field="lines", party=ceiling.party, partner=ceiling.partner,
+                    direction=ceiling.direction, group=group, year=year, limit=cap,
+                    total=used,
                 )

@@ -6,19 +6,62 @@ code or a message on a page; the domain never knows which.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
 
 class DomainError(Exception):
-    """A request the rules refuse. ``code`` is stable; ``field`` names the input at fault."""
+    """A request the rules refuse. ``code`` is stable; ``field`` names the input at fault.
+
+    ``params`` holds the values the message names — ``limit``, ``date``,
+    ``total``, ``role``, ``unit`` … — as domain values (money, dates,
+    decimals), so that a page or the command line can phrase and translate
+    the refusal; :meth:`plain_params` gives them as JSON values.
+
+    Only subclasses are raised, each named for its condition with its own
+    ``code``: the base class's code never reaches a user.
+    """
 
     code = "domain_error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.params: dict[str, object] = params
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
+
+    def plain_params(self) -> dict[str, Any]:
+        """``params`` as JSON values: money as ``{"amount": "1234.50", "currency": "PHP"}``
+        (major units, as the API writes amounts), dates ISO 8601, decimals as text."""
+        return {name: plain_value(value) for name, value in self.params.items()}
+
+
+def plain_value(value: object) -> Any:
+    """A parameter of a refusal as a JSON value."""
+    from acsa.domain.money import Money, decimal_text  # money imports this module
+
+    if isinstance(value, Enum):
+        return plain_value(value.value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Money):
+        return {"amount": value.text(), "currency": value.currency}
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [plain_value(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    return str(value)
 
 
 class InvalidValue(DomainError):
@@ -131,6 +174,28 @@ class Conflict(DomainError):
     """The order changed since the actor last saw it (a stale ``parent``)."""
 
     code = "conflict"
+
+
+class NodeAlreadyInitialized(DomainError):
+    """The data directory already holds a node: a second one is never created over it."""
+
+    code = "node_already_initialized"
+
+
+class NodeMismatch(DomainError):
+    """The data directory holds another party's node than the one configured."""
+
+    code = "node_mismatch"
+
+
+class ReportTooLarge(DomainError):
+    """A report would hold more rows than one report may: narrow it.
+
+    Not a :class:`LimitExceeded`, which is the rules' limit on an act (403):
+    this is the size of a request (422).
+    """
+
+    code = "report_too_large"
 
 
 class InvariantBroken(Exception):

@@ -351,7 +351,7 @@ def _judge_deliver(fact: Fact, state: OrderState, profile: AgreementProfile, sid
         # status the order's later receipts and invoices give it.
         raise AmountExceedsOutstanding(
             f"the order was closed short on {state.closed_short_on}: nothing more is delivered",
-            field="lines",
+            field="lines", date=state.closed_short_on,
         )
     for i, d in enumerate(_delivery_lines(fact, state, profile)):
         category = terms.line(d.line).category
@@ -362,7 +362,8 @@ def _judge_deliver(fact: Fact, state: OrderState, profile: AgreementProfile, sid
             raise ToleranceExceeded(
                 f"line {d.line} would reach {total} against {ordered(state, d.line)} ordered "
                 f"(at most {high} within ±{tolerance * 100}%)",
-                field=f"lines[{i}].quantity",
+                field=f"lines[{i}].quantity", line=d.line, total=total,
+                ordered=ordered(state, d.line), limit=high, tolerance=tolerance,
             )
     evidence_of(fact.data)
 

@@ -59,7 +59,8 @@ class Appointment:
         if currency not in self.limits:
             raise LimitExceeded(
                 f"{self.name}'s appointment as {self.role} states no limit in {currency}",
-                field="amount",
+                field="amount", user=self.user, party=self.party, role=self.role,
+                currency=currency, appointment=self.id,
             )
         return Money(currency, self.limits[currency])
 
@@ -114,28 +115,36 @@ class Roster:
         """
         appointment = self.appointments.get(appointment_id or "")
         who = f"{user} ({party})"
+        named: dict[str, object] = {"user": user, "party": party, "role": role,
+                                    "appointment": appointment_id}
         if appointment is None:
-            raise NotAppointed(f"{who} cites no known appointment as {role}", field="actor")
+            raise NotAppointed(f"{who} cites no known appointment as {role}", field="actor",
+                               **named)
         if appointment.party != party or appointment.user != user:
-            raise NotAppointed(f"the cited appointment is not {who}'s", field="actor")
+            raise NotAppointed(f"the cited appointment is not {who}'s", field="actor", **named)
         if appointment.role is not role:
             raise NotAppointed(
-                f"{who} is appointed as {appointment.role}, not {role}", field="actor"
+                f"{who} is appointed as {appointment.role}, not {role}", field="actor",
+                held_role=appointment.role, **named,
             )
         if appointment.revoked_at is not None and (
             position is None or position > appointment.revoked_at
         ):
-            raise NotAppointed(f"{who}'s appointment as {role} has been revoked", field="actor")
+            raise NotAppointed(f"{who}'s appointment as {role} has been revoked", field="actor",
+                               **named)
         if not appointment.in_force(on, position):
             raise NotAppointed(
-                f"{who}'s appointment as {role} is not in force on {on.isoformat()}", field="actor"
+                f"{who}'s appointment as {role} is not in force on {on.isoformat()}", field="actor",
+                date=on, valid_from=appointment.valid_from, valid_to=appointment.valid_to, **named,
             )
         if not appointment.covers_unit(unit):
-            raise NotAppointed(f"{who} is not appointed for unit {unit}", field="unit")
+            raise NotAppointed(f"{who} is not appointed for unit {unit}", field="unit",
+                               unit=unit, **named)
         if amount is not None:
             limit = appointment.limit_for(amount.currency)
             if limit is not None and amount.minor > limit.minor:
                 raise LimitExceeded(
-                    f"{amount} is above {who}'s limit of {limit} as {role}", field="amount"
+                    f"{amount} is above {who}'s limit of {limit} as {role}", field="amount",
+                    amount=amount, limit=limit, **named,
                 )
         return appointment

@@ -158,15 +158,18 @@ def permitted(action: Action, side: Side, role: Role, status: Status) -> bool:
 
 def check_permitted(action: Action, side: Side, role: Role, status: Status) -> None:
     row = _BY_KEY.get((action, side))
+    named: dict[str, object] = {"action": action, "side": side, "role": role, "status": status}
     if row is None:
-        raise TransitionNotAllowed(f"the {side} never may {action}", field="action")
+        raise TransitionNotAllowed(f"the {side} never may {action}", field="action", **named)
     if role not in row.roles:
-        allowed = ", ".join(sorted(r.value for r in row.roles))
+        allowed = sorted(r.value for r in row.roles)
         raise TransitionNotAllowed(
-            f"a {role} may not {action}; the {side}'s {allowed} may", field="role"
+            f"a {role} may not {action}; the {side}'s {', '.join(allowed)} may", field="role",
+            allowed=allowed, **named,
         )
     if status not in row.statuses:
-        raise TransitionNotAllowed(f"cannot {action} an order that is {status}", field="status")
+        raise TransitionNotAllowed(f"cannot {action} an order that is {status}", field="status",
+                                   **named)
 
 
 def actions_for(side: Side, role: Role, status: Status) -> list[Action]:

@@ -174,7 +174,8 @@ def _expected_total(fact: Fact, state: OrderState, profile: AgreementProfile) ->
             )
         if original.outstanding <= 0:
             raise AmountExceedsOutstanding(
-                "nothing is outstanding on that invoice", field="reference"
+                "nothing is outstanding on that invoice", field="reference",
+                invoice=original.number, outstanding=Money(state.currency, 0),
             )
         return original.outstanding
     raise InvalidValue(f"{kind!r} is not goods, conversion, residual or difference", field="kind")
@@ -316,7 +317,8 @@ def _judge_credit_note(
     if amount.minor <= 0 or amount.minor > invoice.outstanding:
         raise AmountExceedsOutstanding(
             f"must be more than zero and at most {Money(state.currency, invoice.outstanding)}",
-            field="amount",
+            field="amount", invoice=invoice.number, amount=amount,
+            outstanding=Money(state.currency, invoice.outstanding),
         )
 
 
@@ -382,7 +384,8 @@ def _judge_pay(fact: Fact, state: OrderState, profile: AgreementProfile, side: S
         amount = data_money(part.data, "amount", currency).minor
         if amount <= 0:
             raise AmountExceedsOutstanding("an allocation must be more than nothing",
-                                           field="amount")
+                                           field="amount", invoice=invoice.number,
+                                           amount=Money(currency, amount))
         open_amount = (invoice.outstanding - _unconfirmed(state, invoice.number)
                        - paid_here.get(invoice.number, 0))
         paid_here[invoice.number] = paid_here.get(invoice.number, 0) + amount
@@ -390,7 +393,8 @@ def _judge_pay(fact: Fact, state: OrderState, profile: AgreementProfile, side: S
             raise AmountExceedsOutstanding(
                 f"{Money(currency, amount)} against {Money(currency, open_amount)} open on "
                 f"invoice {invoice.number}",
-                field="amount",
+                field="amount", invoice=invoice.number, amount=Money(currency, amount),
+                outstanding=Money(currency, open_amount),
             )
 
 
@@ -484,14 +488,17 @@ def _judge_write_off(fact: Fact, state: OrderState, profile: AgreementProfile, s
     amount = data_money(fact.data, "amount", state.currency).minor
     if amount <= 0 or amount > invoice.outstanding:
         raise AmountExceedsOutstanding(
-            f"at most {Money(state.currency, invoice.outstanding)} is outstanding", field="amount"
+            f"at most {Money(state.currency, invoice.outstanding)} is outstanding", field="amount",
+            invoice=invoice.number, amount=Money(state.currency, amount),
+            outstanding=Money(state.currency, invoice.outstanding),
         )
     limit = profile.write_off_limit(state.currency)
     if invoice.written_off + amount > limit.minor:
         raise LimitExceeded(
             f"{Money(state.currency, invoice.written_off + amount)} written off would exceed "
             f"the agreement's limit of {limit}; invoice the difference instead",
-            field="amount",
+            field="amount", invoice=invoice.number, limit=limit,
+            total=Money(state.currency, invoice.written_off + amount),
         )
 
 
@@ -523,7 +530,7 @@ def _return_lines(
         if quantity <= 0 or quantity > still:
             raise AmountExceedsOutstanding(
                 f"must be more than zero and at most the {still} still owed in kind",
-                field=where + "quantity",
+                field=where + "quantity", line=no, quantity=quantity, outstanding=still,
             )
         out.append(ReturnLine(no, quantity))
     if not out:
@@ -610,7 +617,8 @@ def _judge_convert(fact: Fact, state: OrderState, profile: AgreementProfile, sid
     due = in_kind_due_on(state, profile)
     if due is None or fact.on <= due:
         raise DeadlineNotReached(
-            f"what is owed in kind may be converted after {due}, not on {fact.on}", field="on"
+            f"what is owed in kind may be converted after {due}, not on {fact.on}", field="on",
+            deadline=due, date=fact.on,
         )
     prices = {}
     lines = data_list(fact.data, "lines")
@@ -817,7 +825,8 @@ def _judge_sign_exchange(
         )
     due = in_kind_due_on(state, profile)
     if due is not None and fact.on > due:
-        raise DeadlinePassed(f"the exchange window closed on {due}", field="on")
+        raise DeadlinePassed(f"the exchange window closed on {due}", field="on", deadline=due,
+                             date=fact.on)
 
 
 def _apply_sign_exchange(
@@ -875,7 +884,9 @@ def _judge_offset(fact: Fact, state: OrderState, profile: AgreementProfile, side
         allocated = data_money(part.data, "amount", state.currency).minor
         if allocated <= 0 or allocated > open_for_offset(state, ref):
             raise AmountExceedsOutstanding(
-                f"more than is open on invoice {invoice.number}", field="amount"
+                f"more than is open on invoice {invoice.number}", field="amount",
+                invoice=invoice.number, amount=Money(state.currency, allocated),
+                outstanding=Money(state.currency, open_for_offset(state, ref)),
             )
 
 
@@ -919,7 +930,9 @@ def _judge_sign_offset(
         invoice = state.invoice(o.invoice)
         if invoice is None or not invoice.live or o.amount > invoice.outstanding:
             raise AmountExceedsOutstanding(
-                "the invoice no longer has that much open", field="offset"
+                "the invoice no longer has that much open", field="offset",
+                invoice=o.invoice, amount=Money(state.currency, o.amount),
+                outstanding=Money(state.currency, invoice.outstanding if invoice else 0),
             )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from acsa.domain.errors import DomainError
+from acsa.domain.errors import InvalidValue
 from acsa.domain.facts import BALANCE_ANSWERED, BALANCE_SIGNED, Fact
 
 AGREED = "agreed"
@@ -70,26 +70,27 @@ def check_statement_data(type_: str, data: Mapping[str, Any]) -> None:
     if type_ == BALANCE_SIGNED:
         doc = data.get("statement")
         if not isinstance(doc, Mapping):
-            raise DomainError("must be the statement document", field="statement")
+            raise InvalidValue("must be the statement document", field="statement")
         for key in ("agreement", "currency", "as_of"):
             if not isinstance(doc.get(key), str):
-                raise DomainError("must be text", field=f"statement.{key}")
+                raise InvalidValue("must be text", field=f"statement.{key}")
         parties = doc.get("parties")
         if not isinstance(parties, list) or len(parties) != 2:
-            raise DomainError("must name the two parties", field="statement.parties")
+            raise InvalidValue("must name the two parties", field="statement.parties")
         balances = doc.get("balances")
         if not isinstance(balances, list):
-            raise DomainError("must be a list", field="statement.balances")
+            raise InvalidValue("must be a list", field="statement.balances")
         for i, b in enumerate(balances):
             if not (isinstance(b, Mapping) and isinstance(b.get("minor"), int)
                     and all(isinstance(b.get(k), str) for k in ("debtor", "creditor", "account"))):
-                raise DomainError("must be debtor, creditor, account and minor units",
-                                  field=f"statement.balances[{i}]")
+                raise InvalidValue("must be debtor, creditor, account and minor units",
+                                   field=f"statement.balances[{i}]")
     elif type_ == BALANCE_ANSWERED:
         if not isinstance(data.get("statement"), str):
-            raise DomainError("must be the hash of the signed statement", field="statement")
+            raise InvalidValue("must be the hash of the signed statement", field="statement")
         if data.get("answer") not in ANSWERS:
-            raise DomainError("must be agreed or disputed", field="answer")
+            raise InvalidValue("must be agreed or disputed", field="answer",
+                               allowed=list(ANSWERS))
 
 
 @dataclass(frozen=True)
