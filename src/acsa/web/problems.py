@@ -1,11 +1,13 @@
 """RFC 9457 problem details: how a refusal looks to an API client and to a page.
 
 Every :class:`~acsa.domain.errors.DomainError` becomes one problem document
-with the error's stable ``code`` and the ``field`` at fault, beside the
-standard ``type``, ``title``, ``status`` and ``detail``. Pages use
-:func:`problem_of` to show the same words next to the field.
+with the error's stable ``code``, the ``field`` at fault and the ``params``
+its message names (limit, date, role …), beside the standard ``type``,
+``title``, ``status`` and ``detail``. Pages use :func:`problem_of` to show
+the same words next to the field, and :func:`status_of` for their status.
 
-The HTTP status is chosen here and nowhere else:
+The HTTP status is chosen here and nowhere else, for the API and the pages
+alike:
 
 ======  ===========================================================
 400     a request the API cannot read at all (a bad cursor)
@@ -13,11 +15,13 @@ The HTTP status is chosen here and nowhere else:
 403     the rules forbid this user or token the act (roles, appointments,
         scopes, CSRF), including an action the permission table never
         allows this role
-404     the order (or other resource named in the path) is not on this node
+404     the order (or other resource named in the path: a draft, payment,
+        exchange, offset, token or evidence file) is not on this node
 409     the order changed since it was read (stale ``If-Match``); an act
         already on record; an act the order's status does not allow now;
         nothing due for the act (nothing to invoice, return or offset)
-422     the request is readable but its content is refused (validation)
+422     the request is readable but its content is refused (validation,
+        a rule of the agreement, a report too large to make)
 428     an act on one order without ``If-Match``
 429     too many failed logins; ``Retry-After`` says how long to wait
 ======  ===========================================================
@@ -57,6 +61,7 @@ class Problem(BaseModel):
         "title": "Not appointed", "status": 403,
         "detail": "jpn.supply is not appointed as approving_official on 2026-02-03",
         "code": "not_appointed", "field": "user",
+        "params": {"user": "jpn.supply", "role": "approving_official", "date": "2026-02-03"},
     }})
 
     type: str
@@ -67,6 +72,10 @@ class Problem(BaseModel):
     field: str | None = None
     instance: str | None = None
     errors: list[FieldProblem] | None = None  # every invalid field, for validation errors
+    # The values the detail names (limit, date, total, role, unit …), so that a client can
+    # phrase the refusal in its own words; money as {"amount": "1234.50", "currency": "PHP"},
+    # dates ISO 8601. Absent when the detail names none.
+    params: dict[str, Any] | None = None
 
 
 class PreconditionRequired(E.DomainError):
@@ -98,7 +107,8 @@ TITLES = {
 }
 
 # Fields naming the resource in the path: an unknown one is a 404, any other a 422.
-PATH_FIELDS = frozenset({"order", "draft", "payment", "exchange", "offset", "token"})
+PATH_FIELDS = frozenset({"order", "draft", "payment", "exchange", "offset", "token",
+                         "evidence"})
 
 
 def status_of(exc: E.DomainError) -> int:
@@ -130,7 +140,8 @@ def title_of(code: str) -> str:
 
 def problem_of(exc: E.DomainError, *, instance: str | None = None) -> Problem:
     return Problem(type=TYPE_BASE + exc.code, title=title_of(exc.code), status=status_of(exc),
-                   detail=exc.message, code=exc.code, field=exc.field, instance=instance)
+                   detail=exc.message, code=exc.code, field=exc.field, instance=instance,
+                   params=exc.plain_params() or None)
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:

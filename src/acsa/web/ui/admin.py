@@ -4,7 +4,8 @@ agreement profiles, peers and the access log.
 Administrators act; auditors and security officers read (the access log is
 theirs alone); anyone else gets the refusal page. Every change is a form
 posted with the session's CSRF token and answered by a redirect, or by the
-same page again with each problem beside its field (status 422). Routes
+same page again with each problem beside its field, with the status the API
+gives the same refusal (:func:`acsa.web.problems.status_of`). Routes
 call :mod:`acsa.services.admin_views` and the services it names, nothing else.
 """
 
@@ -27,6 +28,7 @@ from acsa.i18n import LOCALES, TIME_ZONES
 from acsa.services import admin, admin_views, auth, queries, users
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.deps import Principal, get_node
+from acsa.web.problems import status_of
 from acsa.web.ui.pages import (
     FormErrors,
     PageRoute,
@@ -130,7 +132,7 @@ async def add_user(request: Request, principal: User) -> Response:
     except DomainError as exc:
         values: dict[str, Any] = {k: v for k, v in form.items() if k != "password"}
         values.update(lists)
-        return await run_in_threadpool(_users_page, request, principal, status=422,
+        return await run_in_threadpool(_users_page, request, principal, status=status_of(exc),
                                        errors=FormErrors.of_domain(exc), values=values)
     return redirect(f"/admin/users/{quote(added.id)}", notice="added")
 
@@ -166,8 +168,8 @@ async def set_password(request: Request, principal: User, user_id: str) -> Respo
         await run_in_threadpool(_write, request, lambda uow: auth.set_password(
             uow, principal.user, user_id, form.get("password", "")))
     except DomainError as exc:
-        return await run_in_threadpool(_user_page, request, principal, user_id, status=422,
-                                       errors=FormErrors.of_domain(exc))
+        return await run_in_threadpool(_user_page, request, principal, user_id,
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
     return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
 
 
@@ -189,8 +191,8 @@ async def set_active(request: Request, principal: User, user_id: str) -> Respons
         await run_in_threadpool(_write, request, lambda uow: admin_views.set_active(
             uow, principal.user, user_id, active))
     except DomainError as exc:
-        return await run_in_threadpool(_user_page, request, principal, user_id, status=422,
-                                       errors=FormErrors.of_domain(exc))
+        return await run_in_threadpool(_user_page, request, principal, user_id,
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
     return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
 
 
@@ -245,7 +247,7 @@ async def appoint(request: Request, principal: User) -> Response:
         values: dict[str, Any] = dict(form)
         values.update(lists)
         return await run_in_threadpool(_appointments_page, request, principal, agreement,
-                                       status=422, errors=FormErrors.of_domain(exc),
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc),
                                        values=values)
     return redirect(f"/admin/appointments?{urlencode({'agreement': agreement})}",
                     notice="added")
@@ -260,7 +262,7 @@ async def revoke(request: Request, principal: User) -> Response:
             uow, principal.user, agreement=agreement, appointment=form.get("appointment", "")))
     except DomainError as exc:
         return await run_in_threadpool(_appointments_page, request, principal, agreement,
-                                       status=422, errors=FormErrors.of_domain(exc))
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
     return redirect(f"/admin/appointments?{urlencode({'agreement': agreement})}",
                     notice="saved")
 
@@ -296,7 +298,7 @@ async def add_unit(request: Request, principal: User) -> Response:
             parent=form.get("parent", "").strip() or None))
     except DomainError as exc:
         return await run_in_threadpool(_registry_page, request, principal, "admin/units.html",
-                                       status=422, errors=FormErrors.of_domain(exc),
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc),
                                        values=form)
     return redirect("/admin/units", notice="added")
 
@@ -319,7 +321,7 @@ async def add_activity(request: Request, principal: User) -> Response:
             type=form.get("type", ""), starts_on=starts_on, ends_on=ends_on))
     except DomainError as exc:
         return await run_in_threadpool(_registry_page, request, principal,
-                                       "admin/activities.html", status=422,
+                                       "admin/activities.html", status=status_of(exc),
                                        errors=FormErrors.of_domain(exc), values=form)
     return redirect("/admin/activities", notice="added")
 
@@ -369,7 +371,7 @@ async def confirm_key(request: Request, principal: User, party: str) -> Response
         await run_in_threadpool(_write, request, lambda uow: admin_views.confirm_announced_key(
             uow, principal.user, party, form.get("fingerprint", "")))
     except DomainError as exc:
-        return await run_in_threadpool(_peers_page, request, principal, status=422,
+        return await run_in_threadpool(_peers_page, request, principal, status=status_of(exc),
                                        errors=FormErrors.of_domain(exc))
     return redirect("/admin/peers", notice="saved")
 
@@ -381,7 +383,7 @@ async def resolve(request: Request, principal: User, party: str) -> Response:
         await run_in_threadpool(_write, request, lambda uow: resolve_alarms(
             uow, principal.user, party, form.get("note", "")))
     except DomainError as exc:
-        return await run_in_threadpool(_peers_page, request, principal, status=422,
+        return await run_in_threadpool(_peers_page, request, principal, status=status_of(exc),
                                        errors=FormErrors.of_domain(exc))
     return redirect("/admin/peers", notice="saved")
 

@@ -16,6 +16,7 @@ from acsa.services import auth, dashboard, users
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.deps import Principal, client_address, get_node
+from acsa.web.problems import status_of
 from acsa.web.ui.pages import (
     FormErrors,
     PageRoute,
@@ -76,8 +77,8 @@ async def save_preferences(request: Request, principal: User) -> Response:
     try:
         await run_in_threadpool(run)
     except DomainError as exc:
-        return await run_in_threadpool(_preferences_page, request, principal, status=422,
-                                       errors=FormErrors.of_domain(exc))
+        return await run_in_threadpool(_preferences_page, request, principal,
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
     return redirect("/preferences", notice="saved")
 
 
@@ -98,8 +99,8 @@ async def create_token(request: Request, principal: User) -> Response:
     try:
         made = await run_in_threadpool(run)
     except DomainError as exc:
-        return await run_in_threadpool(_preferences_page, request, principal, status=422,
-                                       errors=FormErrors.of_domain(exc))
+        return await run_in_threadpool(_preferences_page, request, principal,
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
     return await run_in_threadpool(_preferences_page, request, principal, status=201,
                                    new_token=made)
 

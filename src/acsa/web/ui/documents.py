@@ -70,7 +70,9 @@ _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_
 
 def not_found_page(request: Request, principal: Principal | None,
                    exc: DomainError) -> HTMLResponse:
-    """The error page for something named in the path that is not here (404)."""
+    """The error page for a path this page does not serve (a document or report kind, a
+    file format): 404, as for any unknown path. A refusal from a service gets its status
+    from :func:`acsa.web.problems.status_of` instead, through :class:`PageRoute`."""
     locale = locale_of(request, principal)[0]
     problem = problem_of(exc, instance=request.url.path).model_copy(update={"status": 404})
     return render(request, "error.html", principal, status=404,
@@ -223,11 +225,8 @@ async def scan_check(request: Request, principal: User) -> HTMLResponse:
 @router.get("/evidence/{sha256}")
 def evidence(request: Request, principal: User, sha256: str) -> Response:
     """An evidence file; inline only for plain images and PDF, never run by the browser."""
-    try:
-        with UnitOfWork(get_node(request), write=False) as uow:
-            found = evidence_file(uow, principal.user, sha256[:80])
-    except UnknownReference as exc:
-        return not_found_page(request, principal, exc)
+    with UnitOfWork(get_node(request), write=False) as uow:
+        found = evidence_file(uow, principal.user, sha256[:80])
     media = found.media_type.strip().lower().split(";")[0].strip()
     if not _MEDIA_TYPE.fullmatch(media):
         media = "application/octet-stream"

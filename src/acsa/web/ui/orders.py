@@ -25,6 +25,7 @@ from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.api import schemas as S
 from acsa.web.api.common import order_detail, record_read
 from acsa.web.deps import Principal, client_address, get_node
+from acsa.web.problems import status_of
 from acsa.web.ui.actions import (
     ACTION_ROUTES,
     FIELDS,
@@ -110,8 +111,11 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                       if "link-exchange" in detail.actions else [])
         uow.commit()
     side = "requester" if detail.terms.requester == principal.user.party else "supplier"
+    actions = form_actions(detail.actions, detail, side)
+    if open_action not in actions:
+        open_action = None  # no such form now: a refusal of it shows above the order
     return render(request, "orders/detail.html", principal, status=status, order=detail,
-                  actions=form_actions(detail.actions, detail, side), fields=FIELDS,
+                  actions=actions, fields=FIELDS,
                   weighty=WEIGHTY,
                   open_action=open_action, errors=errors or FormErrors(), values=values or {},
                   unit_options=[(u.id, f"{u.name} ({u.id})") for u in units],
@@ -178,11 +182,11 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
         locale = locale_of(request, principal)[0]
         message = gettext(CONFLICT_MESSAGE, locale)
         return await run_in_threadpool(_order_page, request, principal, number, errors=FormErrors(
-            general=[message, exc.message]), status=409)
+            general=[message, exc.message]), status=status_of(exc))
     except DomainError as exc:
         return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
                            errors=form_errors(action, form, exc), values=form,
-                           status=409 if exc.field == "status" else 422)
+                           status=status_of(exc))
     return redirect(order_path(number), notice=f"done:{action}")
 
 
@@ -300,7 +304,8 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
         return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
                                        errors=errors, emergency=emergency)
     except DomainError as exc:
-        return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
+        return await run_in_threadpool(_new_page, request, principal, values=form,
+                                       status=status_of(exc),
                                        errors=FormErrors.of_domain(exc, rows),
                                        emergency=emergency)
     return redirect(where, notice=None if draft else

@@ -7,7 +7,8 @@ is a bookmarkable link); ``/reports/{kind}.csv`` and ``/reports/{kind}.xlsx``
 from :mod:`acsa.reports.tables`, the charts from :mod:`acsa.reports.charts`;
 rows of orders the user may not read (need to know) are left out of the page
 and the downloads alike. A bad parameter shows the form again with the
-problem next to the field (422).
+problem next to the field (422); so does a refusal of the report, with the
+status the API gives it (:func:`acsa.web.problems.status_of`).
 
 The documents, the scan page and evidence downloads are
 :mod:`acsa.web.ui.documents`, included here.
@@ -34,6 +35,7 @@ from acsa.services.evidence import hidden_orders
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.deps import Principal, get_node
+from acsa.web.problems import status_of
 from acsa.web.ui import documents
 from acsa.web.ui.documents import not_found_page
 from acsa.web.ui.pages import FormErrors, PageRoute, locale_of, page_principal, render
@@ -222,6 +224,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
     with UnitOfWork(get_node(request), write=False) as uow:
         choices = _choices(uow)
         values, params, errors = read_parameters(kind, query, choices, locale)
+        status = 422 if errors else 200  # a parameter this page could not read
         table: tables.ReportTable | None = None
         figures: list[str] = []
         asked = any(values.get(n) for n in NEEDS.get(kind, ())) or not NEEDS.get(kind)
@@ -230,7 +233,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
                 table = _visible(tables.build_table(uow, kind, **params),
                                  hidden_orders(uow, principal.user))
             except DomainError as exc:
-                errors = FormErrors.of_domain(exc)
+                errors, status = FormErrors.of_domain(exc), status_of(exc)
                 if exc.field and exc.field not in PARAMETERS[kind]:
                     errors.fields.pop(exc.field, None)
         if table is not None and fmt:
@@ -240,7 +243,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
     shown = {k: v for k, v in values.items() if v}
     link = f"?{urlencode(shown)}" if shown else ""
     return render(
-        request, "reports/page.html", principal, status=422 if errors else 200, kind=kind,
+        request, "reports/page.html", principal, status=status, kind=kind,
         title=label("report", kind, locale),
         description=DESCRIPTIONS[kind], fields=PARAMETERS[kind], field_labels=FIELD_LABELS,
         values=values, errors=errors, choices=choices, table=table,
