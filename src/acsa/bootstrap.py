@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from acsa.config import Settings
-from acsa.domain.errors import DomainError
+from acsa.domain.errors import DomainError, NodeAlreadyInitialized, NodeMismatch
 from acsa.domain.parties import check_party_code
 from acsa.events import NodeKey, format_at
 from acsa.services.node import KEY_FILE, Node, utc_now
@@ -31,8 +31,9 @@ def init_node(settings: Settings, party: str) -> Node:
     data_dir = settings.data_dir
     identity = data_dir / IDENTITY_FILE
     if identity.exists():
-        raise DomainError(f"{data_dir} already holds a node; choose another ACSA_DATA_DIR",
-                          field="data_dir")
+        raise NodeAlreadyInitialized(
+            f"{data_dir} already holds a node; choose another ACSA_DATA_DIR",
+            field="data_dir", data_dir=str(data_dir))
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
     key = NodeKey.generate()
@@ -53,8 +54,8 @@ def open_node(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         )
     party = tomllib.loads(identity.read_text())["party"]
     if settings.node and settings.node != party:
-        raise DomainError(f"{settings.data_dir} holds the {party} node, not {settings.node}",
-                          field="node")
+        raise NodeMismatch(f"{settings.data_dir} holds the {party} node, not {settings.node}",
+                           field="node", node=party, configured=settings.node)
     key = NodeKey.load(settings.data_dir / KEY_FILE)
     engine = make_engine(database_url(settings))
     migrate(engine)

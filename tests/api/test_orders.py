@@ -165,6 +165,8 @@ def test_a_forbidden_action_is_a_problem_document(pair):
                   "on 2026-02-03",
         "code": "not_appointed",
         "field": "user",
+        "params": {"user": "jpn.supply", "role": "approving_official", "unit": "JMSDF-ESF1",
+                   "date": "2026-02-03"},
         "instance": f"/api/v1/orders/{number}/accept",
     }
 

@@ -17,7 +17,7 @@ from acsa.domain.errors import DomainError
 from acsa.domain.parties import Role
 from acsa.profiles import shipped_profile
 from acsa.services import admin, orders, queries, settlement
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import get_user
 from acsa.services.verify import verify_node
 from acsa.store import tables as T
@@ -435,12 +435,16 @@ def test_evidence_files_are_kept_with_the_delivery_and_travel_with_it(nodes):
     set_day(D(2026, 2, 10), jpn, phl)
     files = (T.evidence_files,)
 
+    @use_case
+    def attach_and_deliver(uow: UnitOfWork, quantity: str) -> None:
+        # The file and the delivery citing it: one use case, kept whole or not at all.
+        user = get_user(uow, "jpn.supply")
+        ticket = orders.store_evidence(uow, "/tmp/meter ticket 0042.pdf", b"%PDF-1.4 0042")
+        orders.deliver(uow, user, number, [(1, quantity)], evidence=[ticket])
+
     def deliver(quantity: str) -> None:
         with UnitOfWork(jpn) as uow:
-            user = get_user(uow, "jpn.supply")
-            ticket = orders.store_evidence(uow, "/tmp/meter ticket 0042.pdf", b"%PDF-1.4 0042")
-            orders.deliver(uow, user, number, [(1, quantity)], evidence=[ticket])
-            uow.commit()
+            attach_and_deliver(uow, quantity)
 
     with pytest.raises(DomainError) as caught:
         deliver("12000")  # beyond the 10 % tolerance

@@ -27,8 +27,8 @@ from acsa.cli.common import (
 )
 from acsa.domain.errors import InvalidValue, MissingField
 from acsa.services import admin, registry, users
+from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.store.log import StoredEvent
 
 user_app = typer.Typer(help="Local users and their written appointments.", no_args_is_help=True)
 unit_app = typer.Typer(help="Units of this nation's force.", no_args_is_help=True)
@@ -91,7 +91,6 @@ def user_add(
         added = users.add_user(uow, actor, user_id=user_id, name=name, roles=role,
                                units=unit or (), clearance=clearance, locale=locale,
                                time_zone=tz)
-        uow.commit()
         roles = ", ".join(sorted(r.value for r in added.roles))
         emit(as_json, added, f"added user {added.id} ({roles}) on the {added.party} node")
 
@@ -137,7 +136,6 @@ def user_appoint(
                               role=role, units=unit or (), limits=parse_limits(limit),
                               valid_from=required_day(valid_from, "from"),
                               valid_to=parse_day(valid_to, "to"))
-        uow.commit()
         emit(as_json, {**event_data(event), "appointment": event.hash},
              f"appointed {user_id} as {role} under {agreement} "
              f"(appointment {short(event.hash)})")
@@ -155,7 +153,6 @@ def user_revoke(
         actor = acting_user(uow, as_user)
         found = registry.find_appointment(uow, agreement, appointment)
         event = admin.revoke_appointment(uow, actor, agreement=agreement, appointment=found.id)
-        uow.commit()
         emit(as_json, {**event_data(event), "appointment": found.id},
              f"revoked {found.user}'s appointment as {found.role.value} "
              f"({short(found.id)}, event {short(event.hash)})")
@@ -202,7 +199,6 @@ def unit_add(
     with errors(), UnitOfWork(node()) as uow:
         event = admin.register_unit(uow, acting_user(uow, as_user), agreement=agreement,
                                     unit_id=unit_id, name=name, parent=parent)
-        uow.commit()
         emit(as_json, event_data(event), f"registered unit {unit_id} (event {short(event.hash)})")
 
 
@@ -231,7 +227,6 @@ def agreement_adopt(
     """Adopt an agreement profile (its version and digest travel to the partner)."""
     with errors(), UnitOfWork(node()) as uow:
         profile = admin.adopt_agreement(uow, acting_user(uow, as_user), source)
-        uow.commit()
         emit(as_json, {"id": profile.id, "version": profile.version, "digest": profile.digest},
              f"adopted {profile.id} version {profile.version} ({profile.digest[:19]}…)")
 
@@ -284,7 +279,6 @@ def activity_add(
                                         activity_id=activity_id, name=name, type=type,
                                         starts_on=required_day(starts_on, "from"),
                                         ends_on=parse_day(ends_on, "to"))
-        uow.commit()
         emit(as_json, event_data(event),
              f"registered activity {activity_id} (event {short(event.hash)})")
 
@@ -319,7 +313,6 @@ def rate_add(
         day = parse_day(on) or uow.node.today(registry.agreement_profile(uow, agreement))
         event = admin.record_rate(uow, user, agreement=agreement, on=day,
                                   base=base.upper(), quote=quote.upper(), rate=rate)
-        uow.commit()
         emit(as_json, event_data(event),
              f"recorded 1 {base.upper()} = {rate} {quote.upper()} on {day} "
              f"(event {short(event.hash)})")

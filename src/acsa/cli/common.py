@@ -25,10 +25,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 
-from acsa.bootstrap import Node, open_node
+from acsa.bootstrap import open_node
 from acsa.config import Settings
 from acsa.domain.errors import DomainError, InvalidValue, InvariantBroken
 from acsa.events import EnvelopeInvalid, KeyFileError
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, get_user
 

@@ -14,8 +14,9 @@ from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money
 from acsa.domain.postings import AccountKind
 from acsa.services import exports, reports
+from acsa.services import verify as verification
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.verify import rebuild_projections, verify_node
+from acsa.services.verify import verify_node
 
 report_app = typer.Typer(help="Balances, aging, obligations in kind, ceilings.",
                          no_args_is_help=True)
@@ -48,8 +49,7 @@ def verify(as_json: JsonOpt = False) -> None:
 def rebuild(as_json: JsonOpt = False) -> None:
     """Recreate every projection from the log."""
     with errors(), UnitOfWork(node()) as uow:
-        orders = rebuild_projections(uow)
-        uow.commit()
+        orders = verification.rebuild(uow)
         emit(as_json, {"orders": orders}, f"rebuilt projections of {orders} orders from the log")
 
 

@@ -26,11 +26,10 @@ from acsa.cli.common import AsOpt, JsonOpt, OnOpt, acting_user, emit, errors, no
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, MissingField
 from acsa.services import orders as order_service
-from acsa.services import queries, settlement
-from acsa.services.recording import ANY_PARENT, adopted_profile, order_state
+from acsa.services import queries, settlement, unit_of_work
+from acsa.services.recording import ANY_PARENT, StoredEvent, adopted_profile, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
-from acsa.store.log import StoredEvent
 
 order_app = typer.Typer(help="Orders: request, acceptance, delivery, receipt, settlement.",
                         no_args_is_help=True)
@@ -100,14 +99,17 @@ def numbers_of(event: StoredEvent) -> list[str]:
 
 
 def run(as_user: str | None, as_json: bool,
-        use_case: Callable[[UnitOfWork, LocalUser], StoredEvent],
+        act: Callable[[UnitOfWork, LocalUser], StoredEvent],
         extra: Callable[[StoredEvent], str] | None = None) -> None:
-    """One command: act in one transaction, commit on success, print what was recorded."""
+    """One command: act in one transaction, kept whole on success, print what was recorded.
+
+    ``act`` may store evidence files before the act that cites them: both are
+    one use case, so a refused act leaves no file behind.
+    """
     with errors(), UnitOfWork(node()) as uow:
-        event = use_case(uow, acting_user(uow, as_user))
+        event = unit_of_work.use_case(act)(uow, acting_user(uow, as_user))
         numbers = numbers_of(event)
-        statuses = {n: order_service.status_of(uow, n) for n in numbers}
-        uow.commit()
+        statuses = order_service.statuses_after(uow, event, numbers)
         env = event.envelope
         data: dict[str, Any] = {"event": event.hash, "seq": env.seq, "stream": env.stream,
                                 "type": env.type, "subject": env.subject}
@@ -263,7 +265,6 @@ def order_create(
                             currency=currency, needed_by=needed_by, deliver_to=deliver_to,
                             poc=poc, fund_citation=fund_citation, lines=line, remarks=remarks)
         draft = order_service.save_draft(uow, user, terms, note)
-        uow.commit()
         emit(as_json, {"draft": draft, "terms": terms},
              f"saved draft {draft}; sign and submit it with `acsa order submit {draft}`")
 

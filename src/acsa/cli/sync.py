@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +42,6 @@ def peer_add(
     with errors(), UnitOfWork(node()) as uow:
         peer = add_peer(uow, acting_user(uow, as_user), party=party, key_fingerprint=fingerprint,
                         base_url=url)
-        uow.commit()
         emit(as_json, peer, f"peer {peer.party} registered ({peer.fingerprint})")
 
 
@@ -78,7 +77,6 @@ def peer_confirm_key(
     """Confirm a peer's rotated key; only then are events it signs with that key admitted."""
     with errors(), UnitOfWork(node()) as uow:
         confirm_key(uow, acting_user(uow, as_user), party, fingerprint)
-        uow.commit()
         emit(as_json, {"party": party, "fingerprint": fingerprint},
              f"{party}'s key {short_fingerprint(fingerprint)} confirmed")
 
@@ -90,7 +88,6 @@ def peer_rotate_key(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     with errors():
         with UnitOfWork(current) as uow:
             old, new = rotate_key(uow, acting_user(uow, as_user))
-            uow.commit()
         install_rotated_key(current)
         emit(as_json, {"old": old, "new": new},
              f"now signing with {new}\n  read {short_fingerprint(new)} to each peer's "
@@ -108,7 +105,6 @@ def peer_revoke_key(
     """Revoke a former key of this node: events it signs after this position are refused."""
     with errors(), UnitOfWork(node()) as uow:
         count = revoke_key(uow, acting_user(uow, as_user), fingerprint)
-        uow.commit()
         emit(as_json, {"fingerprint": fingerprint, "streams": count},
              f"key {short_fingerprint(fingerprint)} revoked in {count} stream(s)")
 
@@ -140,7 +136,6 @@ def peer_resolve(
     """Lift a peer's alarm after resolving it out of band (the evidence is kept)."""
     with errors(), UnitOfWork(node()) as uow:
         count = resolve_alarms(uow, acting_user(uow, as_user), party, note)
-        uow.commit()
         emit(as_json, {"party": party, "resolved": count},
              f"{count} alarm(s) on {party} resolved; its events are accepted again, "
              "still witnessed")
@@ -184,19 +179,10 @@ def quarantine_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Refused batches and requests: when, from whom, from where, and every reason."""
-    from sqlalchemy import select
-
-    from acsa.store import tables as T
+    from acsa.services.intake import quarantined
 
     with errors(), UnitOfWork(node(), write=False) as uow:
-        query = select(T.quarantine.c.id, T.quarantine.c.received_at, T.quarantine.c.peer,
-                       T.quarantine.c.source, T.quarantine.c.reasons,
-                       T.quarantine.c.resolved).order_by(T.quarantine.c.id)
-        if not everything:
-            query = query.where(T.quarantine.c.resolved.is_(False))
-        rows = [{"id": r.id, "received_at": r.received_at, "peer": r.peer, "source": r.source,
-                 "reasons": json.loads(r.reasons), "resolved": r.resolved}
-                for r in uow.conn.execute(query)]
+        rows = [asdict(q) for q in quarantined(uow, everything=everything)]
 
         def human() -> None:
             if not rows:
@@ -262,7 +248,6 @@ def sync_import(
     """Admit and apply a peer's bundle, or quarantine it with every reason."""
     with errors(), UnitOfWork(node()) as uow:
         summary = import_bundle(uow, bundle)
-        uow.commit()
         if summary.quarantined is not None:
             emit(as_json, summary, lambda: typer.echo(
                 f"bundle quarantined (#{summary.quarantined}); nothing applied:\n"
@@ -298,7 +283,6 @@ def balance_sign(
         assert day is not None
         event = sign_balance(uow, acting_user(uow, as_user), agreement=agreement,
                              counterparty=with_party, currency=currency, as_of=day)
-        uow.commit()
         doc = event.envelope.data["statement"]
         emit(as_json, {"statement": event.hash, "document": doc},
              f"statement {event.hash[:16]} signed: {len(doc['balances'])} balance(s) in "
@@ -319,7 +303,6 @@ def balance_answer(
     with errors(), UnitOfWork(node()) as uow:
         event = answer_balance(uow, acting_user(uow, as_user), statement, agree=agree,
                                reason=reason)
-        uow.commit()
         emit(as_json, {"answer": event.hash, **dict(event.envelope.data)},
              f"statement {statement} {event.envelope.data['answer']}")
 

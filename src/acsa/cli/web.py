@@ -52,7 +52,6 @@ def token_create(
     with errors(), UnitOfWork(node()) as uow:
         made = auth.create_token(uow, acting_user(uow, as_user), user_id=user, name=name,
                                  scopes=scope or ["read"])
-        uow.commit()
         emit(as_json, {"token": made.token, "secret": made.secret},
              f"token {made.token.id} for {user} ({', '.join(made.token.scopes)})\n"
              f"{made.secret}\n"
@@ -87,7 +86,6 @@ def token_revoke(
     """Revoke an API token at once; requests with it are refused from now on."""
     with errors(), UnitOfWork(node()) as uow:
         token = auth.revoke_token(uow, acting_user(uow, as_user), token_id)
-        uow.commit()
         emit(as_json, token, f"token {token.id} of {token.user_id} revoked")
 
 
@@ -114,9 +112,7 @@ def user_password(
     password = _read_password(stdin)
     with errors(), UnitOfWork(node()) as uow:
         actor = acting_user(uow, as_user)
-        auth.set_password(uow, actor, user, password)
-        enrolled = auth.enrol_totp(uow, actor, user) if totp else None
-        uow.commit()
+        enrolled = auth.set_credentials(uow, actor, user, password, totp=totp)
         data = {"user": user, "password_set": True,
                 "totp_secret": enrolled.secret if enrolled else None,
                 "totp_uri": enrolled.uri if enrolled else None}

@@ -153,7 +153,6 @@ def _registry(s: Seeder) -> None:
                                     activity_id="TYPHOON-RAI2-HADR",
                                     name="Typhoon Rai II relief, Eastern Visayas", type="hadr",
                                     starts_on=date(2026, 10, 18))
-            uow.commit()
     s.do(day, "JPN", Role.FINANCE_OFFICER, admin.record_rate, agreement=AGREEMENT, base="JPY",
          quote="PHP", rate="0.3800")
     s.do(day, "PHL", Role.FINANCE_OFFICER, admin.record_rate, agreement=AGREEMENT, base="PHP",
@@ -362,7 +361,6 @@ def _drafts(s: Seeder) -> None:
         with UnitOfWork(s.node(party)) as uow:
             orders.save_draft(uow, users.get_user(uow, user_id(party, Role.ORDERING_OFFICIAL)),
                               terms, note="check the quantity with the J4 before signing")
-            uow.commit()
 
 
 def _passwords(s: Seeder) -> None:
@@ -376,7 +374,6 @@ def _passwords(s: Seeder) -> None:
             boss = users.get_user(uow, user_id(party, Role.ADMINISTRATOR))
             for role in Role:
                 auth.set_password(uow, boss, user_id(party, role), DEMO_PASSWORD)
-            uow.commit()
 
 
 def logins() -> list[str]:

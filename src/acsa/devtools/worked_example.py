@@ -17,19 +17,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from acsa.bootstrap import init_node
 from acsa.config import Settings
 from acsa.devtools.world import as_official, carry, exchange, introduce, staff_node
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
-from acsa.services import orders, settlement
+from acsa.services import orders, queries, settlement
 from acsa.services.node import Node
 from acsa.services.reports import balances
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
-from acsa.store import tables as T
 
 AGREEMENT = "JPN-PHL-ACSA"
 Out = Callable[[str], None]
@@ -69,9 +66,8 @@ class Example:
         self.out(f"  {day}  {party} {role.value:<19} {what:<38} "
                  f"{envelope.type} #{envelope.seq} {event.hash[:10]}…")
         with UnitOfWork(self.node(party), write=False) as uow:
-            notes = uow.conn.execute(select(T.verdicts.c.note).where(
-                T.verdicts.c.event_hash == event.hash, T.verdicts.c.note != "")).scalars().all()
-        for note in sorted(set(notes)):
+            notes = queries.notes_on(uow, event.hash)
+        for note in notes:
             self.out(f"             note: {note}")
         return event
 
@@ -84,8 +80,7 @@ class Example:
 
     def status(self, number: str) -> str:
         with UnitOfWork(self.jpn, write=False) as uow:
-            return str(uow.conn.execute(select(T.orders.c.status)
-                                        .where(T.orders.c.number == number)).scalar_one())
+            return orders.status_of(uow, number)
 
 
 def make_nodes(base: Path, out: Out) -> Example:
@@ -253,12 +248,9 @@ def print_postings(x: Example, numbers: list[str]) -> None:
     with UnitOfWork(x.jpn, write=False) as uow:
         for number in numbers:
             x.out(f"\n  postings of {number} ({x.status(number)}):")
-            rows = uow.conn.execute(select(T.postings).where(T.postings.c.order_number == number)
-                                    .order_by(T.postings.c.id)).all()
-            for p in rows:
-                amount = Money(p.currency, p.amount_minor)
-                x.out(f"    {p.on}  Dr {p.debit:<11} Cr {p.credit:<11} {amount.text():>16} "
-                      f"{p.currency}  ({p.debtor} owes {p.creditor})")
+            for p in queries.order_postings(uow, number):
+                x.out(f"    {p.on}  Dr {p.debit:<11} Cr {p.credit:<11} {p.amount.text():>16} "
+                      f"{p.amount.currency}  ({p.debtor} owes {p.creditor})")
 
 
 def print_balances(x: Example) -> None:

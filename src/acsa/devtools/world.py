@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from acsa.domain.parties import Role
 from acsa.federation.bundles import export_bundle, import_bundle
-from acsa.services import admin, users
+from acsa.services import admin, unit_of_work, users
 from acsa.services.intake import ImportSummary
 from acsa.services.node import Node
 from acsa.services.peers import add_peer
@@ -111,7 +111,6 @@ def staff_node(node: Node, agreements: Iterable[str], *, valid_from: date = date
                 admin.appoint(uow, admin_user, agreement=agreement, user_id=user_id(party, role),
                               name=NAMES[party][role], role=role.value, units=unit_ids,
                               valid_from=valid_from)
-        uow.commit()
 
 
 def introduce(a: Node, b: Node, *, a_url: str | None = None, b_url: str | None = None) -> None:
@@ -121,7 +120,6 @@ def introduce(a: Node, b: Node, *, a_url: str | None = None, b_url: str | None =
             admin_user = users.get_user(uow, user_id(me.party, Role.ADMINISTRATOR))
             add_peer(uow, admin_user, party=other.party, key_fingerprint=other.key.fingerprint,
                      base_url=url)
-            uow.commit()
 
 
 def carry(source: Node, target: Node, directory: Path) -> ImportSummary:
@@ -132,7 +130,6 @@ def carry(source: Node, target: Node, directory: Path) -> ImportSummary:
         export_bundle(uow, target.party, path)
     with UnitOfWork(target) as uow:
         summary = import_bundle(uow, path)
-        uow.commit()
     return summary
 
 
@@ -142,9 +139,9 @@ def exchange(a: Node, b: Node, directory: Path) -> None:
     carry(b, a, directory)
 
 
-def as_official(node: Node, role: Role, use_case: Callable[..., T], *args: Any, **kw: Any) -> T:
-    """Run ``use_case`` as ``node``'s official in ``role``, in one committed transaction."""
+def as_official(node: Node, role: Role, act: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """Run ``act`` as ``node``'s official in ``role``, as one use case: committed whole."""
     with UnitOfWork(node) as uow:
-        result = use_case(uow, users.get_user(uow, user_id(node.party, role)), *args, **kw)
-        uow.commit()
+        user = users.get_user(uow, user_id(node.party, role))
+        result = unit_of_work.use_case(act)(uow, user, *args, **kw)
     return result

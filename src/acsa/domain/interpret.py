@@ -39,6 +39,7 @@ from acsa.domain.parties import Side
 from acsa.domain.roster import Roster
 from acsa.domain.rules import Action, check_permitted
 from acsa.domain.state import OrderState, Verdict
+from acsa.domain.streams import stream_party
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,6 @@ class Context:
 
     def roster(self, stream: str) -> Roster:
         return self.rosters.get(stream, Roster())
-
-
-def stream_party(stream: str) -> str:
-    """``"JPN-PHL-ACSA/PHL"`` → ``"PHL"``."""
-    return stream.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -336,6 +332,37 @@ def _judge(
     except DomainError as exc:
         return replace(base, effective=False, code=exc.code, reason=str(exc)), ""
     return base, ""
+
+
+def follows_all(order: str, fact: Fact, facts: Iterable[Fact]) -> bool:
+    """Whether every other event of ``order`` in ``facts`` is in the causal past of ``fact``.
+
+    A local act names the order's newest event as its parent, so it normally
+    does: it then comes last in the canonical order, and :func:`extend` gives
+    the same state as folding every event again.
+    """
+    mine = {f.hash: f for f in facts if order in f.orders()}
+    mine[fact.hash] = fact
+    preds = _predecessors(order, mine)
+    seen: set[str] = set()
+    stack = [fact.hash]
+    while stack:
+        for p in preds[stack.pop()]:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return len(seen) == len(mine) - 1
+
+
+def extend(state: OrderState, fact: Fact, ctx: Context) -> OrderState:
+    """The order after one more event, judged valid, that follows all it holds.
+
+    Equal to interpreting every event again when :func:`follows_all` holds.
+    """
+    after, note = apply(fact, replace(state, verdicts=()), ctx)
+    verdict = Verdict(event=fact.hash, type=fact.type, seq=fact.seq, stream=fact.stream,
+                      effective=True, note=note)
+    return replace(after, verdicts=(*state.verdicts, verdict))
 
 
 def _replay(order: str, facts: Sequence[Fact], ctx: Context) -> OrderState:

@@ -68,6 +68,18 @@ def postings_between(
     return out
 
 
+def event_postings(before: OrderState, after: OrderState, fact: Fact,
+                   ctx: Context) -> list[Posting]:
+    """The postings of one effective event: from the accounts before it to those after."""
+    profile = ctx.profile(after.profile)
+    return postings_between(
+        accounts(before, profile) if before.terms else Accounts(0, 0, 0, 0, 0, 0),
+        accounts(after, profile),
+        event=fact.hash,
+        state=after,
+    )
+
+
 def _effective(state: OrderState, facts: Iterable[Fact]) -> list[Fact]:
     by_hash = {f.hash: f for f in facts}
     return [by_hash[v.event] for v in state.verdicts if v.effective and v.event in by_hash]
@@ -83,12 +95,7 @@ def order_entries(
     for fact in _effective(state, facts):
         after, _ = apply(fact, current, ctx)
         profile = ctx.profile(after.profile)
-        postings += postings_between(
-            accounts(current, profile) if current.terms else Accounts(0, 0, 0, 0, 0, 0),
-            accounts(after, profile),
-            event=fact.hash,
-            state=after,
-        )
+        postings += event_postings(current, after, fact, ctx)
         if after.terms is not None and after.method in ("rik", "eve"):
             for line in after.terms.lines:
                 was = owed_in_kind(current, line.no, profile) if current.terms else Decimal(0)

@@ -249,6 +249,10 @@ ERROR: Mapping[str, str] = {
     "document_payload_invalid": N_("Not a document check code"),
     "document_unavailable": N_("Document not available yet"),
     "font_missing": N_("Japanese font missing"),
+    "node_already_initialized": N_("Node already set up in this directory"),
+    "node_mismatch": N_("Another party's node"),
+    "report_too_large": N_("Report too large: narrow it"),
+    "key_revoked": N_("Signed with a revoked key"),
 }
 
 FINDING: Mapping[str, str] = {

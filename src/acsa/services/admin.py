@@ -19,11 +19,12 @@ from acsa.domain.money import Money, minor_units, parse_decimal
 from acsa.domain.parties import ActivityType, Role, check_identifier
 from acsa.profiles import load_file, shipped_profile
 from acsa.services.recording import Act, adopted_profile, record
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store.log import StoredEvent
 
 
+@use_case
 def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementProfile:
     """Adopt a shipped profile (by id) or a profile file (by path)."""
     user.require(Role.ADMINISTRATOR)
@@ -38,6 +39,7 @@ def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementP
     return profile
 
 
+@use_case
 def appoint(
     uow: UnitOfWork,
     admin: LocalUser,
@@ -81,6 +83,7 @@ def appoint(
     ))
 
 
+@use_case
 def revoke_appointment(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
                        appointment: str) -> StoredEvent:
     admin.require(Role.ADMINISTRATOR)
@@ -96,6 +99,7 @@ def revoke_appointment(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
     ))
 
 
+@use_case
 def register_unit(uow: UnitOfWork, admin: LocalUser, *, agreement: str, unit_id: str,
                   name: str, parent: str | None = None) -> StoredEvent:
     admin.require(Role.ADMINISTRATOR)
@@ -110,6 +114,7 @@ def register_unit(uow: UnitOfWork, admin: LocalUser, *, agreement: str, unit_id:
     ))
 
 
+@use_case
 def register_activity(uow: UnitOfWork, admin: LocalUser, *, agreement: str, activity_id: str,
                       name: str, type: str, starts_on: date,
                       ends_on: date | None = None) -> StoredEvent:
@@ -132,6 +137,7 @@ def register_activity(uow: UnitOfWork, admin: LocalUser, *, agreement: str, acti
     ))
 
 
+@use_case
 def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, base: str,
                 quote: str, rate: str) -> StoredEvent:
     """A dated exchange rate entered and signed by a finance officer."""
@@ -147,6 +153,7 @@ def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, b
     ))
 
 
+@use_case
 def set_catalogue_price(uow: UnitOfWork, user: LocalUser, *, agreement: str, category: str,
                         item: str, unit: str, unit_price: str, valid_from: date,
                         valid_to: date | None = None, on: date | None = None) -> StoredEvent:

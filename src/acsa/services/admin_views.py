@@ -13,7 +13,6 @@ administrators (each act checks it again in the service it calls).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -27,8 +26,9 @@ from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.events import short_fingerprint
 from acsa.services import admin, auth, registry, users
+from acsa.services.intake import Quarantined, quarantined
 from acsa.services.peers import Peer, list_peers, pending_keys
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.services.witness import Alarm, list_alarms
 from acsa.store import tables as T
@@ -115,6 +115,7 @@ def list_users(uow: UnitOfWork, actor: LocalUser) -> list[UserRow]:
             for r in rows]
 
 
+@use_case
 def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
              roles: Iterable[str], units: Iterable[str] = (), clearance: str | None = None,
              locale: str = "en", time_zone: str = "UTC",
@@ -149,6 +150,7 @@ def registry_units(uow: UnitOfWork, party: str) -> list[UnitRef]:
     return [UnitRef(u["id"], u["name"]) for u in registry.list_units(uow, party)]
 
 
+@use_case
 def set_active(uow: UnitOfWork, actor: LocalUser, user_id: str, active: bool) -> None:
     """Deactivate (or reactivate) an account: its sessions and tokens stop working at once."""
     actor.require(Role.ADMINISTRATOR)
@@ -204,6 +206,7 @@ def roster(uow: UnitOfWork, actor: LocalUser, agreement: str) -> list[RosterEntr
     return out
 
 
+@use_case
 def appoint(uow: UnitOfWork, actor: LocalUser, *, agreement: str, user_id: str, role: str,
             units: Iterable[str] = (), limits: Mapping[str, str] | None = None,
             valid_from: date, valid_to: date | None = None) -> StoredEvent:
@@ -290,28 +293,11 @@ def alarms(uow: UnitOfWork, actor: LocalUser) -> list[Alarm]:
     return sorted(newest_first, key=lambda x: x.resolved_at is not None)
 
 
-@dataclass(frozen=True)
-class Quarantined:
-    id: int
-    received_at: str
-    peer: str | None
-    source: str
-    reasons: list[str]
-    resolved: bool
-
-
 def quarantine(uow: UnitOfWork, actor: LocalUser, *, everything: bool = False,
                limit: int = 100) -> list[Quarantined]:
     """Batches and requests refused at admission, newest first, with every reason."""
     require_reader(actor)
-    q = T.quarantine.c
-    query = (select(q.id, q.received_at, q.peer, q.source, q.reasons, q.resolved)
-             .order_by(q.id.desc()).limit(limit))
-    if not everything:
-        query = query.where(q.resolved.is_(False))
-    return [Quarantined(r.id, r.received_at, r.peer, r.source,
-                        [str(x) for x in json.loads(r.reasons)], r.resolved)
-            for r in uow.conn.execute(query)]
+    return quarantined(uow, everything=everything, newest_first=True, limit=limit)
 
 
 def confirm_announced_key(uow: UnitOfWork, actor: LocalUser, party: str,

@@ -41,7 +41,7 @@ from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
 from acsa.domain.parties import Role
 from acsa.events import format_at
 from acsa.events.timestamps import parse_at
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser, NotPermitted, get_user, user_of
 from acsa.store import tables as T
 
@@ -161,6 +161,7 @@ def _may_manage(actor: LocalUser, user_id: str) -> None:
         actor.require(Role.ADMINISTRATOR)
 
 
+@use_case
 def set_password(uow: UnitOfWork, actor: LocalUser, user_id: str, password: str) -> None:
     """Set ``user_id``'s password: by an administrator, or by the user on the command line."""
     _may_manage(actor, user_id)
@@ -169,6 +170,7 @@ def set_password(uow: UnitOfWork, actor: LocalUser, user_id: str, password: str)
                      .values(password_hash=hash_password(password)))
 
 
+@use_case
 def change_password(uow: UnitOfWork, user: LocalUser, current: str, new: str) -> None:
     """A logged-in user changes their own password, proving the current one."""
     row = _user_row(uow, user.id)
@@ -186,6 +188,7 @@ class TotpEnrolment:
     uri: str  # otpauth:// for an authenticator app's QR code
 
 
+@use_case
 def enrol_totp(uow: UnitOfWork, actor: LocalUser, user_id: str) -> TotpEnrolment:
     """Give ``user_id`` a new TOTP secret (replacing any old one); shown once."""
     _may_manage(actor, user_id)
@@ -195,6 +198,14 @@ def enrol_totp(uow: UnitOfWork, actor: LocalUser, user_id: str) -> TotpEnrolment
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.id,
                                               issuer_name=f"ACSA Ledger {uow.node.party}")
     return TotpEnrolment(secret, uri)
+
+
+@use_case
+def set_credentials(uow: UnitOfWork, actor: LocalUser, user_id: str, password: str, *,
+                    totp: bool) -> TotpEnrolment | None:
+    """``acsa user password``: a new password and, if asked, a new TOTP secret, together."""
+    set_password(uow, actor, user_id, password)
+    return enrol_totp(uow, actor, user_id) if totp else None
 
 
 def _user_row(uow: UnitOfWork, user_id: str) -> Any:
@@ -275,6 +286,7 @@ def check_throttle(uow: UnitOfWork, user_id: str, address: str, policy: Policy) 
             )
 
 
+@use_case
 def record_attempt(uow: UnitOfWork, user_id: str, address: str, succeeded: bool) -> None:
     uow.conn.execute(insert(T.login_attempts).values(
         user_id=user_id[:64], address=address[:64], at=uow.node.now_at(), succeeded=succeeded,
@@ -303,6 +315,7 @@ class LoginResult:
     refusal: DomainError | None
 
 
+@use_case
 def log_in(uow: UnitOfWork, identify: Callable[[], Identified], *, claimed_user: str,
            address: str, policy: Policy) -> LoginResult:
     """Throttle, identify, record the attempt and open a session."""
@@ -325,6 +338,7 @@ def log_in(uow: UnitOfWork, identify: Callable[[], Identified], *, claimed_user:
     return LoginResult(session, None)
 
 
+@use_case
 def open_session(uow: UnitOfWork, user_id: str, *, second_factor_done: bool) -> NewSession:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = uow.node.now_at()
@@ -335,6 +349,7 @@ def open_session(uow: UnitOfWork, user_id: str, *, second_factor_done: bool) -> 
     return NewSession(token, csrf, user_id, second_factor_done)
 
 
+@use_case
 def complete_second_factor(uow: UnitOfWork, token: str, code: str, *, address: str,
                            policy: Policy) -> LoginResult:
     """The one-time code for a session that passed the password step."""
@@ -409,12 +424,14 @@ def find_session(uow: UnitOfWork, token: str, policy: Policy) -> ActiveSession:
                          state == "touch")
 
 
+@use_case
 def touch_session(uow: UnitOfWork, token: str) -> None:
     uow.conn.execute(update(T.sessions).where(T.sessions.c.token_hash == _digest(token),
                                              T.sessions.c.ended_at.is_(None))
                      .values(last_seen_at=uow.node.now_at()))
 
 
+@use_case
 def end_session(uow: UnitOfWork, token: str, *, address: str, reason: str = "logout") -> bool:
     """End a session on the server (logout, or a timeout noticed). False if none was open."""
     row = _session_row(uow, token)
@@ -464,6 +481,7 @@ def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     return tuple(s for s in TOKEN_SCOPES if s in wanted)
 
 
+@use_case
 def create_token(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
                  scopes: Iterable[str]) -> NewToken:
     """A new API token for ``user_id`` (themself, or anyone by an administrator)."""
@@ -496,6 +514,7 @@ def list_tokens(uow: UnitOfWork, actor: LocalUser, user_id: str | None = None) -
     return [_token_of(r) for r in uow.conn.execute(query)]
 
 
+@use_case
 def revoke_token(uow: UnitOfWork, actor: LocalUser, token_id: int, *,
                  address: str = "") -> ApiToken:
     row = uow.conn.execute(select(T.api_tokens).where(T.api_tokens.c.id == token_id)).first()
@@ -532,6 +551,7 @@ def find_token(uow: UnitOfWork, secret: str) -> TokenHolder:
     return TokenHolder(user_of(user_row), _token_of(row))
 
 
+@use_case
 def record_token_use(uow: UnitOfWork, holder: TokenHolder, target: str, address: str) -> None:
     uow.conn.execute(update(T.api_tokens).where(T.api_tokens.c.id == holder.token.id)
                      .values(last_used_at=uow.node.now_at()))
@@ -557,6 +577,7 @@ class AccessEntry:
     address: str
 
 
+@use_case
 def record_access(uow: UnitOfWork, user_id: str, action: str, target: str,
                   address: str) -> None:
     uow.conn.execute(insert(T.access_log).values(

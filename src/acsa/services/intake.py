@@ -47,7 +47,7 @@ from acsa.services.peers import (
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.store import tables as T
 from acsa.store.log import append, fact_of, lock_stream
-from acsa.store.projections import apply_context, refresh_orders
+from acsa.store.projections import apply_context, lock_orders, refresh_orders
 
 EVIDENCE_FILE_SIZE_MAX = 25 * 1024 * 1024
 RECEIPTS_PER_BATCH_MAX = 100
@@ -163,6 +163,33 @@ def quarantine(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+@dataclass(frozen=True)
+class Quarantined:
+    """A refused batch or request, with every reason."""
+
+    id: int
+    received_at: str
+    peer: str | None
+    source: str
+    reasons: list[str]
+    resolved: bool
+
+
+def quarantined(uow: UnitOfWork, *, everything: bool = False, newest_first: bool = False,
+                limit: int | None = None) -> list[Quarantined]:
+    """What the quarantine holds (only what is not resolved, unless ``everything``)."""
+    q = T.quarantine.c
+    query = select(q.id, q.received_at, q.peer, q.source, q.reasons, q.resolved).order_by(
+        q.id.desc() if newest_first else q.id)
+    if not everything:
+        query = query.where(q.resolved.is_(False))
+    if limit is not None:
+        query = query.limit(limit)
+    return [Quarantined(r.id, r.received_at, r.peer, r.source,
+                        [str(x) for x in json.loads(r.reasons)], r.resolved)
+            for r in uow.conn.execute(query)]
+
+
 @use_case
 def record_refusal(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
                    problems: list[str]) -> int:
@@ -186,7 +213,9 @@ def _apply(uow: UnitOfWork, admission: Admission, *, origin: str) -> set[str]:
             apply_context(uow.conn, fact)
             uow.context_changed()
     if touched:
+        lock_orders(uow.conn, touched)
         refresh_orders(uow.conn, touched, uow.context)
+        uow.folds.clear()
     return touched
 
 

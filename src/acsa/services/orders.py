@@ -37,8 +37,15 @@ from acsa.domain.order import terms_problems as order_terms_problems
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, permission
 from acsa.domain.state import OrderState
-from acsa.services.recording import ANY_PARENT, Act, adopted_profile, order_state, record
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.recording import (
+    ANY_PARENT,
+    Act,
+    Recorded,
+    adopted_profile,
+    order_state,
+    record,
+)
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
 from acsa.store.log import StoredEvent, fact_from_document, lock_stream
@@ -73,7 +80,8 @@ def role_for(uow: UnitOfWork, user: LocalUser, action: Action, side: Side, *,
             return role
     roles = " or ".join(sorted(r.value for r in row.roles))
     where = f" for unit {unit}" if unit else ""
-    raise NotAppointed(f"{user.id} is not appointed as {roles}{where} on {on}", field="user")
+    raise NotAppointed(f"{user.id} is not appointed as {roles}{where} on {on}", field="user",
+                       user=user.id, role=roles, unit=unit, date=on)
 
 
 def act_on_order(
@@ -127,6 +135,7 @@ def own_unit(uow: UnitOfWork, user: LocalUser, action: Action, side: Side, *,
 # -- drafts and submission ------------------------------------------------------------
 
 
+@use_case
 def save_draft(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], note: str = "",
                draft_id: int | None = None) -> int:
     """Keep an order being prepared. Drafts and their notes never leave this node."""
@@ -244,6 +253,7 @@ def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, An
     return order_terms_problems(data, adopted_profile(uow, agreement))
 
 
+@use_case
 def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
                  on: date | None = None, draft_id: int | None = None) -> StoredEvent:
     """Sign and submit an order: it is numbered now and the supplier sees it."""
@@ -271,6 +281,7 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     return event
 
 
+@use_case
 def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
                      requested_by: str, on: date | None = None) -> StoredEvent:
     """Record an oral or radio request at once, numbered in this (the supplier's) range."""
@@ -295,6 +306,7 @@ def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any],
     ))
 
 
+@use_case
 def confirm_emergency(uow: UnitOfWork, user: LocalUser, number: str, *, on: date | None = None,
                       expected_parent: object = ANY_PARENT) -> StoredEvent:
     state = order_state(uow, number)
@@ -305,6 +317,7 @@ def confirm_emergency(uow: UnitOfWork, user: LocalUser, number: str, *, on: date
 # -- before acceptance -------------------------------------------------------------------
 
 
+@use_case
 def propose(uow: UnitOfWork, user: LocalUser, number: str, changes: Mapping[str, Any], *,
             reason: str, on: date | None = None,
             expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -317,6 +330,7 @@ def propose(uow: UnitOfWork, user: LocalUser, number: str, changes: Mapping[str,
                         expected_parent=expected_parent)
 
 
+@use_case
 def confirm(uow: UnitOfWork, user: LocalUser, number: str, *, on: date | None = None,
             expected_parent: object = ANY_PARENT) -> StoredEvent:
     state = order_state(uow, number)
@@ -326,12 +340,14 @@ def confirm(uow: UnitOfWork, user: LocalUser, number: str, *, on: date | None = 
                         {"proposal": state.proposal.id}, on=on, expected_parent=expected_parent)
 
 
+@use_case
 def withdraw(uow: UnitOfWork, user: LocalUser, number: str, *, reason: str,
              on: date | None = None, expected_parent: object = ANY_PARENT) -> StoredEvent:
     return act_on_order(uow, user, number, Action.WITHDRAW, F.ORDER_WITHDRAWN,
                         {"reason": reason}, on=on, expected_parent=expected_parent)
 
 
+@use_case
 def accept(uow: UnitOfWork, user: LocalUser, number: str, *, supplying_unit: str | None = None,
            on: date | None = None, expected_parent: object = ANY_PARENT) -> StoredEvent:
     """The approving official signs the version the requester signed: the order binds."""
@@ -353,6 +369,7 @@ def accept(uow: UnitOfWork, user: LocalUser, number: str, *, supplying_unit: str
                         expected_parent=expected_parent, unit=unit)
 
 
+@use_case
 def reject(uow: UnitOfWork, user: LocalUser, number: str, *, reason: str,
            on: date | None = None, expected_parent: object = ANY_PARENT) -> StoredEvent:
     return act_on_order(uow, user, number, Action.REJECT, F.ORDER_REJECTED, {"reason": reason},
@@ -378,6 +395,7 @@ def catalogue_price(uow: UnitOfWork, agreement: str, party: str, category: str, 
     return None
 
 
+@use_case
 def deliver(uow: UnitOfWork, user: LocalUser, number: str, lines: Sequence[tuple[int, str]], *,
             evidence: Sequence[Mapping[str, Any]] = (), note: str = "", on: date | None = None,
             expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -410,6 +428,7 @@ def find_delivery(state: OrderState, ref: str) -> str:
     return matches[0]
 
 
+@use_case
 def receive(uow: UnitOfWork, user: LocalUser, number: str, delivery: str, *,
             lines: Sequence[tuple[int, str, str]] | None = None,
             evidence: Sequence[Mapping[str, Any]] = (), note: str = "",
@@ -435,6 +454,7 @@ def receive(uow: UnitOfWork, user: LocalUser, number: str, delivery: str, *,
 EVIDENCE_FILE_SIZE_MAX = 25 * 1024 * 1024
 
 
+@use_case
 def store_evidence(uow: UnitOfWork, name: str, content: bytes,
                    media_type: str | None = None) -> dict[str, Any]:
     """Keep an evidence file (delivery ticket, photo …) and return what the event cites of it.
@@ -567,6 +587,14 @@ def _about(state: OrderState, ref: str) -> str:
     return matches[0]
 
 
+def statuses_after(uow: UnitOfWork, event: StoredEvent, numbers: Sequence[str]
+                   ) -> dict[str, str]:
+    """The status of each order an act acted on, as the act left it."""
+    states = event.states if isinstance(event, Recorded) else {}
+    return {n: figure_status(states[n], uow.context.profile(states[n].profile)).value
+            if n in states else status_of(uow, n) for n in numbers}
+
+
 def status_of(uow: UnitOfWork, number: str) -> str:
     """The order's status as the projection holds it now."""
     found = uow.conn.execute(
@@ -624,6 +652,7 @@ def term_changes(state: OrderState, *, quantities: Mapping[int, str] | None = No
 # -- disputes -----------------------------------------------------------------------------------
 
 
+@use_case
 def open_dispute(uow: UnitOfWork, user: LocalUser, number: str, *, reason: str,
                  about: str | None = None, on: date | None = None,
                  expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -636,6 +665,7 @@ def open_dispute(uow: UnitOfWork, user: LocalUser, number: str, *, reason: str,
                         expected_parent=expected_parent)
 
 
+@use_case
 def propose_resolution(uow: UnitOfWork, user: LocalUser, number: str, dispute_ref: str | None,
                        resolution: str,
                        adjustments: Sequence[tuple[str, int, str]] = (), *,
@@ -654,6 +684,7 @@ def propose_resolution(uow: UnitOfWork, user: LocalUser, number: str, dispute_re
                         on=on, expected_parent=expected_parent)
 
 
+@use_case
 def sign_resolution(uow: UnitOfWork, user: LocalUser, number: str, dispute_ref: str | None,
                     proposal_ref: str | None = None, *, on: date | None = None,
                     expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -672,6 +703,7 @@ _CHANGE_KINDS = {"amend": Action.AMEND, "close_short": Action.CLOSE_SHORT,
                  "close-short": Action.CLOSE_SHORT, "cancel": Action.CANCEL}
 
 
+@use_case
 def request_change(uow: UnitOfWork, user: LocalUser, number: str, kind: str, *, reason: str,
                    changes: Mapping[str, Any] | None = None, on: date | None = None,
                    expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -693,6 +725,7 @@ def request_change(uow: UnitOfWork, user: LocalUser, number: str, kind: str, *, 
                         expected_parent=expected_parent)
 
 
+@use_case
 def cancel_order(uow: UnitOfWork, user: LocalUser, number: str, *, reason: str,
                  on: date | None = None, expected_parent: object = ANY_PARENT) -> StoredEvent:
     """Cancel: the requester withdraws an unaccepted order; after acceptance it is a request."""
@@ -703,6 +736,7 @@ def cancel_order(uow: UnitOfWork, user: LocalUser, number: str, *, reason: str,
                           expected_parent=expected_parent)
 
 
+@use_case
 def respond(uow: UnitOfWork, user: LocalUser, number: str, request_ref: str | None,
             accept: bool, *, on: date | None = None,
             expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -717,6 +751,7 @@ def respond(uow: UnitOfWork, user: LocalUser, number: str, request_ref: str | No
 # -- third-party transfer -----------------------------------------------------------------------
 
 
+@use_case
 def request_transfer(uow: UnitOfWork, user: LocalUser, number: str, *, to: str,
                      lines: Sequence[tuple[int, str]], reason: str, on: date | None = None,
                      expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -727,6 +762,7 @@ def request_transfer(uow: UnitOfWork, user: LocalUser, number: str, *, to: str,
                         on=on, expected_parent=expected_parent)
 
 
+@use_case
 def answer_transfer(uow: UnitOfWork, user: LocalUser, number: str, request_ref: str | None,
                     consent: bool, *, on: date | None = None,
                     expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -737,6 +773,7 @@ def answer_transfer(uow: UnitOfWork, user: LocalUser, number: str, request_ref: 
                         on=on, expected_parent=expected_parent)
 
 
+@use_case
 def record_transfer(uow: UnitOfWork, user: LocalUser, number: str,
                     request_ref: str | None = None, *, on: date | None = None,
                     expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -753,9 +790,18 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def show_order(uow: UnitOfWork, number: str) -> dict[str, Any]:
-    """Everything recorded about one order, as plain data, with its timeline of events."""
-    state = order_state(uow, number)
+def state_after(event: StoredEvent, number: str) -> OrderState | None:
+    """``number`` as the act that recorded ``event`` left it, if the act says."""
+    return event.states.get(number) if isinstance(event, Recorded) else None
+
+
+def show_order(uow: UnitOfWork, number: str, state: OrderState | None = None
+               ) -> dict[str, Any]:
+    """Everything recorded about one order, as plain data, with its timeline of events.
+
+    ``state`` is the order as an act just left it; without it the order is folded.
+    """
+    state = state or order_state(uow, number)
     terms = state.terms
     assert terms is not None  # order_state refuses an order without terms
     profile = uow.context.profile(state.profile)

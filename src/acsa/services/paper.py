@@ -30,21 +30,11 @@ from sqlalchemy import insert, select
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, NotAppointed, UnknownReference
 from acsa.domain.parties import Role, check_identifier
-from acsa.events import Envelope, seal
-from acsa.services.recording import (
-    Act,
-    _judge_locally,
-    adopted_profile,
-    order_head,
-    order_state,
-    record,
-    stream_of,
-)
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.recording import Act, adopted_profile, order_state, record, stream_of
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
-from acsa.store.log import StoredEvent, append, fact_of, lock_stream
-from acsa.store.projections import refresh_orders
+from acsa.store.log import StoredEvent
 
 EVIDENCE_BYTES_MAX = 25 * 1024 * 1024
 
@@ -61,6 +51,7 @@ def _paper_partner(uow: UnitOfWork, agreement: str, party: str) -> None:
                            field="party")
 
 
+@use_case
 def attach_evidence(uow: UnitOfWork, name: str, media_type: str, content: bytes
                     ) -> dict[str, Any]:
     """Keep a scanned form; returns the evidence reference events carry."""
@@ -75,6 +66,7 @@ def attach_evidence(uow: UnitOfWork, name: str, media_type: str, content: bytes
     return {"sha256": sha, "name": name, "media_type": media_type, "size": len(content)}
 
 
+@use_case
 def appoint_paper_official(uow: UnitOfWork, admin: LocalUser, *, agreement: str, party: str,
                            user_id: str, name: str, role: str, units: Sequence[str] = (),
                            valid_from: date, evidence: Mapping[str, Any]) -> StoredEvent:
@@ -91,6 +83,7 @@ def appoint_paper_official(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
         role=Role.ADMINISTRATOR, on=uow.node.today(profile), needs_appointment=False))
 
 
+@use_case
 def record_paper_step(uow: UnitOfWork, attester: LocalUser, *, number: str, party: str,
                       official: str, type: str, data: Mapping[str, Any],
                       evidence: Sequence[Mapping[str, Any]], unit: str | None = None,
@@ -106,7 +99,7 @@ def record_paper_step(uow: UnitOfWork, attester: LocalUser, *, number: str, part
     on = on or uow.node.today(profile)
     if not any(a.in_force(on, None) for a in roster.for_user(attester.party, attester.id)):
         raise NotAppointed(f"{attester.id} holds no appointment to attest a copy",
-                           field="attester")
+                           field="attester", user=attester.id, date=on)
     appointments = [a for a in roster.for_user(party, official) if a.in_force(on, None)]
     if not appointments:
         raise UnknownReference(f"no paper appointment of {party} official {official}",
@@ -116,21 +109,11 @@ def record_paper_step(uow: UnitOfWork, attester: LocalUser, *, number: str, part
                     state.terms.requester == party else
                     (state.accepted.supplying_unit if state.accepted else None)
                     or (state.terms.supplying_unit if state.terms else None))
-    head = lock_stream(uow.conn, stream)
-    body = {**dict(data), "on": on.isoformat(), "evidence": [dict(e) for e in evidence],
+    body = {**dict(data), "evidence": [dict(e) for e in evidence],
             "attested_by": {"user": attester.id, "name": attester.name}}
-    envelope = Envelope(
-        v=1, stream=stream, seq=head["head_seq"] + 1, prev=head["head_hash"],
-        at=uow.node.now_at(), profile=profile.digest, type=type, subject=number,
-        parent=order_head(uow, number, lock=True),
-        actor={"user": official, "name": appointment.name, "role": appointment.role.value,
-               "party": party, "unit": unit, "appointment": appointment.id, "paper": True},
-        marking={"level": "UNCLASSIFIED", "originator": uow.node.party,
-                 "rel": sorted(profile.party_codes)},
-        data=body)
-    signed = seal(envelope, uow.node.key)
-    fact = fact_of(signed)
-    _judge_locally(uow, fact, [number])
-    event_id = append(uow.conn, signed, origin="local", received_at=envelope.at)
-    refresh_orders(uow.conn, [number], uow.context)
-    return StoredEvent(event_id, signed, "local", envelope.at)
+    return record(uow, attester, Act(
+        agreement=profile.id, type=type, subject=number, data=body, role=appointment.role,
+        on=on, unit=unit,
+        paper_actor={"user": official, "name": appointment.name,
+                     "role": appointment.role.value, "party": party, "unit": unit,
+                     "appointment": appointment.id, "paper": True}))

@@ -22,11 +22,11 @@ from acsa.domain.errors import Conflict, InvalidValue, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, Status, actions_for
+from acsa.domain.streams import stream_id
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.services.verify import VerifyReport, verify_node
 from acsa.store import tables as T
-from acsa.store.log import stream_name
 
 PAGE_LIMIT_MAX = 200
 SEARCH_LENGTH_MAX = 100
@@ -125,7 +125,7 @@ def appointments_of(uow: UnitOfWork, user: LocalUser) -> list[AppointmentInfo]:
     for agreement in list_agreements(uow):
         profile = uow.context.profile(agreement.digest)
         on = uow.node.today(profile)
-        roster = uow.context.roster(stream_name(agreement.id, uow.node.party))
+        roster = uow.context.roster(stream_id(agreement.id, uow.node.party))
         for a in sorted(roster.for_user(user.party, user.id), key=lambda a: a.granted_at):
             out.append(AppointmentInfo(agreement.id, a.role.value, sorted(a.units),
                                        a.valid_from, a.valid_to, a.in_force(on, None)))
@@ -329,7 +329,7 @@ def actions_now(uow: UnitOfWork, user: LocalUser, number: str) -> list[str]:
     unit = row.requesting_unit if side is Side.REQUESTER else row.supplying_unit
     profile = uow.context.profile(row.profile)
     on = uow.node.today(profile)
-    roster = uow.context.roster(stream_name(row.agreement, uow.node.party))
+    roster = uow.context.roster(stream_id(row.agreement, uow.node.party))
     held = {
         a.role for a in roster.for_user(user.party, user.id)
         if a.in_force(on, None) and (unit is None or a.covers_unit(unit))
@@ -497,3 +497,27 @@ def exchange_candidates(uow: UnitOfWork, user: LocalUser, number: str) -> list[O
             o.status.in_([Status.RECEIVED.value, Status.SETTLING.value]), visible_to(user))
         .order_by(o.submitted_on, o.number).limit(EXCHANGE_CANDIDATES_MAX))
     return [_summary(r) for r in rows]
+
+
+def notes_on(uow: UnitOfWork, event_hash: str) -> list[str]:
+    """What a rule decided about an event, on any order it acts on (a race, a conversion …)."""
+    return sorted(set(uow.conn.execute(select(T.verdicts.c.note).where(
+        T.verdicts.c.event_hash == event_hash, T.verdicts.c.note != "")).scalars()))
+
+
+@dataclass(frozen=True)
+class PostingLine:
+    on: date
+    debit: str
+    credit: str
+    amount: Money
+    debtor: str
+    creditor: str
+
+
+def order_postings(uow: UnitOfWork, number: str) -> list[PostingLine]:
+    """An order's postings in the order they were written."""
+    rows = uow.conn.execute(select(T.postings).where(T.postings.c.order_number == number)
+                            .order_by(T.postings.c.id))
+    return [PostingLine(r.on, r.debit, r.credit, Money(r.currency, r.amount_minor), r.debtor,
+                        r.creditor) for r in rows]

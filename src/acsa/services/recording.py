@@ -1,19 +1,25 @@
 """Recording a local act as a signed event: the one path every local change takes.
 
-1. Take the stream's lock (and the order rows' locks) for this transaction.
+1. Lock the rows of the orders the act names and fold them — once per
+   transaction: the use case that prepared the act has usually folded them
+   already (:func:`fold_orders`) — then take the stream's lock.
 2. Check the expected parent the user saw (a stale screen gets a conflict).
 3. Find the appointment that authorises the user for this role and unit.
 4. Build the envelope, seal it with the node key.
 5. Judge it exactly as the peer will — against the order as it stands —
    and refuse it, naming the field, if it would be ineffective.
-6. Append it and rewrite the projections it touches, in the same transaction.
+6. Append it, and extend each order's state by the event: the state it was
+   judged on is the state its projection is rewritten from and the state
+   the caller shows (:class:`Recorded`). All in the same transaction.
+
+The twin path, for a partner's events, is :mod:`acsa.services.intake`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -24,20 +30,28 @@ from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.errors import (
     Conflict,
     DomainError,
+    InvalidValue,
     InvariantBroken,
     NotAppointed,
     UnknownReference,
 )
-from acsa.domain.interpret import interpret_orders, judge
+from acsa.domain.interpret import Context, extend, follows_all, interpret_orders, judge
 from acsa.domain.parties import Role
 from acsa.domain.state import OrderState
+from acsa.domain.streams import stream_id
 from acsa.events import Envelope, seal
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import Folded, UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
-from acsa.store.log import StoredEvent, append, fact_of, lock_stream, read_order_facts
-from acsa.store.log import stream_name as _stream_name
-from acsa.store.projections import apply_context, parse_profile, refresh_orders
+from acsa.store.log import StoredEvent as StoredEvent  # what entry points are handed
+from acsa.store.log import append, fact_of, lock_stream, read_order_facts
+from acsa.store.projections import (
+    apply_context,
+    lock_orders,
+    parse_profile,
+    refresh_orders,
+    write_order_after,
+)
 
 CONTEXT_TYPES = frozenset({
     F.AGREEMENT_ADOPTED, F.APPOINTMENT_GRANTED, F.APPOINTMENT_REVOKED, F.UNIT_REGISTERED,
@@ -64,23 +78,38 @@ def adopted_profile(uow: UnitOfWork, agreement: str) -> AgreementProfile:
 
 
 def stream_of(uow: UnitOfWork, agreement: str) -> str:
-    return _stream_name(agreement, uow.node.party)
+    return stream_id(agreement, uow.node.party)
+
+
+def fold_orders(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, Folded]:
+    """The orders as the log's fold has them now: read and folded once per transaction.
+
+    In a writing transaction their rows are locked first (in one order), so
+    that the state an act is judged on is the state it is recorded on.
+    """
+    missing = sorted({n for n in numbers if n not in uow.folds})
+    if missing:
+        if uow.write:
+            lock_orders(uow.conn, missing)
+        facts = tuple(read_order_facts(uow.conn, missing))
+        states = interpret_orders(facts, uow.context, missing)
+        for n in missing:
+            uow.folds[n] = Folded(facts, states.get(n, OrderState(number=n)))
+    return {n: uow.folds[n] for n in numbers}
 
 
 def order_state(uow: UnitOfWork, number: str) -> OrderState:
     """An order as the log's fold has it now (``UnknownReference`` if never seen)."""
-    states = interpret_orders(read_order_facts(uow.conn, [number]), uow.context, [number])
-    state = states.get(number)
-    if state is None or state.terms is None:
+    state = fold_orders(uow, [number])[number].state
+    if state.terms is None:
         raise UnknownReference(f"no order {number} on this node", field="order")
     return state
 
 
-def order_head(uow: UnitOfWork, number: str, *, lock: bool) -> str | None:
-    query = select(T.orders.c.head).where(T.orders.c.number == number)
-    if lock and uow.conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return uow.conn.execute(query).scalar_one_or_none()
+def order_head(uow: UnitOfWork, number: str) -> str | None:
+    return uow.conn.execute(
+        select(T.orders.c.head).where(T.orders.c.number == number)
+    ).scalar_one_or_none()
 
 
 @dataclass(frozen=True)
@@ -97,99 +126,130 @@ class Act:
     expected_parent: object = ANY_PARENT  # str | None, or ANY_PARENT
     needs_appointment: bool = True
     marking: Mapping[str, Any] | None = None
+    # A paper partner's official, whose step this node records from a signed form:
+    # the actor as the event names it (``paper`` true), instead of the acting user.
+    paper_actor: Mapping[str, Any] | None = None
 
 
-def record(uow: UnitOfWork, user: LocalUser, act: Act) -> StoredEvent:
-    """Record ``act`` by ``user`` as the next event of this node's stream."""
-    if act.type == F.AGREEMENT_ADOPTED:
-        profile = profile_from_document(act.data["profile"], act.agreement)
-    else:
-        profile = adopted_profile(uow, act.agreement)
+@dataclass(frozen=True)
+class Recorded(StoredEvent):
+    """A local act as recorded, with each order it acts on as it now stands."""
+
+    states: Mapping[str, OrderState] = field(default_factory=dict)
+
+
+def record(uow: UnitOfWork, user: LocalUser, act: Act) -> Recorded:
+    """Record ``act`` by ``user`` as the next event of this node's stream (steps above)."""
+    profile = (profile_from_document(act.data["profile"], act.agreement)
+               if act.type == F.AGREEMENT_ADOPTED else adopted_profile(uow, act.agreement))
+    named = _orders_named(act)
+    before = fold_orders(uow, named)
     stream = stream_of(uow, act.agreement)
     head = lock_stream(uow.conn, stream)
-    data = dict(act.data)
-    data["on"] = act.on.isoformat()
-    multi = act.type in F.MULTI_ORDER_TYPES
-    parent: str | None = None
-    if act.type in F.ORDER_EVENT_TYPES:
-        if multi:
-            parts = []
-            for part in data.get("orders", []):
-                p = dict(part)
-                p["parent"] = order_head(uow, str(p["order"]), lock=True)
-                parts.append(p)
-            data["orders"] = parts
-            if act.expected_parent is not ANY_PARENT:
-                raise DomainError("a multi-order act takes no expected parent", field="parent")
-        else:
-            parent = order_head(uow, act.subject, lock=True)
-            if act.expected_parent is not ANY_PARENT and act.expected_parent != parent:
-                raise Conflict(
-                    f"{act.subject} changed since you saw it: reload and try again",
-                    field="parent",
-                )
-    appointment = None
-    if act.needs_appointment:
-        roster = uow.context.roster(stream)
-        found = roster.find(party=user.party, user=user.id, role=act.role, unit=act.unit,
-                            on=act.on)
-        if found is None:
-            where = f" for unit {act.unit}" if act.unit else ""
-            raise NotAppointed(
-                f"{user.id} holds no appointment as {act.role.value}{where} on {act.on}",
-                field="user",
-            )
-        appointment = found.id
     envelope = Envelope(
-        v=1,
-        stream=stream,
-        seq=head["head_seq"] + 1,
-        prev=head["head_hash"],
-        at=uow.node.now_at(),
-        profile=profile.digest,
-        type=act.type,
-        subject=act.subject,
-        parent=parent,
-        actor={
-            "user": user.id, "name": user.name, "role": act.role.value, "party": user.party,
-            "unit": act.unit, "appointment": appointment,
-        },
+        v=1, stream=stream, seq=head["head_seq"] + 1, prev=head["head_hash"],
+        at=uow.node.now_at(), profile=profile.digest, type=act.type, subject=act.subject,
+        parent=_parent(uow, act),
+        actor=dict(act.paper_actor) if act.paper_actor else _actor(uow, user, act, stream),
         marking=dict(act.marking or {
             "level": "UNCLASSIFIED", "originator": uow.node.party,
             "rel": sorted(profile.party_codes),
         }),
-        data=data,
+        data=_data(uow, act),
     )
     signed = seal(envelope, uow.node.key)
     fact = fact_of(signed)
-    named = fact.orders()
-    if named:
-        _judge_locally(uow, fact, named)
+    _judge_locally(fact, before, uow.context)
     event_id = append(uow.conn, signed, origin="local", received_at=envelope.at)
     if act.type in CONTEXT_TYPES:
         apply_context(uow.conn, fact)
         uow.context_changed()
-    if named:
-        states = refresh_orders(uow.conn, named, uow.context)
-        for number in named:
-            verdict = next(v for v in states[number].verdicts if v.event == signed.hash)
-            if not verdict.effective:
-                raise InvariantBroken(f"{signed.hash[:12]} judged valid, then ineffective on "
-                                      f"{number}: {verdict.reason}")
-    return StoredEvent(event_id, signed, "local", envelope.at)
+    states = _project(uow, fact, before) if named else {}
+    return Recorded(event_id, signed, "local", envelope.at, states=states)
 
 
-def _judge_locally(uow: UnitOfWork, fact: F.Fact, orders: Sequence[str]) -> None:
+def _orders_named(act: Act) -> list[str]:
+    """The orders ``act`` acts on, each once, in the order it names them."""
+    if act.type in F.MULTI_ORDER_TYPES:
+        return list(dict.fromkeys(str(p["order"]) for p in act.data.get("orders", ())
+                                  if isinstance(p, Mapping) and "order" in p))
+    return [act.subject] if act.type in F.ORDER_EVENT_TYPES else []
+
+
+def _parent(uow: UnitOfWork, act: Act) -> str | None:
+    """The order's newest event, which the act follows; a stale screen is a conflict."""
+    if act.type not in F.ORDER_EVENT_TYPES or act.type in F.MULTI_ORDER_TYPES:
+        if act.expected_parent is not ANY_PARENT and act.type in F.MULTI_ORDER_TYPES:
+            raise InvalidValue("a multi-order act takes no expected parent", field="parent")
+        return None
+    parent = order_head(uow, act.subject)
+    if act.expected_parent is not ANY_PARENT and act.expected_parent != parent:
+        raise Conflict(f"{act.subject} changed since you saw it: reload and try again",
+                       field="parent")
+    return parent
+
+
+def _data(uow: UnitOfWork, act: Act) -> dict[str, Any]:
+    """The act's data with its business date, and each part's parent on a multi-order act."""
+    data = dict(act.data)
+    data["on"] = act.on.isoformat()
+    if act.type in F.MULTI_ORDER_TYPES:
+        data["orders"] = [{**part, "parent": order_head(uow, str(part["order"]))}
+                          for part in data.get("orders", [])]
+    return data
+
+
+def _actor(uow: UnitOfWork, user: LocalUser, act: Act, stream: str) -> dict[str, Any]:
+    """Who acts, in which role and unit, under which appointment."""
+    appointment = None
+    if act.needs_appointment:
+        found = uow.context.roster(stream).find(party=user.party, user=user.id, role=act.role,
+                                                unit=act.unit, on=act.on)
+        if found is None:
+            where = f" for unit {act.unit}" if act.unit else ""
+            raise NotAppointed(
+                f"{user.id} holds no appointment as {act.role.value}{where} on {act.on}",
+                field="user", user=user.id, role=act.role.value, unit=act.unit, date=act.on,
+            )
+        appointment = found.id
+    return {"user": user.id, "name": user.name, "role": act.role.value, "party": user.party,
+            "unit": act.unit, "appointment": appointment}
+
+
+def _judge_locally(fact: F.Fact, before: Mapping[str, Folded], ctx: Context) -> None:
     """Refuse, with the rule's own error, an act the peer would rule ineffective."""
-    facts = read_order_facts(uow.conn, orders)
-    states = interpret_orders(facts, uow.context, orders)
-    for number in orders:
-        state = states.get(number, OrderState(number=number))
-        if state.terms is None and fact.type not in F.ORDER_ROOT_TYPES:
+    for number, folded in before.items():
+        if folded.state.terms is None and fact.type not in F.ORDER_ROOT_TYPES:
             raise UnknownReference(f"no order {number} on this node", field="order")
         try:
-            judge(fact, state, uow.context)
+            judge(fact, folded.state, ctx)
         except DomainError as exc:
-            if len(orders) > 1 and exc.field and not exc.field.startswith("orders"):
+            if len(before) > 1 and exc.field and not exc.field.startswith("orders"):
                 exc.field = f"orders[{number}].{exc.field}"
             raise
+
+
+def _project(uow: UnitOfWork, fact: F.Fact, before: Mapping[str, Folded]
+             ) -> dict[str, OrderState]:
+    """Each order after ``fact``, from the state it was judged on, and its projection.
+
+    A local act follows every event of its orders, so one step extends the
+    fold; should it not (an event of a third stream it never saw), the
+    orders are folded again from all their events.
+    """
+    ctx = uow.context
+    if not all(follows_all(n, fact, f.facts) for n, f in before.items()):
+        states = refresh_orders(uow.conn, list(before), ctx)
+        for number in before:
+            verdict = next(v for v in states[number].verdicts if v.event == fact.hash)
+            if not verdict.effective:
+                raise InvariantBroken(f"{fact.hash[:12]} judged valid, then ineffective on "
+                                      f"{number}: {verdict.reason}")
+        uow.folds.clear()
+        return {n: states[n] for n in before}
+    after = {}
+    for number, folded in before.items():
+        after[number] = extend(folded.state, fact, ctx)
+        write_order_after(uow.conn, folded.state, after[number], fact, ctx)
+        uow.folds[number] = Folded((*folded.facts, fact), after[number])
+    return after

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import profile_from_document
-from acsa.domain.errors import InvalidValue, LimitExceeded
+from acsa.domain.errors import InvalidValue, ReportTooLarge
 from acsa.domain.interpret import interpret_orders
 from acsa.domain.money import Money
 from acsa.domain.postings import OWED_KINDS, AccountKind
@@ -38,8 +38,9 @@ KINDS = tuple(k.value for k in AccountKind if k is not AccountKind.CONTROL)
 
 def _limit(count: int, what: str) -> None:
     if count > REPORT_ROWS_MAX:
-        raise LimitExceeded(f"{count} {what}: more than {REPORT_ROWS_MAX} in one report; "
-                            "narrow it (partner, currency, date)", field="report")
+        raise ReportTooLarge(f"{count} {what}: more than {REPORT_ROWS_MAX} in one report; "
+                             "narrow it (partner, currency, date)", field="report",
+                             limit=REPORT_ROWS_MAX, total=count)
 
 
 def fold_orders(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, OrderState]:

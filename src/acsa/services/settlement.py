@@ -49,7 +49,7 @@ from acsa.services.orders import (
     side_of,
 )
 from acsa.services.recording import ANY_PARENT, Act, order_state, record
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
 from acsa.store.log import StoredEvent, stored
@@ -135,6 +135,7 @@ def _reference(state: OrderState, kind: str, ref: str | None) -> str | None:
     return matches[0]
 
 
+@use_case
 def issue_invoice(uow: UnitOfWork, user: LocalUser, number: str, *, kind: str = "goods",
                   reference: str | None = None, replaces: str | None = None,
                   on: date | None = None, expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -153,6 +154,7 @@ def issue_invoice(uow: UnitOfWork, user: LocalUser, number: str, *, kind: str = 
                         expected_parent=expected_parent)
 
 
+@use_case
 def void_invoice(uow: UnitOfWork, user: LocalUser, number: str, invoice_ref: str, *,
                  reason: str, on: date | None = None,
                  expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -172,6 +174,7 @@ def _amount(state: OrderState, text: str, field: str = "amount") -> str:
     return amount.text()
 
 
+@use_case
 def issue_credit_note(uow: UnitOfWork, user: LocalUser, number: str, invoice_ref: str,
                       amount: str, *, reason: str, on: date | None = None,
                       expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -183,6 +186,7 @@ def issue_credit_note(uow: UnitOfWork, user: LocalUser, number: str, invoice_ref
                          "reason": reason}, on=on, expected_parent=expected_parent)
 
 
+@use_case
 def write_off(uow: UnitOfWork, user: LocalUser, number: str, invoice_ref: str, amount: str, *,
               reason: str, on: date | None = None,
               expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -225,6 +229,7 @@ def _multi_act(uow: UnitOfWork, user: LocalUser, states: Sequence[OrderState], a
                                  role=role, on=on, unit=unit))
 
 
+@use_case
 def record_payment(uow: UnitOfWork, user: LocalUser,
                    allocations: Sequence[tuple[str, str, str]], *, reference: str,
                    on: date | None = None) -> StoredEvent:
@@ -276,6 +281,7 @@ def find_multi_event(uow: UnitOfWork, type: str, ref: str, *, field: str) -> Sto
     return stored(rows[0])
 
 
+@use_case
 def confirm_payment(uow: UnitOfWork, user: LocalUser, payment: str,
                     received: Sequence[tuple[str, str, str]] = (), *,
                     on: date | None = None) -> StoredEvent:
@@ -323,6 +329,7 @@ def confirm_payment(uow: UnitOfWork, user: LocalUser, payment: str,
 # -- in kind ------------------------------------------------------------------------------------
 
 
+@use_case
 def return_in_kind(uow: UnitOfWork, user: LocalUser, number: str,
                    lines: Sequence[tuple[int, str]], *, description: str,
                    evidence: Sequence[Mapping[str, Any]] = (), on: date | None = None,
@@ -336,6 +343,7 @@ def return_in_kind(uow: UnitOfWork, user: LocalUser, number: str,
                         on=on, expected_parent=expected_parent)
 
 
+@use_case
 def answer_return(uow: UnitOfWork, user: LocalUser, number: str, return_ref: str | None,
                   accept: bool, *, reason: str = "", on: date | None = None,
                   expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -351,6 +359,7 @@ def answer_return(uow: UnitOfWork, user: LocalUser, number: str, return_ref: str
                         on=on, expected_parent=expected_parent)
 
 
+@use_case
 def convert_to_cash(uow: UnitOfWork, user: LocalUser, number: str,
                     prices: Mapping[int, str] | None = None, *, on: date | None = None,
                     expected_parent: object = ANY_PARENT) -> StoredEvent:
@@ -429,6 +438,7 @@ def _rates_for(uow: UnitOfWork, agreement: str, currencies: set[str], currency: 
             for c in sorted(currencies - {currency})]
 
 
+@use_case
 def link_exchange(uow: UnitOfWork, user: LocalUser, numbers: Sequence[str], *, currency: str,
                   rates: Sequence[Rate] | None = None, on: date | None = None) -> StoredEvent:
     """Link orders each way in an equal-value exchange valued in ``currency``.
@@ -457,6 +467,7 @@ def _sign(uow: UnitOfWork, user: LocalUser, proposal: StoredEvent, key: str, act
                       {key: proposal.hash, "orders": [{"order": n} for n in numbers]}, on)
 
 
+@use_case
 def sign_exchange(uow: UnitOfWork, user: LocalUser, exchange: str, *,
                   on: date | None = None) -> StoredEvent:
     """The other party's finance officer signs the exchange and its valuation."""
@@ -464,6 +475,7 @@ def sign_exchange(uow: UnitOfWork, user: LocalUser, exchange: str, *,
     return _sign(uow, user, proposal, "exchange", Action.SIGN_EXCHANGE, F.EXCHANGE_SIGNED, on)
 
 
+@use_case
 def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[str, str]], *,
                    currency: str, rates: Sequence[Rate] | None = None,
                    on: date | None = None) -> StoredEvent:
@@ -483,6 +495,7 @@ def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[st
                       _next_subject(uow, "OFS"), data, on)
 
 
+@use_case
 def sign_offset(uow: UnitOfWork, user: LocalUser, offset: str, *,
                 on: date | None = None) -> StoredEvent:
     """The other party's finance officer signs the offset statement: it takes effect."""

@@ -29,7 +29,7 @@ from acsa.domain.statements import (
     statement_document,
 )
 from acsa.services.recording import Act, adopted_profile, record
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
 from acsa.store.log import StoredEvent, fact_of, stored
@@ -64,9 +64,10 @@ def _unit(uow: UnitOfWork, user: LocalUser, agreement: str, on: date) -> str | N
         if a.role is Role.FINANCE_OFFICER and a.in_force(on, None):
             return min(a.units) if a.units else None
     raise NotAppointed(f"{user.id} is not appointed as finance officer under {agreement}",
-                       field="user")
+                       field="user", user=user.id, role="finance_officer", agreement=agreement)
 
 
+@use_case
 def sign_balance(uow: UnitOfWork, user: LocalUser, *, agreement: str, counterparty: str,
                  currency: str, as_of: date) -> StoredEvent:
     """A finance officer signs the balance with ``counterparty`` in ``currency`` as of a date."""
@@ -109,6 +110,7 @@ def list_statements(uow: UnitOfWork, agreement: str | None = None) -> list[State
     return fold_statements(facts, authorize)
 
 
+@use_case
 def answer_balance(uow: UnitOfWork, user: LocalUser, statement: str, *, agree: bool,
                    reason: str = "") -> StoredEvent:
     """Countersign the other party's statement, or dispute it with the differences."""

@@ -12,18 +12,30 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 
+from acsa.domain.facts import Fact
 from acsa.domain.interpret import Context
+from acsa.domain.state import OrderState
 from acsa.services.node import Node
 from acsa.store.db import IMMEDIATE
 from acsa.store.projections import context_stamp, load_context
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Folded:
+    """An order's state as the fold of its events, with the events it was folded from
+    (its own and those of the orders linked to it)."""
+
+    facts: tuple[Fact, ...]
+    state: OrderState
 
 
 class UnitOfWork:
@@ -34,6 +46,8 @@ class UnitOfWork:
         self.write = write
         self._context: Context | None = None
         self.depth = 0  # use cases running in this unit of work, outermost first
+        # Orders folded in this transaction, so that an act folds its orders once.
+        self.folds: dict[str, Folded] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.conn: Connection = self.node.engine.connect().execution_options(
@@ -57,10 +71,12 @@ class UnitOfWork:
     def commit(self) -> None:
         """Keep what the current transaction did; what follows runs in a new one."""
         self.conn.commit()
+        self.folds.clear()
 
     def rollback(self) -> None:
         self.conn.rollback()
         self._context = None
+        self.folds.clear()
 
     @property
     def context(self) -> Context:

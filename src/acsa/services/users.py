@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 
 from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
 from acsa.domain.parties import Role
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.store import tables as T
 
 _USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -70,6 +70,13 @@ def get_user(uow: UnitOfWork, user_id: str | None) -> LocalUser:
     return user
 
 
+def find_active_user(uow: UnitOfWork, user_id: str) -> LocalUser | None:
+    """The active local user ``user_id``, or ``None``."""
+    row = uow.conn.execute(select(T.users).where(T.users.c.id == user_id)).first()
+    user = user_of(row) if row is not None else None
+    return user if user is not None and user.active else None
+
+
 def list_users(uow: UnitOfWork) -> list[LocalUser]:
     return [user_of(r) for r in uow.conn.execute(select(T.users).order_by(T.users.c.id))]
 
@@ -78,6 +85,7 @@ def count_users(uow: UnitOfWork) -> int:
     return len(uow.conn.execute(select(T.users.c.id)).all())
 
 
+@use_case
 def add_user(
     uow: UnitOfWork,
     actor: LocalUser | None,
@@ -123,6 +131,7 @@ def add_user(
     return get_user(uow, user_id)
 
 
+@use_case
 def set_password_hash(uow: UnitOfWork, user_id: str, password_hash: str) -> None:
     uow.conn.execute(update(T.users).where(T.users.c.id == user_id)
                      .values(password_hash=password_hash))
@@ -144,6 +153,7 @@ def check_locale(locale: str) -> str:
     return locale
 
 
+@use_case
 def set_preferences(uow: UnitOfWork, user: LocalUser, *, locale: str, time_zone: str) -> LocalUser:
     """A user's own language and time zone (dates and times on pages follow them)."""
     check_locale(locale)

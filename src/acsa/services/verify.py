@@ -24,7 +24,7 @@ from acsa.events.keys import fingerprint
 from acsa.events.merkle import leaf_hash
 from acsa.events.merkle import root as merkle_root
 from acsa.services.peers import party_keys, stream_schedule
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.store import tables as T
 from acsa.store.log import fact_of, stored
 from acsa.store.projections import (
@@ -208,6 +208,7 @@ def verify_projections(uow: UnitOfWork) -> tuple[list[Finding], int]:
         for row in sorted(derived - stored_rows, key=repr)[:20]:
             findings.append(Finding("projection", name, f"row the log derives is missing or "
                                     f"different: {_short(row)}"))
+    uow.rollback()
     return findings, orders
 
 
@@ -228,6 +229,12 @@ def rebuild_projections(uow: UnitOfWork) -> int:
     ctx: Context = load_context(uow.conn)
     uow.context_changed()
     return rebuild_orders(uow.conn, ctx)
+
+
+@use_case
+def rebuild(uow: UnitOfWork) -> int:
+    """``acsa rebuild``: every projection derived again from the log, and kept."""
+    return rebuild_projections(uow)
 
 
 def verify_node(uow: UnitOfWork) -> VerifyReport:

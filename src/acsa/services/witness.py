@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from acsa.domain.errors import DomainError, UnknownReference
+from acsa.domain.errors import DomainError, MissingField, UnknownReference
 from acsa.domain.parties import Role
 from acsa.domain.streams import stream_party
 from acsa.events import CompactRange, SignedTreeHead, countersign, verify_consistency
@@ -219,7 +219,7 @@ def resolve_alarms(uow: UnitOfWork, admin: LocalUser, peer: str, note: str) -> i
     """
     admin.require(Role.ADMINISTRATOR)
     if not note.strip():
-        raise DomainError("say how it was resolved (out of band, with whom)", field="note")
+        raise MissingField("say how it was resolved (out of band, with whom)", field="note")
     done = uow.conn.execute(
         update(T.peer_alarms).where(T.peer_alarms.c.peer == peer,
                                     T.peer_alarms.c.resolved_at.is_(None))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,8 +24,9 @@ from acsa.domain.aging import due_items as order_due_items
 from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.figures import delivered, in_kind_due_on, owed_in_kind, received, status
 from acsa.domain.interpret import Context, interpret_orders
-from acsa.domain.ledger import order_entries
+from acsa.domain.ledger import event_postings, order_entries
 from acsa.domain.parties import Role
+from acsa.domain.postings import Posting
 from acsa.domain.roster import Appointment, Roster
 from acsa.domain.state import OrderState
 from acsa.store import tables as T
@@ -92,10 +93,24 @@ def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dic
     return states
 
 
-def _clear_order(conn: Connection, number: str) -> None:
-    old = conn.execute(select(T.postings).where(T.postings.c.order_number == number)).all()
-    _adjust_balances(conn, old, sign=-1)
-    for table in (T.postings, T.verdicts, T.in_kind, T.due_items):
+def lock_orders(conn: Connection, numbers: Iterable[str]) -> None:
+    """Lock the projection rows of ``numbers`` for this transaction (PostgreSQL; SQLite's
+    writer holds the whole database), always in the same order so that two writers never
+    wait on each other."""
+    if conn.dialect.name != "postgresql":
+        return
+    wanted = sorted(set(numbers))
+    if wanted:
+        conn.execute(select(T.orders.c.number).where(T.orders.c.number.in_(wanted))
+                     .order_by(T.orders.c.number).with_for_update()).all()
+
+
+def _clear_order(conn: Connection, number: str, *, keep_postings: bool = False) -> None:
+    if not keep_postings:
+        old = conn.execute(select(T.postings).where(T.postings.c.order_number == number)).all()
+        _adjust_balances(conn, old, sign=-1)
+        conn.execute(delete(T.postings).where(T.postings.c.order_number == number))
+    for table in (T.verdicts, T.in_kind, T.due_items):
         conn.execute(delete(table).where(table.c.order_number == number))
     conn.execute(delete(T.order_lines).where(T.order_lines.c.order_number == number))
     conn.execute(delete(T.orders).where(T.orders.c.number == number))
@@ -144,9 +159,15 @@ class OrderRows:
         self.tables[table.name].extend(rows)
 
 
-def order_rows(state: OrderState, facts: list[F.Fact], ctx: Context, head: str,
-               out: OrderRows | None = None) -> OrderRows:
-    """Every projection row the fold of one order derives."""
+def order_rows(state: OrderState, facts: Sequence[F.Fact], ctx: Context, head: str,
+               out: OrderRows | None = None, *,
+               postings: Sequence[Posting] | None = None) -> OrderRows:
+    """Every projection row the fold of one order derives.
+
+    ``postings``, when given, are the only postings written (those of the
+    newest event, the others being in place already); otherwise every posting
+    of the order is derived by replaying its effective events.
+    """
     out = out or OrderRows()
     out.add(T.verdicts, [
         {"order_number": state.number, "event_hash": v.event, "position": i,
@@ -168,7 +189,8 @@ def order_rows(state: OrderState, facts: list[F.Fact], ctx: Context, head: str,
         }
         for ln in terms.lines
     ])
-    postings, _ = order_entries(state, facts, ctx)
+    if postings is None:
+        postings, _ = order_entries(state, list(facts), ctx)
     if postings:
         dates = {f.hash: f.on for f in facts}
         out.add(T.postings, [posting_row(p, dates[p.event]) for p in postings])
@@ -204,6 +226,17 @@ def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: C
     """Replace one order's projection rows, keeping the balances in step."""
     _clear_order(conn, state.number)
     rows = order_rows(state, facts, ctx, head)
+    insert_rows(conn, rows)
+    _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
+
+
+def write_order_after(conn: Connection, before: OrderState, after: OrderState, fact: F.Fact,
+                      ctx: Context) -> None:
+    """Rewrite one order's projection after one more effective event, posting only what the
+    event changed: nothing else is replayed."""
+    _clear_order(conn, after.number, keep_postings=True)
+    rows = order_rows(after, [fact], ctx, fact.hash,
+                      postings=event_postings(before, after, fact, ctx))
     insert_rows(conn, rows)
     _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
 

@@ -105,7 +105,6 @@ def authenticate(request: Request, node: NodeDep, config: AuthDep,
             holder = auth.find_token(uow, secret)
         with UnitOfWork(node) as uow:
             auth.record_token_use(uow, holder, f"{request.method} {request.url.path}", address)
-            uow.commit()
         return Principal(holder.user, "token", frozenset(holder.token.scopes), token=holder)
     token = session_token(request, config)
     if token is None:
@@ -117,7 +116,6 @@ def authenticate(request: Request, node: NodeDep, config: AuthDep,
     except auth.SessionExpired:
         with UnitOfWork(node) as uow:
             auth.end_session(uow, token, address=address, reason="session.expired")
-            uow.commit()
         raise
     if not session.second_factor_done:
         raise auth.SecondFactorRequired("enter the one-time code to finish logging in",
@@ -125,7 +123,6 @@ def authenticate(request: Request, node: NodeDep, config: AuthDep,
     if session.needs_touch:
         with UnitOfWork(node) as uow:
             auth.touch_session(uow, token)
-            uow.commit()
     return Principal(session.user, "session", ALL_SCOPES, session=session, session_token=token)
 
 

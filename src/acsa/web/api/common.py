@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from acsa.domain.state import OrderState
 from acsa.services import auth, orders, queries
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -27,10 +28,15 @@ def expected_parent(if_match: str | None) -> str | None:
     return value.strip('"') or None
 
 
-def order_detail(uow: UnitOfWork, user: LocalUser, number: str) -> OrderPublic:
-    """The order as ``user`` may see it, with the actions they may take now."""
+def order_detail(uow: UnitOfWork, user: LocalUser, number: str,
+                 state: OrderState | None = None) -> OrderPublic:
+    """The order as ``user`` may see it, with the actions they may take now.
+
+    ``state`` is the order as an act just left it, when there is one: it is
+    not folded again.
+    """
     queries.order_row(uow, user, number)  # need to know first: refuse before reading more
-    data = orders.show_order(uow, number)
+    data = orders.show_order(uow, number, state)
     data["currency"] = data["terms"]["currency"]
     data["actions"] = queries.actions_now(uow, user, number)
     return OrderPublic.model_validate(data)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, File, Header, Path, Query, Request, Response, Upl
 
 from acsa.domain.rules import Status
 from acsa.services import orders, queries, settlement
-from acsa.services.recording import order_state
+from acsa.services.recording import StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.api import schemas as S
@@ -91,7 +91,6 @@ def show_order(
         return Response(status_code=304, headers={"ETag": etag(head)})
     detail = order_detail(uow, principal.user, number)
     record_read(uow, principal.user, number, client_address(request))
-    uow.commit()
     response.headers["ETag"] = etag(detail.head)
     return detail
 
@@ -109,16 +108,16 @@ def create_order(
     if draft:
         draft_id = orders.save_draft(uow, principal.user, body.terms(), note=body.note)
         found = queries.get_draft(uow, principal.user, draft_id)
-        uow.commit()
         response.headers["Location"] = f"/api/v1/drafts/{draft_id}"
         return S.DraftPublic.model_validate(found)
     event = orders.submit_order(uow, principal.user, body.terms(), on=body.on)
-    return _created(uow, principal.user, event.envelope.subject, response)
+    return _created(uow, principal.user, event, response)
 
 
-def _created(uow: UnitOfWork, user: LocalUser, number: str, response: Response) -> S.OrderPublic:
-    detail = order_detail(uow, user, number)
-    uow.commit()
+def _created(uow: UnitOfWork, user: LocalUser, event: StoredEvent,
+             response: Response) -> S.OrderPublic:
+    number = event.envelope.subject
+    detail = order_detail(uow, user, number, orders.state_after(event, number))
     response.headers["Location"] = f"/api/v1/orders/{number}"
     response.headers["ETag"] = etag(detail.head)
     return detail
@@ -132,7 +131,7 @@ def record_emergency(body: S.EmergencyCreate, response: Response, principal: Act
     the requester must confirm it within the agreement's window."""
     event = orders.record_emergency(uow, principal.user, body.terms(),
                                     requested_by=body.requested_by, on=body.on)
-    return _created(uow, principal.user, event.envelope.subject, response)
+    return _created(uow, principal.user, event, response)
 
 
 # -- drafts ----------------------------------------------------------------------------------
@@ -157,9 +156,7 @@ def show_draft(draft_id: DraftId, principal: Reader, uow: ReadUow) -> Any:
 def update_draft(draft_id: DraftId, body: S.OrderCreate, principal: Actor, uow: WriteUow) -> Any:
     queries.get_draft(uow, principal.user, draft_id)
     orders.save_draft(uow, principal.user, body.terms(), note=body.note, draft_id=draft_id)
-    found = queries.get_draft(uow, principal.user, draft_id)
-    uow.commit()
-    return found
+    return queries.get_draft(uow, principal.user, draft_id)
 
 
 @router.post("/drafts/{draft_id}/submit", status_code=status.HTTP_201_CREATED,
@@ -169,7 +166,7 @@ def submit_draft(draft_id: DraftId, body: S.Dated, response: Response, principal
     found = queries.get_draft(uow, principal.user, draft_id)
     event = orders.submit_order(uow, principal.user, found.terms, on=body.on,
                                 draft_id=draft_id)
-    return _created(uow, principal.user, event.envelope.subject, response)
+    return _created(uow, principal.user, event, response)
 
 
 # -- evidence ----------------------------------------------------------------------------------
@@ -181,14 +178,12 @@ def upload_evidence(file: Annotated[UploadFile, File()], principal: Actor,
                     uow: WriteUow) -> Any:
     """A delivery ticket, receipt or photo; cite the answer in a delivery, receipt or return."""
     content = file.file.read(orders.EVIDENCE_FILE_SIZE_MAX + 1)
-    cited = orders.store_evidence(uow, file.filename or "evidence", content, file.content_type)
-    uow.commit()
-    return cited
+    return orders.store_evidence(uow, file.filename or "evidence", content, file.content_type)
 
 
 # -- actions on one order --------------------------------------------------------------------
 
-Call = Callable[[UnitOfWork, LocalUser, str, Any, object], object]
+Call = Callable[[UnitOfWork, LocalUser, str, Any, object], StoredEvent]
 
 
 @dataclass(frozen=True)
@@ -215,7 +210,7 @@ def _evidence(refs: list[S.EvidenceRef]) -> list[dict[str, Any]]:
 
 
 def _resolve(uow: UnitOfWork, user: LocalUser, number: str, b: S.ResolveBody,
-             parent: object) -> object:
+             parent: object) -> StoredEvent:
     if b.resolution:
         return orders.propose_resolution(
             uow, user, number, b.dispute, b.resolution,
@@ -314,9 +309,8 @@ def _register(action: ActionRoute) -> None:
             if_match: IfMatch = None) -> S.OrderPublic:
         parent = expected_parent(if_match)
         queries.check_head(uow, principal.user, number, parent)
-        action.call(uow, principal.user, number, body, parent)
-        detail = order_detail(uow, principal.user, number)
-        uow.commit()
+        event = action.call(uow, principal.user, number, body, parent)
+        detail = order_detail(uow, principal.user, number, orders.state_after(event, number))
         response.headers["ETag"] = etag(detail.head)
         return detail
 

@@ -61,7 +61,6 @@ def me(principal: Reader, uow: ReadUow) -> S.MePublic:
              summary="Change my password")
 def change_password(body: S.PasswordChange, principal: Admin, uow: WriteUow) -> Response:
     auth.change_password(uow, principal.user, body.current_password, body.new_password)
-    uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -79,7 +78,6 @@ def create_token(body: S.TokenCreate, principal: Admin, uow: WriteUow) -> S.Toke
     """The secret is in this answer only; the node keeps its hash."""
     made = auth.create_token(uow, principal.user, user_id=principal.user.id, name=body.name,
                              scopes=body.scopes)
-    uow.commit()
     return S.TokenCreated(token=S.TokenPublic.model_validate(made.token), secret=made.secret)
 
 
@@ -88,7 +86,6 @@ def create_token(body: S.TokenCreate, principal: Admin, uow: WriteUow) -> S.Toke
 def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request,
                  principal: Admin, uow: WriteUow) -> Any:
     revoked = auth.revoke_token(uow, principal.user, token_id, address=client_address(request))
-    uow.commit()
     return revoked
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from acsa.services import settlement
+from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.store.log import StoredEvent
 from acsa.web.api import schemas as S
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import Actor, WriteUow
@@ -24,7 +24,6 @@ router = APIRouter(tags=["settlement"], responses=PROBLEMS)
 
 
 def _act(uow: UnitOfWork, event: StoredEvent) -> S.ActPublic:
-    uow.commit()
     envelope = event.envelope
     orders = [str(p["order"]) for p in envelope.data.get("orders", ())
               if isinstance(p, Mapping) and "order" in p]

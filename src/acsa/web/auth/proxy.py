@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import select
-
-from acsa.services import auth
+from acsa.services import auth, users
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.store import tables as T
 from acsa.web.auth.base import FormField, LoginRequest
 
 DEFAULT_HEADER = "X-Authenticated-User"
@@ -39,11 +36,10 @@ class TrustedProxyLogin:
                  policy: auth.Policy) -> auth.Identified:
         headers = {k.lower(): v for k, v in request.headers.items()}
         claimed = headers.get(self.header, "").strip().lower()
-        row = uow.conn.execute(select(T.users.c.id, T.users.c.active)
-                               .where(T.users.c.id == claimed)).first() if claimed else None
-        if row is None or not row.active:
+        user = users.find_active_user(uow, claimed) if claimed else None
+        if user is None:
             raise auth.LoginFailed("the front proxy vouched for no local user", field="user")
-        return auth.Identified(row.id, True)
+        return auth.Identified(user.id, True)
 
 
 def from_env() -> TrustedProxyLogin:

@@ -202,8 +202,7 @@ def _log_in(node: Any, config: AuthConfig, login: LoginRequest) -> auth.LoginRes
         result = auth.log_in(uow, lambda: method.identify(uow, login, config.policy),
                              claimed_user=login.claimed_user, address=login.address,
                              policy=config.policy)
-        # The attempt is recorded whether or not it succeeded: commit either way.
-        uow.commit()
+        # log_in records the attempt whether or not it succeeded, and keeps it.
     return result
 
 
@@ -222,7 +221,6 @@ async def do_code(request: Request, node: NodeDep, config: AuthDep) -> Response:
             result = auth.complete_second_factor(uow, token, form.get("code", ""),
                                                  address=client_address(request),
                                                  policy=config.policy)
-            uow.commit()
         return result
 
     result = await run_in_threadpool(complete)
@@ -254,7 +252,6 @@ async def do_logout(request: Request, node: NodeDep, config: AuthDep) -> Respons
         auth.check_csrf(session, request.headers.get("x-csrf-token") or form.get(CSRF_FIELD))
         with UnitOfWork(node) as uow:
             auth.end_session(uow, token, address=client_address(request))
-            uow.commit()
 
     try:
         await run_in_threadpool(end)

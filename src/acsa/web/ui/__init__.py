@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from acsa.bootstrap import Node
 from acsa.i18n.catalogues import compile_catalogues
+from acsa.services.node import Node
 from acsa.web.ui.pages import STATIC_DIR
 
 PAGE_MODULES = (

@@ -23,10 +23,10 @@ from starlette.concurrency import run_in_threadpool
 
 from acsa.domain.errors import DomainError, InvalidValue, MissingField, UnknownReference
 from acsa.domain.parties import ActivityType, Role
-from acsa.services.witness import resolve_alarms
 from acsa.i18n import LOCALES, TIME_ZONES
 from acsa.services import admin, admin_views, auth, queries, users
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
+from acsa.services.witness import resolve_alarms
 from acsa.web.deps import Principal, get_node
 from acsa.web.problems import status_of
 from acsa.web.ui.pages import (
@@ -54,9 +54,9 @@ def _read(request: Request, principal: Principal, fn: Callable[[UnitOfWork], T])
 
 
 def _write(request: Request, fn: Callable[[UnitOfWork], T]) -> T:
+    """``fn``'s service calls as one use case: kept whole, or not at all."""
     with UnitOfWork(get_node(request)) as uow:
-        result = fn(uow)
-        uow.commit()
+        result = use_case(fn)(uow)
         return result
 
 
@@ -212,7 +212,7 @@ def _appointments_page(request: Request, principal: Principal, agreement: str | 
             "roster": admin_views.roster(uow, principal.user, chosen.id) if chosen else [],
             "local_users": [u for u in users.list_users(uow) if u.active],
             "units": admin_views.registry_units(uow, uow.node.party),
-            "today": admin.today(uow, uow.context.profile(chosen.digest)) if chosen else None,
+            "today": uow.node.today(uow.context.profile(chosen.digest)) if chosen else None,
         }
 
     data = _read(request, principal, read)

@@ -72,7 +72,6 @@ async def save_preferences(request: Request, principal: User) -> Response:
         with UnitOfWork(get_node(request)) as uow:
             users.set_preferences(uow, principal.user, locale=form.get("locale", ""),
                                   time_zone=form.get("time_zone", ""))
-            uow.commit()
 
     try:
         await run_in_threadpool(run)
@@ -93,7 +92,6 @@ async def create_token(request: Request, principal: User) -> Response:
         with UnitOfWork(get_node(request)) as uow:
             made = auth.create_token(uow, principal.user, user_id=principal.user.id,
                                      name=form.get("name", ""), scopes=scopes)
-            uow.commit()
             return made
 
     try:
@@ -113,7 +111,6 @@ async def revoke_token(request: Request, principal: User, token_id: int) -> Resp
     def run() -> None:
         with UnitOfWork(get_node(request)) as uow:
             auth.revoke_token(uow, principal.user, token_id, address=client_address(request))
-            uow.commit()
 
     await run_in_threadpool(run)
     return redirect("/preferences", notice="saved")

@@ -105,7 +105,6 @@ def document(request: Request, principal: User, kind: str, number: str,
         queries.order_row(uow, principal.user, number)  # need to know, before anything else
         model = document_model(uow, model_kind, number, ref=ref or None)
         record_read(uow, principal.user, number, client_address(request))
-        uow.commit()
     pdf = render_pdf(model)
     suffix = f"-{model.reference}" if model.reference and model_kind != "order" else ""
     name = f"{kind}-{number}{suffix}.pdf".replace("/", "-").replace(" ", "-")

@@ -21,7 +21,7 @@ from acsa.domain.errors import Conflict, DomainError
 from acsa.domain.rules import Status
 from acsa.i18n import N_, gettext
 from acsa.services import orders, queries
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.web.api import schemas as S
 from acsa.web.api.common import order_detail, record_read
 from acsa.web.deps import Principal, client_address, get_node
@@ -109,7 +109,6 @@ def _order_page(request: Request, principal: Principal, number: str, *,
         units = queries.list_units(uow, principal.user.party)
         candidates = (queries.exchange_candidates(uow, principal.user, number)
                       if "link-exchange" in detail.actions else [])
-        uow.commit()
     side = "requester" if detail.terms.requester == principal.user.party else "supplier"
     actions = form_actions(detail.actions, detail, side)
     if open_action not in actions:
@@ -163,18 +162,22 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
         return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
                            errors=form_errors(action, form, exc), values=form, status=422)
 
+    @use_case
+    def act(uow: UnitOfWork) -> None:
+        """The files attached and the act citing them: one use case, kept whole or not at all."""
+        queries.check_head(uow, principal.user, number, form.get("head") or None)
+        cited = [orders.store_evidence(uow, name, content, media)
+                 for name, content, media in uploads]
+        used = body
+        if cited:
+            refs = [S.EvidenceRef.model_validate(c) for c in cited]
+            used = body.model_copy(update={"evidence": [*getattr(body, "evidence", []),
+                                                        *refs]})
+        route.call(uow, principal.user, number, used, form.get("head") or None)
+
     def run() -> None:
         with UnitOfWork(get_node(request)) as uow:
-            queries.check_head(uow, principal.user, number, form.get("head") or None)
-            cited = [orders.store_evidence(uow, name, content, media)
-                     for name, content, media in uploads]
-            used = body
-            if cited:
-                refs = [S.EvidenceRef.model_validate(c) for c in cited]
-                used = body.model_copy(update={"evidence": [*getattr(body, "evidence", []),
-                                                            *refs]})
-            route.call(uow, principal.user, number, used, form.get("head") or None)
-            uow.commit()
+            act(uow)
 
     try:
         await run_in_threadpool(run)
@@ -286,14 +289,12 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
             if draft:
                 orders.save_draft(uow, principal.user, orders.with_activity_type(uow, terms),
                                   note=body.note)
-                uow.commit()
                 return "/orders?notice=draft"
             if isinstance(body, S.EmergencyCreate):
                 event = orders.record_emergency(uow, principal.user, terms,
                                                 requested_by=body.requested_by, on=body.on)
             else:
                 event = orders.submit_order(uow, principal.user, terms, on=body.on)
-            uow.commit()
             return order_path(event.envelope.subject)
 
     try:

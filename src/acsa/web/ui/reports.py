@@ -30,7 +30,7 @@ from acsa.domain.money import minor_units
 from acsa.i18n import N_, gettext
 from acsa.i18n.labels import label
 from acsa.reports import charts, tables
-from acsa.services import admin, queries, reports
+from acsa.services import queries, reports
 from acsa.services.evidence import hidden_orders
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
@@ -208,7 +208,7 @@ def _charts(uow: UnitOfWork, kind: str, params: Mapping[str, Any], locale: str) 
                 for cur in sorted({p.currency for p in points})]
     if kind == "aging":
         summary = reports.aging_summary(reports.aging(uow, uow.node.clock))
-        on = admin.today(uow)
+        on = uow.node.today()
         return [charts.aging_chart(summary, cur, locale, as_of=on)
                 for cur in sorted({cur for _, _, cur in summary})]
     return []
@@ -254,7 +254,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
 
 def _download(uow: UnitOfWork, table: tables.ReportTable, fmt: str, locale: str) -> Response:
     data = tables.to_csv(table, locale) if fmt == "csv" else tables.to_xlsx(table, locale)
-    name = tables.filename(table.kind, fmt, uow.node.party, admin.today(uow))
+    name = tables.filename(table.kind, fmt, uow.node.party, uow.node.today())
     return Response(data, media_type=tables.MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
