@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from acsa.devtools import demo, worked_example
 from acsa.devtools.world import as_official, carry, user_id
+from acsa.domain import commands
 from acsa.domain.parties import Role
 from acsa.services import admin, orders, peers, settlement, statements, users
 from acsa.services.node import Node
@@ -116,7 +117,7 @@ def proposal_and_invoices(s: demo.Seeder) -> None:
     dampers = s.order(D(2026, 12, 1), "PHL", "JPN", "AFP-TOG1",
                       [("spare_parts", "Main rotor damper, UH-1", "6", "EA", "210000")])
     s.do(D(2026, 12, 2), "JPN", APPROVING, orders.propose, dampers,
-         orders.term_changes(state_of(s, "JPN", dampers), prices={1: "198000"}),
+         commands.term_changes(state_of(s, "JPN", dampers), prices={1: "198000"}),
          reason="price list of December")
     s.sync()
     s.do(D(2026, 12, 3), "PHL", ORDERING, orders.confirm, dampers)
@@ -160,7 +161,7 @@ def amendment_close_short_transfer(s: demo.Seeder) -> None:
     s.sync()
     s.do(D(2026, 12, 5), "PHL", ORDERING, orders.request_change, fuel, "amend",
          reason="two more patrol craft joined",
-         changes=orders.term_changes(state_of(s, "PHL", fuel), quantities={1: "10000"}))
+         changes=commands.term_changes(state_of(s, "PHL", fuel), quantities={1: "10000"}))
     s.sync()
     s.do(D(2026, 12, 6), "JPN", APPROVING, orders.respond, fuel, "1", True)
     s.sync()

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from acsa.devtools.exercise import Exercise
+from acsa.domain import commands, references
 from acsa.domain.errors import DomainError
 from acsa.domain.parties import Role
 from acsa.profiles import shipped_profile
-from acsa.services import admin, orders, queries, settlement
+from acsa.services import admin, evidence, order_view, orders, queries, settlement
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import get_user
 from acsa.services.verify import verify_node
@@ -43,7 +44,7 @@ def terms(requester="PHL", supplier="JPN", lines=None, method="cash", **extra): 
 
 
 def status(node, number) -> str:  # type: ignore[no-untyped-def]
-    return read(node, orders.status_of, number)
+    return read(node, order_view.status_of, number)
 
 
 def events(node) -> int:  # type: ignore[no-untyped-def]
@@ -124,7 +125,7 @@ def test_a_cash_order_from_submission_to_settled_on_both_nodes(nodes):
     sync(jpn, phl)
 
     assert status(jpn, number) == status(phl, number) == "settled"
-    shown = read(phl, orders.show_order, number)
+    shown = read(phl, order_view.show_order, number)
     assert shown["status"] == "settled"
     assert shown["figures"]["settled"] == "1479250"
     assert shown["figures"]["outstanding"] == "0"
@@ -135,7 +136,7 @@ def test_a_cash_order_from_submission_to_settled_on_both_nodes(nodes):
     assert accepted["actor"]["role"] == "approving_official"
     assert accepted["signer"] == "JPN" and accepted["key"] == jpn.key.fingerprint
     assert all(e["verdict"]["effective"] for e in shown["timeline"])
-    assert read(jpn, orders.show_order, number)["figures"] == shown["figures"]
+    assert read(jpn, order_view.show_order, number)["figures"] == shown["figures"]
     verified(jpn, phl)
 
 
@@ -167,7 +168,7 @@ def test_a_short_payment_is_written_off_within_the_limit_and_the_rest_invoiced(n
     act(jpn, FIN, settlement.confirm_payment, "PAY/PHL/00002")
     sync(jpn, phl)
     assert status(jpn, number) == status(phl, number) == "settled"
-    shown = read(jpn, orders.show_order, number)
+    shown = read(jpn, order_view.show_order, number)
     assert [i["live"] for i in shown["invoices"]] == [False, True, True]
     assert shown["figures"]["written_off"] == "4000"
 
@@ -208,7 +209,7 @@ def test_rik_returned_in_part_then_converted_after_the_deadline(nodes):
     jpn, phl = nodes
     rations = terms(lines=[("food", "Ration, MRE", "500", "EA", "1200")], method="rik")
     number = delivered_and_received(jpn, phl, rations)  # first delivery 10 February 2026
-    assert read(phl, orders.show_order, number)["figures"]["in_kind_due_on"] == "2027-02-10"
+    assert read(phl, order_view.show_order, number)["figures"]["in_kind_due_on"] == "2027-02-10"
 
     set_day(D(2026, 6, 1), jpn, phl)
     act(phl, SUPPLY, settlement.return_in_kind, number, [(1, "200")],
@@ -216,7 +217,7 @@ def test_rik_returned_in_part_then_converted_after_the_deadline(nodes):
     sync(phl, jpn)
     act(jpn, RCV, settlement.answer_return, number, None, True)
     sync(jpn, phl)
-    assert read(phl, orders.show_order, number)["figures"]["in_kind"] == "360000"
+    assert read(phl, order_view.show_order, number)["figures"]["in_kind"] == "360000"
 
     set_day(D(2026, 12, 1), jpn, phl)
     act(jpn, FIN, admin.set_catalogue_price, agreement=AGREEMENT, category="food",
@@ -236,7 +237,7 @@ def test_rik_returned_in_part_then_converted_after_the_deadline(nodes):
     act(jpn, FIN, settlement.confirm_payment, "PAY/PHL/00001")
     sync(jpn, phl)
     assert status(jpn, number) == status(phl, number) == "settled"
-    assert read(jpn, orders.show_order, number)["figures"]["settled"] == "645000"
+    assert read(jpn, order_view.show_order, number)["figures"]["settled"] == "645000"
 
 
 def exchanged(jpn, phl):  # type: ignore[no-untyped-def]
@@ -269,7 +270,7 @@ def test_an_exchange_each_way_with_a_residual_billed_in_cash(nodes):
     for node in (jpn, phl):
         assert status(node, b) == "settled"
         assert status(node, a) == "settling"
-        shown = read(node, orders.show_order, a)
+        shown = read(node, order_view.show_order, a)
         assert shown["exchanges"][0]["to_cash"] == "22000.00"
         assert (shown["figures"]["in_kind"], shown["figures"]["receivable"]) == ("0.00",
                                                                                "22000.00")
@@ -307,7 +308,7 @@ def test_an_offset_nets_invoices_each_way(nodes):
     sync(jpn, phl)
     for node in (jpn, phl):
         assert status(node, yo) == "settled" and status(node, xo) == "settling"
-        assert read(node, orders.show_order, xo)["invoices"][0]["outstanding"] == "21053"
+        assert read(node, order_view.show_order, xo)["invoices"][0]["outstanding"] == "21053"
         [listed] = read(node, settlement.list_offsets)
         assert (listed["state"], listed["signed_by"]) == ("signed", "JPN")
 
@@ -329,7 +330,7 @@ def test_an_emergency_order_confirmed_after_its_window(nodes):
     act(phl, ORD, orders.confirm_emergency, number)
     sync(phl, jpn)
     for node in (jpn, phl):
-        shown = read(node, orders.show_order, number)
+        shown = read(node, order_view.show_order, number)
         assert shown["emergency_confirmation"] == {"due_on": "2026-08-08",
                                                    "confirmed_on": "2026-08-12"}
         note = shown["timeline"][-1]["verdict"]["note"]
@@ -357,7 +358,7 @@ def test_a_dispute_over_a_receipt_is_resolved_only_by_both(nodes):
     assert status(jpn, number) == status(phl, number) == "received"
     invoice = act(jpn, FIN, settlement.issue_invoice, number)
     assert invoice.envelope.data["total"] == "1494500"  # 9,800 L × 152.5
-    shown = read(jpn, orders.show_order, number)
+    shown = read(jpn, order_view.show_order, number)
     assert shown["disputes"][0]["resolved_by"] == proposal.hash
     assert shown["disputes"][0]["about"] == shown["deliveries"][0]["id"]
 
@@ -367,14 +368,14 @@ def test_changes_after_acceptance_take_both_parties(nodes):
     number = submitted_and_accepted(jpn, phl)
     set_day(D(2026, 2, 5), jpn, phl)
     state = read(phl, orders.order_state, number)
-    changes = orders.term_changes(state, quantities={1: "12000"}, needed_by="2026-03-15")
+    changes = commands.term_changes(state, quantities={1: "12000"}, needed_by="2026-03-15")
     act(phl, ORD, orders.request_change, number, "amend", reason="the exercise grew",
         changes=changes)
     refused(phl, ORD, orders.respond, number, None, True, code="not_authorized")
     sync(phl, jpn)
     act(jpn, APP, orders.respond, number, "1", True)
     sync(jpn, phl)
-    shown = read(phl, orders.show_order, number)
+    shown = read(phl, order_view.show_order, number)
     assert shown["version"] == 2 and shown["terms"]["lines"][0]["quantity"] == "12000"
     assert shown["changes"][0]["answer"] == "accepted"
 
@@ -383,7 +384,7 @@ def test_changes_after_acceptance_take_both_parties(nodes):
     act(phl, ORD, orders.respond, number, None, False)
     act(phl, ORD, orders.cancel_order, number, reason="exercise called off")
     sync(phl, jpn)
-    assert read(jpn, orders.show_order, number)["changes"][-1]["kind"] == "cancel"
+    assert read(jpn, order_view.show_order, number)["changes"][-1]["kind"] == "cancel"
     act(jpn, APP, orders.respond, number, None, True)
     sync(jpn, phl)
     assert status(jpn, number) == status(phl, number) == "cancelled"
@@ -400,7 +401,7 @@ def test_proposed_changes_before_acceptance(nodes):
     number = act(phl, ORD, orders.submit_order, terms()).envelope.subject
     sync(phl, jpn)
     state = read(jpn, orders.order_state, number)
-    act(jpn, APP, orders.propose, number, orders.term_changes(state, prices={1: "155"}),
+    act(jpn, APP, orders.propose, number, commands.term_changes(state, prices={1: "155"}),
         reason="price list of February")
     sync(jpn, phl)
     assert status(phl, number) == "proposed"
@@ -408,7 +409,7 @@ def test_proposed_changes_before_acceptance(nodes):
     sync(phl, jpn)
     act(jpn, APP, orders.accept, number, supplying_unit="JGSDF-1HB")
     sync(jpn, phl)
-    shown = read(phl, orders.show_order, number)
+    shown = read(phl, order_view.show_order, number)
     assert (shown["status"], shown["version"]) == ("accepted", 2)
     assert shown["terms"]["lines"][0]["unit_price"] == "155"
 
@@ -425,7 +426,7 @@ def test_a_transfer_to_a_third_party_needs_the_suppliers_consent(nodes):
     sync(jpn, phl)
     act(phl, SUPPLY, orders.record_transfer, number, "1")
     sync(phl, jpn)
-    [transfer] = read(jpn, orders.show_order, number)["transfers"]
+    [transfer] = read(jpn, order_view.show_order, number)["transfers"]
     assert (transfer["answer"], transfer["done_on"]) == ("consented", "2026-02-15")
 
 
@@ -439,7 +440,7 @@ def test_evidence_files_are_kept_with_the_delivery_and_travel_with_it(nodes):
     def attach_and_deliver(uow: UnitOfWork, quantity: str) -> None:
         # The file and the delivery citing it: one use case, kept whole or not at all.
         user = get_user(uow, "jpn.supply")
-        ticket = orders.store_evidence(uow, "/tmp/meter ticket 0042.pdf", b"%PDF-1.4 0042")
+        ticket = evidence.store_evidence(uow, "/tmp/meter ticket 0042.pdf", b"%PDF-1.4 0042")
         orders.deliver(uow, user, number, [(1, quantity)], evidence=[ticket])
 
     def deliver(quantity: str) -> None:
@@ -453,7 +454,7 @@ def test_evidence_files_are_kept_with_the_delivery_and_travel_with_it(nodes):
         assert uow.conn.execute(select(func.count()).select_from(*files)).scalar_one() == 0
     deliver("10000")
     sync(jpn, phl)
-    [delivery] = read(phl, orders.show_order, number)["deliveries"]
+    [delivery] = read(phl, order_view.show_order, number)["deliveries"]
     assert delivery["evidence"][0]["name"] == "meter ticket 0042.pdf"
     assert delivery["evidence"][0]["media_type"] == "application/pdf"
     with UnitOfWork(phl, write=False) as uow:
@@ -466,7 +467,7 @@ def test_a_stale_parent_is_a_conflict(nodes):
     set_day(D(2026, 2, 3), jpn, phl)
     number = act(phl, ORD, orders.submit_order, terms()).envelope.subject
     sync(phl, jpn)
-    head = read(jpn, orders.show_order, number)["head"]
+    head = read(jpn, order_view.show_order, number)["head"]
     refused(jpn, APP, orders.accept, number, supplying_unit="JGSDF-1HB",
             expected_parent="0" * 64, code="conflict")
     act(jpn, APP, orders.accept, number, supplying_unit="JGSDF-1HB", expected_parent=head)
@@ -508,11 +509,11 @@ def test_references_by_position_hash_and_invoice_number(nodes):
     invoice = act(jpn, FIN, settlement.issue_invoice, number)
     state = read(jpn, orders.order_state, number)
     for ref in ("1", invoice.hash[:8], "INV/JPN/FY2025/00001"):
-        assert orders.find_invoice(state, ref) == invoice.hash
+        assert references.find_invoice(state, ref) == invoice.hash
     with pytest.raises(DomainError) as caught:
-        orders.find_invoice(state, "2")
+        references.find_invoice(state, "2")
     assert (caught.value.code, caught.value.field) == ("unknown_reference", "invoice")
-    assert orders.find_delivery(state, state.deliveries[0].id[:6]) == state.deliveries[0].id
+    assert references.find_delivery(state, state.deliveries[0].id[:6]) == state.deliveries[0].id
 
 
 def test_a_registered_activity_gives_its_type_when_the_terms_leave_it_out(nodes):
@@ -524,6 +525,6 @@ def test_a_registered_activity_gives_its_type_when_the_terms_leave_it_out(nodes)
     t = terms(activity="TYPHOON-HADR")
     del t["activity_type"]
     number = act(phl, ORD, orders.submit_order, t).envelope.subject
-    assert read(phl, orders.show_order, number)["terms"]["activity_type"] == "hadr"
+    assert read(phl, order_view.show_order, number)["terms"]["activity_type"] == "hadr"
     t["activity"] = "NOT-REGISTERED"
     refused(phl, ORD, orders.submit_order, t, code="missing_field")

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from acsa.devtools.world import as_official
-from acsa.domain import commands
+from acsa.domain import commands, interpret
 from acsa.domain import facts as F
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
@@ -70,7 +70,7 @@ def _multi(uow: UnitOfWork, user: LocalUser, number: str, action: Action, type: 
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
     side = orders.side_of(state, user)
-    unit = orders.acting_unit(state, side)
+    unit = interpret.acting_unit(state, side)
     role = orders.role_for(uow, user, action, side, agreement=profile.id, unit=unit, on=on)
     return record(uow, user, Act(agreement=profile.id, type=type, subject=subject, data=data,
                                  role=role, on=on, unit=unit))

@@ -22,7 +22,7 @@ from sqlalchemy import update
 from acsa.devtools.demo import seed
 from acsa.devtools.world import as_official
 from acsa.domain.parties import Role
-from acsa.services import orders, report_tables
+from acsa.services import evidence, orders, report_tables
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -58,7 +58,7 @@ class Demo:
 
 def _deliver_with(number: str, files: list[tuple[str, bytes, str]]) -> Any:
     def act(uow: UnitOfWork, user: LocalUser) -> Any:
-        cited = [orders.store_evidence(uow, name, content, media)
+        cited = [evidence.store_evidence(uow, name, content, media)
                  for name, content, media in files]
         return orders.deliver(uow, user, number, [(1, "1")], evidence=cited,
                               note="partial delivery with a ticket", on=TODAY)

@@ -26,10 +26,7 @@ EXEMPT = ("acsa/store/migrations/",)
 
 # Functions longer than MAX_FUNCTION_LINES today, by file and qualified name. This list
 # only shrinks: shorten a function and delete its entry; a new long function fails.
-LONG_FUNCTIONS = {
-    "acsa/federation/http.py::mount",
-    "acsa/services/orders.py::show_order",
-}
+LONG_FUNCTIONS: set[str] = set()
 
 SIZE_RULES = ("C901", "PLR0912", "PLR0913", "PLR0915")
 

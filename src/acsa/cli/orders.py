@@ -23,10 +23,13 @@ import typer
 # `sync` registers the `statement` group (balance statements) that the offset commands join.
 from acsa.cli import app, sync  # noqa: F401
 from acsa.cli.common import AsOpt, JsonOpt, OnOpt, acting_user, emit, errors, node, parse_day, table
+from acsa.domain import commands
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, MissingField
+from acsa.domain.streams import stream_party
+from acsa.services import evidence as evidence_files
+from acsa.services import order_view, queries, settlement, unit_of_work
 from acsa.services import orders as order_service
-from acsa.services import queries, settlement, unit_of_work
 from acsa.services.recording import ANY_PARENT, StoredEvent, adopted_profile, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -109,7 +112,7 @@ def run(as_user: str | None, as_json: bool,
     with errors(), UnitOfWork(node()) as uow:
         event = unit_of_work.use_case(act)(uow, acting_user(uow, as_user))
         numbers = numbers_of(event)
-        statuses = order_service.statuses_after(uow, event, numbers)
+        statuses = order_view.statuses_after(uow, event, numbers)
         env = event.envelope
         data: dict[str, Any] = {"event": event.hash, "seq": env.seq, "stream": env.stream,
                                 "type": env.type, "subject": env.subject}
@@ -186,7 +189,8 @@ def rates(values: Sequence[str] | None) -> list[tuple[str, str, str]] | None:
 
 def evidence(uow: UnitOfWork, files: Sequence[Path] | None) -> list[dict[str, Any]]:
     """Store each file in this transaction and return what the event cites of it."""
-    return [order_service.store_evidence(uow, path.name, path.read_bytes()) for path in files or ()]
+    return [evidence_files.store_evidence(uow, path.name, path.read_bytes())
+            for path in files or ()]
 
 
 def load_json(path: Path, option: str) -> dict[str, Any]:
@@ -337,7 +341,7 @@ def changes_of(uow: UnitOfWork, number: str, *, file: Path | None, quantity: lis
     changes: dict[str, Any] = load_json(file, "file") if file else {}
     if quantity or price or needed_by or deliver_to or remarks is not None or add_line:
         state = order_state(uow, number)
-        changes.update(order_service.term_changes(
+        changes.update(commands.term_changes(
             state, quantities=dict(pairs(quantity, "quantity")),
             prices=dict(pairs(price, "price")), needed_by=needed_by, deliver_to=deliver_to,
             remarks=remarks, add_lines=[line_spec(t) for t in add_line or ()]))
@@ -786,7 +790,7 @@ def order_transfer(number: NumberArg, request: TransferRequestOpt = None, on: On
 def order_show(number: NumberArg, as_json: JsonOpt = False) -> None:
     """Everything recorded about an order, with its timeline of signed events."""
     with errors(), UnitOfWork(node(), write=False) as uow:
-        shown = order_service.show_order(uow, number)
+        shown = order_view.show_order(uow, number)
         emit(as_json, shown, lambda: print_order(shown))
 
 
@@ -828,7 +832,7 @@ def print_order(o: dict[str, Any]) -> None:
         echo(f"  transfer {x['position']} to {x['to']}: {x['answer'] or 'awaiting consent'}"
              f"{', done ' + x['done_on'] if x['done_on'] else ''}")
     echo("")
-    table([[str(e["seq"]), e["stream"].rsplit("/", 1)[-1], e["at"][:16], e["on"] or "",
+    table([[str(e["seq"]), stream_party(e["stream"]), e["at"][:16], e["on"] or "",
             e["type"], f"{e['actor']['user']} ({e['actor']['role']})", e["hash"][:8],
             "ok" if e["verdict"]["effective"] else f"INEFFECTIVE {e['verdict']['code']}",
             e["verdict"]["note"] or e["verdict"]["reason"]]

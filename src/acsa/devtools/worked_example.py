@@ -22,7 +22,7 @@ from acsa.config import Settings
 from acsa.devtools.world import as_official, carry, exchange, introduce, staff_node
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
-from acsa.services import orders, queries, settlement
+from acsa.services import order_view, orders, queries, settlement
 from acsa.services.node import Node
 from acsa.services.reports import balances
 from acsa.services.unit_of_work import UnitOfWork
@@ -80,7 +80,7 @@ class Example:
 
     def status(self, number: str) -> str:
         with UnitOfWork(self.jpn, write=False) as uow:
-            return orders.status_of(uow, number)
+            return order_view.status_of(uow, number)
 
 
 def make_nodes(base: Path, out: Out) -> Example:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import InvalidValue, NothingDue
+from acsa.domain.errors import InvalidValue, MissingField, NothingDue
 from acsa.domain.figures import in_kind_value
 from acsa.domain.money import ExchangeRate, Money, RateBook, decimal_text
 from acsa.domain.settlement import (
@@ -216,3 +216,48 @@ def offset_data(
         "net": money_text(net, currency),
         "orders": parts,
     }
+
+
+def term_changes(state: OrderState, *, quantities: Mapping[int, str] | None = None,
+                 prices: Mapping[int, str] | None = None, needed_by: str | None = None,
+                 deliver_to: str | None = None, remarks: str | None = None,
+                 add_lines: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The changes of a proposal or an amendment, as their events carry them.
+
+    Quantities and prices are given per line number; added lines are numbered
+    after the last line. Nothing else of the terms can change once submitted.
+    """
+    assert state.terms is not None
+    changes: dict[str, Any] = {}
+    if quantities or prices or add_lines:
+        changes["lines"] = _changed_lines(state, quantities or {}, prices or {}, add_lines)
+    for key, value in (("needed_by", needed_by), ("deliver_to", deliver_to),
+                       ("remarks", remarks)):
+        if value is not None:
+            changes[key] = value
+    if not changes:
+        raise MissingField("say what changes: quantities, prices, dates, place or lines",
+                           field="changes")
+    return changes
+
+
+def _changed_lines(state: OrderState, quantities: Mapping[int, str],
+                   prices: Mapping[int, str], add_lines: Sequence[Mapping[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    assert state.terms is not None
+    known = {ln.no for ln in state.terms.lines}
+    for key, per_line in (("quantity", quantities), ("unit_price", prices)):
+        for no in per_line:
+            if no not in known:
+                raise InvalidValue(f"{state.number} has no line {no}", field=key)
+    lines = []
+    for ln in state.terms.lines:
+        data = ln.as_data()
+        if ln.no in quantities:
+            data["quantity"] = quantities[ln.no]
+        if ln.no in prices:
+            data["unit_price"] = prices[ln.no]
+        lines.append(data)
+    next_no = max(known, default=0) + 1
+    lines += [{**extra, "no": next_no + i} for i, extra in enumerate(add_lines)]
+    return lines

@@ -94,15 +94,24 @@ def acting_side(fact: Fact, state: OrderState) -> Side:
     return side
 
 
-def default_unit(fact: Fact, state: OrderState, side: Side) -> str | None:
-    """The unit an official must be appointed for to act on this order."""
+def acting_unit(state: OrderState, side: Side) -> str | None:
+    """The unit that acts for ``side`` on this order, as far as the order names it."""
     if state.terms is None:
         return None
     if side is Side.REQUESTER:
         return state.terms.requesting_unit
     if state.accepted is not None and state.accepted.supplying_unit:
         return state.accepted.supplying_unit
-    return state.terms.supplying_unit or fact.actor.unit
+    return state.terms.supplying_unit
+
+
+def default_unit(fact: Fact, state: OrderState, side: Side) -> str | None:
+    """The unit an official must be appointed for to act on this order: the order's own,
+    or — for a supplier before acceptance names one — the unit the actor names."""
+    if state.terms is None:
+        return None
+    unit = acting_unit(state, side)
+    return unit if unit or side is Side.REQUESTER else fact.actor.unit
 
 
 def root_side(fact: Fact) -> Side:

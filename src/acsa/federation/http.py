@@ -159,7 +159,9 @@ class Server:
         return signed
 
     def get_head(self, peer: str, agreement: str, party: str, held: int) -> dict[str, Any]:
-        with UnitOfWork(self.node, write=False) as uow:
+        """Our signed head of the stream and the proof from ``held`` to it, in one
+        transaction, which also records that the peer holds ``held`` events."""
+        with UnitOfWork(self.node, write=held > 0) as uow:
             stream = outgoing.served_stream(uow, agreement, party, peer)
             tip = outgoing.stream_tip(uow, stream)
             if tip is None:
@@ -168,16 +170,18 @@ class Server:
             if 0 < held < tip.size:
                 leaves = self.leaves.get(uow, tip)
                 proof = [p.hex() for p in consistency_proof(leaves, held)]
-        if 0 < held <= tip.size:
-            self.record_ack(peer, stream, held)
+            if 0 < held <= tip.size:
+                intake.acknowledge(uow, peer, stream, held)
         return {"stream": stream, "head": self.signed_head(tip).to_wire(), "proof": proof}
 
     def get_stream(self, peer: str, agreement: str, party: str, after: int,
                    limit: int) -> dict[str, Any]:
         limit = max(1, min(limit, P.SYNC_BATCH_SIZE_MAX))
-        with UnitOfWork(self.node, write=False) as uow:
+        with UnitOfWork(self.node, write=after > 0) as uow:
             stream = outgoing.served_stream(uow, agreement, party, peer)
             events, size = outgoing.stream_page(uow, stream, after, limit)
+            if after > 0:
+                intake.acknowledge(uow, peer, stream, after)
         out: list[dict[str, Any]] = []
         total = 0
         for e in events:
@@ -192,14 +196,7 @@ class Server:
             if out and total > P.RESPONSE_BYTES_MAX // 2:
                 break
             out.append(wire)
-        if after > 0:
-            self.record_ack(peer, stream, after)
         return {"stream": stream, "after": after, "events": out, "size": size}
-
-    def record_ack(self, peer: str, stream: str, seq: int) -> None:
-        """A pull ``after=N`` tells us the peer holds the first N events of our stream."""
-        with UnitOfWork(self.node) as uow:
-            intake.acknowledge(uow, peer, stream, seq)
 
     def get_evidence(self, peer: str, sha256: str) -> dict[str, Any]:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -233,96 +230,113 @@ class Server:
                 raise Refused(400, "bad_body", str(exc)) from None
 
 
+Work = Callable[[Verified, bytes], dict[str, Any]]
+
+
+async def _body(request: Request, body_max: int) -> bytes:
+    """The request body, refused before it is read when it says it is too large."""
+    length = int(request.headers.get("content-length") or 0)
+    if length > body_max:
+        raise Refused(413, "too_large", f"request body above {body_max} bytes")
+    body = await request.body() if body_max else b""
+    if len(body) > body_max:
+        raise Refused(413, "too_large", f"request body above {body_max} bytes")
+    return body
+
+
+def _target(request: Request) -> str:
+    """The path and query exactly as signed."""
+    target: str = request.scope["raw_path"].decode("latin-1")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{target}?{query}" if query else target
+
+
+async def handle(server: Server, request: Request, work: Work, *,
+                 body_max: int = 0) -> Response:
+    """Authenticate the peer, do ``work``, answer signed; a refusal as a signed problem."""
+    node, nonce = server.node, ""
+    try:
+        body = await _body(request, body_max)
+        target = _target(request)
+        try:
+            verified = await run_in_threadpool(server.authenticate, request.method, target,
+                                               dict(request.headers.items()), body)
+        except AuthFailed as exc:
+            log.warning("unauthenticated %s %s: %s", request.method, target, exc)
+            return _problem(401, exc.code, str(exc), node, "")
+        nonce = verified.nonce or ""
+        try:
+            try:
+                result = await run_in_threadpool(work, verified, body)
+            except DomainError as exc:
+                raise refused(exc) from None
+        except Refused as exc:
+            if exc.status == 403:
+                await run_in_threadpool(server.record_refusal, verified.party,
+                                        f"request {request.method} {target}", [exc.detail])
+            raise
+        payload = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = sign_response(transport_keys(node)[0], node.party, 200, payload, nonce)
+        headers["content-type"] = "application/json"
+        return Response(payload, status_code=200, headers=headers)
+    except Refused as exc:
+        return _problem(exc.status, exc.code, exc.detail, node, nonce)
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        raise Refused(400, "bad_body", "the body is not JSON") from None
+    if not isinstance(value, dict):
+        raise Refused(400, "bad_body", "the body must be a JSON object")
+    return value
+
+
+def _int(text: str | None, name: str, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        raise Refused(400, "bad_query", f"{name} must be an integer") from None
+
+
 def mount(app: FastAPI, node: Node) -> None:
     """Add the federation endpoints to ``app`` for ``node``."""
     server = Server(node)
     app.state.federation = server
-
-    async def handle(request: Request, work: Callable[[Verified, bytes], dict[str, Any]],
-                     *, body_max: int = 0) -> Response:
-        nonce = ""
-        try:
-            length = int(request.headers.get("content-length") or 0)
-            if length > body_max:
-                raise Refused(413, "too_large", f"request body above {body_max} bytes")
-            body = await request.body() if body_max else b""
-            if len(body) > body_max:
-                raise Refused(413, "too_large", f"request body above {body_max} bytes")
-            target = request.scope["raw_path"].decode("latin-1")
-            query = request.scope.get("query_string", b"").decode("latin-1")
-            if query:
-                target += "?" + query
-            headers = {k: v for k, v in request.headers.items()}
-            try:
-                verified = await run_in_threadpool(server.authenticate, request.method, target,
-                                                   headers, body)
-            except AuthFailed as exc:
-                log.warning("unauthenticated %s %s: %s", request.method, target, exc)
-                return _problem(401, exc.code, str(exc), node, "")
-            nonce = verified.nonce or ""
-            try:
-                try:
-                    result = await run_in_threadpool(work, verified, body)
-                except DomainError as exc:
-                    raise refused(exc) from None
-            except Refused as exc:
-                if exc.status == 403:
-                    await run_in_threadpool(server.record_refusal, verified.party,
-                                            f"request {request.method} {target}", [exc.detail])
-                raise
-            payload = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
-            headers = sign_response(transport_keys(node)[0], node.party, 200, payload, nonce)
-            headers["content-type"] = "application/json"
-            return Response(payload, status_code=200, headers=headers)
-        except Refused as exc:
-            return _problem(exc.status, exc.code, exc.detail, node, nonce)
-
-    def _json(body: bytes) -> dict[str, Any]:
-        try:
-            value = json.loads(body or b"{}")
-        except ValueError:
-            raise Refused(400, "bad_body", "the body is not JSON") from None
-        if not isinstance(value, dict):
-            raise Refused(400, "bad_body", "the body must be a JSON object")
-        return value
-
-    def _int(text: str | None, name: str, default: int) -> int:
-        try:
-            return int(text) if text is not None else default
-        except ValueError:
-            raise Refused(400, "bad_query", f"{name} must be an integer") from None
+    body_max = P.REQUEST_BODY_BYTES_MAX
 
     @app.get(P.PREFIX + "/heads/{agreement}/{party}", include_in_schema=False)
     async def heads(request: Request, agreement: str, party: str) -> Response:
         held = request.query_params.get("held")
-        return await handle(request, lambda v, b: server.get_head(
+        return await handle(server, request, lambda v, b: server.get_head(
             v.party, agreement, party, _int(held, "held", 0)))
 
     @app.get(P.PREFIX + "/streams/{agreement}/{party}", include_in_schema=False)
     async def streams(request: Request, agreement: str, party: str) -> Response:
         q = request.query_params
-        return await handle(request, lambda v, b: server.get_stream(
+        return await handle(server, request, lambda v, b: server.get_stream(
             v.party, agreement, party, _int(q.get("after"), "after", 0),
             _int(q.get("limit"), "limit", P.SYNC_BATCH_SIZE_MAX)))
 
     @app.get(P.PREFIX + "/evidence/{sha256}", include_in_schema=False)
     async def evidence(request: Request, sha256: str) -> Response:
-        return await handle(request, lambda v, b: server.get_evidence(v.party, sha256))
+        return await handle(server, request, lambda v, b: server.get_evidence(v.party, sha256))
 
     @app.post(P.PREFIX + "/notify", include_in_schema=False)
     async def notify(request: Request) -> Response:
-        return await handle(request, lambda v, b: server.post_notify(v.party, _json(b)),
-                            body_max=P.REQUEST_BODY_BYTES_MAX)
+        return await handle(server, request, lambda v, b: server.post_notify(
+            v.party, _json(b)), body_max=body_max)
 
     @app.post(P.PREFIX + "/receipts", include_in_schema=False)
     async def receipts(request: Request) -> Response:
-        return await handle(request, lambda v, b: server.post_receipts(v.party, _json(b)),
-                            body_max=P.REQUEST_BODY_BYTES_MAX)
+        return await handle(server, request, lambda v, b: server.post_receipts(
+            v.party, _json(b)), body_max=body_max)
 
     @app.post(P.PREFIX + "/reconcile/{agreement}", include_in_schema=False)
     async def reconcile(request: Request, agreement: str) -> Response:
-        return await handle(request, lambda v, b: server.post_reconcile(
-            v.party, agreement, _json(b)), body_max=P.REQUEST_BODY_BYTES_MAX)
+        return await handle(server, request, lambda v, b: server.post_reconcile(
+            v.party, agreement, _json(b)), body_max=body_max)
 
 
 def _problem(status: int, code: str, detail: str, node: Node, nonce: str) -> Response:

@@ -17,6 +17,7 @@ from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import InvalidValue
 from acsa.domain.money import Money, minor_units, parse_decimal
 from acsa.domain.parties import ActivityType, Role, check_identifier
+from acsa.domain.streams import stream_id
 from acsa.profiles import load_file, shipped_profile
 from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
@@ -88,7 +89,7 @@ def revoke_appointment(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
                        appointment: str) -> StoredEvent:
     admin.require(Role.ADMINISTRATOR)
     profile = adopted_profile(uow, agreement)
-    roster = uow.context.roster(f"{agreement}/{uow.node.party}")
+    roster = uow.context.roster(stream_id(agreement, uow.node.party))
     found = roster.appointments.get(appointment)
     if found is None:
         raise InvalidValue("no such appointment of this node", field="appointment")

@@ -42,6 +42,7 @@ from acsa.domain.marking import display, marking_from_data
 from acsa.domain.money import Money
 from acsa.domain.order import OrderTerms
 from acsa.domain.state import Delivery, Evidence, Invoice, OrderState, Receipt
+from acsa.domain.streams import stream_party
 from acsa.events import PURPOSE_EVENT, BadSignature, Envelope, short_fingerprint, verify
 from acsa.events.keys import SIGNATURE_SIZE, is_fingerprint
 from acsa.services.recording import order_state
@@ -243,7 +244,7 @@ def _signature(event: StoredEvent) -> SignatureBlock:
     return SignatureBlock(
         event=event.hash, event_type=env.type, at=env.at,
         on=date.fromisoformat(on) if isinstance(on, str) else None,
-        party=env.stream.rsplit("/", 1)[1], role=str(actor["role"]), name=str(actor["name"]),
+        party=stream_party(env.stream), role=str(actor["role"]), name=str(actor["name"]),
         user=str(actor["user"]), unit=actor.get("unit"), key=event.signed.key,
         paper=bool(actor.get("paper", False)),
     )
@@ -253,7 +254,7 @@ def _printed(event: StoredEvent) -> PrintedEvent:
     env = event.envelope
     wire = event.signed.to_wire()
     return PrintedEvent(event.hash, env.type, env.at, env.stream, env.seq,
-                        env.stream.rsplit("/", 1)[1], event.signed.key, str(wire["sig"]))
+                        stream_party(env.stream), event.signed.key, str(wire["sig"]))
 
 
 def _names(uow: UnitOfWork, table: Any) -> dict[str, str]:

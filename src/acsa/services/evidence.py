@@ -9,16 +9,19 @@ file is not admitted to exist, exactly as an order hidden by need to know.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import mimetypes
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import not_, select
+from sqlalchemy import insert, not_, select
 
-from acsa.domain.errors import UnknownReference
+from acsa.domain.errors import InvalidValue, UnknownReference
 from acsa.services.queries import visible_to
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
 
@@ -102,3 +105,37 @@ def evidence_file(uow: UnitOfWork, user: LocalUser, sha256: str) -> EvidenceFile
         raise missing
     return EvidenceFile(row.sha256, row.name, row.media_type, int(row.size), bytes(row.content),
                         tuple(sorted(readable)))
+
+
+# The same bound the federation applies to a file carried in a bundle: a file
+# this node accepts must be one its peer will accept.
+EVIDENCE_FILE_SIZE_MAX = 25 * 1024 * 1024
+
+
+@use_case
+def store_evidence(uow: UnitOfWork, name: str, content: bytes,
+                   media_type: str | None = None) -> dict[str, Any]:
+    """Keep an evidence file (delivery ticket, photo …) and return what the event cites of it.
+
+    The event that cites it fixes the file by its hash. Run in one use case
+    with that act (as the pages and commands do), a refused act keeps no
+    orphan file.
+    """
+    if len(content) > EVIDENCE_FILE_SIZE_MAX:
+        raise InvalidValue(f"{name} is larger than {EVIDENCE_FILE_SIZE_MAX} bytes",
+                           field="evidence")
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not base:
+        raise InvalidValue("an evidence file needs a name", field="evidence")
+    media_type = media_type or mimetypes.guess_type(base)[0] or "application/octet-stream"
+    digest = hashlib.sha256(content).hexdigest()
+    exists = uow.conn.execute(
+        select(T.evidence_files.c.sha256).where(T.evidence_files.c.sha256 == digest)
+    ).first()
+    if exists is None:
+        uow.conn.execute(insert(T.evidence_files).values(
+            sha256=digest, name=base[:200], media_type=media_type[:100], size=len(content),
+            content=content, added_at=uow.node.now_at(),
+        ))
+    return {"sha256": digest, "name": base[:200], "media_type": media_type[:100],
+            "size": len(content)}

@@ -37,6 +37,7 @@ from acsa.domain.streams import stream_id, stream_party
 from acsa.events import SignedEvent, SignedTreeHead, fingerprint
 from acsa.services import witness
 from acsa.services.admission import Admission, Holdings, admit
+from acsa.services.evidence import EVIDENCE_FILE_SIZE_MAX
 from acsa.services.peers import (
     learn_public_key,
     paper_parties,
@@ -49,7 +50,6 @@ from acsa.store import tables as T
 from acsa.store.log import append, fact_of, lock_stream
 from acsa.store.projections import apply_context, lock_orders, refresh_orders
 
-EVIDENCE_FILE_SIZE_MAX = 25 * 1024 * 1024
 RECEIPTS_PER_BATCH_MAX = 100
 
 

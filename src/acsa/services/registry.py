@@ -16,6 +16,7 @@ from sqlalchemy import select
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import InvalidValue, UnknownReference
 from acsa.domain.roster import Appointment
+from acsa.domain.streams import stream_agreement, stream_id
 from acsa.services.recording import adopted_profile
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -95,14 +96,14 @@ def list_appointments(uow: UnitOfWork, agreement: str | None = None,
     a = T.appointments.c
     query = select(T.appointments).order_by(a.stream, a.granted_at)
     if agreement:
-        query = query.where(a.stream.startswith(f"{agreement}/", autoescape=True))
+        query = query.where(a.stream.startswith(stream_id(agreement, ""), autoescape=True))
     if party:
         query = query.where(a.party == party)
     out = []
     for row in uow.conn.execute(query):
         ap = appointment_of(row)
         out.append({
-            "id": ap.id, "agreement": row.stream.rsplit("/", 1)[0], "party": ap.party,
+            "id": ap.id, "agreement": stream_agreement(row.stream), "party": ap.party,
             "user": ap.user, "name": ap.name, "role": ap.role.value,
             "units": sorted(ap.units), "limits": dict(ap.limits) if ap.limits else None,
             "valid_from": ap.valid_from.isoformat(),
@@ -118,7 +119,7 @@ def find_appointment(uow: UnitOfWork, agreement: str, ref: str) -> Appointment:
     if len(ref) < 6:
         raise InvalidValue("give at least 6 characters of the appointment's hash",
                            field="appointment")
-    roster = uow.context.roster(f"{agreement}/{uow.node.party}")
+    roster = uow.context.roster(stream_id(agreement, uow.node.party))
     matches = [ap for ap in roster.appointments.values() if ap.id.startswith(ref)]
     if len(matches) != 1:
         more = " (several match)" if matches else ""

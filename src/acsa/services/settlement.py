@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from acsa.domain import commands
+from acsa.domain import commands, interpret, references
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import (
@@ -39,15 +39,7 @@ from acsa.domain.money import Money, minor_units, parse_decimal
 from acsa.domain.parties import Side
 from acsa.domain.rules import Action
 from acsa.domain.state import OrderState
-from acsa.services.orders import (
-    act_on_order,
-    acting_unit,
-    catalogue_price,
-    find_invoice,
-    find_return,
-    role_for,
-    side_of,
-)
+from acsa.services.orders import act_on_order, catalogue_price, role_for, side_of
 from acsa.services.recording import ANY_PARENT, Act, order_state, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
@@ -115,7 +107,7 @@ def _reference(state: OrderState, kind: str, ref: str | None) -> str | None:
         if ref is None:
             raise MissingField("name the invoice whose short remainder is billed",
                                field="reference")
-        return find_invoice(state, ref, field="reference")
+        return references.find_invoice(state, ref, field="reference")
     else:
         if ref is not None:
             raise InvalidValue(f"a {kind} invoice names no reference", field="reference")
@@ -144,7 +136,7 @@ def issue_invoice(uow: UnitOfWork, user: LocalUser, number: str, *, kind: str = 
     profile = uow.context.profile(state.profile)
     on = on or uow.node.today(profile)
     ref = _reference(state, kind, reference)
-    old = find_invoice(state, replaces, field="replaces") if replaces else None
+    old = references.find_invoice(state, replaces, field="replaces") if replaces else None
     if side_of(state, user) is not Side.SUPPLIER:
         raise NotAuthorized(f"{state.supplier}, the supplier, invoices {number}", field="order")
     invoice_number = next_invoice_number(uow, profile, on)
@@ -160,7 +152,7 @@ def void_invoice(uow: UnitOfWork, user: LocalUser, number: str, invoice_ref: str
                  expected_parent: object = ANY_PARENT) -> StoredEvent:
     """Void an invoice nothing stands against; it may then be reissued (``replaces``)."""
     state = order_state(uow, number)
-    invoice = find_invoice(state, invoice_ref)
+    invoice = references.find_invoice(state, invoice_ref)
     return act_on_order(uow, user, number, Action.VOID_INVOICE, F.INVOICE_VOIDED,
                         {"invoice": invoice, "reason": reason}, on=on,
                         expected_parent=expected_parent)
@@ -180,7 +172,7 @@ def issue_credit_note(uow: UnitOfWork, user: LocalUser, number: str, invoice_ref
                       expected_parent: object = ANY_PARENT) -> StoredEvent:
     """Reduce what an invoice bills; an invoice is never edited."""
     state = order_state(uow, number)
-    invoice = find_invoice(state, invoice_ref)
+    invoice = references.find_invoice(state, invoice_ref)
     return act_on_order(uow, user, number, Action.CREDIT_NOTE, F.CREDIT_NOTE_ISSUED,
                         {"invoice": invoice, "amount": _amount(state, amount),
                          "reason": reason}, on=on, expected_parent=expected_parent)
@@ -192,7 +184,7 @@ def write_off(uow: UnitOfWork, user: LocalUser, number: str, invoice_ref: str, a
               expected_parent: object = ANY_PARENT) -> StoredEvent:
     """Write off what a payment left short, within the agreement's limit."""
     state = order_state(uow, number)
-    invoice = find_invoice(state, invoice_ref)
+    invoice = references.find_invoice(state, invoice_ref)
     return act_on_order(uow, user, number, Action.WRITE_OFF, F.WRITE_OFF_RECORDED,
                         {"invoice": invoice, "amount": _amount(state, amount),
                          "reason": reason}, on=on, expected_parent=expected_parent)
@@ -223,7 +215,7 @@ def _multi_act(uow: UnitOfWork, user: LocalUser, states: Sequence[OrderState], a
     profile = uow.context.profile(first.profile)
     on = on or uow.node.today(profile)
     side = side_of(first, user)
-    unit = acting_unit(first, side)
+    unit = interpret.acting_unit(first, side)
     role = role_for(uow, user, action, side, agreement=profile.id, unit=unit, on=on)
     return record(uow, user, Act(agreement=profile.id, type=type, subject=subject, data=data,
                                  role=role, on=on, unit=unit))
@@ -248,7 +240,7 @@ def record_payment(uow: UnitOfWork, user: LocalUser,
         if state.currency != currency:
             raise CurrencyMismatch(f"{number} is invoiced in {state.currency}, not {currency}: "
                                    "pay each currency separately", field=f"{where}.order")
-        invoice = find_invoice(state, invoice_ref, field=f"{where}.invoice")
+        invoice = references.find_invoice(state, invoice_ref, field=f"{where}.invoice")
         if (number, invoice) in seen:
             raise InvalidValue("that invoice is already allocated in this payment",
                                field=f"{where}.invoice")
@@ -312,7 +304,7 @@ def confirm_payment(uow: UnitOfWork, user: LocalUser, payment: str,
         for i, (number, invoice_ref, amount) in enumerate(received):
             state = states[number]
             where = f"received[{i}]"
-            invoice = find_invoice(state, invoice_ref, field=f"{where}.invoice")
+            invoice = references.find_invoice(state, invoice_ref, field=f"{where}.invoice")
             money = Money.parse(amount.strip(), state.currency, field=f"{where}.amount")
             if money.minor < 0:
                 raise InvalidValue("must not be negative", field=f"{where}.amount")
@@ -349,7 +341,7 @@ def answer_return(uow: UnitOfWork, user: LocalUser, number: str, return_ref: str
                   expected_parent: object = ANY_PARENT) -> StoredEvent:
     """The supplier accepts a return (it settles that much) or rejects it, saying why."""
     state = order_state(uow, number)
-    ref = find_return(state, return_ref)
+    ref = references.find_return(state, return_ref)
     if not accept and not reason.strip():
         raise MissingField("say why the return is rejected", field="reason")
     data: dict[str, Any] = {"return": ref, "answer": "accepted" if accept else "rejected"}
@@ -488,7 +480,7 @@ def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[st
     chosen_invoices = []
     for i, (number, ref) in enumerate(invoices):
         state = by_number[number]
-        chosen_invoices.append((state, find_invoice(state, ref, field=f"invoices[{i}]")))
+        chosen_invoices.append((state, references.find_invoice(state, ref, field=f"invoices[{i}]")))
     chosen = _rates_for(uow, profile.id, {s.currency for s in states}, currency, rates, on)
     data = commands.offset_data(chosen_invoices, on=on, currency=currency, rates=chosen)
     return _multi_act(uow, user, states, Action.OFFSET, F.OFFSET_PROPOSED,

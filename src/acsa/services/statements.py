@@ -28,6 +28,7 @@ from acsa.domain.statements import (
     fold_statements,
     statement_document,
 )
+from acsa.domain.streams import stream_agreement, stream_id
 from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
@@ -59,7 +60,7 @@ def _document(uow: UnitOfWork, agreement: str, counterparty: str, currency: str,
 
 
 def _unit(uow: UnitOfWork, user: LocalUser, agreement: str, on: date) -> str | None:
-    roster = uow.context.roster(f"{agreement}/{uow.node.party}")
+    roster = uow.context.roster(stream_id(agreement, uow.node.party))
     for a in sorted(roster.for_user(user.party, user.id), key=lambda a: a.granted_at):
         if a.role is Role.FINANCE_OFFICER and a.in_force(on, None):
             return min(a.units) if a.units else None
@@ -93,7 +94,7 @@ def list_statements(uow: UnitOfWork, agreement: str | None = None) -> list[State
         T.events.c.type.in_([F.BALANCE_SIGNED, F.BALANCE_ANSWERED])).order_by(T.events.c.id))
     facts = [fact_of(stored(r).signed) for r in rows]
     if agreement:
-        facts = [f for f in facts if f.stream.rsplit("/", 1)[0] == agreement]
+        facts = [f for f in facts if stream_agreement(f.stream) == agreement]
     ctx = uow.context
 
     def authorize(f: F.Fact) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from acsa.domain.interpret import Context
+from acsa.domain.streams import stream_party
 from acsa.events import CompactRange, Envelope, SignedTreeHead, TreeHead, canonical_json
 from acsa.events.keys import fingerprint
 from acsa.events.merkle import leaf_hash
@@ -81,7 +82,7 @@ def verify_log(uow: UnitOfWork) -> tuple[list[Finding], int, int]:
     for stream in sorted(set(by_stream) | set(heads)):
         rows = by_stream.get(stream, [])
         count += len(rows)
-        party = stream.rsplit("/", 1)[-1]
+        party = stream_party(stream)
         key = keys.get(party)
         # Keys rotate: each event is checked with the key its stream's schedule
         # puts in force at its position (acsa.services.peers).

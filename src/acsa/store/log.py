@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from acsa.domain.errors import InvariantBroken
 from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_EVENT_TYPES, Actor, Fact
 from acsa.domain.parties import Role
+from acsa.domain.streams import stream_agreement, stream_party
 from acsa.events import CompactRange, Envelope, SignedEvent, leaf_hash
 from acsa.store.tables import event_orders, events, streams
 
@@ -41,10 +42,6 @@ class StoredEvent:
         return self.signed.hash
 
 
-def stream_name(agreement: str, party: str) -> str:
-    return f"{agreement}/{party}"
-
-
 def orders_named(envelope: Envelope) -> list[str]:
     """The orders an event acts on (none for roster, registry and rate events)."""
     if envelope.type in MULTI_ORDER_TYPES:
@@ -61,7 +58,7 @@ def lock_stream(conn: Connection, stream: str) -> dict[str, Any]:
         query = query.with_for_update()
     row = conn.execute(query).mappings().first()
     if row is None:
-        agreement, party = stream.rsplit("/", 1)
+        agreement, party = stream_agreement(stream), stream_party(stream)
         values = {"stream": stream, "agreement": agreement, "party": party, "head_seq": 0,
                   "head_hash": None, "compact_range": "[]"}
         # Two writers may create the same new stream at once: the loser's insert
@@ -96,7 +93,7 @@ def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: s
             type=env.type,
             subject=env.subject,
             parent=env.parent,
-            signer=env.stream.rsplit("/", 1)[1],
+            signer=stream_party(env.stream),
             key=signed.key,
             signature=signed.sig,
             # The very bytes that were hashed and signed, never a fresh serialisation.
@@ -197,7 +194,7 @@ def fact_from_document(env: Mapping[str, Any], hash: str) -> Fact:
         type=env["type"],
         subject=env["subject"],
         parent=env["parent"],
-        signer=stream.rsplit("/", 1)[1],
+        signer=stream_party(stream),
         actor=Actor(
             user=str(actor.get("user", "")),
             name=str(actor.get("name", "")),

@@ -29,6 +29,7 @@ from acsa.domain.parties import Role
 from acsa.domain.postings import Posting
 from acsa.domain.roster import Appointment, Roster
 from acsa.domain.state import OrderState
+from acsa.domain.streams import stream_agreement
 from acsa.store import tables as T
 from acsa.store.log import fact_from_document, linked_orders, read_order_facts
 
@@ -408,20 +409,20 @@ def apply_context(conn: Connection, fact: F.Fact) -> None:
     elif fact.type == F.ACTIVITY_REGISTERED:
         conn.execute(delete(T.activities).where(T.activities.c.id == fact.subject))
         conn.execute(insert(T.activities).values(
-            id=fact.subject, agreement=fact.stream.rsplit("/", 1)[0], name=d["name"],
+            id=fact.subject, agreement=stream_agreement(fact.stream), name=d["name"],
             type=d["type"], starts_on=date.fromisoformat(d["starts_on"]),
             ends_on=date.fromisoformat(d["ends_on"]) if d.get("ends_on") else None,
             registered_by=party,
         ))
     elif fact.type == F.RATE_RECORDED:
         conn.execute(insert(T.rates).values(
-            event_hash=fact.hash, agreement=fact.stream.rsplit("/", 1)[0], party=party,
+            event_hash=fact.hash, agreement=stream_agreement(fact.stream), party=party,
             on=date.fromisoformat(d["on"]), base=d["base"], quote=d["quote"],
             rate=str(Decimal(d["rate"])),
         ))
     elif fact.type == F.CATALOGUE_PRICE_SET:
         conn.execute(insert(T.catalogue).values(
-            event_hash=fact.hash, agreement=fact.stream.rsplit("/", 1)[0], party=party,
+            event_hash=fact.hash, agreement=stream_agreement(fact.stream), party=party,
             category=d["category"], item=d["item"], unit=d["unit"],
             unit_price=d["unit_price"], currency=d["currency"],
             valid_from=date.fromisoformat(d["valid_from"]),

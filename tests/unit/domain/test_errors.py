@@ -18,14 +18,9 @@ from acsa.domain.parties import Role
 
 PACKAGE = Path(__file__).resolve().parents[3] / "src" / "acsa"
 
-# Bare `DomainError(...)` raised today in modules another change is reshaping (and
-# moving: hence by file name), and the class each is to use instead. This list only
-# shrinks: a fixed site lowers its count.
-BARE_ALLOWED = Counter({
-    "bootstrap.py": 2,  # NodeAlreadyInitialized, NodeMismatch
-    "recording.py": 1,  # InvalidValue
-    "witness.py": 1,  # MissingField
-})
+# No module raises or builds the bare `DomainError(...)`: each refusal is a subclass
+# named for its condition, with a code of its own.
+BARE_ALLOWED: Counter[str] = Counter()
 
 
 def _is_domain_error(node: ast.expr) -> bool:

@@ -22,8 +22,8 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from acsa import __version__
 from acsa.config import Settings
+from acsa.services.evidence import EVIDENCE_FILE_SIZE_MAX
 from acsa.services.node import Node
-from acsa.services.orders import EVIDENCE_FILE_SIZE_MAX
 from acsa.web import problems
 from acsa.web.auth import config_from_settings
 from acsa.web.auth.base import AuthConfig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acsa.domain.state import OrderState
-from acsa.services import auth, orders, queries
+from acsa.services import auth, order_view, queries
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.api.schemas import OrderPublic
@@ -36,7 +36,7 @@ def order_detail(uow: UnitOfWork, user: LocalUser, number: str,
     not folded again.
     """
     queries.order_row(uow, user, number)  # need to know first: refuse before reading more
-    data = orders.show_order(uow, number, state)
+    data = order_view.show_order(uow, number, state)
     data["currency"] = data["terms"]["currency"]
     data["actions"] = queries.actions_now(uow, user, number)
     return OrderPublic.model_validate(data)

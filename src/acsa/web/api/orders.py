@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile, status
 
+from acsa.domain import commands
 from acsa.domain.rules import Status
-from acsa.services import orders, queries, settlement
+from acsa.services import evidence, order_view, orders, queries, settlement
 from acsa.services.recording import StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -117,7 +118,7 @@ def create_order(
 def _created(uow: UnitOfWork, user: LocalUser, event: StoredEvent,
              response: Response) -> S.OrderPublic:
     number = event.envelope.subject
-    detail = order_detail(uow, user, number, orders.state_after(event, number))
+    detail = order_detail(uow, user, number, order_view.state_after(event, number))
     response.headers["Location"] = f"/api/v1/orders/{number}"
     response.headers["ETag"] = etag(detail.head)
     return detail
@@ -177,8 +178,8 @@ def submit_draft(draft_id: DraftId, body: S.Dated, response: Response, principal
 def upload_evidence(file: Annotated[UploadFile, File()], principal: Actor,
                     uow: WriteUow) -> Any:
     """A delivery ticket, receipt or photo; cite the answer in a delivery, receipt or return."""
-    content = file.file.read(orders.EVIDENCE_FILE_SIZE_MAX + 1)
-    return orders.store_evidence(uow, file.filename or "evidence", content, file.content_type)
+    content = file.file.read(evidence.EVIDENCE_FILE_SIZE_MAX + 1)
+    return evidence.store_evidence(uow, file.filename or "evidence", content, file.content_type)
 
 
 # -- actions on one order --------------------------------------------------------------------
@@ -195,7 +196,7 @@ class ActionRoute:
 
 
 def _changes(uow: UnitOfWork, number: str, body: S.TermChanges) -> dict[str, Any]:
-    return orders.term_changes(
+    return commands.term_changes(
         order_state(uow, number),
         quantities={q.line: q.quantity for q in body.quantities},
         prices={p.line: p.unit_price for p in body.prices},
@@ -310,7 +311,7 @@ def _register(action: ActionRoute) -> None:
         parent = expected_parent(if_match)
         queries.check_head(uow, principal.user, number, parent)
         event = action.call(uow, principal.user, number, body, parent)
-        detail = order_detail(uow, principal.user, number, orders.state_after(event, number))
+        detail = order_detail(uow, principal.user, number, order_view.state_after(event, number))
         response.headers["ETag"] = etag(detail.head)
         return detail
 

@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 from acsa.domain.errors import Conflict, DomainError
 from acsa.domain.rules import Status
 from acsa.i18n import N_, gettext
-from acsa.services import orders, queries
+from acsa.services import evidence, orders, queries
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.web.api import schemas as S
 from acsa.web.api.common import order_detail, record_read
@@ -121,7 +121,7 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                   defaults={"supplying_unit": detail.terms.supplying_unit or next(
                       iter(sorted(principal.user.units)), units[0].id if units else ""),
                       "currency": detail.currency},
-                  evidence_mb=orders.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
+                  evidence_mb=evidence.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
                   order_url=order_path(number), side=side, exchange_candidates=candidates)
 
 
@@ -154,7 +154,7 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
     uploads = []
     for upload in files:
         uploads.append((upload.filename or "evidence",
-                        await upload.read(orders.EVIDENCE_FILE_SIZE_MAX + 1),
+                        await upload.read(evidence.EVIDENCE_FILE_SIZE_MAX + 1),
                         upload.content_type))
     try:
         body = route.body.model_validate(body_data(action, nested(form)))
@@ -166,7 +166,7 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
     def act(uow: UnitOfWork) -> None:
         """The files attached and the act citing them: one use case, kept whole or not at all."""
         queries.check_head(uow, principal.user, number, form.get("head") or None)
-        cited = [orders.store_evidence(uow, name, content, media)
+        cited = [evidence.store_evidence(uow, name, content, media)
                  for name, content, media in uploads]
         used = body
         if cited:
