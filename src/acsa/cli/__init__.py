@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import typer
-
-app = typer.Typer(
-    name="acsa",
-    help="ACSA Ledger: the signed, shared record of cross-servicing between allied forces.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+from acsa.cli.root import app
 
 
 def _register() -> None:
@@ -21,3 +14,6 @@ def _register() -> None:
 def main() -> None:
     _register()
     app()
+
+
+__all__ = ["app", "main"]

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from acsa.cli import app
 from acsa.cli.common import (
     AsOpt,
     JsonOpt,
@@ -25,6 +24,7 @@ from acsa.cli.common import (
     parse_day,
     table,
 )
+from acsa.cli.root import app
 from acsa.domain.errors import InvalidValue, MissingField
 from acsa.services import admin, registry, users
 from acsa.services.recording import StoredEvent

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from acsa.bootstrap import open_node
 from acsa.config import Settings
 from acsa.domain.errors import DomainError, InvalidValue, InvariantBroken
+from acsa.domain.params import plain_params
 from acsa.events import EnvelopeInvalid, KeyFileError
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
@@ -65,7 +66,7 @@ def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
 def refusal_json(exc: DomainError) -> str:
     """A refusal as one line of JSON: what ``--json`` prints on stderr."""
     return json.dumps({"code": exc.code, "message": exc.message, "field": exc.field,
-                       "params": exc.plain_params()}, ensure_ascii=False)
+                       "params": plain_params(exc)}, ensure_ascii=False)
 
 
 @contextmanager

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli import app
 from acsa.cli.common import JsonOpt, emit, errors, fail, node, parse_day
 from acsa.cli.ledger import report_app
+from acsa.cli.root import app
 from acsa.reports.tables import REPORT_KINDS, export
 from acsa.services.unit_of_work import UnitOfWork
 

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli import app
 from acsa.cli.common import JsonOpt, emit, errors, node, parse_day, table
+from acsa.cli.root import app
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money
 from acsa.domain.postings import AccountKind

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from acsa.bootstrap import init_node
-from acsa.cli import app
 from acsa.cli.common import JsonOpt, emit, errors, node, settings
+from acsa.cli.root import app
 from acsa.events import short_fingerprint
 
 

@@ -20,9 +20,11 @@ from typing import Annotated, Any
 
 import typer
 
-# `sync` registers the `statement` group (balance statements) that the offset commands join.
-from acsa.cli import app, sync  # noqa: F401
 from acsa.cli.common import AsOpt, JsonOpt, OnOpt, acting_user, emit, errors, node, parse_day, table
+from acsa.cli.root import app
+
+# `acsa statement` holds the balance statements (cli/sync.py) and the offsets here.
+from acsa.cli.sync import statement_app
 from acsa.domain import commands
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, MissingField
@@ -39,20 +41,6 @@ order_app = typer.Typer(help="Orders: request, acceptance, delivery, receipt, se
 app.add_typer(order_app, name="order")
 
 
-def shared_group(name: str, help: str) -> typer.Typer:
-    """The sub-app ``name`` if another module registered it, else a new one.
-
-    ``acsa statement`` holds both the balance statements (:mod:`acsa.cli.sync`)
-    and the offset statements here; Typer keeps only one group per name.
-    """
-    for info in app.registered_groups:
-        if info.name == name and isinstance(info.typer_instance, typer.Typer):
-            return info.typer_instance
-    group = typer.Typer(help=help, no_args_is_help=True)
-    app.add_typer(group, name=name)
-    return group
-
-statement_app = shared_group("statement", "Signed statements between the parties.")
 
 NumberArg = Annotated[str, typer.Argument(help="The order, e.g. JP-PH/PHL/FY2026/00001.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the signed record).")]

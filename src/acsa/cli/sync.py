@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli import app
 from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, fail, node, table
+from acsa.cli.root import app
 from acsa.events import short_fingerprint
 from acsa.federation.bundles import export_bundle, import_bundle
 from acsa.services.peers import (

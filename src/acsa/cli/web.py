@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli import app
 from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, fail, node, table
+from acsa.cli.root import app
 from acsa.services import auth
 from acsa.services.unit_of_work import UnitOfWork
 

@@ -6,12 +6,6 @@ code or a message on a page; the domain never knows which.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
-from typing import Any
-
 
 class DomainError(Exception):
     """A request the rules refuse. ``code`` is stable; ``field`` names the input at fault.
@@ -19,7 +13,7 @@ class DomainError(Exception):
     ``params`` holds the values the message names — ``limit``, ``date``,
     ``total``, ``role``, ``unit`` … — as domain values (money, dates,
     decimals), so that a page or the command line can phrase and translate
-    the refusal; :meth:`plain_params` gives them as JSON values.
+    the refusal; :func:`acsa.domain.params.plain_params` gives them as JSON values.
 
     Only subclasses are raised, each named for its condition with its own
     ``code``: the base class's code never reaches a user.
@@ -35,33 +29,6 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
-
-    def plain_params(self) -> dict[str, Any]:
-        """``params`` as JSON values: money as ``{"amount": "1234.50", "currency": "PHP"}``
-        (major units, as the API writes amounts), dates ISO 8601, decimals as text."""
-        return {name: plain_value(value) for name, value in self.params.items()}
-
-
-def plain_value(value: object) -> Any:
-    """A parameter of a refusal as a JSON value."""
-    from acsa.domain.money import Money, decimal_text  # money imports this module
-
-    if isinstance(value, Enum):
-        return plain_value(value.value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, Money):
-        return {"amount": value.text(), "currency": value.currency}
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [plain_value(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
-    return str(value)
 
 
 class InvalidValue(DomainError):

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from acsa.domain import errors as E
+from acsa.domain.params import plain_params
 from acsa.services import auth, queries
 from acsa.services.users import NotPermitted
 
@@ -141,7 +142,7 @@ def title_of(code: str) -> str:
 def problem_of(exc: E.DomainError, *, instance: str | None = None) -> Problem:
     return Problem(type=TYPE_BASE + exc.code, title=title_of(exc.code), status=status_of(exc),
                    detail=exc.message, code=exc.code, field=exc.field, instance=instance,
-                   params=exc.plain_params() or None)
+                   params=plain_params(exc) or None)
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -14,6 +14,7 @@ import pytest
 
 from acsa.domain import errors as E
 from acsa.domain.money import Money
+from acsa.domain.params import plain_params
 from acsa.domain.parties import Role
 
 PACKAGE = Path(__file__).resolve().parents[3] / "src" / "acsa"
@@ -76,7 +77,7 @@ def test_a_refusal_carries_its_named_values() -> None:
                           tolerance=Decimal("0.050"), units=frozenset({"B", "A"}))
     assert exc.params["limit"] == limit and exc.field == "amount"
     assert str(exc) == "amount: above the limit"  # the message is unchanged
-    plain = exc.plain_params()
+    plain = plain_params(exc)
     assert plain == {
         "limit": {"amount": "10000.00", "currency": "PHP"},
         "amount": {"amount": "12500.50", "currency": "PHP"},
@@ -98,7 +99,7 @@ def test_the_domain_fills_the_values_its_messages_name() -> None:
     asked = {"party": "JPN", "user": "jpn.approving", "role": Role.APPROVING_OFFICIAL}
     with pytest.raises(E.NotAppointed) as caught:
         roster.authorize("a1", unit="JMSDF-ESF1", on=date(2027, 1, 4), **asked)
-    assert caught.value.plain_params() == {
+    assert plain_params(caught.value) == {
         "user": "jpn.approving", "party": "JPN", "role": "approving_official",
         "appointment": "a1", "date": "2027-01-04", "valid_from": "2026-01-01",
         "valid_to": "2026-12-31"}
@@ -108,5 +109,5 @@ def test_the_domain_fills_the_values_its_messages_name() -> None:
     with pytest.raises(E.LimitExceeded) as caught:
         roster.authorize("a1", unit="JMSDF-ESF1", on=date(2026, 2, 3),
                          amount=Money("JPY", 1_000_001), **asked)
-    assert caught.value.plain_params()["limit"] == {"amount": "1000000", "currency": "JPY"}
-    assert caught.value.plain_params()["amount"] == {"amount": "1000001", "currency": "JPY"}
+    assert plain_params(caught.value)["limit"] == {"amount": "1000000", "currency": "JPY"}
+    assert plain_params(caught.value)["amount"] == {"amount": "1000001", "currency": "JPY"}
