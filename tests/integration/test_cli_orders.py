@@ -452,3 +452,20 @@ def test_refusals_print_one_line_and_keep_nothing(pair, tmp_path):
     empty.write_text("[]")
     assert "must hold a JSON object" in phl.fails("order", "submit", "--file", str(empty),
                                                   "--as", "phl.ordering")
+
+
+def test_with_json_a_refusal_is_one_json_line_with_its_code_and_values(pair, tmp_path):
+    jpn, phl = pair
+    day(D(2026, 2, 3), jpn, phl)
+    number = submit(phl, tmp_path)
+    copy_events(phl.node, jpn.node)
+    before = events(jpn.node)
+    result = jpn.invoke(("order", "accept", number, "--as", "jpn.supply", "--json"))
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    refusal = json.loads(line)
+    assert (refusal["code"], refusal["field"]) == ("not_appointed", "user")
+    assert refusal["params"]["user"] == "jpn.supply"
+    assert refusal["params"]["date"] == "2026-02-03"
+    assert "approving_official" in refusal["params"]["role"]
+    assert events(jpn.node) == before

@@ -82,7 +82,7 @@ def user_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a local user. The first user of a node is added without --as (bootstrap)."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
@@ -125,7 +125,7 @@ def user_appoint(
     as_json: JsonOpt = False,
 ) -> None:
     """Publish a written appointment: who may sign what, for which units, up to what, when."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         actor = acting_user(uow, as_user)
         if name is None:
             known = {u.id: u for u in users.list_users(uow)}
@@ -149,7 +149,7 @@ def user_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke an appointment: later acts citing it are refused."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         actor = acting_user(uow, as_user)
         found = registry.find_appointment(uow, agreement, appointment)
         event = admin.revoke_appointment(uow, actor, agreement=agreement, appointment=found.id)
@@ -166,7 +166,7 @@ def user_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The local users (or, with --appointments, every appointment known)."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         if appointments:
             roster = registry.list_appointments(uow, agreement)
             emit(as_json, roster, lambda: table(
@@ -196,7 +196,7 @@ def unit_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a unit of this nation's force under an agreement."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         event = admin.register_unit(uow, acting_user(uow, as_user), agreement=agreement,
                                     unit_id=unit_id, name=name, parent=parent)
         emit(as_json, event_data(event), f"registered unit {unit_id} (event {short(event.hash)})")
@@ -208,7 +208,7 @@ def unit_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Units known here, this nation's and its partners'."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         found = registry.list_units(uow, party)
         emit(as_json, found, lambda: table(
             [[u["id"], u["party"], u["name"], u["parent"] or "-"] for u in found],
@@ -225,7 +225,7 @@ def agreement_adopt(
     as_json: JsonOpt = False,
 ) -> None:
     """Adopt an agreement profile (its version and digest travel to the partner)."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         profile = admin.adopt_agreement(uow, acting_user(uow, as_user), source)
         emit(as_json, {"id": profile.id, "version": profile.version, "digest": profile.digest},
              f"adopted {profile.id} version {profile.version} ({profile.digest[:19]}…)")
@@ -234,7 +234,7 @@ def agreement_adopt(
 @agreement_app.command("list")
 def agreement_list(as_json: JsonOpt = False) -> None:
     """Agreement profiles known here, and which parties adopted each."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         found = registry.list_agreements(uow)
         emit(as_json, found, lambda: table(
             [[a["id"], a["version"], a["short_id"] or "-", "-".join(a["parties"]),
@@ -248,7 +248,7 @@ def agreement_show(
     as_json: JsonOpt = False,
 ) -> None:
     """The adopted profile, item by item."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         profile = registry.agreement_profile(uow, agreement)
         document = {"digest": profile.digest, **dict(profile.document)}
 
@@ -274,7 +274,7 @@ def activity_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Register an exercise or operation under an agreement."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         event = admin.register_activity(uow, acting_user(uow, as_user), agreement=agreement,
                                         activity_id=activity_id, name=name, type=type,
                                         starts_on=required_day(starts_on, "from"),
@@ -286,7 +286,7 @@ def activity_add(
 @activity_app.command("list")
 def activity_list(agreement: AgreementFilter = None, as_json: JsonOpt = False) -> None:
     """Activities known here."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         found = registry.list_activities(uow, agreement)
         emit(as_json, found, lambda: table(
             [[a["id"], a["agreement"], a["type"], a["starts_on"], a["ends_on"] or "-",
@@ -308,7 +308,7 @@ def rate_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a dated exchange rate (a finance officer signs it)."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         user = acting_user(uow, as_user)
         day = parse_day(on) or uow.node.today(registry.agreement_profile(uow, agreement))
         event = admin.record_rate(uow, user, agreement=agreement, on=day,
@@ -321,7 +321,7 @@ def rate_add(
 @rate_app.command("list")
 def rate_list(agreement: AgreementFilter = None, as_json: JsonOpt = False) -> None:
     """Rates recorded by either party."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         found = registry.list_rates(uow, agreement)
         emit(as_json, found, lambda: table(
             [[r["on"], f"{r['base']}/{r['quote']}", r["rate"], r["recorded_by"],

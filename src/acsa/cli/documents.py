@@ -30,7 +30,7 @@ RefOpt = Annotated[str | None, typer.Option(
 
 
 def _print(kind: str, number: str, out: Path, ref: str | None, as_json: bool) -> None:
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         # Imported here: fpdf costs ~0.3 s to import, and most commands print nothing.
         from acsa.reports.documents import render_pdf
         from acsa.services.documents import document_model
@@ -99,7 +99,7 @@ def verify_document_command(
     if (payload is None) == (image is None):
         fail("give exactly one of --payload TEXT or --image FILE")
     text = payload if payload is not None else read_qr_image(image)  # type: ignore[arg-type]
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         from acsa.services.documents import check_as_data, verify_document
 
         check = verify_document(uow, text)
@@ -142,7 +142,7 @@ def report_export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a report as CSV or XLSX: statement, registers, aging, obligations, ceilings …"""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         day: date | None = parse_day(as_of, "as_of")
         params: dict[str, object] = {}
         if partner:

@@ -26,7 +26,7 @@ app.add_typer(report_app, name="report")
 @app.command()
 def verify(as_json: JsonOpt = False) -> None:
     """Re-check every hash, link, signature and tree head; re-fold and compare projections."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         report = verify_node(uow)  # the re-fold is rolled back: verify changes nothing
         data = {"ok": report.ok, "events": report.events, "streams": report.streams,
                 "orders": report.orders, "findings": [str(f) for f in report.findings]}
@@ -48,7 +48,7 @@ def verify(as_json: JsonOpt = False) -> None:
 @app.command()
 def rebuild(as_json: JsonOpt = False) -> None:
     """Recreate every projection from the log."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         orders = verification.rebuild(uow)
         emit(as_json, {"orders": orders}, f"rebuilt projections of {orders} orders from the log")
 
@@ -56,7 +56,7 @@ def rebuild(as_json: JsonOpt = False) -> None:
 @report_app.command("balances")
 def report_balances(as_json: JsonOpt = False) -> None:
     """What each party owes the other, per currency, account by account."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         rows = reports.balances(uow)
         kinds = [k.value for k in AccountKind if k is not AccountKind.CONTROL]
         data = [{"debtor": r.debtor, "creditor": r.creditor, "currency": r.currency,
@@ -73,7 +73,7 @@ def report_balances(as_json: JsonOpt = False) -> None:
 def report_aging(as_json: JsonOpt = False,
                  detail: Annotated[bool, typer.Option(help="List every item.")] = False) -> None:
     """Open items by how late they are, counted in each debtor's time zone."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         rows = reports.aging(uow, uow.node.clock)
         summary = reports.aging_summary(rows)
         buckets = [name for _, name in AGING_BUCKETS]
@@ -102,7 +102,7 @@ def report_aging(as_json: JsonOpt = False,
 @report_app.command("obligations")
 def report_obligations(as_json: JsonOpt = False) -> None:
     """Supplies owed in kind, with their return deadlines."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         rows = reports.obligations(uow)
         emit(as_json, rows, lambda: table(
             [[r.order, str(r.line), r.item[:30], f"{r.owed} {r.unit}", str(r.due_on or "-"),
@@ -117,7 +117,7 @@ def report_ceilings(
     as_json: JsonOpt = False,
 ) -> None:
     """Use of each annual ceiling in the fiscal year containing a date."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         day = parse_day(on) or uow.node.clock().date()
         rows = reports.ceilings(uow, day)
         emit(as_json, rows, lambda: table(

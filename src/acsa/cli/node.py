@@ -18,7 +18,7 @@ def init(
     as_json: JsonOpt = False,
 ) -> None:
     """Create this node: its data directory, signing key (mode 0600) and database."""
-    with errors():
+    with errors(as_json):
         created = init_node(settings(), party)
         fp = created.key.fingerprint
         emit(as_json, {"party": created.party, "data_dir": str(created.data_dir),

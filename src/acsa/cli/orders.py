@@ -97,7 +97,7 @@ def run(as_user: str | None, as_json: bool,
     ``act`` may store evidence files before the act that cites them: both are
     one use case, so a refused act leaves no file behind.
     """
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         event = unit_of_work.use_case(act)(uow, acting_user(uow, as_user))
         numbers = numbers_of(event)
         statuses = order_view.statuses_after(uow, event, numbers)
@@ -249,7 +249,7 @@ def order_create(
     as_user: AsOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Prepare an order as a local draft (nothing is shared until it is submitted)."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         user = acting_user(uow, as_user)
         terms = build_terms(uow, file=file, requester=user.party, supplier=supplier,
                             agreement=agreement, activity=activity, activity_type=activity_type,
@@ -777,7 +777,7 @@ def order_transfer(number: NumberArg, request: TransferRequestOpt = None, on: On
 @order_app.command("show")
 def order_show(number: NumberArg, as_json: JsonOpt = False) -> None:
     """Everything recorded about an order, with its timeline of signed events."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         shown = order_view.show_order(uow, number)
         emit(as_json, shown, lambda: print_order(shown))
 
@@ -849,7 +849,7 @@ def order_list(
 
     The same query as the web list and GET /api/v1/orders, need to know included.
     """
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         user = acting_user(uow, as_user)
         page = queries.list_orders(uow, user, queries.OrderFilter(
             status=status, agreement=agreement, activity=activity, counterpart=counterpart,
@@ -908,7 +908,7 @@ def statement_sign(
 @statement_app.command("list")
 def statement_list(as_json: JsonOpt = False) -> None:
     """Offset statements, proposed and signed (balance statements: `statement balance list`)."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         found = settlement.list_offsets(uow)
         emit(as_json, found, lambda: table(
             [[s["subject"], s["proposed_by"], s["on"] or "", f"{s['net']} {s['currency']}",

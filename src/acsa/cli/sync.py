@@ -39,7 +39,7 @@ def peer_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a partner node by its party and key fingerprint."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         peer = add_peer(uow, acting_user(uow, as_user), party=party, key_fingerprint=fingerprint,
                         base_url=url)
         emit(as_json, peer, f"peer {peer.party} registered ({peer.fingerprint})")
@@ -48,7 +48,7 @@ def peer_add(
 @peer_app.command("list")
 def peer_list(as_json: JsonOpt = False) -> None:
     """The registered peers, their status (active or alarm) and keys awaiting confirmation."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         peers = list_peers(uow)
         pending = {p.party: [k.fingerprint for k in pending_keys(uow, p.party)] for p in peers}
         rows = [{"party": p.party, "fingerprint": p.fingerprint, "url": p.base_url,
@@ -75,7 +75,7 @@ def peer_confirm_key(
     as_json: JsonOpt = False,
 ) -> None:
     """Confirm a peer's rotated key; only then are events it signs with that key admitted."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         confirm_key(uow, acting_user(uow, as_user), party, fingerprint)
         emit(as_json, {"party": party, "fingerprint": fingerprint},
              f"{party}'s key {short_fingerprint(fingerprint)} confirmed")
@@ -85,7 +85,7 @@ def peer_confirm_key(
 def peer_rotate_key(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Rotate this node's key: announced in every stream, signed by the current key."""
     current = node()
-    with errors():
+    with errors(as_json):
         with UnitOfWork(current) as uow:
             old, new = rotate_key(uow, acting_user(uow, as_user))
         install_rotated_key(current)
@@ -103,7 +103,7 @@ def peer_revoke_key(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke a former key of this node: events it signs after this position are refused."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         count = revoke_key(uow, acting_user(uow, as_user), fingerprint)
         emit(as_json, {"fingerprint": fingerprint, "streams": count},
              f"key {short_fingerprint(fingerprint)} revoked in {count} stream(s)")
@@ -116,7 +116,7 @@ def peer_alarms(
     as_json: JsonOpt = False,
 ) -> None:
     """Alarms raised when a peer rewrote or forked its history, with their proof."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         if evidence is not None:
             emit(True, alarm_evidence(uow, evidence))
             return
@@ -134,7 +134,7 @@ def peer_resolve(
     as_json: JsonOpt = False,
 ) -> None:
     """Lift a peer's alarm after resolving it out of band (the evidence is kept)."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         count = resolve_alarms(uow, acting_user(uow, as_user), party, note)
         emit(as_json, {"party": party, "resolved": count},
              f"{count} alarm(s) on {party} resolved; its events are accepted again, "
@@ -149,7 +149,7 @@ def sync_now(
     """Run one sync round by hand: notify each peer, then pull from it; print what happened."""
     from acsa.federation.sync import notify_peer, own_heads, peers_with_urls, sync_peer
 
-    with errors():
+    with errors(as_json):
         current = node()
         heads = own_heads(current)
         reports = []
@@ -181,7 +181,7 @@ def quarantine_list(
     """Refused batches and requests: when, from whom, from where, and every reason."""
     from acsa.services.intake import quarantined
 
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         rows = [asdict(q) for q in quarantined(uow, everything=everything)]
 
         def human() -> None:
@@ -206,7 +206,7 @@ def reconcile(
     from acsa.federation.client import PeerRefused, PeerUnreachable
     from acsa.federation.sync import reconcile_peer
 
-    with errors():
+    with errors(as_json):
         try:
             results = reconcile_peer(node(), peer, agreement)
         except (PeerUnreachable, PeerRefused) as exc:
@@ -233,7 +233,7 @@ def sync_export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write everything the peer has not acknowledged to a signed bundle file."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         summary = export_bundle(uow, peer, out)
         emit(as_json, summary,
              f"wrote {summary.events} event(s) for {peer} to {out}"
@@ -246,7 +246,7 @@ def sync_import(
     as_json: JsonOpt = False,
 ) -> None:
     """Admit and apply a peer's bundle, or quarantine it with every reason."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         summary = import_bundle(uow, bundle)
         if summary.quarantined is not None:
             emit(as_json, summary, lambda: typer.echo(
@@ -278,7 +278,7 @@ def balance_sign(
     from acsa.cli.common import parse_day
     from acsa.services.statements import sign_balance
 
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         day = parse_day(as_of, "as_of")
         assert day is not None
         event = sign_balance(uow, acting_user(uow, as_user), agreement=agreement,
@@ -300,7 +300,7 @@ def balance_answer(
     """Countersign the other party's statement (only if our books agree) or dispute it."""
     from acsa.services.statements import answer_balance
 
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         event = answer_balance(uow, acting_user(uow, as_user), statement, agree=agree,
                                reason=reason)
         emit(as_json, {"answer": event.hash, **dict(event.envelope.data)},
@@ -317,7 +317,7 @@ def balance_list(
     from acsa.domain.money import Money
     from acsa.services.statements import list_statements
 
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         found = [s for s in list_statements(uow, agreement) if not agreed or s.status == "agreed"]
 
         def human() -> None:

@@ -49,7 +49,7 @@ def token_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an API token; its secret is printed now and never again."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         made = auth.create_token(uow, acting_user(uow, as_user), user_id=user, name=name,
                                  scopes=scope or ["read"])
         emit(as_json, {"token": made.token, "secret": made.secret},
@@ -66,7 +66,7 @@ def token_list(
     as_json: JsonOpt = False,
 ) -> None:
     """API tokens: scopes, when made, last used, revoked."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
         tokens = auth.list_tokens(uow, acting_user(uow, as_user), "*" if all_users else user)
 
         def human() -> None:
@@ -84,7 +84,7 @@ def token_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke an API token at once; requests with it are refused from now on."""
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         token = auth.revoke_token(uow, acting_user(uow, as_user), token_id)
         emit(as_json, token, f"token {token.id} of {token.user_id} revoked")
 
@@ -110,7 +110,7 @@ def user_password(
 ) -> None:
     """Set a user's password (yours, or anyone's for an administrator)."""
     password = _read_password(stdin)
-    with errors(), UnitOfWork(node()) as uow:
+    with errors(as_json), UnitOfWork(node()) as uow:
         actor = acting_user(uow, as_user)
         enrolled = auth.set_credentials(uow, actor, user, password, totp=totp)
         data = {"user": user, "password_set": True,
