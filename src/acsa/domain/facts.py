@@ -110,6 +110,7 @@ class Fact:
     actor: Actor
     profile: str
     data: Mapping[str, Any] = field(default_factory=dict)
+    marking: Mapping[str, Any] = field(default_factory=dict)  # the envelope's, unchecked
 
     @property
     def on(self) -> date:

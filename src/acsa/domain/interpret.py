@@ -34,6 +34,7 @@ from acsa.domain.errors import (
 )
 from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_ROOT_TYPES, ORDER_SUBMITTED, Fact
 from acsa.domain.figures import status
+from acsa.domain.marking import Marking, check_event_marking, marking_from_data, strongest
 from acsa.domain.money import Money
 from acsa.domain.parties import Side
 from acsa.domain.roster import Roster
@@ -187,6 +188,8 @@ def judge(fact: Fact, state: OrderState, ctx: Context) -> None:
     root = state.terms is None
     profile = ctx.profile(fact.profile if root else state.profile)
     check_signer(fact, profile)
+    if fact.marking:
+        check_event_marking(fact.marking, profile)
     side = root_side(fact) if root else acting_side(fact, state)
     check_dates(fact, state)
     action = s.action(fact)
@@ -312,7 +315,7 @@ def interpret(
             effective.append(f)
         verdicts.append(verdict)
         seen.add(f.hash)
-    return replace(state, verdicts=tuple(verdicts))
+    return replace(state, verdicts=tuple(verdicts), marking=order_marking(state, ordered, ctx))
 
 
 def _judge(
@@ -371,7 +374,29 @@ def extend(state: OrderState, fact: Fact, ctx: Context) -> OrderState:
     after, note = apply(fact, replace(state, verdicts=()), ctx)
     verdict = Verdict(event=fact.hash, type=fact.type, seq=fact.seq, stream=fact.stream,
                       effective=True, note=note)
-    return replace(after, verdicts=(*state.verdicts, verdict))
+    marking = order_marking(after, [fact], ctx, state.marking)
+    return replace(after, verdicts=(*state.verdicts, verdict), marking=marking)
+
+
+def order_marking(state: OrderState, facts: Iterable[Fact], ctx: Context,
+                  held: Marking | None = None) -> Marking | None:
+    """The marking an order is protected by: the strongest of ``held`` and its events'.
+
+    Every event of the order counts, effective or not (its content is shown
+    all the same); one whose marking the profile cannot read counts as none.
+    Strength is the rank the requester's scheme protects it at, so that
+    every node picks the same marking.
+    """
+    if state.terms is None:
+        return None
+    profile = ctx.profile(state.profile)
+    markings: list[Marking | None] = [held]
+    for f in facts:
+        try:
+            markings.append(marking_from_data(f.marking, profile) if f.marking else None)
+        except DomainError:
+            markings.append(None)
+    return strongest(markings, profile, state.terms.requester)
 
 
 def _replay(order: str, facts: Sequence[Fact], ctx: Context) -> OrderState:

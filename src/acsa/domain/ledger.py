@@ -107,7 +107,7 @@ def order_entries(
                         )
                     )
         current = after
-    final = replace(current, verdicts=state.verdicts)
+    final = replace(current, verdicts=state.verdicts, marking=state.marking)
     if final != state:
         raise InvariantBroken(f"replaying {state.number}'s effective events changed its state")
     return postings, entries

@@ -54,10 +54,16 @@ class Marking:
     level: str
     originator: str
     rel: tuple[str, ...]
+    caveats: tuple[str, ...] = ()  # the originator's handling words, e.g. "NOFORN"
 
     def as_data(self) -> dict[str, Any]:
-        """The ``marking`` object of an event envelope."""
-        return {"level": self.level, "originator": self.originator, "rel": list(self.rel)}
+        """The ``marking`` object of an event envelope (``caveats`` only when there are any,
+        so that an unclassified event's envelope stays as it always was)."""
+        data: dict[str, Any] = {"level": self.level, "originator": self.originator,
+                                "rel": list(self.rel)}
+        if self.caveats:
+            data["caveats"] = list(self.caveats)
+        return data
 
 
 def is_unclassified(marking: Marking) -> bool:
@@ -97,7 +103,12 @@ def marking_from_data(data: object, profile: AgreementProfile) -> Marking:
             )
     if len(set(rel)) != len(rel):
         raise InvalidValue("must not repeat a party", field="marking.rel")
-    return Marking(level=level, originator=originator, rel=tuple(sorted(rel)))
+    caveats = data.get("caveats", ())
+    if not isinstance(caveats, list | tuple) or not all(
+            isinstance(c, str) and c.strip() for c in caveats):
+        raise InvalidValue("must be a list of words", field="marking.caveats")
+    return Marking(level=level, originator=originator, rel=tuple(sorted(rel)),
+                   caveats=tuple(caveats))
 
 
 def rank(profile: AgreementProfile, party: str, level: str) -> int:
@@ -177,40 +188,94 @@ def may_release(marking: Marking, to_party: str) -> bool:
     return to_party == marking.originator or to_party in marking.rel
 
 
-def may_read(
-    marking: Marking,
-    profile: AgreementProfile,
-    reader_party: str,
-    reader_clearance: str | None,
-    reader_activities: Iterable[str],
-    activity: str | None,
-) -> bool:
-    """Whether a user of ``reader_party`` may read a record with ``marking``.
+@dataclass(frozen=True)
+class Reader:
+    """Who asks to read: what the access rule looks at, and nothing else."""
+
+    party: str  # the reader's nation: their node's party
+    clearance: str | None  # a level of the reader's own scheme, or none
+    activities: frozenset[str]  # the activities the reader is assigned to (need to know)
+    # An agreement-wide role (an auditor, a security officer) has a need to know
+    # across every activity; it never stands in for the clearance.
+    agreement_wide: bool = False
+
+
+def clearance_rank(profile: AgreementProfile, reader: Reader) -> int:
+    """How high the reader is cleared in their own scheme: 0 when not at all.
+
+    A clearance that is not a level of the reader's scheme counts as none:
+    it is refused rather than guessed.
+    """
+    scheme = profile.party(reader.party)
+    if reader.clearance is None or reader.clearance not in scheme.classification_levels:
+        return 0
+    return rank(profile, reader.party, reader.clearance)
+
+
+def required_rank(marking: Marking, profile: AgreementProfile, party: str) -> int:
+    """The clearance rank a reader of ``party`` needs for ``marking``: 0 when unclassified."""
+    if is_unclassified(marking):
+        return 0
+    return rank(profile, party, protection_level(marking, profile, party))
+
+
+def may_read(marking: Marking, profile: AgreementProfile, reader: Reader,
+             activity: str | None) -> bool:
+    """Whether ``reader`` may read a record with ``marking`` that belongs to ``activity``.
 
     The record must have been released to the reader's party. Unclassified
     records are then readable by every user of that party. A classified one
     needs both a clearance (a level of the reader's own scheme) at or above
-    :func:`protection_level`, and a need to know: assignment to ``activity``.
-    A classified record tied to no activity gives nobody a need to know, and
-    a clearance that is not a level of the reader's scheme reads nothing:
-    both are refused rather than guessed.
+    :func:`protection_level`, and a need to know: assignment to ``activity``,
+    or an agreement-wide role. A classified record tied to no activity gives
+    an assigned reader no need to know, and a clearance that is not a level
+    of the reader's scheme reads nothing: both are refused rather than guessed.
     """
-    if reader_party not in profile.party_codes or not may_release(marking, reader_party):
+    if reader.party not in profile.party_codes or not may_release(marking, reader.party):
         return False
     if is_unclassified(marking):
         return True
-    if reader_clearance is None or activity is None or activity not in set(reader_activities):
-        return False
-    scheme = profile.party(reader_party)
-    if reader_clearance not in scheme.classification_levels:
-        return False
-    required = protection_level(marking, profile, reader_party)
-    return rank(profile, reader_party, reader_clearance) >= rank(profile, reader_party, required)
+    need_to_know = reader.agreement_wide or (activity is not None
+                                             and activity in reader.activities)
+    return need_to_know and 0 < required_rank(marking, profile, reader.party) <= \
+        clearance_rank(profile, reader)
+
+
+def check_event_marking(data: object, profile: AgreementProfile) -> Marking:
+    """An event's marking, valid for ``profile`` and released to every party of it.
+
+    A stream carries each event to every party of its agreement: an event
+    not released to one of them could be neither sent nor kept whole.
+    """
+    marking = marking_from_data(data, profile)
+    missing = [p for p in profile.party_codes if p not in marking.rel]
+    if missing:
+        raise InvalidValue(f"must release the record to every party of {profile.id}; "
+                           f"missing {', '.join(missing)}", field="marking.rel",
+                           missing=missing)
+    return marking
+
+
+def strongest(markings: Iterable[Marking | None], profile: AgreementProfile,
+              party: str) -> Marking | None:
+    """Of ``markings``, the one ``party`` must protect most (the first on a tie)."""
+    best: Marking | None = None
+    best_rank = -1
+    for m in markings:
+        if m is None:
+            continue
+        r = required_rank(m, profile, party)
+        if r > best_rank:
+            best, best_rank = m, r
+    return best
 
 
 __all__ = [
     "UNCLASSIFIED",
     "Marking",
+    "Reader",
+    "check_event_marking",
+    "clearance_rank",
     "display",
     "equivalent",
     "is_unclassified",
@@ -219,4 +284,6 @@ __all__ = [
     "may_release",
     "protection_level",
     "rank",
+    "required_rank",
+    "strongest",
 ]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from acsa.domain.marking import Marking
 from acsa.domain.order import OrderTerms
 from acsa.domain.parties import Side
 
@@ -347,6 +348,9 @@ class OrderState:
     offsets: tuple[OffsetPart, ...] = ()
     transfers: tuple[Transfer, ...] = ()
     verdicts: tuple[Verdict, ...] = field(default=())
+    # The marking the order is protected by: the strongest of its events' markings
+    # (see :func:`acsa.domain.interpret.order_marking`); None before it has terms.
+    marking: Marking | None = None
 
     # -- look-ups -------------------------------------------------------
 

@@ -43,6 +43,8 @@ ENVELOPE_KEYS = (
 ACTOR_KEYS = ("user", "name", "role", "unit", "appointment", "party")
 ACTOR_OPTIONAL_KEYS = ("paper",)
 MARKING_KEYS = ("level", "originator", "rel")
+MARKING_OPTIONAL_KEYS = ("caveats",)  # handling words of the originator, e.g. "NOFORN"
+CAVEAT_LENGTH_MAX = 40
 WIRE_KEYS = ("event", "hash", "sig", "key")
 
 # Event types are lowercase dotted words, the aggregate first and a verb in
@@ -156,8 +158,9 @@ def _check_actor(actor: object) -> Mapping[str, Any]:
 
 
 def _check_marking(marking: object) -> Mapping[str, Any]:
-    """The marking as plain data: a level, the originating party, the parties released to."""
-    fields = schema.require_object(marking, "marking", MARKING_KEYS)
+    """The marking as plain data: a level, the originating party, the parties released to,
+    and any caveats (handling words) of the originator."""
+    fields = schema.require_object(marking, "marking", MARKING_KEYS, MARKING_OPTIONAL_KEYS)
     plain: dict[str, Any] = plain_json(fields, "marking")
     schema.require_text(plain["level"], "marking.level")
     schema.require_party(plain["originator"], "marking.originator")
@@ -168,6 +171,16 @@ def _check_marking(marking: object) -> Mapping[str, Any]:
         schema.require_party(party, f"marking.rel[{i}]")
     if len(set(rel)) != len(rel):
         raise EnvelopeInvalid("lists a party more than once", field="marking.rel")
+    caveats = plain.get("caveats", [])
+    if not isinstance(caveats, list):
+        raise EnvelopeInvalid("must be a list of words", field="marking.caveats")
+    for i, caveat in enumerate(caveats):
+        schema.require_text(caveat, f"marking.caveats[{i}]")
+        if len(caveat) > CAVEAT_LENGTH_MAX:
+            raise EnvelopeInvalid(f"at most {CAVEAT_LENGTH_MAX} characters",
+                                  field=f"marking.caveats[{i}]")
+    if len(set(caveats)) != len(caveats):
+        raise EnvelopeInvalid("lists a caveat more than once", field="marking.caveats")
     return plain
 
 

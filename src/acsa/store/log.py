@@ -206,6 +206,7 @@ def fact_from_document(env: Mapping[str, Any], hash: str) -> Fact:
         ),
         profile=env["profile"],
         data=env["data"],
+        marking=env.get("marking") or {},
     )
 
 

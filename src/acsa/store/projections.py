@@ -25,6 +25,7 @@ from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.figures import delivered, in_kind_due_on, owed_in_kind, received, status
 from acsa.domain.interpret import Context, interpret_orders
 from acsa.domain.ledger import event_postings, order_entries
+from acsa.domain.marking import UNCLASSIFIED, Marking
 from acsa.domain.parties import Role
 from acsa.domain.postings import Posting
 from acsa.domain.roster import Appointment, Roster
@@ -331,6 +332,16 @@ def posting_row(p: Any, on: date) -> dict[str, Any]:
     }
 
 
+def marking_columns(marking: Marking | None) -> dict[str, Any]:
+    """The ``orders`` columns of the marking an order is protected by."""
+    if marking is None:
+        return {"marking": UNCLASSIFIED, "marking_originator": None, "marking_rel": None,
+                "marking_caveats": None}
+    return {"marking": marking.level, "marking_originator": marking.originator,
+            "marking_rel": json.dumps(list(marking.rel)),
+            "marking_caveats": json.dumps(list(marking.caveats))}
+
+
 def order_row(state: OrderState, profile: AgreementProfile, head: str) -> dict[str, Any]:
     terms = state.terms
     assert terms is not None
@@ -361,6 +372,7 @@ def order_row(state: OrderState, profile: AgreementProfile, head: str) -> dict[s
         "emergency_due": state.emergency_confirmation_due,
         "emergency_confirmed_on": state.emergency_confirmed_on,
         "search_text": text,
+        **marking_columns(state.marking),
         "head": head,
         "ineffective": len(state.ineffective_verdicts),
     }

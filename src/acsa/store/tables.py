@@ -285,7 +285,13 @@ orders = Table(
     Column("needed_by", Date),
     Column("emergency_due", Date),
     Column("emergency_confirmed_on", Date),
+    # The marking the order is protected by (migration 0005): the level in the
+    # originator's scheme, the originator, the parties released to (JSON list)
+    # and the originator's caveats (JSON list).
     Column("marking", String(40), nullable=False, default="UNCLASSIFIED"),
+    Column("marking_originator", String(3)),
+    Column("marking_rel", Text),
+    Column("marking_caveats", Text),
     Column("search_text", Text, nullable=False, default=""),
     # The last event on this order to arrive here: the parent of the next
     # local event, and the value If-Match must carry.

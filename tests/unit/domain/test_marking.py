@@ -25,6 +25,7 @@ from acsa.domain.errors import InvalidValue
 from acsa.domain.marking import (
     UNCLASSIFIED,
     Marking,
+    Reader,
     display,
     equivalent,
     marking_from_data,
@@ -283,9 +284,11 @@ def test_may_read(
     activities: set[str],
     allowed: bool,
 ) -> None:
-    assert may_read(marking, JPN_PHL, reader, clearance, activities, EXERCISE) is allowed
+    assert may_read(marking, JPN_PHL, Reader(reader, clearance, frozenset(activities)),
+                    EXERCISE) is allowed
 
 
 def test_classified_without_an_activity_gives_no_need_to_know() -> None:
-    assert not may_read(phl("CONFIDENTIAL"), JPN_PHL, "PHL", "TOP SECRET", {EXERCISE}, None)
-    assert may_read(phl(UNCLASSIFIED), JPN_PHL, "PHL", None, (), None)
+    assert not may_read(phl("CONFIDENTIAL"), JPN_PHL,
+                        Reader("PHL", "TOP SECRET", frozenset({EXERCISE})), None)
+    assert may_read(phl(UNCLASSIFIED), JPN_PHL, Reader("PHL", None, frozenset()), None)
