@@ -2,7 +2,9 @@
 
 Local users never leave the node; appointments, units, activities, adopted
 agreements and rates are events in the node's stream for the agreement, so
-the partner's node learns them too.
+the partner's node learns them too. A user's clearance and activities (need
+to know) are local as well, and a security officer's to give: ``acsa user
+clearance``, ``assign`` and ``unassign``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from acsa.cli.common import (
 )
 from acsa.cli.root import app
 from acsa.domain.errors import InvalidValue, MissingField
-from acsa.services import admin, registry, users
+from acsa.services import admin, admin_views, registry, users
 from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
 
@@ -69,30 +71,120 @@ def required_day(text: str, field: str) -> date:
 # -- users --------------------------------------------------------------------------------------
 
 
+ClearanceOpt = Annotated[str | None, typer.Option(
+    help="Clearance: a level of this nation's own classification scheme, or none "
+         "(given by a security officer).")]
+ActivityOpt = Annotated[list[str] | None, typer.Option(
+    "--activity", help="An activity the user needs to know (repeatable).")]
+
+
+def user_data(u: users.LocalUser) -> dict[str, object]:
+    """A user as ``--json`` prints them: lists sorted, so that output is stable."""
+    return {"id": u.id, "name": u.name, "party": u.party,
+            "roles": sorted(r.value for r in u.roles), "units": sorted(u.units),
+            "clearance": u.clearance, "activities": sorted(u.activities),
+            "locale": u.locale, "time_zone": u.time_zone, "active": u.active}
+
+
 @user_app.command("add")
 def user_add(
     user_id: Annotated[str, typer.Argument(help="Login id: lowercase letters, digits, . _ -")],
     name: Annotated[str, typer.Option(help="Full name and rank, as signed.")],
     role: Annotated[list[str], typer.Option("--role", help="A role held (repeatable).")],
     unit: Annotated[list[str] | None, typer.Option("--unit", help="A unit (repeatable).")] = None,
-    clearance: Annotated[str | None, typer.Option(help="Security clearance level.")] = None,
+    clearance: ClearanceOpt = None,
+    activity: ActivityOpt = None,
     locale: Annotated[str, typer.Option(help="en or ja.")] = "en",
     tz: Annotated[str, typer.Option("--tz", help="IANA time zone, e.g. Asia/Manila.")] = "UTC",
     as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a local user. The first user of a node is added without --as (bootstrap)."""
+    """Add a local user. The first user of a node is added without --as (bootstrap).
+
+    --clearance and --activity need a security officer (who is also an administrator);
+    otherwise add the user without them and let a security officer give them.
+    """
     with errors(as_json), UnitOfWork(node()) as uow:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidValue(f"{tz!r} is not a time zone", field="tz") from None
-        actor = None if users.count_users(uow) == 0 else acting_user(uow, as_user)
-        added = users.add_user(uow, actor, user_id=user_id, name=name, roles=role,
-                               units=unit or (), clearance=clearance, locale=locale,
-                               time_zone=tz)
+        if users.count_users(uow) == 0:
+            added = users.add_user(uow, None, user_id=user_id, name=name, roles=role,
+                                   units=unit or (), clearance=clearance,
+                                   activities=activity or (), locale=locale, time_zone=tz)
+        else:
+            added = admin_views.add_user(
+                uow, acting_user(uow, as_user), user_id=user_id, name=name, roles=role,
+                units=unit or (), clearance=clearance, activities=activity or (),
+                locale=locale, time_zone=tz)
         roles = ", ".join(sorted(r.value for r in added.roles))
-        emit(as_json, added, f"added user {added.id} ({roles}) on the {added.party} node")
+        emit(as_json, user_data(added),
+             f"added user {added.id} ({roles}) on the {added.party} node")
+
+
+def _security_line(u: users.LocalUser) -> str:
+    return (f"{u.id}: clearance {u.clearance or users.NO_CLEARANCE}; activities "
+            f"{', '.join(sorted(u.activities)) or users.NO_CLEARANCE}")
+
+
+@user_app.command("clearance")
+def user_clearance(
+    user_id: Annotated[str, typer.Argument(help="Whose clearance.")],
+    level: Annotated[str, typer.Argument(
+        help="A level of this nation's own classification scheme, or none to clear it.")],
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a user's clearance (a security officer, for anyone but themselves)."""
+    with errors(as_json), UnitOfWork(node()) as uow:
+        changed = admin_views.set_clearance(uow, acting_user(uow, as_user), user_id, level)
+        emit(as_json, user_data(changed), _security_line(changed))
+
+
+@user_app.command("assign")
+def user_assign(
+    user_id: Annotated[str, typer.Argument(help="Who needs to know.")],
+    activity: Annotated[list[str], typer.Option(
+        "--activity", help="An activity registered here (repeatable).")],
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Assign a user to activities: their need to know (a security officer)."""
+    with errors(as_json), UnitOfWork(node()) as uow:
+        changed = admin_views.assign(uow, acting_user(uow, as_user), user_id, activity)
+        emit(as_json, user_data(changed), _security_line(changed))
+
+
+@user_app.command("unassign")
+def user_unassign(
+    user_id: Annotated[str, typer.Argument(help="Who no longer needs to know.")],
+    activity: Annotated[list[str], typer.Option(
+        "--activity", help="An activity the user is assigned to (repeatable).")],
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take activities from a user (a security officer)."""
+    with errors(as_json), UnitOfWork(node()) as uow:
+        changed = admin_views.unassign(uow, acting_user(uow, as_user), user_id, activity)
+        emit(as_json, user_data(changed), _security_line(changed))
+
+
+@user_app.command("show")
+def user_show(
+    user_id: Annotated[str, typer.Argument(help="The user.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One local user: roles, units, clearance, activities, language and time zone."""
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
+        found = user_data(users.find_user(uow, user_id))
+
+        def human() -> None:
+            for key, value in found.items():
+                shown = ", ".join(value) if isinstance(value, list) else value
+                typer.echo(f"{key}: {shown if shown not in (None, '') else '-'}")
+
+        emit(as_json, found, human)
 
 
 def parse_limits(values: list[str] | None) -> dict[str, str] | None:
@@ -176,11 +268,12 @@ def user_list(
                 ["appointment", "party", "user", "role", "units", "from", "to", ""]))
             return
         found = users.list_users(uow)
-        emit(as_json, found, lambda: table(
+        emit(as_json, [user_data(u) for u in found], lambda: table(
             [[u.id, u.name, ",".join(sorted(r.value for r in u.roles)),
-              ",".join(sorted(u.units)) or "-", u.locale, u.time_zone,
-              "active" if u.active else "inactive"] for u in found],
-            ["user", "name", "roles", "units", "locale", "tz", ""]))
+              ",".join(sorted(u.units)) or "-", u.clearance or "-", str(len(u.activities)),
+              u.locale, u.time_zone, "active" if u.active else "inactive"] for u in found],
+            ["user", "name", "roles", "units", "clearance", "activities", "locale", "tz",
+             ""]))
 
 
 # -- units ---------------------------------------------------------------------------------------

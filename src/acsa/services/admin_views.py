@@ -3,16 +3,21 @@
 Reads gather the node's registry, roster, peers, quarantine and access log
 into plain values for the pages; the acts (adding a user with a first
 password, appointing a local user, deactivating an account, confirming a
-peer's announced key) are thin use cases over :mod:`acsa.services.users`,
+peer's announced key, setting a clearance, assigning a user to activities)
+are thin use cases over :mod:`acsa.services.users`,
 :mod:`acsa.services.admin`, :mod:`acsa.services.auth` and
 :mod:`acsa.services.peers`, with the same role checks.
 
 Who may read: administrators, auditors and security officers. Who may act:
-administrators (each act checks it again in the service it calls).
+administrators (each act checks it again in the service it calls), except
+that clearances and need to know are a security officer's alone, given to
+anyone but themselves (docs/security.md); each such change is a line of
+the access log.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.errors import AlreadyRecorded, InvalidValue, MissingField, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.events import short_fingerprint
@@ -37,6 +42,7 @@ from acsa.store.log import StoredEvent
 READERS = frozenset({Role.ADMINISTRATOR, Role.AUDITOR, Role.SECURITY_OFFICER})
 LOG_READERS = frozenset({Role.AUDITOR, Role.SECURITY_OFFICER})
 ACCESS_PAGE_MAX = 200
+NO_ACTIVITY = "none"
 
 
 def require_reader(user: LocalUser) -> None:
@@ -118,9 +124,14 @@ def list_users(uow: UnitOfWork, actor: LocalUser) -> list[UserRow]:
 @use_case
 def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
              roles: Iterable[str], units: Iterable[str] = (), clearance: str | None = None,
-             locale: str = "en", time_zone: str = "UTC",
+             activities: Iterable[str] = (), locale: str = "en", time_zone: str = "UTC",
              password: str | None = None) -> LocalUser:
-    """An administrator adds a local user, optionally with a first password."""
+    """An administrator adds a local user, optionally with a first password.
+
+    A clearance and activities given at once need the actor to be a security
+    officer too (:func:`acsa.services.users.add_user` checks it); each is
+    written to the access log as a later change would be.
+    """
     actor.require(Role.ADMINISTRATOR)
     wanted = [r for r in roles if r]
     if not wanted:
@@ -133,10 +144,13 @@ def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
         if unit not in known_units:
             raise InvalidValue(f"{unit!r} is not a unit of {uow.node.party}", field="units")
     added = users.add_user(uow, actor, user_id=user_id, name=name, roles=wanted, units=units,
-                           clearance=clearance or None, locale=locale, time_zone=time_zone)
+                           clearance=clearance or None, activities=activities,
+                           locale=locale, time_zone=time_zone)
     if password:
         auth.set_password(uow, actor, added.id, password)
     auth.record_access(uow, actor.id, "user.added", added.id, "")
+    _record_security(uow, actor, added.id, None, added.clearance, frozenset(),
+                     added.activities, "")
     return added
 
 
@@ -167,6 +181,134 @@ def set_active(uow: UnitOfWork, actor: LocalUser, user_id: str, active: bool) ->
                          .values(ended_at=uow.node.now_at()))
     auth.record_access(uow, actor.id, "user.activated" if active else "user.deactivated",
                        user_id, "")
+
+
+# -- clearance and need to know ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityRef:
+    id: str
+    name: str
+    agreement: str
+
+
+@dataclass(frozen=True)
+class SecurityOptions:
+    """What a clearance and an assignment may be on this node."""
+
+    levels: tuple[str, ...]  # the party's own levels, highest first
+    activities: list[ActivityRef]  # the activities registered here
+
+    @property
+    def level_choices(self) -> list[tuple[str, str]]:
+        """The levels as (value, text) pairs for a select."""
+        return [(level, level) for level in self.levels]
+
+
+def may_manage_clearances(user: LocalUser) -> bool:
+    return users.may_manage_clearances(user)
+
+
+def security_options(uow: UnitOfWork, actor: LocalUser) -> SecurityOptions:
+    require_reader(actor)
+    return SecurityOptions(
+        users.clearance_levels(uow),
+        [ActivityRef(a["id"], a["name"], a["agreement"])
+         for a in sorted(registry.list_activities(uow), key=lambda a: str(a["id"]))])
+
+
+def user_row(uow: UnitOfWork, actor: LocalUser, user_id: str) -> UserRow:
+    """One user as the administration pages and the API show them."""
+    require_reader(actor)
+    row = uow.conn.execute(select(T.users).where(T.users.c.id == user_id)).first()
+    if row is None:
+        raise UnknownReference(f"no user {user_id!r} on this node", field="user",
+                               user=user_id)
+    return UserRow(users.user_of(row), bool(row.password_hash), bool(row.totp_secret),
+                   row.created_at)
+
+
+def _record_security(uow: UnitOfWork, actor: LocalUser, user_id: str, old: str | None,
+                     new: str | None, had: frozenset[str], has: frozenset[str],
+                     address: str) -> None:
+    """One access-log line per change of clearance and per activity assigned or taken."""
+    if old != new:
+        auth.record_access(uow, actor.id, "user.clearance",
+                           f"{user_id}: {old or users.NO_CLEARANCE} → "
+                           f"{new or users.NO_CLEARANCE}", address)
+    for activity in sorted(has - had):
+        auth.record_access(uow, actor.id, "user.assigned", f"{user_id}: {activity}", address)
+    for activity in sorted(had - has):
+        auth.record_access(uow, actor.id, "user.unassigned", f"{user_id}: {activity}",
+                           address)
+
+
+@use_case
+def set_clearance(uow: UnitOfWork, actor: LocalUser, user_id: str, level: str | None, *,
+                  address: str = "") -> LocalUser:
+    """A security officer sets another user's clearance (``none`` or nothing clears it)."""
+    users.require_clearance_manager(actor, user_id)
+    target = users.find_user(uow, user_id)
+    level = users.check_clearance(uow, level)
+    if level != target.clearance:
+        uow.conn.execute(update(T.users).where(T.users.c.id == user_id)
+                         .values(clearance=level))
+        _record_security(uow, actor, user_id, target.clearance, level, target.activities,
+                         target.activities, address)
+    return users.find_user(uow, user_id)
+
+
+@use_case
+def set_activities(uow: UnitOfWork, actor: LocalUser, user_id: str,
+                   activities: Iterable[str], *, address: str = "") -> LocalUser:
+    """A security officer gives another user exactly these activities (need to know)."""
+    users.require_clearance_manager(actor, user_id)
+    target = users.find_user(uow, user_id)
+    wanted = frozenset(users.check_activities(uow, activities))
+    if wanted != target.activities:
+        uow.conn.execute(update(T.users).where(T.users.c.id == user_id)
+                         .values(activities=json.dumps(sorted(wanted))))
+        _record_security(uow, actor, user_id, target.clearance, target.clearance,
+                         target.activities, wanted, address)
+    return users.find_user(uow, user_id)
+
+
+@use_case
+def assign(uow: UnitOfWork, actor: LocalUser, user_id: str, activities: Iterable[str], *,
+           address: str = "") -> LocalUser:
+    """Assign another user to activities: refused for one they are assigned to already."""
+    users.require_clearance_manager(actor, user_id)
+    target = users.find_user(uow, user_id)
+    wanted = users.check_activities(uow, activities)
+    if not wanted:
+        raise MissingField("name an activity", field="activity")
+    held = sorted(target.activities & set(wanted))
+    if held:
+        raise AlreadyRecorded(f"{user_id} is assigned to {held[0]} already", field="activity",
+                              user=user_id, activity=held[0])
+    return set_activities(uow, actor, user_id, target.activities | set(wanted),
+                          address=address)
+
+
+@use_case
+def unassign(uow: UnitOfWork, actor: LocalUser, user_id: str, activities: Iterable[str], *,
+             address: str = "") -> LocalUser:
+    """Take activities from another user: refused for one they are not assigned to."""
+    users.require_clearance_manager(actor, user_id)
+    target = users.find_user(uow, user_id)
+    wanted = sorted({a.strip() for a in activities if a.strip()})
+    if not wanted:
+        raise MissingField("name an activity", field="activity")
+    assigned = sorted(target.activities)
+    for activity in wanted:
+        if activity not in target.activities:
+            raise UnknownReference(
+                f"{user_id} is not assigned to {activity!r}; assigned: "
+                f"{', '.join(assigned) or NO_ACTIVITY}", field="activity", user=user_id,
+                activity=activity, allowed=assigned)
+    return set_activities(uow, actor, user_id, target.activities - set(wanted),
+                          address=address)
 
 
 # -- the roster of appointments ---------------------------------------------------------------

@@ -100,7 +100,12 @@ def add_user(
     time_zone: str = "UTC",
     password_hash: str | None = None,
 ) -> LocalUser:
-    """Add a local user. The first user of a node may be added by nobody (bootstrap)."""
+    """Add a local user. The first user of a node may be added by nobody (bootstrap).
+
+    A clearance or an assignment to an activity given here is a security
+    officer's decision (:func:`require_clearance_manager`), checked as
+    :func:`check_clearance` and :func:`check_activities` check them later.
+    """
     if actor is None:
         if count_users(uow):
             raise NotPermitted("only an administrator adds users", field="user")
@@ -121,14 +126,25 @@ def add_user(
         raise InvalidValue(f"user {user_id} already exists", field="id")
     check_locale(locale)
     check_time_zone(time_zone)
+    cleared, assigned = _security_at_start(uow, actor, user_id, clearance, activities)
     uow.conn.execute(insert(T.users).values(
         id=user_id, name=name.strip(), party=uow.node.party,
         roles=json.dumps(sorted(r.value for r in parsed)), units=json.dumps(sorted(units)),
-        clearance=clearance, activities=json.dumps(sorted(activities)), locale=locale,
+        clearance=cleared, activities=json.dumps(assigned), locale=locale,
         time_zone=time_zone, password_hash=password_hash, active=True,
         created_at=uow.node.now_at(),
     ))
     return get_user(uow, user_id)
+
+
+def _security_at_start(uow: UnitOfWork, actor: LocalUser | None, user_id: str,
+                       clearance: str | None, activities: Iterable[str],
+                       ) -> tuple[str | None, list[str]]:
+    """A new user's clearance and activities: only a security officer gives them."""
+    activities = [a for a in activities if a.strip()]
+    if activities or not _means_none(clearance or ""):
+        require_clearance_manager(actor, user_id)
+    return check_clearance(uow, clearance), check_activities(uow, activities)
 
 
 @use_case
@@ -161,3 +177,111 @@ def set_preferences(uow: UnitOfWork, user: LocalUser, *, locale: str, time_zone:
     uow.conn.execute(update(T.users).where(T.users.c.id == user.id)
                      .values(locale=locale, time_zone=time_zone))
     return get_user(uow, user.id)
+
+
+# -- clearance and need to know ------------------------------------------------------------
+#
+# A user's clearance is a level of their own party's classification scheme (the one the
+# agreement profiles list for this node's party); their need to know is their assignment to
+# activities registered on this node. The read rule (domain/marking.py) uses both. Only a
+# security officer gives them, and never to themselves (docs/security.md).
+
+NO_CLEARANCE = "none"  # what a user types to give no clearance, or to clear one
+CLEARANCE_MANAGERS = frozenset({Role.SECURITY_OFFICER})
+
+
+def may_manage_clearances(user: LocalUser) -> bool:
+    """Whether ``user`` sets clearances and assigns users to activities."""
+    return bool(user.roles & CLEARANCE_MANAGERS)
+
+
+def require_clearance_manager(actor: LocalUser | None, user_id: str) -> None:
+    """Refuse anyone but a security officer, and a security officer acting on themselves."""
+    if actor is None or not may_manage_clearances(actor):
+        raise NotPermitted(
+            "only a security officer sets a clearance or assigns a user to an activity",
+            field="user", user=actor.id if actor else None, role=Role.SECURITY_OFFICER)
+    if actor.id == user_id:
+        raise NotPermitted(
+            "nobody sets their own clearance or need to know: another security officer does",
+            field="user", user=actor.id)
+
+
+def _adopted_schemes(uow: UnitOfWork) -> list[tuple[tuple[str, ...], str]]:
+    """This node's party's scheme in each agreement it adopted (newest version of each):
+    its levels, highest first, and its unclassified marking."""
+    a = T.agreements.c
+    newest: dict[str, Any] = {}
+    for row in uow.conn.execute(select(a.id, a.version, a.digest, a.adopted_by)
+                                .order_by(a.id, a.version)):
+        if uow.node.party in json.loads(row.adopted_by):
+            newest[row.id] = row  # ordered by version: the last one is the newest
+    out = []
+    for agreement in sorted(newest):
+        scheme = uow.context.profile(newest[agreement].digest).party(uow.node.party)
+        out.append((scheme.classification_levels, scheme.unclassified_marking))
+    return out
+
+
+def clearance_levels(uow: UnitOfWork) -> tuple[str, ...]:
+    """The levels a clearance on this node may take, highest first: those of this node's
+    party's own scheme, as the agreement profiles it adopted list them (a party's profiles
+    list one scheme; should two differ, a level of either is offered)."""
+    levels: dict[str, None] = {}
+    for scheme, _ in _adopted_schemes(uow):
+        levels.update(dict.fromkeys(scheme))
+    return tuple(levels)
+
+
+def _means_none(text: str) -> bool:
+    return not text.strip() or text.strip().casefold() == NO_CLEARANCE
+
+
+def check_clearance(uow: UnitOfWork, level: str | None) -> str | None:
+    """``level`` as the scheme spells it, or ``None`` for no clearance (nothing, ``none`` or
+    the party's unclassified marking); anything else is refused, naming the levels."""
+    text = (level or "").strip()
+    if _means_none(text):
+        return None
+    schemes = _adopted_schemes(uow)
+    if any(text.casefold() == unclassified.casefold() for _, unclassified in schemes):
+        return None
+    levels = clearance_levels(uow)
+    for known in levels:
+        if known.casefold() == text.casefold():
+            return known
+    allowed = [*levels, NO_CLEARANCE]
+    hint = "" if levels else " (this node has adopted no agreement profile yet)"
+    raise InvalidValue(
+        f"{text!r} is not a level of {uow.node.party}'s classification scheme; "
+        f"one of: {', '.join(allowed)}{hint}",
+        field="clearance", level=text, allowed=allowed)
+
+
+def registered_activities(uow: UnitOfWork) -> list[str]:
+    """The ids of the activities registered on this node (by either party), sorted."""
+    return sorted(uow.conn.execute(select(T.activities.c.id)).scalars())
+
+
+def check_activities(uow: UnitOfWork, activities: Iterable[str]) -> list[str]:
+    """``activities`` (sorted, without repeats) if each is registered on this node."""
+    wanted = sorted({a.strip() for a in activities if a.strip()})
+    if not wanted:
+        return []
+    known = registered_activities(uow)
+    for activity in wanted:
+        if activity not in known:
+            raise UnknownReference(
+                f"{activity!r} is not an activity registered on this node; one of: "
+                f"{', '.join(known) or 'none registered yet'}",
+                field="activity", activity=activity, allowed=known)
+    return wanted
+
+
+def find_user(uow: UnitOfWork, user_id: str) -> LocalUser:
+    """A user of this node, active or not; refused when there is none."""
+    row = uow.conn.execute(select(T.users).where(T.users.c.id == user_id)).first()
+    if row is None:
+        raise UnknownReference(f"no user {user_id!r} on this node", field="user",
+                               user=user_id)
+    return user_of(row)
