@@ -39,6 +39,7 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
     from acsa.web.api.reference import router as reference_router
     from acsa.web.api.reports import router as reports_router
     from acsa.web.api.settlement import router as settlement_router
+    from acsa.web.api.users import router as users_router
 
     api = FastAPI(
         title=f"ACSA Ledger API — {node.party} node",
@@ -53,7 +54,8 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
     problems.install(api)
     # Field links are slow: a page of 50 orders is ~25 kB of JSON and ~4 kB gzipped.
     api.add_middleware(GZipMiddleware, minimum_size=1024)
-    for router in (reference_router, orders_router, settlement_router, reports_router):
+    for router in (reference_router, orders_router, settlement_router, reports_router,
+                   users_router):
         api.include_router(router)
 
     @api.middleware("http")

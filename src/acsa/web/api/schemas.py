@@ -920,3 +920,51 @@ class VerifyPublic(Schema):
     streams: int
     orders: int
     findings: list[FindingPublic]
+
+
+# -- users: clearance and need to know ------------------------------------------------------------
+
+ACTIVITY_ID_MAX = 80
+
+
+class UserPublic(Schema):
+    id: str
+    name: str
+    party: str
+    roles: list[str]
+    units: list[str]
+    clearance: str | None = Field(
+        description="A level of the node's party's own classification scheme; null: none.")
+    activities: list[str] = Field(description="The activities the user needs to know.")
+    locale: str
+    time_zone: str
+    active: bool
+    has_password: bool
+    has_totp: bool
+    created_at: str
+
+
+class UsersPublic(Schema):
+    data: list[UserPublic]
+    count: int
+    clearance_levels: list[str] = Field(
+        description="The levels a clearance may take on this node, highest first.")
+
+
+class ClearanceSet(In):
+    clearance: str | None = Field(
+        max_length=40, description="A level of the node's party's own scheme (see "
+        "`clearance_levels` of GET /users); null or \"none\" clears it.")
+
+
+class ActivitiesSet(In):
+    activities: list[str] = Field(
+        max_length=LIST_ITEMS_MAX, description="Every activity the user needs to know, "
+        "each registered on this node; the user is taken off any other.")
+
+    @field_validator("activities")
+    @classmethod
+    def _short_ids(cls, value: list[str]) -> list[str]:
+        if any(len(a) > ACTIVITY_ID_MAX for a in value):
+            raise ValueError(f"an activity id has at most {ACTIVITY_ID_MAX} characters")
+        return value
