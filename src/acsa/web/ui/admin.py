@@ -2,7 +2,9 @@
 agreement profiles, peers and the access log.
 
 Administrators act; auditors and security officers read (the access log is
-theirs alone); anyone else gets the refusal page. Every change is a form
+theirs alone); a security officer also sets another user's clearance and
+activities (need to know) on the user's page; anyone else gets the refusal
+page. Every change is a form
 posted with the session's CSRF token and answered by a redirect, or by the
 same page again with each problem beside its field, with the status the API
 gives the same refusal (:func:`acsa.web.problems.status_of`). Routes
@@ -21,13 +23,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from acsa.domain.errors import DomainError, InvalidValue, MissingField, UnknownReference
+from acsa.domain.errors import DomainError, InvalidValue, MissingField
 from acsa.domain.parties import ActivityType, Role
 from acsa.i18n import LOCALES, TIME_ZONES
 from acsa.services import admin, admin_views, auth, queries, users
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.witness import resolve_alarms
-from acsa.web.deps import Principal, get_node
+from acsa.web.deps import Principal, client_address, get_node
 from acsa.web.problems import status_of
 from acsa.web.ui.pages import (
     FormErrors,
@@ -67,7 +69,7 @@ async def _form(request: Request, principal: Principal) -> tuple[dict[str, str],
     check_csrf(principal, form)
     raw = await request.form()
     lists = {key: [v.strip() for v in raw.getlist(key) if isinstance(v, str) and v.strip()]
-             for key in ("roles", "units")}
+             for key in ("roles", "units", "activities")}
     return form, lists
 
 
@@ -87,6 +89,7 @@ def _page(request: Request, principal: Principal, template: str, status: int = 2
           **context: Any) -> HTMLResponse:
     return render(request, template, principal, status=status,
                   may_act=admin_views.may_act(principal.user),
+                  may_clear=admin_views.may_manage_clearances(principal.user),
                   may_read_log=admin_views.may_read_access_log(principal.user), **context)
 
 
@@ -106,7 +109,8 @@ def _users_page(request: Request, principal: Principal, *, errors: FormErrors | 
                 values: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
     def read(uow: UnitOfWork) -> dict[str, Any]:
         return {"rows": admin_views.list_users(uow, principal.user),
-                "units": admin_views.registry_units(uow, uow.node.party)}
+                "units": admin_views.registry_units(uow, uow.node.party),
+                "security": admin_views.security_options(uow, principal.user)}
 
     data = _read(request, principal, read)
     return _page(request, principal, "admin/users.html", status=status, roles=ROLES,
@@ -127,6 +131,7 @@ async def add_user(request: Request, principal: User) -> Response:
             uow, principal.user, user_id=form.get("id", "").strip(),
             name=form.get("name", ""), roles=lists["roles"], units=lists["units"],
             clearance=form.get("clearance", "").strip() or None,
+            activities=lists["activities"],
             locale=form.get("locale", "en"), time_zone=form.get("time_zone", "UTC").strip(),
             password=form.get("password") or None))
     except DomainError as exc:
@@ -141,10 +146,9 @@ def _user_page(request: Request, principal: Principal, user_id: str, *,
                errors: FormErrors | None = None, status: int = 200,
                enrolment: auth.TotpEnrolment | None = None) -> HTMLResponse:
     def read(uow: UnitOfWork) -> dict[str, Any]:
-        rows = [r for r in admin_views.list_users(uow, principal.user) if r.user.id == user_id]
-        if not rows:
-            raise UnknownReference(f"no user {user_id!r} on this node", field="user")
-        return {"row": rows[0], "appointments": queries.appointments_of(uow, rows[0].user)}
+        row = admin_views.user_row(uow, principal.user, user_id)
+        return {"row": row, "appointments": queries.appointments_of(uow, row.user),
+                "security": admin_views.security_options(uow, principal.user)}
 
     data = _read(request, principal, read)
     qr = None
@@ -181,6 +185,34 @@ async def enrol_totp(request: Request, principal: User, user_id: str) -> Respons
         uow, principal.user, user_id))
     return await run_in_threadpool(_user_page, request, principal, user_id,
                                    enrolment=enrolment)
+
+
+@router.post("/admin/users/{user_id}/clearance")
+async def set_clearance(request: Request, principal: User, user_id: str) -> Response:
+    """A security officer sets the user's clearance (a level of the party's scheme, or none)."""
+    form, _ = await _form(request, principal)
+    try:
+        await run_in_threadpool(_write, request, lambda uow: admin_views.set_clearance(
+            uow, principal.user, user_id, form.get("clearance", ""),
+            address=client_address(request)))
+    except DomainError as exc:
+        return await run_in_threadpool(_user_page, request, principal, user_id,
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
+    return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
+
+
+@router.post("/admin/users/{user_id}/activities")
+async def set_activities(request: Request, principal: User, user_id: str) -> Response:
+    """A security officer gives the user exactly the activities checked (need to know)."""
+    _, lists = await _form(request, principal)
+    try:
+        await run_in_threadpool(_write, request, lambda uow: admin_views.set_activities(
+            uow, principal.user, user_id, lists["activities"],
+            address=client_address(request)))
+    except DomainError as exc:
+        return await run_in_threadpool(_user_page, request, principal, user_id,
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
+    return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
 
 
 @router.post("/admin/users/{user_id}/active")
