@@ -127,17 +127,20 @@ def test_a_classified_order_is_hidden_without_need_to_know(node, client):
 
     node.clock.set_day(date(2026, 2, 3))
     numbers = [as_official(node, Role.ORDERING_OFFICIAL, orders.submit_order,
-                           _terms("JPN-PHL-ACSA", "JPN", "PHL", i)).envelope.subject
+                           _terms("JPN-PHL-ACSA", "JPN", "PHL", i),
+                           marking={"level": "極秘"} if i == 1 else None).envelope.subject
                for i in (1, 2)]
-    with UnitOfWork(node) as uow:  # as a classified event would leave the projection
-        uow.conn.execute(update(T.orders).where(T.orders.c.number == numbers[0])
-                         .values(marking="SECRET"))
-        uow.commit()
     finance = bearer(token_for(node, official(node, Role.FINANCE_OFFICER), ("read",)))
     auditor = bearer(token_for(node, official(node, Role.AUDITOR), ("read",)))
     listed = client.get("/api/v1/orders", headers=finance).json()
     assert [o["number"] for o in listed["data"]] == [numbers[1]] and listed["count"] == 1
     p = problem(client.get(f"/api/v1/orders/{numbers[0]}", headers=finance))
     assert (p["status"], p["code"]) == (404, "unknown_reference")
+    # An auditor's role spans every activity but never stands in for the clearance.
+    assert client.get("/api/v1/orders", headers=auditor).json()["count"] == 1
+    with UnitOfWork(node) as uow:
+        uow.conn.execute(update(T.users).where(T.users.c.id == official(node, Role.AUDITOR))
+                         .values(clearance="極秘"))
+        uow.commit()
     assert client.get("/api/v1/orders", headers=auditor).json()["count"] == 2
     assert client.get(f"/api/v1/orders/{numbers[0]}", headers=auditor).status_code == 200

@@ -56,12 +56,14 @@ class Demo:
     csrf: str  # the finance officer's session token
 
 
-def _deliver_with(number: str, files: list[tuple[str, bytes, str]]) -> Any:
+def _deliver_with(number: str, files: list[tuple[str, bytes, str]],
+                  marking: dict[str, Any] | None = None) -> Any:
     def act(uow: UnitOfWork, user: LocalUser) -> Any:
         cited = [evidence.store_evidence(uow, name, content, media)
                  for name, content, media in files]
         return orders.deliver(uow, user, number, [(1, "1")], evidence=cited,
-                              note="partial delivery with a ticket", on=TODAY)
+                              note="partial delivery with a ticket", on=TODAY,
+                              marking=marking)
     return act
 
 
@@ -77,16 +79,17 @@ def demo_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     assert len(open_) >= 2, open_
     visible, hidden = open_[0], open_[1]
     shas: dict[str, str] = {}
-    for number, files in (
-        (visible, [("ticket.png", PNG, "image/png"), ("note.html", HTML, "text/html")]),
-        (hidden, [("secret.txt", SECRET, "text/plain")]),
+    for number, files, marking in (
+        (visible, [("ticket.png", PNG, "image/png"), ("note.html", HTML, "text/html")], None),
+        # The delivery names where the ship berths: JPN classifies it 極秘 (SECRET).
+        (hidden, [("secret.txt", SECRET, "text/plain")], {"level": "極秘"}),
     ):
-        event = as_official(jpn, Role.SUPPLY_OFFICER, _deliver_with(number, files))
+        event = as_official(jpn, Role.SUPPLY_OFFICER, _deliver_with(number, files, marking))
         for cited in event.envelope.data["evidence"]:
             shas[cited["name"]] = cited["sha256"]
-    with UnitOfWork(jpn) as uow:  # as a classified event would leave the projection
-        uow.conn.execute(update(T.orders).where(T.orders.c.number == hidden)
-                         .values(marking="SECRET"))
+    with UnitOfWork(jpn) as uow:  # the auditor's clearance, as a security officer sets it
+        uow.conn.execute(update(T.users).where(T.users.c.id == official(jpn, Role.AUDITOR))
+                         .values(clearance="特定秘密"))
         uow.commit()
     finance = client_for(jpn).__enter__()
     auditor = client_for(jpn).__enter__()

@@ -92,7 +92,7 @@ def waiting_for(uow: UnitOfWork, user: LocalUser) -> list[Waiting]:
             continue
         count = uow.conn.execute(
             select(func.count()).select_from(T.orders).where(
-                o.status == status.value, _side_column(side) == user.party, visible_to(user))
+                o.status == status.value, _side_column(side) == user.party, visible_to(uow, user))
         ).scalar_one()
         out[(step, status.value)] += int(count)
     return [Waiting(step, status, count) for (step, status), count in out.items()]
@@ -133,7 +133,7 @@ def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
     o = T.orders.c
     unconfirmed = and_(o.emergency.is_(True), o.emergency_confirmed_on.is_(None),
                        o.status.not_in([Status.REJECTED.value, Status.CANCELLED.value]),
-                       visible_to(user))
+                       visible_to(uow, user))
 
     def count(*conditions: Any) -> int:
         return int(uow.conn.execute(

@@ -41,16 +41,11 @@ class EvidenceFile:
 
 
 def hidden_orders(uow: UnitOfWork, user: LocalUser) -> frozenset[str]:
-    """Numbers of the orders on this node that ``user`` may not read (need to know).
-
-    Classified orders are rare, so this is a small set, read once per page.
-    """
+    """Numbers of the orders on this node that ``user`` may not read (need to know, or
+    orders their nation is no party to). Classified orders are rare: a small set."""
     o = T.orders.c
-    hidden = {str(n) for n in uow.conn.execute(
-        select(o.number).where(not_(visible_to(user)))).scalars()}
-    foreign = {str(n) for n in uow.conn.execute(
-        select(o.number).where(o.requester != user.party, o.supplier != user.party)).scalars()}
-    return frozenset(hidden | foreign)
+    return frozenset(str(n) for n in uow.conn.execute(
+        select(o.number).where(not_(visible_to(uow, user)))).scalars())
 
 
 def readable_orders(uow: UnitOfWork, user: LocalUser, numbers: Iterable[str]) -> set[str]:
@@ -61,7 +56,7 @@ def readable_orders(uow: UnitOfWork, user: LocalUser, numbers: Iterable[str]) ->
     for i in range(0, len(wanted), 500):
         chunk = wanted[i:i + 500]
         out |= {str(n) for n in uow.conn.execute(
-            select(o.number).where(o.number.in_(chunk), visible_to(user),
+            select(o.number).where(o.number.in_(chunk), visible_to(uow, user),
                                    (o.requester == user.party) | (o.supplier == user.party))
         ).scalars()}
     return out

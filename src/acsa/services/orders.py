@@ -28,6 +28,7 @@ from acsa.domain.errors import (
     NotAuthorized,
     UnknownReference,
 )
+from acsa.domain.marking import check_event_marking, is_unclassified
 from acsa.domain.money import ExchangeRate, RateBook
 from acsa.domain.order import check_eligibility, order_number, terms_from_data
 from acsa.domain.order import terms_problems as order_terms_problems
@@ -82,8 +83,14 @@ def act_on_order(
     on: date | None = None,
     expected_parent: object = ANY_PARENT,
     unit: str | None = None,
+    marking: Mapping[str, Any] | None = None,
 ) -> StoredEvent:
-    """Record ``action`` on one order by ``user``, in the role and unit the rules give."""
+    """Record ``action`` on one order by ``user``, in the role and unit the rules give.
+
+    ``marking`` classifies this act above the order's own marking (a delivery
+    note naming a berth, say), as ``submit_order`` takes it; by default the
+    act is protected as the order is.
+    """
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
     side = side_of(state, user)
@@ -94,6 +101,7 @@ def act_on_order(
     return record(uow, user, Act(
         agreement=profile.id, type=type, subject=number, data=data, role=role, on=on,
         unit=unit, expected_parent=expected_parent,
+        marking=originated(profile, user.party, marking),
     ))
 
 
@@ -240,10 +248,29 @@ def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, An
     return order_terms_problems(data, adopted_profile(uow, agreement))
 
 
+def originated(profile: AgreementProfile, party: str,
+               marking: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A new order's marking as ``party`` gives it: a level of its own scheme and any
+    caveats, released to every party of the agreement; ``None`` when unclassified."""
+    if not marking:
+        return None
+    data = {"level": marking.get("level"), "originator": party,
+            "rel": sorted(profile.party_codes)}
+    if marking.get("caveats"):
+        data["caveats"] = list(marking["caveats"])
+    checked = check_event_marking(data, profile)
+    return None if is_unclassified(checked) else checked.as_data()
+
+
 @use_case
 def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
-                 on: date | None = None, draft_id: int | None = None) -> StoredEvent:
-    """Sign and submit an order: it is numbered now and the supplier sees it."""
+                 on: date | None = None, draft_id: int | None = None,
+                 marking: Mapping[str, Any] | None = None) -> StoredEvent:
+    """Sign and submit an order: it is numbered now and the supplier sees it.
+
+    ``marking`` classifies it in the requester's scheme (``level``, optional
+    ``caveats``); it is released to every party of the agreement.
+    """
     agreement = terms.get("agreement")
     if not isinstance(agreement, str):
         raise InvalidValue("is required", field="agreement")
@@ -260,7 +287,7 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     event = record(uow, user, Act(
         agreement=agreement, type=F.ORDER_SUBMITTED, subject=number,
         data={"terms": parsed.as_data()}, role=Role.ORDERING_OFFICIAL, on=on,
-        unit=parsed.requesting_unit,
+        unit=parsed.requesting_unit, marking=originated(profile, user.party, marking),
     ))
     if draft_id is not None:
         uow.conn.execute(update(T.drafts).where(T.drafts.c.id == draft_id)
@@ -270,8 +297,10 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
 
 @use_case
 def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
-                     requested_by: str, on: date | None = None) -> StoredEvent:
-    """Record an oral or radio request at once, numbered in this (the supplier's) range."""
+                     requested_by: str, on: date | None = None,
+                     marking: Mapping[str, Any] | None = None) -> StoredEvent:
+    """Record an oral or radio request at once, numbered in this (the supplier's) range,
+    classified by ``marking`` in the supplier's scheme as ``submit_order`` takes it."""
     agreement = terms.get("agreement")
     if not isinstance(agreement, str):
         raise InvalidValue("is required", field="agreement")
@@ -290,6 +319,7 @@ def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any],
         agreement=agreement, type=F.ORDER_EMERGENCY_RECORDED, subject=number,
         data={"terms": parsed.as_data(), "requested_by": requested_by},
         role=Role.APPROVING_OFFICIAL, on=on, unit=parsed.supplying_unit,
+        marking=originated(profile, user.party, marking),
     ))
 
 
@@ -385,8 +415,10 @@ def catalogue_price(uow: UnitOfWork, agreement: str, party: str, category: str, 
 @use_case
 def deliver(uow: UnitOfWork, user: LocalUser, number: str, lines: Sequence[tuple[int, str]], *,
             evidence: Sequence[Mapping[str, Any]] = (), note: str = "", on: date | None = None,
-            expected_parent: object = ANY_PARENT) -> StoredEvent:
-    """Record a delivery (or performance), priced on the agreement's pricing date."""
+            expected_parent: object = ANY_PARENT,
+            marking: Mapping[str, Any] | None = None) -> StoredEvent:
+    """Record a delivery (or performance), priced on the agreement's pricing date;
+    ``marking`` classifies the delivery (its note, its tickets) above the order."""
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
     on = on or uow.node.today(profile)
@@ -402,7 +434,7 @@ def deliver(uow: UnitOfWork, user: LocalUser, number: str, lines: Sequence[tuple
         data_lines.append(entry)
     return act_on_order(uow, user, number, Action.DELIVER, F.DELIVERY_RECORDED,
                         {"lines": data_lines, "evidence": list(evidence), "note": note},
-                        on=on, expected_parent=expected_parent)
+                        on=on, expected_parent=expected_parent, marking=marking)
 
 
 @use_case

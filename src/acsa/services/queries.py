@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true, union
+from sqlalchemy import and_, func, or_, select, union
 
 from acsa.domain.errors import Conflict, InvalidValue, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, Status, actions_for
 from acsa.domain.streams import stream_id
+from acsa.services import need_to_know
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.services.verify import VerifyReport, verify_node
@@ -193,27 +194,9 @@ def decode_cursor(cursor: str) -> tuple[date | None, str]:
         raise BadCursor("is not a cursor this node handed out", field="after") from None
 
 
-def _hidden(user: LocalUser) -> Any:
-    """Need to know: the numbers of the classified orders ``user`` may not read (a
-    classified order is readable only with a clearance and an assignment to its
-    activity); ``None`` for an auditor, who reads everything of their nation.
-
-    Classified orders are rare, so this set comes from the marking index at once,
-    and the list keeps its newest-first index ("not one of these few").
-    """
-    if Role.AUDITOR in user.roles:
-        return None
-    c = T.orders.alias("classified").c
-    # Two ranges rather than "!=", which no engine reads from an index.
-    hidden = select(c.number).where(or_(c.marking < UNCLASSIFIED, c.marking > UNCLASSIFIED))
-    if user.clearance and user.activities:
-        hidden = hidden.where(c.activity.not_in(sorted(user.activities)))
-    return hidden
-
-
-def visible_to(user: LocalUser) -> Any:
-    hidden = _hidden(user)
-    return true() if hidden is None else T.orders.c.number.not_in(hidden)
+def visible_to(uow: UnitOfWork, user: LocalUser) -> Any:
+    """The orders ``user`` may read, as a condition (:mod:`acsa.services.need_to_know`)."""
+    return need_to_know.readable(uow, user)
 
 
 def _count(uow: UnitOfWork, conditions: list[Any]) -> int:
@@ -258,13 +241,8 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
         text = wanted.q.strip().lower()[:SEARCH_LENGTH_MAX]
         if text:
             conditions.append(o.search_text.contains(text, autoescape=True))
-    # Counted as all matches less the hidden ones among them: both counts read
-    # indexes, where "not hidden" would test every order against the set.
-    hidden = _hidden(user)
-    count = _count(uow, conditions)
-    if hidden is not None:
-        count -= _count(uow, [*conditions, o.number.in_(hidden)])
-    page = [*conditions, visible_to(user)]
+    page = [*conditions, visible_to(uow, user)]
+    count = _count(uow, page)
     if wanted.after:
         day, number = decode_cursor(wanted.after)
         day = day or date.min
@@ -295,9 +273,9 @@ def order_row(uow: UnitOfWork, user: LocalUser, number: str) -> Any:
     """An order's projection row, if ``user`` may see it (``UnknownReference`` otherwise:
     an order hidden by need to know is not admitted to exist)."""
     row = uow.conn.execute(
-        select(T.orders).where(T.orders.c.number == number, visible_to(user))
+        select(T.orders).where(T.orders.c.number == number, visible_to(uow, user))
     ).first()
-    if row is None or user.party not in (row.requester, row.supplier):
+    if row is None:
         raise UnknownReference(f"no order {number} on this node", field="order")
     return row
 
@@ -395,7 +373,7 @@ def activity_totals(uow: UnitOfWork, user: LocalUser) -> list[ActivityTotal]:
     rows = uow.conn.execute(
         select(o.agreement, o.activity, o.activity_type, o.currency, o.status,
                func.count().label("n"), func.sum(o.value_minor).label("minor"))
-        .where(visible_to(user))
+        .where(visible_to(uow, user))
         .group_by(o.agreement, o.activity, o.activity_type, o.currency, o.status)
     ).all()
     grouped: dict[tuple[str, str, str, str], dict[str, Any]] = defaultdict(
@@ -472,7 +450,7 @@ def price_catalogue(uow: UnitOfWork, user: LocalUser) -> list[CatalogueItem]:
         select(o.supplier, o.currency, o.submitted_on, line.category, line.description,
                line.nsn, line.unit, line.unit_price)
         .join(T.order_lines, line.order_number == o.number)
-        .where(visible_to(user), o.status.not_in([Status.REJECTED.value]))
+        .where(visible_to(uow, user), o.status.not_in([Status.REJECTED.value]))
         .order_by(o.submitted_on.desc(), o.number.desc(), line.no)
         .limit(CATALOGUE_ITEMS_MAX * 4)
     ):
@@ -494,7 +472,7 @@ def exchange_candidates(uow: UnitOfWork, user: LocalUser, number: str) -> list[O
     rows = uow.conn.execute(
         select(T.orders).where(
             o.agreement == row.agreement, o.method == "eve", o.number != number,
-            o.status.in_([Status.RECEIVED.value, Status.SETTLING.value]), visible_to(user))
+            o.status.in_([Status.RECEIVED.value, Status.SETTLING.value]), visible_to(uow, user))
         .order_by(o.submitted_on, o.number).limit(EXCHANGE_CANDIDATES_MAX))
     return [_summary(r) for r in rows]
 

@@ -36,6 +36,13 @@ from acsa.domain.errors import (
     UnknownReference,
 )
 from acsa.domain.interpret import Context, extend, follows_all, interpret_orders, judge
+from acsa.domain.marking import (
+    UNCLASSIFIED,
+    Marking,
+    is_unclassified,
+    protection_level,
+    strongest,
+)
 from acsa.domain.parties import Role
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_id
@@ -151,10 +158,7 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> Recorded:
         at=uow.node.now_at(), profile=profile.digest, type=act.type, subject=act.subject,
         parent=_parent(uow, act),
         actor=dict(act.paper_actor) if act.paper_actor else _actor(uow, user, act, stream),
-        marking=dict(act.marking or {
-            "level": "UNCLASSIFIED", "originator": uow.node.party,
-            "rel": sorted(profile.party_codes),
-        }),
+        marking=dict(act.marking or _inherited(uow, profile, before)),
         data=_data(uow, act),
     )
     signed = seal(envelope, uow.node.key)
@@ -166,6 +170,21 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> Recorded:
         uow.context_changed()
     states = _project(uow, fact, before) if named else {}
     return Recorded(event_id, signed, "local", envelope.at, states=states)
+
+
+def _inherited(uow: UnitOfWork, profile: AgreementProfile,
+               before: Mapping[str, Folded]) -> dict[str, Any]:
+    """The marking of an act on existing orders: the strongest of theirs, as this node's
+    party protects it (an event's originator is the party that signs it); unclassified,
+    released to every party, for anything else."""
+    me = uow.node.party
+    everyone = sorted(profile.party_codes)
+    markings = [f.state.marking for f in before.values() if f.state.marking is not None]
+    held = strongest(markings, profile, me)
+    if held is None or is_unclassified(held):
+        return {"level": UNCLASSIFIED, "originator": me, "rel": everyone}
+    level = held.level if held.originator == me else protection_level(held, profile, me)
+    return Marking(level, me, tuple(everyone), held.caveats).as_data()
 
 
 def _orders_named(act: Act) -> list[str]:

@@ -48,6 +48,8 @@ class UnitOfWork:
         self.depth = 0  # use cases running in this unit of work, outermost first
         # Orders folded in this transaction, so that an act folds its orders once.
         self.folds: dict[str, Folded] = {}
+        # Per user, the classified orders they may not read (services/need_to_know.py).
+        self.need_to_know: dict[str, frozenset[str]] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.conn: Connection = self.node.engine.connect().execution_options(
@@ -72,11 +74,13 @@ class UnitOfWork:
         """Keep what the current transaction did; what follows runs in a new one."""
         self.conn.commit()
         self.folds.clear()
+        self.need_to_know.clear()
 
     def rollback(self) -> None:
         self.conn.rollback()
         self._context = None
         self.folds.clear()
+        self.need_to_know.clear()
 
     @property
     def context(self) -> Context:
