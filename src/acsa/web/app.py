@@ -3,6 +3,9 @@
 Routers are added by the packages that own them: ``acsa.federation.http``
 (node-to-node), ``acsa.web.api`` (REST) and ``acsa.web.ui`` (pages). Each is
 optional at import time so that the node serves whatever is installed.
+
+Every response to a request that came over TLS carries
+``Strict-Transport-Security`` (:class:`StrictTransport`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from acsa import __version__
 from acsa.services.node import Node
@@ -23,6 +28,36 @@ MOUNTS = (
     "acsa.web.api",
     "acsa.web.ui",
 )
+
+# A year, this host and every host under it (ASVS 3.4.1 at level 2).
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+class StrictTransport:
+    """``Strict-Transport-Security`` on every response to a request that came over TLS.
+
+    "Over TLS" is the request's scheme as the server saw it: ``https`` when
+    ``acsa serve`` terminates TLS itself (``--ssl-certfile``), or when a TLS proxy
+    in front says so in ``X-Forwarded-Proto`` and ``acsa serve`` was told to trust
+    that proxy (``--forwarded-allow-ips``); no other forwarded header is believed.
+    Never over plain HTTP, where a browser ignores it anyway (RFC 6797 §7.2) and a
+    node tried on loopback must stay reachable.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("scheme") != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("Strict-Transport-Security", HSTS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts)
 
 
 def create_app(node: Node, *, background: list[Callable[[], Any]] | None = None) -> FastAPI:
@@ -56,4 +91,5 @@ def create_app(node: Node, *, background: list[Callable[[], Any]] | None = None)
                 raise
             continue
         module.mount(app, node)
+    app.add_middleware(StrictTransport)  # added last: the outermost, so on every response
     return app
