@@ -104,7 +104,7 @@ def test_logins_are_throttled_after_repeated_failures(node, client):
     node.clock.now += timedelta(minutes=16)
     right["code"] = officer.code(node)
     assert client.post("/auth/login", json=right, headers=JSON).status_code == 200
-    assert _access(node, "login.failed") == [officer.id] * 5
+    assert _access(node, "login.failed") == [f"{officer.id}: wrong password"] * 5
     assert _access(node, "login.throttled") == [officer.id]
 
 

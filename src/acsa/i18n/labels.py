@@ -252,7 +252,30 @@ ERROR: Mapping[str, str] = {
     "node_already_initialized": N_("Node already set up in this directory"),
     "node_mismatch": N_("Another party's node"),
     "report_too_large": N_("Report too large: narrow it"),
+    "password_rejected": N_("Password not accepted"),
     "key_revoked": N_("Signed with a revoked key"),
+}
+
+ACCESS_ACTION: Mapping[str, str] = {
+    "login": N_("Logged in"),
+    "login.password": N_("Password accepted, code awaited"),
+    "login.failed": N_("Login failed"),
+    "login.throttled": N_("Login refused: too many failures"),
+    "logout": N_("Logged out"),
+    "session.expired": N_("Session expired"),
+    "token.created": N_("API token created"),
+    "token.revoked": N_("API token revoked"),
+    "token.used": N_("API token used"),
+    "user.added": N_("User added"),
+    "user.activated": N_("User activated"),
+    "user.deactivated": N_("User deactivated"),
+    "user.clearance": N_("Clearance changed"),
+    "user.assigned": N_("Assigned to an activity"),
+    "user.unassigned": N_("Unassigned from an activity"),
+    "order.read": N_("Order opened"),
+    "document.read": N_("Document printed"),
+    "evidence.read": N_("Evidence file opened"),
+    "report.export": N_("Exported"),
 }
 
 FINDING: Mapping[str, str] = {
@@ -283,6 +306,7 @@ KINDS: Mapping[str, Mapping[str, str]] = {
     "report": REPORT,
     "document": DOCUMENT,
     "error": ERROR,
+    "access_action": ACCESS_ACTION,
     "finding": FINDING,
 }
 

@@ -3,7 +3,12 @@
 Everything here is local to the node and never enters a shared stream.
 
 - **Passwords** are kept as argon2id hashes; a user without one cannot log in
-  locally. **TOTP** (RFC 6238) is the second factor.
+  locally. A new password is checked against NIST SP 800-63B: long enough, not
+  too long, not a common or breached one (a shipped list), not holding the
+  user's names or this system's, not a repetition or a run. **TOTP** (RFC 6238)
+  is the second factor, and each code is accepted once.
+- **A failed login** gets one answer, whatever was wrong; the real reason goes
+  only to the access log.
 - **Sessions** are random tokens handed to the browser in a cookie; the node
   keeps only their SHA-256, so a copy of the database opens no session. Each
   session carries its own CSRF token, ends after an idle and an absolute
@@ -25,16 +30,20 @@ import functools
 import hashlib
 import hmac
 import json
+import re
 import secrets
+import string
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import resources
 from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from acsa.config import Settings
 from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
@@ -46,7 +55,18 @@ from acsa.services.users import LocalUser, NotPermitted, get_user, user_of
 from acsa.store import tables as T
 
 PASSWORD_LENGTH_MIN = 12
-PASSWORD_LENGTH_MAX = 1024  # argon2 hashes anything, but nobody types more
+# NIST SP 800-63B and ASVS 6.2.9 ask that at least 64 characters be allowed; a
+# pass phrase fits in this with room to spare, and argon2 never sees more.
+PASSWORD_LENGTH_MAX = 128
+# Words of this system that no password may hold (ASVS 6.1.2, 6.2.11); the user's
+# own id and the words of their name are added per user.
+CONTEXT_WORDS = ("acsa", "ledger")
+# A word of a user's id or name is refused inside their password from this length.
+NAME_WORD_LENGTH_MIN = 4
+# The shipped list of common and breached passwords (its header names its source).
+COMMON_PASSWORDS = "data/common-passwords.txt"
+# RFC 6238: 30-second steps; one step either side forgives a clock a little off.
+TOTP_DRIFT_STEPS = 1
 TOKEN_SCOPES = ("read", "act", "admin")
 TOKEN_PREFIX = "acsa_"
 TOKEN_NAME_LENGTH_MAX = 100
@@ -72,6 +92,23 @@ def _dummy_hash() -> str:
     return _hasher.hash("acsa-no-such-user-" + secrets.token_hex(8))
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogues; pages translate it when they show it."""
+    return message
+
+
+# Every failed login gets this answer, whatever was wrong (ASVS 6.3.8).
+LOGIN_FAILED = N_("user name, password or code not right")
+PASSWORD_TOO_SHORT = N_("use at least %(limit)s characters")
+PASSWORD_TOO_LONG = N_("use at most %(limit)s characters")
+PASSWORD_PERSONAL = N_("this password contains your user name, a part of your name or the "
+                       "name of this system: choose another")
+PASSWORD_COMMON = N_("this password is one of the most common or breached passwords: "
+                     "choose another")
+PASSWORD_PREDICTABLE = N_("this password repeats itself or runs in a sequence (such as "
+                          "aaaa… or 1234…): choose another")
+
+
 # -- refusals -----------------------------------------------------------------------
 
 
@@ -86,9 +123,19 @@ class SessionExpired(NotAuthenticated):
 
 
 class LoginFailed(NotAuthenticated):
-    """Wrong user, password or code: deliberately never says which."""
+    """A failed login: one answer for every cause, deliberately never saying which.
+
+    ``reason`` is what was really wrong ("wrong password", "code already used" …); it
+    goes to the access log and nowhere else. A login method raises it with its own
+    reason; :func:`log_in` answers the user with :data:`LOGIN_FAILED` whatever it says.
+    """
 
     code = "login_failed"
+
+    def __init__(self, message: str = LOGIN_FAILED, *, field: str | None = None,
+                 reason: str = "", **params: object) -> None:
+        super().__init__(message, field=field, **params)
+        self.reason = reason or message
 
 
 class SecondFactorRequired(NotAuthenticated):
@@ -103,6 +150,13 @@ class LoginThrottled(DomainError):
     def __init__(self, message: str, *, retry_after_s: int, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.retry_after_s = retry_after_s
+
+
+class PasswordRejected(InvalidValue):
+    """A new password the policy refuses. ``params["reason"]`` says why, as a code:
+    ``too_short``, ``too_long``, ``personal``, ``common`` or ``predictable``."""
+
+    code = "password_rejected"
 
 
 class CsrfRejected(DomainError):
@@ -148,11 +202,89 @@ def _digest(secret: str) -> str:
 # -- passwords and second factors -------------------------------------------------------
 
 
-def hash_password(password: str) -> str:
+# Runs that a password may not be, forwards or backwards: the alphabet and the digits
+# (round and round: "789012"), and the rows and columns of a QWERTY keyboard.
+_CYCLIC_RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789")
+_KEYBOARD_RUNS = ("qwertyuiopasdfghjklzxcvbnm", "!@#$%^&*()_+",
+                  "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/", "qazwsxedcrfvtgbyhnujmik,ol.p;/",
+                  "zaq1xsw2cde3vfr4bgt5nhy6mju7,ki8.lo9/;p0")
+# What people put around a common password: "Summer2024!" is "summer" to an attacker.
+_EDGES = string.digits + string.punctuation + string.whitespace
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common and breached passwords (lower case, 30,000)."""
+    text = resources.files("acsa.services").joinpath(COMMON_PASSWORDS).read_text("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def _folded(text: str) -> str:
+    """``text`` as compared: Unicode-normalised (NFKC) and case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _personal_words(user_id: str, name: str) -> set[str]:
+    """The user's id and the words of their id and name, and this system's names."""
+    words = set(CONTEXT_WORDS)
+    if len(user_id) >= NAME_WORD_LENGTH_MIN:
+        words.add(_folded(user_id))
+    for text in (user_id, name):
+        words |= {w for w in re.split(r"[\W_]+", _folded(text))
+                  if len(w) >= NAME_WORD_LENGTH_MIN}
+    return words
+
+
+def _is_repetitive(text: str) -> bool:
+    """Two different characters or fewer, or one piece repeated ("abcabcabcabc")."""
+    return len(set(text)) <= 2 or any(text[k:] == text[:-k]
+                                       for k in range(1, len(text) // 2 + 1))
+
+
+def _is_run(text: str) -> bool:
+    """A run along the alphabet, the digits or a keyboard row or column, either way."""
+    for candidate in (text, text[::-1]):
+        if any(candidate in run * (len(candidate) // len(run) + 2) for run in _CYCLIC_RUNS):
+            return True
+        if any(candidate in run for run in _KEYBOARD_RUNS):
+            return True
+    return False
+
+
+def _rejected(message: str, reason: str, **params: object) -> PasswordRejected:
+    return PasswordRejected(message % params if params else message, field="password",
+                            reason=reason, **params)
+
+
+def check_password(password: str, *, user_id: str = "", name: str = "") -> None:
+    """Refuse a new password as NIST SP 800-63B (5.1.1.2) does; there are no composition rules.
+
+    Refused: fewer than 12 or more than 128 characters; one on the shipped list of
+    common and breached passwords, also with digits, punctuation or spaces around it
+    ("Password2024!"); one holding the user's id, a word of their id or name of 4
+    characters or more, or this system's name; a repetition ("aaaaaaaaaaaa",
+    "abcabcabcabc") or a run ("123456789012", "qwertyuiopas"), also when that makes up
+    at least half of it with digits or punctuation around.
+    """
     if len(password) < PASSWORD_LENGTH_MIN:
-        raise InvalidValue(f"use at least {PASSWORD_LENGTH_MIN} characters", field="password")
+        raise _rejected(PASSWORD_TOO_SHORT, "too_short", limit=PASSWORD_LENGTH_MIN)
     if len(password) > PASSWORD_LENGTH_MAX:
-        raise InvalidValue(f"use at most {PASSWORD_LENGTH_MAX} characters", field="password")
+        raise _rejected(PASSWORD_TOO_LONG, "too_long", limit=PASSWORD_LENGTH_MAX)
+    folded = _folded(password)
+    compact = "".join(folded.split())
+    core = compact.strip(_EDGES)
+    if any(word in compact for word in _personal_words(user_id, name)):
+        raise _rejected(PASSWORD_PERSONAL, "personal")
+    if {folded, compact, core} & common_passwords():
+        raise _rejected(PASSWORD_COMMON, "common")
+    shapes = [compact, core] if 2 * len(core) >= len(compact) else [compact]
+    if any(_is_repetitive(shape) or _is_run(shape) for shape in shapes):
+        raise _rejected(PASSWORD_PREDICTABLE, "predictable")
+
+
+def hash_password(password: str, *, user_id: str = "", name: str = "") -> str:
+    """The argon2id hash of a new password the policy accepts for this user."""
+    check_password(password, user_id=user_id, name=name)
     return _hasher.hash(password)
 
 
@@ -167,7 +299,8 @@ def set_password(uow: UnitOfWork, actor: LocalUser, user_id: str, password: str)
     _may_manage(actor, user_id)
     user = get_user(uow, user_id)
     uow.conn.execute(update(T.users).where(T.users.c.id == user.id)
-                     .values(password_hash=hash_password(password)))
+                     .values(password_hash=hash_password(password, user_id=user.id,
+                                                         name=user.name)))
 
 
 @use_case
@@ -176,10 +309,10 @@ def change_password(uow: UnitOfWork, user: LocalUser, current: str, new: str) ->
     row = _user_row(uow, user.id)
     if row is None or not _password_matches(row.password_hash, current):
         raise InvalidValue("the current password is not right", field="current_password")
-    if hmac.compare_digest(current, new):
+    if hmac.compare_digest(current.encode("utf-8"), new.encode("utf-8")):
         raise InvalidValue("choose a password different from the current one", field="password")
     uow.conn.execute(update(T.users).where(T.users.c.id == user.id)
-                     .values(password_hash=hash_password(new)))
+                     .values(password_hash=hash_password(new, user_id=user.id, name=user.name)))
 
 
 @dataclass(frozen=True)
@@ -193,8 +326,10 @@ def enrol_totp(uow: UnitOfWork, actor: LocalUser, user_id: str) -> TotpEnrolment
     """Give ``user_id`` a new TOTP secret (replacing any old one); shown once."""
     _may_manage(actor, user_id)
     user = get_user(uow, user_id)
-    secret = pyotp.random_base32()
-    uow.conn.execute(update(T.users).where(T.users.c.id == user.id).values(totp_secret=secret))
+    secret = pyotp.random_base32()  # 160 bits from the secrets module (a CSPRNG)
+    # A new secret starts afresh: no step of it has been used yet.
+    uow.conn.execute(update(T.users).where(T.users.c.id == user.id)
+                     .values(totp_secret=secret, totp_last_step=None))
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.id,
                                               issuer_name=f"ACSA Ledger {uow.node.party}")
     return TotpEnrolment(secret, uri)
@@ -219,10 +354,45 @@ def _password_matches(stored: str | None, password: str) -> bool:
         return False
 
 
-def _code_matches(secret: str | None, code: str, now: datetime) -> bool:
-    # One step either side forgives a clock a little off, as RFC 6238 allows.
-    return bool(secret) and pyotp.TOTP(str(secret)).verify(code.strip(), for_time=now,
-                                                          valid_window=1)
+def _matched_step(secret: str | None, code: str, now: datetime) -> int | None:
+    """The time step (now, or one either side) whose code ``code`` is, or ``None``.
+
+    Spaces are ignored and full-width digits read as digits ("１２３ ４５６" from a
+    Japanese input method is 123456). Every candidate step is compared, in constant time.
+    """
+    if not secret:
+        return None
+    totp = pyotp.TOTP(str(secret))
+    given = "".join(unicodedata.normalize("NFKC", code).split()).encode("utf-8")
+    current = totp.timecode(now)
+    matched = None
+    for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
+        if hmac.compare_digest(totp.generate_otp(step).encode("ascii"), given):
+            matched = step
+    return matched
+
+
+def _accept_step(uow: UnitOfWork, user_id: str, step: int) -> bool:
+    """Record ``step`` as the user's last accepted code, unless it or a later one already
+    was. One statement, so of two logins racing with one code only one is accepted: on
+    PostgreSQL the second waits for the first's row lock and then finds the condition
+    false; SQLite runs one writer at a time."""
+    users = T.users.c
+    result = uow.conn.execute(
+        update(T.users)
+        .where(users.id == user_id,
+               or_(users.totp_last_step.is_(None), users.totp_last_step < step))
+        .values(totp_last_step=step))
+    return result.rowcount == 1
+
+
+def _check_code(uow: UnitOfWork, row: Any, code: str) -> None:
+    """Accept ``code`` for the user of ``row`` once, or raise :class:`LoginFailed`."""
+    step = _matched_step(row.totp_secret, code, _now(uow))
+    if step is None:
+        raise LoginFailed(reason="wrong code")
+    if not _accept_step(uow, row.id, step):
+        raise LoginFailed(reason="code already used")
 
 
 @dataclass(frozen=True)
@@ -235,18 +405,25 @@ class Identified:
 
 def check_credentials(uow: UnitOfWork, user_id: str, password: str, code: str | None,
                       policy: Policy) -> Identified:
-    """The local login: password, then (if given) the TOTP code. Raises :class:`LoginFailed`."""
+    """The local login: password, then (if given) the TOTP code. Raises :class:`LoginFailed`.
+
+    Every path checks one password hash (a dummy one for an unknown user), so a wrong
+    user name, a wrong password, a deactivated account, a missing second factor and a
+    wrong or reused code take the same time and get the same answer.
+    """
     row = _user_row(uow, user_id)
-    if not _password_matches(row.password_hash if row else None, password) or not row.active:
-        raise LoginFailed("user name, password or code not right", field="password")
+    if not _password_matches(row.password_hash if row else None, password):
+        raise LoginFailed(reason="no such user" if row is None
+                          else "wrong password" if row.password_hash else "no password set")
+    if not row.active:
+        raise LoginFailed(reason="account deactivated")
     if not row.totp_secret:
         if policy.totp_required:
-            raise LoginFailed(f"{user_id} has no second factor enrolled: an administrator "
-                              f"runs `acsa user password {user_id} --totp`", field="code")
+            # An administrator runs `acsa user password USER --totp`.
+            raise LoginFailed(reason="no second factor enrolled")
         return Identified(row.id, True)
     if code:
-        if not _code_matches(row.totp_secret, code, _now(uow)):
-            raise LoginFailed("user name, password or code not right", field="code")
+        _check_code(uow, row, code)
         return Identified(row.id, True)
     return Identified(row.id, False)
 
@@ -327,15 +504,21 @@ def log_in(uow: UnitOfWork, identify: Callable[[], Identified], *, claimed_user:
     try:
         who = identify()
     except LoginFailed as exc:
-        record_attempt(uow, claimed_user, address, False)
-        record_access(uow, claimed_user, "login.failed", claimed_user, address)
-        return LoginResult(None, exc)
+        _record_failure(uow, claimed_user, address, exc.reason)
+        return LoginResult(None, LoginFailed())  # the one answer, whatever the method said
     if who.second_factor_done:
         record_attempt(uow, who.user_id, address, True)
     session = open_session(uow, who.user_id, second_factor_done=who.second_factor_done)
     record_access(uow, who.user_id, "login" if who.second_factor_done else "login.password",
                   who.user_id, address)
     return LoginResult(session, None)
+
+
+def _record_failure(uow: UnitOfWork, user_id: str, address: str, reason: str) -> None:
+    """A failed attempt: counted for throttling, and in the access log with its real reason."""
+    record_attempt(uow, user_id, address, False)
+    target = f"{user_id}: {reason}" if user_id else reason
+    record_access(uow, user_id, "login.failed", target, address)
 
 
 @use_case
@@ -366,10 +549,13 @@ def complete_second_factor(uow: UnitOfWork, token: str, code: str, *, address: s
         end_session(uow, token, address=address, reason="login.throttled")
         return LoginResult(None, exc)
     user = _user_row(uow, row.user_id)
-    if user is None or not user.active or not _code_matches(user.totp_secret, code, _now(uow)):
-        record_attempt(uow, row.user_id, address, False)
-        record_access(uow, row.user_id, "login.failed", row.user_id, address)
-        return LoginResult(None, LoginFailed("the code is not right", field="code"))
+    try:
+        if not user.active:
+            raise LoginFailed(reason="account deactivated")
+        _check_code(uow, user, code)
+    except LoginFailed as exc:
+        _record_failure(uow, row.user_id, address, exc.reason)
+        return LoginResult(None, LoginFailed())
     # A fresh token once both factors are done, so that a token seen before
     # the second factor (say, on a shared screen) never becomes a full session.
     uow.conn.execute(update(T.sessions).where(T.sessions.c.token_hash == row.token_hash)
@@ -444,7 +630,9 @@ def end_session(uow: UnitOfWork, token: str, *, address: str, reason: str = "log
 
 
 def check_csrf(session: ActiveSession, presented: str | None) -> None:
-    if not presented or not hmac.compare_digest(session.csrf_token, presented):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+    if not presented or not hmac.compare_digest(session.csrf_token.encode("utf-8"),
+                                                presented.encode("utf-8")):
         raise CsrfRejected("the form's security token is missing or stale: reload the page",
                            field="csrf_token")
 

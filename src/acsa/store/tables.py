@@ -137,6 +137,9 @@ users = Table(
     Column("time_zone", String(40), nullable=False, default="UTC"),
     Column("password_hash", Text),
     Column("totp_secret", String(64)),
+    # The TOTP time step of the last code accepted from this user: a code is
+    # accepted once, so a step at or before this one is refused (migration 0006).
+    Column("totp_last_step", BigInteger),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", String(24), nullable=False),
 )

@@ -50,9 +50,11 @@ class LoginMethod(Protocol):
 
     ``identify`` returns :class:`~acsa.services.auth.Identified` with the
     local user id and whether a second factor is already done, or raises
-    :class:`~acsa.services.auth.LoginFailed`. It must not open sessions or
-    record attempts: the caller throttles, records and opens the session
-    around it, the same way for every method.
+    :class:`~acsa.services.auth.LoginFailed` with the real ``reason``, which
+    goes to the access log only: the user gets the one answer every failed
+    login gets. It must not open sessions or record attempts: the caller
+    throttles, records and opens the session around it, the same way for
+    every method.
     """
 
     name: str
@@ -74,3 +76,8 @@ class AuthConfig:
         # The __Host- prefix makes browsers refuse the cookie unless it is
         # Secure, for path / and without a Domain: no sibling host can set it.
         return "__Host-acsa_session" if self.cookie_secure else "acsa_session"
+
+    @property
+    def login_cookie_name(self) -> str:
+        """The login form's double-submit cookie, under the same rule (ASVS 3.3.3)."""
+        return "__Host-acsa_login" if self.cookie_secure else "acsa_login"

@@ -38,7 +38,8 @@ class TrustedProxyLogin:
         claimed = headers.get(self.header, "").strip().lower()
         user = users.find_active_user(uow, claimed) if claimed else None
         if user is None:
-            raise auth.LoginFailed("the front proxy vouched for no local user", field="user")
+            # The access log keeps the reason; the browser gets the one answer.
+            raise auth.LoginFailed(reason="the front proxy vouched for no active local user")
         return auth.Identified(user.id, True)
 
 

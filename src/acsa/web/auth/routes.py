@@ -33,7 +33,6 @@ from acsa.web.ui.pages import locale_of, render
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
-LOGIN_COOKIE = "acsa_login"
 LOGIN_FIELD = "login_token"
 FORM_FIELDS_MAX = 20
 FORM_VALUE_LENGTH_MAX = 2000
@@ -73,7 +72,7 @@ async def read_form(request: Request) -> dict[str, str]:
 MESSAGES = (
     N_("Log in"), N_("One-time code"), N_("Continue"), N_("User name"), N_("Password"),
     N_("One-time code from your authenticator app"),
-    N_("user name, password or code not right"), N_("the code is not right"),
+    N_("user name, password or code not right"),
     N_("the login form expired: try again"), N_("log in first"),
     N_("the login took too long: start again"),
 )
@@ -112,8 +111,8 @@ def login_page(request: Request, config: AuthConfig, next_path: str, *,
     token = secrets.token_urlsafe(24)
     response = _page(request, "/auth/login", N_("Log in"), next_path, fields=method.fields,
                      submit=N_("Log in"), error=error, status=status, login_token=token)
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, secure=config.cookie_secure,
-                        samesite="strict", path="/auth")
+    response.set_cookie(config.login_cookie_name, token, httponly=True,
+                        secure=config.cookie_secure, samesite="strict", path="/")
     return response
 
 
@@ -159,20 +158,21 @@ def show_login(request: Request, config: AuthDep, next: str | None = None) -> HT
     return login_page(request, config, safe_next(next))
 
 
-def _login_token_ok(request: Request, form: Mapping[str, str]) -> bool:
+def _login_token_ok(request: Request, config: AuthConfig, form: Mapping[str, str]) -> bool:
     if request.headers.get("content-type", "").startswith("application/json"):
         # A cross-site page cannot send a JSON body without the browser asking
         # this node first (CORS), which it never allows: no login CSRF.
         return True
-    cookie, field = request.cookies.get(LOGIN_COOKIE, ""), form.get(LOGIN_FIELD, "")
-    return bool(cookie) and hmac.compare_digest(cookie, field)
+    cookie = request.cookies.get(config.login_cookie_name, "")
+    field = form.get(LOGIN_FIELD, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode("utf-8"), field.encode("utf-8"))
 
 
 @router.post("/login")
 async def do_login(request: Request, node: NodeDep, config: AuthDep) -> Response:
     form = await read_form(request)
     next_path = safe_next(form.get("next"))
-    if not _login_token_ok(request, form):
+    if not _login_token_ok(request, config, form):
         return _refused(request, auth.CsrfRejected("the login form expired: try again",
                                                    field=LOGIN_FIELD),
                         lambda msg, st: login_page(request, config, next_path, error=msg,
@@ -192,7 +192,8 @@ async def do_login(request: Request, node: NodeDep, config: AuthDep) -> Response
     else:
         response = RedirectResponse(f"/auth/code?next={next_path}", status_code=303)
     _set_session_cookie(response, config, result.session.token)
-    response.delete_cookie(LOGIN_COOKIE, path="/auth")
+    response.delete_cookie(config.login_cookie_name, path="/", secure=config.cookie_secure,
+                           httponly=True, samesite="strict")
     return response
 
 
