@@ -3,9 +3,10 @@
 ``demo`` is the ``make demo`` data set (JPN and PHL nodes, two dozen orders in
 every status; SQLite), seeded once per module, with a fixed clock. On the JPN
 node it adds two deliveries carrying evidence files: one on an order every
-JPN officer may read, one on an order then made classified (as a classified
-event would leave the projection), which only the auditor may read. Two
-officers are logged in: the finance officer and the auditor.
+JPN officer may read, one classified 極秘 (SECRET) by JPN, which only the
+auditor — cleared 特定秘密 and, by role, with a need to know across every
+activity — may read. Two officers are logged in: the finance officer (no
+clearance) and the auditor.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from acsa.cli.common import (
 )
 from acsa.cli.root import app
 from acsa.domain.errors import InvalidValue, MissingField
-from acsa.services import admin, admin_views, registry, users
+from acsa.services import access_log, admin, admin_views, registry, users
 from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
 
@@ -420,3 +420,29 @@ def rate_list(agreement: AgreementFilter = None, as_json: JsonOpt = False) -> No
             [[r["on"], f"{r['base']}/{r['quote']}", r["rate"], r["recorded_by"],
               r["agreement"]] for r in found],
             ["on", "pair", "rate", "by", "agreement"]))
+
+
+# -- the access log ------------------------------------------------------------------------------
+
+
+@app.command("access-log")
+def access_log_command(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's lines.")] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="Every line, as CSV on stdout.")] = False,
+    limit: Annotated[int, typer.Option(help="How many of the newest lines (not with --csv).",
+                                       min=1, max=1000)] = 50,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who opened what, when and from where: auditors and security officers only."""
+    with errors(as_json), UnitOfWork(node()) as uow:
+        actor = acting_user(uow, as_user)
+        if csv:
+            for line in access_log.export_csv(uow, actor, user_id=user):
+                typer.echo(line, nl=False)
+            access_log.record_opening(uow, actor, "report.export", None, "access-log", "cli")
+            return
+        page = admin_views.access_log(uow, actor, user_id=user, limit=limit)
+        emit(as_json, page.entries, lambda: table(
+            [[str(e.id), e.at, e.user_id, e.action, e.target, e.address]
+             for e in page.entries], ["#", "at", "user", "action", "target", "address"]))

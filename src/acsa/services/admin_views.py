@@ -488,7 +488,8 @@ def access_log(uow: UnitOfWork, actor: LocalUser, *, user_id: str | None = None,
     if user_id:
         query = query.where(a.user_id == user_id)
     if target:
-        query = query.where(a.target == target)
+        # A line names the order first (and its marking after it, when classified).
+        query = query.where(a.target.startswith(target, autoescape=True))
     if before:
         query = query.where(a.id < before)
     rows = list(uow.conn.execute(query))

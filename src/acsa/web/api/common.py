@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acsa.domain.state import OrderState
-from acsa.services import auth, order_view, queries
+from acsa.services import access_log, order_view, queries
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.api.schemas import OrderPublic
@@ -43,4 +43,5 @@ def order_detail(uow: UnitOfWork, user: LocalUser, number: str,
 
 
 def record_read(uow: UnitOfWork, user: LocalUser, number: str, address: str) -> None:
-    auth.record_access(uow, user.id, "order.read", number, address)
+    """The access log's line for opening an order (its marking named when classified)."""
+    access_log.record_opening(uow, user, "order.read", number, "", address)

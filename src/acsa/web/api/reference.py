@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from acsa.services import access_log as access_log_service
 from acsa.services import auth, queries
 from acsa.web.api import schemas as S
 from acsa.web.api.orders import PROBLEMS
@@ -102,3 +103,19 @@ def access_log(principal: Reader, uow: ReadUow,
     return S.AccessLogPublic(data=[S.AccessEntryPublic.model_validate(e) for e in found],
                              count=len(found),
                              next=found[-1].id if len(found) == limit else None)
+
+
+@router.get("/access-log/export", tags=["security"], summary="The access log as CSV",
+            response_class=Response,
+            responses={200: {"content": {"text/csv": {}},
+                             "description": "id, at, user, action, target, address"}})
+def access_log_export(request: Request, principal: Reader, uow: WriteUow,
+                      user: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    """Every line of the access log, oldest first (auditors and security officers only);
+    the export itself is a line of the log."""
+    body = "".join(access_log_service.export_csv(uow, principal.user, user_id=user))
+    access_log_service.record_opening(uow, principal.user, "report.export", None,
+                                      "access-log", client_address(request))
+    return Response(body.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="access-log.csv"',
+                             "Cache-Control": "no-store"})

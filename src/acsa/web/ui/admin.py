@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from acsa.domain.errors import DomainError, InvalidValue, MissingField
 from acsa.domain.parties import ActivityType, Role
 from acsa.i18n import LOCALES, TIME_ZONES
+from acsa.services import access_log as access_records
 from acsa.services import admin, admin_views, auth, queries, users
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.witness import resolve_alarms
@@ -436,3 +437,20 @@ def access_log(request: Request, principal: User,
              if page.older else None)
     return _page(request, principal, "admin/access_log.html", page=page, filters=filters,
                  older_url=older)
+
+
+@router.get("/admin/access-log.csv")
+def access_log_csv(request: Request, principal: User,
+                   user: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    """The whole access log (or one user's lines) as CSV; the export is itself logged."""
+    def export(uow: UnitOfWork) -> str:
+        body = "".join(access_records.export_csv(uow, principal.user,
+                                             user_id=(user or "").strip() or None))
+        access_records.record_opening(uow, principal.user, "report.export", None,
+                                      "access-log",
+                                  client_address(request))
+        return body
+    body = _write(request, export)
+    return Response(body.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="access-log.csv"',
+                             "Cache-Control": "no-store"})

@@ -29,7 +29,7 @@ from starlette.datastructures import UploadFile
 from acsa.domain.errors import DomainError, UnknownReference
 from acsa.i18n import N_, gettext
 from acsa.reports.documents import describe_check, render_pdf
-from acsa.services import queries
+from acsa.services import access_log, queries
 from acsa.services.documents import (
     KEY_NOT_LEARNT,
     UNKNOWN_EVENT,
@@ -40,7 +40,6 @@ from acsa.services.documents import (
 )
 from acsa.services.evidence import evidence_file, readable_orders
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.web.api.common import record_read
 from acsa.web.deps import Principal, client_address, get_node
 from acsa.web.problems import problem_of
 from acsa.web.ui.pages import (
@@ -104,7 +103,8 @@ def document(request: Request, principal: User, kind: str, number: str,
     with UnitOfWork(get_node(request)) as uow:
         queries.order_row(uow, principal.user, number)  # need to know, before anything else
         model = document_model(uow, model_kind, number, ref=ref or None)
-        record_read(uow, principal.user, number, client_address(request))
+        access_log.record_opening(uow, principal.user, "document.read", number,
+                                  f"{kind}{' ' + ref if ref else ''}", client_address(request))
     pdf = render_pdf(model)
     suffix = f"-{model.reference}" if model.reference and model_kind != "order" else ""
     name = f"{kind}-{number}{suffix}.pdf".replace("/", "-").replace(" ", "-")
@@ -224,8 +224,10 @@ async def scan_check(request: Request, principal: User) -> HTMLResponse:
 @router.get("/evidence/{sha256}")
 def evidence(request: Request, principal: User, sha256: str) -> Response:
     """An evidence file; inline only for plain images and PDF, never run by the browser."""
-    with UnitOfWork(get_node(request), write=False) as uow:
+    with UnitOfWork(get_node(request)) as uow:
         found = evidence_file(uow, principal.user, sha256[:80])
+        access_log.record_opening(uow, principal.user, "evidence.read", found.orders[0],
+                                  f"{found.name} {found.sha256[:16]}", client_address(request))
     media = found.media_type.strip().lower().split(";")[0].strip()
     if not _MEDIA_TYPE.fullmatch(media):
         media = "application/octet-stream"
