@@ -256,6 +256,17 @@ def test_the_code_page_fails_with_the_same_answer(node, client):
     assert _failures(node) == [f"{wrong.id}: wrong code", f"{reused.id}: code already used"]
 
 
+def test_a_new_node_has_no_default_account(make_node):
+    fresh = make_node("PHL")  # as `acsa init` makes it
+    with UnitOfWork(fresh, write=False) as uow:
+        assert users.count_users(uow) == 0
+    with client_for(fresh) as c:
+        for name in ("admin", "root", "administrator"):
+            p = problem(c.post("/auth/login", json={"user": name, "password": name * 3},
+                               headers=JSON))
+            assert p["code"] == "login_failed"
+
+
 def test_a_front_proxy_login_fails_with_the_same_answer(node, monkeypatch):
     monkeypatch.setenv("ACSA_LOGIN_METHOD", "acsa.web.auth.proxy:from_env")
     with client_for(node) as c:
@@ -582,3 +593,18 @@ def test_no_secret_reaches_a_log_line(node, client, caplog, monkeypatch):
     assert "the database went away" in logged  # the capture works: the failure was logged
     leaked = [name for name, value in secrets_seen.items() if value in logged]
     assert not leaked, leaked
+
+
+# -- the table in docs/security.md ----------------------------------------------------------
+
+
+def test_the_asvs_table_names_tests_that_exist():
+    root = Path(__file__).parents[2]
+    text = (root / "docs" / "security.md").read_text(encoding="utf-8")
+    table = text.split("## ASVS 5.0 level 2", 1)[1].split("\n## ", 1)[0]
+    short = {"test_asvs": "tests/api/test_asvs.py", "test_auth": "tests/api/test_auth.py"}
+    named = re.findall(r"`([\w/.]+)::(test_\w+)`", table)
+    assert len(named) > 30
+    for where, test in named:
+        source = (root / short.get(where, where)).read_text(encoding="utf-8")
+        assert re.search(rf"^def {test}\(", source, re.MULTILINE), f"{where}::{test}"
