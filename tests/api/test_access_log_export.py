@@ -35,11 +35,13 @@ def test_the_api_exports_the_log_to_auditors_only(node, client):
                for row in again)
 
 
-def test_the_command_line_exports_the_log_to_a_security_officer(node):
+def test_the_command_line_exports_the_log_to_a_security_officer(node, monkeypatch):
     acsa.cli._register()
     command = typer.main.get_command(acsa.cli.app)
-    env = {"ACSA_DATA_DIR": str(node.data_dir),
-           "ACSA_DATABASE_URL": node.engine.url.render_as_string(hide_password=False)}
+    # The command runs on the test's node (its database, its clock), as an operator's
+    # `acsa` would on the node's data directory.
+    monkeypatch.setattr(acsa.cli.admin, "node", lambda: node)
+    env: dict[str, str] = {}
     runner = CliRunner()
     refused = runner.invoke(command, ["access-log", "--csv", "--as",
                                       official(node, Role.FINANCE_OFFICER)], env=env)

@@ -608,3 +608,24 @@ def test_the_asvs_table_names_tests_that_exist():
     for where, test in named:
         source = (root / short.get(where, where)).read_text(encoding="utf-8")
         assert re.search(rf"^def {test}\(", source, re.MULTILINE), f"{where}::{test}"
+
+
+def test_a_database_error_never_shows_its_parameters(tmp_path):
+    import sqlalchemy
+
+    from acsa.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (v TEXT UNIQUE)")
+            conn.execute(sqlalchemy.text("INSERT INTO t VALUES (:v)"), {"v": "csrf-SECRET-1"})
+            try:
+                conn.execute(sqlalchemy.text("INSERT INTO t VALUES (:v)"),
+                             {"v": "csrf-SECRET-1"})
+            except sqlalchemy.exc.IntegrityError as exc:
+                assert "csrf-SECRET-1" not in str(exc)
+            else:
+                raise AssertionError("the second insert should have been refused")
+    finally:
+        engine.dispose()

@@ -25,6 +25,9 @@ def sqlite_url(data_dir: Path) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the options a ledger needs on every connection."""
+    # hide_parameters: a database error names its statement but never the values bound to
+    # it, which may be a session's CSRF token, a TOTP secret or a password hash.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
