@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
@@ -28,9 +29,10 @@ from acsa.cli.sync import statement_app
 from acsa.domain import commands
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, MissingField
+from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.streams import stream_party
 from acsa.services import evidence as evidence_files
-from acsa.services import order_view, queries, settlement, unit_of_work
+from acsa.services import markings, order_view, queries, settlement, unit_of_work
 from acsa.services import orders as order_service
 from acsa.services.recording import ANY_PARENT, StoredEvent, adopted_profile, order_state
 from acsa.services.unit_of_work import UnitOfWork
@@ -210,6 +212,28 @@ FundOpt = Annotated[str | None, typer.Option(help="The budget line that will pay
 LineOpt = Annotated[list[str] | None, typer.Option(
     "--line", help="category|description|quantity|unit|unit_price[|nsn] (repeatable).")]
 RemarksOpt = Annotated[str | None, typer.Option(help="Remarks both parties see.")]
+MarkingOpt = Annotated[str | None, typer.Option(
+    "--marking", help="Classify it: a level of your party's scheme, e.g. SECRET or 極秘 "
+    "(default: unclassified; the JSON file's \"marking\" otherwise).")]
+CaveatOpt = Annotated[list[str] | None, typer.Option(
+    "--caveat", help="A handling word of the marking, e.g. NOFORN (repeatable).")]
+
+
+def marking_given(level: str | None, caveats: list[str] | None) -> dict[str, Any] | None:
+    """The marking the options give; None when neither is given (the terms' own, if any)."""
+    if level is None and not caveats:
+        return None
+    return markings.given(level, caveats or ()) or {"level": ""}
+
+
+def check_marking(uow: UnitOfWork, user: LocalUser, terms: dict[str, Any],
+                  marking: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The marking an order is created with (the options', else the terms' own), refused when
+    it is not one the user may give: a level of another scheme, or one they could not read."""
+    chosen = marking if marking is not None else terms.get("marking")
+    markings.check_originator(uow, user, terms.get("agreement"), terms.get("activity"),
+                              chosen)
+    return marking
 
 
 def build_terms(uow: UnitOfWork, *, file: Path | None, requester: str | None,
@@ -246,9 +270,13 @@ def order_create(
     deliver_to: DeliverToOpt = None, poc: PocOpt = None, fund_citation: FundOpt = None,
     line: LineOpt = None, remarks: RemarksOpt = None,
     note: Annotated[str, typer.Option(help="An internal note; never leaves this node.")] = "",
+    marking: MarkingOpt = None, caveat: CaveatOpt = None,
     as_user: AsOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Prepare an order as a local draft (nothing is shared until it is submitted)."""
+    """Prepare an order as a local draft (nothing is shared until it is submitted).
+
+    ``--marking`` classifies it; the draft keeps the marking until it is submitted.
+    """
     with errors(as_json), UnitOfWork(node()) as uow:
         user = acting_user(uow, as_user)
         terms = build_terms(uow, file=file, requester=user.party, supplier=supplier,
@@ -256,7 +284,9 @@ def order_create(
                             unit=unit, supplying_unit=supplying_unit, method=method,
                             currency=currency, needed_by=needed_by, deliver_to=deliver_to,
                             poc=poc, fund_citation=fund_citation, lines=line, remarks=remarks)
-        draft = order_service.save_draft(uow, user, terms, note)
+        draft = order_service.save_draft(uow, user, terms, note,
+                                         marking=marking_given(marking, caveat))
+        terms = order_service.draft_terms(uow, draft)
         emit(as_json, {"draft": draft, "terms": terms},
              f"saved draft {draft}; sign and submit it with `acsa order submit {draft}`")
 
@@ -264,16 +294,22 @@ def order_create(
 @order_app.command("submit")
 def order_submit(
     draft: Annotated[int | None, typer.Argument(help="The draft to submit.")] = None,
-    file: FileOpt = None, on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+    file: FileOpt = None, on: OnOpt = None, marking: MarkingOpt = None,
+    caveat: CaveatOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Sign and submit an order (a draft, or terms from --file): it is numbered now."""
+    """Sign and submit an order (a draft, or terms from --file): it is numbered now.
+
+    It is classified by ``--marking`` if given, else by the draft's (or the file's) marking.
+    """
     def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
         if (draft is None) == (file is None):
             raise MissingField("give a draft id or --file (one of them)", field="draft")
         terms = order_service.draft_terms(uow, draft) if draft is not None else load_json(
             file, "file") if file else {}
         terms.setdefault("requester", user.party)
-        return order_service.submit_order(uow, user, terms, on=parse_day(on), draft_id=draft)
+        given = check_marking(uow, user, terms, marking_given(marking, caveat))
+        return order_service.submit_order(uow, user, terms, on=parse_day(on), draft_id=draft,
+                                          marking=given)
 
     run(as_user, as_json, use_case)
 
@@ -288,17 +324,20 @@ def order_emergency(
     currency: CurrencyOpt = None, needed_by: NeededByOpt = None,
     deliver_to: DeliverToOpt = None, poc: PocOpt = None, fund_citation: FundOpt = None,
     line: LineOpt = None, remarks: RemarksOpt = None, on: OnOpt = None,
+    marking: MarkingOpt = None, caveat: CaveatOpt = None,
     as_user: AsOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Record an oral or radio request at once, numbered in this (the supplier's) range."""
+    """Record an oral or radio request at once, numbered in this (the supplier's) range;
+    ``--marking`` classifies it in this party's scheme."""
     def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
         terms = build_terms(uow, file=file, requester=requester, supplier=user.party,
                             agreement=agreement, activity=activity, activity_type=activity_type,
                             unit=unit, supplying_unit=supplying_unit, method=method,
                             currency=currency, needed_by=needed_by, deliver_to=deliver_to,
                             poc=poc, fund_citation=fund_citation, lines=line, remarks=remarks)
+        given = check_marking(uow, user, terms, marking_given(marking, caveat))
         return order_service.record_emergency(uow, user, terms, requested_by=requested_by,
-                                       on=parse_day(on))
+                                              on=parse_day(on), marking=given)
 
     run(as_user, as_json, use_case)
 
@@ -405,13 +444,19 @@ def order_deliver(
     line: Annotated[list[str], typer.Option(
         "--line", help="LINE=QUANTITY delivered or performed, e.g. 1=9800 (repeatable).")],
     evidence_file: EvidenceOpt = None, note: NoteOpt = "", on: OnOpt = None,
-    if_match: IfMatchOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
+    if_match: IfMatchOpt = None, marking: Annotated[str | None, typer.Option(
+        "--marking", help="Classify the delivery (its note, its evidence) above its order: "
+        "a level of your party's scheme.")] = None,
+    caveat: CaveatOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Record a delivery (or performance), with its evidence documents."""
     def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
+        given = marking_given(marking, caveat)
+        markings.check_for_order(uow, user, number, given)
         return order_service.deliver(uow, user, number, pairs(line, "line"),
                               evidence=evidence(uow, evidence_file), note=note,
-                              on=parse_day(on), expected_parent=parent(if_match))
+                              on=parse_day(on), expected_parent=parent(if_match),
+                              marking=given)
 
     run(as_user, as_json, use_case)
 
@@ -792,6 +837,9 @@ def print_order(o: dict[str, Any]) -> None:
          f"{t['currency']}; {t['activity']} ({t['activity_type']})")
     echo(f"  needed by {t['needed_by']} at {t['deliver_to']}; POC {t['poc']}")
     echo(f"  head {o['head']}")
+    if o["marking"]["level"] != UNCLASSIFIED:
+        echo(f"  marking {markings.text(SimpleNamespace(**o['marking']))} (originated by "
+             f"{o['marking']['originator']}; releasable to {', '.join(o['marking']['rel'])})")
     echo("")
     table([[str(x["line"]), ln["category"], ln["description"], ln["unit"], x["ordered"],
             ln["unit_price"], x["delivered"], x["received"]]
@@ -860,12 +908,18 @@ def order_list(
         def human() -> None:
             table([[o["number"], o["status"], f"{o['requester']}→{o['supplier']}", o["method"],
                     f"{o['value']} {o['currency']}", o["needed_by"] or "-",
-                    "E" if o["emergency"] else ""] for o in found],
-                  ["order", "status", "parties", "method", "value", "needed by", ""])
+                    "E" if o["emergency"] else "", listed_marking(o)] for o in found],
+                  ["order", "status", "parties", "method", "value", "needed by", "", "marking"])
             typer.echo(f"{len(found)} of {page.count}"
                        + (f" (more: --after {page.next})" if page.next else ""))
 
         emit(as_json, found, human)
+
+
+def listed_marking(o: dict[str, Any]) -> str:
+    """A list row's marking in both schemes; blank when it is unclassified."""
+    m = o["marking"]
+    return markings.text(SimpleNamespace(**m)) if m["level"] != UNCLASSIFIED else ""
 
 
 # -- statements ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from acsa.events import short_fingerprint
 from acsa.i18n import N_, bilingual, format_amount, format_quantity, gettext
 from acsa.i18n.labels import label, source_label
 from acsa.reports.qr import qr_png
+from acsa.services import markings
 from acsa.services.documents import DocumentCheck, DocumentLine, DocumentModel, SignatureBlock
 
 # Where Debian's fonts-ipafont-gothic puts IPA Gothic (the first is the file
@@ -122,9 +123,9 @@ class _Paper(FPDF):
     def header(self) -> None:
         self.set_font(FONT, size=9)
         self.set_text_color(160, 0, 0)
-        self.set_y(6)
-        self.cell(0, 5, self.model.marking, align=Align.C, new_x=XPos.LMARGIN,
-                  new_y=YPos.NEXT)
+        self.set_y(5)
+        self.multi_cell(0, 4, marking_line(self.model), align=Align.C, new_x=XPos.LMARGIN,
+                        new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
         self.set_text_color(0, 0, 0)
         self.set_y(MARGIN_MM + 4)
 
@@ -137,8 +138,21 @@ class _Paper(FPDF):
                   align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(160, 0, 0)
         self.set_font(FONT, size=9)
-        self.cell(0, 5, self.model.marking, align=Align.C)
+        self.multi_cell(0, 4, marking_line(self.model), align=Align.C,
+                        wrapmode=WrapMode.CHAR)
         self.set_text_color(0, 0, 0)
+
+
+def marking_line(model: DocumentModel) -> str:
+    """Both parties' markings, printed at the top and bottom of every page.
+
+    The level words are the parties' own; where a party's scheme has no
+    equivalent, the phrase that says so is printed in English and in Japanese.
+    """
+    if model.marking_info is None:
+        return model.marking
+    japanese = markings.text(model.marking_info, lambda m: gettext(m, "ja"))
+    return model.marking if japanese == model.marking else f"{model.marking}\n{japanese}"
 
 
 def _q(value: object) -> str:

@@ -38,13 +38,15 @@ from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
 from acsa.domain.figures import status
-from acsa.domain.marking import display, marking_from_data
+from acsa.domain.marking import is_unclassified, marking_from_data
 from acsa.domain.money import Money
 from acsa.domain.order import OrderTerms
 from acsa.domain.state import Delivery, Evidence, Invoice, OrderState, Receipt
 from acsa.domain.streams import stream_party
 from acsa.events import PURPOSE_EVENT, BadSignature, Envelope, short_fingerprint, verify
 from acsa.events.keys import SIGNATURE_SIZE, is_fingerprint
+from acsa.services import markings
+from acsa.services.markings import MarkingInfo
 from acsa.services.recording import order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -229,6 +231,8 @@ class DocumentModel:
     # "partial_delivery" (more is to come on this order).
     warnings: tuple[str, ...] = field(default=())
     voided_on: date | None = None
+    # The marking ``marking`` shows, with each party's term (for the reader's words).
+    marking_info: MarkingInfo | None = None
 
 
 def _party(profile: AgreementProfile, code: str, unit: str | None,
@@ -444,7 +448,7 @@ def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None =
     if state.accepted is not None and state.accepted.id in events:
         signatures.append(_signature(events[state.accepted.id]))
     out = _printout(kind, state, terms, events, root, ref)
-    marking = marking_from_data(out.printed.envelope.marking, profile)
+    marking = _document_marking(state, out.printed, profile)
     requester, supplier = _parties_of(profile, state, terms, units)
     wire = _printed(out.printed)
     return DocumentModel(
@@ -458,11 +462,21 @@ def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None =
         implementing_arrangement=terms.implementing_arrangement, remarks=terms.remarks,
         reference=out.reference, issued_on=out.issued_on, due_on=out.due_on,
         lines=tuple(out.lines), totals=tuple(out.totals),
-        signatures=_unique(signatures + out.signatures), marking=display(marking, profile),
+        signatures=_unique(signatures + out.signatures), marking=markings.text(marking),
         event=wire, payload=DocumentPayload(number, wire.hash, wire.signature, wire.key).text(),
         printed_at=uow.node.clock(), printed_by=uow.node.party, note=out.note,
         evidence=out.evidence, warnings=tuple(out.warnings), voided_on=out.voided_on,
+        marking_info=marking,
     )
+
+
+def _document_marking(state: OrderState, printed: StoredEvent,
+                      profile: AgreementProfile) -> MarkingInfo:
+    """What a document of the order is marked with: the order's marking (the strongest of
+    its events') when it is classified; otherwise the printed event's own."""
+    if state.marking is not None and not is_unclassified(state.marking):
+        return markings.describe(state.marking, profile)
+    return markings.describe(marking_from_data(printed.envelope.marking, profile), profile)
 
 
 def _unique(signatures: Sequence[SignatureBlock]) -> tuple[SignatureBlock, ...]:

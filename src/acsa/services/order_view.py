@@ -19,6 +19,7 @@ from acsa.domain.figures import accounts, delivered, in_kind_due_on, owed_in_kin
 from acsa.domain.figures import status as figure_status
 from acsa.domain.money import Money, decimal_text
 from acsa.domain.state import OrderState
+from acsa.services import markings
 from acsa.services.recording import Recorded, StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -123,7 +124,16 @@ def _header(state: OrderState, profile: AgreementProfile, head: str | None) -> d
             "due_on": _iso(state.emergency_confirmation_due),
             "confirmed_on": _iso(state.emergency_confirmed_on),
         },
+        "marking": markings.as_data(_marking(state, profile)),
     }
+
+
+def _marking(state: OrderState, profile: AgreementProfile) -> markings.MarkingInfo:
+    """The marking the order is protected by (the strongest of its events')."""
+    assert state.terms is not None
+    if state.marking is None:
+        return markings.unclassified(profile, state.terms.requester, state.terms.supplier)
+    return markings.describe(state.marking, profile)
 
 
 def _figures(state: OrderState, profile: AgreementProfile, money: _Money) -> dict[str, Any]:
@@ -249,6 +259,7 @@ def timeline(uow: UnitOfWork, number: str, state: OrderState) -> list[dict[str, 
     """Every event of the order in arrival order, with who acted, the key that signed it and
     the verdict on it."""
     verdicts = {v.event: v for v in state.verdicts}
+    profile = uow.context.profile(state.profile)
     e = T.events.c
     rows = uow.conn.execute(
         select(e.hash, e.envelope, e.key, e.origin)
@@ -268,8 +279,15 @@ def timeline(uow: UnitOfWork, number: str, state: OrderState) -> list[dict[str, 
                       "role": fact.actor.role.value, "party": fact.actor.party,
                       "unit": fact.actor.unit, "paper": fact.actor.paper},
             "signer": fact.signer, "key": row.key,
+            "marking": _event_marking(fact.marking, profile),
             "verdict": {"effective": v.effective if v else False,
                         "code": v.code if v else "", "reason": v.reason if v else "",
                         "note": v.note if v else ""},
         })
     return out
+
+
+def _event_marking(data: object, profile: AgreementProfile) -> dict[str, Any] | None:
+    """An event's own marking, as its record shows it; None if the profile cannot read it."""
+    info = markings.of_event(data, profile)
+    return markings.as_data(info) if info is not None else None

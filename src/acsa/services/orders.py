@@ -36,6 +36,7 @@ from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, permission
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_id
+from acsa.services import markings
 from acsa.services.recording import (
     ANY_PARENT,
     Act,
@@ -132,12 +133,21 @@ def own_unit(uow: UnitOfWork, user: LocalUser, action: Action, side: Side, *,
 
 @use_case
 def save_draft(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], note: str = "",
-               draft_id: int | None = None) -> int:
-    """Keep an order being prepared. Drafts and their notes never leave this node."""
+               draft_id: int | None = None, *,
+               marking: Mapping[str, Any] | None = None) -> int:
+    """Keep an order being prepared. Drafts and their notes never leave this node.
+
+    ``marking`` (or a ``marking`` in ``terms``) is checked now and kept with the
+    terms; :func:`submit_order` classifies the order with it.
+    """
     agreement = terms.get("agreement")
     if not isinstance(agreement, str) or not agreement:
         raise InvalidValue("is required", field="agreement")
-    adopted_profile(uow, agreement)
+    profile = adopted_profile(uow, agreement)
+    terms, kept = split_marking(terms)
+    marking = marking if marking is not None else kept
+    if originated(profile, user.party, marking) is not None and marking is not None:
+        terms["marking"] = dict(marking)
     now = uow.node.now_at()
     if draft_id is None:
         result = uow.conn.execute(insert(T.drafts).values(
@@ -251,15 +261,34 @@ def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, An
 def originated(profile: AgreementProfile, party: str,
                marking: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A new order's marking as ``party`` gives it: a level of its own scheme and any
-    caveats, released to every party of the agreement; ``None`` when unclassified."""
+    caveats, released to every party of the agreement; ``None`` when unclassified.
+
+    A level that is not one of ``party``'s, or caveats without a level, are
+    refused naming the field (``marking.level``, ``marking.caveats``).
+    """
     if not marking:
+        return None
+    found = markings.problems(profile, party, marking)
+    if found:
+        raise found[0].error()
+    if not marking.get("level"):
         return None
     data = {"level": marking.get("level"), "originator": party,
             "rel": sorted(profile.party_codes)}
     if marking.get("caveats"):
-        data["caveats"] = list(marking["caveats"])
+        data["caveats"] = [str(c).strip() for c in marking["caveats"]]
     checked = check_event_marking(data, profile)
     return None if is_unclassified(checked) else checked.as_data()
+
+
+def split_marking(terms: Mapping[str, Any]) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
+    """Terms without the ``marking`` a draft or an order file keeps beside them, and that
+    marking (``level``, optional ``caveats``)."""
+    data = dict(terms)
+    marking = data.pop("marking", None)
+    if marking is not None and not isinstance(marking, Mapping):
+        raise InvalidValue("must be an object with level and caveats", field="marking")
+    return data, marking
 
 
 @use_case
@@ -269,8 +298,11 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     """Sign and submit an order: it is numbered now and the supplier sees it.
 
     ``marking`` classifies it in the requester's scheme (``level``, optional
-    ``caveats``); it is released to every party of the agreement.
+    ``caveats``); it is released to every party of the agreement. Without it,
+    the ``marking`` kept in ``terms`` (a draft's, an order file's) is used.
     """
+    terms, kept = split_marking(terms)
+    marking = marking if marking is not None else kept
     agreement = terms.get("agreement")
     if not isinstance(agreement, str):
         raise InvalidValue("is required", field="agreement")
@@ -301,6 +333,8 @@ def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any],
                      marking: Mapping[str, Any] | None = None) -> StoredEvent:
     """Record an oral or radio request at once, numbered in this (the supplier's) range,
     classified by ``marking`` in the supplier's scheme as ``submit_order`` takes it."""
+    terms, kept = split_marking(terms)
+    marking = marking if marking is not None else kept
     agreement = terms.get("agreement")
     if not isinstance(agreement, str):
         raise InvalidValue("is required", field="agreement")

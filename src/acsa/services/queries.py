@@ -23,7 +23,8 @@ from acsa.domain.money import Money
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, Status, actions_for
 from acsa.domain.streams import stream_id
-from acsa.services import need_to_know
+from acsa.services import markings, need_to_know
+from acsa.services.markings import MarkingInfo
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.services.verify import VerifyReport, verify_node
@@ -169,6 +170,7 @@ class OrderSummary:
     needed_by: date | None
     head: str
     ineffective: int
+    marking: MarkingInfo  # the marking the order is protected by, in both schemes
 
 
 @dataclass(frozen=True)
@@ -253,19 +255,19 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
     ).all()
     more = len(rows) > wanted.limit
     rows = rows[: wanted.limit]
-    data = [_summary(r) for r in rows]
+    data = [_summary(uow, r) for r in rows]
     last = rows[-1] if rows and more else None
     return OrderPage(data, int(count),
                      encode_cursor(last.submitted_on, last.number) if last else None)
 
 
-def _summary(row: Any) -> OrderSummary:
+def _summary(uow: UnitOfWork, row: Any) -> OrderSummary:
     return OrderSummary(
         row.number, row.agreement, row.activity, row.activity_type, row.requester,
         row.supplier, row.requesting_unit, row.supplying_unit, row.method, row.currency,
         Money(row.currency, int(row.value_minor)).text(), row.status, row.version,
         bool(row.emergency), row.submitted_on, row.accepted_on, row.needed_by, row.head,
-        row.ineffective,
+        row.ineffective, markings.of_row(uow, row),
     )
 
 
@@ -474,7 +476,7 @@ def exchange_candidates(uow: UnitOfWork, user: LocalUser, number: str) -> list[O
             o.agreement == row.agreement, o.method == "eve", o.number != number,
             o.status.in_([Status.RECEIVED.value, Status.SETTLING.value]), visible_to(uow, user))
         .order_by(o.submitted_on, o.number).limit(EXCHANGE_CANDIDATES_MAX))
-    return [_summary(r) for r in rows]
+    return [_summary(uow, r) for r in rows]
 
 
 def notes_on(uow: UnitOfWork, event_hash: str) -> list[str]:

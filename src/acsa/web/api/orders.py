@@ -16,7 +16,7 @@ from fastapi import APIRouter, File, Header, Path, Query, Request, Response, Upl
 
 from acsa.domain import commands
 from acsa.domain.rules import Status
-from acsa.services import evidence, order_view, orders, queries, settlement
+from acsa.services import evidence, markings, order_view, orders, queries, settlement
 from acsa.services.recording import StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -105,13 +105,21 @@ def create_order(
     uow: WriteUow,
     draft: Annotated[bool, Query(description="Keep it as a draft on this node only.")] = False,
 ) -> Any:
-    """Sign and submit an order (numbered now; the supplier sees it), or keep a draft."""
+    """Sign and submit an order (numbered now; the supplier sees it), or keep a draft.
+
+    ``marking`` classifies it in your party's scheme; a draft keeps it until submitted.
+    A level you could not read back yourself (your clearance, your activities) is refused.
+    """
+    terms, marking = body.terms(), body.marking_data()
     if draft:
-        draft_id = orders.save_draft(uow, principal.user, body.terms(), note=body.note)
+        draft_id = orders.save_draft(uow, principal.user, terms, note=body.note,
+                                     marking=marking)
         found = queries.get_draft(uow, principal.user, draft_id)
         response.headers["Location"] = f"/api/v1/drafts/{draft_id}"
         return S.DraftPublic.model_validate(found)
-    event = orders.submit_order(uow, principal.user, body.terms(), on=body.on)
+    markings.check_originator(uow, principal.user, terms.get("agreement"),
+                              terms.get("activity"), marking)
+    event = orders.submit_order(uow, principal.user, terms, on=body.on, marking=marking)
     return _created(uow, principal.user, event, response)
 
 
@@ -130,8 +138,12 @@ def record_emergency(body: S.EmergencyCreate, response: Response, principal: Act
                      uow: WriteUow) -> S.OrderPublic:
     """The supplier records an oral or radio request at once, numbered in its own range;
     the requester must confirm it within the agreement's window."""
-    event = orders.record_emergency(uow, principal.user, body.terms(),
-                                    requested_by=body.requested_by, on=body.on)
+    terms, marking = body.terms(), body.marking_data()
+    markings.check_originator(uow, principal.user, terms.get("agreement"),
+                              terms.get("activity"), marking)
+    event = orders.record_emergency(uow, principal.user, terms,
+                                    requested_by=body.requested_by, on=body.on,
+                                    marking=marking)
     return _created(uow, principal.user, event, response)
 
 
@@ -156,7 +168,8 @@ def show_draft(draft_id: DraftId, principal: Reader, uow: ReadUow) -> Any:
             summary="Change a draft")
 def update_draft(draft_id: DraftId, body: S.OrderCreate, principal: Actor, uow: WriteUow) -> Any:
     queries.get_draft(uow, principal.user, draft_id)
-    orders.save_draft(uow, principal.user, body.terms(), note=body.note, draft_id=draft_id)
+    orders.save_draft(uow, principal.user, body.terms(), note=body.note, draft_id=draft_id,
+                      marking=body.marking_data())
     return queries.get_draft(uow, principal.user, draft_id)
 
 
@@ -165,6 +178,8 @@ def update_draft(draft_id: DraftId, body: S.OrderCreate, principal: Actor, uow: 
 def submit_draft(draft_id: DraftId, body: S.Dated, response: Response, principal: Actor,
                  uow: WriteUow) -> S.OrderPublic:
     found = queries.get_draft(uow, principal.user, draft_id)
+    markings.check_originator(uow, principal.user, found.terms.get("agreement"),
+                              found.terms.get("activity"), found.terms.get("marking"))
     event = orders.submit_order(uow, principal.user, found.terms, on=body.on,
                                 draft_id=draft_id)
     return _created(uow, principal.user, event, response)
@@ -210,6 +225,16 @@ def _evidence(refs: list[S.EvidenceRef]) -> list[dict[str, Any]]:
     return [e.model_dump() for e in refs]
 
 
+def _deliver(uow: UnitOfWork, user: LocalUser, number: str, b: S.DeliverBody,
+             parent: object) -> StoredEvent:
+    """A delivery, classified above its order when ``marking`` says so."""
+    marking = b.marking_data()
+    markings.check_for_order(uow, user, number, marking)
+    return orders.deliver(uow, user, number, [(x.line, x.quantity) for x in b.lines],
+                          evidence=_evidence(b.evidence), note=b.note, on=b.on,
+                          expected_parent=parent, marking=marking)
+
+
 def _resolve(uow: UnitOfWork, user: LocalUser, number: str, b: S.ResolveBody,
              parent: object) -> StoredEvent:
     if b.resolution:
@@ -237,9 +262,7 @@ ACTIONS: tuple[ActionRoute, ...] = (
         "Withdraw an order not yet accepted"),
     ActionRoute("confirm-emergency", S.Dated, lambda u, who, n, b, p: orders.confirm_emergency(
         u, who, n, on=b.on, expected_parent=p), "Confirm an emergency order in writing"),
-    ActionRoute("deliver", S.DeliverBody, lambda u, who, n, b, p: orders.deliver(
-        u, who, n, [(x.line, x.quantity) for x in b.lines], evidence=_evidence(b.evidence),
-        note=b.note, on=b.on, expected_parent=p), "Record a delivery or performance"),
+    ActionRoute("deliver", S.DeliverBody, _deliver, "Record a delivery or performance"),
     ActionRoute("receive", S.ReceiveBody, lambda u, who, n, b, p: orders.receive(
         u, who, n, b.delivery,
         lines=None if b.lines is None else [(x.line, x.quantity, x.damaged) for x in b.lines],

@@ -13,7 +13,7 @@ instants like ``2026-02-03T03:00:00.000Z``.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -192,6 +192,23 @@ class OrderLineCreate(In):
     unit_price: Decimal = Field(max_length=40)
 
 
+Caveat = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class MarkingCreate(In):
+    """How the record is classified, in the acting party's own scheme. It is released to
+    every party of the agreement; a level the scheme does not have is refused
+    (field ``marking.level``, with the levels allowed)."""
+
+    level: str = Field(min_length=1, max_length=40,
+                       description="A level of your party's scheme, e.g. SECRET or 極秘.")
+    caveats: list[Caveat] = Field(default=[], max_length=10,
+                                  description="Handling words, e.g. NOFORN.")
+
+    def data(self) -> dict[str, Any]:
+        return self.model_dump(exclude_defaults=True) | {"level": self.level}
+
+
 class OrderCreate(In):
     """An order's terms. Every field is checked by the agreement's rules on submission;
     a draft (``?draft=true``) may leave any of them out."""
@@ -214,9 +231,15 @@ class OrderCreate(In):
     note: str = Field("", max_length=TEXT_MAX,
                       description="Internal note on a draft: never leaves this node.")
     on: date | None = Field(None, description="Business date (default: today where you are).")
+    marking: MarkingCreate | None = Field(
+        None, description="Classify the order (default: unclassified); a draft keeps it.")
+
+    def marking_data(self) -> dict[str, Any] | None:
+        return self.marking.data() if self.marking else None
 
     def terms(self) -> dict[str, Any]:
-        data = self.model_dump(exclude={"note", "on"}, exclude_none=True, mode="json")
+        data = self.model_dump(exclude={"note", "on", "marking"}, exclude_none=True,
+                               mode="json")
         data["lines"] = [
             {**line, "no": line.get("no") or i + 1} for i, line in enumerate(data["lines"])
         ]
@@ -295,6 +318,11 @@ class DeliverBody(Dated):
     lines: list[LineQuantity] = Field(min_length=1, max_length=LIST_ITEMS_MAX)
     evidence: list[EvidenceRef] = Field(default=[], max_length=50)
     note: str = Field("", max_length=TEXT_MAX)
+    marking: MarkingCreate | None = Field(
+        None, description="Classify the delivery (its note, its evidence) above its order.")
+
+    def marking_data(self) -> dict[str, Any] | None:
+        return self.marking.data() if self.marking else None
 
 
 class ReceiveBody(Dated):
@@ -436,6 +464,28 @@ class ActPublic(Schema):
 # -- orders: responses ----------------------------------------------------------------------------
 
 
+class SchemePublic(Schema):
+    party: str
+    level: str | None = Field(description="The party's equivalent level; null when its "
+                              "scheme has none.")
+    protect_as: str = Field(description="The level of its own scheme the party protects "
+                            "it at.")
+
+
+class MarkingPublic(Schema):
+    """How a record is protected: a level of the originator's scheme, the parties it is
+    released to, caveats, and ``display``, both parties' markings side by side (the
+    originator's first, e.g. ``SECRET / 極秘``)."""
+
+    level: str
+    originator: str
+    rel: list[str]
+    caveats: list[str]
+    display: str
+    schemes: list[SchemePublic] = Field(description="Each party's term, the originator's "
+                                        "first.")
+
+
 class OrderSummaryPublic(Schema):
     number: str
     agreement: str
@@ -456,6 +506,7 @@ class OrderSummaryPublic(Schema):
     needed_by: date | None
     head: str = Field(description="The order's ETag (without quotes).")
     ineffective: int
+    marking: MarkingPublic
 
 
 class OrdersPublic(Schema):
@@ -755,6 +806,8 @@ class TimelineEntry(Schema):
     signer: str
     key: str = Field(description="Fingerprint of the node key that signed the event.")
     verdict: VerdictPublic
+    marking: MarkingPublic | None = Field(description="The event's own marking (null if "
+                                          "the agreement cannot read it).")
 
 
 class OrderPublic(Schema):
@@ -778,6 +831,8 @@ class OrderPublic(Schema):
     cancelled_on: date | None
     closed_short_on: date | None
     emergency_confirmation: EmergencyPublic | None
+    marking: MarkingPublic = Field(description="What the order is protected by: the "
+                                   "strongest of its events' markings.")
     figures: FiguresPublic
     deliveries: list[DeliveryPublic]
     receipts: list[ReceiptPublic]

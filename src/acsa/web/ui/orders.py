@@ -13,14 +13,16 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from jinja2 import pass_context
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from acsa.domain.errors import Conflict, DomainError
+from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.rules import Status
 from acsa.i18n import N_, gettext
-from acsa.services import evidence, orders, queries
+from acsa.services import evidence, markings, orders, queries, users
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.web.api import schemas as S
 from acsa.web.api.common import order_detail, record_read
@@ -38,6 +40,7 @@ from acsa.web.ui.pages import (
     FormErrors,
     PageRoute,
     check_csrf,
+    environment,
     filled_rows,
     locale_of,
     nested,
@@ -67,6 +70,44 @@ def order_path(number: str) -> str:
     return f"/orders/{quote(number)}"
 
 
+# -- markings -----------------------------------------------------------------------------------
+
+
+def marking_text(info: markings.Shown | None, locale: str | None) -> str:
+    """Both parties' markings side by side, in the reader's words where a party's scheme has
+    no equivalent; empty for nothing."""
+    if info is None:
+        return ""
+    return markings.text(info, lambda message: gettext(message, locale))
+
+
+def banner(info: markings.MarkingInfo | None, locale: str) -> str:
+    """The line a page carries at its top and bottom: the marking of the most sensitive
+    record it shows; none when everything on it is unclassified."""
+    return marking_text(info, locale) if info is not None and info.classified else ""
+
+
+environment.globals["marking_text"] = pass_context(
+    lambda context, info: marking_text(info, context.get("locale")))
+
+
+def form_marking(data: dict[str, Any]) -> dict[str, Any] | None:
+    """Take the marking out of a form's nested data: the level chosen and the caveats typed,
+    separated by commas; None when the record is left unclassified."""
+    raw = data.pop("marking", None)
+    if not isinstance(raw, dict):
+        return None
+    level, caveats = raw.get("level"), raw.get("caveats")
+    return markings.given(level if isinstance(level, str) else None,
+                          caveats.split(",") if isinstance(caveats, str) else ())
+
+
+def marking_problems(found: list[markings.MarkingProblem], locale: str
+                     ) -> list[tuple[str, str]]:
+    """Problems of a marking, each in the reader's language, by the field it concerns."""
+    return [(p.field, gettext(p.message, locale) % p.params) for p in found]
+
+
 @router.get("/orders", response_class=HTMLResponse)
 def order_list(
     request: Request, principal: User,
@@ -86,11 +127,13 @@ def order_list(
         page = queries.list_orders(uow, principal.user, wanted)
         agreements = queries.list_agreements(uow)
         activities = queries.list_activities(uow)
+        shown = markings.report_marking(uow, [o.number for o in page.data])
     filters = {k: v for k, v in (("status", status), ("agreement", agreement),
                                  ("activity", activity), ("counterpart", counterpart),
                                  ("overdue", overdue), ("q", q)) if v}
     next_url = (f"/orders?{urlencode({**filters, 'after': page.next})}" if page.next else None)
     return render(request, "orders/list.html", principal, page=page, filters=filters,
+                  banner=banner(shown, locale_of(request, principal)[0]),
                   statuses=[s.value for s in Status if s is not Status.DRAFT],
                   agreements=agreements, activities=activities, next_url=next_url,
                   first_url=f"/orders?{urlencode(filters)}" if after else None)
@@ -109,6 +152,7 @@ def _order_page(request: Request, principal: Principal, number: str, *,
         units = queries.list_units(uow, principal.user.party)
         candidates = (queries.exchange_candidates(uow, principal.user, number)
                       if "link-exchange" in detail.actions else [])
+        levels = users.clearance_levels(uow)
     side = "requester" if detail.terms.requester == principal.user.party else "supplier"
     actions = form_actions(detail.actions, detail, side)
     if open_action not in actions:
@@ -122,7 +166,10 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                       iter(sorted(principal.user.units)), units[0].id if units else ""),
                       "currency": detail.currency},
                   evidence_mb=evidence.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
-                  order_url=order_path(number), side=side, exchange_candidates=candidates)
+                  order_url=order_path(number), side=side, exchange_candidates=candidates,
+                  marking_options=[(level, level) for level in levels],
+                  banner=marking_text(detail.marking, locale_of(request, principal)[0])
+                  if detail.marking.level != UNCLASSIFIED else "")
 
 
 @router.get("/orders/{number:path}/act/{action}", response_class=HTMLResponse)
@@ -140,6 +187,24 @@ async def act(request: Request, principal: User, number: str, action: str) -> Re
         await (await request.form()).close()  # uploaded files' temporary copies
 
 
+async def _uploads(request: Request) -> list[tuple[str, bytes, str | None]]:
+    """The files posted with a form: name, content (one byte over the limit at most), type."""
+    files = [v for _, v in (await request.form()).multi_items()
+             if isinstance(v, UploadFile) and v.filename]
+    return [(upload.filename or "evidence",
+             await upload.read(evidence.EVIDENCE_FILE_SIZE_MAX + 1), upload.content_type)
+            for upload in files]
+
+
+def _action_data(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """An action form's nested data, its caveats a list; and the marking it gives."""
+    data = nested(form)
+    marking = form_marking(data)
+    if marking is not None:
+        data["marking"] = marking
+    return data, marking
+
+
 async def _act(request: Request, principal: Principal, number: str, action: str) -> Response:
     form = await read_form(request)
     check_csrf(principal, form)
@@ -149,23 +214,22 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
                                                                            principal)[0])]),
             status=404)
     route = ACTION_ROUTES[action]
-    files = [v for _, v in (await request.form()).multi_items()
-             if isinstance(v, UploadFile) and v.filename]
-    uploads = []
-    for upload in files:
-        uploads.append((upload.filename or "evidence",
-                        await upload.read(evidence.EVIDENCE_FILE_SIZE_MAX + 1),
-                        upload.content_type))
+    uploads = await _uploads(request)
+    data, marking = _action_data(form)
     try:
-        body = route.body.model_validate(body_data(action, nested(form)))
+        body = route.body.model_validate(body_data(action, data))
     except ValidationError as exc:
         return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
                            errors=form_errors(action, form, exc), values=form, status=422)
+    locale = locale_of(request, principal)[0]
 
     @use_case
     def act(uow: UnitOfWork) -> None:
         """The files attached and the act citing them: one use case, kept whole or not at all."""
         queries.check_head(uow, principal.user, number, form.get("head") or None)
+        found = markings.order_problems(uow, principal.user, number, marking)
+        if found:
+            raise FormProblems(marking_problems(found, locale))
         cited = [evidence.store_evidence(uow, name, content, media)
                  for name, content, media in uploads]
         used = body
@@ -181,8 +245,11 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
 
     try:
         await run_in_threadpool(run)
+    except FormProblems as found:
+        return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
+                           errors=FormErrors.of_problems(found.problems, {}, locale),
+                           values=form, status=422)
     except Conflict as exc:
-        locale = locale_of(request, principal)[0]
         message = gettext(CONFLICT_MESSAGE, locale)
         return await run_in_threadpool(_order_page, request, principal, number, errors=FormErrors(
             general=[message, exc.message]), status=status_of(exc))
@@ -230,6 +297,7 @@ def _choices(uow: UnitOfWork, principal: Principal, emergency: bool) -> dict[str
         },
         "catalogue": queries.price_catalogue(uow, principal.user),
         "emergency": emergency,
+        "marking_options": [(level, level) for level in users.clearance_levels(uow)],
     }
 
 
@@ -269,8 +337,10 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
     check_csrf(principal, form)
     data = nested(form, frozenset({"csrf_token", "intent"}))
     data["lines"] = [row for row in data.get("lines", []) if isinstance(row, dict)]
+    marking = form_marking(data)
     draft = form.get("intent") == "draft" and not emergency
     rows = {"lines": filled_rows(form, "lines")}
+    locale = locale_of(request, principal)[0]
     try:
         body = (S.EmergencyCreate if emergency else S.OrderCreate).model_validate(data)
     except ValidationError as exc:
@@ -280,27 +350,11 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
 
     def run() -> str:
         with UnitOfWork(get_node(request)) as uow:
-            terms = body.terms()
-            if not draft:
-                problems = orders.order_form_problems(uow, principal.user, terms,
-                                                      emergency=emergency)
-                if problems:
-                    raise FormProblems(problems)
-            if draft:
-                orders.save_draft(uow, principal.user, orders.with_activity_type(uow, terms),
-                                  note=body.note)
-                return "/orders?notice=draft"
-            if isinstance(body, S.EmergencyCreate):
-                event = orders.record_emergency(uow, principal.user, terms,
-                                                requested_by=body.requested_by, on=body.on)
-            else:
-                event = orders.submit_order(uow, principal.user, terms, on=body.on)
-            return order_path(event.envelope.subject)
+            return _create_order(uow, principal, body, marking, draft=draft, locale=locale)
 
     try:
         where = await run_in_threadpool(run)
     except FormProblems as found:
-        locale = locale_of(request, principal)[0]
         errors = FormErrors.of_problems(found.problems, rows, locale)
         return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
                                        errors=errors, emergency=emergency)
@@ -311,3 +365,32 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
                                        emergency=emergency)
     return redirect(where, notice=None if draft else
                     "done:emergency" if emergency else "done:submit")
+
+
+def _create_order(uow: UnitOfWork, principal: Principal, body: S.OrderCreate,
+                  marking: dict[str, Any] | None, *, draft: bool, locale: str) -> str:
+    """Keep the draft, or sign the order (or the emergency record) with its marking; where
+    the browser goes next. Every problem of the form is found before anything is signed."""
+    user = principal.user
+    emergency = isinstance(body, S.EmergencyCreate)
+    terms = body.terms()
+    problems = [] if draft else orders.order_form_problems(uow, user, terms,
+                                                           emergency=emergency)
+    if draft:
+        found = markings.problems_of(uow, user.party, terms.get("agreement"), marking)
+    else:
+        found = markings.originator_problems(uow, user, terms.get("agreement"),
+                                             terms.get("activity"), marking)
+    problems += marking_problems(found, locale)
+    if problems:
+        raise FormProblems(problems)
+    if draft:
+        orders.save_draft(uow, user, orders.with_activity_type(uow, terms), note=body.note,
+                          marking=marking)
+        return "/orders?notice=draft"
+    if isinstance(body, S.EmergencyCreate):
+        event = orders.record_emergency(uow, user, terms, requested_by=body.requested_by,
+                                        on=body.on, marking=marking)
+    else:
+        event = orders.submit_order(uow, user, terms, on=body.on, marking=marking)
+    return order_path(event.envelope.subject)
