@@ -11,11 +11,11 @@ from decimal import Decimal
 import pytest
 
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official
+from acsa.devtools.world import as_official, user_id
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.profiles import shipped_profile
-from acsa.services import exports, orders, reports, settlement
+from acsa.services import exports, orders, reports, settlement, users
 from acsa.services.unit_of_work import UnitOfWork
 
 D = date
@@ -47,8 +47,9 @@ def test_ledger_balance_agrees_with_report_balances(pair, tmp_path):
     pair.carry(pair.phl, pair.jpn)
     as_official(pair.jpn, Role.FINANCE_OFFICER, settlement.issue_invoice, number)
     with UnitOfWork(pair.jpn, write=False) as uow:
-        journal = "".join(exports.ledger_journal(uow))
-        rows = reports.balances(uow)
+        finance = users.get_user(uow, user_id("JPN", Role.FINANCE_OFFICER))
+        journal = "".join(exports.ledger_journal(uow, finance))
+        rows = reports.balances(uow, finance)
     path = tmp_path / "journal.ledger"
     path.write_text(journal)
     out = subprocess.run([ledger, "-f", str(path), "balance", "--flat", "--no-total",

@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 from acsa.reports.charts import aging_chart, balances_chart
 from acsa.services import report_tables as rt
-from acsa.services import reports
+from acsa.services import reports, users
 from acsa.services.unit_of_work import UnitOfWork
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -22,7 +22,7 @@ def texts(svg: str) -> str:
 
 def test_balances_over_time(world):
     with UnitOfWork(world.pair.jpn, write=False) as uow:
-        points = rt.balance_series(uow)
+        points = rt.balance_series(uow, users.get_user(uow, "jpn.finance"))
     jpy = [(p.on, p.outstanding.text()) for p in points
            if p.currency == "JPY" and p.debtor == "PHL"]
     assert jpy[0] == (date(2026, 2, 3), "0")  # accepted: committed, nothing owed yet
@@ -40,7 +40,8 @@ def test_balances_over_time(world):
 def test_aging_chart(world):
     clock = lambda: datetime(2026, 6, 20, 3, tzinfo=UTC)  # noqa: E731
     with UnitOfWork(world.pair.jpn, write=False) as uow:
-        summary = reports.aging_summary(reports.aging(uow, clock))
+        summary = reports.aging_summary(reports.aging(uow, users.get_user(uow, "jpn.finance"),
+                                                      clock))
     # Received and not invoiced: PHL, the supplier, is the one late (to invoice).
     assert summary[("PHL", "JPN", "PHP")]["over 90"] == 2469500
     svg = aging_chart(summary, "PHP", "ja", as_of=date(2026, 6, 20))

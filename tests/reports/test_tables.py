@@ -24,7 +24,13 @@ from acsa.reports.tables import (
     to_xlsx,
 )
 from acsa.services import report_tables as rt
+from acsa.services import users
 from acsa.services.unit_of_work import UnitOfWork
+
+
+def reader(uow: UnitOfWork) -> users.LocalUser:
+    """JPN's finance officer: every order of these nodes is theirs to read."""
+    return users.get_user(uow, "jpn.finance")
 
 
 def read_csv(data: bytes) -> list[dict[str, str]]:
@@ -42,15 +48,15 @@ def tables(world):  # type: ignore[no-untyped-def]
     clock = lambda: datetime(2026, 4, 20, 3, tzinfo=UTC)  # noqa: E731
     with UnitOfWork(world.pair.jpn, write=False) as uow:
         return {
-            "statement": build_table(uow, "statement", partner="PHL"),
-            "open-orders": build_table(uow, "open-orders"),
-            "invoices": build_table(uow, "invoices"),
-            "aging": build_table(uow, "aging", clock=clock),
-            "obligations": build_table(uow, "obligations"),
-            "ceilings": build_table(uow, "ceilings", on=date(2026, 3, 1)),
-            "activities": build_table(uow, "activities"),
-            "year-end": build_table(uow, "year-end", year=2025, party="JPN"),
-            "balances": build_table(uow, "balances"),
+            "statement": build_table(uow, reader(uow), "statement", partner="PHL"),
+            "open-orders": build_table(uow, reader(uow), "open-orders"),
+            "invoices": build_table(uow, reader(uow), "invoices"),
+            "aging": build_table(uow, reader(uow), "aging", clock=clock),
+            "obligations": build_table(uow, reader(uow), "obligations"),
+            "ceilings": build_table(uow, reader(uow), "ceilings", on=date(2026, 3, 1)),
+            "activities": build_table(uow, reader(uow), "activities"),
+            "year-end": build_table(uow, reader(uow), "year-end", year=2025, party="JPN"),
+            "balances": build_table(uow, reader(uow), "balances"),
         }
 
 
@@ -118,7 +124,7 @@ def test_the_year_end_cut_off(world, tables):
     with UnitOfWork(world.pair.jpn, write=False) as uow:
         assert rt.fiscal_year_end(uow, "JPN", 2025) == date(2026, 3, 31)
         assert rt.fiscal_year_end(uow, "PHL", 2026) == date(2026, 12, 31)
-        before = build_table(uow, "year-end", as_of=date(2026, 2, 28))
+        before = build_table(uow, reader(uow), "year-end", as_of=date(2026, 2, 28))
     rows = {(r["debtor"], r["currency"]): r for r in read_csv(to_csv(tables["year-end"],
                                                                      keys=True))}
     assert rows[("PHL", "JPY")]["outstanding"] == "0"
@@ -174,8 +180,8 @@ def test_quantities_are_exact_decimal_text(tables):
 def test_unknown_report_or_format_is_refused(world):
     with UnitOfWork(world.pair.jpn, write=False) as uow:
         with pytest.raises(InvalidValue):
-            build_table(uow, "everything")
+            build_table(uow, reader(uow), "everything")
         with pytest.raises(InvalidValue):
-            export(uow, "balances", "pdf")
+            export(uow, reader(uow), "balances", "pdf")
         with pytest.raises(InvalidValue):
-            build_table(uow, "statement")
+            build_table(uow, reader(uow), "statement")

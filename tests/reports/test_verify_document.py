@@ -157,6 +157,7 @@ def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
     def run(node, *args):  # type: ignore[no-untyped-def]
         monkeypatch.setenv("ACSA_DATA_DIR", str(node.data_dir))
         monkeypatch.delenv("ACSA_DATABASE_URL", raising=False)
+        monkeypatch.delenv("ACSA_USER", raising=False)
         return CliRunner().invoke(app, list(args))
 
     return run
@@ -178,19 +179,26 @@ def test_cli_verify_document(world, cli):
 
 def test_cli_prints_documents_and_exports_reports(world, cli, tmp_path):
     out = tmp_path / "invoice.pdf"
-    result = cli(world.pair.jpn, "document", "invoice", world.cash.number, "--out", str(out))
+    anonymous = cli(world.pair.jpn, "document", "invoice", world.cash.number, "--out", str(out))
+    assert anonymous.exit_code == 1 and "--as USER" in anonymous.output  # read by someone
+    assert not out.exists()
+    result = cli(world.pair.jpn, "document", "invoice", world.cash.number, "--out", str(out),
+                 "--as", "jpn.finance")
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
     missing = cli(world.pair.jpn, "document", "invoice", world.open_order, "--out",
-                  str(tmp_path / "x.pdf"))
+                  str(tmp_path / "x.pdf"), "--as", "jpn.finance")
     assert missing.exit_code == 1 and "document_unavailable" in missing.output
     xlsx = tmp_path / "open.xlsx"
+    anonymous = cli(world.pair.jpn, "report", "export", "open-orders", "--format", "xlsx",
+                    "--out", str(xlsx))
+    assert anonymous.exit_code == 1 and not xlsx.exists()
     result = cli(world.pair.jpn, "report", "export", "open-orders", "--format", "xlsx",
-                 "--out", str(xlsx), "--locale", "ja")
+                 "--out", str(xlsx), "--locale", "ja", "--as", "jpn.finance")
     assert result.exit_code == 0, result.output
     assert xlsx.read_bytes().startswith(b"PK")
     csv_out = tmp_path / "year.csv"
     result = cli(world.pair.jpn, "report", "export", "year-end", "--format", "csv", "--out",
-                 str(csv_out), "--year", "2025", "--party", "JPN")
+                 str(csv_out), "--year", "2025", "--party", "JPN", "--as", "jpn.finance")
     assert result.exit_code == 0, result.output
     assert "2026-03-31" in csv_out.read_text(encoding="utf-8-sig")

@@ -23,7 +23,7 @@ from sqlalchemy import update
 from acsa.devtools.demo import seed
 from acsa.devtools.world import as_official
 from acsa.domain.parties import Role
-from acsa.services import evidence, orders, report_tables
+from acsa.services import evidence, orders, report_tables, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -75,7 +75,8 @@ def demo_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     for node in (jpn, phl):
         node.clock = lambda: NOW
     with UnitOfWork(jpn, write=False) as uow:
-        open_ = [r.order for r in report_tables.open_orders(uow)
+        reader = users.get_user(uow, official(jpn, Role.FINANCE_OFFICER))
+        open_ = [r.order for r in report_tables.open_orders(uow, reader)
                  if r.supplier == "JPN" and r.status in ("accepted", "in_delivery")]
     assert len(open_) >= 2, open_
     visible, hidden = open_[0], open_[1]

@@ -14,7 +14,10 @@ import pytest
 import segno
 from openpyxl import load_workbook
 
+from acsa.devtools.world import user_id
+from acsa.domain.parties import Role
 from acsa.reports import tables
+from acsa.services import users
 from acsa.services.documents import document_model, payload_of_event
 from acsa.services.unit_of_work import UnitOfWork
 from needs import tool_or_skip
@@ -32,6 +35,11 @@ from ._reports_fixtures import (  # noqa: F401 - the fixture is used by name
 
 KINDS_WITHOUT_DEMO_ROWS = {"ceilings"}  # the Japan–Philippines profile sets no ceiling
 PARAMS = {"statement": {"partner": "PHL"}, "year-end": {"year": 2026}}
+
+
+def finance(uow: UnitOfWork) -> users.LocalUser:
+    """The reader the pages below are read by: JPN's finance officer, without clearance."""
+    return users.get_user(uow, user_id("JPN", Role.FINANCE_OFFICER))
 
 
 def cells(row_html: str) -> list[str]:
@@ -123,7 +131,7 @@ def test_csv_and_xlsx_downloads_match_the_page(demo: Demo, kind: str) -> None:
     assert len(data) - 1 == len(rows)
     # Codes (order and invoice numbers, parties, currencies) read the same on the page.
     with UnitOfWork(demo.jpn, write=False) as uow:
-        columns = tables.build_table(uow, kind, **PARAMS.get(kind, {})).columns
+        columns = tables.build_table(uow, finance(uow), kind, **PARAMS.get(kind, {})).columns
     codes = [i for i, c in enumerate(columns)
              if c.kind == tables.CODE and not c.label_kind and c.key != "event"]
     assert codes, kind
@@ -151,7 +159,7 @@ def test_a_statement_with_money_matches_the_ledger_exactly(demo: Demo) -> None:
     assert len(data) > 1
     header = data[0]
     with UnitOfWork(demo.jpn, write=False) as uow:
-        table = tables.build_table(uow, "statement", partner="PHL", currency="JPY")
+        table = tables.build_table(uow, finance(uow), "statement", partner="PHL", currency="JPY")
     expected = [[tables.cell_text(c, v, "ja") for c, v in zip(table.columns, row, strict=True)]
                 for row in table.rows]
     assert len(header) == len(table.columns)
@@ -216,7 +224,7 @@ def test_a_document_is_a_pdf(demo: Demo, kind: str) -> None:
 
 def test_an_invoice_is_printed_by_its_number(demo: Demo) -> None:
     with UnitOfWork(demo.jpn, write=False) as uow:
-        table = tables.build_table(uow, "invoices")
+        table = tables.build_table(uow, finance(uow), "invoices")
     invoice, order = table.rows[0][0], table.rows[0][1]
     r = demo.finance.get(f"/documents/invoice/{order}", params={"ref": invoice})
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
@@ -226,7 +234,7 @@ def test_an_invoice_is_printed_by_its_number(demo: Demo) -> None:
 
 def test_a_document_not_yet_available_is_refused_on_a_page(demo: Demo) -> None:
     with UnitOfWork(demo.jpn, write=False) as uow:
-        table = tables.build_table(uow, "open-orders")
+        table = tables.build_table(uow, finance(uow), "open-orders")
     submitted = next(r[0] for r in table.rows if r[1] == "submitted")
     r = demo.finance.get(f"/documents/waybill/{submitted}")  # nothing delivered yet
     assert r.status_code == 422

@@ -1,4 +1,9 @@
-"""``acsa document``, ``acsa verify-document`` and ``acsa report export``: paper and downloads."""
+"""``acsa document``, ``acsa verify-document`` and ``acsa report export``: paper and downloads.
+
+Printing a document and exporting a report read the node's books for one user (``--as
+USER`` or ``ACSA_USER``): a document only of an order that user may read, a report of
+only the orders they may read (need to know). Without a user both are refused.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli.common import JsonOpt, emit, errors, fail, node, parse_day
+from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, fail, node, parse_day
 from acsa.cli.ledger import report_app
 from acsa.cli.root import app
 from acsa.reports.tables import REPORT_KINDS, export
+from acsa.services import access_log, queries
 from acsa.services.unit_of_work import UnitOfWork
 
 EXIT_MISMATCH = 2  # the document does not match the record (like `acsa verify`)
@@ -29,13 +35,18 @@ RefOpt = Annotated[str | None, typer.Option(
                   "default the latest.")]
 
 
-def _print(kind: str, number: str, out: Path, ref: str | None, as_json: bool) -> None:
-    with errors(as_json), UnitOfWork(node(), write=False) as uow:
+def _print(kind: str, number: str, out: Path, ref: str | None, as_user: str | None,
+           as_json: bool) -> None:
+    with errors(as_json), UnitOfWork(node()) as uow:
         # Imported here: fpdf costs ~0.3 s to import, and most commands print nothing.
         from acsa.reports.documents import render_pdf
         from acsa.services.documents import document_model
 
+        user = acting_user(uow, as_user)
+        queries.order_row(uow, user, number)  # need to know, before anything else
         model = document_model(uow, kind, number, ref=ref)
+        access_log.record_opening(uow, user, "document.read", number,
+                                  f"{kind}{' ' + ref if ref else ''}", "cli")
         out.write_bytes(render_pdf(model))
         emit(as_json, {"kind": kind, "order": number, "out": out, "event": model.event.hash,
                        "payload": model.payload},
@@ -43,29 +54,31 @@ def _print(kind: str, number: str, out: Path, ref: str | None, as_json: bool) ->
 
 
 @document_app.command("order")
-def document_order(number: str, out: OutOpt, as_json: JsonOpt = False) -> None:
+def document_order(number: str, out: OutOpt, as_user: AsOpt = None,
+                   as_json: JsonOpt = False) -> None:
     """The order form: the version both parties signed (or the one submitted)."""
-    _print("order", number, out, None, as_json)
+    _print("order", number, out, None, as_user, as_json)
 
 
 @document_app.command("invoice")
-def document_invoice(number: str, out: OutOpt, ref: RefOpt = None,
+def document_invoice(number: str, out: OutOpt, ref: RefOpt = None, as_user: AsOpt = None,
                      as_json: JsonOpt = False) -> None:
     """An invoice of the order."""
-    _print("invoice", number, out, ref, as_json)
+    _print("invoice", number, out, ref, as_user, as_json)
 
 
 @document_app.command("waybill")
-def document_waybill(number: str, out: OutOpt, ref: RefOpt = None,
+def document_waybill(number: str, out: OutOpt, ref: RefOpt = None, as_user: AsOpt = None,
                      as_json: JsonOpt = False) -> None:
     """The delivery waybill of one delivery."""
-    _print("waybill", number, out, ref, as_json)
+    _print("waybill", number, out, ref, as_user, as_json)
 
 
 @document_app.command("grn")
-def document_grn(number: str, out: OutOpt, ref: RefOpt = None, as_json: JsonOpt = False) -> None:
+def document_grn(number: str, out: OutOpt, ref: RefOpt = None, as_user: AsOpt = None,
+                 as_json: JsonOpt = False) -> None:
     """The goods-received note of one delivery's receipt."""
-    _print("grn", number, out, ref, as_json)
+    _print("grn", number, out, ref, as_user, as_json)
 
 
 def read_qr_image(path: Path) -> str:
@@ -139,10 +152,13 @@ def report_export(
     year: Annotated[int | None, typer.Option(help="Fiscal year (year-end).")] = None,
     party: Annotated[str | None, typer.Option(help="Whose fiscal year (year-end).")] = None,
     locale: Annotated[str, typer.Option(help="Column titles in en or ja.")] = "en",
+    as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a report as CSV or XLSX: statement, registers, aging, obligations, ceilings …"""
+    """Write a report of the orders the user may read as CSV or XLSX: statement, registers,
+    aging, obligations, ceilings …"""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
+        user = acting_user(uow, as_user)
         day: date | None = parse_day(as_of, "as_of")
         params: dict[str, object] = {}
         if partner:
@@ -153,7 +169,7 @@ def report_export(
             params.update(as_of=day, year=year, party=party)
         elif kind == "ceilings" and day:
             params["on"] = day
-        data = export(uow, kind, format.value, locale, **params)
+        data = export(uow, user, kind, format.value, locale, **params)
         out.write_bytes(data)
         emit(as_json, {"kind": kind, "format": format.value, "out": out, "bytes": len(data)},
              f"wrote {out} ({kind}, {len(data)} bytes)")

@@ -1,4 +1,8 @@
-"""``acsa verify``, ``rebuild``, ``report`` and ``export``: checking and reading the ledger."""
+"""``acsa verify``, ``rebuild``, ``report`` and ``export``: checking and reading the ledger.
+
+A report or an export is read by one user (``--as USER`` or ``ACSA_USER``) and holds only
+the orders that user may read (need to know); without a user it is refused.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli.common import JsonOpt, emit, errors, node, parse_day, table
+from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, node, parse_day, table
 from acsa.cli.root import app
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money
@@ -54,10 +58,10 @@ def rebuild(as_json: JsonOpt = False) -> None:
 
 
 @report_app.command("balances")
-def report_balances(as_json: JsonOpt = False) -> None:
+def report_balances(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """What each party owes the other, per currency, account by account."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        rows = reports.balances(uow)
+        rows = reports.balances(uow, acting_user(uow, as_user))
         kinds = [k.value for k in AccountKind if k is not AccountKind.CONTROL]
         data = [{"debtor": r.debtor, "creditor": r.creditor, "currency": r.currency,
                  "outstanding": Money(r.currency, r.outstanding).text(),
@@ -70,11 +74,11 @@ def report_balances(as_json: JsonOpt = False) -> None:
 
 
 @report_app.command("aging")
-def report_aging(as_json: JsonOpt = False,
+def report_aging(as_user: AsOpt = None, as_json: JsonOpt = False,
                  detail: Annotated[bool, typer.Option(help="List every item.")] = False) -> None:
     """Open items by how late they are, counted in each debtor's time zone."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        rows = reports.aging(uow, uow.node.clock)
+        rows = reports.aging(uow, acting_user(uow, as_user), uow.node.clock)
         summary = reports.aging_summary(rows)
         buckets = [name for _, name in AGING_BUCKETS]
         data = {
@@ -100,10 +104,10 @@ def report_aging(as_json: JsonOpt = False,
 
 
 @report_app.command("obligations")
-def report_obligations(as_json: JsonOpt = False) -> None:
+def report_obligations(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Supplies owed in kind, with their return deadlines."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        rows = reports.obligations(uow)
+        rows = reports.obligations(uow, acting_user(uow, as_user))
         emit(as_json, rows, lambda: table(
             [[r.order, str(r.line), r.item[:30], f"{r.owed} {r.unit}", str(r.due_on or "-"),
               f"{r.debtor}→{r.creditor}"] for r in rows],
@@ -114,12 +118,14 @@ def report_obligations(as_json: JsonOpt = False) -> None:
 def report_ceilings(
     on: Annotated[str | None, typer.Option(help="A date in the fiscal year (default today).")]
     = None,
+    as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Use of each annual ceiling in the fiscal year containing a date."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
+        user = acting_user(uow, as_user)
         day = parse_day(on) or uow.node.clock().date()
-        rows = reports.ceilings(uow, day)
+        rows = reports.ceilings(uow, user, day)
         emit(as_json, rows, lambda: table(
             [[r.agreement, f"{r.party} {r.direction} toward {r.partner}", f"FY{r.fiscal_year}",
               str(r.used), str(r.cap), "suspended" if r.suspended else ""] for r in rows],
@@ -135,13 +141,15 @@ class Format(StrEnum):
 @app.command("export")
 def export(
     format: Annotated[Format, typer.Option("--format", help="csv, json or ledger.")],
+    as_user: AsOpt = None,
 ) -> None:
-    """Write the postings to standard output: CSV, JSON, or a journal for `ledger`."""
+    """Write the postings the user may read to standard output: CSV, JSON, or a journal
+    for `ledger`."""
     with errors(), UnitOfWork(node(), write=False) as uow:
         chunks = {
             Format.csv: exports.postings_csv,
             Format.json: exports.postings_json,
             Format.ledger: exports.ledger_journal,
-        }[format](uow)
+        }[format](uow, acting_user(uow, as_user))
         for chunk in chunks:
             sys.stdout.write(chunk)

@@ -19,10 +19,10 @@ from typing import Any
 
 from acsa.bootstrap import init_node
 from acsa.config import Settings
-from acsa.devtools.world import as_official, carry, exchange, introduce, staff_node
+from acsa.devtools.world import as_official, carry, exchange, introduce, staff_node, user_id
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
-from acsa.services import order_view, orders, queries, settlement
+from acsa.services import order_view, orders, queries, settlement, users
 from acsa.services.node import Node
 from acsa.services.reports import balances
 from acsa.services.unit_of_work import UnitOfWork
@@ -257,7 +257,8 @@ def print_balances(x: Example) -> None:
     for node in (x.jpn, x.phl):
         with UnitOfWork(node, write=False) as uow:
             x.out(f"\n  balances on the {node.party} node:")
-            for row in balances(uow):
+            finance = users.get_user(uow, user_id(node.party, Role.FINANCE_OFFICER))
+            for row in balances(uow, finance):
                 parts = ", ".join(f"{k} {row.text(k)}" for k in
                                   ("commitment", "receivable", "in_kind", "invoiced", "settled",
                                    "written_off") if row.accounts.get(k))

@@ -2,7 +2,9 @@
 
 :func:`build_table` turns a report's rows (from :mod:`acsa.services.reports`
 and :mod:`acsa.services.report_tables`) into a :class:`ReportTable`: typed
-columns and cells. :func:`to_csv` and :func:`to_xlsx` write it.
+columns and cells. A table is built for one reader, and those services give it
+only the orders that reader may read (need to know). :func:`to_csv` and
+:func:`to_xlsx` write it.
 
 Money is written as **decimal text** with the currency's digits
 (``"1234.50"``, ``"152500"``) beside a currency column — never a float, so a
@@ -32,6 +34,7 @@ from acsa.i18n.labels import label
 from acsa.services import report_tables as rt
 from acsa.services import reports
 from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
 
 TEXT, CODE, DATE, MONEY, QUANTITY, INTEGER, FLAG = (
     "text", "code", "date", "money", "quantity", "integer", "flag")
@@ -167,11 +170,11 @@ CURRENCY = C("currency", N_("Currency"), CODE)
 ORDER = C("order", N_("Order number"), CODE)
 
 
-def _statement(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+def _statement(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
     partner = params.get("partner")
     if not partner:
         raise InvalidValue("name the partner (a party code)", field="partner")
-    rows = rt.statement(uow, str(partner), currency=params.get("currency"),
+    rows = rt.statement(uow, user, str(partner), currency=params.get("currency"),
                         until=params.get("until"))
     return ReportTable("statement", (
         C("on", N_("Date"), DATE), ORDER, C("entry", N_("Entry"), CODE, "event"),
@@ -182,8 +185,8 @@ def _statement(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
          r.credit, r.balance) for r in rows], {"partner": str(partner)})
 
 
-def _open_orders(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
-    rows = rt.open_orders(uow, partner=params.get("partner"))
+def _open_orders(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
+    rows = rt.open_orders(uow, user, partner=params.get("partner"))
     return ReportTable("open-orders", (
         ORDER, C("status", N_("Status"), CODE, "status"), C("agreement", N_("Agreement"), CODE),
         C("activity", N_("Activity"), CODE), C("requester", N_("Requesting party"), CODE),
@@ -200,8 +203,8 @@ def _open_orders(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
          r.submitted_on, r.accepted_on, r.needed_by, r.emergency) for r in rows])
 
 
-def _invoices(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
-    rows = rt.invoices(uow, partner=params.get("partner"))
+def _invoices(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
+    rows = rt.invoices(uow, user, partner=params.get("partner"))
     return ReportTable("invoices", (
         C("invoice", N_("Invoice number"), CODE), ORDER,
         C("kind", N_("Kind"), CODE, "invoice_kind"), C("issued_on", N_("Invoice date"), DATE),
@@ -215,9 +218,9 @@ def _invoices(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
          r.event) for r in rows])
 
 
-def _aging(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+def _aging(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
     clock: Callable[[], datetime] = params.get("clock") or uow.node.clock
-    rows = reports.aging(uow, clock)
+    rows = reports.aging(uow, user, clock)
     return ReportTable("aging", (
         ORDER, C("kind", N_("Item"), CODE, "due_kind"), C("reference", N_("Reference")),
         DEBTOR, CREDITOR, C("due_on", N_("Due on"), DATE),
@@ -229,8 +232,8 @@ def _aging(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
         {"as of": clock().isoformat(timespec="seconds")})
 
 
-def _obligations(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
-    rows = reports.obligations(uow)
+def _obligations(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
+    rows = reports.obligations(uow, user)
     return ReportTable("obligations", (
         ORDER, C("line", N_("No."), INTEGER), C("item", N_("Description")),
         C("owed", N_("Quantity owed"), QUANTITY), C("unit", N_("Unit"), CODE),
@@ -239,9 +242,9 @@ def _obligations(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
         for r in rows])
 
 
-def _ceilings(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+def _ceilings(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
     on = params.get("on") or uow.node.clock().date()
-    rows = reports.ceilings(uow, on)
+    rows = reports.ceilings(uow, user, on)
     return ReportTable("ceilings", (
         C("agreement", N_("Agreement"), CODE), C("party", N_("Party"), CODE),
         C("partner", N_("Partner"), CODE), C("direction", N_("Direction"), CODE),
@@ -252,8 +255,8 @@ def _ceilings(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
          r.used, r.cap - r.used, r.suspended) for r in rows], {"on": on.isoformat()})
 
 
-def _activities(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
-    rows = rt.activity_totals(uow)
+def _activities(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
+    rows = rt.activity_totals(uow, user)
     return ReportTable("activities", (
         C("activity", N_("Activity"), CODE), C("name", N_("Activity name")),
         C("activity_type", N_("Activity type"), CODE, "activity_type"),
@@ -265,7 +268,7 @@ def _activities(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
          r.value, *(r.balances[c.key] for c in ACCOUNT_COLUMNS), r.outstanding) for r in rows])
 
 
-def _year_end(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
+def _year_end(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
     as_of = params.get("as_of")
     if as_of is None:
         party = params.get("party") or uow.node.party
@@ -273,7 +276,7 @@ def _year_end(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
         if year is None:
             raise InvalidValue("give the cut-off date, or the fiscal year", field="year")
         as_of = rt.fiscal_year_end(uow, party, int(year))
-    rows = rt.year_end(uow, as_of)
+    rows = rt.year_end(uow, user, as_of)
     return ReportTable("year-end", (
         C("as_of", N_("Cut-off date"), DATE), DEBTOR, CREDITOR, CURRENCY, *ACCOUNT_COLUMNS,
         C("outstanding", N_("Outstanding"), MONEY),
@@ -281,8 +284,8 @@ def _year_end(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
          r.outstanding) for r in rows], {"as of": as_of.isoformat()})
 
 
-def _balances(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
-    rows = reports.balances(uow)
+def _balances(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
+    rows = reports.balances(uow, user)
     kinds = [c.key for c in ACCOUNT_COLUMNS]
     return ReportTable("balances", (
         DEBTOR, CREDITOR, CURRENCY, *ACCOUNT_COLUMNS, C("outstanding", N_("Outstanding"), MONEY),
@@ -291,7 +294,7 @@ def _balances(uow: UnitOfWork, params: Mapping[str, Any]) -> ReportTable:
          Money(r.currency, r.outstanding)) for r in rows])
 
 
-BUILDERS: dict[str, Callable[[UnitOfWork, Mapping[str, Any]], ReportTable]] = {
+BUILDERS: dict[str, Callable[[UnitOfWork, LocalUser, Mapping[str, Any]], ReportTable]] = {
     "statement": _statement,
     "open-orders": _open_orders,
     "invoices": _invoices,
@@ -310,8 +313,8 @@ MEDIA_TYPES = {
 }
 
 
-def build_table(uow: UnitOfWork, kind: str, **params: Any) -> ReportTable:
-    """The report ``kind`` as a table.
+def build_table(uow: UnitOfWork, user: LocalUser, kind: str, **params: Any) -> ReportTable:
+    """The report ``kind`` as ``user`` may read it (only the orders they may read), as a table.
 
     Parameters by kind: ``statement`` needs ``partner`` (and takes
     ``currency``, ``until``); ``open-orders`` and ``invoices`` take
@@ -323,12 +326,14 @@ def build_table(uow: UnitOfWork, kind: str, **params: Any) -> ReportTable:
     if builder is None:
         raise InvalidValue(f"{kind!r} is not a report; choose one of {', '.join(REPORT_KINDS)}",
                            field="kind")
-    return builder(uow, params)
+    return builder(uow, user, params)
 
 
-def export(uow: UnitOfWork, kind: str, fmt: str, locale: str = "en", **params: Any) -> bytes:
-    """Report ``kind`` as ``fmt`` (``csv`` or ``xlsx``) bytes, titles in ``locale``."""
-    table = build_table(uow, kind, **params)
+def export(uow: UnitOfWork, user: LocalUser, kind: str, fmt: str, locale: str = "en",
+           **params: Any) -> bytes:
+    """Report ``kind`` for ``user`` as ``fmt`` (``csv`` or ``xlsx``) bytes, titles in
+    ``locale``."""
+    table = build_table(uow, user, kind, **params)
     if fmt == "csv":
         return to_csv(table, locale)
     if fmt == "xlsx":

@@ -5,6 +5,9 @@ an order, holds the next step — and the user holds a role the permission
 table lets take it. So an approving official of the supplier sees orders
 awaiting acceptance; a receiving official of the requester sees deliveries
 to acknowledge; a finance officer sees what is due and overdue.
+
+Every count, amount and chart counts only the orders the user may read
+(:mod:`acsa.services.need_to_know`), through the report services it reads.
 """
 
 from __future__ import annotations
@@ -114,9 +117,9 @@ def due_totals(party: str, clock_rows: list[reports.AgingRow]) -> list[DueTotal]
             for (d, cur), v in sorted(sums.items())]
 
 
-def ceiling_use(uow: UnitOfWork, on: date) -> list[CeilingUse]:
+def ceiling_use(uow: UnitOfWork, user: LocalUser, on: date) -> list[CeilingUse]:
     out = []
-    for r in reports.ceilings(uow, on):
+    for r in reports.ceilings(uow, user, on):
         percent = (r.used.minor * 100 // r.cap.minor) if r.cap.minor else 0
         out.append(CeilingUse(r.agreement, r.direction, str(r.fiscal_year), r.cap, r.used,
                               percent, r.suspended))
@@ -126,9 +129,9 @@ def ceiling_use(uow: UnitOfWork, on: date) -> list[CeilingUse]:
 def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
     """The dashboard of ``user`` as of the node's clock."""
     on = uow.node.today()
-    aging_rows = reports.aging(uow, uow.node.clock)
+    aging_rows = reports.aging(uow, user, uow.node.clock)
     horizon = on + timedelta(days=RETURN_WARNING_DAYS)
-    returns_due = sum(1 for r in reports.obligations(uow)
+    returns_due = sum(1 for r in reports.obligations(uow, user)
                       if r.debtor == user.party and r.due_on is not None and r.due_on <= horizon)
     o = T.orders.c
     unconfirmed = and_(o.emergency.is_(True), o.emergency_confirmed_on.is_(None),
@@ -147,6 +150,6 @@ def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
         returns_due=returns_due,
         emergencies_to_confirm=count(o.requester == user.party),
         emergencies_awaiting_partner=count(o.supplier == user.party),
-        ceilings=ceiling_use(uow, on),
+        ceilings=ceiling_use(uow, user, on),
         aging=reports.aging_summary(aging_rows),
     )

@@ -3,7 +3,8 @@
 The journal has one transaction per event and order, dated by the event's
 business date, with one account per debtor, creditor and account kind
 (``PHL-JPN:receivable``), so ``ledger balance`` on it gives the same
-figures as ``acsa report balances``.
+figures as ``acsa report balances``. An export is made for one user and holds
+the postings of the orders that user may read (:mod:`acsa.services.need_to_know`).
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ from typing import Any
 from sqlalchemy import select
 
 from acsa.domain.money import Money
+from acsa.services import need_to_know
 from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
 from acsa.store import tables as T
 
 COLUMNS = ("on", "order", "event", "debtor", "creditor", "currency", "debit", "credit", "amount")
 
 
-def _postings(uow: UnitOfWork) -> Iterator[Any]:
+def _postings(uow: UnitOfWork, user: LocalUser) -> Iterator[Any]:
+    p = T.postings.c
     return iter(uow.conn.execute(
-        select(T.postings).order_by(T.postings.c.on, T.postings.c.order_number,
-                                    T.postings.c.event_hash, T.postings.c.id)
+        select(T.postings).where(need_to_know.readable(uow, user, p.order_number))
+        .order_by(p.on, p.order_number, p.event_hash, p.id)
     ))
 
 
@@ -35,10 +39,11 @@ def account_name(debtor: str, creditor: str, kind: str) -> str:
     return f"{debtor}-{creditor}:{kind}"
 
 
-def ledger_journal(uow: UnitOfWork) -> Iterator[str]:
-    """The postings as a journal `ledger` reads, one transaction per event and order."""
+def ledger_journal(uow: UnitOfWork, user: LocalUser) -> Iterator[str]:
+    """The postings ``user`` may read as a journal `ledger` reads, one transaction per event
+    and order."""
     for (on, order, event), group in groupby(
-        _postings(uow), key=lambda p: (p.on, p.order_number, p.event_hash)
+        _postings(uow, user), key=lambda p: (p.on, p.order_number, p.event_hash)
     ):
         yield f"{on.isoformat()} * {order} ; event {event[:16]}\n"
         for p in group:
@@ -50,11 +55,11 @@ def ledger_journal(uow: UnitOfWork) -> Iterator[str]:
         yield "\n"
 
 
-def postings_csv(uow: UnitOfWork) -> Iterator[str]:
+def postings_csv(uow: UnitOfWork, user: LocalUser) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    for p in _postings(uow):
+    for p in _postings(uow, user):
         writer.writerow(_posting(p).values())
         if buffer.tell() > 65536:
             yield buffer.getvalue()
@@ -63,10 +68,10 @@ def postings_csv(uow: UnitOfWork) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def postings_json(uow: UnitOfWork) -> Iterator[str]:
+def postings_json(uow: UnitOfWork, user: LocalUser) -> Iterator[str]:
     yield "[\n"
     first = True
-    for p in _postings(uow):
+    for p in _postings(uow, user):
         yield ("" if first else ",\n") + json.dumps(_posting(p))
         first = False
     yield "\n]\n"

@@ -4,7 +4,9 @@ Read-only queries over the projections (``orders``, ``postings``) and, for
 invoices, the fold of the orders that have any. Figures are money in minor
 units (:class:`~acsa.domain.money.Money`), never floats; every account
 balance follows the double-entry convention of :mod:`acsa.domain.postings`
-(debits positive). A register reads at most :data:`REPORT_ROWS_MAX` orders;
+(debits positive). Every report is read by one user and holds only the orders
+that user may read (:mod:`acsa.services.need_to_know`): rows, totals, running
+balances, activities and charts alike. A register reads at most :data:`REPORT_ROWS_MAX` orders;
 asking for more is refused rather than slowly answered.
 """
 
@@ -26,7 +28,9 @@ from acsa.domain.interpret import interpret_orders
 from acsa.domain.money import Money
 from acsa.domain.postings import OWED_KINDS, AccountKind
 from acsa.domain.state import OrderState
+from acsa.services import need_to_know
 from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
 from acsa.store import tables as T
 from acsa.store.log import facts_of, read_orders
 
@@ -95,9 +99,10 @@ def _reference(uow: UnitOfWork, event_type: str, envelope: str) -> str:
     return str(data.get("reason", ""))[:80]
 
 
-def statement(uow: UnitOfWork, partner: str, *, currency: str | None = None,
+def statement(uow: UnitOfWork, user: LocalUser, partner: str, *, currency: str | None = None,
               until: date | None = None) -> list[StatementRow]:
-    """Movements of the invoiced account between this node's party and ``partner``.
+    """Movements of the invoiced account between this node's party and ``partner``, on the
+    orders ``user`` may read.
 
     Invoices charge; payments confirmed, credit notes, write-offs, offsets and
     voids credit. Ordered by business date; the balance runs per currency and
@@ -114,6 +119,7 @@ def statement(uow: UnitOfWork, partner: str, *, currency: str | None = None,
         .where(((p.debtor == partner) & (p.creditor == me))
                | ((p.debtor == me) & (p.creditor == partner)))
         .where((p.debit == AccountKind.INVOICED.value) | (p.credit == AccountKind.INVOICED.value))
+        .where(need_to_know.readable(uow, user, p.order_number))
         .order_by(p.on, p.id)
     )
     if currency:
@@ -172,10 +178,12 @@ def _order_balances(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, dict[s
     return out
 
 
-def open_orders(uow: UnitOfWork, *, partner: str | None = None) -> list[OpenOrderRow]:
-    """Orders not yet settled, rejected or cancelled, oldest first."""
+def open_orders(uow: UnitOfWork, user: LocalUser, *,
+                partner: str | None = None) -> list[OpenOrderRow]:
+    """Orders ``user`` may read not yet settled, rejected or cancelled, oldest first."""
     o = T.orders.c
-    query = select(T.orders).where(o.status.not_in(CLOSED_STATUSES))
+    query = select(T.orders).where(o.status.not_in(CLOSED_STATUSES),
+                                   need_to_know.readable(uow, user))
     if partner:
         query = query.where((o.requester == partner) | (o.supplier == partner))
     rows = uow.conn.execute(query.order_by(o.submitted_on, o.number)
@@ -219,12 +227,13 @@ class InvoiceRow:
     event: str
 
 
-def invoices(uow: UnitOfWork, *, partner: str | None = None) -> list[InvoiceRow]:
-    """Every invoice on this node, live and voided, by issue date."""
+def invoices(uow: UnitOfWork, user: LocalUser, *,
+             partner: str | None = None) -> list[InvoiceRow]:
+    """Every invoice, live and voided, of the orders ``user`` may read, by issue date."""
     e, eo = T.events.c, T.event_orders.c
     numbers = sorted({r.order_number for r in uow.conn.execute(
         select(eo.order_number).join(T.events, e.id == eo.event_id)
-        .where(e.type == F.INVOICE_ISSUED)
+        .where(e.type == F.INVOICE_ISSUED, need_to_know.readable(uow, user, eo.order_number))
     )})
     states = fold_orders(uow, numbers)
     out = []
@@ -266,16 +275,19 @@ class ActivityRow:
         return Money(self.currency, sum(self.balances[k].minor for k in OWED))
 
 
-def activity_totals(uow: UnitOfWork) -> list[ActivityRow]:
-    """Per activity (exercise, HADR operation), direction and currency: orders and balances."""
+def activity_totals(uow: UnitOfWork, user: LocalUser) -> list[ActivityRow]:
+    """Per activity (exercise, HADR operation), direction and currency: orders and balances
+    of the orders ``user`` may read. An activity none of whose orders they may read is not
+    shown at all."""
     o, p = T.orders.c, T.postings.c
+    readable = need_to_know.readable(uow, user)
     names = {r.id: r.name for r in uow.conn.execute(select(T.activities.c.id,
                                                            T.activities.c.name))}
     Key = tuple[str, str, str, str, str]
     counts: dict[Key, int] = defaultdict(int)
     values: dict[Key, int] = defaultdict(int)
     for r in uow.conn.execute(select(o.activity, o.activity_type, o.requester, o.supplier,
-                                     o.currency, o.value_minor, o.accepted_on)):
+                                     o.currency, o.value_minor, o.accepted_on).where(readable)):
         key = (r.activity, r.activity_type, r.requester, r.supplier, r.currency)
         counts[key] += 1
         if r.accepted_on is not None:
@@ -283,7 +295,7 @@ def activity_totals(uow: UnitOfWork) -> list[ActivityRow]:
     sums: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for m in uow.conn.execute(
         select(o.activity, o.activity_type, p.debtor, p.creditor, p.currency, p.debit, p.credit,
-               p.amount_minor).join(T.orders, o.number == p.order_number)
+               p.amount_minor).join(T.orders, o.number == p.order_number).where(readable)
     ):
         key = (m.activity, m.activity_type, m.debtor, m.creditor, m.currency)
         sums[key][m.debit] += m.amount_minor
@@ -327,12 +339,15 @@ def fiscal_year_end(uow: UnitOfWork, party: str, year: int) -> date:
     raise InvalidValue(f"no adopted agreement names {party}", field="party")
 
 
-def year_end(uow: UnitOfWork, as_of: date) -> list[CutOffRow]:
-    """Balances as they stood at the end of ``as_of`` (postings dated on or before it)."""
+def year_end(uow: UnitOfWork, user: LocalUser, as_of: date) -> list[CutOffRow]:
+    """Balances as they stood at the end of ``as_of`` (postings dated on or before it), over
+    the orders ``user`` may read."""
     p = T.postings.c
     grouped: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in uow.conn.execute(select(p.debtor, p.creditor, p.currency, p.debit, p.credit,
-                                     p.amount_minor).where(p.on <= as_of)):
+                                     p.amount_minor)
+                              .where(p.on <= as_of,
+                                     need_to_know.readable(uow, user, p.order_number))):
         grouped[(r.debtor, r.creditor, r.currency)][r.debit] += r.amount_minor
         grouped[(r.debtor, r.creditor, r.currency)][r.credit] -= r.amount_minor
     return [
@@ -353,11 +368,13 @@ class BalancePoint:
     outstanding: Money  # receivable + in kind + invoiced, at the end of ``on``
 
 
-def balance_series(uow: UnitOfWork, *, currency: str | None = None,
+def balance_series(uow: UnitOfWork, user: LocalUser, *, currency: str | None = None,
                    since: date | None = None) -> list[BalancePoint]:
-    """Outstanding per debtor, creditor and currency after each day that changed it."""
+    """Outstanding per debtor, creditor and currency after each day that changed it, over
+    the orders ``user`` may read."""
     p = T.postings.c
-    query = select(p.on, p.debtor, p.creditor, p.currency, p.debit, p.credit, p.amount_minor)
+    query = select(p.on, p.debtor, p.creditor, p.currency, p.debit, p.credit,
+                   p.amount_minor).where(need_to_know.readable(uow, user, p.order_number))
     if currency:
         query = query.where(p.currency == currency)
     running: dict[tuple[str, str, str], int] = defaultdict(int)

@@ -1,7 +1,11 @@
 """Reports read from the projections: balances, aging, obligations in kind, ceilings.
 
-Balances come from the double-entry balances table (kept in step with the
-postings); aging is computed at read time from stored due dates and one
+Each report is read by one user and counts only the orders that user may read
+(:mod:`acsa.services.need_to_know`): a total never includes, and never moves
+with, an order hidden from its reader. Balances come from the double-entry
+balances table (kept in step with the postings) when the reader may read
+every order of the node, and otherwise from the postings of the orders they
+may read; aging is computed at read time from stored due dates and one
 clock, in each debtor's time zone, so two nodes give the same answer for
 the same instant.
 """
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 
 from acsa.domain.aging import AGING_BUCKETS, DueItem, age
 from acsa.domain.agreement import profile_from_document
@@ -23,7 +27,9 @@ from acsa.domain.ceilings import CountedOrder, ceiling_use
 from acsa.domain.money import Money
 from acsa.domain.order import OrderLine, OrderTerms
 from acsa.domain.postings import OWED_KINDS, AccountKind
+from acsa.services import need_to_know
 from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
 from acsa.store import tables as T
 
 
@@ -44,10 +50,42 @@ class BalanceRow:
         return Money(self.currency, self.accounts.get(kind, 0)).text()
 
 
-def balances(uow: UnitOfWork) -> list[BalanceRow]:
+def reads_every_order(uow: UnitOfWork, user: LocalUser) -> bool:
+    """Whether ``user`` may read every order of this node: none is hidden from them, and
+    their nation is a party to each. Then the node's totals are theirs as they stand."""
+    if need_to_know.unreadable(uow, user):
+        return False
+    o = T.orders.c
+    others = exists().where(o.requester != user.party, o.supplier != user.party)
+    return not uow.conn.execute(select(others)).scalar()
+
+
+def _posted_balances(uow: UnitOfWork, user: LocalUser) -> dict[tuple[str, str, str, str], int]:
+    """The balance of each (debtor, creditor, currency, account) over the postings of the
+    orders ``user`` may read, as the balances table keeps it for every order."""
+    p = T.postings.c
+    out: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for side, sign in ((p.debit, 1), (p.credit, -1)):
+        for r in uow.conn.execute(
+            select(p.debtor, p.creditor, p.currency, side.label("account"),
+                   func.sum(p.amount_minor).label("minor"))
+            .where(need_to_know.readable(uow, user, p.order_number))
+            .group_by(p.debtor, p.creditor, p.currency, side)
+        ):
+            out[(r.debtor, r.creditor, r.currency, r.account)] += sign * int(r.minor or 0)
+    return out
+
+
+def balances(uow: UnitOfWork, user: LocalUser) -> list[BalanceRow]:
+    """What each party owes the other, over the orders ``user`` may read."""
     grouped: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
-    for row in uow.conn.execute(select(T.balances)):
-        grouped[(row.debtor, row.creditor, row.currency)][row.account] = row.balance_minor
+    if reads_every_order(uow, user):
+        for row in uow.conn.execute(select(T.balances)):
+            grouped[(row.debtor, row.creditor, row.currency)][row.account] = row.balance_minor
+    else:
+        for (debtor, creditor, cur, account), minor in _posted_balances(uow, user).items():
+            if minor:  # a balance at zero is no balance, as in the balances table
+                grouped[(debtor, creditor, cur)][account] = minor
     return [
         BalanceRow(d, c, cur, {k.value: accounts.get(k.value, 0) for k in AccountKind})
         for (d, c, cur), accounts in sorted(grouped.items())
@@ -76,17 +114,22 @@ class AgingRow:
     amount: Money | None
 
 
-def due_items(uow: UnitOfWork) -> list[DueItem]:
+def due_items(uow: UnitOfWork, user: LocalUser) -> list[DueItem]:
+    """What is due on the orders ``user`` may read."""
+    d = T.due_items.c
     out = []
-    for r in uow.conn.execute(select(T.due_items).order_by(T.due_items.c.id)):
+    for r in uow.conn.execute(select(T.due_items)
+                              .where(need_to_know.readable(uow, user, d.order_number))
+                              .order_by(d.id)):
         amount = Money(r.currency, r.amount_minor) if r.currency else None
         out.append(DueItem(r.order_number, r.kind, r.reference, r.debtor, r.creditor, r.since,
                            r.due_on, amount))
     return out
 
 
-def aging(uow: UnitOfWork, clock: Callable[[], datetime]) -> list[AgingRow]:
-    aged = age(due_items(uow), clock, zones(uow))
+def aging(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]) -> list[AgingRow]:
+    """What is due on the orders ``user`` may read, by how late it is."""
+    aged = age(due_items(uow, user), clock, zones(uow))
     return [
         AgingRow(a.item.order, a.item.kind, a.item.reference, a.item.debtor, a.item.creditor,
                  a.item.due_on, a.days, a.bucket, a.item.amount)
@@ -117,10 +160,12 @@ class ObligationRow:
     creditor: str
 
 
-def obligations(uow: UnitOfWork) -> list[ObligationRow]:
+def obligations(uow: UnitOfWork, user: LocalUser) -> list[ObligationRow]:
+    """Supplies owed in kind on the orders ``user`` may read."""
     rows = uow.conn.execute(
         select(T.in_kind, T.orders.c.requester, T.orders.c.supplier)
         .join(T.orders, T.orders.c.number == T.in_kind.c.order_number)
+        .where(need_to_know.readable(uow, user))
         .order_by(T.in_kind.c.due_on, T.in_kind.c.order_number, T.in_kind.c.line)
     )
     return [
@@ -143,25 +188,30 @@ class CeilingRow:
     sub_caps: list[tuple[str, Money, Money]]
 
 
-def counted_orders(uow: UnitOfWork, agreement: str) -> list[CountedOrder]:
-    """Accepted orders as ceilings count them, read from the projections."""
+def counted_orders(uow: UnitOfWork, user: LocalUser, agreement: str) -> list[CountedOrder]:
+    """Accepted orders ``user`` may read, as ceilings count them, from the projections."""
+    o, line = T.orders.c, T.order_lines.c
+    accepted = (o.agreement == agreement, o.accepted_on.is_not(None),
+                need_to_know.readable(uow, user))
     lines: dict[str, list[OrderLine]] = defaultdict(list)
-    for r in uow.conn.execute(select(T.order_lines)):
+    for r in uow.conn.execute(select(T.order_lines).join(T.orders, o.number == line.order_number)
+                              .where(*accepted)):
         lines[r.order_number].append(OrderLine(r.no, r.category, r.description,
                                                Decimal(r.quantity), r.unit,
                                                Decimal(r.unit_price), r.nsn))
     out = []
-    for o in uow.conn.execute(select(T.orders).where(T.orders.c.agreement == agreement,
-                                                     T.orders.c.accepted_on.is_not(None))):
-        terms = OrderTerms(o.agreement, o.activity, o.activity_type, o.requester, o.supplier,
-                           o.requesting_unit, o.method, o.currency, o.needed_by or date.min,
-                           "", "", tuple(lines[o.number]))
-        out.append(CountedOrder(o.number, terms, o.accepted_on))
+    for r in uow.conn.execute(select(T.orders).where(*accepted)):
+        terms = OrderTerms(r.agreement, r.activity, r.activity_type, r.requester, r.supplier,
+                           r.requesting_unit, r.method, r.currency, r.needed_by or date.min,
+                           "", "", tuple(lines[r.number]))
+        out.append(CountedOrder(r.number, terms, r.accepted_on))
     return out
 
 
-def ceilings(uow: UnitOfWork, on: date) -> list[CeilingRow]:
-    """Use of every ceiling of every adopted agreement, in the fiscal year containing ``on``."""
+def ceilings(uow: UnitOfWork, user: LocalUser, on: date) -> list[CeilingRow]:
+    """Use of every ceiling of every adopted agreement, in the fiscal year containing ``on``,
+    by the orders ``user`` may read (docs/security.md: a reader sees no use by orders
+    hidden from them; the check when an order is submitted or accepted counts them all)."""
     from acsa.services.orders import rate_book
 
     out = []
@@ -171,7 +221,7 @@ def ceilings(uow: UnitOfWork, on: date) -> list[CeilingRow]:
         profile = profile_from_document(json.loads(row.document), row.id)
         if not profile.ceilings:
             continue
-        counted = counted_orders(uow, profile.id)
+        counted = counted_orders(uow, user, profile.id)
         rates = rate_book(uow, profile.id)
         for ceiling in profile.ceilings:
             year = profile.party(ceiling.party).fiscal_year(on)

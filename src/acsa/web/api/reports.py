@@ -1,5 +1,6 @@
 """Reports (balances, aging, obligations in kind, ceilings, per-activity totals) and
-``ledger/verify``: all read from the node's projections by the report services."""
+``ledger/verify``: all read from the node's projections by the report services, which
+count only the orders the caller may read (need to know)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ router = APIRouter(tags=["reports"], responses=PROBLEMS)
 @router.get("/reports/balances", response_model=S.BalancesPublic, summary="Balances")
 def balances(principal: Reader, uow: ReadUow) -> S.BalancesPublic:
     """What each party owes the other, per currency and account (double entry)."""
-    rows = reports.balances(uow)
+    rows = reports.balances(uow, principal.user)
     return S.BalancesPublic(data=[
         S.BalancePublic(debtor=r.debtor, creditor=r.creditor, currency=r.currency,
                         accounts={k: r.text(k) for k in r.accounts},
@@ -32,7 +33,7 @@ def balances(principal: Reader, uow: ReadUow) -> S.BalancesPublic:
 @router.get("/reports/aging", response_model=S.AgingPublic, summary="Aging")
 def aging(principal: Reader, uow: ReadUow, node: NodeDep) -> S.AgingPublic:
     """Everything due, with days overdue and bucket, as of now in each debtor's time zone."""
-    rows = reports.aging(uow, node.clock)
+    rows = reports.aging(uow, principal.user, node.clock)
     summary = reports.aging_summary(rows)
     return S.AgingPublic(
         data=[S.AgingRowPublic(
@@ -51,7 +52,7 @@ def aging(principal: Reader, uow: ReadUow, node: NodeDep) -> S.AgingPublic:
 @router.get("/reports/obligations", response_model=S.ObligationsPublic,
             summary="Obligations in kind")
 def obligations(principal: Reader, uow: ReadUow) -> S.ObligationsPublic:
-    rows = reports.obligations(uow)
+    rows = reports.obligations(uow, principal.user)
     return S.ObligationsPublic(data=[
         S.ObligationPublic(order=r.order, line=r.line, item=r.item, unit=r.unit,
                            owed=str(r.owed), due_on=r.due_on, debtor=r.debtor,
@@ -64,7 +65,7 @@ def ceilings(principal: Reader, uow: ReadUow,
              on: Annotated[date | None, Query(description="A day of the fiscal year "
                                                           "(default: today).")] = None,
              ) -> S.CeilingsPublic:
-    rows = reports.ceilings(uow, on or uow.node.today())
+    rows = reports.ceilings(uow, principal.user, on or uow.node.today())
     return S.CeilingsPublic(data=[
         S.CeilingPublic(agreement=r.agreement, party=r.party, partner=r.partner,
                         direction=r.direction, fiscal_year=r.fiscal_year,

@@ -37,7 +37,7 @@ def home(request: Request, principal: User) -> HTMLResponse:
     locale = locale_of(request, principal)[0]
     with UnitOfWork(get_node(request), write=False) as uow:
         board = dashboard.dashboard(uow, principal.user)
-        points = balance_series(uow)
+        points = balance_series(uow, principal.user)
     summary = board.aging
     currencies = sorted({p.currency for p in points} | {cur for _, _, cur in summary})
     balance_charts = [charts.balances_chart(points, cur, locale) for cur in currencies

@@ -5,10 +5,11 @@ and the same table as a CSV or XLSX download.
 is a bookmarkable link); ``/reports/{kind}.csv`` and ``/reports/{kind}.xlsx``
 (or ``?format=csv``) download it with the same parameters. The tables come
 from :mod:`acsa.reports.tables`, the charts from :mod:`acsa.reports.charts`;
-rows of orders the user may not read (need to know) are left out of the page
-and the downloads alike. A bad parameter shows the form again with the
-problem next to the field (422); so does a refusal of the report, with the
-status the API gives it (:func:`acsa.web.problems.status_of`).
+both are built for the user from services that count only the orders the user
+may read (need to know), so rows, totals, running balances and charts leave
+out the same orders on the page and in the downloads. A bad parameter shows
+the form again with the problem next to the field (422); so does a refusal of
+the report, with the status the API gives it (:func:`acsa.web.problems.status_of`).
 
 The documents, the scan page and evidence downloads are
 :mod:`acsa.web.ui.documents`, included here.
@@ -31,9 +32,9 @@ from acsa.i18n import N_, gettext
 from acsa.i18n.labels import label
 from acsa.reports import charts, tables
 from acsa.services import queries, reports
-from acsa.services.evidence import hidden_orders
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
 from acsa.web.deps import Principal, get_node
 from acsa.web.problems import status_of
 from acsa.web.ui import documents
@@ -172,15 +173,6 @@ def read_parameters(kind: str, query: Mapping[str, str], choices: Choices, local
     return values, params, errors
 
 
-def _visible(table: tables.ReportTable, hidden: frozenset[str]) -> tables.ReportTable:
-    """The table without the rows of orders the reader may not read."""
-    keys = [c.key for c in table.columns]
-    if not hidden or "order" not in keys:
-        return table
-    at = keys.index("order")
-    return dataclasses.replace(table, rows=[r for r in table.rows if r[at] not in hidden])
-
-
 def _unknown_report(kind: str) -> UnknownReference | None:
     if kind in tables.REPORT_KINDS:
         return None
@@ -194,10 +186,11 @@ def report_index(request: Request, principal: User) -> HTMLResponse:
                   descriptions=DESCRIPTIONS)
 
 
-def _charts(uow: UnitOfWork, kind: str, params: Mapping[str, Any], locale: str) -> list[str]:
-    """The charts drawn beside a report: balances over time, aging."""
+def _charts(uow: UnitOfWork, user: LocalUser, kind: str, params: Mapping[str, Any],
+            locale: str) -> list[str]:
+    """The charts drawn beside a report for ``user``: balances over time, aging."""
     if kind in ("balances", "statement"):
-        points = balance_series(uow, currency=params.get("currency"))
+        points = balance_series(uow, user, currency=params.get("currency"))
         partner = params.get("partner")
         if partner:
             points = [p for p in points if partner in (p.debtor, p.creditor)]
@@ -207,7 +200,7 @@ def _charts(uow: UnitOfWork, kind: str, params: Mapping[str, Any], locale: str) 
         return [charts.balances_chart(points, cur, locale)
                 for cur in sorted({p.currency for p in points})]
     if kind == "aging":
-        summary = reports.aging_summary(reports.aging(uow, uow.node.clock))
+        summary = reports.aging_summary(reports.aging(uow, user, uow.node.clock))
         on = uow.node.today()
         return [charts.aging_chart(summary, cur, locale, as_of=on)
                 for cur in sorted({cur for _, _, cur in summary})]
@@ -230,8 +223,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
         asked = any(values.get(n) for n in NEEDS.get(kind, ())) or not NEEDS.get(kind)
         if not errors and (asked or fmt or query):
             try:
-                table = _visible(tables.build_table(uow, kind, **params),
-                                 hidden_orders(uow, principal.user))
+                table = tables.build_table(uow, principal.user, kind, **params)
             except DomainError as exc:
                 errors, status = FormErrors.of_domain(exc), status_of(exc)
                 if exc.field and exc.field not in PARAMETERS[kind]:
@@ -239,7 +231,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
         if table is not None and fmt:
             return _download(uow, table, fmt, locale)
         if table is not None:
-            figures = _charts(uow, kind, params, locale)
+            figures = _charts(uow, principal.user, kind, params, locale)
     shown = {k: v for k, v in values.items() if v}
     link = f"?{urlencode(shown)}" if shown else ""
     return render(
