@@ -18,7 +18,7 @@ hold.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -93,32 +93,52 @@ def ceiling_use(
     return CeilingUse(ceiling, fiscal_year, used, tuple(subs))
 
 
+def _exceeded(ceiling: Ceiling, year: int, group: str | None, cap: Money, used: Money,
+              figures: bool) -> CeilingExceeded:
+    """The refusal for a ceiling (or its ``group`` sub-ceiling) ``used`` would break; without
+    the total when ``figures`` is false (orders the actor may not read count toward it)."""
+    params: dict[str, object] = {"party": ceiling.party, "partner": ceiling.partner,
+                                 "direction": ceiling.direction, "year": year, "limit": cap}
+    if group:
+        params["group"] = group
+        which = f"the {group} sub-ceiling of {cap} for FY{year}"
+        told = f"{which} would reach {used}"
+    else:
+        which = (f"{ceiling.party}'s {ceiling.direction} ceiling toward {ceiling.partner} "
+                 f"for FY{year}")
+        told = f"{which} is {cap}; this order would bring it to {used}"
+    if figures:
+        return CeilingExceeded(told, field="lines", total=used, **params)
+    return CeilingExceeded(f"{which} would be exceeded by this order (limit {cap})",
+                           field="lines", **params)
+
+
 def check_ceilings(
     profile: AgreementProfile,
     new: CountedOrder,
     orders: Iterable[CountedOrder],
     rates: RateBook,
+    *,
+    hidden: Collection[str] = frozenset(),
 ) -> None:
-    """Raise :class:`CeilingExceeded` if accepting ``new`` would break a ceiling in force."""
+    """Raise :class:`CeilingExceeded` if accepting ``new`` would break a ceiling in force.
+
+    Every order counts, whoever acts. ``hidden`` names the orders the acting user may not
+    read: when one of them counts toward the ceiling broken, the refusal says that it would
+    be exceeded and states no total, since that total is not the actor's to read.
+    """
     existing = [o for o in orders if o.number != new.number]
     for ceiling in profile.ceilings:
         if ceiling.suspended or not counts_toward(ceiling, new.terms):
             continue
-        year = profile.party(ceiling.party).fiscal_year(new.accepted_on)
+        party = profile.party(ceiling.party)
+        year = party.fiscal_year(new.accepted_on)
         use = ceiling_use(ceiling, profile, year, [*existing, new], rates)
+        figures = not any(o.number in hidden for o in existing
+                          if counts_toward(ceiling, o.terms)
+                          and party.fiscal_year(o.accepted_on) == year)
         if use.used.minor > ceiling.annual_cap.minor:
-            raise CeilingExceeded(
-                f"{ceiling.party}'s {ceiling.direction} ceiling toward {ceiling.partner} for "
-                f"FY{year} is {ceiling.annual_cap}; this order would bring it to {use.used}",
-                field="lines", party=ceiling.party, partner=ceiling.partner,
-                direction=ceiling.direction, year=year, limit=ceiling.annual_cap,
-                total=use.used,
-            )
+            raise _exceeded(ceiling, year, None, ceiling.annual_cap, use.used, figures)
         for group, used, cap in use.sub_caps_used:
             if used.minor > cap.minor:
-                raise CeilingExceeded(
-                    f"the {group} sub-ceiling of {cap} for FY{year} would reach {used}",
-                    field="lines", party=ceiling.party, partner=ceiling.partner,
-                    direction=ceiling.direction, group=group, year=year, limit=cap,
-                    total=used,
-                )
+                raise _exceeded(ceiling, year, group, cap, used, figures)

@@ -165,6 +165,14 @@ class ReportTooLarge(DomainError):
     code = "report_too_large"
 
 
+class NeedToKnow(DomainError):
+    """An act covers orders its actor may not read: a balance or offset statement signed
+    without the clearance and need to know for every order it covers (403). The refusal
+    names none of those orders."""
+
+    code = "clearance_required"
+
+
 class InvariantBroken(Exception):
     """A rule that must always hold does not: stop, commit nothing.
 

@@ -252,6 +252,7 @@ ERROR: Mapping[str, str] = {
     "node_already_initialized": N_("Node already set up in this directory"),
     "node_mismatch": N_("Another party's node"),
     "report_too_large": N_("Report too large: narrow it"),
+    "clearance_required": N_("Clearance for every order it covers required"),
     "password_rejected": N_("Password not accepted"),
     "key_revoked": N_("Signed with a revoked key"),
 }

@@ -36,7 +36,7 @@ from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, permission
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_id
-from acsa.services import markings
+from acsa.services import markings, need_to_know
 from acsa.services.recording import (
     ANY_PARENT,
     Act,
@@ -224,12 +224,15 @@ def rate_book(uow: UnitOfWork, agreement: str) -> RateBook:
     return RateBook(tuple(ExchangeRate(r.on, r.base, r.quote, Decimal(r.rate)) for r in rows))
 
 
-def check_order_ceilings(uow: UnitOfWork, profile: AgreementProfile, state_terms: Any,
-                         number: str, on: date) -> None:
+def check_order_ceilings(uow: UnitOfWork, user: LocalUser, profile: AgreementProfile,
+                         state_terms: Any, number: str, on: date) -> None:
+    """Refuse an order that would break a ceiling: every accepted order counts, and the
+    refusal states no total when orders ``user`` may not read count toward it."""
     if not profile.ceilings:
         return
     check_ceilings(profile, CountedOrder(number, state_terms, on),
-                   counted_orders(uow, profile.id), rate_book(uow, profile.id))
+                   counted_orders(uow, profile.id), rate_book(uow, profile.id),
+                   hidden=need_to_know.unreadable(uow, user))
 
 
 def with_activity_type(uow: UnitOfWork, terms: Mapping[str, Any]) -> dict[str, Any]:
@@ -315,7 +318,7 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     parsed = terms_from_data(data, profile)
     check_eligibility(parsed, profile, on)
     number = next_number(uow, profile, on, emergency=False)
-    check_order_ceilings(uow, profile, parsed, number, on)
+    check_order_ceilings(uow, user, profile, parsed, number, on)
     event = record(uow, user, Act(
         agreement=agreement, type=F.ORDER_SUBMITTED, subject=number,
         data={"terms": parsed.as_data()}, role=Role.ORDERING_OFFICIAL, on=on,
@@ -414,7 +417,7 @@ def accept(uow: UnitOfWork, user: LocalUser, number: str, *, supplying_unit: str
     if not unit:
         raise InvalidValue("name the supplying unit", field="supplying_unit")
     assert state.terms is not None
-    check_order_ceilings(uow, profile, state.terms, number, on)
+    check_order_ceilings(uow, user, profile, state.terms, number, on)
     return act_on_order(uow, user, number, Action.ACCEPT, F.ORDER_ACCEPTED,
                         {"version": state.version, "supplying_unit": unit}, on=on,
                         expected_parent=expected_parent, unit=unit)

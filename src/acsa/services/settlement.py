@@ -39,8 +39,10 @@ from acsa.domain.money import Money, minor_units, parse_decimal
 from acsa.domain.parties import Side
 from acsa.domain.rules import Action
 from acsa.domain.state import OrderState
+from acsa.services import need_to_know
 from acsa.services.orders import act_on_order, catalogue_price, role_for, side_of
 from acsa.services.recording import ANY_PARENT, Act, order_state, record
+from acsa.services.statements import require_every_order
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
@@ -471,8 +473,17 @@ def sign_exchange(uow: UnitOfWork, user: LocalUser, exchange: str, *,
 def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[str, str]], *,
                    currency: str, rates: Sequence[Rate] | None = None,
                    on: date | None = None) -> StoredEvent:
-    """Propose a statement netting invoices each way in ``currency`` as of ``on``."""
+    """Propose a statement netting invoices each way in ``currency`` as of ``on``.
+
+    Every order named must be one ``user`` may read: another is not admitted to exist
+    (``unknown_reference``), as everywhere an order is named.
+    """
     minor_units(currency)
+    hidden = need_to_know.unreadable(uow, user)
+    for i, (number, _) in enumerate(invoices):
+        if number in hidden:
+            raise UnknownReference(f"no order {number} on this node",
+                                   field=f"invoices[{i}].order")
     states = _states(uow, [o for o, _ in invoices], "invoices")
     by_number = {s.number: s for s in states}
     profile = uow.context.profile(states[0].profile)
@@ -490,8 +501,13 @@ def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[st
 @use_case
 def sign_offset(uow: UnitOfWork, user: LocalUser, offset: str, *,
                 on: date | None = None) -> StoredEvent:
-    """The other party's finance officer signs the offset statement: it takes effect."""
+    """The other party's finance officer signs the offset statement: it takes effect.
+
+    Only an officer who may read every order it nets signs it (``clearance_required``).
+    """
     proposal = find_multi_event(uow, F.OFFSET_PROPOSED, offset, field="offset")
+    require_every_order(uow, user, (str(p["order"]) for p in proposal.envelope.data.get(
+        "orders", ()) if isinstance(p, Mapping) and "order" in p), "the offset", "offset")
     return _sign(uow, user, proposal, "offset", Action.SIGN_OFFSET, F.OFFSET_SIGNED, on)
 
 

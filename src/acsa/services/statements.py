@@ -6,17 +6,29 @@ parties, in one currency, whose business date is on or before the statement
 date — the same fold on both nodes, so two nodes holding the same events
 produce the same statement. A node countersigns only figures its own books
 show; otherwise its officer must dispute, and the differences are listed.
+
+A statement's figures cover every order between the two parties in its
+currency, so only an officer who may read every one of them signs or answers
+it (need to know): anyone else is refused with ``clearance_required``, and the
+refusal names none of the orders.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from acsa.domain import facts as F
-from acsa.domain.errors import DomainError, InvalidValue, NotAppointed, UnknownReference
+from acsa.domain.errors import (
+    DomainError,
+    InvalidValue,
+    NeedToKnow,
+    NotAppointed,
+    UnknownReference,
+)
 from acsa.domain.money import minor_units
 from acsa.domain.parties import Role
 from acsa.domain.statements import (
@@ -29,6 +41,7 @@ from acsa.domain.statements import (
     statement_document,
 )
 from acsa.domain.streams import stream_agreement, stream_id
+from acsa.services import need_to_know
 from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
@@ -50,6 +63,36 @@ def balance_lines(uow: UnitOfWork, agreement: str, counterparty: str, currency: 
         sums[(p.debtor, p.creditor, p.debit)] += p.amount_minor
         sums[(p.debtor, p.creditor, p.credit)] -= p.amount_minor
     return [BalanceLine(d, c, a, v) for (d, c, a), v in sorted(sums.items())]
+
+
+def require_every_order(uow: UnitOfWork, user: LocalUser, numbers: Iterable[str],
+                        what: str, field: str) -> None:
+    """Refuse ``user`` an act whose figures cover ``numbers`` unless they may read each
+    (their nation a party to it, and need to know); the refusal names none of them."""
+    covered = set(numbers)
+    if not covered:
+        return
+    hidden = need_to_know.unreadable(uow, user)
+    o = T.orders.c
+    foreign = uow.conn.execute(
+        select(func.count()).select_from(T.orders)
+        .where(o.number.in_(sorted(covered)), o.requester != user.party,
+               o.supplier != user.party)).scalar_one()
+    if covered & hidden or foreign:
+        raise NeedToKnow(f"{what} covers orders {user.id} may not read: it needs a clearance "
+                         "and a need to know for every order it covers", field=field,
+                         user=user.id)
+
+
+def covered_orders(uow: UnitOfWork, agreement: str, counterparty: str, currency: str,
+                   as_of: date) -> set[str]:
+    """The orders whose postings a statement of these figures sums."""
+    me, p, o = uow.node.party, T.postings.c, T.orders.c
+    return set(uow.conn.execute(
+        select(p.order_number).distinct().join(T.orders, o.number == p.order_number)
+        .where(o.agreement == agreement, p.currency == currency, p.on <= as_of,
+               or_(and_(p.debtor == me, p.creditor == counterparty),
+                   and_(p.debtor == counterparty, p.creditor == me)))).scalars())
 
 
 def _document(uow: UnitOfWork, agreement: str, counterparty: str, currency: str,
@@ -80,12 +123,14 @@ def sign_balance(uow: UnitOfWork, user: LocalUser, *, agreement: str, counterpar
     on = uow.node.today(profile)
     if as_of > on:
         raise InvalidValue("a balance is stated as of today or an earlier date", field="as_of")
+    unit = _unit(uow, user, agreement, on)  # authority first, then what it may read
+    require_every_order(uow, user, covered_orders(uow, agreement, counterparty, currency, as_of),
+                        "the statement", "as_of")
     document = _document(uow, agreement, counterparty, currency, as_of)
     return record(uow, user, Act(
         agreement=agreement, type=F.BALANCE_SIGNED,
         subject=f"BAL/{uow.node.party}/{counterparty}/{currency}/{as_of.isoformat()}",
-        data={"statement": document}, role=Role.FINANCE_OFFICER, on=on,
-        unit=_unit(uow, user, agreement, on)))
+        data={"statement": document}, role=Role.FINANCE_OFFICER, on=on, unit=unit))
 
 
 def list_statements(uow: UnitOfWork, agreement: str | None = None) -> list[Statement]:
@@ -126,17 +171,20 @@ def answer_balance(uow: UnitOfWork, user: LocalUser, statement: str, *, agree: b
     doc = target.document
     agreement = str(doc["agreement"])
     profile = adopted_profile(uow, agreement)
-    ours = _document(uow, agreement, target.signer, str(doc["currency"]),
-                     date.fromisoformat(str(doc["as_of"])))
+    currency, as_of = str(doc["currency"]), date.fromisoformat(str(doc["as_of"]))
+    on = uow.node.today(profile)
+    unit = _unit(uow, user, agreement, on)
+    require_every_order(uow, user, covered_orders(uow, agreement, target.signer, currency,
+                                                  as_of), "the statement", "statement")
+    ours = _document(uow, agreement, target.signer, currency, as_of)
     diff = differences(doc, ours)
     if agree and diff:
         raise InvalidValue("our books do not show these figures, so they cannot be "
                            "countersigned: " + "; ".join(diff), field="statement")
     if not agree and not reason.strip():
         raise InvalidValue("say why the statement is disputed", field="reason")
-    on = uow.node.today(profile)
     return record(uow, user, Act(
         agreement=agreement, type=F.BALANCE_ANSWERED, subject=f"BAL/{target.id[:16]}",
         data={"statement": target.id, "answer": AGREED if agree else DISPUTED,
               "reason": reason, "differences": diff},
-        role=Role.FINANCE_OFFICER, on=on, unit=_unit(uow, user, agreement, on)))
+        role=Role.FINANCE_OFFICER, on=on, unit=unit))
