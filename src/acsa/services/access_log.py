@@ -20,7 +20,7 @@ from sqlalchemy import select
 from acsa.domain.marking import is_unclassified
 from acsa.domain.parties import Role
 from acsa.services import auth
-from acsa.services.need_to_know import marking_of
+from acsa.services.need_to_know import log_target, marking_of
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.store import tables as T
@@ -72,7 +72,8 @@ def export_csv(uow: UnitOfWork, actor: LocalUser, *, user_id: str | None = None
     writer.writerow(["id", "at", "user", "action", "target", "address"])
     yield _take(buffer)
     for r in uow.conn.execute(query):
-        writer.writerow([r.id, r.at, *(_cell(v) for v in (r.user_id, r.action, r.target,
+        target = log_target(uow, actor, r.target)
+        writer.writerow([r.id, r.at, *(_cell(v) for v in (r.user_id, r.action, target,
                                                           r.address))])
         yield _take(buffer)
 

@@ -30,7 +30,7 @@ from acsa.domain.errors import AlreadyRecorded, InvalidValue, MissingField, Unkn
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.events import short_fingerprint
-from acsa.services import admin, auth, registry, users
+from acsa.services import admin, auth, need_to_know, registry, users
 from acsa.services.intake import Quarantined, quarantined
 from acsa.services.peers import Peer, list_peers, pending_keys
 from acsa.services.unit_of_work import UnitOfWork, use_case
@@ -493,6 +493,7 @@ def access_log(uow: UnitOfWork, actor: LocalUser, *, user_id: str | None = None,
     if before:
         query = query.where(a.id < before)
     rows = list(uow.conn.execute(query))
-    entries = [auth.AccessEntry(r.id, r.at, r.user_id, r.action, r.target, r.address)
+    entries = [auth.AccessEntry(r.id, r.at, r.user_id, r.action,
+                                need_to_know.log_target(uow, actor, r.target), r.address)
                for r in rows[:limit]]
     return AccessPage(entries, entries[-1].id if len(rows) > limit else None)

@@ -50,6 +50,7 @@ from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
 from acsa.domain.parties import Role
 from acsa.events import format_at
 from acsa.events.timestamps import parse_at
+from acsa.services import need_to_know
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser, NotPermitted, get_user, user_of
 from acsa.store import tables as T
@@ -784,5 +785,6 @@ def read_access_log(uow: UnitOfWork, actor: LocalUser, *, user_id: str | None = 
              .order_by(T.access_log.c.id).limit(max(1, min(limit, ACCESS_LIST_LIMIT_MAX))))
     if user_id:
         query = query.where(T.access_log.c.user_id == user_id)
-    return [AccessEntry(r.id, r.at, r.user_id, r.action, r.target, r.address)
+    return [AccessEntry(r.id, r.at, r.user_id, r.action,
+                        need_to_know.log_target(uow, actor, r.target), r.address)
             for r in uow.conn.execute(query)]

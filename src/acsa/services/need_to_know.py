@@ -83,3 +83,17 @@ def may_read_order(uow: UnitOfWork, user: LocalUser, row: Any) -> bool:
     """Whether ``user`` may read the order of this ``orders`` row."""
     return user.party in (row.requester, row.supplier) and \
         str(row.number) not in unreadable(uow, user)
+
+
+def log_target(uow: UnitOfWork, user: LocalUser, target: str) -> str:
+    """An access-log line's target as ``user`` may read it.
+
+    A line names the order first (then, when it is classified, its marking in
+    brackets, then what was opened). Of an order ``user`` may not read, only the
+    marking is shown: that a classified record was opened, not which, nor what of it.
+    """
+    number, _, rest = target.partition(" ")
+    if number not in unreadable(uow, user):
+        return target
+    marking, bracket, _ = rest.partition("]")
+    return marking + bracket if rest.startswith("[") and bracket else "[classified]"
