@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from acsa.bootstrap import init_node
 from acsa.config import Settings
-from acsa.devtools.world import as_official, carry, introduce, staff_node
+from acsa.devtools.world import as_official, carry, introduce, staff_node, user_id
 from acsa.domain.errors import InvalidValue
 from acsa.domain.parties import Role
 from acsa.profiles import PROFILE_DIR, load_file
-from acsa.services import orders, paper, statements
+from acsa.services import orders, paper, statements, users
 from acsa.services.node import Node
 from acsa.services.reconcile import order_summaries
 from acsa.services.unit_of_work import UnitOfWork
@@ -141,7 +141,8 @@ def test_a_balance_statement_is_countersigned_or_disputed(tmp_path):
     carry(phl, jpn, bundles)
     for n in (jpn, phl):
         with UnitOfWork(n, write=False) as uow:
-            [st] = statements.list_statements(uow)
+            [st] = statements.list_statements(uow, users.get_user(
+                uow, user_id(n.party, Role.FINANCE_OFFICER)))
         assert (st.status, st.signer) == ("agreed", "JPN")
     # A statement with other figures cannot be countersigned, only disputed.
     second = as_official(jpn, Role.FINANCE_OFFICER, statements.sign_balance,
@@ -152,6 +153,7 @@ def test_a_balance_statement_is_countersigned_or_disputed(tmp_path):
                 agree=False, reason="we count the delivery of 1 February")
     carry(phl, jpn, bundles)
     with UnitOfWork(jpn, write=False) as uow:
-        states = {s.id: s.status for s in statements.list_statements(uow)}
+        states = {s.id: s.status for s in statements.list_statements(
+            uow, users.get_user(uow, user_id("JPN", Role.FINANCE_OFFICER)))}
     assert states == {signed.hash: "agreed", second.hash: "disputed"}
     verified(jpn, phl)

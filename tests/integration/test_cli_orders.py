@@ -429,9 +429,10 @@ def test_exchange_and_offset_statements(pair, tmp_path):
     jpn("statement", "sign", "OFS/PHL/00001", "--as", "jpn.finance")
     group = jpn("statement", "--help")
     assert "offset" in group and "balance" in group  # one group, both kinds of statement
-    [statement] = jpn.json("statement", "list")
+    [statement] = jpn.json("statement", "list", "--as", "jpn.finance")
     assert (statement["state"], statement["signed_by"]) == ("signed", "JPN")
-    assert "OFS/PHL/00001" in jpn("statement", "list")
+    assert "OFS/PHL/00001" in jpn("statement", "list", "--as", "jpn.finance")
+    assert "--as USER" in jpn.fails("statement", "list")  # the books are read by someone
 
 
 def test_refusals_print_one_line_and_keep_nothing(pair, tmp_path):

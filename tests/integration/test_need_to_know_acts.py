@@ -3,8 +3,8 @@
 A balance statement sums every order between the two parties in its currency, and an
 offset nets the invoices it names: only an officer who may read each of those orders
 signs or answers one (``clearance_required``, 403), and the refusal names none of them.
-A ceiling counts every accepted order whoever acts, but its refusal states no total
-when orders the actor may not read count toward it.
+Nor are such statements listed to them. A ceiling counts every accepted order whoever
+acts, but its refusal states no total when orders the actor may not read count toward it.
 """
 
 from __future__ import annotations
@@ -69,6 +69,12 @@ def through_invoice(p: Pair, requester: Node, supplier: Node, lines: list[tuple[
     return str(number)
 
 
+def listed(node: Node, lister: Callable[..., list[Any]], who: str) -> list[Any]:
+    """What ``lister`` shows ``who``: statements only of orders they may read."""
+    with UnitOfWork(node, write=False) as uow:
+        return lister(uow, users.get_user(uow, who))
+
+
 def refused_for_need_to_know(act: Callable[[], Any], secret: str) -> None:
     with pytest.raises(NeedToKnow) as caught:
         act()
@@ -111,10 +117,13 @@ def test_a_balance_statement_is_signed_and_answered_only_with_every_order_readab
         return as_official(p.phl, FIN, statements.answer_balance, signed.hash[:16], agree=True)
 
     refused_for_need_to_know(answer, number)
+    assert listed(p.phl, statements.list_statements, "phl.finance") == []
     clear(p.phl, "phl.finance", "CONFIDENTIAL")  # assigned, but below SECRET
     refused_for_need_to_know(answer, number)
     clear(p.phl, "phl.finance", "SECRET")
     assert answer().envelope.data["answer"] == "agreed"
+    [agreed] = listed(p.phl, statements.list_statements, "phl.finance")
+    assert agreed.id == signed.hash and agreed.status == "agreed"
 
 
 def test_an_offset_is_proposed_and_signed_only_with_every_order_readable(
@@ -136,8 +145,11 @@ def test_an_offset_is_proposed_and_signed_only_with_every_order_readable(
         return as_official(p.phl, FIN, settlement.sign_offset, subject)
 
     refused_for_need_to_know(sign, number)
+    assert listed(p.phl, settlement.list_offsets, "phl.finance") == []
     clear(p.phl, "phl.finance", "SECRET")
     assert sign().envelope.data["offset"] == proposal.hash
+    [signed] = listed(p.phl, settlement.list_offsets, "phl.finance")
+    assert (signed["subject"], signed["state"]) == (subject, "signed")
 
 
 # -- ceilings ---------------------------------------------------------------------------------

@@ -960,10 +960,11 @@ def statement_sign(
 
 
 @statement_app.command("list")
-def statement_list(as_json: JsonOpt = False) -> None:
-    """Offset statements, proposed and signed (balance statements: `statement balance list`)."""
+def statement_list(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Offset statements, proposed and signed, of orders the user may read (balance
+    statements: `statement balance list`)."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        found = settlement.list_offsets(uow)
+        found = settlement.list_offsets(uow, acting_user(uow, as_user))
         emit(as_json, found, lambda: table(
             [[s["subject"], s["proposed_by"], s["on"] or "", f"{s['net']} {s['currency']}",
               s["state"], s["signed_by"] or "-", str(len(s["orders"]))] for s in found],

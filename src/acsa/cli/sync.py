@@ -311,14 +311,17 @@ def balance_answer(
 def balance_list(
     agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
     agreed: Annotated[bool, typer.Option(help="Only statements both sides signed.")] = False,
+    as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Balance statements, their figures and answers."""
+    """Balance statements, their figures and answers: those whose every order the user may
+    read."""
     from acsa.domain.money import Money
     from acsa.services.statements import list_statements
 
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        found = [s for s in list_statements(uow, agreement) if not agreed or s.status == "agreed"]
+        found = [s for s in list_statements(uow, acting_user(uow, as_user), agreement)
+                 if not agreed or s.status == "agreed"]
 
         def human() -> None:
             for s in found:

@@ -511,8 +511,15 @@ def sign_offset(uow: UnitOfWork, user: LocalUser, offset: str, *,
     return _sign(uow, user, proposal, "offset", Action.SIGN_OFFSET, F.OFFSET_SIGNED, on)
 
 
-def list_offsets(uow: UnitOfWork) -> list[dict[str, Any]]:
-    """Every offset statement on this node, with whether each took effect and was signed."""
+def list_offsets(uow: UnitOfWork, user: LocalUser) -> list[dict[str, Any]]:
+    """Every offset statement on this node that nets only orders ``user`` may read, with
+    whether each took effect and was signed."""
+    hidden = need_to_know.unreadable(uow, user)
+    return [o for o in _all_offsets(uow)
+            if not any(str(p.get("order")) in hidden for p in o["orders"])]
+
+
+def _all_offsets(uow: UnitOfWork) -> list[dict[str, Any]]:
     e = T.events.c
     rows = uow.conn.execute(
         select(T.events).where(e.type.in_([F.OFFSET_PROPOSED, F.OFFSET_SIGNED])).order_by(e.id)

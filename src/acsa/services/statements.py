@@ -133,7 +133,31 @@ def sign_balance(uow: UnitOfWork, user: LocalUser, *, agreement: str, counterpar
         data={"statement": document}, role=Role.FINANCE_OFFICER, on=on, unit=unit))
 
 
-def list_statements(uow: UnitOfWork, agreement: str | None = None) -> list[Statement]:
+def readable_statement(uow: UnitOfWork, user: LocalUser, statement: Statement) -> bool:
+    """Whether ``user`` may read every order the figures of ``statement`` cover."""
+    doc = statement.document
+    others = [p for p in doc.get("parties", ()) if p != uow.node.party]
+    try:
+        as_of = date.fromisoformat(str(doc.get("as_of")))
+    except ValueError:
+        return False
+    covered = covered_orders(uow, str(doc.get("agreement")), str(others[0]) if others else "",
+                             str(doc.get("currency")), as_of)
+    try:
+        require_every_order(uow, user, covered, "the statement", "statement")
+    except NeedToKnow:
+        return False
+    return True
+
+
+def list_statements(uow: UnitOfWork, user: LocalUser,
+                    agreement: str | None = None) -> list[Statement]:
+    """Every statement this node holds whose figures ``user`` may read (every order they
+    cover), with its answer, oldest first."""
+    return [s for s in all_statements(uow, agreement) if readable_statement(uow, user, s)]
+
+
+def all_statements(uow: UnitOfWork, agreement: str | None = None) -> list[Statement]:
     """Every statement this node holds, with its answer, oldest first."""
     rows = uow.conn.execute(select(T.events).where(
         T.events.c.type.in_([F.BALANCE_SIGNED, F.BALANCE_ANSWERED])).order_by(T.events.c.id))
@@ -160,7 +184,7 @@ def list_statements(uow: UnitOfWork, agreement: str | None = None) -> list[State
 def answer_balance(uow: UnitOfWork, user: LocalUser, statement: str, *, agree: bool,
                    reason: str = "") -> StoredEvent:
     """Countersign the other party's statement, or dispute it with the differences."""
-    found = [s for s in list_statements(uow) if s.id.startswith(statement)]
+    found = [s for s in all_statements(uow) if s.id.startswith(statement)]
     if len(found) != 1:
         raise UnknownReference(f"no single statement {statement!r}", field="statement")
     target = found[0]
