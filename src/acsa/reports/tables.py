@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,8 +31,9 @@ from acsa.domain.errors import InvalidValue
 from acsa.domain.money import Money
 from acsa.i18n import N_, gettext
 from acsa.i18n.labels import label
+from acsa.services import markings, reports
 from acsa.services import report_tables as rt
-from acsa.services import reports
+from acsa.services.markings import MarkingInfo
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 
@@ -56,6 +57,8 @@ class ReportTable:
     columns: tuple[Column, ...]
     rows: list[tuple[Any, ...]]
     parameters: Mapping[str, str] = field(default_factory=dict)
+    # The strongest marking of the orders the table includes; None when all are unclassified.
+    marking: MarkingInfo | None = None
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip((c.key for c in self.columns), r, strict=True)) for r in self.rows]
@@ -86,16 +89,33 @@ def _safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def marking_line(table: ReportTable, locale: str = "en") -> str | None:
+    """The marking a download carries as its first and last row: both parties' markings
+    side by side (``SECRET / 極秘``); None when every order it includes is unclassified."""
+    if table.marking is None or not table.marking.classified:
+        return None
+    return markings.text(table.marking, lambda message: gettext(message, locale))
+
+
 def to_csv(table: ReportTable, locale: str = "en", *, keys: bool = False) -> bytes:
-    """The table as CSV bytes (UTF-8 with BOM); the header holds titles, or keys."""
+    """The table as CSV bytes (UTF-8 with BOM); the header holds titles, or keys.
+
+    A table that includes a classified order has its marking as the first and
+    the last row, the header coming second.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    marking = marking_line(table, locale)
+    if marking:
+        writer.writerow([marking])
     writer.writerow([c.key if keys else gettext(c.title, locale) for c in table.columns])
     for row in table.rows:
         writer.writerow([
             _safe(cell_text(c, v, locale)) if c.kind == TEXT else cell_text(c, v, locale)
             for c, v in zip(table.columns, row, strict=True)
         ])
+    if marking:
+        writer.writerow([marking])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -106,7 +126,11 @@ def _sheet_title(text: str) -> str:
 
 
 def to_xlsx(table: ReportTable, locale: str = "en") -> bytes:
-    """The table as an XLSX workbook: the report on sheet 1 (header in row 1), an About sheet."""
+    """The table as an XLSX workbook: the report on sheet 1 (header in row 1), an About sheet.
+
+    A table that includes a classified order has its marking as the first and
+    the last row of both sheets, the header then in row 2.
+    """
     # Imported here: openpyxl costs ~80 ms to import, and most commands never write XLSX.
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -119,12 +143,57 @@ def to_xlsx(table: ReportTable, locale: str = "en") -> bytes:
     sheet.title = _sheet_title(title)
     workbook.properties.title = title
     workbook.properties.creator = "ACSA Ledger"
+    marking = marking_line(table, locale)
+    if marking:
+        workbook.properties.keywords = marking
+        _marking_row(sheet, marking, len(table.columns))
+    header = sheet.max_row + 1 if marking else 1
     sheet.append([gettext(c.title, locale) for c in table.columns])
-    for cell in sheet[1]:
+    for cell in sheet[header]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = _write_rows(sheet, table, locale, header + 1)
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[get_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
+    sheet.freeze_panes = f"A{header + 1}"
+    sheet.auto_filter.ref = (f"A{header}:{get_column_letter(len(table.columns))}"
+                             f"{header + len(table.rows)}")
+    about = workbook.create_sheet("About")
+    if marking:
+        _marking_row(about, marking, 2)
+    about.append([gettext(N_("Report"), locale), title])
+    for key, value in table.parameters.items():
+        about.append([key, value])
+    about.append([gettext(N_("Money"), locale), gettext(N_(
+        "Amounts are exact decimal text in the currency of the row."), locale)])
+    if marking:
+        _marking_row(sheet, marking, len(table.columns))
+        _marking_row(about, marking, 2)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _marking_row(sheet: Any, marking: str, width: int) -> None:
+    """The marking as the sheet's next row, across ``width`` columns, bold and centred."""
+    from openpyxl.styles import Alignment, Font
+
+    sheet.append([marking])
+    row = sheet.max_row
+    cell = sheet.cell(row=row, column=1)
+    cell.data_type = "s"
+    cell.font = Font(bold=True, color="9B1C1C")
+    cell.alignment = Alignment(horizontal="center")
+    if width > 1:
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+
+
+def _write_rows(sheet: Any, table: ReportTable, locale: str, first: int) -> list[int]:
+    """The table's rows from sheet row ``first`` on; the width each column needs."""
+    from openpyxl.styles import Alignment
+
     widths = [len(gettext(c.title, locale)) for c in table.columns]
-    for r, row in enumerate(table.rows, start=2):
+    for r, row in enumerate(table.rows, start=first):
         for i, (column, value) in enumerate(zip(table.columns, row, strict=True)):
             cell = sheet.cell(row=r, column=i + 1)
             if value is None:
@@ -142,19 +211,7 @@ def to_xlsx(table: ReportTable, locale: str = "en") -> bytes:
                 if column.kind in (MONEY, QUANTITY):
                     cell.alignment = Alignment(horizontal="right")
             widths[i] = max(widths[i], len(str(cell.value)))
-    for i, width in enumerate(widths):
-        sheet.column_dimensions[get_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    about = workbook.create_sheet("About")
-    about.append([gettext(N_("Report"), locale), title])
-    for key, value in table.parameters.items():
-        about.append([key, value])
-    about.append([gettext(N_("Money"), locale), gettext(N_(
-        "Amounts are exact decimal text in the currency of the row."), locale)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return widths
 
 
 # -- the reports ---------------------------------------------------------------------------------
@@ -326,7 +383,20 @@ def build_table(uow: UnitOfWork, user: LocalUser, kind: str, **params: Any) -> R
     if builder is None:
         raise InvalidValue(f"{kind!r} is not a report; choose one of {', '.join(REPORT_KINDS)}",
                            field="kind")
-    return builder(uow, user, params)
+    table = builder(uow, user, params)
+    return replace(table, marking=table_marking(uow, user, table))
+
+
+def table_marking(uow: UnitOfWork, user: LocalUser, table: ReportTable) -> MarkingInfo | None:
+    """The marking of what ``table`` includes: the strongest of the orders its rows name or,
+    for a table of sums without an order column (balances, ceilings, totals), of every
+    order ``user`` may read, since each of them may count in a sum; None when all are
+    unclassified."""
+    keys = [c.key for c in table.columns]
+    if "order" in keys:
+        at = keys.index("order")
+        return markings.report_marking(uow, (r[at] for r in table.rows if r[at]))
+    return markings.readable_marking(uow, user)
 
 
 def export(uow: UnitOfWork, user: LocalUser, kind: str, fmt: str, locale: str = "en",

@@ -241,7 +241,8 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
         values=values, errors=errors, choices=choices, table=table,
         rows=table.rows[:PAGE_ROWS_MAX] if table else [], rows_max=PAGE_ROWS_MAX,
         charts=figures, downloads=[(f, f"/reports/{kind}.{f}{link}") for f in tables.FORMATS],
-        needs=NEEDS.get(kind, ()))
+        needs=NEEDS.get(kind, ()),
+        banner=(tables.marking_line(table, locale) or "") if table is not None else "")
 
 
 def _download(uow: UnitOfWork, table: tables.ReportTable, fmt: str, locale: str) -> Response:
