@@ -54,6 +54,7 @@ START_TIMEOUT_S = 30.0
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The user who logs in with a real one-time code (everyone else: password only).
 TOTP_USER = "jpn.finance"
+TOTP_STEP_S = 30
 
 
 def free_port() -> int:
@@ -152,6 +153,7 @@ class Nodes:
     jpn: LiveNode
     phl: LiveNode
     totp_secrets: dict[str, str] = field(default_factory=dict)
+    totp_steps: dict[str, int] = field(default_factory=dict)  # the last step used, per user
 
     def __getitem__(self, party: str) -> LiveNode:
         return self.jpn if party == "JPN" else self.phl
@@ -310,10 +312,21 @@ class Browsing:
         page.click("main form button[type=submit]")
         if user in self.nodes.totp_secrets:
             page.wait_for_url(re.compile(r"/auth/code"))
-            page.fill("#code", pyotp.TOTP(self.nodes.totp_secrets[user]).now())
+            page.fill("#code", self.next_code(user))
             page.click("main form button[type=submit]")
         page.wait_for_url(f"{node.url}/")
         return page
+
+    def next_code(self, user: str) -> str:
+        """A one-time code the node has not accepted yet: a code is accepted once, so a
+        second login within one 30-second step uses the next step's code (the node allows
+        one step of drift), and a third waits for the step to pass."""
+        now_step = int(time.time()) // TOTP_STEP_S
+        step = max(now_step, self.nodes.totp_steps.get(user, -1) + 1)
+        while step > int(time.time()) // TOTP_STEP_S + 1:
+            time.sleep(1)
+        self.nodes.totp_steps[user] = step
+        return str(pyotp.TOTP(self.nodes.totp_secrets[user]).at(step * TOTP_STEP_S))
 
     def foreign_requests(self) -> list[str]:
         return [u for u in self.requests
