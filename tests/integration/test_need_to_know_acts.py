@@ -203,3 +203,18 @@ def test_a_ceiling_refusal_states_no_total_its_reader_may_not_read(
     assert "60000000" in problem.detail.replace(",", "")  # the cap is the agreement's
     shown = str(problem.model_dump()).replace(",", "")
     assert "60001000" not in shown and "59999000" not in shown and big not in shown
+
+
+def test_an_act_on_an_order_the_official_may_not_read_finds_no_order(classified):
+    """Acting needs reading: to an uncleared official a classified order does not exist,
+    whether the act names it alone or among others (a payment, an exchange)."""
+    pair, number = classified
+    clear(pair.phl, "phl.finance", None)
+    with pytest.raises(UnknownReference) as single:
+        as_official(pair.jpn, FIN, settlement.void_invoice, number, "1", reason="typed twice")
+    assert (single.value.code, single.value.field) == ("unknown_reference", "order")
+    with pytest.raises(UnknownReference) as multi:
+        as_official(pair.phl, FIN, settlement.record_payment, [(number, "1", "4444444")],
+                    reference="PNB-TT-2026-0042")
+    assert multi.value.code == "unknown_reference"
+    assert number in str(multi.value)  # the number typed, nothing more

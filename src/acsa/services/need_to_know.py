@@ -16,10 +16,12 @@ what its reader may read. The set is worked out once per transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from acsa.domain.errors import UnknownReference
 from acsa.domain.marking import UNCLASSIFIED, Marking, Reader, may_read
 from acsa.domain.parties import Role
 from acsa.services.unit_of_work import UnitOfWork
@@ -83,6 +85,16 @@ def may_read_order(uow: UnitOfWork, user: LocalUser, row: Any) -> bool:
     """Whether ``user`` may read the order of this ``orders`` row."""
     return user.party in (row.requester, row.supplier) and \
         str(row.number) not in unreadable(uow, user)
+
+
+def require_readable(uow: UnitOfWork, user: LocalUser, numbers: Iterable[str], *,
+                     field: str = "order") -> None:
+    """Refuse an act on an order ``user`` may not read: it is not admitted to exist, so the
+    refusal is the one an unknown number gets (``unknown_reference``)."""
+    hidden = unreadable(uow, user)
+    for number in numbers:
+        if number in hidden:
+            raise UnknownReference(f"no order {number} on this node", field=field)
 
 
 def log_target(uow: UnitOfWork, user: LocalUser, target: str) -> str:

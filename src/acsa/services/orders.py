@@ -88,10 +88,13 @@ def act_on_order(
 ) -> StoredEvent:
     """Record ``action`` on one order by ``user``, in the role and unit the rules give.
 
+    An order ``user`` may not read is not admitted to exist (need to know).
+
     ``marking`` classifies this act above the order's own marking (a delivery
     note naming a berth, say), as ``submit_order`` takes it; by default the
     act is protected as the order is.
     """
+    need_to_know.require_readable(uow, user, [number])
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
     side = side_of(state, user)

@@ -195,8 +195,11 @@ def write_off(uow: UnitOfWork, user: LocalUser, number: str, invoice_ref: str, a
 # -- cash: payments --------------------------------------------------------------------------
 
 
-def _states(uow: UnitOfWork, numbers: Sequence[str], field: str) -> list[OrderState]:
-    """The orders a multi-order act names, all under one agreement (one stream records it)."""
+def _states(uow: UnitOfWork, user: LocalUser, numbers: Sequence[str],
+            field: str) -> list[OrderState]:
+    """The orders a multi-order act names, all under one agreement (one stream records it),
+    each one ``user`` may read: another is not admitted to exist (need to know)."""
+    need_to_know.require_readable(uow, user, numbers, field=field)
     if not numbers:
         raise MissingField("name at least one order", field=field)
     if len(numbers) > MULTI_ORDER_PARTS_MAX:
@@ -228,7 +231,7 @@ def record_payment(uow: UnitOfWork, user: LocalUser,
                    allocations: Sequence[tuple[str, str, str]], *, reference: str,
                    on: date | None = None) -> StoredEvent:
     """The requester pays: ``allocations`` as (order, invoice, amount), one currency."""
-    states = _states(uow, [o for o, _, _ in allocations], "allocations")
+    states = _states(uow, user, [o for o, _, _ in allocations], "allocations")
     by_number = {s.number: s for s in states}
     currency = states[0].currency
     parts: list[tuple[str, str, int]] = []
@@ -288,7 +291,7 @@ def confirm_payment(uow: UnitOfWork, user: LocalUser, payment: str,
     allocated = [p for p in event.envelope.data.get("orders", ()) if isinstance(p, Mapping)]
     if not received:
         numbers = [str(p["order"]) for p in allocated]
-        states = {s.number: s for s in _states(uow, numbers, "received")}
+        states = {s.number: s for s in _states(uow, user, numbers, "received")}
         parts = []
         for p in allocated:
             state = states[str(p["order"])]
@@ -301,7 +304,7 @@ def confirm_payment(uow: UnitOfWork, user: LocalUser, payment: str,
             raise MissingField("every allocation of that payment is already confirmed",
                                field="received")
     else:
-        states = {s.number: s for s in _states(uow, [o for o, _, _ in received], "received")}
+        states = {s.number: s for s in _states(uow, user, [o for o, _, _ in received], "received")}
         parts = []
         for i, (number, invoice_ref, amount) in enumerate(received):
             state = states[number]
@@ -440,7 +443,7 @@ def link_exchange(uow: UnitOfWork, user: LocalUser, numbers: Sequence[str], *, c
     Without ``rates``, the rates recorded for the date are used.
     """
     minor_units(currency)
-    states = _states(uow, numbers, "orders")
+    states = _states(uow, user, numbers, "orders")
     profile = uow.context.profile(states[0].profile)
     on = on or uow.node.today(profile)
     chosen = _rates_for(uow, profile.id, {s.currency for s in states}, currency, rates, on)
@@ -456,7 +459,7 @@ def _sign(uow: UnitOfWork, user: LocalUser, proposal: StoredEvent, key: str, act
         str(p["order"]) for p in proposal.envelope.data.get("orders", ())
         if isinstance(p, Mapping) and "order" in p
     ))
-    states = _states(uow, numbers, key)
+    states = _states(uow, user, numbers, key)
     return _multi_act(uow, user, states, action, type, proposal.envelope.subject,
                       {key: proposal.hash, "orders": [{"order": n} for n in numbers]}, on)
 
@@ -484,7 +487,7 @@ def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[st
         if number in hidden:
             raise UnknownReference(f"no order {number} on this node",
                                    field=f"invoices[{i}].order")
-    states = _states(uow, [o for o, _ in invoices], "invoices")
+    states = _states(uow, user, [o for o, _ in invoices], "invoices")
     by_number = {s.number: s for s in states}
     profile = uow.context.profile(states[0].profile)
     on = on or uow.node.today(profile)
