@@ -257,3 +257,21 @@ def test_each_route_answers_as_its_read_policy_says(canary: Canary) -> None:
                 else:
                     got = anonymous.get(url, follow_redirects=False)
                     assert got.status_code in (401, 303), (url, got.status_code)
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.name)
+def test_a_dashboard_and_a_report_carry_the_marking_of_what_their_reader_may_read(
+        canary: Canary, reader: Reader) -> None:
+    """Cleared for the canary, a reader's dashboard has its marking at top and bottom and
+    the API's reports name it; uncleared, neither shows a marking (nothing else of the
+    demo is classified)."""
+    client = canary.clients[reader.name]
+    dashboard = client.get("/").text
+    report = client.get("/api/v1/reports/balances").json()
+    if reader.cleared:
+        assert dashboard.count('class="marking-banner"') == 2
+        assert "SECRET / 極秘" in dashboard
+        assert report["marking"]["display"] == "SECRET / 極秘"
+    else:
+        assert "marking-banner" not in dashboard
+        assert report.get("marking") is None

@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from acsa.domain.money import Money
-from acsa.services import queries, reports
+from acsa.services import markings, queries, reports
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import LocalUser
 from acsa.web.api import schemas as S
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import NodeDep, Reader, ReadUow, WriteUow
@@ -27,7 +29,13 @@ def balances(principal: Reader, uow: ReadUow) -> S.BalancesPublic:
                         accounts={k: r.text(k) for k in r.accounts},
                         outstanding=Money(r.currency, r.outstanding).text())
         for r in rows
-    ], count=len(rows))
+    ], count=len(rows), marking=_marking(uow, principal.user))
+
+
+def _marking(uow: UnitOfWork, user: LocalUser) -> S.MarkingPublic | None:
+    """A report's marking: the strongest of the orders its reader may read."""
+    info = markings.readable_marking(uow, user)
+    return S.MarkingPublic.model_validate(markings.as_data(info)) if info else None
 
 
 @router.get("/reports/aging", response_model=S.AgingPublic, summary="Aging")
@@ -46,6 +54,7 @@ def aging(principal: Reader, uow: ReadUow, node: NodeDep) -> S.AgingPublic:
             debtor=d, creditor=c, currency=cur,
             buckets={b: Money(cur, v).text() for b, v in buckets.items()})
             for (d, c, cur), buckets in sorted(summary.items())],
+        marking=_marking(uow, principal.user),
     )
 
 
@@ -57,7 +66,7 @@ def obligations(principal: Reader, uow: ReadUow) -> S.ObligationsPublic:
         S.ObligationPublic(order=r.order, line=r.line, item=r.item, unit=r.unit,
                            owed=str(r.owed), due_on=r.due_on, debtor=r.debtor,
                            creditor=r.creditor) for r in rows
-    ], count=len(rows))
+    ], count=len(rows), marking=_marking(uow, principal.user))
 
 
 @router.get("/reports/ceilings", response_model=S.CeilingsPublic, summary="Ceilings")
@@ -74,7 +83,7 @@ def ceilings(principal: Reader, uow: ReadUow,
                         sub_caps=[S.SubCapPublic(group=g, cap=cap.text(), used=used.text())
                                   for g, cap, used in r.sub_caps])
         for r in rows
-    ], count=len(rows))
+    ], count=len(rows), marking=_marking(uow, principal.user))
 
 
 @router.get("/reports/activities", response_model=S.ActivityTotalsPublic,
@@ -83,7 +92,7 @@ def activities(principal: Reader, uow: ReadUow) -> S.ActivityTotalsPublic:
     """Orders and their value per activity (exercise, HADR operation) and currency."""
     rows = queries.activity_totals(uow, principal.user)
     return S.ActivityTotalsPublic(data=[S.ActivityTotalPublic.model_validate(r) for r in rows],
-                                  count=len(rows))
+                                  count=len(rows), marking=_marking(uow, principal.user))
 
 
 @router.get("/ledger/verify", response_model=S.VerifyPublic, tags=["ledger"],

@@ -880,6 +880,9 @@ class BalancePublic(Schema):
 class BalancesPublic(Schema):
     data: list[BalancePublic]
     count: int
+    marking: MarkingPublic | None = Field(None, description=(
+        "The strongest marking of the orders the report includes, for its banner; "
+        "absent when all are unclassified."))
 
 
 class AgingRowPublic(Schema):
@@ -905,6 +908,9 @@ class AgingSummaryPublic(Schema):
 class AgingPublic(Schema):
     data: list[AgingRowPublic]
     count: int
+    marking: MarkingPublic | None = Field(None, description=(
+        "The strongest marking of the orders the report includes, for its banner; "
+        "absent when all are unclassified."))
     summary: list[AgingSummaryPublic]
 
 
@@ -922,6 +928,9 @@ class ObligationPublic(Schema):
 class ObligationsPublic(Schema):
     data: list[ObligationPublic]
     count: int
+    marking: MarkingPublic | None = Field(None, description=(
+        "The strongest marking of the orders the report includes, for its banner; "
+        "absent when all are unclassified."))
 
 
 class SubCapPublic(Schema):
@@ -946,6 +955,9 @@ class CeilingPublic(Schema):
 class CeilingsPublic(Schema):
     data: list[CeilingPublic]
     count: int
+    marking: MarkingPublic | None = Field(None, description=(
+        "The strongest marking of the orders the report includes, for its banner; "
+        "absent when all are unclassified."))
 
 
 class ActivityTotalPublic(Schema):
@@ -961,6 +973,9 @@ class ActivityTotalPublic(Schema):
 class ActivityTotalsPublic(Schema):
     data: list[ActivityTotalPublic]
     count: int
+    marking: MarkingPublic | None = Field(None, description=(
+        "The strongest marking of the orders the report includes, for its banner; "
+        "absent when all are unclassified."))
 
 
 class FindingPublic(Schema):

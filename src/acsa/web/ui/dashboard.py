@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from acsa.domain.errors import DomainError
-from acsa.i18n import LOCALES, TIME_ZONES
+from acsa.i18n import LOCALES, TIME_ZONES, gettext
 from acsa.reports import charts
-from acsa.services import auth, dashboard, users
+from acsa.services import auth, dashboard, markings, users
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.deps import Principal, client_address, get_node
@@ -38,13 +38,15 @@ def home(request: Request, principal: User) -> HTMLResponse:
     with UnitOfWork(get_node(request), write=False) as uow:
         board = dashboard.dashboard(uow, principal.user)
         points = balance_series(uow, principal.user)
+        marking = markings.readable_marking(uow, principal.user)
     summary = board.aging
     currencies = sorted({p.currency for p in points} | {cur for _, _, cur in summary})
     balance_charts = [charts.balances_chart(points, cur, locale) for cur in currencies
                       if any(p.currency == cur for p in points)]
     aging_charts = [charts.aging_chart(summary, cur, locale, as_of=board.on)
                     for cur in currencies if any(c == cur for _, _, c in summary)]
-    return render(request, "dashboard.html", principal, board=board,
+    banner = markings.text(marking, lambda m: gettext(m, locale)) if marking else ""
+    return render(request, "dashboard.html", principal, board=board, banner=banner,
                   balance_charts=balance_charts, aging_charts=aging_charts)
 
 
