@@ -4,31 +4,19 @@ on the order, its events and the list."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
-
+from acsa.devtools.world import clear
 from acsa.domain.parties import Role
-from acsa.services.node import Node
-from acsa.services.unit_of_work import UnitOfWork
-from acsa.store import tables as T
 
-from .conftest import official, problem
+from .conftest import problem
 from .test_orders import Nation, order_terms
 
 R = Role
 PHL_LEVELS = "TOP SECRET, SECRET, CONFIDENTIAL, RESTRICTED"
 
 
-def clear(node: Node, role: Role, level: str, activities: tuple[str, ...] = ("KAMANDAG-10",)
-          ) -> None:
-    """Give the official a clearance and need to know, as a security officer would."""
-    with UnitOfWork(node) as uow:
-        uow.conn.execute(update(T.users).where(T.users.c.id == official(node, role))
-                         .values(clearance=level, activities=json.dumps(list(activities))))
-        uow.commit()
 
 
 def create(phl: Nation, **body: Any) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from acsa.devtools.world import as_official
+from acsa.devtools.world import as_official, clear
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue
 from acsa.domain.parties import Role
@@ -31,13 +31,6 @@ own_nodes = cli_orders.own_nodes
 pair = cli_orders.pair
 
 
-def clear(node: Node, user: str, level: str, activities: tuple[str, ...] = ("KAMANDAG-10",)
-          ) -> None:
-    """Give a user a clearance and need to know, as a security officer would."""
-    with UnitOfWork(node) as uow:
-        uow.conn.execute(update(T.users).where(T.users.c.id == user)
-                         .values(clearance=level, activities=json.dumps(list(activities))))
-        uow.commit()
 
 
 def projected(node: Node, number: str) -> tuple[str, str, list[str], list[str]]:
@@ -68,6 +61,14 @@ def test_an_order_classified_from_its_draft_shows_both_schemes(pair):  # type: i
     assert "marking SECRET / 極秘 // NOFORN (originated by PHL; releasable to JPN, PHL)" in phl(
         "order", "show", number)
     assert "SECRET / 極秘 // NOFORN" in phl("order", "list", "--as", "phl.ordering")
+    # A download of it is logged with the marking the file carries.
+    phl("report", "export", "open-orders", "--format", "csv", "--out",
+        str(phl.node.data_dir / "open.csv"), "--as", "phl.ordering")
+    phl("user", "add", "phl.aud", "--name", "A. Cruz", "--role", "auditor",
+        "--as", "phl.administrator")
+    logged = phl.json("access-log", "--as", "phl.aud")
+    assert any(e["target"] == "open-orders.csv open.csv [SECRET / 極秘 // NOFORN]"
+               for e in logged), logged
     # The partner's node protects it as its equivalent, from the same signed marking.
     copy(phl, jpn)
     assert projected(jpn.node, number) == ("SECRET", "PHL", ["JPN", "PHL"], ["NOFORN"])

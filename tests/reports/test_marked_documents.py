@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from acsa.devtools.world import as_official
+from acsa.devtools.world import as_official, clear
 from acsa.domain.parties import Role
 from acsa.reports.documents import render_pdf
 from acsa.services import orders
@@ -49,6 +49,8 @@ def classified_order(pair: Any, level: str, *, lines: int = 2, accepted: bool = 
     pair.carry(pair.phl, pair.jpn)
     if not accepted:
         return number
+    for role in (Role.APPROVING_OFFICIAL, Role.SUPPLY_OFFICER):
+        clear(pair.jpn, role, "極秘")  # cleared to act on it
     as_official(pair.jpn, Role.APPROVING_OFFICIAL, orders.accept, number,
                 supplying_unit="JMSDF-ESF1")
     as_official(pair.jpn, Role.SUPPLY_OFFICER, orders.deliver, number, [(1, "5")])

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import update
 
-from acsa.devtools.world import as_official, user_id
+from acsa.devtools.world import as_official, clear, user_id
 from acsa.domain.parties import Role
 from acsa.reports.tables import build_table, to_csv, to_xlsx
 from acsa.services import orders, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.store import tables as T
 
 from .lifecycle import terms
 
@@ -34,6 +31,8 @@ def classified_order(pair: Any, level: str, *, accepted: bool = True) -> str:
     pair.carry(pair.phl, pair.jpn)
     if not accepted:
         return number
+    for role in (Role.APPROVING_OFFICIAL, Role.SUPPLY_OFFICER):
+        clear(pair.jpn, role, "極秘")  # cleared to act on it
     as_official(pair.jpn, Role.APPROVING_OFFICIAL, orders.accept, number,
                 supplying_unit="JMSDF-ESF1")
     as_official(pair.jpn, Role.SUPPLY_OFFICER, orders.deliver, number, [(1, "5")])
@@ -43,10 +42,7 @@ def classified_order(pair: Any, level: str, *, accepted: bool = True) -> str:
 
 def reader(node: Node, role: Role, clearance: str | None) -> Any:
     who = user_id(node.party, role)
-    with UnitOfWork(node) as uow:
-        uow.conn.execute(update(T.users).where(T.users.c.id == who).values(
-            clearance=clearance, activities=json.dumps(["KAMANDAG-10"])))
-        uow.commit()
+    clear(node, who, clearance)
     with UnitOfWork(node, write=False) as uow:
         return users.get_user(uow, who)
 

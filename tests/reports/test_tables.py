@@ -19,7 +19,7 @@ from acsa.reports.tables import (
     Column,
     ReportTable,
     build_table,
-    export,
+    render,
     to_csv,
     to_xlsx,
 )
@@ -182,6 +182,6 @@ def test_unknown_report_or_format_is_refused(world):
         with pytest.raises(InvalidValue):
             build_table(uow, reader(uow), "everything")
         with pytest.raises(InvalidValue):
-            export(uow, reader(uow), "balances", "pdf")
+            render(build_table(uow, reader(uow), "balances"), "pdf")
         with pytest.raises(InvalidValue):
             build_table(uow, reader(uow), "statement")

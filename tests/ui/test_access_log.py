@@ -51,3 +51,13 @@ def test_the_log_page_names_actions_in_the_readers_language(demo: Demo):
     demo.auditor.get(f"/orders/{demo.visible}")
     page = demo.auditor.get("/admin/access-log", headers={"Accept-Language": "ja"})
     assert "要請の閲覧" in page.text
+
+
+def test_a_report_download_is_logged_with_the_marking_it_carries(demo: Demo):
+    assert demo.auditor.get("/reports/open-orders.csv").status_code == 200
+    assert demo.finance.get("/reports/open-orders.xlsx").status_code == 200
+    exports = {line["user"]: line["target"] for line in lines(demo)
+               if line["action"] == "report.export" and line["target"].startswith("open-")}
+    # The auditor's download includes the classified order; the finance officer's does not.
+    assert exports["jpn.auditor"] == "open-orders.csv [極秘 / SECRET]"
+    assert exports["jpn.finance"] == "open-orders.xlsx"

@@ -9,9 +9,8 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import update
 
-from acsa.devtools.world import as_official
+from acsa.devtools.world import as_official, clear
 from acsa.domain.parties import Role
 from acsa.i18n import gettext
 from acsa.services import admin, orders, users
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.postgres
 BANNER = re.compile(r'<div class="marking-banner" role="note" aria-label="[^"]*">([^<]*)</div>')
 
 
-def clear(node: Node, role: Role, level: str, activities: tuple[str, ...] = ("KAMANDAG-10",)
-          ) -> None:
-    """Give the official a clearance and need to know, as a security officer would."""
-    with UnitOfWork(node) as uow:
-        uow.conn.execute(update(T.users).where(T.users.c.id == official(node, role))
-                         .values(clearance=level, activities=json.dumps(list(activities))))
-        uow.commit()
 
 
 def register_activity(node: Node) -> None:

@@ -19,7 +19,7 @@ import typer
 from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, fail, node, parse_day
 from acsa.cli.ledger import report_app
 from acsa.cli.root import app
-from acsa.reports.tables import REPORT_KINDS, export
+from acsa.reports.tables import REPORT_KINDS, build_table, marking_line, render
 from acsa.services import access_log, queries
 from acsa.services.unit_of_work import UnitOfWork
 
@@ -157,19 +157,23 @@ def report_export(
 ) -> None:
     """Write a report of the orders the user may read as CSV or XLSX: statement, registers,
     aging, obligations, ceilings …"""
-    with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        user = acting_user(uow, as_user)
-        day: date | None = parse_day(as_of, "as_of")
-        params: dict[str, object] = {}
-        if partner:
-            params["partner"] = partner
-        if currency:
-            params["currency"] = currency
-        if kind == "year-end":
-            params.update(as_of=day, year=year, party=party)
-        elif kind == "ceilings" and day:
-            params["on"] = day
-        data = export(uow, user, kind, format.value, locale, **params)
-        out.write_bytes(data)
+    with errors(as_json):
+        with UnitOfWork(node(), write=False) as uow:
+            user = acting_user(uow, as_user)
+            day: date | None = parse_day(as_of, "as_of")
+            params: dict[str, object] = {}
+            if partner:
+                params["partner"] = partner
+            if currency:
+                params["currency"] = currency
+            if kind == "year-end":
+                params.update(as_of=day, year=year, party=party)
+            elif kind == "ceilings" and day:
+                params["on"] = day
+            table = build_table(uow, user, kind, **params)
+            data = render(table, format.value, locale)
+            out.write_bytes(data)
+        access_log.record_export(uow.node, user, f"{kind}.{format.value} {out.name}",
+                                 marking_line(table), "cli")
         emit(as_json, {"kind": kind, "format": format.value, "out": out, "bytes": len(data)},
              f"wrote {out} ({kind}, {len(data)} bytes)")

@@ -17,7 +17,7 @@ from acsa.cli.root import app
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money
 from acsa.domain.postings import AccountKind
-from acsa.services import exports, reports
+from acsa.services import access_log, exports, markings, reports
 from acsa.services import verify as verification
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
@@ -145,11 +145,15 @@ def export(
 ) -> None:
     """Write the postings the user may read to standard output: CSV, JSON, or a journal
     for `ledger`."""
-    with errors(), UnitOfWork(node(), write=False) as uow:
-        chunks = {
-            Format.csv: exports.postings_csv,
-            Format.json: exports.postings_json,
-            Format.ledger: exports.ledger_journal,
-        }[format](uow, acting_user(uow, as_user))
-        for chunk in chunks:
-            sys.stdout.write(chunk)
+    with errors():
+        with UnitOfWork(node(), write=False) as uow:
+            user = acting_user(uow, as_user)
+            chunks = {
+                Format.csv: exports.postings_csv,
+                Format.json: exports.postings_json,
+                Format.ledger: exports.ledger_journal,
+            }[format](uow, user)
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+            marking = markings.line(markings.readable_marking(uow, user))
+        access_log.record_export(uow.node, user, f"postings.{format.value}", marking, "cli")

@@ -92,9 +92,7 @@ def _safe(text: str) -> str:
 def marking_line(table: ReportTable, locale: str = "en") -> str | None:
     """The marking a download carries as its first and last row: both parties' markings
     side by side (``SECRET / 極秘``); None when every order it includes is unclassified."""
-    if table.marking is None or not table.marking.classified:
-        return None
-    return markings.text(table.marking, lambda message: gettext(message, locale))
+    return markings.line(table.marking, lambda message: gettext(message, locale))
 
 
 def to_csv(table: ReportTable, locale: str = "en", *, keys: bool = False) -> bytes:
@@ -399,16 +397,13 @@ def table_marking(uow: UnitOfWork, user: LocalUser, table: ReportTable) -> Marki
     return markings.readable_marking(uow, user)
 
 
-def export(uow: UnitOfWork, user: LocalUser, kind: str, fmt: str, locale: str = "en",
-           **params: Any) -> bytes:
-    """Report ``kind`` for ``user`` as ``fmt`` (``csv`` or ``xlsx``) bytes, titles in
-    ``locale``."""
-    table = build_table(uow, user, kind, **params)
+def render(table: ReportTable, fmt: str, locale: str = "en") -> bytes:
+    """``table`` as ``fmt`` (``csv`` or ``xlsx``) bytes, titles in ``locale``."""
     if fmt == "csv":
         return to_csv(table, locale)
     if fmt == "xlsx":
         return to_xlsx(table, locale)
-    raise InvalidValue(f"{fmt!r} is not a format; choose csv or xlsx", field="format")
+    raise InvalidValue(f"{fmt[:20]!r} is not a format; choose csv or xlsx", field="format")
 
 
 def filename(kind: str, fmt: str, node: str, on: date) -> str:

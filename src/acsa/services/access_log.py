@@ -21,6 +21,7 @@ from acsa.domain.marking import is_unclassified
 from acsa.domain.parties import Role
 from acsa.services import auth
 from acsa.services.need_to_know import log_target, marking_of
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.store import tables as T
@@ -51,6 +52,16 @@ def record_opening(uow: UnitOfWork, user: LocalUser, action: str, number: str | 
     """
     target = " ".join(p for p in (_marked(uow, number) if number else "", detail) if p)
     auth.record_access(uow, user.id, action, target[:TARGET_LENGTH_MAX], address)
+
+
+def record_export(node: Node, user: LocalUser, what: str, marking: str | None,
+                  address: str) -> None:
+    """One line for a report download ``what`` (``open-orders.csv``) carrying ``marking``.
+    Written in a short transaction of its own after the report is built, so that building
+    a large report never holds the database's write lock."""
+    with UnitOfWork(node) as uow:
+        record_opening(uow, user, "report.export", None,
+                       what + (f" [{marking}]" if marking else ""), address)
 
 
 def require_log_reader(actor: LocalUser) -> None:

@@ -133,6 +133,13 @@ def text(info: Shown, translate: Callable[[str], str] = _same) -> str:
     return f"{words} // {', '.join(info.caveats)}" if info.caveats else words
 
 
+def line(info: MarkingInfo | None, translate: Callable[[str], str] = _same) -> str | None:
+    """:func:`text` of a report's or page's marking; None when it is unclassified."""
+    if info is None or not info.classified:
+        return None
+    return text(info, translate)
+
+
 def _get(item: Any, name: str) -> Any:
     return item[name] if isinstance(item, Mapping) else getattr(item, name)
 

@@ -31,11 +31,11 @@ from acsa.domain.money import minor_units
 from acsa.i18n import N_, gettext
 from acsa.i18n.labels import label
 from acsa.reports import charts, tables
-from acsa.services import queries, reports
+from acsa.services import access_log, queries, reports
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
-from acsa.web.deps import Principal, get_node
+from acsa.web.deps import Principal, client_address, get_node
 from acsa.web.problems import status_of
 from acsa.web.ui import documents
 from acsa.web.ui.documents import not_found_page
@@ -220,6 +220,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
         status = 422 if errors else 200  # a parameter this page could not read
         table: tables.ReportTable | None = None
         figures: list[str] = []
+        download: Response | None = None
         asked = any(values.get(n) for n in NEEDS.get(kind, ())) or not NEEDS.get(kind)
         if not errors and (asked or fmt or query):
             try:
@@ -229,9 +230,13 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
                 if exc.field and exc.field not in PARAMETERS[kind]:
                     errors.fields.pop(exc.field, None)
         if table is not None and fmt:
-            return _download(uow, table, fmt, locale)
-        if table is not None:
+            download = _download(uow, table, fmt, locale)
+        elif table is not None:
             figures = _charts(uow, principal.user, kind, params, locale)
+    if table is not None and download is not None:
+        access_log.record_export(get_node(request), principal.user, f"{table.kind}.{fmt}",
+                                 tables.marking_line(table), client_address(request))
+        return download
     shown = {k: v for k, v in values.items() if v}
     link = f"?{urlencode(shown)}" if shown else ""
     return render(
@@ -246,7 +251,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
 
 
 def _download(uow: UnitOfWork, table: tables.ReportTable, fmt: str, locale: str) -> Response:
-    data = tables.to_csv(table, locale) if fmt == "csv" else tables.to_xlsx(table, locale)
+    data = tables.render(table, fmt, locale)
     name = tables.filename(table.kind, fmt, uow.node.party, uow.node.today())
     return Response(data, media_type=tables.MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{name}"',
