@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from acsa.devtools.world import clear
 from acsa.domain.parties import Role
+from clearing import clear
 
 from .conftest import problem
 from .test_orders import Nation, order_terms

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from acsa.devtools.world import as_official, clear
+from acsa.devtools.world import as_official
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue
 from acsa.domain.parties import Role
@@ -21,6 +21,7 @@ from acsa.services.node import Node
 from acsa.services.recording import Act, record
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
+from clearing import clear
 
 from . import test_cli_orders as cli_orders
 from .test_cli_orders import OPTIONS, X, copy, day, events

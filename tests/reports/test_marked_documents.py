@@ -8,13 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from acsa.devtools.world import as_official, clear
+from acsa.devtools.world import as_official
 from acsa.domain.parties import Role
 from acsa.reports.documents import render_pdf
 from acsa.services import orders
 from acsa.services.documents import document_model
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
+from clearing import clear
 from needs import tool_or_skip
 
 from .lifecycle import terms

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from acsa.devtools.world import as_official, clear, user_id
+from acsa.devtools.world import as_official, user_id
 from acsa.domain.parties import Role
 from acsa.reports.tables import build_table, to_csv, to_xlsx
 from acsa.services import orders, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
+from clearing import clear
 
 from .lifecycle import terms
 

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from acsa.devtools.world import as_official, clear
+from acsa.devtools.world import as_official
 from acsa.domain.parties import Role
 from acsa.i18n import gettext
 from acsa.services import admin, orders, users
@@ -19,6 +19,7 @@ from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from api.conftest import official
+from clearing import clear
 from integration.test_order_services import terms
 
 from .test_order_pages import event_count, head_of, logged_in, new_order_form

@@ -6,14 +6,11 @@ that each sets nodes up the same way an administrator would by the CLI.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
-
-from sqlalchemy import update
 
 from acsa.domain.parties import Role
 from acsa.federation.bundles import export_bundle, import_bundle
@@ -22,7 +19,6 @@ from acsa.services.intake import ImportSummary
 from acsa.services.node import Node
 from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.store import tables as TB
 
 T = TypeVar("T")
 
@@ -87,18 +83,6 @@ SIGNING_ROLES = (Role.ORDERING_OFFICIAL, Role.APPROVING_OFFICIAL, Role.SUPPLY_OF
 def user_id(party: str, role: Role) -> str:
     """``phl.ordering`` for the Philippine ordering official, and so on."""
     return f"{party.lower()}.{role.value.split('_')[0]}"
-
-
-def clear(node: Node, who: str | Role, level: str | None,
-          activities: Iterable[str] = ("KAMANDAG-10",)) -> None:
-    """Give a user (by id, or ``node``'s official in a role) a clearance and need to know for
-    ``activities``: set directly, for setting up a test or a demonstration; officers do it
-    with ``acsa user clearance`` and ``acsa user assign``, which check and record it."""
-    uid = user_id(node.party, who) if isinstance(who, Role) else who
-    with UnitOfWork(node) as uow:
-        uow.conn.execute(update(TB.users).where(TB.users.c.id == uid)
-                         .values(clearance=level, activities=json.dumps(list(activities))))
-        uow.commit()
 
 
 def staff_node(node: Node, agreements: Iterable[str], *, valid_from: date = date(2026, 1, 15),
