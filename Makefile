@@ -16,7 +16,7 @@ ifeq ($(CI),true)
 export ACSA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 endif
 
-.PHONY: demo test lint typecheck unit bench system-packages clean
+.PHONY: demo test lint typecheck unit bench crash system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ test: system-packages $(STAMP) lint typecheck
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+# Writers killed with SIGKILL at random moments: 100 kills of the service layer and 100 of
+# the HTTP API per engine (PostgreSQL when ACSA_TEST_POSTGRES_URL is set). `make test` runs
+# a sample of 3 of each.
+crash: system-packages $(STAMP)
+	ACSA_CRASH_KILLS=$${ACSA_CRASH_KILLS:-100} $(BIN)/pytest -q -s tests/crash
 
 demo: system-packages $(STAMP)
 	$(BIN)/acsa demo
