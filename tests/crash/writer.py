@@ -27,8 +27,8 @@ AGREEMENT = "JPN-PHL-ACSA"
 
 def terms(n: int) -> dict[str, Any]:
     x = Exercise(shipped_profile(AGREEMENT))
-    made: dict[str, Any] = x.terms("PHL", "JPN", [("pol", f"Diesel fuel F-76, lot {n}", str(100 + n), "L",
-                                   "152.5")], needed_by="2027-06-01")
+    line = ("pol", f"Diesel fuel F-76, lot {n}", str(100 + n), "L", "152.5")
+    made: dict[str, Any] = x.terms("PHL", "JPN", [line], needed_by="2027-06-01")
     return made
 
 
