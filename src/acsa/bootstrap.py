@@ -11,6 +11,7 @@ from acsa.config import Settings
 from acsa.domain.errors import DomainError, NodeAlreadyInitialized, NodeMismatch
 from acsa.domain.parties import check_party_code
 from acsa.events import NodeKey, format_at
+from acsa.services.history import check_history, note_history
 from acsa.services.node import KEY_FILE, Node, utc_now
 from acsa.store.db import make_engine, migrate, sqlite_url
 
@@ -58,5 +59,12 @@ def open_node(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
                            field="node", node=party, configured=settings.node)
     key = NodeKey.load(settings.data_dir / KEY_FILE)
     engine = make_engine(database_url(settings))
+    try:
+        # A node that has recorded events never opens an empty database as if new.
+        check_history(settings.data_dir, engine)
+    except DomainError:
+        engine.dispose()
+        raise
     migrate(engine)
+    note_history(settings.data_dir, engine)
     return Node(party, key, engine, settings.data_dir, clock)

@@ -8,7 +8,7 @@ from acsa.cli.root import app
 def _register() -> None:
     # Each module adds its commands to `app`; imported here so that the
     # entry point stays one line and a group can be read on its own.
-    from acsa.cli import admin, documents, ledger, node, orders, sync, web  # noqa: F401
+    from acsa.cli import admin, backup, documents, ledger, node, orders, sync, web  # noqa: F401
 
 
 def main() -> None:

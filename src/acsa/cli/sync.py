@@ -12,6 +12,7 @@ from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, fail, nod
 from acsa.cli.root import app
 from acsa.events import short_fingerprint
 from acsa.federation.bundles import export_bundle, import_bundle
+from acsa.federation.recover import export_copy, import_copy, is_copy_file
 from acsa.services.peers import (
     add_peer,
     confirm_key,
@@ -228,12 +229,24 @@ def reconcile(
 
 @sync_app.command("export")
 def sync_export(
-    peer: Annotated[str, typer.Option(help="The peer the bundle is for.")],
     out: Annotated[Path, typer.Option(help="The bundle file to write.")],
+    peer: Annotated[str | None, typer.Option(help="The peer the bundle is for.")] = None,
+    for_: Annotated[str | None, typer.Option(
+        "--for", help="A partner restored from a backup: write our copy of its own streams "
+                      "for it to take back.")] = None,
+    after: Annotated[int, typer.Option(help="With --for: only its events after this seq.")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Write everything the peer has not acknowledged to a signed bundle file."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
+        if (peer is None) == (for_ is None):
+            fail("give either --peer (a bundle) or --for (a copy of a partner's own streams)")
+        if for_ is not None:
+            copy = export_copy(uow, for_, out, after)
+            emit(as_json, copy, f"wrote our copy of {copy.events} of {for_}'s own event(s) to "
+                 f"{out}" + "".join(f"\n  {s}: seq {a}–{b}" for s, (a, b) in copy.streams.items()))
+            return
+        assert peer is not None
         summary = export_bundle(uow, peer, out)
         emit(as_json, summary,
              f"wrote {summary.events} event(s) for {peer} to {out}"
@@ -247,6 +260,9 @@ def sync_import(
 ) -> None:
     """Admit and apply a peer's bundle, or quarantine it with every reason."""
     with errors(as_json), UnitOfWork(node()) as uow:
+        if is_copy_file(bundle):
+            _import_copy(uow, bundle, as_json)
+            return
         summary = import_bundle(uow, bundle)
         if summary.quarantined is not None:
             emit(as_json, summary, lambda: typer.echo(
@@ -256,6 +272,17 @@ def sync_import(
         emit(as_json, summary,
              f"imported {summary.applied} new event(s) from {summary.peer} "
              f"({summary.duplicates} already held); orders updated: {len(summary.orders)}")
+
+
+def _import_copy(uow: UnitOfWork, path: Path, as_json: bool) -> None:
+    """Our own events, returned by a partner in a copy file."""
+    got = import_copy(uow, path)
+    lines = [f"took back {got.applied} of our own event(s) from {got.peer}'s copy"]
+    lines += [f"  {r.stream}: held {r.held_before} → {r.held_after}" for r in got.returned]
+    lines += [f"  - {p}" for p in got.problems]
+    emit(as_json, got, "\n".join(lines))
+    if got.problems:
+        raise typer.Exit(1)
 
 
 statement_app = typer.Typer(help="Signed statements between the parties.", no_args_is_help=True)

@@ -155,6 +155,22 @@ class NodeMismatch(DomainError):
     code = "node_mismatch"
 
 
+class StreamBehind(DomainError):
+    """This node's own stream holds fewer events than have left it (a restored backup, or a
+    partner holds more of it): signing the next event would give a second, different event
+    at a position its partners already hold. Refused on that stream only, until the missing
+    events are fetched back."""
+
+    code = "stream_behind"
+
+
+class NodeHistoryMissing(DomainError):
+    """The data directory shows that this node recorded events, but its database holds
+    none: it is the wrong database, or one to restore from a backup."""
+
+    code = "node_history_missing"
+
+
 class ReportTooLarge(DomainError):
     """A report would hold more rows than one report may: narrow it.
 

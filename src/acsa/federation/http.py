@@ -4,6 +4,9 @@
   stream, and the consistency proof from size ``held`` to it;
 - ``GET  streams/{agreement}/{party}?after=SEQ&limit=N`` — our events of
   that stream after ``SEQ``, at most ``N`` (and :data:`SYNC_BATCH_SIZE_MAX`);
+- ``GET  copies/{agreement}/{party}?after=SEQ&limit=N`` — our copy of the
+  caller's own stream, returned to it alone (a node restored from a backup
+  fetches back what it signed after the backup);
 - ``GET  evidence/{sha256}`` — an evidence file cited by an event the
   requesting party was sent;
 - ``POST notify`` — a peer has news: the worker pulls from it at once;
@@ -42,9 +45,11 @@ from acsa.federation.auth import (
     verify_request,
 )
 from acsa.federation.client import transport_keys
-from acsa.services import intake, outgoing, reconcile
+from acsa.services import high_water, intake, outgoing, reconcile, recovery
+from acsa.services.high_water import Mark
 from acsa.services.node import Node
 from acsa.services.peers import party_keys
+from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.witness import in_alarm
 
@@ -86,7 +91,7 @@ class LeafCache:
 # How the federation answers each refusal of the services it calls.
 STATUS = {
     outgoing.NotServed: 404, outgoing.NotAParty: 403, outgoing.NotReleased: 403,
-    outgoing.NotHeld: 404,
+    outgoing.NotHeld: 404, recovery.NotYours: 403,
 }
 
 
@@ -165,12 +170,15 @@ class Server:
             stream = outgoing.served_stream(uow, agreement, party, peer)
             tip = outgoing.stream_tip(uow, stream)
             if tip is None:
+                if held > 0:
+                    intake.acknowledge(uow, peer, stream, held)
                 return {"stream": stream, "head": None, "proof": []}
             proof: list[str] = []
             if 0 < held < tip.size:
                 leaves = self.leaves.get(uow, tip)
                 proof = [p.hex() for p in consistency_proof(leaves, held)]
-            if 0 < held <= tip.size:
+            if held > 0:
+                # Also when it holds more than we do: then signing on the stream waits.
                 intake.acknowledge(uow, peer, stream, held)
         return {"stream": stream, "head": self.signed_head(tip).to_wire(), "proof": proof}
 
@@ -182,7 +190,13 @@ class Server:
             events, size = outgoing.stream_page(uow, stream, after, limit)
             if after > 0:
                 intake.acknowledge(uow, peer, stream, after)
+        return {"stream": stream, "after": after, "events": self.leaving(stream, events, peer),
+                "size": size}
+
+    def leaving(self, stream: str, events: list[StoredEvent], peer: str) -> list[dict[str, Any]]:
+        """The events that go out in one response; the stream's mark covers them first."""
         out: list[dict[str, Any]] = []
+        sent: StoredEvent | None = None
         total = 0
         for e in events:
             if peer not in e.envelope.marking.get("rel", ()):
@@ -196,7 +210,27 @@ class Server:
             if out and total > P.RESPONSE_BYTES_MAX // 2:
                 break
             out.append(wire)
-        return {"stream": stream, "after": after, "events": out, "size": size}
+            sent = e
+        if sent is not None:
+            high_water.note_leaving(self.node, {stream: Mark(sent.envelope.seq, sent.hash)})
+        return out
+
+    def get_copy(self, peer: str, agreement: str, party: str, after: int,
+                 limit: int) -> dict[str, Any]:
+        """Our copy of the caller's own stream, returned to it (after a restore)."""
+        limit = max(1, min(limit, P.SYNC_BATCH_SIZE_MAX))
+        with UnitOfWork(self.node, write=False) as uow:
+            stream = recovery.copied_stream(uow, agreement, party, peer)
+            events, size, last = recovery.copy_page(uow, stream, after, limit)
+        out: list[dict[str, Any]] = []
+        total = 0
+        for e in events:
+            wire = e.signed.to_wire()
+            total += len(json.dumps(wire))
+            if out and total > P.RESPONSE_BYTES_MAX // 2:
+                break
+            out.append(wire)
+        return {"stream": stream, "after": after, "events": out, "size": size, "head": last}
 
     def get_evidence(self, peer: str, sha256: str) -> dict[str, Any]:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -316,6 +350,13 @@ def mount(app: FastAPI, node: Node) -> None:
     async def streams(request: Request, agreement: str, party: str) -> Response:
         q = request.query_params
         return await handle(server, request, lambda v, b: server.get_stream(
+            v.party, agreement, party, _int(q.get("after"), "after", 0),
+            _int(q.get("limit"), "limit", P.SYNC_BATCH_SIZE_MAX)))
+
+    @app.get(P.PREFIX + "/copies/{agreement}/{party}", include_in_schema=False)
+    async def copies(request: Request, agreement: str, party: str) -> Response:
+        q = request.query_params
+        return await handle(server, request, lambda v, b: server.get_copy(
             v.party, agreement, party, _int(q.get("after"), "after", 0),
             _int(q.get("limit"), "limit", P.SYNC_BATCH_SIZE_MAX)))
 

@@ -16,6 +16,10 @@ For each agreement both nodes are party to, this node
    and sends the countersignature back as a receipt;
 4. fetches evidence files the new events cite that it does not hold.
 
+Before all that, a stream of our own that is behind its high-water mark (a
+restored backup) is fetched back from the peer's copy
+(:mod:`acsa.federation.recover`).
+
 Applying is idempotent: a page that was already applied (a duplicate
 message, a retry after a crash) only counts duplicates.
 """
@@ -33,6 +37,7 @@ import httpx
 from acsa.domain.streams import stream_id
 from acsa.events import EnvelopeInvalid, SignedTreeHead
 from acsa.federation import protocol as P
+from acsa.federation import recover
 from acsa.federation.auth import b64
 from acsa.federation.client import PeerClient, PeerRefused, PeerUnreachable, ResponseRejected
 from acsa.services import intake, peers, reconcile
@@ -151,6 +156,7 @@ def _pull(node: Node, client: PeerClient, peer: str, agreements: list[str],
     receipts: list[dict[str, Any]] = []
     cited: set[str] = set()
     for agreement in agreements:
+        _catch_up(node, client, peer, agreement, report, cited)
         stream_report = _sync_stream(node, client, peer, agreement, receipts, cited)
         if stream_report is not None:
             report.streams.append(stream_report)
@@ -163,6 +169,17 @@ def _pull(node: Node, client: PeerClient, peer: str, agreements: list[str],
         report.receipts_sent = len(receipts)
     report.evidence_fetched = _fetch_evidence(node, client, cited)
     _learn(node, client, peer)
+
+
+def _catch_up(node: Node, client: PeerClient, peer: str, agreement: str, report: SyncReport,
+              cited: set[str]) -> None:
+    """After a restore: our own events the peer holds and we do not, fetched back first."""
+    got = recover.catch_up(node, client, peer, agreement)
+    if got is not None:
+        cited |= got.cited
+        report.streams.append(StreamReport(got.stream, got.held_before, got.held_after,
+                                           got.peer_size, got.applied, orders=got.orders,
+                                           quarantined=got.quarantined, problems=got.problems))
 
 
 def _learn(node: Node, client: PeerClient, peer: str) -> None:

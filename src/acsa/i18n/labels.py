@@ -255,6 +255,8 @@ ERROR: Mapping[str, str] = {
     "clearance_required": N_("Clearance for every order it covers required"),
     "password_rejected": N_("Password not accepted"),
     "key_revoked": N_("Signed with a revoked key"),
+    "stream_behind": N_("Signing paused: this node's record is behind what it sent"),
+    "node_history_missing": N_("The database holds none of this node's history"),
 }
 
 ACCESS_ACTION: Mapping[str, str] = {

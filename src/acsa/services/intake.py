@@ -200,7 +200,7 @@ def record_refusal(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
 # -- 4. apply ----------------------------------------------------------------------------------
 
 
-def _apply(uow: UnitOfWork, admission: Admission, *, origin: str) -> set[str]:
+def apply_admitted(uow: UnitOfWork, admission: Admission, *, origin: str) -> set[str]:
     """Append admitted events, update context tables, then re-fold the orders they touch."""
     touched: set[str] = set()
     received_at = uow.node.now_at()
@@ -238,7 +238,7 @@ def receive_page(uow: UnitOfWork, peer: str, stream: str, events: list[Any],
         quarantined = quarantine(uow, source, peer,
                                  json.dumps(events, ensure_ascii=False).encode(), problems)
         admission = _admissible_prefix(uow, peer, events)
-    orders = _apply(uow, admission, origin="peer")
+    orders = apply_admitted(uow, admission, origin="peer")
     return PageIntake(len(admission.new), admission.duplicates, sorted(orders),
                       _cited(admission.new), quarantined, list(problems))
 
@@ -281,7 +281,7 @@ def receive_bundle(uow: UnitOfWork, bundle: BundleIn) -> ImportSummary:
     problems += _evidence_problems(bundle.evidence)
     if problems:
         return refuse_bundle(uow, bundle.source, bundle.peer, bundle.raw, problems)
-    orders = _apply(uow, admission, origin="bundle")
+    orders = apply_admitted(uow, admission, origin="bundle")
     store_evidence_files(uow, bundle.evidence)
     record_acks(uow, bundle.peer, bundle.acks)
     alarms = _keep_heads(uow, bundle.peer, bundle.heads)

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from acsa.domain.errors import DomainError
 from acsa.domain.streams import stream_id
 from acsa.events import CompactRange
+from acsa.services.high_water import Mark, note_leaving
 from acsa.services.peers import agreement_parties, get_peer, shared_agreements
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -159,7 +160,8 @@ def our_receipts(uow: UnitOfWork, peer: str) -> list[dict[str, Any]]:
 
 
 def outbox(uow: UnitOfWork, peer: str) -> Outbox:
-    """Everything ``peer`` has not acknowledged of our streams, for a bundle file."""
+    """Everything ``peer`` has not acknowledged of our streams, for a bundle file; the
+    high-water marks of those streams are raised to cover it before it is returned."""
     get_peer(uow, peer)
     streams: dict[str, list[StoredEvent]] = {}
     tips = []
@@ -182,4 +184,7 @@ def outbox(uow: UnitOfWork, peer: str) -> Outbox:
     if cited:
         evidence = [_file(row) for row in uow.conn.execute(
             select(T.evidence_files).where(T.evidence_files.c.sha256.in_(sorted(cited))))]
+    # The file is written after this returns: its events count as gone from here on.
+    note_leaving(uow.node, {s: Mark(evs[-1].envelope.seq, evs[-1].hash)
+                            for s, evs in streams.items()})
     return Outbox(peer, streams, tips, _acks(uow, peer), our_receipts(uow, peer), evidence)

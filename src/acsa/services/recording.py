@@ -2,7 +2,9 @@
 
 1. Lock the rows of the orders the act names and fold them — once per
    transaction: the use case that prepared the act has usually folded them
-   already (:func:`fold_orders`) — then take the stream's lock.
+   already (:func:`fold_orders`) — then take the stream's lock. A stream
+   behind its high-water mark (a restored backup) signs nothing until the
+   events that left the node are fetched back (:mod:`acsa.services.high_water`).
 2. Check the expected parent the user saw (a stale screen gets a conflict).
 3. Find the appointment that authorises the user for this role and unit.
 4. Build the envelope, seal it with the node key.
@@ -47,6 +49,7 @@ from acsa.domain.parties import Role
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_id
 from acsa.events import Envelope, seal
+from acsa.services.high_water import check_may_sign
 from acsa.services.unit_of_work import Folded, UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
@@ -153,6 +156,7 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> Recorded:
     before = fold_orders(uow, named)
     stream = stream_of(uow, act.agreement)
     head = lock_stream(uow.conn, stream)
+    check_may_sign(uow, stream, head["head_seq"])
     envelope = Envelope(
         v=1, stream=stream, seq=head["head_seq"] + 1, prev=head["head_hash"],
         at=uow.node.now_at(), profile=profile.digest, type=act.type, subject=act.subject,

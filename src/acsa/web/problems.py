@@ -20,7 +20,9 @@ alike:
         exchange, offset, token or evidence file) is not on this node
 409     the order changed since it was read (stale ``If-Match``); an act
         already on record; an act the order's status does not allow now;
-        nothing due for the act (nothing to invoice, return or offset)
+        nothing due for the act (nothing to invoice, return or offset);
+        signing paused because the node's own stream is behind what it sent
+        (a restored backup, until the events are fetched back)
 422     the request is readable but its content is refused (validation,
         a rule of the agreement, a report too large to make)
 428     an act on one order without ``If-Match``
@@ -123,7 +125,7 @@ def status_of(exc: E.DomainError) -> int:
         return 428
     if isinstance(exc, (BadRequest, queries.BadCursor)):
         return 400
-    if isinstance(exc, (E.Conflict, E.AlreadyRecorded, E.NothingDue)):
+    if isinstance(exc, (E.Conflict, E.AlreadyRecorded, E.NothingDue, E.StreamBehind)):
         return 409
     if isinstance(exc, E.TransitionNotAllowed):
         # The table allows the role the act, just not in this status: a state conflict.

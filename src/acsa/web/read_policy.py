@@ -45,6 +45,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     # -- node to node -------------------------------------------------------------------------
     ("GET", "/federation/v1/heads/{agreement}/{party}"): ReadPolicy(PEERS, "services.outgoing"),
     ("GET", "/federation/v1/streams/{agreement}/{party}"): ReadPolicy(PEERS, "services.outgoing"),
+    ("GET", "/federation/v1/copies/{agreement}/{party}"): ReadPolicy(PEERS, "services.recovery"),
     ("GET", "/federation/v1/evidence/{sha256}"): ReadPolicy(PEERS, "services.outgoing"),
     ("POST", "/federation/v1/notify"): ReadPolicy(PEERS, "federation.worker"),
     ("POST", "/federation/v1/receipts"): ReadPolicy(PEERS, "services.witness"),
