@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+
+from acsa.cli.guard import run
 from acsa.cli.root import app
 
 
@@ -12,8 +15,9 @@ def _register() -> None:
 
 
 def main() -> None:
+    """``acsa``: every error ends as one line on standard error and a non-zero exit."""
     _register()
-    app()
+    sys.exit(run(app, sys.argv[1:]))
 
 
 __all__ = ["app", "main"]

@@ -11,7 +11,6 @@ event's hash, sequence and the new status.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
@@ -31,6 +30,7 @@ from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, MissingField
 from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.streams import stream_party
+from acsa.reading import read_bounded, read_json
 from acsa.services import evidence as evidence_files
 from acsa.services import markings, order_view, queries, settlement, unit_of_work
 from acsa.services import orders as order_service
@@ -178,17 +178,19 @@ def rates(values: Sequence[str] | None) -> list[tuple[str, str, str]] | None:
 
 
 def evidence(uow: UnitOfWork, files: Sequence[Path] | None) -> list[dict[str, Any]]:
-    """Store each file in this transaction and return what the event cites of it."""
-    return [evidence_files.store_evidence(uow, path.name, path.read_bytes())
-            for path in files or ()]
+    """Store each file in this transaction and return what the event cites of it; a file
+    over the evidence limit is refused before it is read."""
+    return [evidence_files.store_evidence(uow, path.name, read_bounded(
+        path, evidence_files.EVIDENCE_FILE_SIZE_MAX, field="evidence")) for path in files or ()]
+
+
+# A terms or changes file is an order's terms: as much as the API takes in one request.
+TERMS_FILE_BYTES_MAX = 1024 * 1024
 
 
 def load_json(path: Path, option: str) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InvalidValue(f"{path}: not JSON ({exc.msg}, line {exc.lineno})",
-                           field=option) from None
+    """A terms or changes file: UTF-8 JSON, at most 1 MiB, nested as the reader allows."""
+    document = read_json(path, TERMS_FILE_BYTES_MAX, field=option)
     if not isinstance(document, dict):
         raise InvalidValue(f"{path}: must hold a JSON object", field=option)
     return document

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from acsa.cli.guard import Flags
 
 app = typer.Typer(
     name="acsa",
@@ -10,3 +14,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def root(debug: Annotated[bool, typer.Option(
+        "--debug", help="On an internal error, print its traceback.")] = False) -> None:
+    """ACSA Ledger: the signed, shared record of cross-servicing between allied forces."""
+    if debug:
+        Flags.debug = True

@@ -212,23 +212,38 @@ def load_profile_text(text: str, source: str) -> AgreementProfile:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileInvalid(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ProfileInvalid(f"{source}: nested more than {PROFILE_DEPTH_MAX} levels "
+                             "deep") from None
     return profile_from_document(_plain(document, source, ""), source)
 
 
-def _plain(value: Any, source: str, path: str) -> Any:
-    """Turn TOML values into JSON-able ones: dates become ISO text, floats are refused."""
+# A profile nests four tables deep; a document nested deeper is refused, not walked.
+PROFILE_DEPTH_MAX = 16
+
+
+def _plain(value: Any, source: str, path: str, depth: int = 0) -> Any:
+    """Turn TOML values into JSON-able ones: dates become ISO text, floats are refused,
+    and so are text holding U+0000 and tables nested too deep."""
+    if depth > PROFILE_DEPTH_MAX:
+        raise ProfileInvalid(f"{source}: {path.rstrip('.')}: nested more than "
+                             f"{PROFILE_DEPTH_MAX} levels deep", field=path.rstrip("."))
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if not key.isascii():
-                raise ProfileInvalid(f"{source}: {path}{key}: keys must be ASCII")
-            out[key] = _plain(item, source, f"{path}{key}.")
+            if not key.isascii() or "\x00" in key:
+                raise ProfileInvalid(f"{source}: {path}{key!r}: keys must be ASCII, "
+                                     "without U+0000")
+            out[key] = _plain(item, source, f"{path}{key}.", depth + 1)
         return out
     where = path.rstrip(".")
     if isinstance(value, list):
         # The index goes into the path so an error names the very entry,
         # e.g. categories[4].tolerance rather than any category's.
-        return [_plain(item, source, f"{where}[{i}].") for i, item in enumerate(value)]
+        return [_plain(item, source, f"{where}[{i}].", depth + 1)
+                for i, item in enumerate(value)]
+    if isinstance(value, str) and "\x00" in value:
+        raise ProfileInvalid(f"{source}: {where}: text may not hold U+0000", field=where)
     if isinstance(value, float):
         raise ProfileInvalid(
             f"{source}: {where}: write decimals as strings (\"0.10\"), not floats", field=where

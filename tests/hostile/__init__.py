@@ -1,0 +1,1 @@
+"""Hostile and broken input: every edge answered with a clear refusal, nothing half-stored."""
