@@ -160,9 +160,13 @@ def main() -> None:
         time.sleep(2)
         say("\n$ acsa reconcile --peer PHL   # on JPN")
         say(jpn.cli("reconcile", "--peer", "PHL"))
-        say("\n--- PHL restores an old backup and records different history ---")
+        say("\n--- PHL restores an old backup by hand, without its high-water mark, and "
+            "records different history ---")
         phl.stop()
         phl.node.engine.dispose()
+        # `acsa restore` keeps the mark, and the node would then refuse to sign until it
+        # fetched its lost events back (docs/restore-transcript.txt); here it is thrown away.
+        (phl.dir / "high-water.json").unlink(missing_ok=True)
         for suffix in ("", "-wal", "-shm"):
             (phl.dir / f"acsa.db{suffix}").unlink(missing_ok=True)
         backup.rename(phl.dir / "acsa.db")

@@ -294,11 +294,13 @@ def test_a_peer_that_rewrites_its_history_is_caught_and_refused(world, tmp_path)
     _snapshot(w.nodes["PHL"].data_dir, tmp_path / "backup.db")
     lost = submit(w)
     w.settle()
-    # PHL restores an old backup (losing `lost`) and records different history
-    # at the same positions: a rewrite of what JPN already holds.
+    # PHL restores an old backup (losing `lost`) by hand, throws away its high-water
+    # mark — which would otherwise refuse to sign until `lost` is fetched back — and
+    # records different history at the same positions: a rewrite of what JPN holds.
     w.nodes["PHL"].kill()
     w.nodes["PHL"].close()
     w.nodes["PHL"]._node = None
+    (w.nodes["PHL"].data_dir / "high-water.json").unlink()
     for suffix in ("", "-wal", "-shm"):
         (w.nodes["PHL"].data_dir / f"acsa.db{suffix}").unlink(missing_ok=True)
     (tmp_path / "backup.db").rename(w.nodes["PHL"].data_dir / "acsa.db")
