@@ -13,7 +13,7 @@ from acsa.cli.common import JsonOpt, emit, errors, fail, node, settings
 from acsa.cli.root import app
 from acsa.services.backup import make_backup, verify_backup
 from acsa.services.move import move_database
-from acsa.services.restore import RestoreReport, display_url, restore
+from acsa.services.restore import LOCAL_NAMES, RestoreReport, display_url, restore
 
 PASSPHRASE_ENV = "ACSA_BACKUP_PASSPHRASE"
 
@@ -120,12 +120,12 @@ def report_lines(r: RestoreReport) -> list[str]:
               + (f" (the replaced database held {s.replaced})" if s.replaced else "")
               for s in r.streams if not s.own]
     lines.append("  cannot come back (local records written after the backup):")
-    unknown = [x.table for x in r.lost if x.added is None]
+    unknown = [LOCAL_NAMES[x.table] for x in r.lost if x.added is None]
     if unknown:
         lines.append(f"    {', '.join(unknown)}: whatever was written after "
                      f"{r.backup_taken} (the replaced database could not be read to count)")
-    lines += [f"    {x.table}: {x.added} added, {x.changed} changed" for x in r.lost
-              if x.added is not None and (x.added or x.changed)]
+    lines += [f"    {LOCAL_NAMES[x.table]}: {x.added} added, {x.changed} changed"
+              for x in r.lost if x.added is not None and (x.added or x.changed)]
     if not unknown and not any(x.added or x.changed for x in r.lost):
         lines.append("    nothing: the replaced database held no later local record")
     lines += [f"  note: {n}" for n in r.notes]

@@ -54,9 +54,14 @@ from acsa.store.copy import copy_rows, drop_tables, is_empty, snapshot
 from acsa.store.db import make_engine, migrate
 
 # Local records, never in a stream: what was written to them after the backup is lost.
+# (Evidence files and number series come back with the node's own events.)
 LOCAL = (T.users, T.api_tokens, T.sessions, T.drafts, T.access_log, T.login_attempts,
-         T.quarantine, T.peers, T.key_confirmations, T.peer_alarms, T.evidence_files,
-         T.node_info)
+         T.quarantine, T.peers, T.key_confirmations, T.peer_alarms)
+LOCAL_NAMES = {"users": "users", "api_tokens": "API tokens", "sessions": "sessions",
+               "drafts": "drafts", "access_log": "access-log lines",
+               "login_attempts": "login attempts", "quarantine": "quarantined batches",
+               "peers": "peers", "key_confirmations": "key confirmations",
+               "peer_alarms": "peer alarms"}
 
 
 @dataclass(frozen=True)
