@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     user: str | None = None  # who acts on the command line (--as overrides)
     host: str = "127.0.0.1"
     port: int = 8000
+    sync: bool = True  # acsa serve runs the background sync (--no-sync sets it false)
     sync_interval_s: float = 5.0
     sync_batch_size_max: int = 500
 

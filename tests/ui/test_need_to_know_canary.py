@@ -63,6 +63,8 @@ SAMPLES: dict[str, Samples] = {
         lambda c, p: [f"/federation/v1/streams/JPN-PHL-ACSA/{p}"],
     "/federation/v1/evidence/{sha256}": lambda c, p: [f"/federation/v1/evidence/{c.evidence}"],
     "/auth/login": lambda c, p: ["/auth/login"],
+    "/healthz": lambda c, p: ["/healthz"],
+    "/readyz": lambda c, p: ["/readyz"],
     "/auth/code": lambda c, p: ["/auth/code"],
     "/static": lambda c, p: ["/static/app.css"],
     "/api/v1/openapi.json": lambda c, p: ["/api/v1/openapi.json"],

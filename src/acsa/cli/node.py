@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import typer
 from acsa.bootstrap import init_node
 from acsa.cli.common import JsonOpt, emit, errors, node, settings
 from acsa.cli.root import app
+from acsa.config import Settings
 from acsa.domain.errors import InvalidValue
 from acsa.events import short_fingerprint
 
@@ -72,29 +74,57 @@ def serve(
     forwarded_allow_ips: Annotated[str | None, typer.Option(
         help="Addresses of the TLS proxy in front of the node (comma-separated): only "
              "from these are X-Forwarded-Proto and X-Forwarded-For believed.")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Worker processes (more than one needs PostgreSQL).")] = 1,
+    graceful_timeout: Annotated[float, typer.Option(
+        min=0, help="On SIGTERM, seconds that requests under way have to finish.")] = 30,
 ) -> None:
     """Serve this node: web UI, REST API, federation endpoints, and background sync.
 
     Serve it over HTTPS (docs/operations.md, "TLS"): with --ssl-certfile and
-    --ssl-keyfile, or behind a TLS proxy named with --forwarded-allow-ips.
+    --ssl-keyfile, or behind a TLS proxy named with --forwarded-allow-ips. With
+    --workers N on PostgreSQL, N processes serve and one of them runs the sync.
+    Logs are JSON lines on standard error (docs/operations.md, "Logs").
     """
     import uvicorn
 
     from acsa.web.app import create_app
 
     with errors():
-        tls = tls_options(ssl_certfile, ssl_keyfile)
         current = settings()
-        served = node()
+        if workers > 1 and not (current.database_url or "").startswith("postgresql"):
+            raise InvalidValue(
+                f"--workers {workers} needs PostgreSQL (ACSA_DATABASE_URL): SQLite takes one "
+                "writer at a time, so serve it with one worker", field="workers")
+        options = serve_options(current, host, port, forwarded_allow_ips,
+                                tls_options(ssl_certfile, ssl_keyfile), graceful_timeout)
+        served = node()  # opened, its schema migrated, here: a problem is one line
+        if workers > 1:
+            served.engine.dispose()
+            # Each worker builds the app from the environment, as this process did.
+            os.environ["ACSA_SYNC"] = "true" if sync else "false"
+            uvicorn.run("acsa.web.app:app_from_environment", factory=True, workers=workers,
+                        **options)
+            return
         background = []
         if sync:
             from acsa.federation.worker import background_sync
 
             background.append(background_sync(served, current))
-        application = create_app(served, background=background)
-        # Only warnings are logged: no access log, whose request lines would hold query
-        # strings. Forwarded headers are believed only from the proxy named.
-        uvicorn.run(application, host=host or current.host, port=port or current.port,
-                    log_level="warning", access_log=False,
-                    proxy_headers=bool(forwarded_allow_ips),
-                    forwarded_allow_ips=forwarded_allow_ips or None, **tls)
+        uvicorn.run(create_app(served, background=background), **options)
+
+
+def serve_options(current: Settings, host: str | None, port: int | None,
+                  forwarded_allow_ips: str | None, tls: dict[str, Any],
+                  graceful_timeout: float) -> dict[str, Any]:
+    """uvicorn's settings. Logs are JSON lines, one per request among them (uvicorn's own
+    access log stays off: its lines would hold query strings). Forwarded headers are
+    believed only from the proxy named. SIGTERM gives requests under way
+    ``graceful_timeout`` seconds, then stops the background sync."""
+    from acsa.logs import logging_config
+
+    return {"host": host or current.host, "port": current.port if port is None else port,
+            "log_config": logging_config(), "access_log": False,
+            "proxy_headers": bool(forwarded_allow_ips),
+            "forwarded_allow_ips": forwarded_allow_ips or None,
+            "timeout_graceful_shutdown": graceful_timeout, **tls}

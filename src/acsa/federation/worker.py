@@ -29,11 +29,16 @@ from acsa.federation.sync import (
     peers_with_urls,
     sync_peer,
 )
+from acsa.logs import bound, new_request_id
+from acsa.services import health
 from acsa.services.node import Node
 
 log = logging.getLogger("acsa.federation")
 
 TICK_S = 0.2  # how often local heads and wake-ups are looked at
+LEASE_RETRY_S = 5.0  # how often a standing-by process tries to take the sync over
+LEASE_CHECK_S = 5.0  # how often the process running the sync checks it still holds it
+STOP_WAIT_S = 10.0  # how long stopping waits for the rounds under way
 
 
 @dataclass
@@ -59,43 +64,48 @@ class Worker:
     def backoff_s(self, failures: int) -> float:
         return random.uniform(0, min(P.BACKOFF_MAX_S, P.BACKOFF_BASE_S * 2 ** failures))
 
-    async def run(self) -> None:
+    async def run(self, still_ours: Callable[[], bool] = lambda: True) -> None:
+        """Sync until stopped, or until ``still_ours()`` says the lease was lost."""
         # Nothing counts as notified yet: a node that (re)starts tells every
         # peer at once, so they pull without waiting out their back-off.
         self.notified_heads = {}
         pushes: set[asyncio.Task[None]] = set()
+        checked = time.monotonic()
         while not self.stopping:
+            if time.monotonic() - checked >= LEASE_CHECK_S:
+                checked = time.monotonic()
+                if not await asyncio.to_thread(still_ours):
+                    log.warning("background sync lease lost; this process stops syncing",
+                                extra={"event": "sync_lease_lost"})
+                    break
             try:
-                await asyncio.to_thread(self._reload_key)
-                for peer in await asyncio.to_thread(peers_with_urls, self.node):
-                    self.peers.setdefault(peer, PeerState())
-                pushes |= await self._push_local_commits()
-                now = time.monotonic()
-                for peer, state in self.peers.items():
-                    if state.running or not (state.woken or state.due <= now):
-                        continue
-                    state.woken, state.running = False, True
-                    task = asyncio.create_task(self._round(peer, state))
-                    pushes.add(task)
-                pushes = {t for t in pushes if not t.done()}
+                pushes = await self._tick(pushes)
             except Exception:
                 log.exception("sync worker tick failed")
             await asyncio.sleep(TICK_S)
+        if pushes:
+            await asyncio.wait(pushes, timeout=STOP_WAIT_S)
         for task in pushes:
             task.cancel()
 
+    async def _tick(self, pushes: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
+        await asyncio.to_thread(self._reload_key)
+        for peer in await asyncio.to_thread(peers_with_urls, self.node):
+            self.peers.setdefault(peer, PeerState())
+        pushes |= await self._push_local_commits()
+        now = time.monotonic()
+        for peer, state in self.peers.items():
+            if state.running or not (state.woken or state.due <= now):
+                continue
+            state.woken, state.running = False, True
+            pushes.add(asyncio.create_task(self._round(peer, state)))
+        return {t for t in pushes if not t.done()}
+
     async def _round(self, peer: str, state: PeerState) -> None:
-        try:
-            report = await asyncio.wait_for(asyncio.to_thread(sync_peer, self.node, peer),
-                                            timeout=P.ROUND_TIMEOUT_S)
-            # A round that applied events made progress even if a later message
-            # was lost: try again at once rather than backing off.
-            ok = report.ok or report.applied > 0
-            if report.applied or not report.ok:
-                log.warning("sync %s: %s", peer, " | ".join(report.lines()))
-        except Exception as exc:
-            log.warning("sync %s failed: %s", peer, exc)
-            ok = False
+        with bound(f"sync-{new_request_id()[:16]}"):
+            ok = await self._pull(peer)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(health.record_sync, self.node, peer, ok)
         if ok:
             state.failures = 0
             state.due = time.monotonic() + self.interval_s
@@ -103,6 +113,24 @@ class Worker:
             state.failures += 1
             state.due = time.monotonic() + self.backoff_s(state.failures)
         state.running = False
+
+    async def _pull(self, peer: str) -> bool:
+        started = time.monotonic()
+        try:
+            report = await asyncio.wait_for(asyncio.to_thread(sync_peer, self.node, peer),
+                                            timeout=P.ROUND_TIMEOUT_S)
+        except Exception as exc:
+            log.warning("sync %s failed: %s", peer, exc,
+                        extra={"event": "sync_round", "peer": peer, "ok": False})
+            return False
+        # A round that applied events made progress even if a later message
+        # was lost: try again at once rather than backing off.
+        ok = report.ok or report.applied > 0
+        level = logging.INFO if report.applied or not report.ok else logging.DEBUG
+        log.log(level, "sync %s: %s", peer, " | ".join(report.lines()), extra={
+            "event": "sync_round", "peer": peer, "ok": report.ok, "applied": report.applied,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+        return ok
 
     async def _push_local_commits(self) -> set[asyncio.Task[None]]:
         heads = await asyncio.to_thread(own_heads, self.node)
@@ -138,7 +166,11 @@ class Worker:
 
 
 def background_sync(node: Node, settings: Settings) -> Callable[[], Callable[[], Awaitable[None]]]:
-    """The ``start`` that ``acsa serve`` hands to the web app: returns an async ``stop``."""
+    """The ``start`` that ``acsa serve`` hands to the web app: returns an async ``stop``.
+
+    The loop runs while this process holds the node's sync lease; otherwise it
+    stands by, trying to take it over.
+    """
 
     def start() -> Callable[[], Awaitable[None]]:
         worker = Worker(node, max(0.2, settings.sync_interval_s))
@@ -148,15 +180,52 @@ def background_sync(node: Node, settings: Settings) -> Callable[[], Callable[[],
             loop.call_soon_threadsafe(worker.wake, peer)
 
         P.on_notify(id(node), hook)
-        task = loop.create_task(worker.run())
+        task = loop.create_task(lead(worker))
 
         async def stop() -> None:
             worker.stopping = True
             P.forget(id(node))
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            try:
+                await asyncio.wait_for(task, timeout=STOP_WAIT_S + 2 * TICK_S + 1)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            except Exception:
+                log.exception("background sync stopped with an error")
+            log.info("background sync stopped", extra={"event": "sync_stopped"})
 
         return stop
 
     return start
+
+
+async def lead(worker: Worker) -> None:
+    """Run ``worker`` whenever this process holds the node's sync lease, until stopped."""
+    lease = health.sync_lease(worker.node)
+    standing_by = False
+    while not worker.stopping:
+        try:
+            taken = await asyncio.to_thread(lease.try_take)
+        except Exception as exc:
+            log.warning("cannot take the sync lease: %s", exc)
+            taken = False
+        if taken:
+            standing_by = False
+            log.info("background sync runs in this process", extra={"event": "sync_leader"})
+            try:
+                await worker.run(lease.still_held)
+            finally:
+                await asyncio.to_thread(lease.release)
+            continue
+        if not standing_by:
+            log.info("background sync runs in another process of this node; standing by",
+                     extra={"event": "sync_standby"})
+            standing_by = True
+        await _sleep_unless(worker, LEASE_RETRY_S)
+
+
+async def _sleep_unless(worker: Worker, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not worker.stopping and time.monotonic() < deadline:
+        await asyncio.sleep(TICK_S)

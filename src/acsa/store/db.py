@@ -9,6 +9,8 @@ of the row locks taken on PostgreSQL (``SELECT … FOR UPDATE``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,16 +68,13 @@ if TYPE_CHECKING:
 # The newest migration's revision. A node whose schema is already there opens
 # without loading Alembic and its migration scripts (~0.4 s of every command);
 # tests check that this is Alembic's head.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 def schema_revision(engine: Engine) -> str | None:
     """The migration the database is at (``None`` for a new, empty database)."""
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        return str(found) if found is not None else None
+        return _revision(connection)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -89,10 +88,55 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
+    """Bring the schema to the newest migration, safely from any number of processes.
+
+    Processes starting at once take turns: on PostgreSQL a session advisory lock
+    (:data:`MIGRATION_LOCK`) is held, in the connection that runs the upgrade, from
+    before the schema is read until the upgrade is committed; on SQLite the upgrade runs
+    in one ``BEGIN IMMEDIATE`` transaction, which holds the database's write lock from
+    its first statement. Whoever comes second finds the schema at the head and does
+    nothing.
+    """
     if schema_revision(engine) == SCHEMA_HEAD:
         return
     from alembic import command
 
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "head")
+    with (engine.connect() as connection, migration_lock(connection),
+          connection.execution_options(**{IMMEDIATE: True}).begin()):
+        if _revision(connection) != SCHEMA_HEAD:
+            command.upgrade(alembic_config(connection), "head")
+
+
+# Keys of PostgreSQL advisory locks (one 64-bit number per purpose, per database).
+MIGRATION_LOCK = 0x4143_5341_4D49_4752  # "ACSAMIGR"
+
+
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """Hold the migration lock on PostgreSQL for the block (SQLite: nothing to hold)."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+    connection.commit()  # the lock is the session's: it outlives this transaction
+    try:
+        yield
+    finally:
+        _unlock(connection, MIGRATION_LOCK)
+
+
+def _unlock(connection: Connection, key: int) -> None:
+    try:
+        connection.rollback()
+        connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+        connection.commit()
+    except Exception:
+        # A connection that cannot say so is closed: that releases its locks.
+        connection.invalidate()
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(found) if found is not None else None

@@ -5,7 +5,10 @@ Routers are added by the packages that own them: ``acsa.federation.http``
 optional at import time so that the node serves whatever is installed.
 
 Every response to a request that came over TLS carries
-``Strict-Transport-Security`` (:class:`StrictTransport`).
+``Strict-Transport-Security`` (:class:`StrictTransport`); every response carries
+its request's ``X-Request-ID``, and every request is logged
+(:mod:`acsa.web.request_log`). :func:`app_from_environment` is the factory each
+worker process of ``acsa serve --workers N`` calls.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from acsa import __version__
 from acsa.services.node import Node
+from acsa.web.request_log import RequestLog
 
 # Each entry: module path, and the name of a function ``mount(app, node)``.
 MOUNTS = (
+    "acsa.web.health",
     "acsa.federation.http",
     "acsa.web.api",
     "acsa.web.ui",
@@ -91,5 +96,23 @@ def create_app(node: Node, *, background: list[Callable[[], Any]] | None = None)
                 raise
             continue
         module.mount(app, node)
+    # Outside every other middleware (limits on what is read included) but HSTS: every
+    # response, a refusal before anything is read or a 500 included, carries the id.
+    app.add_middleware(RequestLog)
     app.add_middleware(StrictTransport)  # added last: the outermost, so on every response
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as each worker process of ``acsa serve`` builds it: settings from the
+    environment (``ACSA_*``), the node opened (its schema brought to the head under the
+    migration lock), and the background sync offered to whichever process of the node
+    takes its sync lease (unless ``ACSA_SYNC=false``)."""
+    from acsa.bootstrap import open_node
+    from acsa.config import Settings
+    from acsa.federation.worker import background_sync
+
+    settings = Settings()
+    node = open_node(settings)
+    return create_app(node, background=[background_sync(node, settings)] if settings.sync
+                      else [])

@@ -43,6 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from acsa.domain import errors as E
 from acsa.domain.params import plain_params
+from acsa.logs import request_id
 from acsa.services import auth, queries
 from acsa.services.users import NotPermitted
 
@@ -80,6 +81,9 @@ class Problem(BaseModel):
     # phrase the refusal in its own words; money as {"amount": "1234.50", "currency": "PHP"},
     # dates ISO 8601. Absent when the detail names none.
     params: dict[str, Any] | None = None
+    # On a 500 only: the id of the request, by which the node's operator finds the error
+    # in the node's log (the same id is in the X-Request-ID header of every response).
+    request_id: str | None = None
 
 
 class PreconditionRequired(E.DomainError):
@@ -148,7 +152,25 @@ def problem_of(exc: E.DomainError, *, instance: str | None = None) -> Problem:
                    params=plain_params(exc) or None)
 
 
+def internal_problem(instance: str, rid: str | None, *,
+                     code: str = "internal_error") -> Problem:
+    """A 500: nothing of the cause, only the request id that finds it in the log."""
+    return Problem(type=TYPE_BASE + code, title="Internal error", status=500,
+                   detail="the node could not complete this request because of an internal "
+                          f"error; its operator finds it in the log by request id {rid}",
+                   code=code, instance=instance, request_id=rid)
+
+
+def log_refusal(problem: Problem) -> None:
+    """One log line per refusal: its status, code and field, never the values refused."""
+    log.info("refused %s %s", problem.status, problem.code, extra={
+        "event": "refusal", "status": problem.status, "code": problem.code,
+        "field": problem.field})
+
+
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    if problem.status < 500:
+        log_refusal(problem)
     return JSONResponse(problem.model_dump(exclude_none=True), status_code=problem.status,
                         media_type=MEDIA_TYPE, headers=headers)
 
@@ -201,14 +223,11 @@ def install(app: FastAPI) -> None:
         return problem_response(problem, dict(exc.headers) if exc.headers else None)
 
     async def on_broken(request: Request, exc: Exception) -> JSONResponse:
-        # A defect, never a refusal: nothing was committed. The detail stays in
-        # the server's log; the client learns only that it happened.
-        log.error("internal error on %s: %s", request.url.path, exc, exc_info=exc)
+        # A defect, never a refusal. The exception goes on to acsa.web.request_log, which
+        # logs it with its traceback and the request id; the client learns only the id.
         code = "invariant_broken" if isinstance(exc, E.InvariantBroken) else "internal_error"
-        problem = Problem(type=TYPE_BASE + code, title="Internal error", status=500,
-                          detail="the node hit an internal error; nothing was recorded",
-                          code=code, instance=request.url.path)
-        return problem_response(problem)
+        return problem_response(internal_problem(request.url.path, request_id.get(),
+                                                 code=code))
 
     app.add_exception_handler(E.DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation)

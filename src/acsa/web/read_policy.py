@@ -50,6 +50,10 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("POST", "/federation/v1/notify"): ReadPolicy(PEERS, "federation.worker"),
     ("POST", "/federation/v1/receipts"): ReadPolicy(PEERS, "services.witness"),
     ("POST", "/federation/v1/reconcile/{agreement}"): ReadPolicy(PEERS, "services.reconcile"),
+    # -- health: for load balancers and supervisors, nothing of the ledger --------------------
+    ("GET", "/healthz"): ReadPolicy(PUBLIC, "web.health (alive: touches nothing)"),
+    ("GET", "/readyz"): ReadPolicy(PUBLIC, "services.health.readiness (schema, peers' sync "
+                                           "ages; no addresses, counts or figures)"),
     # -- logging in ---------------------------------------------------------------------------
     ("GET", "/auth/login"): ReadPolicy(PUBLIC, "web.auth.routes"),
     ("POST", "/auth/login"): ReadPolicy(PUBLIC, "services.auth"),
@@ -92,6 +96,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         NEED, "settlement.propose_offset: a hidden order named is unknown"),
     ("POST", "/api/v1/offsets/{offset:path}/sign"): ReadPolicy(
         NEED, "settlement.sign_offset: clearance_required unless every order is readable"),
+    ("GET", "/api/v1/todo"): ReadPolicy(NEED, "worklist.worklist"),
     ("GET", "/api/v1/reports/balances"): ReadPolicy(NEED, "reports.balances"),
     ("GET", "/api/v1/reports/aging"): ReadPolicy(NEED, "reports.aging"),
     ("GET", "/api/v1/reports/obligations"): ReadPolicy(NEED, "reports.obligations"),

@@ -28,7 +28,7 @@ from acsa.services import auth
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.auth.base import AuthConfig, FormField, LoginMethod, LoginRequest
 from acsa.web.deps import CSRF_FIELD, AuthDep, NodeDep, client_address, session_token
-from acsa.web.problems import problem_of, problem_response
+from acsa.web.problems import log_refusal, problem_of, problem_response
 from acsa.web.ui.pages import locale_of, render
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
@@ -144,6 +144,7 @@ def _refused(request: Request, exc: DomainError,
         headers = ({"Retry-After": str(exc.retry_after_s)}
                    if isinstance(exc, auth.LoginThrottled) else None)
         return problem_response(problem, headers)
+    log_refusal(problem)
     return page(problem.detail, problem.status)
 
 

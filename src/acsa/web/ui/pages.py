@@ -45,7 +45,7 @@ from acsa.i18n import (
 from acsa.i18n.labels import label
 from acsa.services import auth
 from acsa.web.deps import CSRF_FIELD, Principal, authenticate, get_auth, get_node
-from acsa.web.problems import problem_of
+from acsa.web.problems import log_refusal, problem_of
 from acsa.web.templating import install_jinja
 
 WEB_DIR = Path(__file__).resolve().parent.parent
@@ -297,6 +297,7 @@ class PageRoute(APIRoute):
 
 def refusal_page(request: Request, exc: DomainError) -> HTMLResponse:
     problem = problem_of(exc, instance=request.url.path)
+    log_refusal(problem)
     try:
         principal: Principal | None = page_principal(request)
     except (LoginNeeded, DomainError):
