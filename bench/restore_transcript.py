@@ -171,8 +171,8 @@ def next_act(base: Path, jpn: Node, phl: Node) -> None:
                      note="on JPN: the next act")
     number = answer.split()[1]
     took = wait(lambda: _has(phl, number), "PHL to receive the next act")
-    out(f"  {number} is on PHL after {took * 1000:.0f} ms, as {OWN} seq "
-        f"{len(held(phl, OWN))}; alarms on PHL: {alarms(phl)}")
+    out(f"  {number} is on PHL {took * 1000:.0f} ms after the command returned, as {OWN} "
+        f"seq {len(held(phl, OWN))}; alarms on PHL: {alarms(phl)}")
 
 
 def _has(node: Node, number: str) -> bool:
@@ -188,6 +188,8 @@ def partner_reachable(base: Path, jpn: Node, phl: Node) -> None:
     jpn.run(base, "backup", "verify", str(backup))
     out("after the backup:")
     more_acts(jpn, phl, 3)
+    jpn.run(base, "user", "add", "jpn.kimura", "--name", "Lt. Kimura Sora", "--role",
+            "auditor", "--as", "jpn.administrator", note="on JPN")
     before = restored(base, jpn, phl, backup)
     jpn.run(base, "order", "submit", "--file", str(terms_file(base, "PHL", "JPN-PHL-ACSA")),
             "--as", "jpn.ordering", note="on JPN, before it has its events back")
