@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,14 @@ from acsa.events import (
     canonical_json,
     verify,
 )
+from acsa.reading import Unreadable, file_digest, loads_json, read_bounded
 from acsa.services import intake, outgoing
 from acsa.services.intake import ImportSummary
+from acsa.services.outgoing import BUNDLE_BYTES_MAX
 from acsa.services.unit_of_work import UnitOfWork
 
 BUNDLE_FORMAT = "acsa-bundle/1"
+PARTY = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,14 @@ class ExportSummary:
     events: int
     streams: dict[str, tuple[int, int]]  # stream -> (first seq, last seq)
     evidence: int
+    left: int = 0  # events that wait for the next bundle: this one would be too large
 
 
-def export_bundle(uow: UnitOfWork, peer: str, out: Path) -> ExportSummary:
-    """Write everything ``peer`` has not acknowledged to ``out``, signed by this node."""
-    box = outgoing.outbox(uow, peer)
+def export_bundle(uow: UnitOfWork, peer: str, out: Path,
+                  room: int = outgoing.BUNDLE_CONTENT_BYTES_MAX) -> ExportSummary:
+    """Write everything ``peer`` has not acknowledged to ``out``, signed by this node
+    (as much as fits in ``room``: the rest goes in the next bundle)."""
+    box = outgoing.outbox(uow, peer, room)
     key = uow.node.key
     heads = [SignedTreeHead.sign(TreeHead(stream=t.stream, size=t.size, root=t.root,
                                           at=uow.node.now_at()), key).to_wire()
@@ -74,28 +81,40 @@ def export_bundle(uow: UnitOfWork, peer: str, out: Path) -> ExportSummary:
     tmp.replace(out)
     ranges = {s: (evs[0].envelope.seq, evs[-1].envelope.seq) for s, evs in box.streams.items()}
     return ExportSummary(str(out), peer, sum(len(v) for v in box.streams.values()), ranges,
-                         len(box.evidence))
+                         len(box.evidence), box.left)
 
 
 def import_bundle(uow: UnitOfWork, path: Path) -> ImportSummary:
-    """Read a bundle file and hand it to the intake; an unreadable file is quarantined."""
+    """Read a bundle file and hand it to the intake; an unreadable file is quarantined.
+
+    The file is read as every file from outside is (:mod:`acsa.reading`): refused
+    unread above :data:`BUNDLE_BYTES_MAX`, and parsed only if it is UTF-8 nested
+    no deeper than :data:`~acsa.reading.JSON_DEPTH_MAX`. A refused file is kept in
+    the quarantine by its SHA-256 and size.
+    """
     source = str(path)
-    raw = path.read_bytes()
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = read_bounded(path, BUNDLE_BYTES_MAX, field="bundle")
+    except Unreadable as exc:
+        return intake.refuse_bundle(uow, source, None, file_digest(path), [exc.message])
+    try:
+        document = loads_json(raw, source=path.name, field="bundle")
+    except Unreadable as exc:
         return intake.refuse_bundle(uow, source, None, raw, [f"not a complete bundle: {exc}"])
     if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
         return intake.refuse_bundle(uow, source, None, raw, [f"not an {BUNDLE_FORMAT} file"])
-    peer = str(document.get("from", ""))
+    peer = document.get("from")
+    if not isinstance(peer, str) or not PARTY.fullmatch(peer):
+        return intake.refuse_bundle(uow, source, None, raw,
+                                    ["sender: 'from' is not a party code such as JPN"])
     problems = []
     if document.get("to") != uow.node.party:
-        problems.append(f"addressed to {document.get('to')}, not to {uow.node.party}")
+        problems.append(f"addressed to {str(document.get('to'))[:20]}, not to "
+                        f"{uow.node.party}")
     try:
         public_key = bytes.fromhex(str(document.get("public_key", "")))
     except ValueError as exc:
-        return intake.refuse_bundle(uow, source, peer or None, raw,
-                                    [*problems, f"sender: {exc}"])
+        return intake.refuse_bundle(uow, source, peer, raw, [*problems, f"sender: {exc}"])
     streams = _mapping(document.get("streams"))
     problems += [f"streams: {s} is not a list of events" for s, evs in streams.items()
                  if not isinstance(evs, list)]

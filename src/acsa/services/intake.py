@@ -26,15 +26,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from acsa.domain.errors import DomainError
 from acsa.domain.streams import stream_id, stream_party
 from acsa.events import SignedEvent, SignedTreeHead, fingerprint
+from acsa.events.canonical import JSON_INTEGER_MAX
+from acsa.reading import Digest
 from acsa.services import witness
 from acsa.services.admission import Admission, Holdings, admit
 from acsa.services.evidence import EVIDENCE_FILE_SIZE_MAX
@@ -144,11 +147,40 @@ def _admissible_prefix(uow: UnitOfWork, peer: str, events: list[Any]) -> Admissi
 # -- 3. quarantine -------------------------------------------------------------------------
 
 
-def quarantine(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
+REASONS_MAX = 100  # reasons kept for one refusal (a bundle of a million bad events has more)
+REASON_LENGTH_MAX = 1000
+SOURCE_LENGTH_MAX = 200
+_PARTY = re.compile(r"[A-Z]{3}")
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def storable(text: str, limit: int) -> str:
+    """``text`` as every engine stores it: no U+0000 (PostgreSQL refuses it), no lone
+    surrogate, at most ``limit`` characters."""
+    clean = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\\u0000")
+    return clean if len(clean) <= limit else clean[:limit - 1] + "…"
+
+
+def kept_reasons(problems: list[str]) -> list[str]:
+    """The reasons as the quarantine keeps and a user is shown them."""
+    kept = [storable(str(p), REASON_LENGTH_MAX) for p in problems[:REASONS_MAX]]
+    if len(problems) > REASONS_MAX:
+        kept.append(f"… and {len(problems) - REASONS_MAX} more")
+    return kept
+
+
+def quarantine(uow: UnitOfWork, source: str, peer: str | None, raw: bytes | Digest,
                problems: list[str]) -> int:
-    """Keep a refused batch with every reason; the same refusal again is not kept twice."""
-    reasons = json.dumps(problems, ensure_ascii=False)
-    payload = raw.decode("utf-8", errors="replace")
+    """Keep a refused batch with every reason; the same refusal again is not kept twice.
+
+    The refused bytes are kept by their SHA-256 and size, never whole: a partner's
+    file stays where it came from, and garbage costs the database a line.
+    """
+    digest = raw if isinstance(raw, Digest) else Digest.of(raw)
+    reasons = json.dumps(kept_reasons(problems), ensure_ascii=False)
+    payload = json.dumps({"sha256": digest.sha256, "size": digest.size})
+    source = storable(source, SOURCE_LENGTH_MAX)
+    peer = peer if peer is not None and _PARTY.fullmatch(peer) else None
     last = uow.conn.execute(
         select(T.quarantine).where(T.quarantine.c.resolved.is_(False),
                                    T.quarantine.c.source == source)
@@ -165,7 +197,7 @@ def quarantine(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
 
 @dataclass(frozen=True)
 class Quarantined:
-    """A refused batch or request, with every reason."""
+    """A refused batch or request, with every reason, and the digest of its bytes."""
 
     id: int
     received_at: str
@@ -173,25 +205,41 @@ class Quarantined:
     source: str
     reasons: list[str]
     resolved: bool
+    sha256: str | None = None  # of the refused bytes (none for entries kept whole before)
+    size: int | None = None
+
+
+def _digest_of(payload: str | None) -> Digest | None:
+    try:
+        value = json.loads(payload or "")
+        return Digest(str(value["sha256"]), int(value["size"]))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def quarantined(uow: UnitOfWork, *, everything: bool = False, newest_first: bool = False,
                 limit: int | None = None) -> list[Quarantined]:
     """What the quarantine holds (only what is not resolved, unless ``everything``)."""
     q = T.quarantine.c
-    query = select(q.id, q.received_at, q.peer, q.source, q.reasons, q.resolved).order_by(
-        q.id.desc() if newest_first else q.id)
+    short = case((func.length(q.payload) < 200, q.payload), else_=None).label("digest")
+    query = select(q.id, q.received_at, q.peer, q.source, q.reasons, q.resolved, short
+                   ).order_by(q.id.desc() if newest_first else q.id)
     if not everything:
         query = query.where(q.resolved.is_(False))
     if limit is not None:
         query = query.limit(limit)
-    return [Quarantined(r.id, r.received_at, r.peer, r.source,
-                        [str(x) for x in json.loads(r.reasons)], r.resolved)
-            for r in uow.conn.execute(query)]
+    out = []
+    for r in uow.conn.execute(query):
+        digest = _digest_of(r.digest)
+        out.append(Quarantined(r.id, r.received_at, r.peer, r.source,
+                               [str(x) for x in json.loads(r.reasons)], r.resolved,
+                               digest.sha256 if digest else None,
+                               digest.size if digest else None))
+    return out
 
 
 @use_case
-def record_refusal(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
+def record_refusal(uow: UnitOfWork, source: str, peer: str | None, raw: bytes | Digest,
                    problems: list[str]) -> int:
     """Keep a refused request or response from a peer, with its reasons."""
     return quarantine(uow, source, peer, raw, problems)
@@ -279,6 +327,7 @@ def receive_bundle(uow: UnitOfWork, bundle: BundleIn) -> ImportSummary:
     admission = admit_from_peer(uow, bundle.peer, bundle.public_key, events)
     problems += admission.problems
     problems += _evidence_problems(bundle.evidence)
+    problems += _uncited(uow, bundle.evidence, _cited(admission.new))
     if problems:
         return refuse_bundle(uow, bundle.source, bundle.peer, bundle.raw, problems)
     orders = apply_admitted(uow, admission, origin="bundle")
@@ -291,11 +340,12 @@ def receive_bundle(uow: UnitOfWork, bundle: BundleIn) -> ImportSummary:
 
 
 @use_case
-def refuse_bundle(uow: UnitOfWork, source: str, peer: str | None, raw: bytes,
+def refuse_bundle(uow: UnitOfWork, source: str, peer: str | None, raw: bytes | Digest,
                   problems: list[str]) -> ImportSummary:
     """Quarantine a bundle that cannot be admitted, with every reason found."""
-    return ImportSummary(peer or "?", 0, 0, [], quarantine(uow, source, peer, raw, problems),
-                         problems)
+    sender = peer if peer is not None and _PARTY.fullmatch(peer) else "?"
+    return ImportSummary(sender, 0, 0, [], quarantine(uow, source, peer, raw, problems),
+                         kept_reasons(problems))
 
 
 # -- evidence files -----------------------------------------------------------------------------
@@ -316,6 +366,22 @@ def _evidence_problems(files: list[Any]) -> list[str]:
     return problems
 
 
+def _uncited(uow: UnitOfWork, files: list[Any], cited: frozenset[str]) -> list[str]:
+    """A problem for each file that neither an event of the batch nor one held here cites:
+    a bundle carries only evidence its events cite, so nothing can be planted."""
+    problems = []
+    for i, f in enumerate(files):
+        sha256 = f.get("sha256") if isinstance(f, dict) else None
+        if not isinstance(sha256, str) or not _HASH.fullmatch(sha256) or sha256 in cited:
+            continue  # a file without a good hash is refused by _evidence_problems
+        held = uow.conn.execute(select(T.events.c.id).where(
+            # Canonical JSON has no spaces: a citation is this exact text.
+            T.events.c.envelope.contains(f'"sha256":"{sha256}"')).limit(1)).first()
+        if held is None:
+            problems.append(f"evidence {i}: no event cites it ({sha256[:16]}…)")
+    return problems
+
+
 def store_evidence_files(uow: UnitOfWork, files: list[Any]) -> None:
     """Keep evidence files (already checked against their hashes) not held yet."""
     for f in files:
@@ -325,8 +391,8 @@ def store_evidence_files(uow: UnitOfWork, files: list[Any]) -> None:
         if exists is None:
             content = base64.b64decode(str(f["content"]))
             uow.conn.execute(insert(T.evidence_files).values(
-                sha256=f["sha256"], name=str(f.get("name", ""))[:200],
-                media_type=str(f.get("media_type", "application/octet-stream"))[:100],
+                sha256=f["sha256"], name=storable(str(f.get("name", "")), 200),
+                media_type=storable(str(f.get("media_type", "application/octet-stream")), 100),
                 size=len(content), content=content, added_at=uow.node.now_at(),
             ))
 
@@ -354,25 +420,34 @@ def keep_evidence_file(uow: UnitOfWork, sha256: str, file: Mapping[str, Any]) ->
 # -- acknowledgements, heads and receipts ---------------------------------------------------------
 
 
+def _is_ack(ack: Any) -> bool:
+    """``{"seq": n, "hash": hex or null}``: anything else is ignored, never stored."""
+    if not isinstance(ack, dict):
+        return False
+    seq, hash_ = ack.get("seq"), ack.get("hash")
+    return type(seq) is int and 0 <= seq <= JSON_INTEGER_MAX and (
+        hash_ is None or (isinstance(hash_, str) and _HASH.fullmatch(hash_) is not None))
+
+
 def record_acks(uow: UnitOfWork, peer: str, acks: Mapping[str, Any]) -> None:
     """Remember how much of our streams the peer holds (never going backwards)."""
+    ours = set(uow.conn.execute(select(T.streams.c.stream)
+                                .where(T.streams.c.party == uow.node.party)).scalars())
     for stream, ack in acks.items():
-        if stream_party(stream) != uow.node.party or not isinstance(ack, dict):
+        if stream not in ours or not _is_ack(ack):
             continue
-        seq = ack.get("seq")
-        if not isinstance(seq, int):
-            continue
+        seq, hash_ = ack["seq"], ack.get("hash")
         current = uow.conn.execute(
             select(T.peer_acks.c.seq).where(T.peer_acks.c.peer == peer,
                                              T.peer_acks.c.stream == stream)
         ).scalar_one_or_none()
         if current is None:
             uow.conn.execute(insert(T.peer_acks).values(peer=peer, stream=stream, seq=seq,
-                                                        hash=ack.get("hash")))
+                                                        hash=hash_))
         elif seq > current:
             uow.conn.execute(update(T.peer_acks)
                              .where(T.peer_acks.c.peer == peer, T.peer_acks.c.stream == stream)
-                             .values(seq=seq, hash=ack.get("hash")))
+                             .values(seq=seq, hash=hash_))
 
 
 def _keep_heads(uow: UnitOfWork, peer: str, heads: list[Any]) -> list[str]:

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from acsa.domain.errors import DomainError
 from acsa.domain.streams import stream_id
@@ -68,7 +68,45 @@ class Outbox:
     tips: list[StreamTip]  # of each of those streams, for signed heads
     acks: dict[str, dict[str, Any]]  # what this node holds of the peer's streams
     receipts: list[dict[str, Any]]  # our countersignatures of the peer's heads
-    evidence: list[dict[str, Any]]  # the files the events cite
+    evidence: list[dict[str, Any]]  # the files the events cite, and no other
+    left: int = 0  # events the peer lacks that wait for the next bundle (it would be too large)
+
+
+# A bundle file is at most this large: a receiving node refuses a larger one unread.
+BUNDLE_BYTES_MAX = 256 * 1024 * 1024
+# What the events and files of one bundle may take: the rest of the limit is for its signed
+# heads, acknowledgements, receipts and the JSON around them.
+BUNDLE_CONTENT_BYTES_MAX = BUNDLE_BYTES_MAX - 16 * 1024 * 1024
+EVENT_FRAME_BYTES = 400  # an event's hash, signature and key beside its canonical text
+
+
+class _Filling:
+    """Events taken into one bundle in stream order until its content would be too large."""
+
+    def __init__(self, uow: UnitOfWork, room: int) -> None:
+        self.uow, self.room, self.used, self.full = uow, room, 0, False
+        self.cited: set[str] = set()
+
+    def take(self, events: list[StoredEvent]) -> tuple[list[StoredEvent], int]:
+        """The first of ``events`` that fit, and how many are left for the next bundle;
+        the first event of a bundle always goes, whatever its size."""
+        for i, e in enumerate(events):
+            files = {str(x["sha256"]) for x in e.envelope.data.get("evidence", ())} - self.cited
+            cost = len(e.signed.canonical) + EVENT_FRAME_BYTES + self._cost(files)
+            if self.full or (self.used and self.used + cost > self.room):
+                self.full = True
+                return events[:i], len(events) - i
+            self.used += cost
+            self.cited |= files
+        return events, 0
+
+    def _cost(self, files: set[str]) -> int:
+        """What ``files`` add to a bundle: their content in base64, and their names."""
+        if not files:
+            return 0
+        size = self.uow.conn.execute(select(func.sum(T.evidence_files.c.size)).where(
+            T.evidence_files.c.sha256.in_(sorted(files)))).scalar()
+        return int(size or 0) * 4 // 3 + EVENT_FRAME_BYTES * len(files)
 
 
 def stream_tip(uow: UnitOfWork, stream: str) -> StreamTip | None:
@@ -159,32 +197,38 @@ def our_receipts(uow: UnitOfWork, peer: str) -> list[dict[str, Any]]:
     return out
 
 
-def outbox(uow: UnitOfWork, peer: str) -> Outbox:
+def outbox(uow: UnitOfWork, peer: str, room: int = BUNDLE_CONTENT_BYTES_MAX) -> Outbox:
     """Everything ``peer`` has not acknowledged of our streams, for a bundle file; the
-    high-water marks of those streams are raised to cover it before it is returned."""
+    high-water marks of those streams are raised to cover it before it is returned.
+
+    Events are taken in stream order while they and the files they cite fit in
+    ``room``; the rest waits for the next bundle (``left``), so a bundle is never
+    larger than a receiving node reads, and a stream cut short carries no head. The
+    files are those the events cite, and only those.
+    """
     get_peer(uow, peer)
     streams: dict[str, list[StoredEvent]] = {}
     tips = []
-    cited: set[str] = set()
+    filling, left = _Filling(uow, room), 0
     for agreement in sorted(shared_agreements(uow, peer)):
         stream = stream_id(agreement, uow.node.party)
         acked = uow.conn.execute(
             select(T.peer_acks.c.seq).where(T.peer_acks.c.peer == peer,
                                              T.peer_acks.c.stream == stream)
         ).scalar_one_or_none() or 0
-        events = read_stream(uow.conn, stream, after=acked)
+        events, more = filling.take(read_stream(uow.conn, stream, after=acked))
+        left += more
         if events:
             streams[stream] = events
-            for e in events:
-                cited |= {str(x["sha256"]) for x in e.envelope.data.get("evidence", ())}
         tip = stream_tip(uow, stream)
-        if tip is not None:
-            tips.append(tip)
+        if tip is not None and not more:  # a head past what a cut bundle carries cannot be
+            tips.append(tip)              # proved to its reader: it goes with the last part
     evidence = []
-    if cited:
-        evidence = [_file(row) for row in uow.conn.execute(
-            select(T.evidence_files).where(T.evidence_files.c.sha256.in_(sorted(cited))))]
+    if filling.cited:
+        evidence = [_file(row) for row in uow.conn.execute(select(T.evidence_files).where(
+            T.evidence_files.c.sha256.in_(sorted(filling.cited))))]
     # The file is written after this returns: its events count as gone from here on.
     note_leaving(uow.node, {s: Mark(evs[-1].envelope.seq, evs[-1].hash)
                             for s, evs in streams.items()})
-    return Outbox(peer, streams, tips, _acks(uow, peer), our_receipts(uow, peer), evidence)
+    return Outbox(peer, streams, tips, _acks(uow, peer), our_receipts(uow, peer), evidence,
+                  left)
