@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -73,7 +74,7 @@ class Node(Live):
         self.node = open_node(Settings(data_dir=self.dir, database_url=self.database_url))
 
     def run(self, base: Path, *args: str, note: str = "") -> str:
-        out(shown(f"$ acsa {' '.join(args)}", base) + (f"   # {note}" if note else ""))
+        out(shown(f"$ acsa {shlex.join(args)}", base) + (f"   # {note}" if note else ""))
         answer = shown(self.cli(*args), base)
         out("\n".join("  " + line for line in answer.splitlines()))
         return answer
