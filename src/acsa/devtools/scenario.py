@@ -23,6 +23,7 @@ from acsa.domain.interpret import Context, interpret_orders
 from acsa.domain.parties import Role
 from acsa.domain.roster import Appointment, Roster
 from acsa.domain.state import OrderState
+from acsa.events.envelope import ENVELOPE_VERSION
 
 
 @dataclass
@@ -46,8 +47,10 @@ class Scenario:
         *,
         start: datetime = datetime(2026, 2, 2, 0, 0, tzinfo=UTC),
         auto_sync: bool = True,
+        version: int = ENVELOPE_VERSION,
     ) -> None:
         self.profile = profile
+        self.version = version  # the event schema the facts are written under, as nodes sign
         self.clock = start
         self.auto_sync = auto_sync
         self.nodes = {p: Node(p) for p in profile.party_codes}
@@ -157,6 +160,7 @@ class Scenario:
             ),
             profile=self.profile.digest,
             data=body,
+            version=self.version,
         )
         fact = replace(fact, hash=_digest(_as_dict(fact)))
         self.facts.append(fact)

@@ -111,6 +111,7 @@ class Fact:
     profile: str
     data: Mapping[str, Any] = field(default_factory=dict)
     marking: Mapping[str, Any] = field(default_factory=dict)  # the envelope's, unchecked
+    version: int = 1  # the event schema version it was signed under (the envelope's ``v``)
 
     @property
     def on(self) -> date:

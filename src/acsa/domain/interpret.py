@@ -32,6 +32,7 @@ from acsa.domain.errors import (
     PartIneffective,
     UnknownReference,
 )
+from acsa.domain.event_schema import check_event_data
 from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_ROOT_TYPES, ORDER_SUBMITTED, Fact
 from acsa.domain.figures import status
 from acsa.domain.marking import Marking, check_event_marking, marking_from_data, strongest
@@ -182,6 +183,8 @@ def check_dates(fact: Fact, state: OrderState) -> None:
 
 def judge(fact: Fact, state: OrderState, ctx: Context) -> None:
     """Raise unless ``fact`` may take effect on ``state`` (the order at the fact's parent)."""
+    # First, so that no later reason quotes a text or figure the event may not carry.
+    check_event_data(fact.data, fact.version)
     s = STEPS.get(fact.type)
     if s is None:
         raise InvalidValue(f"{fact.type} does not act on an order", field="type")

@@ -63,6 +63,19 @@ def require_text(value: object, path: str) -> str:
     return value
 
 
+def require_no_nul(value: object, path: str) -> None:
+    """No text in ``value`` (plain JSON) holds U+0000, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise EnvelopeInvalid("must not contain the character U+0000", field=path)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            require_no_nul(item, child_path(path, str(key)))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            require_no_nul(item, f"{path}[{i}]")
+
+
 def require_pattern(value: object, path: str, pattern: re.Pattern[str], what: str) -> str:
     """A string matching ``pattern`` entirely; ``what`` describes the form in the error."""
     if not isinstance(value, str) or not pattern.fullmatch(value):

@@ -34,7 +34,11 @@ from acsa.events.timestamps import format_at, parse_at
 
 __all__ = ["Envelope", "SignedEvent", "check_chain", "format_at", "parse_at", "seal"]
 
-ENVELOPE_VERSION = 1
+# The event schema version new events are sealed with, and every version still read.
+# Version 2 bounds figures and refuses U+0000 in any text (acsa.domain.event_schema);
+# its envelope's own texts are checked here. Events of version 1 stay as they were signed.
+ENVELOPE_VERSION = 2
+ENVELOPE_VERSIONS = (1, 2)
 
 ENVELOPE_KEYS = (
     "v", "stream", "seq", "prev", "at", "profile", "type",
@@ -77,8 +81,10 @@ class Envelope:
     data: Mapping[str, Any]
 
     def __post_init__(self) -> None:
-        if self.v != ENVELOPE_VERSION or not isinstance(self.v, int) or isinstance(self.v, bool):
-            raise EnvelopeInvalid(f"must be {ENVELOPE_VERSION}, got {self.v!r}", field="v")
+        if not isinstance(self.v, int) or isinstance(self.v, bool) or \
+                self.v not in ENVELOPE_VERSIONS:
+            raise EnvelopeInvalid(f"must be one of {', '.join(map(str, ENVELOPE_VERSIONS))}, "
+                                  f"got {self.v!r}", field="v")
         schema.require_stream(self.stream, "stream")
         schema.require_int(self.seq, "seq", minimum=1)
         if self.seq == 1 and self.prev is not None:
@@ -96,6 +102,9 @@ class Envelope:
         object.__setattr__(self, "actor", schema.freeze(_check_actor(self.actor)))
         object.__setattr__(self, "marking", schema.freeze(_check_marking(self.marking)))
         object.__setattr__(self, "data", schema.freeze(_check_data(self.data)))
+        if self.v >= 2:
+            schema.require_no_nul({"subject": self.subject, "actor": self.actor,
+                                   "marking": self.marking}, "$")
 
     def __hash__(self) -> int:
         # The generated __hash__ would fail on the mapping proxies; the

@@ -18,6 +18,7 @@ from typing import Any
 from acsa.domain import facts as F
 from acsa.domain.context_data import check_context_data, is_date
 from acsa.domain.errors import DomainError
+from acsa.domain.event_schema import check_data, limited
 from acsa.domain.keys import KEY_EVENT_TYPES, KeySchedule, check_key_event
 from acsa.domain.parties import Role
 from acsa.domain.streams import stream_agreement, stream_party
@@ -114,7 +115,7 @@ def _admit_stream(stream: str, evs: list[SignedEvent], peer: str, public_key: by
         if env.type in KEY_EVENT_TYPES and env.seq > head_seq:
             problem, schedule = _key_event(e, schedule)
             batch.problems += [f"{at}: {problem}"] if problem else []
-        if env.seq <= head_seq:
+        if env.seq <= head_seq:  # held already: compared by hash, never judged again
             mine = holdings.held(stream, env.seq)
             if mine == e.hash:
                 batch.duplicates += 1
@@ -123,6 +124,8 @@ def _admit_stream(stream: str, evs: list[SignedEvent], peer: str, public_key: by
                     f"{at}: conflicts with the event this node holds at that position "
                     f"({str(mine)[:12]}… vs {e.hash[:12]}…): the peer's history was rewritten")
             continue
+        limits = _limits_problem(e)
+        batch.problems += [f"{at}: {limits}"] if limits else []
         if env.seq != expected_seq:
             batch.problems.append(f"{at}: expected seq {expected_seq} (a gap or a reordering)")
         if env.prev != expected_prev:
@@ -176,6 +179,33 @@ def _form(e: SignedEvent, peer: str, me: str, parties: Sequence[str],
     except DomainError as exc:
         out.append(f"data.{exc.field}: {exc.message}" if exc.field else exc.message)
     return out
+
+
+def _limits_problem(e: SignedEvent) -> str | None:
+    """The event schema's limits (figures' digits, no U+0000) on a new event, where
+    interpretation will not judge them.
+
+    An order event of version 2 or later is admitted and judged in the fold, where a
+    figure or text over a limit makes it ineffective with the reason and the stream after
+    it flows on. Every other new event is held to the limits here: roster, registry, rate
+    and key events feed tables every later judgement reads, and an order event signed under
+    version 1 cannot be judged by them in the fold without judging again the version 1
+    events already held. The envelope's own texts are checked for every event (the log
+    stores them in columns of their own).
+    """
+    env = e.envelope
+    try:
+        check_data({"subject": env.subject, "actor": _plain(env.actor),
+                    "marking": _plain(env.marking)})
+    except DomainError as exc:
+        return f"{exc.field}: {exc.message}"
+    if env.type in F.ORDER_EVENT_TYPES and limited(env.v):
+        return None
+    try:
+        check_data(_plain(env.data))
+    except DomainError as exc:
+        return f"data: {exc.field}: {exc.message}"
+    return None
 
 
 def _plain(value: Any) -> Any:

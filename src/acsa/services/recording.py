@@ -37,6 +37,7 @@ from acsa.domain.errors import (
     NotAppointed,
     UnknownReference,
 )
+from acsa.domain.event_schema import check_data, check_event_data
 from acsa.domain.interpret import Context, extend, follows_all, interpret_orders, judge
 from acsa.domain.marking import (
     UNCLASSIFIED,
@@ -49,6 +50,7 @@ from acsa.domain.parties import Role
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_id
 from acsa.events import Envelope, seal
+from acsa.events.envelope import ENVELOPE_VERSION
 from acsa.services.high_water import check_may_sign
 from acsa.services.unit_of_work import Folded, UnitOfWork
 from acsa.services.users import LocalUser
@@ -157,13 +159,14 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> Recorded:
     stream = stream_of(uow, act.agreement)
     head = lock_stream(uow.conn, stream)
     check_may_sign(uow, stream, head["head_seq"])
+    actor = dict(act.paper_actor) if act.paper_actor else _actor(uow, user, act, stream)
+    marking = dict(act.marking or _inherited(uow, profile, before))
+    # The envelope's own texts obey the event schema too (no U+0000), named by field.
+    check_data({"subject": act.subject, "actor": actor, "marking": marking})
     envelope = Envelope(
-        v=1, stream=stream, seq=head["head_seq"] + 1, prev=head["head_hash"],
+        v=ENVELOPE_VERSION, stream=stream, seq=head["head_seq"] + 1, prev=head["head_hash"],
         at=uow.node.now_at(), profile=profile.digest, type=act.type, subject=act.subject,
-        parent=_parent(uow, act),
-        actor=dict(act.paper_actor) if act.paper_actor else _actor(uow, user, act, stream),
-        marking=dict(act.marking or _inherited(uow, profile, before)),
-        data=_data(uow, act),
+        parent=_parent(uow, act), actor=actor, marking=marking, data=_data(uow, act),
     )
     signed = seal(envelope, uow.node.key)
     fact = fact_of(signed)
@@ -241,6 +244,7 @@ def _actor(uow: UnitOfWork, user: LocalUser, act: Act, stream: str) -> dict[str,
 
 def _judge_locally(fact: F.Fact, before: Mapping[str, Folded], ctx: Context) -> None:
     """Refuse, with the rule's own error, an act the peer would rule ineffective."""
+    check_event_data(fact.data, fact.version)  # every act, those on no order too
     for number, folded in before.items():
         if folded.state.terms is None and fact.type not in F.ORDER_ROOT_TYPES:
             raise UnknownReference(f"no order {number} on this node", field="order")

@@ -207,6 +207,7 @@ def fact_from_document(env: Mapping[str, Any], hash: str) -> Fact:
         profile=env["profile"],
         data=env["data"],
         marking=env.get("marking") or {},
+        version=int(env.get("v", 1)),
     )
 
 

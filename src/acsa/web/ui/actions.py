@@ -154,11 +154,11 @@ def form_rows(action: str, form: Mapping[str, str]) -> dict[str, list[int]]:
 
 
 def form_errors(action: str, form: Mapping[str, str],
-                exc: DomainError | ValidationError) -> FormErrors:
+                exc: DomainError | ValidationError, locale: str | None = None) -> FormErrors:
     """A refusal of an action's form, each problem named by the input it concerns."""
     rows = form_rows(action, form)
     found = (FormErrors.of_validation(exc, rows) if isinstance(exc, ValidationError)
-             else FormErrors.of_domain(exc, rows))
+             else FormErrors.of_domain(exc, rows, locale))
     if action == "receive":
         found.fields = {("received" + k[5:] if k.startswith("lines.") else k): v
                         for k, v in found.fields.items()}

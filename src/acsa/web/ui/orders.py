@@ -255,7 +255,7 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
             general=[message, exc.message]), status=status_of(exc))
     except DomainError as exc:
         return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
-                           errors=form_errors(action, form, exc), values=form,
+                           errors=form_errors(action, form, exc, locale), values=form,
                            status=status_of(exc))
     return redirect(order_path(number), notice=f"done:{action}")
 
@@ -361,7 +361,7 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
     except DomainError as exc:
         return await run_in_threadpool(_new_page, request, principal, values=form,
                                        status=status_of(exc),
-                                       errors=FormErrors.of_domain(exc, rows),
+                                       errors=FormErrors.of_domain(exc, rows, locale),
                                        emergency=emergency)
     return redirect(where, notice=None if draft else
                     "done:emergency" if emergency else "done:submit")

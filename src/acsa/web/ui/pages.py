@@ -223,15 +223,17 @@ class FormErrors:
         return found
 
     @classmethod
-    def of_domain(cls, exc: DomainError, rows: dict[str, list[int]] | None = None
-                  ) -> FormErrors:
+    def of_domain(cls, exc: DomainError, rows: dict[str, list[int]] | None = None,
+                  locale: str | None = None) -> FormErrors:
         """The refusal beside its field. The domain names list items by their place in
         the submitted list (``lines[1].quantity``); ``rows`` gives, per list, the form
-        row each place came from, since rows left blank were not submitted."""
+        row each place came from, since rows left blank were not submitted. With a
+        ``locale``, a refusal the catalogues hold is shown in that language."""
         found = cls()
+        message = gettext(exc.message, locale) if locale else exc.message
         if exc.field:
-            found.fields[form_field(exc.field, rows or {})] = exc.message
-        found.general.append(exc.message)
+            found.fields[form_field(exc.field, rows or {})] = message
+        found.general.append(message)
         return found
 
 
