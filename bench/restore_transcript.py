@@ -154,10 +154,11 @@ def restored(base: Path, jpn: Node, phl: Node, backup: Path) -> dict[str, list]:
     return before
 
 
-def caught_up(base: Path, jpn: Node, phl: Node, before: dict[str, list]) -> None:
+def caught_up(base: Path, jpn: Node, phl: Node, before: dict[str, list],
+              since: str = "JPN started") -> None:
     took = wait(lambda: held(jpn, OWN) == held(phl, OWN), "JPN to catch up")
     out(f"  JPN holds {OWN} seq 1–{len(held(jpn, OWN))} again, {took * 1000:.0f} ms after "
-        "it started (its first sync round fetched its own events back from PHL's copy)")
+        f"{since} (a sync round fetched its own events back from PHL's copy)")
     same = all(held(phl, s) == before[s] for s in before)
     out(f"  PHL's heads identical to before the restore: {'yes' if same else 'NO'}; "
         f"JPN's {OWN} identical to PHL's copy: "
@@ -217,7 +218,7 @@ def partner_offline(base: Path, jpn: Node, phl: Node) -> None:
             "--as", "jpn.ordering", note="on JPN: emergency work on JPN–USA goes on")
     out("$ acsa serve   # PHL back online")
     phl.start()
-    caught_up(base, jpn, phl, before)
+    caught_up(base, jpn, phl, before, since="PHL came back")
 
 
 def to_postgresql(base: Path, jpn: Node, phl: Node) -> None:
