@@ -17,6 +17,7 @@ from acsa.domain.money import Money
 from acsa.domain.parties import ActivityType, Role
 from acsa.domain.postings import AccountKind
 from acsa.domain.rules import Action, Status
+from acsa.domain.worklist import TASKS
 from acsa.events import errors as event_errors
 from acsa.i18n import (
     bilingual,
@@ -181,6 +182,7 @@ def test_compiled_catalogues_translate():
     ("account", [k.value for k in AccountKind]),
     ("activity_type", [t.value for t in ActivityType]),
     ("aging_bucket", [name for _, name in AGING_BUCKETS]),
+    ("task", list(TASKS)),
 ])
 def test_every_code_has_a_label_in_both_languages(kind, codes):
     for code in codes:

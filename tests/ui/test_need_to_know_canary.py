@@ -61,6 +61,8 @@ SAMPLES: dict[str, Samples] = {
         lambda c, p: [f"/federation/v1/heads/JPN-PHL-ACSA/{p}"],
     "/federation/v1/streams/{agreement}/{party}":
         lambda c, p: [f"/federation/v1/streams/JPN-PHL-ACSA/{p}"],
+    "/federation/v1/copies/{agreement}/{party}":
+        lambda c, p: [f"/federation/v1/copies/JPN-PHL-ACSA/{p}"],
     "/federation/v1/evidence/{sha256}": lambda c, p: [f"/federation/v1/evidence/{c.evidence}"],
     "/auth/login": lambda c, p: ["/auth/login"],
     "/healthz": lambda c, p: ["/healthz"],
@@ -86,13 +88,15 @@ SAMPLES: dict[str, Samples] = {
     "/api/v1/reports/obligations": lambda c, p: ["/api/v1/reports/obligations"],
     "/api/v1/reports/ceilings": lambda c, p: ["/api/v1/reports/ceilings?on=2026-12-01"],
     "/api/v1/reports/activities": lambda c, p: ["/api/v1/reports/activities"],
+    "/api/v1/todo": lambda c, p: ["/api/v1/todo"],
     "/api/v1/ledger/verify": lambda c, p: ["/api/v1/ledger/verify"],
     "/api/v1/users": lambda c, p: ["/api/v1/users"],
     "/api/v1/users/{user_id}": lambda c, p: [f"/api/v1/users/{p.lower()}.finance"],
     "/": lambda c, p: ["/"],
     "/preferences": lambda c, p: ["/preferences"],
     "/orders": lambda c, p: ["/orders", "/orders?q=kestrel", f"/orders?activity={ACTIVITY}",
-                             "/orders?status=invoiced"],
+                             "/orders?status=invoiced", "/orders?todo=pay",
+                             "/orders?todo=confirm_payment", "/orders?todo=emergency&partner=1"],
     "/orders/{number:path}/act/{action}": lambda c, p: [
         f"/orders/{n}/act/{a}" for n in _orders(c, p) for a in ("credit-note", "pay")],
     "/orders/{number:path}": lambda c, p: [f"/orders/{n}" for n in _orders(c, p)],

@@ -190,9 +190,13 @@ def test_dashboard_counts_what_waits_for_the_user(submitted):  # type: ignore[no
     assert "script-src 'self';" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["content-encoding"] == "gzip"  # light on a slow field link
-    waiting = re.search(r'href="/orders\?status=submitted">\s*<span class="n">(\d+)</span>',
-                        page.text)
-    assert waiting and waiting.group(1) == "1"
+    tile = re.search(r'href="/orders\?todo=accept" data-task="accept">\s*'
+                     r'<span class="n">(\d+)</span>([^<]*)<', page.text)
+    assert tile and tile.group(1) == "1"
+    assert tile.group(2).strip() == gettext("Orders to accept", "ja")  # the official's language
+    listed = client.get("/orders?todo=accept")
+    assert listed.status_code == 200 and _number in listed.text
+    assert '<small class="muted">1 件</small>' in listed.text  # the count the tile showed
 
 
 def logged_in(node, role: Role):  # type: ignore[no-untyped-def]

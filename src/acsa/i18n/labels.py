@@ -293,7 +293,27 @@ FINDING: Mapping[str, str] = {
     "order_mismatch": N_("Event belongs to another order"),
 }
 
+# The tasks of a worklist (domain.worklist.TASKS), as its tiles name them.
+TASK: Mapping[str, str] = {
+    "accept": N_("Orders to accept"),
+    "confirm": N_("Proposals to confirm"),
+    "emergency": N_("Emergency orders to confirm in writing"),
+    "deliver": N_("Deliveries to make"),
+    "receive": N_("Deliveries to acknowledge"),
+    "invoice": N_("Invoices to issue"),
+    "pay": N_("Invoices to pay"),
+    "confirm_payment": N_("Payments to confirm"),
+    "return": N_("Returns in kind to make"),
+    "accept_return": N_("Returns to accept"),
+    "sign_exchange": N_("Exchanges to sign"),
+    "sign_offset": N_("Offsets to sign"),
+    "resolve": N_("Disputes to resolve"),
+    "answer": N_("Requests to answer"),
+    "transfer": N_("Transfer requests to answer"),
+}
+
 KINDS: Mapping[str, Mapping[str, str]] = {
+    "task": TASK,
     "status": STATUS,
     "role": ROLE,
     "side": SIDE,

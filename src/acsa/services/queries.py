@@ -23,7 +23,7 @@ from acsa.domain.money import Money
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, Status, actions_for
 from acsa.domain.streams import stream_id
-from acsa.services import markings, need_to_know
+from acsa.services import markings, need_to_know, worklist
 from acsa.services.markings import MarkingInfo
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, NotPermitted
@@ -145,6 +145,8 @@ class OrderFilter:
     counterpart: str | None = None
     overdue: bool | None = None
     q: str | None = None
+    todo: str | None = None  # a task of the user's worklist (domain.worklist.TASKS)
+    partner: bool = False  # with todo: the orders on which it is the partner's turn
     after: str | None = None  # the cursor of the last page's last order
     limit: int = 50
 
@@ -217,10 +219,8 @@ def _late(on: date) -> Any:
     )
 
 
-def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderPage:
-    """One page of the orders ``user`` may see, newest submission first."""
-    if not 0 < wanted.limit <= PAGE_LIMIT_MAX:
-        raise InvalidValue(f"must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
+def _filters(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> list[Any]:
+    """The conditions ``wanted`` sets on the order list, before need to know and paging."""
     o = T.orders.c
     conditions: list[Any] = []
     if wanted.status:
@@ -239,10 +239,21 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
     if wanted.overdue is not None:
         late = _late(uow.node.today())
         conditions.append(o.number.in_(late) if wanted.overdue else o.number.not_in(late))
+    if wanted.todo:
+        conditions.append(worklist.task_condition(user, wanted.todo, partner=wanted.partner))
     if wanted.q:
         text = wanted.q.strip().lower()[:SEARCH_LENGTH_MAX]
         if text:
             conditions.append(o.search_text.contains(text, autoescape=True))
+    return conditions
+
+
+def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderPage:
+    """One page of the orders ``user`` may see, newest submission first."""
+    if not 0 < wanted.limit <= PAGE_LIMIT_MAX:
+        raise InvalidValue(f"must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
+    o = T.orders.c
+    conditions = _filters(uow, user, wanted)
     page = [*conditions, visible_to(uow, user)]
     count = _count(uow, page)
     if wanted.after:

@@ -30,6 +30,7 @@ from acsa.store import tables as T
 from acsa.store.log import fact_of, stored
 from acsa.store.projections import (
     CONTEXT_TYPES,
+    ORDER_TABLES,
     apply_context,
     load_context,
     rebuild_orders,
@@ -181,7 +182,6 @@ def _check_tree_heads(uow: UnitOfWork, stream: str, leaves: list[bytes],
 
 # -- projections ------------------------------------------------------------------------
 
-ORDER_TABLES = (T.order_lines, T.orders, T.verdicts, T.postings, T.in_kind, T.due_items)
 CONTEXT_TABLES = (T.agreements, T.appointments, T.units, T.activities, T.rates, T.catalogue)
 
 
@@ -220,7 +220,7 @@ def _short(row: tuple[Any, ...]) -> str:
 
 def rebuild_projections(uow: UnitOfWork) -> int:
     """Delete every projection and derive it again from the log; returns the order count."""
-    for table in (*ORDER_TABLES, *CONTEXT_TABLES, T.balances):
+    for table in (*reversed(ORDER_TABLES), *CONTEXT_TABLES, T.balances):  # lines first
         uow.conn.execute(delete(table))
     uow.context_changed()
     for row in uow.conn.execute(

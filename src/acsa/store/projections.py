@@ -26,11 +26,12 @@ from acsa.domain.figures import delivered, in_kind_due_on, owed_in_kind, receive
 from acsa.domain.interpret import Context, interpret_orders
 from acsa.domain.ledger import event_postings, order_entries
 from acsa.domain.marking import UNCLASSIFIED, Marking
-from acsa.domain.parties import Role
+from acsa.domain.parties import Role, Side
 from acsa.domain.postings import Posting
 from acsa.domain.roster import Appointment, Roster
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_agreement
+from acsa.domain.worklist import open_tasks
 from acsa.store import tables as T
 from acsa.store.log import fact_from_document, linked_orders, read_order_facts
 
@@ -112,7 +113,7 @@ def _clear_order(conn: Connection, number: str, *, keep_postings: bool = False) 
         old = conn.execute(select(T.postings).where(T.postings.c.order_number == number)).all()
         _adjust_balances(conn, old, sign=-1)
         conn.execute(delete(T.postings).where(T.postings.c.order_number == number))
-    for table in (T.verdicts, T.in_kind, T.due_items):
+    for table in (T.verdicts, T.in_kind, T.due_items, T.order_tasks):
         conn.execute(delete(table).where(table.c.order_number == number))
     conn.execute(delete(T.order_lines).where(T.order_lines.c.order_number == number))
     conn.execute(delete(T.orders).where(T.orders.c.number == number))
@@ -146,7 +147,8 @@ def _adjust_balances(conn: Connection, rows: Iterable[Any], *, sign: int) -> Non
 
 
 # Insertion order respects the foreign key of order lines.
-ORDER_TABLES = (T.orders, T.order_lines, T.verdicts, T.postings, T.in_kind, T.due_items)
+ORDER_TABLES = (T.orders, T.order_lines, T.verdicts, T.postings, T.in_kind, T.due_items,
+                T.order_tasks)
 
 
 @dataclass
@@ -212,6 +214,12 @@ def order_rows(state: OrderState, facts: Sequence[F.Fact], ctx: Context, head: s
             "amount_minor": i.amount.minor if i.amount else None,
         }
         for i in order_due_items(state, profile)
+    ])
+    sides = {Side.REQUESTER: terms.requester, Side.SUPPLIER: terms.supplier}
+    out.add(T.order_tasks, [
+        {"order_number": state.number, "task": t.task, "party": sides[t.side],
+         "due_on": t.due_on}
+        for t in open_tasks(state, profile)
     ])
     return out
 

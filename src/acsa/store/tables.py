@@ -391,6 +391,19 @@ due_items = Table(
 Index("ix_due_items_order", due_items.c.order_number)
 Index("ix_due_items_due_on", due_items.c.due_on)
 
+# The open tasks of each order and whose turn each is (domain.worklist): worklists count
+# these rows and the order list filters on them, so a count and its list agree
+# (migration 0007; acsa rebuild fills it from the log).
+order_tasks = Table(
+    "order_tasks",
+    metadata,
+    Column("order_number", String(120), primary_key=True),
+    Column("task", String(30), primary_key=True),
+    Column("party", PARTY, primary_key=True),
+    Column("due_on", Date),
+)
+Index("ix_order_tasks_party_task", order_tasks.c.party, order_tasks.c.task)
+
 appointments = Table(
     "appointments",
     metadata,

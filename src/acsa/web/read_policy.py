@@ -96,6 +96,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         NEED, "settlement.propose_offset: a hidden order named is unknown"),
     ("POST", "/api/v1/offsets/{offset:path}/sign"): ReadPolicy(
         NEED, "settlement.sign_offset: clearance_required unless every order is readable"),
+    ("GET", "/api/v1/todo"): ReadPolicy(NEED, "worklist.worklist"),
     ("GET", "/api/v1/reports/balances"): ReadPolicy(NEED, "reports.balances"),
     ("GET", "/api/v1/reports/aging"): ReadPolicy(NEED, "reports.aging"),
     ("GET", "/api/v1/reports/obligations"): ReadPolicy(NEED, "reports.obligations"),

@@ -16,6 +16,7 @@ from fastapi import APIRouter, File, Header, Path, Query, Request, Response, Upl
 
 from acsa.domain import commands
 from acsa.domain.rules import Status
+from acsa.domain.worklist import TASKS
 from acsa.services import evidence, markings, order_view, orders, queries, settlement
 from acsa.services.recording import StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
@@ -61,6 +62,12 @@ def list_orders(
         description="Orders with something past due (or an unconfirmed emergency).")] = None,
     q: Annotated[str | None, Query(max_length=queries.SEARCH_LENGTH_MAX,
                                    description="Text search in number, lines, places.")] = None,
+    todo: Annotated[str | None, Query(
+        pattern=f"^({'|'.join(TASKS)})$",
+        description="A task of the user's worklist (`GET /todo`): the orders on which it "
+                    "is the user's turn to do it.")] = None,
+    partner: Annotated[bool, Query(
+        description="With `todo`: the orders on which it is the partner's turn.")] = False,
     after: Annotated[str | None, Query(max_length=400,
                                        description="The `next` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = 50,
@@ -68,7 +75,8 @@ def list_orders(
     """Newest submission first, in pages: pass the response's `next` as `after`."""
     wanted = queries.OrderFilter(status=status.value if status else None, agreement=agreement,
                                  activity=activity, counterpart=counterpart, overdue=overdue,
-                                 q=q, after=after, limit=limit)
+                                 q=q, todo=todo, partner=partner and todo is not None,
+                                 after=after, limit=limit)
     return queries.list_orders(uow, principal.user, wanted)
 
 

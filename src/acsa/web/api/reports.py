@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from acsa.domain.money import Money
-from acsa.services import markings, queries, reports
+from acsa.i18n import negotiate_locale
+from acsa.i18n.labels import label
+from acsa.services import markings, queries, reports, worklist
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.api import schemas as S
@@ -30,6 +32,17 @@ def balances(principal: Reader, uow: ReadUow) -> S.BalancesPublic:
                         outstanding=Money(r.currency, r.outstanding).text())
         for r in rows
     ], count=len(rows), marking=_marking(uow, principal.user))
+
+
+@router.get("/todo", response_model=S.WorklistPublic, summary="Worklist", tags=["orders"])
+def todo(principal: Reader, uow: ReadUow, request: Request) -> S.WorklistPublic:
+    """Each task one of the caller's roles may do, with how many orders wait for it."""
+    locale = negotiate_locale(principal.user.locale, request.headers.get("accept-language"))
+    awaiting = worklist.task_condition(principal.user, "emergency", partner=True)
+    return S.WorklistPublic(
+        data=[S.TaskPublic(task=t.key, label=label("task", t.key, locale), count=t.count,
+                           overdue=t.overdue) for t in worklist.worklist(uow, principal.user)],
+        emergencies_awaiting_partner=worklist.count(uow, principal.user, awaiting))
 
 
 def _marking(uow: UnitOfWork, user: LocalUser) -> S.MarkingPublic | None:

@@ -877,6 +877,21 @@ class BalancePublic(Schema):
     outstanding: Amount
 
 
+class TaskPublic(Schema):
+    task: str = Field(description="The task's code: `GET /orders?todo=` takes it.")
+    label: str = Field(description="What the task is called, in the caller's language.")
+    count: int = Field(description="Orders on which it is the caller's turn to do it: "
+                                   "exactly those `GET /orders?todo=` lists.")
+    overdue: int = Field(description="Of them, past the agreed date.")
+
+
+class WorklistPublic(Schema):
+    data: list[TaskPublic]
+    emergencies_awaiting_partner: int = Field(
+        description="Emergency orders of the caller's nation the partner has yet to "
+                    "confirm in writing (`GET /orders?todo=emergency&partner=true`).")
+
+
 class BalancesPublic(Schema):
     data: list[BalancePublic]
     count: int

@@ -117,12 +117,15 @@ def order_list(
     counterpart: Annotated[str | None, Query(max_length=3)] = None,
     overdue: Annotated[str | None, Query(max_length=5)] = None,
     q: Annotated[str | None, Query(max_length=queries.SEARCH_LENGTH_MAX)] = None,
+    todo: Annotated[str | None, Query(max_length=40)] = None,
+    partner: Annotated[str | None, Query(max_length=5)] = None,
     after: Annotated[str | None, Query(max_length=400)] = None,
 ) -> HTMLResponse:
     wanted = queries.OrderFilter(
         status=status or None, agreement=agreement or None, activity=activity or None,
         counterpart=(counterpart or "").upper() or None, overdue=True if overdue else None,
-        q=q or None, after=after or None, limit=PAGE_SIZE)
+        q=q or None, todo=todo or None, partner=bool(todo and partner),
+        after=after or None, limit=PAGE_SIZE)
     with UnitOfWork(get_node(request), write=False) as uow:
         page = queries.list_orders(uow, principal.user, wanted)
         agreements = queries.list_agreements(uow)
@@ -130,7 +133,8 @@ def order_list(
         shown = markings.report_marking(uow, [o.number for o in page.data])
     filters = {k: v for k, v in (("status", status), ("agreement", agreement),
                                  ("activity", activity), ("counterpart", counterpart),
-                                 ("overdue", overdue), ("q", q)) if v}
+                                 ("overdue", overdue), ("q", q), ("todo", todo),
+                                 ("partner", partner if todo else None)) if v}
     next_url = (f"/orders?{urlencode({**filters, 'after': page.next})}" if page.next else None)
     return render(request, "orders/list.html", principal, page=page, filters=filters,
                   banner=banner(shown, locale_of(request, principal)[0]),
