@@ -96,7 +96,7 @@ def safe_query(raw: bytes) -> str:
     text = raw.decode("latin-1")[:QUERY_LOGGED_CHARS_MAX]
     pairs = parse_qsl(text, keep_blank_values=True)
     return scrub(urlencode([(k, REDACTED if SECRET_NAME.search(k) else v) for k, v in pairs],
-                           safe="[]"))
+                           safe="/[]"))
 
 
 def wants_json(scope: Scope, headers: Headers) -> bool:
