@@ -84,6 +84,9 @@ class Manifest:
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
+        if not (directory / MANIFEST).is_file():
+            raise BackupRefused(f"{directory} is not a backup: it holds no {MANIFEST}",
+                                field="path")
         try:
             document = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
             if document.pop("format", None) != FORMAT:
