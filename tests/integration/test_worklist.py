@@ -13,6 +13,10 @@ from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from reports.lifecycle import terms
 
+from .test_cli_orders import Cli, own_nodes
+
+__all__ = ["own_nodes"]  # the fixture, used by name
+
 R = Role
 D = date
 
@@ -83,3 +87,21 @@ def test_the_worklists_follow_a_cash_order_to_settlement(pair: Any) -> None:
         for role in (R.ORDERING_OFFICIAL, R.APPROVING_OFFICIAL, R.SUPPLY_OFFICER,
                      R.RECEIVING_OFFICIAL, R.FINANCE_OFFICER):
             assert board(node, role) == {}, (node.party, role)
+
+
+def test_acsa_todo_prints_the_worklist_that_order_list_opens(pair: Any, own_nodes: Any) -> None:
+    for n in (pair.jpn, pair.phl):
+        own_nodes[n.data_dir.resolve()] = n
+    pair.set_day(D(2026, 2, 3))
+    number = as_official(pair.phl, R.ORDERING_OFFICIAL, orders.submit_order,
+                         terms()).envelope.subject
+    pair.carry(pair.phl, pair.jpn)
+    jpn = Cli(pair.jpn)
+    tasks = jpn.json("todo", "--as", "jpn.approving")
+    assert [(t["task"], t["count"]) for t in tasks if t["count"]] == [("accept", 1)]
+    assert "Orders to accept" in jpn("todo", "--as", "jpn.approving")
+    listed = jpn.json("order", "list", "--todo", "accept", "--as", "jpn.approving")
+    assert [o["number"] for o in listed] == [number]
+    assert jpn.json("order", "list", "--todo", "accept", "--as", "jpn.finance") == []
+    refused = jpn.fails("order", "list", "--todo", "banana", "--as", "jpn.approving")
+    assert "todo" in refused and "'banana' is not a task" in refused

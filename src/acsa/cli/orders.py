@@ -30,9 +30,10 @@ from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, MissingField
 from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.streams import stream_party
+from acsa.i18n.labels import label
 from acsa.reading import read_bounded, read_json
 from acsa.services import evidence as evidence_files
-from acsa.services import markings, order_view, queries, settlement, unit_of_work
+from acsa.services import markings, order_view, queries, settlement, unit_of_work, worklist
 from acsa.services import orders as order_service
 from acsa.services.recording import ANY_PARENT, StoredEvent, adopted_profile, order_state
 from acsa.services.unit_of_work import UnitOfWork
@@ -889,6 +890,10 @@ def order_list(
                        ] = False,
     text: Annotated[str | None, typer.Option(help="Words in the number, lines, places …")
                     ] = None,
+    todo: Annotated[str | None, typer.Option(
+        help="Only orders on which it is your turn to do this task (see acsa todo).")] = None,
+    partner: Annotated[bool, typer.Option(
+        help="With --todo: the orders on which it is the partner's turn.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
     after: Annotated[str | None, typer.Option(help="The cursor the previous page printed.")
                      ] = None,
@@ -903,7 +908,8 @@ def order_list(
         user = acting_user(uow, as_user)
         page = queries.list_orders(uow, user, queries.OrderFilter(
             status=status, agreement=agreement, activity=activity, counterpart=counterpart,
-            overdue=True if overdue else None, q=text, after=after, limit=limit))
+            overdue=True if overdue else None, q=text, todo=todo,
+            partner=partner and todo is not None, after=after, limit=limit))
         found = [{k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(o).items()}
                  for o in page.data]
 
@@ -916,6 +922,20 @@ def order_list(
                        + (f" (more: --after {page.next})" if page.next else ""))
 
         emit(as_json, found, human)
+
+
+@app.command("todo")
+def todo_list(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Your worklist: each task your roles may do, with the orders waiting for it (and how
+    many are past their date); list them with acsa order list --todo TASK."""
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
+        user = acting_user(uow, as_user)
+        tasks = worklist.worklist(uow, user)
+        found = [{"task": t.key, "label": label("task", t.key, "en"), "count": t.count,
+                  "overdue": t.overdue} for t in tasks]
+        emit(as_json, found, lambda: table(
+            [[t.key, label("task", t.key, "en"), str(t.count), str(t.overdue or "")]
+             for t in tasks], ["task", "what", "orders", "overdue"]))
 
 
 def listed_marking(o: dict[str, Any]) -> str:
