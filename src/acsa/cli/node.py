@@ -64,7 +64,8 @@ def tls_options(certfile: Path | None, keyfile: Path | None) -> dict[str, Any]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    sync: Annotated[bool, typer.Option(help="Run the background sync with peers.")] = True,
+    sync: Annotated[bool, typer.Option(
+        help="Run the background sync with peers (ACSA_SYNC=false: --no-sync).")] = True,
     ssl_certfile: Annotated[Path | None, typer.Option(
         "--ssl-certfile", exists=True, dir_okay=False, readable=True,
         help="Serve HTTPS with this certificate (PEM, with its chain).")] = None,
@@ -99,6 +100,7 @@ def serve(
         options = serve_options(current, host, port, forwarded_allow_ips,
                                 tls_options(ssl_certfile, ssl_keyfile), graceful_timeout)
         served = node()  # opened, its schema migrated, here: a problem is one line
+        sync = sync and current.sync
         if workers > 1:
             served.engine.dispose()
             # Each worker builds the app from the environment, as this process did.
