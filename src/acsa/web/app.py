@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from acsa import __version__
 from acsa.services.node import Node
+from acsa.web.limits import BodyLimits
 from acsa.web.request_log import RequestLog
 
 # Each entry: module path, and the name of a function ``mount(app, node)``.
@@ -98,6 +99,7 @@ def create_app(node: Node, *, background: list[Callable[[], Any]] | None = None)
         module.mount(app, node)
     # Outside every other middleware (limits on what is read included) but HSTS: every
     # response, a refusal before anything is read or a 500 included, carries the id.
+    app.add_middleware(BodyLimits)  # before anything reads a body, authentication included
     app.add_middleware(RequestLog)
     app.add_middleware(StrictTransport)  # added last: the outermost, so on every response
     return app
