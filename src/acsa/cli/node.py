@@ -87,10 +87,14 @@ def serve(
     --workers N on PostgreSQL, N processes serve and one of them runs the sync.
     Logs are JSON lines on standard error (docs/operations.md, "Logs").
     """
+    import logging.config
+
     import uvicorn
 
+    from acsa.logs import logging_config
     from acsa.web.app import create_app
 
+    logging.config.dictConfig(logging_config())  # the migration's lines are JSON too
     with errors():
         current = settings()
         if workers > 1 and not (current.database_url or "").startswith("postgresql"):

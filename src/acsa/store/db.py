@@ -9,6 +9,8 @@ of the row locks taken on PostgreSQL (``SELECT … FOR UPDATE``).
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection
+
+log = logging.getLogger("acsa.store")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 IMMEDIATE = "acsa_immediate"
@@ -103,8 +107,16 @@ def migrate(engine: Engine) -> None:
 
     with (engine.connect() as connection, migration_lock(connection),
           connection.execution_options(**{IMMEDIATE: True}).begin()):
-        if _revision(connection) != SCHEMA_HEAD:
-            command.upgrade(alembic_config(connection), "head")
+        found = _revision(connection)
+        if found == SCHEMA_HEAD:
+            log.info("schema at %s: brought there by another process meanwhile", found,
+                     extra={"event": "schema_current", "revision": found})
+            return
+        started = time.monotonic()
+        command.upgrade(alembic_config(connection), "head")
+    log.info("schema upgraded from %s to %s", found or "nothing", SCHEMA_HEAD, extra={
+        "event": "schema_upgraded", "revision": SCHEMA_HEAD, "previous": found,
+        "duration_ms": round((time.monotonic() - started) * 1000, 1)})
 
 
 # Keys of PostgreSQL advisory locks (one 64-bit number per purpose, per database).
