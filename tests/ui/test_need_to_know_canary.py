@@ -94,6 +94,8 @@ SAMPLES: dict[str, Samples] = {
     "/api/v1/users/{user_id}": lambda c, p: [f"/api/v1/users/{p.lower()}.finance"],
     "/": lambda c, p: ["/"],
     "/preferences": lambda c, p: ["/preferences"],
+    "/drafts": lambda c, p: ["/drafts"],
+    "/drafts/{draft_id}": lambda c, p: ["/drafts/1"],
     "/orders": lambda c, p: ["/orders", "/orders?q=kestrel", f"/orders?activity={ACTIVITY}",
                              "/orders?status=invoiced", "/orders?todo=pay",
                              "/orders?todo=confirm_payment", "/orders?todo=emergency&partner=1"],

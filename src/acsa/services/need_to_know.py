@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import UnknownReference
 from acsa.domain.marking import UNCLASSIFIED, Marking, Reader, may_read
 from acsa.domain.parties import Role
@@ -85,6 +86,25 @@ def may_read_order(uow: UnitOfWork, user: LocalUser, row: Any) -> bool:
     """Whether ``user`` may read the order of this ``orders`` row."""
     return user.party in (row.requester, row.supplier) and \
         str(row.number) not in unreadable(uow, user)
+
+
+def may_read_draft(uow: UnitOfWork, user: LocalUser, profile: AgreementProfile | None,
+                   terms: dict[str, Any]) -> bool:
+    """Whether ``user`` may read a draft kept on this node for an agreement of ``profile``:
+    its marking, as this node's party gives it, released to every party of the agreement,
+    read by the same rule as an order's (no profile: only an unclassified draft)."""
+    marking = terms.get("marking")
+    level = marking.get("level") if isinstance(marking, dict) else None
+    if not isinstance(level, str) or not level or level == UNCLASSIFIED:
+        return True
+    if profile is None:
+        return False
+    caveats = marking.get("caveats") if isinstance(marking, dict) else None
+    held = Marking(level, uow.node.party, tuple(sorted(profile.party_codes)),
+                   tuple(str(c) for c in caveats) if isinstance(caveats, list) else ())
+    activity = terms.get("activity")
+    return may_read(held, profile, reader_of(user), activity if isinstance(activity, str)
+                    else None)
 
 
 def require_readable(uow: UnitOfWork, user: LocalUser, numbers: Iterable[str], *,

@@ -158,10 +158,7 @@ def save_draft(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], note:
             created_at=now, updated_at=now,
         ))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
-    draft = _draft(uow, draft_id)
-    if draft.submitted_as:
-        raise InvalidValue(f"draft {draft_id} was submitted as {draft.submitted_as}",
-                           field="draft")
+    _own_draft(uow, user, draft_id)
     uow.conn.execute(update(T.drafts).where(T.drafts.c.id == draft_id)
                      .values(terms=json.dumps(dict(terms)), note=note, updated_at=now))
     return draft_id
@@ -172,6 +169,17 @@ def _draft(uow: UnitOfWork, draft_id: int) -> Any:
     if row is None:
         raise UnknownReference(f"no draft {draft_id}", field="draft")
     return row
+
+
+def _own_draft(uow: UnitOfWork, user: LocalUser, draft_id: int) -> Any:
+    """``user``'s own draft, not yet submitted: only its author changes or submits it."""
+    draft = _draft(uow, draft_id)
+    if draft.created_by != user.id:
+        raise UnknownReference(f"no draft {draft_id}", field="draft")
+    if draft.submitted_as:
+        raise InvalidValue(f"draft {draft_id} was submitted as {draft.submitted_as}",
+                           field="draft")
+    return draft
 
 
 def draft_terms(uow: UnitOfWork, draft_id: int) -> dict[str, Any]:
@@ -318,6 +326,8 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     if data["requester"] != user.party:
         raise NotAuthorized(f"{user.party} submits its own orders only", field="requester")
     on = on or uow.node.today(profile)
+    if draft_id is not None:
+        _own_draft(uow, user, draft_id)
     parsed = terms_from_data(data, profile)
     check_eligibility(parsed, profile, on)
     number = next_number(uow, profile, on, emergency=False)

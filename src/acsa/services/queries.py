@@ -25,6 +25,7 @@ from acsa.domain.rules import Action, Status, actions_for
 from acsa.domain.streams import stream_id
 from acsa.services import markings, need_to_know, worklist
 from acsa.services.markings import MarkingInfo
+from acsa.services.recording import adopted_profile
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.services.verify import VerifyReport, verify_node
@@ -351,17 +352,29 @@ def _draft_of(row: Any) -> DraftInfo:
                      row.created_at, row.updated_at, row.submitted_as)
 
 
+def _draft_readable(uow: UnitOfWork, user: LocalUser, draft: DraftInfo) -> bool:
+    try:
+        profile = adopted_profile(uow, draft.agreement)
+    except UnknownReference:
+        profile = None
+    return need_to_know.may_read_draft(uow, user, profile, draft.terms)
+
+
 def list_drafts(uow: UnitOfWork, user: LocalUser) -> list[DraftInfo]:
-    """Drafts never leave the node: their author's, or every one for an auditor."""
+    """Drafts never leave the node: their author's not yet submitted, or every one for an
+    auditor — of them, those whose marking the reader may read."""
     query = select(T.drafts).order_by(T.drafts.c.updated_at.desc(), T.drafts.c.id.desc())
     if Role.AUDITOR not in user.roles:
-        query = query.where(T.drafts.c.created_by == user.id)
-    return [_draft_of(r) for r in uow.conn.execute(query.limit(PAGE_LIMIT_MAX))]
+        query = query.where(T.drafts.c.created_by == user.id,
+                            T.drafts.c.submitted_as.is_(None))
+    found = (_draft_of(r) for r in uow.conn.execute(query.limit(PAGE_LIMIT_MAX)))
+    return [d for d in found if _draft_readable(uow, user, d)]
 
 
 def get_draft(uow: UnitOfWork, user: LocalUser, draft_id: int) -> DraftInfo:
     row = uow.conn.execute(select(T.drafts).where(T.drafts.c.id == draft_id)).first()
-    if row is None or (row.created_by != user.id and Role.AUDITOR not in user.roles):
+    if row is None or (row.created_by != user.id and Role.AUDITOR not in user.roles) \
+            or not _draft_readable(uow, user, _draft_of(row)):
         raise UnknownReference(f"no draft {draft_id}", field="draft")
     return _draft_of(row)
 

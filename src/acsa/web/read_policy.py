@@ -113,6 +113,8 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         OFFICIALS, "admin_views.set_activities"),
     # -- pages ----------------------------------------------------------------------------------
     ("GET", "/"): ReadPolicy(NEED, "services.dashboard, report_tables.balance_series"),
+    ("GET", "/drafts"): ReadPolicy(OWN, "queries.list_drafts"),
+    ("GET", "/drafts/{draft_id}"): ReadPolicy(OWN, "queries.get_draft"),
     ("GET", "/preferences"): ReadPolicy(OWN, "services.auth.list_tokens"),
     ("POST", "/preferences"): ReadPolicy(OWN, "services.users.set_preferences"),
     ("POST", "/preferences/tokens"): ReadPolicy(OWN, "services.auth.create_token"),

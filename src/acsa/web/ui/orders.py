@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from acsa.domain.errors import Conflict, DomainError
 from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.rules import Status
-from acsa.i18n import N_, gettext
+from acsa.i18n import N_, gettext, parse_instant
 from acsa.services import evidence, markings, orders, queries, users
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.web.api import schemas as S
@@ -308,11 +308,49 @@ def _choices(uow: UnitOfWork, principal: Principal, emergency: bool) -> dict[str
 def _new_page(request: Request, principal: Principal, *, errors: FormErrors | None = None,
               values: dict[str, str] | None = None, status: int = 200,
               emergency: bool = False) -> HTMLResponse:
+    values = values or {}
     with UnitOfWork(get_node(request), write=False) as uow:
         choices = _choices(uow, principal, emergency)
+    typed = {int(k.split(".")[1]) for k in values if k.startswith("lines.")
+             and k.split(".")[1].isdigit()}
     return render(request, "orders/new.html", principal, status=status,
-                  errors=errors or FormErrors(), values=values or {},
-                  line_rows=NEW_ORDER_LINE_ROWS, **choices)
+                  errors=errors or FormErrors(), values=values,
+                  line_rows=max(NEW_ORDER_LINE_ROWS, max(typed, default=-1) + 2), **choices)
+
+
+# -- drafts ----------------------------------------------------------------------------------
+
+
+def draft_values(draft: queries.DraftInfo) -> dict[str, str]:
+    """A draft's terms as the new-order form's fields (``lines.0.quantity`` …)."""
+    out = {"draft_id": str(draft.id), "note": draft.note}
+    for key, value in draft.terms.items():
+        if key == "lines" and isinstance(value, list):
+            for i, line in enumerate(v for v in value if isinstance(v, dict)):
+                out.update({f"lines.{i}.{k}": str(v) for k, v in line.items() if k != "no"})
+        elif key == "marking" and isinstance(value, dict):
+            out["marking.level"] = str(value.get("level") or "")
+            out["marking.caveats"] = ", ".join(str(c) for c in value.get("caveats") or ())
+        elif isinstance(value, (str, int)):
+            out[key] = str(value)
+    return out
+
+
+@router.get("/drafts", response_class=HTMLResponse)
+def draft_list(request: Request, principal: User) -> HTMLResponse:
+    """The user's drafts not yet submitted (an auditor's: every draft), newest first."""
+    with UnitOfWork(get_node(request), write=False) as uow:
+        found = queries.list_drafts(uow, principal.user)
+    return render(request, "orders/drafts.html", principal, drafts=found,
+                  changed={d.id: parse_instant(d.updated_at) for d in found})
+
+
+@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+def draft_page(request: Request, principal: User, draft_id: int) -> HTMLResponse:
+    """A draft in the new-order form, to complete, save again or sign."""
+    with UnitOfWork(get_node(request), write=False) as uow:
+        draft = queries.get_draft(uow, principal.user, draft_id)
+    return _new_page(request, principal, values=draft_values(draft))
 
 
 @router.get("/new-order", response_class=HTMLResponse)
@@ -339,14 +377,17 @@ async def create_emergency(request: Request, principal: User) -> Response:
 async def _create(request: Request, principal: Principal, *, emergency: bool) -> Response:
     form = await read_form(request)
     check_csrf(principal, form)
-    data = nested(form, frozenset({"csrf_token", "intent"}))
+    data = nested(form, frozenset({"csrf_token", "intent", "draft_id"}))
     data["lines"] = [row for row in data.get("lines", []) if isinstance(row, dict)]
     marking = form_marking(data)
     draft = form.get("intent") == "draft" and not emergency
+    draft_id = int(form["draft_id"]) if form.get("draft_id", "").isdigit() else None
     rows = {"lines": filled_rows(form, "lines")}
     locale = locale_of(request, principal)[0]
     try:
-        body = (S.EmergencyCreate if emergency else S.OrderCreate).model_validate(data)
+        # A draft may be incomplete: only a signed order must pass the form's checks.
+        body = None if draft else (
+            S.EmergencyCreate if emergency else S.OrderCreate).model_validate(data)
     except ValidationError as exc:
         return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
                                        errors=FormErrors.of_validation(exc, rows),
@@ -354,7 +395,10 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
 
     def run() -> str:
         with UnitOfWork(get_node(request)) as uow:
-            return _create_order(uow, principal, body, marking, draft=draft, locale=locale)
+            if body is None:
+                return _save_draft(uow, principal, data, marking, draft_id, locale)
+            return _create_order(uow, principal, body, marking, draft_id=draft_id,
+                                 locale=locale)
 
     try:
         where = await run_in_threadpool(run)
@@ -367,34 +411,45 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
                                        status=status_of(exc),
                                        errors=FormErrors.of_domain(exc, rows, locale),
                                        emergency=emergency)
-    return redirect(where, notice=None if draft else
+    return redirect(where, notice="draft" if draft else
                     "done:emergency" if emergency else "done:submit")
 
 
+def _save_draft(uow: UnitOfWork, principal: Principal, data: dict[str, Any],
+                marking: dict[str, Any] | None, draft_id: int | None, locale: str) -> str:
+    """Keep what was typed, however incomplete, as the user's draft; its page is next."""
+    user = principal.user
+    terms = {k: v for k, v in data.items() if k not in ("note", "on", "marking")}
+    terms["lines"] = [{**line, "no": i + 1} for i, line in enumerate(terms.get("lines", []))]
+    problems = marking_problems(
+        markings.problems_of(uow, user.party, terms.get("agreement"), marking), locale)
+    if problems:
+        raise FormProblems(problems)
+    kept = orders.save_draft(uow, user, orders.with_activity_type(uow, terms),
+                             note=str(data.get("note", "")), draft_id=draft_id,
+                             marking=marking)
+    return f"/drafts/{kept}"
+
+
 def _create_order(uow: UnitOfWork, principal: Principal, body: S.OrderCreate,
-                  marking: dict[str, Any] | None, *, draft: bool, locale: str) -> str:
-    """Keep the draft, or sign the order (or the emergency record) with its marking; where
-    the browser goes next. Every problem of the form is found before anything is signed."""
+                  marking: dict[str, Any] | None, *, draft_id: int | None,
+                  locale: str) -> str:
+    """Sign the order (or the emergency record) with its marking, from a draft when one is
+    named; where the browser goes next. Every problem of the form is found before anything
+    is signed."""
     user = principal.user
     emergency = isinstance(body, S.EmergencyCreate)
     terms = body.terms()
-    problems = [] if draft else orders.order_form_problems(uow, user, terms,
-                                                           emergency=emergency)
-    if draft:
-        found = markings.problems_of(uow, user.party, terms.get("agreement"), marking)
-    else:
-        found = markings.originator_problems(uow, user, terms.get("agreement"),
-                                             terms.get("activity"), marking)
+    problems = orders.order_form_problems(uow, user, terms, emergency=emergency)
+    found = markings.originator_problems(uow, user, terms.get("agreement"),
+                                         terms.get("activity"), marking)
     problems += marking_problems(found, locale)
     if problems:
         raise FormProblems(problems)
-    if draft:
-        orders.save_draft(uow, user, orders.with_activity_type(uow, terms), note=body.note,
-                          marking=marking)
-        return "/orders?notice=draft"
     if isinstance(body, S.EmergencyCreate):
         event = orders.record_emergency(uow, user, terms, requested_by=body.requested_by,
                                         on=body.on, marking=marking)
     else:
-        event = orders.submit_order(uow, user, terms, on=body.on, marking=marking)
+        event = orders.submit_order(uow, user, terms, on=body.on, marking=marking,
+                                    draft_id=draft_id)
     return order_path(event.envelope.subject)
