@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from acsa.config import Settings
 from acsa.events import NodeKey
@@ -49,6 +50,24 @@ class PeerState:
     running: bool = False
 
 
+class Lease(Protocol):
+    """The node's sync lease, as the loop uses it (:mod:`acsa.store.leases`)."""
+
+    def still_held(self) -> bool: ...
+
+    def messages(self) -> list[str]: ...
+
+
+class AlwaysHeld:
+    """The lease of a worker run on its own, as a test runs one."""
+
+    def still_held(self) -> bool:
+        return True
+
+    def messages(self) -> list[str]:
+        return []
+
+
 @dataclass
 class Worker:
     node: Node
@@ -57,6 +76,7 @@ class Worker:
     notified_heads: dict[str, int] = field(default_factory=dict)
     key_mtime: float = 0.0
     stopping: bool = False
+    leading: bool = False  # this process holds the sync lease and runs the loop
 
     def wake(self, peer: str) -> None:
         self.peers.setdefault(peer, PeerState()).woken = True
@@ -64,8 +84,10 @@ class Worker:
     def backoff_s(self, failures: int) -> float:
         return random.uniform(0, min(P.BACKOFF_MAX_S, P.BACKOFF_BASE_S * 2 ** failures))
 
-    async def run(self, still_ours: Callable[[], bool] = lambda: True) -> None:
-        """Sync until stopped, or until ``still_ours()`` says the lease was lost."""
+    async def run(self, lease: Lease | None = None) -> None:
+        """Sync until stopped, or until the lease is lost; peers named in the lease's
+        messages (a push another process received) are pulled from at once."""
+        lease = lease or AlwaysHeld()
         # Nothing counts as notified yet: a node that (re)starts tells every
         # peer at once, so they pull without waiting out their back-off.
         self.notified_heads = {}
@@ -74,11 +96,13 @@ class Worker:
         while not self.stopping:
             if time.monotonic() - checked >= LEASE_CHECK_S:
                 checked = time.monotonic()
-                if not await asyncio.to_thread(still_ours):
+                if not await asyncio.to_thread(lease.still_held):
                     log.warning("background sync lease lost; this process stops syncing",
                                 extra={"event": "sync_lease_lost"})
                     break
             try:
+                for peer in await asyncio.to_thread(lease.messages):
+                    self.wake(peer)
                 pushes = await self._tick(pushes)
             except Exception:
                 log.exception("sync worker tick failed")
@@ -177,7 +201,12 @@ def background_sync(node: Node, settings: Settings) -> Callable[[], Callable[[],
         loop = asyncio.get_running_loop()
 
         def hook(peer: str) -> None:
-            loop.call_soon_threadsafe(worker.wake, peer)
+            # Called by the notify endpoint, in a thread of this process.
+            if worker.leading:
+                loop.call_soon_threadsafe(worker.wake, peer)
+            else:  # another process runs the sync: hand the push on to it
+                with contextlib.suppress(Exception):
+                    health.wake_sync(node, peer)
 
         P.on_notify(id(node), hook)
         task = loop.create_task(lead(worker))
@@ -213,9 +242,11 @@ async def lead(worker: Worker) -> None:
         if taken:
             standing_by = False
             log.info("background sync runs in this process", extra={"event": "sync_leader"})
+            worker.leading = True
             try:
-                await worker.run(lease.still_held)
+                await worker.run(lease)
             finally:
+                worker.leading = False
                 await asyncio.to_thread(lease.release)
             continue
         if not standing_by:

@@ -26,7 +26,7 @@ from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.db import SCHEMA_HEAD, schema_revision
-from acsa.store.leases import Lease
+from acsa.store.leases import Lease, signal
 
 log = logging.getLogger("acsa.health")
 
@@ -56,6 +56,11 @@ class Readiness:
 def sync_lease(node: Node) -> Lease:
     """The right to run the background sync, held by one process of the node at a time."""
     return Lease(node.engine, SYNC_LEASE, "sync")
+
+
+def wake_sync(node: Node, peer: str) -> None:
+    """Ask the process running the background sync to pull from ``peer`` now."""
+    signal(node.engine, sync_lease(node), peer)
 
 
 def record_sync(node: Node, peer: str, ok: bool) -> None:

@@ -11,6 +11,10 @@ them only — the background sync. :class:`Lease` is that right:
   kernel when the process ends.
 
 Whoever does not hold it may try again later, and takes over when the holder is gone.
+
+On PostgreSQL the holder also listens on a channel named after the lease, so that
+another process can hand it a message (:func:`signal`) — the background sync is woken
+so when a partner's push reaches a process that does not run it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 
 class Lease:
@@ -29,6 +33,10 @@ class Lease:
         self.engine, self.key, self.name = engine, key, name
         self._connection: Connection | None = None
         self._fd: int | None = None
+
+    @property
+    def channel(self) -> str:
+        return f"acsa_{self.name}"
 
     @property
     def held(self) -> bool:
@@ -66,11 +74,23 @@ class Lease:
             os.close(self._fd)  # closing the descriptor releases the flock
         self._fd = None
 
+    def messages(self) -> list[str]:
+        """What other processes signalled to the holder since last asked (never waits)."""
+        if self._connection is None:
+            return []
+        driver = self._connection.connection.driver_connection
+        try:
+            return [n.payload for n in driver.notifies(timeout=0)]  # type: ignore[union-attr]
+        except Exception:
+            return []
+
     def _take_advisory(self) -> bool:
         connection = self.engine.connect()
         try:
             got = bool(connection.exec_driver_sql(
                 f"SELECT pg_try_advisory_lock({self.key})").scalar())
+            if got:
+                connection.exec_driver_sql(f"LISTEN {self.channel}")
             connection.commit()
         except Exception:
             connection.invalidate()
@@ -110,3 +130,13 @@ class Lease:
             except Exception:
                 pass
             self._connection = None
+
+
+def signal(engine: Engine, lease: Lease, message: str) -> None:
+    """Hand ``message`` to whichever process holds ``lease`` (PostgreSQL only)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_notify(:channel, :message)"),
+                           {"channel": lease.channel, "message": message})
+        connection.commit()
