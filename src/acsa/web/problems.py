@@ -33,13 +33,16 @@ alike:
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from acsa.domain import errors as E
 from acsa.domain.params import plain_params
@@ -203,6 +206,24 @@ def validation_problem(exc: RequestValidationError, instance: str) -> Problem:
                    field=first.field, instance=instance, errors=errors)
 
 
+def allowed_methods(request: Request) -> str:
+    """The methods of the resource at this address, for ``Allow`` on a 405.
+
+    Starlette names only the methods of the first route whose path matched, but GET and
+    POST on one resource are two routes here; and an order number may hold slashes, so
+    ``/orders/{number}`` matches ``/orders/…/accept`` too: the resource is the most
+    specific path that matches (the most fixed text), and every route of it counts."""
+    found: dict[str, set[str]] = {}
+    for route in iter_route_contexts(request.app.router.routes):
+        methods, path = route.methods, route.path
+        if methods and path and route.matches(request.scope)[0] is not Match.NONE:
+            found.setdefault(path, set()).update(methods)
+    if not found:
+        return ""
+    specific = max(found, key=lambda path: len(re.sub(r"\{[^}]*\}", "", path)))
+    return ", ".join(sorted(found[specific]))
+
+
 def install(app: FastAPI) -> None:
     """Answer every refusal on ``app`` with a problem document."""
 
@@ -220,7 +241,11 @@ def install(app: FastAPI) -> None:
             exc.status_code, "http_error")
         problem = Problem(type=TYPE_BASE + code, title=title_of(code), status=exc.status_code,
                           detail=str(exc.detail), code=code, instance=request.url.path)
-        return problem_response(problem, dict(exc.headers) if exc.headers else None)
+        headers = dict(exc.headers) if exc.headers else {}
+        allowed = allowed_methods(request) if exc.status_code == 405 else ""
+        if allowed:
+            headers["Allow"] = allowed
+        return problem_response(problem, headers or None)
 
     async def on_broken(request: Request, exc: Exception) -> JSONResponse:
         # A defect, never a refusal. The exception goes on to acsa.web.request_log, which

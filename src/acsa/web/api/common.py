@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from acsa.domain.state import OrderState
 from acsa.services import access_log, order_view, queries
 from acsa.services.unit_of_work import UnitOfWork
@@ -14,6 +16,16 @@ PAGE_LIMIT_MAX = queries.PAGE_LIMIT_MAX
 
 def etag(head: str | None) -> str:
     return f'"{head or ""}"'
+
+
+# An act on one order documents If-Match as the required header it is: the route reads it
+# itself, so that a request without it is answered 428 (If-Match required), not 422.
+IF_MATCH_PARAMETER: dict[str, Any] = {
+    "name": "If-Match", "in": "header", "required": True,
+    "description": "The order's ETag, from GET /orders/{number}. Without it the act is "
+                   "refused (428); a stale one is a conflict (409).",
+    "schema": {"type": "string", "pattern": '^(W/)?"[0-9a-f]{64}"$'},
+}
 
 
 def expected_parent(if_match: str | None) -> str | None:

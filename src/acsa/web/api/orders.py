@@ -23,6 +23,7 @@ from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.api import schemas as S
 from acsa.web.api.common import (
+    IF_MATCH_PARAMETER,
     PAGE_LIMIT_MAX,
     etag,
     expected_parent,
@@ -46,7 +47,6 @@ router = APIRouter(tags=["orders"], responses=PROBLEMS)
 StatusName = Annotated[Status | None, Query(description="Only orders in this status.")]
 # Row ids are 32-bit on every engine; larger ones cannot name anything.
 DraftId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-IfMatch = Annotated[str | None, Header(description="The order's ETag, from GET /orders/{number}.")]
 
 
 @router.get("/orders", response_model=S.OrdersPublic, summary="List orders")
@@ -337,9 +337,9 @@ def _register(action: ActionRoute) -> None:
     body_model = action.body
 
     def act(number: str, body: body_model,  # type: ignore[valid-type]
-            response: Response, principal: Actor, uow: WriteUow,
-            if_match: IfMatch = None) -> S.OrderPublic:
-        parent = expected_parent(if_match)
+            request: Request, response: Response, principal: Actor,
+            uow: WriteUow) -> S.OrderPublic:
+        parent = expected_parent(request.headers.get("if-match"))
         queries.check_head(uow, principal.user, number, parent)
         event = action.call(uow, principal.user, number, body, parent)
         detail = order_detail(uow, principal.user, number, order_view.state_after(event, number))
@@ -352,6 +352,7 @@ def _register(action: ActionRoute) -> None:
     router.add_api_route(
         f"/orders/{{number:path}}/{action.name}", act, methods=["POST"],
         response_model=S.OrderPublic, summary=action.summary, tags=["order actions"],
+        openapi_extra={"parameters": [IF_MATCH_PARAMETER]},
     )
 
 

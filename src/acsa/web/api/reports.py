@@ -4,7 +4,6 @@ count only the orders the caller may read (need to know)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -84,8 +83,8 @@ def obligations(principal: Reader, uow: ReadUow) -> S.ObligationsPublic:
 
 @router.get("/reports/ceilings", response_model=S.CeilingsPublic, summary="Ceilings")
 def ceilings(principal: Reader, uow: ReadUow,
-             on: Annotated[date | None, Query(description="A day of the fiscal year "
-                                                          "(default: today).")] = None,
+             on: Annotated[S.Day | None, Query(description="A day of the fiscal year "
+                                                           "(default: today).")] = None,
              ) -> S.CeilingsPublic:
     rows = reports.ceilings(uow, principal.user, on or uow.node.today())
     return S.CeilingsPublic(data=[

@@ -12,15 +12,30 @@ instants like ``2026-02-03T03:00:00.000Z``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 Decimal = str  # a decimal written as a string, e.g. "10000" or "152.50"
 Amount = str  # major units of the currency named beside it, e.g. "1525000.00"
 LIST_ITEMS_MAX = 200
 TEXT_MAX = 2000
+
+
+def _iso_day(value: Any) -> Any:
+    """A date as the API documents it (``format: date``): ``YYYY-MM-DD``, nothing else.
+
+    Pydantic alone would also take a count of seconds (``0`` is 1970-01-01) or a
+    date-time; a request that does not say a day in the documented form is refused."""
+    if isinstance(value, date) or (isinstance(value, str) and _DAY.fullmatch(value)):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class Schema(BaseModel):
@@ -221,7 +236,7 @@ class OrderCreate(In):
     supplying_unit: str | None = Field(None, max_length=80)
     method: Literal["cash", "rik", "eve"] | None = None
     currency: str | None = Field(None, max_length=3)
-    needed_by: date | None = None
+    needed_by: Day | None = None
     deliver_to: str | None = Field(None, max_length=TEXT_MAX)
     poc: str | None = Field(None, max_length=TEXT_MAX)
     fund_citation: str | None = Field(None, max_length=200)
@@ -230,7 +245,7 @@ class OrderCreate(In):
     lines: list[OrderLineCreate] = Field(default=[], max_length=LIST_ITEMS_MAX)
     note: str = Field("", max_length=TEXT_MAX,
                       description="Internal note on a draft: never leaves this node.")
-    on: date | None = Field(None, description="Business date (default: today where you are).")
+    on: Day | None = Field(None, description="Business date (default: today where you are).")
     marking: MarkingCreate | None = Field(
         None, description="Classify the order (default: unclassified); a draft keeps it.")
 
@@ -259,7 +274,7 @@ class EmergencyCreate(OrderCreate):
 
 
 class Dated(In):
-    on: date | None = Field(None, description="Business date (default: today where you are).")
+    on: Day | None = Field(None, description="Business date (default: today where you are).")
 
 
 class Reasoned(Dated):
@@ -300,7 +315,7 @@ class TermChanges(In):
 
     quantities: list[LineQuantity] = Field(default=[], max_length=LIST_ITEMS_MAX)
     prices: list[LinePrice] = Field(default=[], max_length=LIST_ITEMS_MAX)
-    needed_by: date | None = None
+    needed_by: Day | None = None
     deliver_to: str | None = Field(None, max_length=TEXT_MAX)
     remarks: str | None = Field(None, max_length=TEXT_MAX)
     add_lines: list[OrderLineCreate] = Field(default=[], max_length=LIST_ITEMS_MAX)
