@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Callable
@@ -13,7 +14,11 @@ from acsa.domain.parties import check_party_code
 from acsa.events import NodeKey, format_at
 from acsa.services.history import check_history, note_history
 from acsa.services.node import KEY_FILE, Node, utc_now
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.verify import projections_stale, rebuild_if_stale
 from acsa.store.db import make_engine, migrate, sqlite_url
+
+log = logging.getLogger("acsa.node")
 
 IDENTITY_FILE = "node.toml"
 
@@ -67,4 +72,20 @@ def open_node(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         raise
     migrate(engine)
     note_history(settings.data_dir, engine)
-    return Node(party, key, engine, settings.data_dir, clock)
+    node = Node(party, key, engine, settings.data_dir, clock)
+    _refresh_projections(node)
+    return node
+
+
+def _refresh_projections(node: Node) -> None:
+    """After a migration that marked the projections stale, rebuild them once, now, with
+    this release's code (an upgrade needs no `acsa rebuild` by hand)."""
+    with UnitOfWork(node, write=False) as uow:
+        if not projections_stale(uow):
+            return
+    with UnitOfWork(node) as uow:
+        orders = rebuild_if_stale(uow)
+        uow.commit()
+    if orders is not None:
+        log.info("projections rebuilt after an upgrade: %d orders", orders,
+                 extra={"event": "projections_rebuilt", "orders": orders})

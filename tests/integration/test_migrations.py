@@ -23,3 +23,43 @@ def test_the_declared_schema_head_is_alembics_head(make_node):
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
     node = make_node("JPN")
     assert schema_revision(node.engine) == SCHEMA_HEAD
+
+
+def test_an_upgrade_that_adds_a_projection_fills_it_when_the_node_next_opens(pair):
+    """A node at 0006 with orders in it: opening it with this release migrates to 0007 and
+    rebuilds the projections once, so the worklist's rows are there without a rebuild by
+    hand, and the next open does nothing more."""
+    from datetime import date
+
+    from alembic import command
+    from sqlalchemy import func, select
+
+    from acsa.bootstrap import open_node
+    from acsa.config import Settings
+    from acsa.devtools.world import as_official
+    from acsa.domain.parties import Role
+    from acsa.services import orders
+    from acsa.services.unit_of_work import UnitOfWork
+    from acsa.services.verify import projections_stale
+    from acsa.store import tables as T
+    from acsa.store.db import alembic_config, schema_revision
+    from reports.lifecycle import terms
+
+    pair.set_day(date(2026, 2, 3))
+    as_official(pair.phl, Role.ORDERING_OFFICIAL, orders.submit_order, terms())
+    engine = pair.phl.engine
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0006")
+    assert schema_revision(engine) == "0006"
+
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(data_dir=pair.phl.data_dir, database_url=url)
+    for _ in range(2):  # the second open finds nothing to do
+        opened = open_node(settings)
+        try:
+            with UnitOfWork(opened, write=False) as uow:
+                tasks = uow.conn.execute(select(func.count()).select_from(T.order_tasks))
+                assert tasks.scalar_one() == 1  # the order waits for JPN's acceptance
+                assert not projections_stale(uow)
+        finally:
+            opened.engine.dispose()

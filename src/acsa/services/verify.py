@@ -238,6 +238,27 @@ def rebuild(uow: UnitOfWork) -> int:
     return rebuild_projections(uow)
 
 
+# Set in node_info by a migration that adds or changes a projection (0007: order_tasks).
+PROJECTIONS_STALE = "projections_stale"
+
+
+def projections_stale(uow: UnitOfWork) -> bool:
+    """Whether a migration marked the projections for a rebuild."""
+    return uow.conn.execute(select(T.node_info.c.key).where(
+        T.node_info.c.key == PROJECTIONS_STALE)).first() is not None
+
+
+def rebuild_if_stale(uow: UnitOfWork) -> int | None:
+    """Rebuild the projections once after a migration marked them stale; the number of
+    orders rebuilt, or None when they were current. The flag is deleted first, so of
+    several processes opening the node at once one rebuilds and the others wait for it
+    (the row's lock) and find nothing to do."""
+    gone = uow.conn.execute(delete(T.node_info).where(T.node_info.c.key == PROJECTIONS_STALE))
+    if not gone.rowcount:
+        return None
+    return rebuild_projections(uow)
+
+
 def verify_node(uow: UnitOfWork) -> VerifyReport:
     log_findings, events, streams = verify_log(uow)
     projection_findings, orders = verify_projections(uow)

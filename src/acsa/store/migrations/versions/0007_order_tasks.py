@@ -1,7 +1,8 @@
 """Open tasks per order and side, for worklists whose counts equal the lists they open.
 
-``acsa rebuild`` fills the table from the log after the upgrade; until then
-worklists are empty.
+The table is filled from the log by the projections' rebuild: the migration
+marks the projections stale (``node_info``), and the node rebuilds them once
+when it next opens, with the code of the release that brought the migration.
 
 Revision ID: 0007
 Revises: 0006
@@ -27,8 +28,10 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date()),
     )
     op.create_index("ix_order_tasks_party_task", "order_tasks", ["party", "task"])
+    op.execute("INSERT INTO node_info (key, value) VALUES ('projections_stale', '0007')")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM node_info WHERE key = 'projections_stale'")
     op.drop_index("ix_order_tasks_party_task", "order_tasks")
     op.drop_table("order_tasks")
