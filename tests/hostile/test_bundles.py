@@ -34,7 +34,7 @@ from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.verify import verify_node
 from acsa.store import tables as T
 
-from .conftest import changed, rows, write
+from .conftest import Acsa, changed, rows, write
 
 X = Exercise(shipped_profile("JPN-PHL-ACSA"))
 QUARANTINED = {"quarantine": 1}
@@ -249,3 +249,21 @@ def test_an_export_too_large_for_one_bundle_goes_in_several(pair: Any, tmp_path:
     for node in (pair.jpn, pair.phl):
         with UnitOfWork(node) as uow:
             assert verify_node(uow).ok
+
+
+# -- a partner's copy of our own streams (after a restore) is read as a bundle is -----------------
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b'{"format":"acsa-copy/1","streams":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+     "nested more than 64 levels deep"),
+    (b'{"format":"acsa-copy/1","from":"JP\xffN"}', "not UTF-8 text (byte 34: 0xff)"),
+    (b'{"format":"acsa-copy/1","from":"JPN\\u0000","to":"PHL","streams":{}}', None),
+])
+def test_a_broken_copy_file_is_one_line(cli: Acsa, tmp_path: Path, data: bytes,
+                                        expected: str | None) -> None:
+    path = write(tmp_path / "copy.json", data)
+    ran = cli("sync", "import", str(path))
+    assert "Traceback" not in ran.err
+    if expected is not None:
+        assert expected in cli.refused("sync", "import", str(path))

@@ -8,6 +8,7 @@ that are not UTF-8, and errors no command expects, end as one line too.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -66,6 +67,8 @@ TERMS = {
     "NaN": (b'{"lines": NaN}', "NaN is not a JSON number"),
     "truncated": (b'{"lines": [{"category": "pol"', "not JSON"),
     "not an object": (b"[1, 2]", "must hold a JSON object"),
+    "line breaks quoted back": (json.dumps({"agreement": "X\nY\u0085Z\u2028"}).encode(),
+                                "has not adopted X\\u000aY\\u0085Z\\u2028"),
 }
 
 

@@ -26,6 +26,7 @@ import typer
 from pydantic import ValidationError
 
 from acsa.bootstrap import open_node
+from acsa.cli.guard import one_line, say
 from acsa.config import Settings
 from acsa.domain.errors import DomainError, InvalidValue, InvariantBroken
 from acsa.domain.params import plain_params
@@ -59,14 +60,14 @@ def node() -> Node:
 
 
 def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    say(message)  # one line, whatever the message quotes
     raise typer.Exit(code)
 
 
 def refusal_json(exc: DomainError) -> str:
     """A refusal as one line of JSON: what ``--json`` prints on stderr."""
-    return json.dumps({"code": exc.code, "message": exc.message, "field": exc.field,
-                       "params": plain_params(exc)}, ensure_ascii=False)
+    return one_line(json.dumps({"code": exc.code, "message": exc.message, "field": exc.field,
+                                "params": plain_params(exc)}, ensure_ascii=False))
 
 
 @contextmanager

@@ -13,6 +13,7 @@ runs, naming the argument.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -105,7 +106,18 @@ def first_line(value: object) -> str:
     return line if len(line) <= LINE_LENGTH_MAX else line[:LINE_LENGTH_MAX - 1] + "…"
 
 
+# What would end a line or move the cursor: C0 and C1 controls, the Unicode line separators.
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line whatever it quotes: a control character or line separator is
+    written as its escape (``\\u0085``, valid inside a JSON string too), and what cannot
+    be encoded as UTF-8 (a lone surrogate) as a backslash escape."""
+    escaped = _BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def say(line: str) -> None:
-    """One line on standard error, whatever its encoding can show."""
-    safe = line.encode("utf-8", "backslashreplace").decode("utf-8")
-    typer.echo(f"error: {safe}", err=True)
+    """One line on standard error."""
+    typer.echo(f"error: {one_line(line)}", err=True)

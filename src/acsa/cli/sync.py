@@ -250,7 +250,9 @@ def sync_export(
         summary = export_bundle(uow, peer, out)
         emit(as_json, summary,
              f"wrote {summary.events} event(s) for {peer} to {out}"
-             + "".join(f"\n  {s}: seq {a}–{b}" for s, (a, b) in summary.streams.items()))
+             + "".join(f"\n  {s}: seq {a}–{b}" for s, (a, b) in summary.streams.items())
+             + (f"\n  {summary.left} more wait for the next bundle (this one is full)"
+                if summary.left else ""))
 
 
 @sync_app.command("import")

@@ -215,11 +215,16 @@ def load_profile_text(text: str, source: str) -> AgreementProfile:
     except RecursionError:
         raise ProfileInvalid(f"{source}: nested more than {PROFILE_DEPTH_MAX} levels "
                              "deep") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise ProfileInvalid(f"{source}: not valid TOML: an integer of too many "
+                             "digits") from None
     return profile_from_document(_plain(document, source, ""), source)
 
 
 # A profile nests four tables deep; a document nested deeper is refused, not walked.
 PROFILE_DEPTH_MAX = 16
+# An adopted profile travels in an event, whose JSON carries integers up to 2^53 - 1.
+PROFILE_INTEGER_MAX = 2**53 - 1
 
 
 def _plain(value: Any, source: str, path: str, depth: int = 0) -> Any:
@@ -242,8 +247,16 @@ def _plain(value: Any, source: str, path: str, depth: int = 0) -> Any:
         # e.g. categories[4].tolerance rather than any category's.
         return [_plain(item, source, f"{where}[{i}].", depth + 1)
                 for i, item in enumerate(value)]
+    return _scalar(value, source, where)
+
+
+def _scalar(value: Any, source: str, where: str) -> Any:
+    """A TOML scalar as a JSON-able one, or a refusal naming ``where``."""
     if isinstance(value, str) and "\x00" in value:
         raise ProfileInvalid(f"{source}: {where}: text may not hold U+0000", field=where)
+    if isinstance(value, int) and not isinstance(value, bool) and \
+            abs(value) > PROFILE_INTEGER_MAX:
+        raise ProfileInvalid(f"{source}: {where}: beyond ±{PROFILE_INTEGER_MAX}", field=where)
     if isinstance(value, float):
         raise ProfileInvalid(
             f"{source}: {where}: write decimals as strings (\"0.10\"), not floats", field=where

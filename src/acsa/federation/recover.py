@@ -27,9 +27,12 @@ from typing import Any
 from acsa.domain.streams import stream_id
 from acsa.events import PURPOSE_BUNDLE, BadSignature, canonical_json, verify
 from acsa.federation import protocol as P
+from acsa.federation.bundles import PARTY
 from acsa.federation.client import PeerClient, PeerRefused
+from acsa.reading import read_json
 from acsa.services import recovery
 from acsa.services.node import Node
+from acsa.services.outgoing import BUNDLE_BYTES_MAX
 from acsa.services.peers import get_peer, party_keys, shared_agreements
 from acsa.services.unit_of_work import UnitOfWork
 
@@ -157,11 +160,13 @@ class CopyImported:
 
 def import_copy(uow: UnitOfWork, path: Path) -> CopyImported:
     """Take our own events back from a copy file a partner wrote for this node."""
-    document = json.loads(path.read_text(encoding="utf-8"))
+    # Read as a bundle is: at most BUNDLE_BYTES_MAX, UTF-8, nested at most 64 deep.
+    document = read_json(path, BUNDLE_BYTES_MAX, field="copy")
     if not isinstance(document, dict):
         document = {}
     peer = str(document.get("from", ""))
-    problems = _copy_problems(uow, document, peer)
+    problems = _copy_problems(uow, document, peer) if PARTY.fullmatch(peer) else [
+        "sender: 'from' is not a party code such as JPN"]
     streams = document.get("streams")
     out = []
     for stream, events in sorted(streams.items() if isinstance(streams, dict) else []):
