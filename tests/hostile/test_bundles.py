@@ -267,3 +267,13 @@ def test_a_broken_copy_file_is_one_line(cli: Acsa, tmp_path: Path, data: bytes,
     assert "Traceback" not in ran.err
     if expected is not None:
         assert expected in cli.refused("sync", "import", str(path))
+
+
+def test_the_quarantine_lists_a_refused_file_by_its_digest(cli: Acsa, tmp_path: Path) -> None:
+    path = write(tmp_path / "garbage.json", b"\x00\xff" * 1000)
+    ran = cli("sync", "import", str(path))
+    assert ran.code == 1 and ran.err.startswith("bundle quarantined (#")
+    listed = cli("quarantine", "list").out
+    print(listed)
+    assert f"({path}, 2000 bytes, sha256 {hashlib.sha256(path.read_bytes()).hexdigest()})" in \
+        listed

@@ -189,8 +189,9 @@ def quarantine_list(
             if not rows:
                 typer.echo("quarantine is empty")
             for r in rows:
+                kept = f", {r['size']} bytes, sha256 {r['sha256']}" if r["sha256"] else ""
                 typer.echo(f"#{r['id']} {r['received_at']} from {r['peer'] or '?'} "
-                           f"({r['source']})")
+                           f"({r['source']}{kept})")
                 for reason in r["reasons"]:
                     typer.echo(f"    - {reason}")
 
