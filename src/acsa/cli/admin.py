@@ -95,7 +95,8 @@ def user_add(
     clearance: ClearanceOpt = None,
     activity: ActivityOpt = None,
     locale: Annotated[str, typer.Option(help="en or ja.")] = "en",
-    tz: Annotated[str, typer.Option("--tz", help="IANA time zone, e.g. Asia/Manila.")] = "UTC",
+    tz: Annotated[str | None, typer.Option(
+        "--tz", help="IANA time zone, e.g. Asia/Manila (default: the party's).")] = None,
     as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -106,7 +107,8 @@ def user_add(
     """
     with errors(as_json), UnitOfWork(node()) as uow:
         try:
-            ZoneInfo(tz)
+            if tz is not None:
+                ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidValue(f"{tz!r} is not a time zone", field="tz") from None
         if users.count_users(uow) == 0:

@@ -28,7 +28,7 @@ from pygal.style import Style
 
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money, minor_units
-from acsa.i18n import N_, format_money, gettext
+from acsa.i18n import N_, format_date, format_money, gettext
 from acsa.i18n.labels import label
 from acsa.services.report_tables import BalancePoint
 
@@ -124,7 +124,7 @@ def aging_chart(summary: Mapping[tuple[str, str, str], Mapping[str, int]], curre
     """
     title = f"{gettext(N_('Aging of open items'), locale)} ({currency})"
     if as_of is not None:
-        title += f" — {as_of.isoformat()}"
+        title += f" — {format_date(as_of, locale)}"
     style = Style(**{**STYLE.to_dict(), "colors": AGING_COLORS})
     chart = _base(pygal.StackedBar, title, currency, locale)
     chart.config.style = style

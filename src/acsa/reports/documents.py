@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -451,12 +451,20 @@ def _check(pdf: _Paper, model: DocumentModel) -> None:
     pdf.multi_cell(0, 3, model.payload, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
                    wrapmode=WrapMode.CHAR)
     pdf.ln(1)
-    printed = model.printed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    printed = printed_time(model.printed_at)
     pdf.set_font(FONT, size=7)
     printed_label = bilingual(N_("Printed"))
     pdf.cell(0, 4, f"{printed_label}: {printed} · {model.printed_by} · "
              f"{bilingual(source_label('event', model.event.type))} "
              f"{model.event.stream} #{model.event.seq}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def printed_time(at: datetime) -> str:
+    """When a copy was printed, in the zone of ``at`` (the reader's) with its offset:
+    ``2026-12-02 18:05 UTC+09:00``, or ``… UTC`` for UTC itself."""
+    offset = at.strftime("%z")
+    zone = "UTC" if offset in ("", "+0000") else f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{at.strftime('%Y-%m-%d %H:%M')} {zone}"
 
 
 def render_pdf(model: DocumentModel) -> bytes:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.errors import InvalidValue
@@ -35,7 +36,7 @@ from acsa.services import markings, reports
 from acsa.services import report_tables as rt
 from acsa.services.markings import MarkingInfo
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.users import LocalUser
+from acsa.services.users import LocalUser, today_of
 
 TEXT, CODE, DATE, MONEY, QUANTITY, INTEGER, FLAG = (
     "text", "code", "date", "money", "quantity", "integer", "flag")
@@ -284,7 +285,7 @@ def _aging(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> Repor
         C("amount", N_("Amount"), MONEY),
     ), [(r.order, r.kind, r.reference, r.debtor, r.creditor, r.due_on, r.days, r.bucket,
          r.amount.currency if r.amount else None, r.amount) for r in rows],
-        {"as of": clock().isoformat(timespec="seconds")})
+        {"as of": clock().astimezone(ZoneInfo(user.time_zone)).isoformat(timespec="seconds")})
 
 
 def _obligations(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
@@ -298,7 +299,7 @@ def _obligations(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) ->
 
 
 def _ceilings(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
-    on = params.get("on") or uow.node.clock().date()
+    on = params.get("on") or today_of(uow, user)
     rows = reports.ceilings(uow, user, on)
     return ReportTable("ceilings", (
         C("agreement", N_("Agreement"), CODE), C("party", N_("Party"), CODE),

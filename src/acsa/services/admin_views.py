@@ -124,7 +124,7 @@ def list_users(uow: UnitOfWork, actor: LocalUser) -> list[UserRow]:
 @use_case
 def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
              roles: Iterable[str], units: Iterable[str] = (), clearance: str | None = None,
-             activities: Iterable[str] = (), locale: str = "en", time_zone: str = "UTC",
+             activities: Iterable[str] = (), locale: str = "en", time_zone: str | None = None,
              password: str | None = None) -> LocalUser:
     """An administrator adds a local user, optionally with a first password.
 
@@ -136,7 +136,8 @@ def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
     wanted = [r for r in roles if r]
     if not wanted:
         raise InvalidValue("give at least one role", field="roles")
-    users.check_time_zone(time_zone)  # before the password is hashed
+    if time_zone:
+        users.check_time_zone(time_zone)  # before the password is hashed
     if password:
         auth.hash_password(password)  # refuses a short one before anything is written
     known_units = {u.id for u in registry_units(uow, uow.node.party)}

@@ -19,7 +19,7 @@ from datetime import date
 from acsa.domain.money import Money
 from acsa.services import reports, worklist
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.users import LocalUser
+from acsa.services.users import LocalUser, today_of
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,8 @@ def ceiling_use(uow: UnitOfWork, user: LocalUser, on: date) -> list[CeilingUse]:
 
 
 def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
-    """The dashboard of ``user`` as of the node's clock."""
-    on = uow.node.today()
+    """The dashboard of ``user`` as of the node's clock, on the user's "today"."""
+    on = today_of(uow, user)
     aging_rows = reports.aging(uow, user, uow.node.clock)
     awaiting = worklist.task_condition(user, "emergency", partner=True)
     return Dashboard(

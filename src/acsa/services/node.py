@@ -51,6 +51,10 @@ class Node:
             zone = profile.party(self.party).time_zone
         return self.clock().astimezone(ZoneInfo(zone)).date()
 
+    def today_in(self, time_zone: str) -> date:
+        """The calendar date now in ``time_zone`` (a user's "today")."""
+        return self.clock().astimezone(ZoneInfo(time_zone)).date()
+
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"

@@ -27,7 +27,7 @@ from acsa.services import markings, need_to_know, worklist
 from acsa.services.markings import MarkingInfo
 from acsa.services.recording import adopted_profile
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.users import LocalUser, NotPermitted
+from acsa.services.users import LocalUser, NotPermitted, today_of
 from acsa.services.verify import VerifyReport, verify_node
 from acsa.store import tables as T
 
@@ -238,7 +238,7 @@ def _filters(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> list[Any]
         conditions.append(or_(o.requester == wanted.counterpart,
                               o.supplier == wanted.counterpart))
     if wanted.overdue is not None:
-        late = _late(uow.node.today())
+        late = _late(today_of(uow, user))
         conditions.append(o.number.in_(late) if wanted.overdue else o.number.not_in(late))
     if wanted.todo:
         conditions.append(worklist.task_condition(user, wanted.todo, partner=wanted.partner))
@@ -454,7 +454,7 @@ def price_catalogue(uow: UnitOfWork, user: LocalUser) -> list[CatalogueItem]:
     The supplier may still propose another price before accepting; these are
     only a starting point for the requester.
     """
-    on = uow.node.today()
+    on = today_of(uow, user)
     c = T.catalogue.c
     out: list[CatalogueItem] = []
     seen: set[tuple[str, str, str, str]] = set()

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -97,10 +98,12 @@ def add_user(
     clearance: str | None = None,
     activities: Iterable[str] = (),
     locale: str = "en",
-    time_zone: str = "UTC",
+    time_zone: str | None = None,
     password_hash: str | None = None,
 ) -> LocalUser:
     """Add a local user. The first user of a node may be added by nobody (bootstrap).
+
+    Without ``time_zone`` the user starts in their party's (:func:`party_time_zone`).
 
     A clearance or an assignment to an activity given here is a security
     officer's decision (:func:`require_clearance_manager`), checked as
@@ -125,7 +128,7 @@ def add_user(
     if uow.conn.execute(select(T.users.c.id).where(T.users.c.id == user_id)).first():
         raise InvalidValue(f"user {user_id} already exists", field="id")
     check_locale(locale)
-    check_time_zone(time_zone)
+    time_zone = check_time_zone(time_zone or party_time_zone(uow, uow.node.party))
     cleared, assigned = _security_at_start(uow, actor, user_id, clearance, activities)
     uow.conn.execute(insert(T.users).values(
         id=user_id, name=name.strip(), party=uow.node.party,
@@ -161,6 +164,28 @@ def check_time_zone(time_zone: str, field: str = "time_zone") -> str:
         raise InvalidValue(f"{time_zone!r} is not a time zone (e.g. Asia/Tokyo)",
                            field=field) from None
     return time_zone
+
+
+# A party's time zone where no adopted agreement profile names one.
+PARTY_TIME_ZONES = {"JPN": "Asia/Tokyo", "PHL": "Asia/Manila", "USA": "America/New_York"}
+
+
+def party_time_zone(uow: UnitOfWork, party: str) -> str:
+    """The time zone a new user of ``party`` starts in: the one the adopted agreement
+    profiles give the party (the first by agreement id), else the party's capital's, else UTC.
+    """
+    a = T.agreements.c
+    for row in uow.conn.execute(select(a.document).order_by(a.id, a.version)):
+        for entry in json.loads(row.document).get("parties", []):
+            if entry.get("code") == party and entry.get("time_zone"):
+                return str(entry["time_zone"])
+    return PARTY_TIME_ZONES.get(party, "UTC")
+
+
+def today_of(uow: UnitOfWork, user: LocalUser) -> date:
+    """The user's "today": the date now where the user is (their time zone), which the
+    pages they see count overdue days and default dates from."""
+    return uow.node.today_in(user.time_zone)
 
 
 def check_locale(locale: str) -> str:

@@ -19,7 +19,7 @@ from acsa.domain.parties import Side
 from acsa.domain.worklist import TASKS, roles_for
 from acsa.services import need_to_know
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.users import LocalUser
+from acsa.services.users import LocalUser, today_of
 from acsa.store import tables as T
 
 
@@ -64,7 +64,7 @@ def count(uow: UnitOfWork, user: LocalUser, condition: Any) -> int:
 
 def worklist(uow: UnitOfWork, user: LocalUser) -> list[Task]:
     """Every task one of ``user``'s roles may do, with how many orders wait for it."""
-    today = uow.node.today()
+    today = today_of(uow, user)  # overdue as the list it opens counts it
     return [Task(key, count(uow, user, task_condition(user, key)),
                  count(uow, user, task_condition(user, key, overdue_on=today)))
             for key in TASKS if sides_for(user, key)]

@@ -8,6 +8,7 @@ those imports this module.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 from jinja2 import Environment, pass_context
@@ -68,7 +69,8 @@ def install_jinja(env: Environment) -> None:
     env.filters["amount"] = filter_(lambda c, m: format_amount(m, _context_locale(c)))
     env.filters["quantity"] = filter_(lambda c, q: format_quantity(q, _context_locale(c)))
     env.filters["date"] = filter_(lambda c, d, format="medium": format_date(
-        d, _context_locale(c), _context_zone(c), format))
+        date.fromisoformat(d) if isinstance(d, str) else d, _context_locale(c),
+        _context_zone(c), format))
     env.filters["datetime"] = filter_(lambda c, d, format="medium": format_datetime(
         parse_instant(d) if isinstance(d, str) else d, _context_locale(c), _context_zone(c),
         format))

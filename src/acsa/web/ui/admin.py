@@ -111,12 +111,14 @@ def _users_page(request: Request, principal: Principal, *, errors: FormErrors | 
     def read(uow: UnitOfWork) -> dict[str, Any]:
         return {"rows": admin_views.list_users(uow, principal.user),
                 "units": admin_views.registry_units(uow, uow.node.party),
-                "security": admin_views.security_options(uow, principal.user)}
+                "security": admin_views.security_options(uow, principal.user),
+                "party_zone": users.party_time_zone(uow, uow.node.party)}
 
     data = _read(request, principal, read)
+    zone = data.pop("party_zone")
     return _page(request, principal, "admin/users.html", status=status, roles=ROLES,
                  locales=LOCALES, time_zones=TIME_ZONES, errors=errors or FormErrors(),
-                 values=values or {"locale": "en", "time_zone": "UTC"}, **data)
+                 values=values or {"locale": "en", "time_zone": zone}, **data)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -133,7 +135,7 @@ async def add_user(request: Request, principal: User) -> Response:
             name=form.get("name", ""), roles=lists["roles"], units=lists["units"],
             clearance=form.get("clearance", "").strip() or None,
             activities=lists["activities"],
-            locale=form.get("locale", "en"), time_zone=form.get("time_zone", "UTC").strip(),
+            locale=form.get("locale", "en"), time_zone=form.get("time_zone", "").strip() or None,
             password=form.get("password") or None))
     except DomainError as exc:
         values: dict[str, Any] = {k: v for k, v in form.items() if k != "password"}

@@ -39,6 +39,7 @@ def home(request: Request, principal: User) -> HTMLResponse:
         board = dashboard.dashboard(uow, principal.user)
         points = balance_series(uow, principal.user)
         marking = markings.readable_marking(uow, principal.user)
+        party_zone = users.party_time_zone(uow, principal.user.party)
     summary = board.aging
     currencies = sorted({p.currency for p in points} | {cur for _, _, cur in summary})
     balance_charts = [charts.balances_chart(points, cur, locale) for cur in currencies
@@ -46,8 +47,12 @@ def home(request: Request, principal: User) -> HTMLResponse:
     aging_charts = [charts.aging_chart(summary, cur, locale, as_of=board.on)
                     for cur in currencies if any(c == cur for _, _, c in summary)]
     banner = markings.text(marking, lambda m: gettext(m, locale)) if marking else ""
+    # A user still on UTC (every user's zone before zones followed the party) is shown
+    # their party's, once a day's dates could differ.
+    zone_hint = party_zone if principal.user.time_zone == "UTC" != party_zone else None
     return render(request, "dashboard.html", principal, board=board, banner=banner,
-                  balance_charts=balance_charts, aging_charts=aging_charts)
+                  balance_charts=balance_charts, aging_charts=aging_charts,
+                  zone_hint=zone_hint)
 
 
 def _preferences_page(request: Request, principal: Principal, *, status: int = 200,
@@ -55,9 +60,10 @@ def _preferences_page(request: Request, principal: Principal, *, status: int = 2
                       ) -> HTMLResponse:
     with UnitOfWork(get_node(request), write=False) as uow:
         tokens = auth.list_tokens(uow, principal.user)
+        party_zone = users.party_time_zone(uow, principal.user.party)
     return render(request, "preferences.html", principal, status=status, locales=LOCALES,
                   time_zones=TIME_ZONES, errors=errors or FormErrors(), tokens=tokens,
-                  scopes=auth.TOKEN_SCOPES, new_token=new_token)
+                  scopes=auth.TOKEN_SCOPES, new_token=new_token, party_zone=party_zone)
 
 
 @router.get("/preferences", response_class=HTMLResponse)

@@ -17,9 +17,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -105,6 +107,9 @@ def document(request: Request, principal: User, kind: str, number: str,
         model = document_model(uow, model_kind, number, ref=ref or None)
         access_log.record_opening(uow, principal.user, "document.read", number,
                                   f"{kind}{' ' + ref if ref else ''}", client_address(request))
+    # Printed at, in the reader's time zone.
+    model = replace(model, printed_at=model.printed_at.astimezone(
+        ZoneInfo(principal.user.time_zone)))
     pdf = render_pdf(model)
     suffix = f"-{model.reference}" if model.reference and model_kind != "order" else ""
     name = f"{kind}-{number}{suffix}.pdf".replace("/", "-").replace(" ", "-")

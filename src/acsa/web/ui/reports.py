@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -28,13 +28,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
 from acsa.domain.money import minor_units
-from acsa.i18n import N_, gettext
+from acsa.i18n import N_, format_date, format_datetime, gettext
 from acsa.i18n.labels import label
 from acsa.reports import charts, tables
 from acsa.services import access_log, queries, reports
 from acsa.services.report_tables import balance_series
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.users import LocalUser
+from acsa.services.users import LocalUser, today_of
 from acsa.web.deps import Principal, client_address, get_node
 from acsa.web.problems import status_of
 from acsa.web.ui import documents
@@ -92,6 +92,30 @@ FIELD_LABELS: dict[str, str] = {
     "year": N_("Fiscal year"),
     "party": N_("Whose fiscal year"),
 }
+
+
+# What a report's parameters (tables.ReportTable.parameters) are called on its page.
+PARAMETER_LABELS: dict[str, str] = {"partner": N_("Partner"), "on": N_("On"),
+                                    "as of": N_("As of")}
+
+
+def shown_parameters(table: tables.ReportTable, locale: str, zone: str
+                     ) -> list[tuple[str, str]]:
+    """A report's parameters as its page shows them: named in the reader's language, an
+    instant in the reader's time zone and a date as the locale writes it (a download keeps
+    the ISO text)."""
+    out = []
+    for key, value in table.parameters.items():
+        text = value
+        try:
+            if "T" in value:
+                text = format_datetime(datetime.fromisoformat(value), locale, zone)
+            else:
+                text = format_date(date.fromisoformat(value), locale)
+        except ValueError:
+            pass  # not a date: shown as it is
+        out.append((gettext(PARAMETER_LABELS.get(key, key), locale), text))
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,14 +225,14 @@ def _charts(uow: UnitOfWork, user: LocalUser, kind: str, params: Mapping[str, An
                 for cur in sorted({p.currency for p in points})]
     if kind == "aging":
         summary = reports.aging_summary(reports.aging(uow, user, uow.node.clock))
-        on = uow.node.today()
+        on = today_of(uow, user)
         return [charts.aging_chart(summary, cur, locale, as_of=on)
                 for cur in sorted({cur for _, _, cur in summary})]
     return []
 
 
 def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> Response:
-    locale = locale_of(request, principal)[0]
+    locale, zone = locale_of(request, principal)
     query = dict(request.query_params)
     fmt = fmt or query.pop("format", "")
     query.pop("notice", None)
@@ -230,7 +254,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
                 if exc.field and exc.field not in PARAMETERS[kind]:
                     errors.fields.pop(exc.field, None)
         if table is not None and fmt:
-            download = _download(uow, table, fmt, locale)
+            download = _download(uow, principal.user, table, fmt, locale)
         elif table is not None:
             figures = _charts(uow, principal.user, kind, params, locale)
     if table is not None and download is not None:
@@ -245,14 +269,16 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
         description=DESCRIPTIONS[kind], fields=PARAMETERS[kind], field_labels=FIELD_LABELS,
         values=values, errors=errors, choices=choices, table=table,
         rows=table.rows[:PAGE_ROWS_MAX] if table else [], rows_max=PAGE_ROWS_MAX,
+        parameters=shown_parameters(table, locale, zone) if table else [],
         charts=figures, downloads=[(f, f"/reports/{kind}.{f}{link}") for f in tables.FORMATS],
         needs=NEEDS.get(kind, ()),
         banner=(tables.marking_line(table, locale) or "") if table is not None else "")
 
 
-def _download(uow: UnitOfWork, table: tables.ReportTable, fmt: str, locale: str) -> Response:
+def _download(uow: UnitOfWork, user: LocalUser, table: tables.ReportTable, fmt: str,
+              locale: str) -> Response:
     data = tables.render(table, fmt, locale)
-    name = tables.filename(table.kind, fmt, uow.node.party, uow.node.today())
+    name = tables.filename(table.kind, fmt, uow.node.party, today_of(uow, user))
     return Response(data, media_type=tables.MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
