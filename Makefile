@@ -1,22 +1,24 @@
 # ACSA Ledger — the two commands are `make demo` and `make test`.
 #
 # Everything the project needs is installed by these targets: Python packages
-# into .venv, and the Debian packages (Chromium for the browser tests,
+# into .venv, the Debian packages (Chromium for the browser tests,
 # ledger for the journal cross-check, poppler for PDF rendering, a CJK font)
-# through apt-get when they are missing and we run as root.
+# through apt-get when they are missing and we run as root, and axe-core for
+# the browser tests' accessibility audit from npm (tests/e2e/package-lock.json).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium ledger poppler-utils fonts-ipafont-gothic zbar-tools
+E2E_MODULES := tests/e2e/node_modules/.package-lock.json
 
 # CI provides PostgreSQL on loopback; storage tests then run on both engines.
 ifeq ($(CI),true)
 export ACSA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 endif
 
-.PHONY: demo test lint typecheck unit bench crash system-packages clean
+.PHONY: demo test lint typecheck unit bench crash system-packages e2e-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +40,14 @@ system-packages:
 	  fi; \
 	fi
 
+# npm ci installs exactly the locked axe-core, again only when the lock file changed.
+e2e-packages:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm is missing: the accessibility audit in tests/e2e skips (fails under CI=true)"; \
+	elif [ ! -f $(E2E_MODULES) ] || [ tests/e2e/package-lock.json -nt $(E2E_MODULES) ]; then \
+	  npm ci --prefix tests/e2e --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports --no-cache
@@ -48,7 +58,7 @@ typecheck: $(STAMP)
 # The browser tests run on their own after the rest: Chromium and their two live
 # nodes would otherwise compete for the same two cores with the federation fault
 # suite's live nodes, whose timing tests then wait on the machine, not the code.
-test: system-packages $(STAMP) lint typecheck
+test: system-packages e2e-packages $(STAMP) lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup -q --ignore=tests/e2e
 	$(BIN)/pytest -q tests/e2e
 
@@ -68,4 +78,5 @@ bench: system-packages $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) demo-data bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo-data bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis \
+	  tests/e2e/node_modules

@@ -10,6 +10,11 @@ The browser is Debian's ``chromium`` driven by the pinned Playwright
 package; no browser is ever downloaded. Without ``/usr/bin/chromium`` the
 tests fail under ``CI=true`` and skip otherwise.
 
+The accessibility audit runs axe-core from its npm package, pinned in
+``tests/e2e/package.json`` and installed by ``make`` (``npm ci``): the test
+injects the file into each page itself; nothing comes from a CDN. Every audit
+is summed up at the end of the run (pages, rules, violations by impact).
+
 Every request any page makes is recorded; at the end of each test all of
 them must have gone to one of the two nodes (no CDN, no outside fonts).
 """
@@ -45,6 +50,7 @@ from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork
 
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 900}
@@ -285,6 +291,90 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+def axe_or_skip() -> Path:
+    if AXE.is_file():
+        return AXE
+    reason = f"{AXE} is missing (npm package axe-core; `make test` runs npm ci in tests/e2e)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+# -- the accessibility audit --------------------------------------------------------------
+
+# axe-core's rules, as it runs them by default (WCAG 2.0-2.2 A and AA, best practices).
+AXE_RUN_JS = """async () => {
+  const r = await axe.run(document, {resultTypes: ['violations']});
+  return {
+    rules: r.passes.length + r.violations.length + r.incomplete.length + r.inapplicable.length,
+    version: axe.version,
+    violations: r.violations.map(v => ({
+      id: v.id, impact: v.impact || 'minor', help: v.help,
+      nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))};
+}"""
+
+
+@dataclass
+class AxeAudit:
+    """One page audited: where, in which language and width, and what axe found."""
+
+    page: str
+    language: str
+    width: int
+    rules: int
+    version: str
+    violations: list[dict[str, Any]]
+
+    def serious(self) -> list[dict[str, Any]]:
+        return [v for v in self.violations if v["impact"] in ("serious", "critical")]
+
+
+AXE_AUDITS: list[AxeAudit] = []
+
+
+def audit(page: Any, name: str, language: str) -> AxeAudit:
+    """Run axe-core on ``page`` as it stands (the context must bypass the page's CSP, which
+    rightly refuses inline scripts) and keep the result for the run's summary."""
+    page.add_script_tag(path=str(axe_or_skip()))
+    found = page.evaluate(AXE_RUN_JS)
+    result = AxeAudit(name, language, int(page.viewport_size["width"]), int(found["rules"]),
+                      str(found["version"]), list(found["violations"]))
+    AXE_AUDITS.append(result)
+    return result
+
+
+def axe_summary() -> list[str]:
+    """The audits of this run in a few lines: pages, rules, violations by impact."""
+    if not AXE_AUDITS:
+        return []
+    impacts = ("critical", "serious", "moderate", "minor")
+    counts = dict.fromkeys(impacts, 0)
+    rules: dict[str, set[str]] = {}
+    for a in AXE_AUDITS:
+        for v in a.violations:
+            counts[v["impact"]] = counts.get(v["impact"], 0) + len(v["nodes"])
+            rules.setdefault(f"{v['id']} ({v['impact']})", set()).add(a.page)
+    pages = sorted({a.page for a in AXE_AUDITS})
+    first = AXE_AUDITS[0]
+    lines = [f"axe-core {first.version}: {len(AXE_AUDITS)} audits of {len(pages)} pages "
+             f"({', '.join(sorted({a.language for a in AXE_AUDITS}))}; widths "
+             f"{', '.join(str(w) for w in sorted({a.width for a in AXE_AUDITS}))} px), "
+             f"{max(a.rules for a in AXE_AUDITS)} rules each",
+             "violations by impact (elements): "
+             + ", ".join(f"{k} {counts[k]}" for k in impacts),
+             "pages: " + " ".join(pages)]
+    lines += [f"  {rule}: {', '.join(sorted(where))}" for rule, where in sorted(rules.items())]
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    lines = axe_summary()
+    if lines:
+        terminalreporter.section("accessibility audit (axe-core)")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @dataclass
 class Browsing:
     """Opens browser contexts for a test, records every request and closes them after."""
@@ -295,7 +385,7 @@ class Browsing:
     contexts: list[Any] = field(default_factory=list)
 
     def context(self, **kw: Any) -> Any:
-        ctx = self.browser.new_context(viewport=VIEWPORT, locale="en-GB", **kw)
+        ctx = self.browser.new_context(**{"viewport": VIEWPORT, "locale": "en-GB", **kw})
         ctx.set_default_timeout(10_000)
         ctx.on("request", lambda request: self.requests.append(request.url))
         self.contexts.append(ctx)

@@ -29,6 +29,33 @@
       event.preventDefault();
     }
   });
+  // A table wider than its box scrolls inside it: let the keyboard reach and scroll it too,
+  // and name the region after the table's caption or section heading.
+  function scrollers() {
+    var wraps = document.querySelectorAll(".table-wrap");
+    for (var i = 0; i < wraps.length; i++) {
+      var wrap = wraps[i];
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        wrap.setAttribute("tabindex", "0");
+        var section = wrap.closest("section[aria-labelledby]");
+        var caption = wrap.querySelector("caption");
+        if (section) {
+          wrap.setAttribute("role", "group");
+          wrap.setAttribute("aria-labelledby", section.getAttribute("aria-labelledby"));
+        } else if (caption && caption.textContent.trim()) {
+          wrap.setAttribute("role", "group");
+          wrap.setAttribute("aria-label", caption.textContent.trim());
+        }
+      } else if (!scrolls && wrap.getAttribute("tabindex") === "0") {
+        ["tabindex", "role", "aria-labelledby", "aria-label"].forEach(function (name) {
+          wrap.removeAttribute(name);
+        });
+      }
+    }
+  }
+  scrollers();
+  window.addEventListener("resize", scrollers);
   // Open the action form a link points at (#act-accept).
   if (location.hash.indexOf("#act-") === 0) {
     var details = document.querySelector(location.hash);
