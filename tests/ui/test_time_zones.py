@@ -143,3 +143,29 @@ def test_report_and_order_pages_show_local_dates_never_iso_instants(pair, tmp_pa
     text = subprocess.run([tool, "-layout", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "2026-08-09 05:00 UTC+09:00" in text, text[-600:]
+
+
+def test_the_command_line_adds_users_in_their_party_s_zone_and_prints_in_the_user_s(  # type: ignore[no-untyped-def]
+        pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from acsa.cli import common
+    from integration.test_cli_users import Shell
+
+    monkeypatch.setattr(common, "open_node", lambda settings, **kw: pair.jpn)
+    shell = Shell(pair.jpn)
+    added = shell.json("user", "add", "cli.auditor", "--name", "CLI Auditor", "--role",
+                       "auditor", "--as", official(pair.jpn, Role.ADMINISTRATOR))
+    assert added["time_zone"] == "Asia/Tokyo"
+    chosen = shell.json("user", "add", "cli.planner", "--name", "CLI Planner", "--role",
+                        "auditor", "--tz", "UTC", "--as", official(pair.jpn, Role.ADMINISTRATOR))
+    assert chosen["time_zone"] == "UTC"
+
+    number = as_official(pair.jpn, Role.ORDERING_OFFICIAL, orders.submit_order,
+                         terms(requester="JPN", supplier="PHL")).envelope.subject
+    pair.jpn.clock.now = EVENING_UTC  # type: ignore[attr-defined]
+    finance = official(pair.jpn, Role.FINANCE_OFFICER)
+    set_zone(pair.jpn, finance, "Asia/Tokyo")
+    out = tmp_path / "order.pdf"
+    shell("document", "order", number, "--out", str(out), "--as", finance)
+    text = subprocess.run([tool_or_skip("pdftotext", "poppler-utils"), "-layout", str(out), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "2026-08-09 05:00 UTC+09:00" in text, text[-600:]

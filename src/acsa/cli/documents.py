@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -45,6 +47,8 @@ def _print(kind: str, number: str, out: Path, ref: str | None, as_user: str | No
         user = acting_user(uow, as_user)
         queries.order_row(uow, user, number)  # need to know, before anything else
         model = document_model(uow, kind, number, ref=ref)
+        # Printed at, in the acting user's time zone, as the pages print it.
+        model = replace(model, printed_at=model.printed_at.astimezone(ZoneInfo(user.time_zone)))
         access_log.record_opening(uow, user, "document.read", number,
                                   f"{kind}{' ' + ref if ref else ''}", "cli")
         out.write_bytes(render_pdf(model))

@@ -17,7 +17,7 @@ from acsa.cli.root import app
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money
 from acsa.domain.postings import AccountKind
-from acsa.services import access_log, exports, markings, reports
+from acsa.services import access_log, exports, markings, reports, users
 from acsa.services import verify as verification
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
@@ -124,7 +124,7 @@ def report_ceilings(
     """Use of each annual ceiling in the fiscal year containing a date."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
         user = acting_user(uow, as_user)
-        day = parse_day(on) or uow.node.clock().date()
+        day = parse_day(on) or users.today_of(uow, user)
         rows = reports.ceilings(uow, user, day)
         emit(as_json, rows, lambda: table(
             [[r.agreement, f"{r.party} {r.direction} toward {r.partner}", f"FY{r.fiscal_year}",
