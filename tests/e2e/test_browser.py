@@ -346,9 +346,11 @@ def test_phl_order_accepted_on_jpn_shows_on_phl_with_jpn_signature(
 
 
 def tile_count(page: Any, node: LiveNode, status: str) -> int:
-    """The dashboard's count of orders in ``status`` waiting for this user's side."""
+    """The dashboard's count of orders in ``status`` waiting for this user's side: the tile
+    of the worklist's task for that status."""
+    task = {"submitted": "accept", "delivered": "receive"}[status]
     page.goto(f"{node.url}/")
-    tile = page.locator(f"a.tile[href='/orders?status={status}'] .n")
+    tile = page.locator(f"a.tile[data-task='{task}'] .n")
     return int(tile.inner_text()) if tile.count() else 0
 
 
