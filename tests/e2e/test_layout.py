@@ -172,10 +172,14 @@ def test_a_new_order_is_filled_in_and_signed_on_a_phone(browse: Browsing, nodes:
 
 
 def choose(page: Any, selector: str, value: str) -> None:
-    """Pick ``value`` in a select, or type it where the form asks for text."""
+    """Pick ``value`` in a select, type it where the form asks for text, or check it where
+    the form shows it without asking (an <output>, such as the agreement's currency)."""
     field = page.locator(selector)
-    if field.evaluate("el => el.tagName") == "SELECT":
+    tag = field.evaluate("el => el.tagName")
+    if tag == "SELECT":
         field.select_option(value)
+    elif tag == "OUTPUT":
+        assert field.inner_text().strip() == value, (selector, field.inner_text())
     else:
         field.fill(value)
 
