@@ -19,6 +19,7 @@ from acsa.reports.tables import (
     Column,
     ReportTable,
     build_table,
+    money_format,
     render,
     to_csv,
     to_xlsx,
@@ -89,7 +90,9 @@ def test_xlsx_round_trip(tables, kind):
     for row, original in zip(rows, table.rows, strict=True):
         for column, cell, value in zip(table.columns, row, original, strict=True):
             if column.kind == MONEY and value is not None:
-                assert isinstance(cell, str) and cell == value.text()  # text, never a float
+                # A number, exactly the ledger's figure in major units.
+                assert isinstance(cell, int | float) and not isinstance(cell, bool)
+                assert Decimal(str(cell)) == value.as_decimal()
             if column.kind == "date" and value is not None:
                 assert isinstance(cell, datetime) and cell.date() == value
 
@@ -185,3 +188,95 @@ def test_unknown_report_or_format_is_refused(world):
             render(build_table(uow, reader(uow), "balances"), "pdf")
         with pytest.raises(InvalidValue):
             build_table(uow, reader(uow), "statement")
+
+
+def _sheet(data: bytes):  # type: ignore[no-untyped-def]
+    return load_workbook(io.BytesIO(data)).worksheets[0]
+
+
+def _column(sheet, title: str) -> int:  # type: ignore[no-untyped-def]
+    for row in sheet.iter_rows(max_row=3):
+        for cell in row:
+            if cell.value == title:
+                return int(cell.column)
+    raise AssertionError(title)
+
+
+def test_xlsx_amounts_are_numbers_with_the_currency_format(world, tables):
+    sheet = _sheet(to_xlsx(tables["invoices"]))
+    total = _column(sheet, "Total")
+    cell = sheet.cell(row=2, column=total)
+    assert cell.data_type == "n" and cell.value == 1526500
+    assert cell.number_format.startswith('#,##0 "JPY"')
+    orders_sheet = _sheet(to_xlsx(tables["open-orders"]))
+    value = _column(orders_sheet, "Order value")
+    pesos = next(orders_sheet.iter_cols(min_col=value, max_col=value, min_row=2))
+    php = next(c for c in pesos if c.value == 49390)
+    assert php.data_type == "n" and php.number_format.startswith('#,##0.00 "PHP"')
+
+
+def test_money_formats_follow_the_currency_digits():
+    assert money_format("JPY") == '#,##0 "JPY";-#,##0 "JPY"'
+    assert money_format("PHP") == '#,##0.00 "PHP";-#,##0.00 "PHP"'
+    assert money_format("USD").startswith('#,##0.00 "USD"')
+
+
+def test_a_sum_formula_over_an_xlsx_column_is_the_reports_total():
+    """Amounts written exactly from minor units add up in a spreadsheet's SUM."""
+    amounts = [Money("PHP", 123_456_789), Money("PHP", 1), Money("PHP", 10), Money("PHP", -5)]
+    table = ReportTable("invoices", (Column("currency", "Currency"),
+                                     Column("total", "Total", MONEY)),
+                        [("PHP", a) for a in amounts])
+    sheet = _sheet(to_xlsx(table))
+    last = 1 + len(amounts)
+    sheet.cell(row=last + 1, column=2, value=f"=SUM(B2:B{last})")
+    buffer = io.BytesIO()
+    sheet.parent.save(buffer)
+    again = _sheet(buffer.getvalue())
+    formula = again.cell(row=last + 1, column=2).value
+    assert formula == f"=SUM(B2:B{last})"
+    # What the formula adds up: the cells of its range, as numbers.
+    cells = [again.cell(row=r, column=2) for r in range(2, last + 1)]
+    assert all(c.data_type == "n" for c in cells)
+    summed = sum((Decimal(str(c.value)) for c in cells), Decimal(0))
+    assert summed == sum(amounts, Money.zero("PHP")).as_decimal() == Decimal("1234567.95")
+    assert all(c.number_format.startswith('#,##0.00 "PHP"') for c in cells)
+
+
+def test_the_register_total_sums_in_the_workbook(world, tables):
+    """The invoice register's Paid column summed by a SUM formula equals the ledger's total."""
+    table = tables["invoices"]
+    sheet = _sheet(to_xlsx(table))
+    paid = _column(sheet, "Paid")
+    letter = sheet.cell(row=1, column=paid).column_letter
+    last = 1 + len(table.rows)
+    sheet.cell(row=last + 1, column=paid, value=f"=SUM({letter}2:{letter}{last})")
+    cells = [sheet.cell(row=r, column=paid) for r in range(2, last + 1)]
+    summed = sum((Decimal(str(c.value)) for c in cells), Decimal(0))
+    expected = sum((r["paid"] for r in table.as_dicts()), Money.zero("JPY"))
+    assert summed == expected.as_decimal() == Decimal(1526500)
+
+
+def test_xlsx_quantities_are_numbers():
+    table = ReportTable("obligations", (Column("owed", "Quantity owed", "quantity"),), [
+        (Decimal("1234.567"),), (Decimal("40"),)])
+    sheet = _sheet(to_xlsx(table))
+    assert sheet["A2"].data_type == "n" and Decimal(str(sheet["A2"].value)) == Decimal("1234.567")
+    assert sheet["A2"].number_format == "#,##0.000"
+    assert sheet["A3"].value == 40 and sheet["A3"].number_format == "#,##0"
+
+
+def test_the_statement_runs_one_balance_per_currency_block(monkeypatch):
+    """Movements in yen and pesos, interleaved by date, come out as one block per currency
+    (each in date order), so no balance column runs across currencies."""
+    from acsa.reports import tables as report_tables
+
+    rows = [
+        rt.StatementRow(date(2026, 1, d), "O", "invoice_issued", "R", "PHL", "JPN", cur,
+                        Money(cur, 100), None, Money(cur, bal))
+        for d, cur, bal in ((1, "PHP", 100), (2, "JPY", 100), (3, "PHP", 200), (4, "JPY", 200))
+    ]
+    monkeypatch.setattr(rt, "statement", lambda *a, **k: rows)
+    table = report_tables.BUILDERS["statement"](None, None, {"partner": "PHL"})  # type: ignore[arg-type]
+    assert [(r["currency"], r["on"].day, r["balance"].minor) for r in table.as_dicts()] == [
+        ("JPY", 2, 100), ("JPY", 4, 200), ("PHP", 1, 100), ("PHP", 3, 200)]

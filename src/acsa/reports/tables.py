@@ -6,9 +6,15 @@ columns and cells. A table is built for one reader, and those services give it
 only the orders that reader may read (need to know). :func:`to_csv` and
 :func:`to_xlsx` write it.
 
-Money is written as **decimal text** with the currency's digits
-(``"1234.50"``, ``"152500"``) beside a currency column — never a float, so a
-figure read back is exactly the figure in the ledger. Quantities likewise.
+Money is written beside a currency column, never from a float: in CSV as
+**decimal text** with the currency's digits (``"1234.50"``, ``"152500"``), so
+a figure read back is exactly the figure in the ledger; in XLSX as a number in
+major units built from the integer minor units (a Decimal), with a number
+format naming the currency with thousands separators (``#,##0 "JPY"``,
+``#,##0.00 "PHP"``), so a SUM over a column of one currency is the report's
+total. Quantities likewise (decimal text in CSV, numbers in XLSX). The
+statement of account runs one balance per currency and direction, and lists
+each such balance as one block of rows, so a balance never mixes currencies.
 Dates are ISO text in CSV and date cells in XLSX. CSV is UTF-8 with a byte
 order mark, so spreadsheet programs open Japanese text correctly; its first
 row is the header. Text a person typed (descriptions, notes) that starts
@@ -29,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.errors import InvalidValue
-from acsa.domain.money import Money
+from acsa.domain.money import Money, minor_units
 from acsa.i18n import N_, gettext
 from acsa.i18n.labels import label
 from acsa.services import markings, reports
@@ -164,7 +170,8 @@ def to_xlsx(table: ReportTable, locale: str = "en") -> bytes:
     for key, value in table.parameters.items():
         about.append([key, value])
     about.append([gettext(N_("Money"), locale), gettext(N_(
-        "Amounts are exact decimal text in the currency of the row."), locale)])
+        "Amounts are numbers in the currency of the row, which their number format "
+        "names; the CSV download holds them as exact decimal text."), locale)])
     if marking:
         _marking_row(sheet, marking, len(table.columns))
         _marking_row(about, marking, 2)
@@ -189,8 +196,6 @@ def _marking_row(sheet: Any, marking: str, width: int) -> None:
 
 def _write_rows(sheet: Any, table: ReportTable, locale: str, first: int) -> list[int]:
     """The table's rows from sheet row ``first`` on; the width each column needs."""
-    from openpyxl.styles import Alignment
-
     widths = [len(gettext(c.title, locale)) for c in table.columns]
     for r, row in enumerate(table.rows, start=first):
         for i, (column, value) in enumerate(zip(table.columns, row, strict=True)):
@@ -202,15 +207,37 @@ def _write_rows(sheet: Any, table: ReportTable, locale: str, first: int) -> list
                 cell.number_format = "yyyy-mm-dd"
             elif column.kind == INTEGER:
                 cell.value = int(value)
+            elif column.kind == MONEY and isinstance(value, Money):
+                # A number in major units, built exactly from the integer minor units.
+                cell.value = value.as_decimal()
+                cell.number_format = money_format(value.currency)
+            elif column.kind == QUANTITY and isinstance(value, Decimal):
+                cell.value = value
+                cell.number_format = quantity_format(value)
             else:
                 text = cell_text(column, value, locale)
                 cell.value = text
                 # A string is a string: never a formula, whatever it starts with.
                 cell.data_type = "s"
-                if column.kind in (MONEY, QUANTITY):
-                    cell.alignment = Alignment(horizontal="right")
-            widths[i] = max(widths[i], len(str(cell.value)))
+            shown = cell_text(column, value, locale) if column.kind in (MONEY, QUANTITY) \
+                else str(cell.value)
+            widths[i] = max(widths[i], len(shown) + (len(shown) // 3) + 4)
     return widths
+
+
+def money_format(currency: str) -> str:
+    """The XLSX number format of an amount in ``currency``: thousands separators, the
+    currency's digits and its code (``#,##0 "JPY"``, ``#,##0.00 "PHP"``)."""
+    digits = minor_units(currency)
+    number = "#,##0" + ("." + "0" * digits if digits else "")
+    return f'{number} "{currency}";-{number} "{currency}"'
+
+
+def quantity_format(value: Decimal) -> str:
+    """The XLSX number format of a quantity: thousands separators and its own digits."""
+    exponent = value.as_tuple().exponent
+    digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return "#,##0" + ("." + "0" * digits if digits else "")
 
 
 # -- the reports ---------------------------------------------------------------------------------
@@ -232,6 +259,9 @@ def _statement(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> R
         raise InvalidValue("name the partner (a party code)", field="partner")
     rows = rt.statement(uow, user, str(partner), currency=params.get("currency"),
                         until=params.get("until"))
+    # One block of rows per running balance (currency, then direction), each in date order
+    # (a stable sort): a balance column never runs across currencies.
+    rows = sorted(rows, key=lambda r: (r.currency, r.debtor, r.creditor))
     return ReportTable("statement", (
         C("on", N_("Date"), DATE), ORDER, C("entry", N_("Entry"), CODE, "event"),
         C("reference", N_("Reference")), DEBTOR, CREDITOR, CURRENCY,
