@@ -53,3 +53,70 @@ def test_aging_chart(world):
 
 def test_an_empty_chart_still_renders():
     assert "No balances" in texts(balances_chart([], "USD", "en"))
+
+
+def axis_titles(svg: str) -> list[str]:
+    root = ElementTree.fromstring(svg)
+    return [e.text or "" for e in root.iter(f"{SVG}text")
+            if "title" in (e.get("class") or "").split() and e.text]
+
+
+def legend(svg: str) -> list[str]:
+    root = ElementTree.fromstring(svg)
+    return [t.text or "" for g in root.iter(f"{SVG}g")
+            if "legend" in (g.get("class") or "").split()
+            for t in g.iter(f"{SVG}text") if t.text]
+
+
+def ticks(svg: str, axis: str) -> list[str]:
+    root = ElementTree.fromstring(svg)
+    return [t.text or "" for g in root.iter(f"{SVG}g")
+            if {"axis", axis} <= set((g.get("class") or "").split())
+            for t in g.iter(f"{SVG}text") if t.text]
+
+
+def accessible(svg: str) -> tuple[str, str]:
+    root = ElementTree.fromstring(svg)
+    title, desc = root[0], root[1]
+    assert (title.tag, desc.tag) == (f"{SVG}title", f"{SVG}desc")
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+    return title.text or "", desc.text or ""
+
+
+def test_the_balances_chart_names_its_axes_legend_and_itself(world):
+    with UnitOfWork(world.pair.jpn, write=False) as uow:
+        points = rt.balance_series(uow, users.get_user(uow, "jpn.finance"))
+    svg = balances_chart(points, "JPY", "en")
+    assert {"Date", "Amount (JPY)"} <= set(axis_titles(svg))
+    assert "PHL owes JPN" in legend(svg)
+    y = ticks(svg, "y")
+    assert any("," in t for t in y), y  # thousands separators on the money axis
+    x = ticks(svg, "x")
+    assert any("2026" in t and "-" not in t for t in x), x  # "Feb 12, 2026", not ISO text
+    assert "Feb 12, 2026: ¥1,526,500" in svg  # a point's label, in the reader's words
+    title, desc = accessible(svg)
+    assert title == "Balances by counterpart and currency (JPY)"
+    assert "JPY" in desc and "PHL owes JPN" in desc
+    ja = balances_chart(points, "JPY", "ja")
+    assert {"日付", "金額 (JPY)"} <= set(axis_titles(ja))
+    assert any("2026/" in t for t in ticks(ja, "x")), ticks(ja, "x")
+    assert accessible(ja)[0] == "相手国・通貨別残高 (JPY)"
+
+
+def test_the_aging_chart_names_its_axes_and_its_buckets(world):
+    clock = lambda: datetime(2026, 6, 20, 3, tzinfo=UTC)  # noqa: E731
+    with UnitOfWork(world.pair.jpn, write=False) as uow:
+        summary = reports.aging_summary(reports.aging(uow, users.get_user(uow, "jpn.finance"),
+                                                      clock))
+    svg = aging_chart(summary, "PHP", "en", as_of=date(2026, 6, 20))
+    assert {"Who must act → counterpart", "Amount (PHP)"} <= set(axis_titles(svg))
+    names = legend(svg)
+    assert "Not yet due" in names and len(names) == 5, names  # one per aging bucket
+    assert any("," in t and t.endswith(".00") for t in ticks(svg, "y")), ticks(svg, "y")
+    title, desc = accessible(svg)
+    assert title.startswith("Aging of open items (PHP)")
+    assert all(n in desc for n in names)
+    ja = aging_chart(summary, "PHP", "ja")
+    assert {"対応すべき国 → 相手国", "金額 (PHP)"} <= set(axis_titles(ja))
+    assert "期限前" in legend(ja)
