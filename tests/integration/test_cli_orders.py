@@ -243,7 +243,7 @@ def test_a_cash_order_from_draft_to_settled(pair, tmp_path):
     copy(phl, jpn)
     day(D(2026, 2, 12), jpn, phl)
     invoiced = jpn("order", "invoice", number, "--as", "jpn.finance", "--on", "2026-02-12")
-    assert "invoice INV/JPN/FY2025/00001 for 1479250 JPY, due 2026-03-14" in invoiced
+    assert "invoice INV/JPN/FY2025/00001 for 1,479,250 JPY, due 2026-03-14" in invoiced
     copy(jpn, phl)
     assert "invalid_value" in phl.fails("order", "pay", "--allocate", f"{number}:1",
                                         "--reference", "LBP-1", "--as", "phl.finance")
@@ -259,6 +259,15 @@ def test_a_cash_order_from_draft_to_settled(pair, tmp_path):
 
     shown = phl("order", "show", number)
     assert f"{number}  SETTLED" in shown and "payment.confirmed" in shown
+    # Amounts a person reads carry thousands separators; JSON keeps the exact text.
+    assert "value 1,525,000" in shown and "settled 1,479,250" in shown
+    assert "INV/JPN/FY2025/00001 (" in shown and ") 1,479,250, due" in shown
+    assert "1,525,000 JPY" in phl("order", "list", "--status", "settled", "--as", "phl.ordering")
+    balances = phl("report", "balances", "--as", "phl.finance")
+    assert "1,479,250" in balances and "1479250" not in balances
+    assert phl.json("order", "show", number)["figures"]["value"] == "1525000"
+    assert {r["settled"] for r in phl.json("report", "balances", "--as", "phl.finance")
+            if r["currency"] == "JPY"} == {"1479250"}
     assert [o["number"] for o in phl.json("order", "list", "--status", "settled",
                                           "--as", "phl.ordering")] == [number]
     details = phl.json("order", "show", number)
@@ -366,7 +375,7 @@ def test_settlement_in_kind_and_an_emergency_order(pair, tmp_path):
                                                "--as", "jpn.finance")
     day(D(2027, 2, 11), jpn, phl)
     converted = jpn("order", "convert-to-cash", r, "--price", "1=1350", "--as", "jpn.finance")
-    assert "405000 now owed in cash" in converted  # 300 still owed × 1,350
+    assert "405,000 now owed in cash" in converted  # 300 still owed × 1,350
     assert "INV/JPN/FY2026/00001" in jpn("order", "invoice", r, "--kind", "conversion",
                                          "--as", "jpn.finance")
 
@@ -402,7 +411,7 @@ def test_exchange_and_offset_statements(pair, tmp_path):
     linked = jpn("order", "link-exchange", a, b, "--currency", "PHP", "--rate", "JPY/PHP=0.38",
                  "--as", "jpn.finance")
     assert linked.startswith("proposed exchange EVE/JPN/00001")
-    assert "residual 22000.00 PHP owed to PHL" in linked
+    assert "residual 22,000.00 PHP owed to PHL" in linked
     copy(jpn, phl)
     signed = phl.json("order", "sign-exchange", "EVE/JPN/00001", "--as", "phl.finance")
     assert signed["orders"] == {a: "settled", b: "settling"}
@@ -470,3 +479,12 @@ def test_with_json_a_refusal_is_one_json_line_with_its_code_and_values(pair, tmp
     assert refusal["params"]["date"] == "2026-02-03"
     assert "approving_official" in refusal["params"]["role"]
     assert events(jpn.node) == before
+
+
+def test_amounts_for_a_person_carry_thousands_separators():
+    """Only the grouping of the digits changes: exact text in, exact digits out."""
+    grouped = common.grouped
+    assert grouped("1526500") == "1,526,500" and grouped("-49390.00") == "-49,390.00"
+    assert grouped("1526500 JPY") == "1,526,500 JPY" and grouped("0.05") == "0.05"
+    assert grouped("1234.567") == "1,234.567" and grouped("999") == "999"
+    assert grouped("-") == "-" and grouped("n/a") == "n/a" and grouped("1e5") == "1e5"

@@ -108,6 +108,20 @@ def parse_day(text: str | None, field: str = "on") -> date | None:
                            value=text) from None
 
 
+def grouped(text: object) -> str:
+    """Exact decimal text with thousands separators for a person to read: ``"1526500"`` →
+    ``"1,526,500"``, ``"-49390.00"`` → ``"-49,390.00"``, ``"1526500 JPY"`` → ``"1,526,500
+    JPY"``. Only the digits' grouping changes (no float, no rounding); anything that is not a
+    number is returned as it is. JSON output keeps the exact text without separators."""
+    value = str(text)
+    number, space, rest = value.partition(" ")
+    sign = "-" if number.startswith("-") else ""
+    whole, point, fraction = number.removeprefix("-").partition(".")
+    if not whole.isdigit() or (point and not fraction.isdigit()):
+        return value
+    return f"{sign}{int(whole):,}{point}{fraction}{space}{rest}"
+
+
 def plain(value: Any) -> Any:
     """Values as JSON-able data: dataclasses, dates, decimals, enums."""
     if is_dataclass(value) and not isinstance(value, type):

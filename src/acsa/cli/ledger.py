@@ -12,7 +12,17 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, node, parse_day, table
+from acsa.cli.common import (
+    AsOpt,
+    JsonOpt,
+    acting_user,
+    emit,
+    errors,
+    grouped,
+    node,
+    parse_day,
+    table,
+)
 from acsa.cli.root import app
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money
@@ -68,7 +78,8 @@ def report_balances(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
                  **{k: r.text(k) for k in kinds}} for r in rows]
         emit(as_json, data, lambda: table(
             [[f"{r.debtor}→{r.creditor}", r.currency,
-              Money(r.currency, r.outstanding).text(), *[r.text(k) for k in kinds]]
+              grouped(Money(r.currency, r.outstanding).text()),
+              *[grouped(r.text(k)) for k in kinds]]
              for r in rows],
             ["owed", "cur", "outstanding", *kinds]))
 
@@ -92,12 +103,12 @@ def report_aging(as_user: AsOpt = None, as_json: JsonOpt = False,
         }
 
         def human() -> None:
-            table([[f"{d}→{c}", cur, *[Money(cur, v[b]).text() for b in buckets]]
+            table([[f"{d}→{c}", cur, *[grouped(Money(cur, v[b]).text()) for b in buckets]]
                    for (d, c, cur), v in sorted(summary.items())], ["owed", "cur", *buckets])
             if detail:
                 typer.echo("")
                 table([[r.order, r.kind, r.reference[:28], r.debtor, str(r.due_on or "-"),
-                        str(r.days), str(r.amount or "-")] for r in rows],
+                        str(r.days), grouped(r.amount or "-")] for r in rows],
                       ["order", "kind", "reference", "debtor", "due", "days", "amount"])
 
         emit(as_json, data, human)
@@ -128,7 +139,8 @@ def report_ceilings(
         rows = reports.ceilings(uow, user, day)
         emit(as_json, rows, lambda: table(
             [[r.agreement, f"{r.party} {r.direction} toward {r.partner}", f"FY{r.fiscal_year}",
-              str(r.used), str(r.cap), "suspended" if r.suspended else ""] for r in rows],
+              grouped(r.used), grouped(r.cap), "suspended" if r.suspended else ""]
+             for r in rows],
             ["agreement", "ceiling", "year", "used", "cap", ""]))
 
 

@@ -20,7 +20,18 @@ from typing import Annotated, Any
 
 import typer
 
-from acsa.cli.common import AsOpt, JsonOpt, OnOpt, acting_user, emit, errors, node, parse_day, table
+from acsa.cli.common import (
+    AsOpt,
+    JsonOpt,
+    OnOpt,
+    acting_user,
+    emit,
+    errors,
+    grouped,
+    node,
+    parse_day,
+    table,
+)
 from acsa.cli.root import app
 
 # `acsa statement` holds the balance statements (cli/sync.py) and the offsets here.
@@ -514,7 +525,7 @@ def order_invoice(
     run(as_user, as_json, lambda uow, user: settlement.issue_invoice(
         uow, user, number, kind=kind, reference=reference, replaces=replaces,
         on=parse_day(on), expected_parent=parent(if_match)),
-        lambda e: f"; invoice {e.envelope.data['number']} for {e.envelope.data['total']} "
+        lambda e: f"; invoice {e.envelope.data['number']} for {grouped(e.envelope.data['total'])} "
                   f"{e.envelope.data['currency']}, due {e.envelope.data['due_on']}")
 
 
@@ -627,7 +638,7 @@ def order_convert_to_cash(
     run(as_user, as_json, lambda uow, user: settlement.convert_to_cash(
         uow, user, number, dict(pairs(price, "price")), on=parse_day(on),
         expected_parent=parent(if_match)),
-        lambda e: f"; {e.envelope.data['amount']} now owed in cash")
+        lambda e: f"; {grouped(e.envelope.data['amount'])} now owed in cash")
 
 
 # -- exchange --------------------------------------------------------------------------------------
@@ -643,7 +654,7 @@ def order_link_exchange(
     run(as_user, as_json, lambda uow, user: settlement.link_exchange(
         uow, user, numbers, currency=currency.upper(), rates=rates(rate), on=parse_day(on)),
         lambda e: "; residual {amount} {cur} owed to {creditor}".format(
-            amount=e.envelope.data["residual"]["amount"], cur=e.envelope.data["currency"],
+            amount=grouped(e.envelope.data["residual"]["amount"]), cur=e.envelope.data["currency"],
             creditor=e.envelope.data["residual"]["creditor"] or "nobody"))
 
 
@@ -844,23 +855,27 @@ def print_order(o: dict[str, Any]) -> None:
         echo(f"  marking {markings.text(SimpleNamespace(**o['marking']))} (originated by "
              f"{o['marking']['originator']}; releasable to {', '.join(o['marking']['rel'])})")
     echo("")
-    table([[str(x["line"]), ln["category"], ln["description"], ln["unit"], x["ordered"],
-            ln["unit_price"], x["delivered"], x["received"]]
+    table([[str(x["line"]), ln["category"], ln["description"], ln["unit"],
+            grouped(x["ordered"]), grouped(ln["unit_price"]), grouped(x["delivered"]),
+            grouped(x["received"])]
            for x, ln in zip(f["lines"], t["lines"], strict=True)],
           ["line", "category", "description", "unit", "ordered", "price", "delivered",
            "received"])
     echo("")
-    echo(f"  value {f['value']}  committed {f['commitment']}  receivable {f['receivable']}  "
-         f"in kind {f['in_kind']}  invoiced {f['invoiced']}  settled {f['settled']}  "
-         f"written off {f['written_off']}  outstanding {f['outstanding']} {f['currency']}")
+    g = {k: grouped(f[k]) for k in ("value", "commitment", "receivable", "in_kind", "invoiced",
+                                     "settled", "written_off", "outstanding")}
+    echo(f"  value {g['value']}  committed {g['commitment']}  receivable {g['receivable']}  "
+         f"in kind {g['in_kind']}  invoiced {g['invoiced']}  settled {g['settled']}  "
+         f"written off {g['written_off']}  outstanding {g['outstanding']} {f['currency']}")
     for d in o["deliveries"]:
         got = "received" if d["receipt"] else "NOT RECEIVED"
         echo(f"  delivery {d['position']} on {d['on']} ({d['id'][:8]}…): "
-             + ", ".join(f"line {x['line']} {x['quantity']}" for x in d["lines"]) + f"; {got}")
+             + ", ".join(f"line {x['line']} {grouped(x['quantity'])}" for x in d["lines"])
+             + f"; {got}")
     for i in o["invoices"]:
         state = "live" if i["live"] else f"voided {i['voided_on']}"
-        echo(f"  invoice {i['position']} {i['number']} ({i['kind']}) {i['total']}, due "
-             f"{i['due_on']}, outstanding {i['outstanding']}; {state}")
+        echo(f"  invoice {i['position']} {i['number']} ({i['kind']}) {grouped(i['total'])}, "
+             f"due {i['due_on']}, outstanding {grouped(i['outstanding'])}; {state}")
     for d in o["disputes"]:
         echo(f"  dispute {d['position']} ({d['side']}, {'open' if d['open'] else 'resolved'}):"
              f" {d['reason']}")
@@ -915,7 +930,7 @@ def order_list(
 
         def human() -> None:
             table([[o["number"], o["status"], f"{o['requester']}→{o['supplier']}", o["method"],
-                    f"{o['value']} {o['currency']}", o["needed_by"] or "-",
+                    f"{grouped(o['value'])} {o['currency']}", o["needed_by"] or "-",
                     "E" if o["emergency"] else "", listed_marking(o)] for o in found],
                   ["order", "status", "parties", "method", "value", "needed by", "", "marking"])
             typer.echo(f"{len(found)} of {page.count}"

@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli.common import AsOpt, JsonOpt, acting_user, emit, errors, fail, node, table
+from acsa.cli.common import (
+    AsOpt,
+    JsonOpt,
+    acting_user,
+    emit,
+    errors,
+    fail,
+    grouped,
+    node,
+    table,
+)
 from acsa.cli.root import app
 from acsa.events import short_fingerprint
 from acsa.federation.bundles import export_bundle, import_bundle
@@ -364,7 +374,7 @@ def balance_list(
                 for b in d.get("balances", []):
                     amount = Money(str(d.get("currency")), int(b["minor"]))
                     typer.echo(f"    {b['debtor']} owes {b['creditor']} {b['account']:<12} "
-                               f"{amount.text()} {d.get('currency')}")
+                               f"{grouped(amount.text())} {d.get('currency')}")
                 for diff in s.differences:
                     typer.echo(f"    ≠ {diff}")
 
