@@ -224,3 +224,14 @@ def test_jinja_templates_translate_and_format_in_the_rendering_locale():
     with i18n.use_locale("ja", "Asia/Manila"):
         assert template.render(**values).startswith("請求書|未決済残高|2 件|PHP1,234.50|"
                                                      "2026/03/31")
+
+
+def test_figures_in_text_are_grouped_and_other_words_kept():
+    assert i18n.format_figures("1494500 JPY", "en") == "1,494,500 JPY"
+    assert i18n.format_figures("9800 L × 152.5", "ja") == "9,800 L × 152.5"
+    assert i18n.format_figures("-250000.00 PHP", "en") == "-250,000.00 PHP"
+    assert i18n.format_figures("2026-03-18 INV/JPN/FY2025/00001", "en") == (
+        "2026-03-18 INV/JPN/FY2025/00001")
+    env = Environment(loader=DictLoader({"t.html": "{{ text|figures }}"}), autoescape=True)
+    install_jinja(env)
+    assert env.get_template("t.html").render(locale="en", text="1494500 JPY") == "1,494,500 JPY"

@@ -290,6 +290,10 @@ def test_a_scanned_payload_matches_the_record(demo: Demo) -> None:
     assert 'class="verdict match"' in r.text
     assert demo.visible in r.text and "✔" in r.text
     assert 'class="findings"' not in r.text
+    # The figures to compare with the paper are grouped as the paper prints them.
+    figures = re.findall(r'<th scope="row">(?:line \d+|total)</th><td>([^<]*)</td>', r.text)
+    assert figures, r.text
+    assert not [f for f in figures if re.search(r"(?<![\d,.])\d{4,}", f)], figures
 
 
 def test_one_changed_character_does_not_match(demo: Demo) -> None:

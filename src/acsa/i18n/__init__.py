@@ -210,6 +210,17 @@ def format_quantity(value: Decimal, locale: str | None = None) -> str:
                                         decimal_quantization=False)
 
 
+_FIGURE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def format_figures(text: str, locale: str | None = None) -> str:
+    """``text`` with each word that is exact decimal text grouped by the locale, its digits
+    kept: ``"1494500 JPY"`` → ``"1,494,500 JPY"``, ``"9800 L × 152.5"`` → ``"9,800 L ×
+    152.5"``. Other words (dates, codes) stay as they are."""
+    return " ".join(format_quantity(Decimal(word), locale) if _FIGURE.fullmatch(word) else word
+                    for word in text.split(" "))
+
+
 # -- dates -------------------------------------------------------------------------------
 
 

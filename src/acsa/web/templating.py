@@ -20,6 +20,7 @@ from acsa.i18n import (
     format_amount,
     format_date,
     format_datetime,
+    format_figures,
     format_money,
     format_quantity,
     gettext,
@@ -68,6 +69,7 @@ def install_jinja(env: Environment) -> None:
         m, _context_locale(c), symbol=symbol))
     env.filters["amount"] = filter_(lambda c, m: format_amount(m, _context_locale(c)))
     env.filters["quantity"] = filter_(lambda c, q: format_quantity(q, _context_locale(c)))
+    env.filters["figures"] = filter_(lambda c, t: format_figures(str(t), _context_locale(c)))
     env.filters["date"] = filter_(lambda c, d, format="medium": format_date(
         date.fromisoformat(d) if isinstance(d, str) else d, _context_locale(c),
         _context_zone(c), format))
