@@ -101,7 +101,7 @@ def test_an_unknown_level_or_activity_is_refused_naming_field_and_values(
     assert r.status_code == 422
     body = problem(r)
     assert (body["code"], body["field"]) == ("invalid_value", "clearance")
-    assert body["params"] == {"level": "BANANA", "allowed": [*LEVELS, "none"]}
+    assert body["params"] == {"level": "BANANA", "allowed": [*LEVELS, "none"], "party": "JPN"}
     r = client.put("/api/v1/users/jpn.ordering/activities",
                    json={"activities": ["KAMANDAG-10", "NO-SUCH"]}, headers=so)
     assert r.status_code == 422

@@ -233,7 +233,8 @@ def fill_new_order(page: Any, *, supplier: str, unit: str, currency: str,
     page.select_option("#supplier", supplier)
     page.select_option("#requesting_unit", unit)
     page.select_option("#method", "cash")
-    page.fill("#currency", currency)
+    # The currency is the agreement's (the supplier's invoice currency): shown, not typed.
+    assert page.locator("output#currency").inner_text() == currency
     page.fill("#needed_by", "2026-12-20")
     page.fill("#deliver_to", deliver_to)
     page.fill("#poc", poc)
@@ -263,7 +264,7 @@ def test_new_order_shows_errors_by_the_fields_and_keeps_what_was_typed(
     # Two mistakes, both shown at once: no place of delivery, a quantity that is no number.
     response = sign_and_submit(page)
     assert response.status == 422
-    assert "required" in field_error(page, "deliver_to")
+    assert "required" in field_error(page, "deliver_to").lower()
     assert page.locator("#deliver_to").get_attribute("aria-invalid") == "true"
     assert "decimal" in field_error(page, "lines.0.quantity")
     assert page.locator(".errors[role=alert]").count() == 1

@@ -110,7 +110,8 @@ def test_an_unknown_level_is_refused_naming_the_field_and_the_levels(shell: Shel
     refusal = shell.refused("user", "clearance", "jpn.ordering", "BANANA",
                             "--as", "jpn.security")
     assert (refusal["code"], refusal["field"]) == ("invalid_value", "clearance")
-    assert refusal["params"] == {"level": "BANANA", "allowed": ["特定秘密", "極秘", "秘", "none"]}
+    assert refusal["params"] == {"level": "BANANA", "allowed": ["特定秘密", "極秘", "秘", "none"],
+                                 "party": "JPN"}
     words = shell.invoke("user", "clearance", "jpn.ordering", "BANANA", "--as", "jpn.security")
     assert words.exit_code == 1
     assert words.stderr.startswith("error: invalid_value: clearance: 'BANANA' is not a level")

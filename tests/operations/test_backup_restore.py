@@ -96,7 +96,7 @@ def test_restore_waits_for_the_events_that_left_and_takes_them_back(pair, tmp_pa
             submit(node)
         assert refused.value.field == "stream"
         assert refused.value.params == {"stream": OWN, "head": at_backup,
-                                        "mark": at_backup + 3}
+                                        "mark": at_backup + 3, "party": "JPN"}
         assert "acsa sync export --for JPN" in refused.value.message
 
         take_back(node, phl, tmp_path / "copy.json", at_backup)

@@ -56,7 +56,7 @@ def test_signing_waits_on_the_stream_behind_its_mark_and_nowhere_else(pair):
     with pytest.raises(StreamBehind) as refused:
         submit(jpn)
     assert refused.value.code == "stream_behind" and refused.value.field == "stream"
-    assert refused.value.params == {"stream": OWN, "head": head, "mark": head + 2}
+    assert refused.value.params == {"stream": OWN, "head": head, "mark": head + 2, "party": "JPN"}
     assert f"holds {head} of its events but {head + 2} have left it" in refused.value.message
     assert held(jpn) == events_before  # nothing signed
     # Another agreement's stream of the same node is not held back.

@@ -113,7 +113,7 @@ def test_with_its_partner_offline_a_restored_node_signs_only_on_its_other_stream
     head = len(held(w["JPN"])[OWN])
     with pytest.raises(StreamBehind) as refused:
         submit(w["JPN"])
-    assert refused.value.params == {"stream": OWN, "head": head, "mark": head + 3}
+    assert refused.value.params == {"stream": OWN, "head": head, "mark": head + 3, "party": "JPN"}
     usa = submit(w["JPN"], "USA", "JPN-USA-ACSA")  # emergency work elsewhere goes on
     assert usa.startswith("JP-US/JPN/")
     w.nodes["PHL"].start()

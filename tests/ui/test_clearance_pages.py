@@ -22,6 +22,7 @@ from acsa.store import tables as T
 
 from . import _admin_fixtures as fx
 from ._admin_fixtures import Browser
+from .test_refusal_language import titled
 
 demo_nodes, demo = fx.demo_nodes, fx.demo
 administrator, ordering = fx.administrator, fx.ordering
@@ -154,5 +155,5 @@ def test_administrators_and_officials_are_refused(demo: Node, administrator: Bro
 
 def test_a_form_without_the_csrf_token_is_refused(demo: Node, security: Browser) -> None:
     r = security.client.post(f"{PAGE}/clearance", data={"clearance": "秘"})
-    assert r.status_code == 403 and "csrf_rejected" in r.text
+    assert r.status_code == 403 and titled(r.text, "csrf_rejected")
     assert finance(demo).clearance is None

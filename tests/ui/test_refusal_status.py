@@ -1,7 +1,10 @@
 """A refusal has one HTTP status, whether a page or the API meets it.
 
 Each test makes the same refusal happen once through the order page's form and
-once through the API, on the same node, and compares the two answers.
+once through the API, on the same node, and compares the two answers. The API is
+asked in Japanese (``Accept-Language: ja``), the language of JPN's officials: its
+``detail`` is then the sentence the page shows, while ``code``, ``field`` and
+``params`` stay what they are in every language.
 """
 
 from __future__ import annotations
@@ -53,12 +56,20 @@ def submitted(pair: Any) -> str:
     return str(number)
 
 
+def in_japanese(node: Any) -> Nation:
+    """The node's API as a client asking for Japanese."""
+    nation = Nation(node)
+    nation.client.headers["Accept-Language"] = "ja"
+    return nation
+
+
 def same(page: Any, api: Any, status: int, code: str) -> dict[str, Any]:
     """The page and the API answered ``status``; the API's problem has ``code``, and the
-    page shows its words."""
+    page shows its words, in Japanese."""
     p = problem(api)
     assert (page.status_code, p["status"], p["code"]) == (status, status, code), p
-    assert api.status_code == status
+    assert api.status_code == status and api.headers["content-language"] == "ja"
+    assert not p["detail"].isascii(), p["detail"]
     assert html.escape(p["detail"], quote=True) in page.text or p["detail"] in page.text
     return p
 
@@ -66,7 +77,7 @@ def same(page: Any, api: Any, status: int, code: str) -> dict[str, Any]:
 def test_not_appointed_is_403_on_the_order_page_as_in_the_api(pair) -> None:  # type: ignore[no-untyped-def]
     number = submitted(pair)
     unit = {"supplying_unit": "JMSDF-ESF1"}
-    jpn = Nation(pair.jpn)
+    jpn = in_japanese(pair.jpn)
     _, etag = jpn.order(R.SUPPLY_OFFICER, number)
     # The page offers a supply officer no accept form; the form is posted all the same.
     page = Page(pair.jpn, R.SUPPLY_OFFICER).act(number, "accept", head=etag.strip('"'), **unit)
@@ -77,7 +88,7 @@ def test_not_appointed_is_403_on_the_order_page_as_in_the_api(pair) -> None:  # 
 
 def test_an_act_the_status_does_not_allow_is_409_on_the_page_as_in_the_api(pair) -> None:  # type: ignore[no-untyped-def]
     number = submitted(pair)
-    jpn = Nation(pair.jpn)
+    jpn = in_japanese(pair.jpn)
     r = jpn.act(R.APPROVING_OFFICIAL, number, "accept", {"supplying_unit": "JMSDF-ESF1"})
     assert r.status_code == 200, r.text
     page = Page(pair.jpn, R.APPROVING_OFFICIAL).act(number, "reject", reason="changed our mind")
@@ -90,7 +101,7 @@ def test_an_act_the_status_does_not_allow_is_409_on_the_page_as_in_the_api(pair)
 
 def test_a_stale_head_is_409_on_the_page_as_in_the_api(pair) -> None:  # type: ignore[no-untyped-def]
     number = submitted(pair)
-    jpn = Nation(pair.jpn)
+    jpn = in_japanese(pair.jpn)
     browser = Page(pair.jpn, R.APPROVING_OFFICIAL)
     stale_head = browser.head(number)
     _, stale_etag = jpn.order(R.APPROVING_OFFICIAL, number)
@@ -104,7 +115,7 @@ def test_a_stale_head_is_409_on_the_page_as_in_the_api(pair) -> None:  # type: i
 
 def test_an_order_not_on_the_node_is_404_on_the_page_as_in_the_api(pair) -> None:  # type: ignore[no-untyped-def]
     submitted(pair)
-    jpn = Nation(pair.jpn)
+    jpn = in_japanese(pair.jpn)
     browser = Page(pair.jpn, R.APPROVING_OFFICIAL)
     page = browser.client.get(f"/orders/{UNKNOWN}")
     api = jpn.get(R.APPROVING_OFFICIAL, f"/orders/{UNKNOWN}")

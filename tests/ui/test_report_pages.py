@@ -33,6 +33,7 @@ from ._reports_fixtures import (  # noqa: F401 - the fixture is used by name
     demo_fixture,
     report_path,
 )
+from .test_refusal_language import titled
 
 KINDS_WITHOUT_DEMO_ROWS = {"ceilings"}  # the Japan–Philippines profile sets no ceiling
 PARAMS = {"statement": {"partner": "PHL"}, "year-end": {"year": 2026}}
@@ -237,7 +238,7 @@ def test_an_invoice_is_printed_by_its_number(demo: Demo) -> None:
     r = demo.finance.get(f"/documents/invoice/{order}", params={"ref": invoice})
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     missing = demo.finance.get(f"/documents/invoice/{order}", params={"ref": "INV/NONE/1"})
-    assert missing.status_code == 422 and "unknown_reference" in missing.text
+    assert missing.status_code == 422 and titled(missing.text, "unknown_reference")
 
 
 def test_a_document_not_yet_available_is_refused_on_a_page(demo: Demo) -> None:
@@ -247,7 +248,7 @@ def test_a_document_not_yet_available_is_refused_on_a_page(demo: Demo) -> None:
     r = demo.finance.get(f"/documents/waybill/{submitted}")  # nothing delivered yet
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("text/html")
-    assert "document_unavailable" in r.text
+    assert titled(r.text, "document_unavailable")
 
 
 def test_a_document_of_an_order_the_user_may_not_read_is_refused(demo: Demo) -> None:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from acsa.domain.errors import InvalidValue, ProfileInvalid
+from acsa.domain.errors import N_, InvalidValue, ProfileInvalid
 from acsa.domain.money import MINOR_UNITS, Money
 from acsa.domain.parties import ActivityType
 
@@ -153,7 +153,8 @@ class AgreementProfile:
         for p in self.parties:
             if p.code == code:
                 return p
-        raise InvalidValue(f"{code} is not a party to {self.id}", field="party")
+        raise InvalidValue(N_("%(party)s is not a party to %(agreement)s"), field="party",
+                           party=code, agreement=self.id)
 
     @property
     def party_codes(self) -> tuple[str, ...]:
@@ -162,7 +163,8 @@ class AgreementProfile:
     def other_party(self, code: str) -> str:
         others = [p.code for p in self.parties if p.code != code]
         if code not in self.party_codes or len(others) != 1:
-            raise InvalidValue(f"{code} is not a party to {self.id}", field="party")
+            raise InvalidValue(N_("%(party)s is not a party to %(agreement)s"),
+                               field="party", party=code, agreement=self.id)
         return others[0]
 
     def in_force(self, on: date) -> bool:

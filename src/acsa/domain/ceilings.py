@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from acsa.domain.agreement import AgreementProfile, Ceiling
-from acsa.domain.errors import CeilingExceeded
+from acsa.domain.errors import N_, CeilingExceeded
 from acsa.domain.money import Money, RateBook
 from acsa.domain.order import OrderTerms
 
@@ -101,16 +101,18 @@ def _exceeded(ceiling: Ceiling, year: int, group: str | None, cap: Money, used: 
                                  "direction": ceiling.direction, "year": year, "limit": cap}
     if group:
         params["group"] = group
-        which = f"the {group} sub-ceiling of {cap} for FY{year}"
-        told = f"{which} would reach {used}"
+        message = (N_("the %(group)s sub-ceiling of %(limit)s for FY%(year)s would reach "
+                      "%(total)s") if figures else
+                   N_("the %(group)s sub-ceiling of %(limit)s for FY%(year)s would be "
+                      "exceeded by this order"))
     else:
-        which = (f"{ceiling.party}'s {ceiling.direction} ceiling toward {ceiling.partner} "
-                 f"for FY{year}")
-        told = f"{which} is {cap}; this order would bring it to {used}"
+        message = (N_("%(party)s's %(direction)s ceiling toward %(partner)s for FY%(year)s "
+                      "is %(limit)s; this order would bring it to %(total)s") if figures else
+                   N_("%(party)s's %(direction)s ceiling toward %(partner)s for FY%(year)s "
+                      "would be exceeded by this order (limit %(limit)s)"))
     if figures:
-        return CeilingExceeded(told, field="lines", total=used, **params)
-    return CeilingExceeded(f"{which} would be exceeded by this order (limit {cap})",
-                           field="lines", **params)
+        params["total"] = used
+    return CeilingExceeded(message, field="lines", **params)
 
 
 def check_ceilings(

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import InvalidValue, MissingField, NothingDue
+from acsa.domain.errors import N_, InvalidValue, MissingField, NothingDue
 from acsa.domain.figures import in_kind_value
 from acsa.domain.money import ExchangeRate, Money, RateBook, decimal_text
 from acsa.domain.settlement import (
@@ -48,7 +48,7 @@ def invoice_data(
     if kind == "goods":
         due = uninvoiced_lines(state, profile)
         if not due:
-            raise NothingDue("nothing on this order is due for invoicing", field="kind")
+            raise NothingDue(N_("nothing on this order is due for invoicing"), field="kind")
         total = sum(line.amount for line in due)
         lines = [
             {
@@ -63,20 +63,20 @@ def invoice_data(
     elif kind == "conversion":
         conv = next((c for c in state.conversions if c.id == reference), None)
         if conv is None:
-            raise InvalidValue("names no conversion of this order", field="reference")
+            raise InvalidValue(N_("names no conversion of this order"), field="reference")
         total = conv.amount
     elif kind == "residual":
         part = next((x for x in state.exchanges if x.exchange == reference), None)
         if part is None:
-            raise InvalidValue("names no exchange of this order", field="reference")
+            raise InvalidValue(N_("names no exchange of this order"), field="reference")
         total = part.to_cash
     elif kind == "difference":
         original = state.invoice(reference or "")
         if original is None:
-            raise InvalidValue("names no invoice of this order", field="reference")
+            raise InvalidValue(N_("names no invoice of this order"), field="reference")
         total = original.outstanding
     else:
-        raise InvalidValue(f"{kind!r} is not an invoice kind", field="kind")
+        raise InvalidValue(N_("'%(kind)s' is not an invoice kind"), field="kind", kind=kind)
     data: dict[str, Any] = {
         "number": number,
         "kind": kind,
@@ -98,7 +98,7 @@ def conversion_data(
     """Convert everything still owed in kind, at ``prices`` (the order's prices by default)."""
     lines = conversion_lines(state, profile, prices or {})
     if not lines:
-        raise NothingDue("nothing is owed in kind on this order", field="lines")
+        raise NothingDue(N_("nothing is owed in kind on this order"), field="lines")
     return {
         "lines": [
             {
@@ -187,10 +187,10 @@ def offset_data(
             valued -= 1
         sides.setdefault(state.requester, []).append((state, invoice, valued))
     if len(sides) != 2:
-        raise InvalidValue("an offset nets invoices owed each way", field="orders")
+        raise InvalidValue(N_("an offset nets invoices owed each way"), field="orders")
     net = min(sum(v for _, _, v in side) for side in sides.values())
     if net <= 0:
-        raise NothingDue("nothing is open to offset", field="orders")
+        raise NothingDue(N_("nothing is open to offset"), field="orders")
     parts = []
     for debtor, side in sorted(sides.items()):
         left = net
@@ -236,8 +236,10 @@ def term_changes(state: OrderState, *, quantities: Mapping[int, str] | None = No
         if value is not None:
             changes[key] = value
     if not changes:
-        raise MissingField("say what changes: quantities, prices, dates, place or lines",
-                           field="changes")
+        raise MissingField(
+            N_("say what changes: quantities, prices, dates, place or lines"),
+            field="changes",
+        )
     return changes
 
 
@@ -249,7 +251,10 @@ def _changed_lines(state: OrderState, quantities: Mapping[int, str],
     for key, per_line in (("quantity", quantities), ("unit_price", prices)):
         for no in per_line:
             if no not in known:
-                raise InvalidValue(f"{state.number} has no line {no}", field=key)
+                raise InvalidValue(
+                    N_("%(number)s has no line %(no)s"),
+                    field=key, number=state.number, no=no,
+                )
     lines = []
     for ln in state.terms.lines:
         data = ln.as_data()

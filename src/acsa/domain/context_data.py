@@ -16,7 +16,7 @@ from typing import Any
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import canonical_digest, profile_from_document
-from acsa.domain.errors import InvalidValue
+from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.parties import Role
 from acsa.domain.statements import check_statement_data
 
@@ -41,22 +41,24 @@ class EventData:
     def text(self, key: str, required: bool = True) -> None:
         value = self.data.get(key)
         if (value is None and required) or (value is not None and not isinstance(value, str)):
-            raise InvalidValue("must be text", field=key)
+            raise InvalidValue(N_("must be text"), field=key)
 
     def day(self, key: str, required: bool = True) -> None:
         self.text(key, required)
         if self.data.get(key) is not None and not is_date(str(self.data[key])):
-            raise InvalidValue("must be a date", field=key, value=self.data[key])
+            raise InvalidValue(N_("must be a date"), field=key, value=self.data[key])
 
 
 def _adopted(d: EventData) -> None:
     document = d.data.get("profile")
     if not isinstance(document, Mapping):
-        raise InvalidValue("must be the adopted profile", field="profile")
+        raise InvalidValue(N_("must be the adopted profile"), field="profile")
     profile_from_document(document, "adopted profile")
     if canonical_digest(document) != d.digest:
-        raise InvalidValue("the envelope's profile digest is not this profile's",
-                           field="profile")
+        raise InvalidValue(
+            N_("the envelope's profile digest is not this profile's"),
+            field="profile",
+        )
 
 
 def _appointed(d: EventData) -> None:
@@ -64,21 +66,24 @@ def _appointed(d: EventData) -> None:
         d.text(key)
     role = d.data.get("role")
     if role not in {r.value for r in Role}:
-        raise InvalidValue(f"{role!r} is not a role", field="role", value=role)
+        raise InvalidValue(N_("'%(value)s' is not a role"), field="role", value=role)
     if d.data.get("party") != d.party and d.data.get("party") not in d.on_paper:
-        raise InvalidValue(f"{d.party} appoints its own officials only", field="party")
+        raise InvalidValue(
+            N_("%(party)s appoints its own officials only"),
+            field="party", party=d.party,
+        )
     d.day("valid_from")
     d.day("valid_to", required=False)
     units = d.data.get("units", [])
     if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
-        raise InvalidValue("must be a list of unit ids", field="units")
+        raise InvalidValue(N_("must be a list of unit ids"), field="units")
     limits = d.data.get("limits")
     if limits is not None and (
         not isinstance(limits, Mapping)
         or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
                    for v in limits.values())
     ):
-        raise InvalidValue("must map currencies to positive minor units", field="limits")
+        raise InvalidValue(N_("must map currencies to positive minor units"), field="limits")
 
 
 def _texts(*keys: str, days: tuple[str, ...] = (), optional_days: tuple[str, ...] = ()

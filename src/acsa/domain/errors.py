@@ -2,9 +2,44 @@
 
 Entry points turn a :class:`DomainError` into a problem document, an exit
 code or a message on a page; the domain never knows which.
+
+A refusal's message is an English sentence with named placeholders, marked
+with :func:`N_` so that the catalogues hold it (``"%(user)s is not appointed as
+%(role)s on %(date)s"``), and its values are the error's ``params``. The
+domain knows no language: an entry point translates the sentence and formats
+each value for its reader (:mod:`acsa.i18n.refusals`); ``message`` is the
+English sentence filled in, for logs, the command line and API clients.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def N_(message: str) -> str:
+    """Mark a refusal's English sentence for the catalogues (translated at the edge)."""
+    return message
+
+
+def fill(template: str, params: Mapping[str, object]) -> str:
+    """``template`` with its ``%(name)s`` placeholders filled from ``params`` as an f-string
+    would write them (a list as its items separated by commas); the template itself when it
+    names a value ``params`` lacks."""
+    for name, value in params.items():
+        if not isinstance(value, str):  # quoted as repr() would quote it: strings only
+            template = template.replace(f"'%({name})s'", f"%({name})s")
+    try:
+        return template % {name: _text(value) for name, value in params.items()}
+    except (KeyError, ValueError, TypeError):
+        return template
+
+
+def _text(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format(item, "") for item in value)
+    if isinstance(value, (set, frozenset)):
+        return ", ".join(sorted(format(item, "") for item in value))
+    return format(value, "")
 
 
 class DomainError(Exception):
@@ -22,8 +57,10 @@ class DomainError(Exception):
     code = "domain_error"
 
     def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
+        text = fill(message, params)
+        super().__init__(text)
+        self.template = message  # the sentence the catalogues translate
+        self.message = text
         self.field = field
         self.params: dict[str, object] = params
 

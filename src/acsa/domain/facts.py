@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from acsa.domain.errors import InvalidValue, MissingField
+from acsa.domain.errors import N_, InvalidValue, MissingField
 from acsa.domain.money import Money, parse_decimal
 from acsa.domain.parties import Role
 
@@ -183,21 +183,24 @@ def data_date(data: Mapping[str, Any], key: str, *, required: bool = True) -> da
     if value is None and not required:
         return date.min
     if not isinstance(value, str):
-        raise MissingField("a date (YYYY-MM-DD) is required", field=key)
+        raise MissingField(N_("a date (YYYY-MM-DD) is required"), field=key)
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidValue(f"{value!r} is not a date (YYYY-MM-DD)", field=key) from None
+        raise InvalidValue(
+            N_("'%(value)s' is not a date (YYYY-MM-DD)"),
+            field=key, value=value,
+        ) from None
 
 
 def data_text(data: Mapping[str, Any], key: str, *, required: bool = True) -> str:
     value = data.get(key)
     if value is None or value == "":
         if required:
-            raise MissingField("is required", field=key)
+            raise MissingField(N_("is required"), field=key)
         return ""
     if not isinstance(value, str):
-        raise InvalidValue(f"must be text, got {value!r}", field=key)
+        raise InvalidValue(N_("must be text, got '%(value)s'"), field=key, value=value)
     return value
 
 
@@ -207,10 +210,10 @@ def data_list(
     value = data.get(key)
     if value is None:
         if required:
-            raise MissingField("is required", field=key)
+            raise MissingField(N_("is required"), field=key)
         return []
     if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise InvalidValue("must be a list of objects", field=key)
+        raise InvalidValue(N_("must be a list of objects"), field=key)
     return value
 
 
@@ -223,15 +226,18 @@ def data_money(data: Mapping[str, Any], key: str, currency: str, *, where: str =
     """A non-negative amount in ``currency`` carried as a string in major units."""
     text = data.get(key)
     if text is None:
-        raise MissingField("is required", field=where + key)
+        raise MissingField(N_("is required"), field=where + key)
     amount = Money.parse(text, currency, field=where + key)
     if amount.minor < 0:
-        raise InvalidValue("must not be negative", field=where + key)
+        raise InvalidValue(N_("must not be negative"), field=where + key)
     return amount
 
 
 def data_int(data: Mapping[str, Any], key: str, *, where: str = "") -> int:
     value = data.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidValue(f"must be an integer, got {value!r}", field=where + key)
+        raise InvalidValue(
+            N_("must be an integer, got '%(value)s'"),
+            field=where + key, value=value,
+        )
     return value

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import (
+    N_,
     DomainError,
     InvalidValue,
     NotAuthorized,
@@ -55,7 +56,10 @@ class Context:
         try:
             return self.profiles[digest]
         except KeyError:
-            raise UnknownReference(f"unknown agreement profile {digest}", field="profile") from None
+            raise UnknownReference(
+                N_("unknown agreement profile %(digest)s"),
+                field="profile", digest=digest,
+            ) from None
 
     def roster(self, stream: str) -> Roster:
         return self.rosters.get(stream, Roster())
@@ -90,8 +94,8 @@ def acting_side(fact: Fact, state: OrderState) -> Side:
     side = state.side_of(fact.actor.party)
     if side is None:
         raise NotAuthorized(
-            f"{fact.actor.party} is neither the requester nor the supplier of this order",
-            field="actor.party",
+            N_("%(party)s is neither the requester nor the supplier of this order"),
+            field="actor.party", party=fact.actor.party,
         )
     return side
 
@@ -138,28 +142,37 @@ def root_side(fact: Fact) -> Side:
 def check_signer(fact: Fact, profile: AgreementProfile) -> None:
     """The node that signed must be the actor's own, unless the actor's party signs on paper."""
     if fact.signer != stream_party(fact.stream):
-        raise NotAuthorized(f"{fact.signer} signed an event in {fact.stream}", field="signer")
+        raise NotAuthorized(
+            N_("%(signer)s signed an event in %(stream)s"),
+            field="signer", signer=fact.signer, stream=fact.stream,
+        )
     if fact.signer == fact.actor.party:
         if fact.actor.paper:
             raise NotAuthorized(
-                "an event signed by the actor's own node is not paper-signed", field="actor.paper"
+                N_("an event signed by the actor's own node is not paper-signed"),
+                field="actor.paper",
             )
         return
     if not fact.actor.paper:
         raise NotAuthorized(
-            f"an act of {fact.actor.party} signed by {fact.signer}'s node", field="signer"
+            N_("an act of %(party)s signed by %(signer)s's node"),
+            field="signer", party=fact.actor.party, signer=fact.signer,
         )
     if fact.actor.party not in profile.party_codes:
-        raise NotAuthorized(f"{fact.actor.party} is not a party", field="actor.party")
+        raise NotAuthorized(
+            N_("%(party)s is not a party"),
+            field="actor.party", party=fact.actor.party,
+        )
     if profile.party(fact.actor.party).signs != "paper":
         raise NotAuthorized(
-            f"{fact.actor.party} runs its own node under {profile.id}; "
-            "its steps cannot be recorded from paper",
-            field="actor.paper",
+            N_("%(party)s runs its own node under %(agreement)s; its steps cannot be recorded from "
+               "paper"),
+            field="actor.paper", party=fact.actor.party, agreement=profile.id,
         )
     if not fact.data.get("evidence"):
         raise NotAuthorized(
-            "a paper-signed step needs the signed form attached as evidence", field="evidence"
+            N_("a paper-signed step needs the signed form attached as evidence"),
+            field="evidence",
         )
 
 
@@ -171,13 +184,13 @@ def check_dates(fact: Fact, state: OrderState) -> None:
     # recording time is UTC, and Tokyo is nine hours ahead of UTC.
     if on > recorded + timedelta(days=1):
         raise InvalidValue(
-            f"{on.isoformat()} is after the day the event was recorded ({recorded.isoformat()})",
-            field="on",
+            N_("%(on)s is after the day the event was recorded (%(recorded)s)"),
+            field="on", on=on, recorded=recorded,
         )
     if state.submitted_on is not None and on < state.submitted_on:
         raise InvalidValue(
-            f"{on.isoformat()} is before the order began ({state.submitted_on.isoformat()})",
-            field="on",
+            N_("%(on)s is before the order began (%(submitted_on)s)"),
+            field="on", on=on, submitted_on=state.submitted_on,
         )
 
 
@@ -187,7 +200,7 @@ def judge(fact: Fact, state: OrderState, ctx: Context) -> None:
     check_event_data(fact.data, fact.version)
     s = STEPS.get(fact.type)
     if s is None:
-        raise InvalidValue(f"{fact.type} does not act on an order", field="type")
+        raise InvalidValue(N_("%(type)s does not act on an order"), field="type", type=fact.type)
     root = state.terms is None
     profile = ctx.profile(fact.profile if root else state.profile)
     check_signer(fact, profile)
@@ -200,7 +213,10 @@ def judge(fact: Fact, state: OrderState, ctx: Context) -> None:
     if root and fact.type not in ORDER_ROOT_TYPES:
         # Unreachable while the table allows nothing but a root event in draft;
         # kept so that no step is ever judged on an order without terms.
-        raise UnknownReference("names an order that is not in the shared record", field="subject")
+        raise UnknownReference(
+            N_("names an order that is not in the shared record"),
+            field="subject",
+        )
     s.judge(fact, state, profile, side)
     # The appointment is checked after the step's own rules, so that the
     # terms (and so the unit and amount) of a new order are known.
@@ -334,10 +350,11 @@ def _judge(
     try:
         if parent is not None and parent not in known:
             raise UnknownReference(
-                f"its parent {parent[:12]}… is not an event of {order}", field="parent"
+                N_("its parent %(parent)s… is not an event of %(order)s"),
+                field="parent", parent=parent[:12], order=order,
             )
         if parent is None and before.terms is not None:
-            raise InvalidValue(f"it names no parent on {order}", field="parent")
+            raise InvalidValue(N_("it names no parent on %(order)s"), field="parent", order=order)
         # An event on an order not yet known (a payment naming an unknown order
         # …) is refused by the permission table: nothing but a root event may
         # act on an order in draft.

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.errors import N_, InvalidValue, UnknownReference
 from acsa.domain.facts import KEY_REVOKED, KEY_ROTATION_ANNOUNCED
 
 __all__ = ["KEY_EVENT_TYPES", "KEY_REVOKED", "KEY_ROTATION_ANNOUNCED", "KeySchedule", "KeySpan"]
@@ -118,20 +118,26 @@ def check_key_event(type_: str, data: Mapping[str, Any], signer_fingerprint: str
     """Refuse a key event whose data other checks could not read, or that rotates to itself."""
     fp = data.get("fingerprint")
     if not isinstance(fp, str) or not _FINGERPRINT.fullmatch(fp):
-        raise InvalidValue("must be ed25519: and 64 hex digits", field="fingerprint")
+        raise InvalidValue(N_("must be ed25519: and 64 hex digits"), field="fingerprint")
     if type_ == KEY_ROTATION_ANNOUNCED:
         key = data.get("public_key")
         if not isinstance(key, str) or not _HEX_KEY.fullmatch(key):
-            raise InvalidValue("must be the new public key, 64 hex digits", field="public_key")
+            raise InvalidValue(N_("must be the new public key, 64 hex digits"), field="public_key")
         if key_fingerprint(bytes.fromhex(key)) != fp:
-            raise InvalidValue("is not the fingerprint of public_key", field="fingerprint",
-                               fingerprint=fp)
+            raise InvalidValue(
+                N_("is not the fingerprint of public_key"),
+                field="fingerprint", fingerprint=fp,
+            )
         if fp == signer_fingerprint:
-            raise InvalidValue("a key cannot announce itself: the old key signs the rotation",
-                               field="fingerprint", fingerprint=fp)
+            raise InvalidValue(
+                N_("a key cannot announce itself: the old key signs the rotation"),
+                field="fingerprint", fingerprint=fp,
+            )
     elif type_ == KEY_REVOKED and schedule is not None and schedule.span(fp) is None:
-        raise UnknownReference("revokes a key this stream never used", field="fingerprint",
-                               fingerprint=fp)
+        raise UnknownReference(
+            N_("revokes a key this stream never used"),
+            field="fingerprint", fingerprint=fp,
+        )
 
 
 def schedule_of(start: KeySchedule,

@@ -19,6 +19,7 @@ from typing import Any
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import (
+    N_,
     AlreadyRecorded,
     AmountExceedsOutstanding,
     ConsentMissing,
@@ -79,10 +80,10 @@ def evidence_of(data: Mapping[str, Any]) -> tuple[Evidence, ...]:
         where = f"evidence[{i}]."
         digest = data_text(e, "sha256")
         if not _SHA256.fullmatch(digest):
-            raise InvalidValue("must be 64 lowercase hex digits", field=where + "sha256")
+            raise InvalidValue(N_("must be 64 lowercase hex digits"), field=where + "sha256")
         size = e.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise InvalidValue("must be a byte count", field=where + "size")
+            raise InvalidValue(N_("must be a byte count"), field=where + "size")
         out.append(Evidence(digest, data_text(e, "name"), data_text(e, "media_type"), size))
     return tuple(out)
 
@@ -90,7 +91,7 @@ def evidence_of(data: Mapping[str, Any]) -> tuple[Evidence, ...]:
 def terms_of(fact: Fact, profile: AgreementProfile, key: str = "terms") -> OrderTerms:
     raw = fact.data.get(key)
     if not isinstance(raw, Mapping):
-        raise MissingField("the order's terms are required", field=key)
+        raise MissingField(N_("the order's terms are required"), field=key)
     return terms_from_data(raw, profile)
 
 
@@ -100,7 +101,10 @@ def value_of(fact: Fact, state: OrderState) -> Money | None:
 
 def require_order(state: OrderState) -> OrderTerms:
     if state.terms is None:
-        raise UnknownReference(f"{state.number} is not a known order", field="subject")
+        raise UnknownReference(
+            N_("%(number)s is not a known order"),
+            field="subject", number=state.number,
+        )
     return state.terms
 
 
@@ -113,21 +117,25 @@ def _check_number(fact: Fact, profile: AgreementProfile, party: str, emergency: 
     pattern = rf"{re.escape(profile.short_id)}/{party}/FY{fy}/{mark}[0-9]{{5,}}"
     if not re.fullmatch(pattern, fact.subject):
         raise InvalidValue(
-            f"{fact.subject!r} is not numbered {profile.short_id}/{party}/FY{fy}/{mark}NNNNN",
-            field="subject",
+            N_("'%(subject)s' is not numbered %(short_id)s/%(party)s/FY%(fy)s/%(mark)sNNNNN"),
+            field="subject", subject=fact.subject, short_id=profile.short_id, party=party, fy=fy,
+            mark=mark,
         )
 
 
 def _judge_root(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     if state.terms is not None:
-        raise AlreadyRecorded(f"{fact.subject} already exists", field="subject")
+        raise AlreadyRecorded(
+            N_("%(subject)s already exists"),
+            field="subject", subject=fact.subject,
+        )
     terms = terms_of(fact, profile)
     party = terms.requester if side is Side.REQUESTER else terms.supplier
     if fact.actor.party != party:
         raise NotAuthorized(
-            f"{fact.actor.party} cannot {'request' if side is Side.REQUESTER else 'supply'} "
-            f"for {party}",
-            field="actor.party",
+            N_("%(actor)s cannot request for %(party)s") if side is Side.REQUESTER else
+            N_("%(actor)s cannot supply for %(party)s"),
+            field="actor.party", actor=fact.actor.party, party=party,
         )
     check_eligibility(terms, profile, fact.on)
     _check_number(fact, profile, party, emergency=side is Side.SUPPLIER)
@@ -168,9 +176,9 @@ def _judge_confirm_emergency(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> None:
     if not state.emergency:
-        raise NotEligible("only an emergency order is confirmed in writing", field="type")
+        raise NotEligible(N_("only an emergency order is confirmed in writing"), field="type")
     if state.emergency_confirmed_on is not None:
-        raise AlreadyRecorded("the emergency order is already confirmed", field="type")
+        raise AlreadyRecorded(N_("the emergency order is already confirmed"), field="type")
 
 
 def _apply_confirm_emergency(
@@ -216,7 +224,7 @@ def _proposed_value(fact: Fact, state: OrderState) -> Money | None:
 
 def _judge_confirm(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     if state.proposal is None or data_text(fact.data, "proposal") != state.proposal.id:
-        raise UnknownReference("names no proposal awaiting confirmation", field="proposal")
+        raise UnknownReference(N_("names no proposal awaiting confirmation"), field="proposal")
 
 
 def _apply_confirm(
@@ -270,8 +278,8 @@ def _judge_accept(fact: Fact, state: OrderState, profile: AgreementProfile, side
     version = fact.data.get("version")
     if version != state.version:
         raise InvalidValue(
-            f"accepts version {version!r}, but the requester signed version {state.version}",
-            field="version",
+            N_("accepts version '%(given)s', but the requester signed version %(version)s"),
+            field="version", given=version, version=state.version,
         )
     data_text(fact.data, "supplying_unit")
 
@@ -319,7 +327,7 @@ def _delivery_lines(
     terms = require_order(state)
     lines = data_list(fact.data, "lines")
     if not lines:
-        raise MissingField("a delivery has at least one line", field="lines")
+        raise MissingField(N_("a delivery has at least one line"), field="lines")
     out: list[DeliveryLine] = []
     for i, raw in enumerate(lines):
         where = f"lines[{i}]."
@@ -327,7 +335,7 @@ def _delivery_lines(
         order_line = terms.line(no)
         quantity = data_decimal(raw, "quantity", where=where)
         if quantity <= 0:
-            raise InvalidValue("must be more than zero", field=where + "quantity")
+            raise InvalidValue(N_("must be more than zero"), field=where + "quantity")
         price = (
             data_decimal(raw, "unit_price", where=where)
             if "unit_price" in raw
@@ -335,11 +343,11 @@ def _delivery_lines(
         )
         if profile.pricing.pricing_date == "order" and price != order_line.unit_price:
             raise InvalidValue(
-                f"{profile.id} prices at the order's price ({order_line.unit_price})",
-                field=where + "unit_price",
+                N_("%(agreement)s prices at the order's price (%(unit_price)s)"),
+                field=where + "unit_price", agreement=profile.id, unit_price=order_line.unit_price,
             )
         if any(d.line == no for d in out):
-            raise InvalidValue(f"line {no} appears twice", field=where + "line")
+            raise InvalidValue(N_("line %(no)s appears twice"), field=where + "line", no=no)
         out.append(DeliveryLine(no, quantity, price))
     return tuple(out)
 
@@ -350,7 +358,7 @@ def _judge_deliver(fact: Fact, state: OrderState, profile: AgreementProfile, sid
         # Closing short set what is still to be delivered to nothing, whatever
         # status the order's later receipts and invoices give it.
         raise AmountExceedsOutstanding(
-            f"the order was closed short on {state.closed_short_on}: nothing more is delivered",
+            N_("the order was closed short on %(date)s: nothing more is delivered"),
             field="lines", date=state.closed_short_on,
         )
     for i, d in enumerate(_delivery_lines(fact, state, profile)):
@@ -360,10 +368,11 @@ def _judge_deliver(fact: Fact, state: OrderState, profile: AgreementProfile, sid
         total = delivered(state, d.line) + d.quantity
         if total > high:
             raise ToleranceExceeded(
-                f"line {d.line} would reach {total} against {ordered(state, d.line)} ordered "
-                f"(at most {high} within ±{tolerance * 100}%)",
+                N_("line %(line)s would reach %(total)s against %(ordered)s ordered (at most "
+                   "%(limit)s within ±%(percent)s%%)"),
                 field=f"lines[{i}].quantity", line=d.line, total=total,
                 ordered=ordered(state, d.line), limit=high, tolerance=tolerance,
+                percent=tolerance * 100,
             )
     evidence_of(fact.data)
 
@@ -387,22 +396,26 @@ def _receipt_lines(fact: Fact, delivery: Delivery) -> tuple[ReceiptLine, ...]:
         where = f"lines[{i}]."
         no = F.data_int(raw, "line", where=where)
         if delivery.price(no) is None:
-            raise InvalidValue(f"line {no} was not on that delivery", field=where + "line")
+            raise InvalidValue(
+                N_("line %(no)s was not on that delivery"),
+                field=where + "line", no=no,
+            )
         quantity = data_decimal(raw, "quantity", where=where)
         damaged = data_decimal(raw, "damaged", where=where) if "damaged" in raw else Decimal(0)
         if quantity + damaged > delivery.quantity(no):
             raise InvalidValue(
-                f"{quantity + damaged} received and damaged exceeds {delivery.quantity(no)} "
-                "delivered",
-                field=where + "quantity",
+                N_("%(total)s received and damaged exceeds %(delivered)s delivered"),
+                field=where + "quantity", total=quantity + damaged,
+                delivered=delivery.quantity(no),
             )
         if any(r.line == no for r in out):
-            raise InvalidValue(f"line {no} appears twice", field=where + "line")
+            raise InvalidValue(N_("line %(no)s appears twice"), field=where + "line", no=no)
         out.append(ReceiptLine(no, quantity, damaged))
     missing = {d.line for d in delivery.lines} - {r.line for r in out}
     if missing:
         raise MissingField(
-            f"say what arrived of every delivered line (missing {sorted(missing)})", field="lines"
+            N_("say what arrived of every delivered line (missing %(lines)s)"),
+            field="lines", lines=sorted(missing),
         )
     return tuple(out)
 
@@ -411,14 +424,17 @@ def _delivery_of(fact: Fact, state: OrderState) -> Delivery:
     ref = data_text(fact.data, "delivery")
     d = state.delivery(ref)
     if d is None:
-        raise UnknownReference(f"no delivery {ref[:12]}… on this order", field="delivery")
+        raise UnknownReference(
+            N_("no delivery %(ref)s… on this order"),
+            field="delivery", ref=ref[:12],
+        )
     return d
 
 
 def _judge_receive(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     d = _delivery_of(fact, state)
     if state.receipt_for(d.id) is not None:
-        raise AlreadyRecorded("that delivery is already acknowledged", field="delivery")
+        raise AlreadyRecorded(N_("that delivery is already acknowledged"), field="delivery")
     _receipt_lines(fact, d)
     evidence_of(fact.data)
 
@@ -450,7 +466,7 @@ def _judge_dispute(fact: Fact, state: OrderState, profile: AgreementProfile, sid
         and state.delivery(str(about)) is None
         and state.invoice(str(about)) is None
     ):
-        raise UnknownReference("names no delivery or invoice of this order", field="about")
+        raise UnknownReference(N_("names no delivery or invoice of this order"), field="about")
 
 
 def _apply_dispute(
@@ -467,7 +483,7 @@ def _open_dispute(fact: Fact, state: OrderState) -> Dispute:
     ref = data_text(fact.data, "dispute")
     d = state.dispute(ref)
     if d is None or not d.open:
-        raise UnknownReference("names no open dispute of this order", field="dispute")
+        raise UnknownReference(N_("names no open dispute of this order"), field="dispute")
     return d
 
 
@@ -478,12 +494,13 @@ def _adjustments(fact: Fact, state: OrderState) -> tuple[ReceiptAdjustment, ...]
         ref = data_text(raw, "delivery")
         d = state.delivery(ref)
         if d is None:
-            raise UnknownReference("names no delivery of this order", field=where + "delivery")
+            raise UnknownReference(N_("names no delivery of this order"), field=where + "delivery")
         no = F.data_int(raw, "line", where=where)
         quantity = data_decimal(raw, "quantity", where=where)
         if quantity > d.quantity(no):
             raise InvalidValue(
-                f"more than the {d.quantity(no)} delivered", field=where + "quantity"
+                N_("more than the %(delivered)s delivered"), field=where + "quantity",
+                delivered=d.quantity(no),
             )
         out.append(ReceiptAdjustment(ref, no, quantity))
     return tuple(out)
@@ -504,7 +521,7 @@ def _check_adjustments(
         return
     if state.exchanges:
         raise InvalidValue(
-            "what is owed in kind on this order is in an exchange; it cannot be recounted",
+            N_("what is owed in kind on this order is in an exchange; it cannot be recounted"),
             field="adjustments",
         )
     after = replace(state, adjustments=(*state.adjustments, *adjustments))
@@ -522,9 +539,9 @@ def _check_adjustments(
         )
         if a.quantity < billed:
             raise InvalidValue(
-                f"line {a.line} of that delivery is invoiced for {billed}: void the invoice, "
-                "or credit the difference, instead of counting less",
-                field=where,
+                N_("line %(line)s of that delivery is invoiced for %(billed)s: void the "
+                   "invoice, or credit the difference, instead of counting less"),
+                field=where, line=a.line, billed=billed,
             )
         settled = (
             returned(state, a.line)
@@ -533,8 +550,8 @@ def _check_adjustments(
         )
         if basis_total_quantity(after, a.line, profile) < settled:
             raise InvalidValue(
-                f"{settled} of line {a.line} was already returned in kind or converted",
-                field=where,
+                N_("%(settled)s of line %(line)s was already returned in kind or converted"),
+                field=where, settled=settled, line=a.line,
             )
 
 
@@ -564,10 +581,10 @@ def _judge_resolve(fact: Fact, state: OrderState, profile: AgreementProfile, sid
     ref = data_text(fact.data, "proposal")
     proposal = next((p for p in dispute.proposals if p.id == ref), None)
     if proposal is None:
-        raise UnknownReference("names no proposed resolution of that dispute", field="proposal")
+        raise UnknownReference(N_("names no proposed resolution of that dispute"), field="proposal")
     if proposal.side is side:
         raise NotAuthorized(
-            "a resolution takes both parties' signatures: the other side must sign it",
+            N_("a resolution takes both parties' signatures: the other side must sign it"),
             field="proposal",
         )
     # Judged again on the order as the signer saw it, which may hold an invoice,
@@ -604,7 +621,10 @@ _CHANGE_ACTIONS = {
 def _change_action(fact: Fact) -> Action:
     kind = fact.data.get("kind")
     if kind not in _CHANGE_ACTIONS:
-        raise InvalidValue(f"{kind!r} is not amend, close_short or cancel", field="kind")
+        raise InvalidValue(
+            N_("'%(kind)s' is not amend, close_short or cancel"),
+            field="kind", kind=kind,
+        )
     return _CHANGE_ACTIONS[str(kind)]
 
 
@@ -614,15 +634,17 @@ def _check_amendment(state: OrderState, new: OrderTerms, profile: AgreementProfi
     for i, line in enumerate(new.lines):
         if line.quantity < delivered(state, line.no):
             raise InvalidValue(
-                f"line {line.no}: {delivered(state, line.no)} already delivered",
-                field=f"terms.lines[{i}].quantity",
+                N_("line %(line)s: %(delivered)s already delivered"),
+                field=f"terms.lines[{i}].quantity", line=line.no,
+                delivered=delivered(state, line.no),
             )
     old_numbers = {ln.no for ln in old.lines}
     dropped = [n for n in old_numbers if n not in {ln.no for ln in new.lines}]
     for n in dropped:
         if delivered(state, n) > 0:
             raise InvalidValue(
-                f"line {n} has deliveries and cannot be removed", field="terms.lines"
+                N_("line %(n)s has deliveries and cannot be removed"),
+                field="terms.lines", n=n,
             )
 
 
@@ -637,8 +659,8 @@ def _judge_request_change(
         _check_amendment(state, new, profile)
     if any(c.pending and c.kind == fact.data.get("kind") and c.side is side for c in state.changes):
         raise AlreadyRecorded(
-            f"a {fact.data.get('kind')} request of yours is already awaiting an answer",
-            field="kind",
+            N_("a %(kind)s request of yours is already awaiting an answer"),
+            field="kind", kind=fact.data.get("kind"),
         )
 
 
@@ -661,9 +683,9 @@ def _pending_request(fact: Fact, state: OrderState, side: Side) -> ChangeRequest
     ref = data_text(fact.data, "request")
     request = state.change(ref)
     if request is None or not request.pending:
-        raise UnknownReference("names no request awaiting an answer", field="request")
+        raise UnknownReference(N_("names no request awaiting an answer"), field="request")
     if request.side is side:
-        raise NotAuthorized("a request is answered by the other party", field="request")
+        raise NotAuthorized(N_("a request is answered by the other party"), field="request")
     return request
 
 
@@ -673,7 +695,10 @@ def _judge_answer_change(
     request = _pending_request(fact, state, side)
     answer = data_text(fact.data, "answer")
     if answer not in ("accepted", "declined"):
-        raise InvalidValue(f"{answer!r} is not accepted or declined", field="answer")
+        raise InvalidValue(
+            N_("'%(answer)s' is not accepted or declined"),
+            field="answer", answer=answer,
+        )
     if answer == "accepted" and request.kind == "amend" and request.terms is not None:
         _check_amendment(state, request.terms, profile)
 
@@ -721,12 +746,12 @@ def _transfer_lines(fact: Fact, state: OrderState) -> tuple[ReturnLine, ...]:
         quantity = data_decimal(raw, "quantity", where=where)
         if quantity <= 0 or quantity > received(state, no):
             raise InvalidValue(
-                f"must be more than zero and at most the {received(state, no)} received",
-                field=where + "quantity",
+                N_("must be more than zero and at most the %(received)s received"),
+                field=where + "quantity", received=received(state, no),
             )
         out.append(ReturnLine(no, quantity))
     if not out:
-        raise MissingField("name what is to be transferred", field="lines")
+        raise MissingField(N_("name what is to be transferred"), field="lines")
     return tuple(out)
 
 
@@ -735,7 +760,7 @@ def _judge_transfer_request(
 ) -> None:
     to = check_party_code(fact.data.get("to"), field="to")
     if to in (state.requester, state.supplier):
-        raise InvalidValue("a transfer is to a third party", field="to")
+        raise InvalidValue(N_("a transfer is to a third party"), field="to")
     _transfer_lines(fact, state)
     data_text(fact.data, "reason")
 
@@ -757,7 +782,7 @@ def _transfer_of(fact: Fact, state: OrderState) -> Transfer:
     ref = data_text(fact.data, "request")
     t = state.transfer(ref)
     if t is None:
-        raise UnknownReference("names no transfer request of this order", field="request")
+        raise UnknownReference(N_("names no transfer request of this order"), field="request")
     return t
 
 
@@ -766,9 +791,9 @@ def _judge_transfer_answer(
 ) -> None:
     t = _transfer_of(fact, state)
     if t.answer is not None:
-        raise AlreadyRecorded("the transfer request is already answered", field="request")
+        raise AlreadyRecorded(N_("the transfer request is already answered"), field="request")
     if data_text(fact.data, "answer") not in ("consented", "refused"):
-        raise InvalidValue("must be consented or refused", field="answer")
+        raise InvalidValue(N_("must be consented or refused"), field="answer")
 
 
 def _apply_transfer_answer(
@@ -786,11 +811,11 @@ def _judge_transfer(fact: Fact, state: OrderState, profile: AgreementProfile, si
     t = _transfer_of(fact, state)
     if t.answer != "consented":
         raise ConsentMissing(
-            f"{state.supplier} has not consented in writing to a transfer to {t.to}",
-            field="request",
+            N_("%(supplier)s has not consented in writing to a transfer to %(to)s"),
+            field="request", supplier=state.supplier, to=t.to,
         )
     if t.done_on is not None:
-        raise AlreadyRecorded("that transfer is already recorded", field="request")
+        raise AlreadyRecorded(N_("that transfer is already recorded"), field="request")
 
 
 def _apply_transfer(

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import InvalidValue
+from acsa.domain.errors import N_, InvalidValue
 
 UNCLASSIFIED = "UNCLASSIFIED"
 
@@ -78,11 +78,12 @@ def marking_from_data(data: object, profile: AgreementProfile) -> Marking:
     markings compare equal whichever word the originator uses.
     """
     if not isinstance(data, Mapping):
-        raise InvalidValue("must be an object with level, originator and rel", field="marking")
+        raise InvalidValue(N_("must be an object with level, originator and rel"), field="marking")
     originator = data.get("originator")
     if not isinstance(originator, str) or originator not in profile.party_codes:
         raise InvalidValue(
-            f"{originator!r} is not a party to {profile.id}", field="marking.originator"
+            N_("'%(originator)s' is not a party to %(agreement)s"),
+            field="marking.originator", originator=originator, agreement=profile.id,
         )
     party = profile.party(originator)
     level = data.get("level")
@@ -91,22 +92,24 @@ def marking_from_data(data: object, profile: AgreementProfile) -> Marking:
     elif not isinstance(level, str) or level not in party.classification_levels:
         known = ", ".join((*party.classification_levels, party.unclassified_marking))
         raise InvalidValue(
-            f"{level!r} is not one of {originator}'s levels ({known})", field="marking.level"
+            N_("'%(level)s' is not one of %(originator)s's levels (%(known)s)"),
+            field="marking.level", level=level, originator=originator, known=known,
         )
     rel = data.get("rel")
     if not isinstance(rel, list | tuple):
-        raise InvalidValue("must be a list of party codes", field="marking.rel")
+        raise InvalidValue(N_("must be a list of party codes"), field="marking.rel")
     for i, code in enumerate(rel):
         if not isinstance(code, str) or code not in profile.party_codes:
             raise InvalidValue(
-                f"{code!r} is not a party to {profile.id}", field=f"marking.rel[{i}]"
+                N_("'%(code)s' is not a party to %(agreement)s"),
+                field=f"marking.rel[{i}]", code=code, agreement=profile.id,
             )
     if len(set(rel)) != len(rel):
-        raise InvalidValue("must not repeat a party", field="marking.rel")
+        raise InvalidValue(N_("must not repeat a party"), field="marking.rel")
     caveats = data.get("caveats", ())
     if not isinstance(caveats, list | tuple) or not all(
             isinstance(c, str) and c.strip() for c in caveats):
-        raise InvalidValue("must be a list of words", field="marking.caveats")
+        raise InvalidValue(N_("must be a list of words"), field="marking.caveats")
     return Marking(level=level, originator=originator, rel=tuple(sorted(rel)),
                    caveats=tuple(caveats))
 
@@ -117,7 +120,10 @@ def rank(profile: AgreementProfile, party: str, level: str) -> int:
     if level in (UNCLASSIFIED, scheme.unclassified_marking):
         return 0
     if level not in scheme.classification_levels:
-        raise InvalidValue(f"{level!r} is not one of {party}'s levels", field="level")
+        raise InvalidValue(
+            N_("'%(level)s' is not one of %(party)s's levels"),
+            field="level", level=level, party=party,
+        )
     # Profiles list levels highest first: the last one ranks 1.
     return len(scheme.classification_levels) - scheme.classification_levels.index(level)
 
@@ -250,9 +256,9 @@ def check_event_marking(data: object, profile: AgreementProfile) -> Marking:
     marking = marking_from_data(data, profile)
     missing = [p for p in profile.party_codes if p not in marking.rel]
     if missing:
-        raise InvalidValue(f"must release the record to every party of {profile.id}; "
-                           f"missing {', '.join(missing)}", field="marking.rel",
-                           missing=missing)
+        raise InvalidValue(N_("must release the record to every party of %(agreement)s; "
+                              "missing %(missing)s"), field="marking.rel",
+                           missing=missing, agreement=profile.id)
     return marking
 
 

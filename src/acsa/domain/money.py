@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, localcontext
 
-from acsa.domain.errors import CurrencyMismatch, InvalidValue, RateMissing, UnknownCurrency
+from acsa.domain.errors import N_, CurrencyMismatch, InvalidValue, RateMissing, UnknownCurrency
 
 # ISO 4217 minor units of the currencies the agreements use. A currency not
 # listed here is refused rather than guessed.
@@ -41,22 +41,29 @@ def minor_units(currency: str) -> int:
     try:
         return MINOR_UNITS[currency]
     except KeyError:
-        raise UnknownCurrency(f"unknown currency {currency!r}", field="currency") from None
+        raise UnknownCurrency(
+            N_("unknown currency '%(currency)s'"),
+            field="currency", currency=currency,
+        ) from None
 
 
 def parse_decimal(text: object, *, field: str, allow_negative: bool = False) -> Decimal:
     """Parse a plain decimal string such as ``"12.50"``; never a float or exponent."""
     if not isinstance(text, str):
-        raise InvalidValue(f"must be a decimal written as a string, got {text!r}", field=field)
+        raise InvalidValue(
+            N_("must be a decimal written as a string, got '%(text)s'"),
+            field=field, text=text,
+        )
     if not _DECIMAL_TEXT.fullmatch(text):
-        raise InvalidValue(f"{text!r} is not a plain decimal number", field=field)
+        raise InvalidValue(N_("'%(text)s' is not a plain decimal number"), field=field, text=text)
     value = Decimal(text)
     if value < 0 and not allow_negative:
-        raise InvalidValue(f"{text} must not be negative", field=field)
+        raise InvalidValue(N_("%(text)s must not be negative"), field=field, text=text)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > DECIMAL_PLACES_MAX:
         raise InvalidValue(
-            f"{text} has more than {DECIMAL_PLACES_MAX} decimal places", field=field
+            N_("%(text)s has more than %(places)s decimal places"),
+            field=field, text=text, places=DECIMAL_PLACES_MAX,
         )
     return value
 
@@ -93,7 +100,7 @@ class Money:
     def __post_init__(self) -> None:
         minor_units(self.currency)
         if type(self.minor) is not int:
-            raise InvalidValue("minor units must be an integer", field="amount")
+            raise InvalidValue(N_("minor units must be an integer"), field="amount")
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -107,13 +114,15 @@ class Money:
         scaled = _EXACT.scaleb(value, digits)
         if scaled != scaled.to_integral_value():
             raise InvalidValue(
-                f"{text} has more decimal places than {currency} allows ({digits})", field=field
+                N_("%(text)s has more decimal places than %(currency)s allows (%(digits)s)"),
+                field=field, text=text, currency=currency, digits=digits,
             )
         return cls(currency, int(scaled))
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise CurrencyMismatch(f"cannot combine {self.currency} with {other.currency}")
+            raise CurrencyMismatch(N_("cannot combine %(currency)s with %(other)s"),
+                                   currency=self.currency, other=other.currency)
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
@@ -171,7 +180,7 @@ class ExchangeRate:
         minor_units(self.base)
         minor_units(self.quote)
         if self.rate <= 0:
-            raise InvalidValue("an exchange rate must be positive", field="rate")
+            raise InvalidValue(N_("an exchange rate must be positive"), field="rate")
 
 
 @dataclass(frozen=True)
@@ -193,7 +202,10 @@ class RateBook:
             with localcontext() as ctx:
                 ctx.prec = 28
                 return Decimal(1) / best_inverse.rate
-        raise RateMissing(f"no {base}/{quote} rate on or before {on.isoformat()}", field="rate")
+        raise RateMissing(
+            N_("no %(base)s/%(quote)s rate on or before %(on)s"),
+            field="rate", base=base, quote=quote, on=on,
+        )
 
     def convert(self, amount: Money, to_currency: str, on: date) -> Money:
         return convert(amount, self.rate(amount.currency, to_currency, on), to_currency)

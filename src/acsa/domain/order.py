@@ -19,6 +19,7 @@ from typing import Any
 
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import (
+    N_,
     DomainError,
     InvalidValue,
     MissingField,
@@ -137,7 +138,7 @@ class OrderTerms:
         for line in self.lines:
             if line.no == no:
                 return line
-        raise InvalidValue(f"the order has no line {no}", field="lines")
+        raise InvalidValue(N_("the order has no line %(no)s"), field="lines", no=no)
 
     def as_data(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -166,7 +167,10 @@ def normalize_nsn(text: str, *, field: str) -> str:
     """An NSN as 4-2-3-4 digits, e.g. ``9130-01-123-4567``."""
     match = _NSN.fullmatch(text.strip())
     if not match:
-        raise InvalidValue(f"{text!r} is not a 13-digit NATO Stock Number", field=field)
+        raise InvalidValue(
+            N_("'%(text)s' is not a 13-digit NATO Stock Number"),
+            field=field, text=text,
+        )
     return "-".join(match.groups())
 
 
@@ -204,26 +208,27 @@ def _line(data: Mapping[str, Any], index: int) -> OrderLine:
     where = f"lines[{index}]"
     no = data.get("no", index + 1)
     if not isinstance(no, int) or isinstance(no, bool) or no < 1:
-        raise InvalidValue("line numbers are positive integers", field=f"{where}.no")
+        raise InvalidValue(N_("line numbers are positive integers"), field=f"{where}.no")
     quantity = parse_decimal(data.get("quantity"), field=f"{where}.quantity")
     if quantity <= 0:
-        raise InvalidValue("must be more than zero", field=f"{where}.quantity")
+        raise InvalidValue(N_("must be more than zero"), field=f"{where}.quantity")
     unit = data.get("unit")
     if unit not in UNITS_OF_ISSUE:
         raise InvalidValue(
-            f"{unit!r} is not a unit of issue ({', '.join(UNITS_OF_ISSUE)})", field=f"{where}.unit"
+            N_("'%(unit)s' is not a unit of issue (%(units)s)"), field=f"{where}.unit",
+            unit=unit, units=UNITS_OF_ISSUE,
         )
     nsn = data.get("nsn") or None
     if nsn is not None:
         if not isinstance(nsn, str):
-            raise InvalidValue("must be text", field=f"{where}.nsn")
+            raise InvalidValue(N_("must be text"), field=f"{where}.nsn")
         nsn = normalize_nsn(nsn, field=f"{where}.nsn")
     description = data.get("description")
     if not isinstance(description, str) or not description.strip():
-        raise MissingField("is required", field=f"{where}.description")
+        raise MissingField(N_("is required"), field=f"{where}.description")
     category = data.get("category")
     if not isinstance(category, str) or not category:
-        raise MissingField("is required", field=f"{where}.category")
+        raise MissingField(N_("is required"), field=f"{where}.category")
     return OrderLine(
         no=no,
         category=category,
@@ -238,7 +243,7 @@ def _line(data: Mapping[str, Any], index: int) -> OrderLine:
 def _text(data: Mapping[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise MissingField("is required", field=key)
+        raise MissingField(N_("is required"), field=key)
     return value.strip()
 
 
@@ -247,16 +252,17 @@ def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise InvalidValue("must be text", field=key)
+        raise InvalidValue(N_("must be text"), field=key)
     return value.strip() or None
 
 
-def terms_problems(data: Mapping[str, Any], profile: AgreementProfile) -> list[tuple[str, str]]:
-    """Every problem with ``data``'s terms that can be seen at once, as (field, message):
-    each missing element, and the first problem of each line. A form shows them all,
-    where :func:`terms_from_data` stops at the first."""
+def terms_problems(data: Mapping[str, Any], profile: AgreementProfile) -> list[DomainError]:
+    """Every problem with ``data``'s terms that can be seen at once, each a refusal naming
+    its field: each missing element, and the first problem of each line. A form shows them
+    all, where :func:`terms_from_data` stops at the first."""
     missing = missing_elements(data, fund_citation_required=_fund_citation_required(data, profile))
-    problems = [(name, "is required") for name in missing]
+    problems: list[DomainError] = [MissingField(N_("is required"), field=name)
+                                   for name in missing]
     seen = set(missing)
     lines = data.get("lines")
     for i, line in enumerate(lines if isinstance(lines, list) else []):
@@ -265,9 +271,9 @@ def terms_problems(data: Mapping[str, Any], profile: AgreementProfile) -> list[t
         try:
             _line(line, i)
         except DomainError as exc:
-            field = exc.field or f"lines[{i}]"
-            if field not in seen:
-                problems.append((field, exc.message))
+            exc.field = exc.field or f"lines[{i}]"
+            if exc.field not in seen:
+                problems.append(exc)
     return problems
 
 
@@ -279,24 +285,27 @@ def terms_from_data(data: Mapping[str, Any], profile: AgreementProfile) -> Order
     )
     if missing:
         raise MissingField(
-            "required data elements missing: " + ", ".join(missing), field=missing[0]
+            N_("required data elements missing: %(missing)s"), field=missing[0], missing=missing
         )
     raw_lines = data.get("lines")
     if not isinstance(raw_lines, list):
-        raise InvalidValue("must be a list", field="lines")
+        raise InvalidValue(N_("must be a list"), field="lines")
     lines = tuple(_line(line, i) for i, line in enumerate(raw_lines))
     numbers = [line.no for line in lines]
     if len(set(numbers)) != len(numbers):
-        raise InvalidValue("line numbers must be unique", field="lines")
+        raise InvalidValue(N_("line numbers must be unique"), field="lines")
     currency = _text(data, "currency")
     minor_units(currency)
     method = _text(data, "method")
     if method not in SETTLEMENT_METHODS:
-        raise InvalidValue(f"{method!r} is not one of cash, rik, eve", field="method")
+        raise InvalidValue(
+            N_("'%(method)s' is not one of cash, rik, eve"),
+            field="method", method=method,
+        )
     try:
         needed_by = date.fromisoformat(_text(data, "needed_by"))
     except ValueError:
-        raise InvalidValue("must be a date (YYYY-MM-DD)", field="needed_by") from None
+        raise InvalidValue(N_("must be a date (YYYY-MM-DD)"), field="needed_by") from None
     return OrderTerms(
         agreement=_text(data, "agreement"),
         activity=_text(data, "activity"),
@@ -338,60 +347,77 @@ def check_eligibility(terms: OrderTerms, profile: AgreementProfile, on: date) ->
     settlement method (in kind only for supplies); the invoice currency.
     """
     if terms.agreement != profile.id:
-        raise NotEligible(f"the order names {terms.agreement}, not {profile.id}", field="agreement")
+        raise NotEligible(
+            N_("the order names %(named)s, not %(agreement)s"),
+            field="agreement", named=terms.agreement, agreement=profile.id,
+        )
     for key, party in (("requester", terms.requester), ("supplier", terms.supplier)):
         if party not in profile.party_codes:
-            raise NotEligible(f"{party} is not a party to {profile.id}", field=key)
+            raise NotEligible(
+                N_("%(party)s is not a party to %(agreement)s"),
+                field=key, party=party, agreement=profile.id,
+            )
     if terms.requester == terms.supplier:
-        raise NotEligible("a party cannot supply itself", field="supplier")
+        raise NotEligible(N_("a party cannot supply itself"), field="supplier")
     if not profile.in_force(on):
-        raise NotEligible(f"{profile.id} is not in force on {on.isoformat()}", field="agreement")
+        raise NotEligible(N_("%(agreement)s is not in force on %(date)s"), field="agreement",
+                          agreement=profile.id, date=on)
     if terms.activity_type not in profile.activity_types:
         raise NotEligible(
-            f"{terms.activity_type} is not an eligible activity type under {profile.id}",
-            field="activity_type",
+            N_("%(activity_type)s is not an eligible activity type under %(agreement)s"),
+            field="activity_type", activity_type=terms.activity_type, agreement=profile.id,
         )
     for i, line in enumerate(terms.lines):
-        where = f"lines[{i}]"
-        if line.category == "weapons":
-            raise ProhibitedItem("weapons are never supplied", field=f"{where}.category")
-        rule = profile.categories.get(line.category)
-        if rule is None:
-            raise NotEligible(
-                f"{line.category!r} is not an eligible category under {profile.id}",
-                field=f"{where}.category",
-            )
-        if terms.supplier not in rule.suppliers:
-            raise NotEligible(
-                f"{terms.supplier} may not supply {rule.name} under {profile.id}",
-                field=f"{where}.category",
-            )
-        if rule.activity_types and terms.activity_type not in rule.activity_types:
-            raise NotEligible(
-                f"{rule.name} is not provided for {terms.activity_type}", field=f"{where}.category"
-            )
-        if line.supply_class and line.supply_class in profile.prohibited_supply_classes:
-            raise ProhibitedItem(
-                f"supply class {line.supply_class} is prohibited under {profile.id}",
-                field=f"{where}.nsn",
-            )
+        _check_line(f"lines[{i}]", line, terms, profile)
     if terms.method not in profile.settlement.methods:
         raise NotEligible(
-            f"{terms.method} is not a settlement method of {profile.id}", field="method"
+            N_("%(method)s is not a settlement method of %(agreement)s"),
+            field="method", method=terms.method, agreement=profile.id,
         )
     if terms.method == "rik":
         for i, line in enumerate(terms.lines):
             if profile.categories[line.category].kind != "supply":
                 raise NotEligible(
-                    "replacement in kind is for supplies only; "
-                    f"{profile.categories[line.category].name} cannot be returned",
-                    field=f"lines[{i}].category",
+                    N_("replacement in kind is for supplies only; %(name)s cannot be returned"),
+                    field=f"lines[{i}].category", name=profile.categories[line.category].name,
+                    category=line.category,
                 )
     expected = profile.invoice_currency(terms.supplier, terms.requester)
     if terms.currency != expected:
         raise NotEligible(
-            f"orders under {profile.id} are priced in {expected}, not {terms.currency}",
-            field="currency",
+            N_("orders under %(agreement)s are priced in %(expected)s, not %(currency)s"),
+            field="currency", agreement=profile.id, expected=expected, currency=terms.currency,
+        )
+
+
+def _check_line(where: str, line: OrderLine, terms: OrderTerms,
+                profile: AgreementProfile) -> None:
+    """One line's category (eligible, for this direction and activity type) and supply class.
+    A refusal names the category by its code (``category``) beside the profile's name."""
+    if line.category == "weapons":
+        raise ProhibitedItem(N_("weapons are never supplied"), field=f"{where}.category")
+    rule = profile.categories.get(line.category)
+    if rule is None:
+        raise NotEligible(
+            N_("'%(category)s' is not an eligible category under %(agreement)s"),
+            field=f"{where}.category", category=line.category, agreement=profile.id,
+        )
+    if terms.supplier not in rule.suppliers:
+        raise NotEligible(
+            N_("%(supplier)s may not supply %(name)s under %(agreement)s"),
+            field=f"{where}.category", supplier=terms.supplier, name=rule.name,
+            category=line.category, agreement=profile.id,
+        )
+    if rule.activity_types and terms.activity_type not in rule.activity_types:
+        raise NotEligible(
+            N_("%(name)s is not provided for %(activity_type)s"),
+            field=f"{where}.category", name=rule.name, category=line.category,
+            activity_type=terms.activity_type,
+        )
+    if line.supply_class and line.supply_class in profile.prohibited_supply_classes:
+        raise ProhibitedItem(
+            N_("supply class %(supply_class)s is prohibited under %(agreement)s"),
+            field=f"{where}.nsn", supply_class=line.supply_class, agreement=profile.id,
         )
 
 
@@ -432,14 +458,15 @@ def check_amendable(old: OrderTerms, new: OrderTerms) -> None:
     """
     for key in AMENDMENT_FIXED:
         if getattr(old, key) != getattr(new, key):
-            raise InvalidValue(f"{key} cannot be changed once submitted", field=key)
+            raise InvalidValue(N_("%(element)s cannot be changed once submitted"), field=key,
+                               element=key)
     new_lines = {line.no: (i, line) for i, line in enumerate(new.lines)}
     for before in old.lines:
         if before.no not in new_lines:
             raise InvalidValue(
-                f"line {before.no} cannot be removed; amend its quantity or close the order "
-                "short instead",
-                field="lines",
+                N_("line %(no)s cannot be removed; amend its quantity or close the order short "
+                   "instead"),
+                field="lines", no=before.no,
             )
         i, line = new_lines[before.no]
         if (before.category, before.description, before.nsn, before.unit) != (
@@ -449,8 +476,8 @@ def check_amendable(old: OrderTerms, new: OrderTerms) -> None:
             line.unit,
         ):
             raise InvalidValue(
-                "a line's category, description, NSN and unit of issue cannot change; "
-                "add a line instead",
+                N_("a line's category, description, NSN and unit of issue cannot change; add a "
+                   "line instead"),
                 field=f"lines[{i}]",
             )
 
@@ -460,7 +487,7 @@ def order_number(
 ) -> str:
     """``JP-PH/PHL/FY2026/00042``; an emergency order ``JP-PH/JPN/FY2026/E00007``."""
     if sequence < 1:
-        raise InvalidValue("order sequences start at 1", field="sequence")
+        raise InvalidValue(N_("order sequences start at 1"), field="sequence")
     fiscal_year = profile.party(numbering_party).fiscal_year(on)
     mark = "E" if emergency else ""
     return f"{profile.short_id}/{numbering_party}/FY{fiscal_year}/{mark}{sequence:05d}"

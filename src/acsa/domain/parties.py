@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from acsa.domain.errors import InvalidValue
+from acsa.domain.errors import N_, InvalidValue
 
 _PARTY_CODE = re.compile(r"[A-Z]{3}")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -53,14 +53,15 @@ class ActivityType(StrEnum):
 
 def check_party_code(code: object, *, field: str = "party") -> str:
     if not isinstance(code, str) or not _PARTY_CODE.fullmatch(code):
-        raise InvalidValue(f"{code!r} is not an ISO 3166 alpha-3 code", field=field)
+        raise InvalidValue(N_("'%(code)s' is not an ISO 3166 alpha-3 code"), field=field, code=code)
     return code
 
 
 def check_identifier(value: object, *, field: str) -> str:
     if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
         raise InvalidValue(
-            f"{value!r} is not an identifier (letters, digits, . _ : -, at most 64)", field=field
+            N_("'%(value)s' is not an identifier (letters, digits, . _ : -, at most 64)"),
+            field=field, value=value,
         )
     return value
 
@@ -101,4 +102,4 @@ class Activity:
 
     def __post_init__(self) -> None:
         if self.ends_on is not None and self.ends_on < self.starts_on:
-            raise InvalidValue("an activity cannot end before it starts", field="ends_on")
+            raise InvalidValue(N_("an activity cannot end before it starts"), field="ends_on")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from acsa.domain.errors import MissingField, UnknownReference
+from acsa.domain.errors import N_, MissingField, UnknownReference
 from acsa.domain.state import OrderState
 
 _Item = TypeVar("_Item")
@@ -28,8 +28,11 @@ def _pick(items: Sequence[_Item], ref: str, key: Callable[[_Item], str], *, what
     matches = [x for x in items if ref and key(x).startswith(ref.lower())]
     if len(matches) == 1:
         return matches[0]
-    more = " (several match: give more of the hash)" if matches else ""
-    raise UnknownReference(f"no {what} {ref!r} on {number}{more}", field=field)
+    raise UnknownReference(
+        N_("no %(what)s '%(ref)s' on %(number)s (several match: give more of the hash)")
+        if matches else N_("no %(what)s '%(ref)s' on %(number)s"),
+        field=field, what=what, ref=ref, number=number,
+    )
 
 
 def find_invoice(state: OrderState, ref: str, *, field: str = "invoice") -> str:
@@ -46,8 +49,8 @@ def find_dispute(state: OrderState, ref: str | None, *, field: str = "dispute") 
     if ref is None:
         open_ = [d for d in state.disputes if d.open]
         if len(open_) != 1:
-            raise MissingField(f"{state.number} has {len(open_)} open disputes: name one",
-                               field=field)
+            raise MissingField(N_("%(number)s has %(count)s open disputes: name one"),
+                               field=field, number=state.number, count=len(open_))
         return open_[0].id
     return _pick(state.disputes, ref, lambda d: d.id, what="dispute", number=state.number,
                  field=field).id
@@ -60,7 +63,7 @@ def find_resolution(state: OrderState, dispute: str, ref: str | None, *,
     assert found is not None
     if ref is None:
         if not found.proposals:
-            raise MissingField("no resolution of that dispute has been proposed", field=field)
+            raise MissingField(N_("no resolution of that dispute has been proposed"), field=field)
         return found.proposals[-1].id
     return _pick(found.proposals, ref, lambda p: p.id, what="proposed resolution",
                  number=state.number, field=field).id
@@ -71,8 +74,8 @@ def find_request(state: OrderState, ref: str | None, *, field: str = "request") 
     if ref is None:
         pending = [c for c in state.changes if c.pending]
         if len(pending) != 1:
-            raise MissingField(f"{state.number} has {len(pending)} pending requests: name one",
-                               field=field)
+            raise MissingField(N_("%(number)s has %(count)s pending requests: name one"),
+                               field=field, number=state.number, count=len(pending))
         return pending[0].id
     return _pick(state.changes, ref, lambda c: c.id, what="request", number=state.number,
                  field=field).id
@@ -82,8 +85,9 @@ def find_return(state: OrderState, ref: str | None, *, field: str = "return") ->
     if ref is None:
         waiting = [r for r in state.returns if r.answer is None]
         if len(waiting) != 1:
-            raise MissingField(f"{state.number} has {len(waiting)} returns awaiting an answer: "
-                               "name one", field=field)
+            raise MissingField(N_("%(number)s has %(count)s returns awaiting an answer: "
+                                  "name one"), field=field, number=state.number,
+                               count=len(waiting))
         return waiting[0].id
     return _pick(state.returns, ref, lambda r: r.id, what="return", number=state.number,
                  field=field).id
@@ -92,8 +96,8 @@ def find_return(state: OrderState, ref: str | None, *, field: str = "return") ->
 def find_transfer(state: OrderState, ref: str | None, *, field: str = "request") -> str:
     if ref is None:
         if len(state.transfers) != 1:
-            raise MissingField(f"{state.number} has {len(state.transfers)} transfer requests: "
-                               "name one", field=field)
+            raise MissingField(N_("%(number)s has %(count)s transfer requests: name one"),
+                               field=field, number=state.number, count=len(state.transfers))
         return state.transfers[0].id
     return _pick(state.transfers, ref, lambda t: t.id, what="transfer request",
                  number=state.number, field=field).id
@@ -114,8 +118,10 @@ def find_about(state: OrderState, ref: str) -> str:
     ids = [d.id for d in state.deliveries] + [i.id for i in state.invoices]
     matches = [i for i in ids if ref and i.startswith(ref.lower())]
     if len(matches) != 1:
-        raise UnknownReference(f"no delivery or invoice {ref!r} on {state.number}",
-                               field="about")
+        raise UnknownReference(
+            N_("no delivery or invoice '%(ref)s' on %(number)s"),
+            field="about", ref=ref, number=state.number,
+        )
     return matches[0]
 
 
@@ -125,5 +131,8 @@ def find_delivery(state: OrderState, ref: str) -> str:
         return state.deliveries[int(ref) - 1].id
     matches = [d.id for d in state.deliveries if d.id.startswith(ref)]
     if len(matches) != 1:
-        raise UnknownReference(f"no delivery {ref!r} on {state.number}", field="delivery")
+        raise UnknownReference(
+            N_("no delivery '%(ref)s' on %(number)s"),
+            field="delivery", ref=ref, number=state.number,
+        )
     return matches[0]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
-from acsa.domain.errors import LimitExceeded, NotAppointed
+from acsa.domain.errors import N_, LimitExceeded, NotAppointed
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 
@@ -58,9 +58,9 @@ class Appointment:
             return None
         if currency not in self.limits:
             raise LimitExceeded(
-                f"{self.name}'s appointment as {self.role} states no limit in {currency}",
+                N_("%(name)s's appointment as %(role)s states no limit in %(currency)s"),
                 field="amount", user=self.user, party=self.party, role=self.role,
-                currency=currency, appointment=self.id,
+                currency=currency, appointment=self.id, name=self.name,
             )
         return Money(currency, self.limits[currency])
 
@@ -114,37 +114,46 @@ class Roster:
         (``None`` for an action not yet recorded: it comes after everything known).
         """
         appointment = self.appointments.get(appointment_id or "")
-        who = f"{user} ({party})"
         named: dict[str, object] = {"user": user, "party": party, "role": role,
                                     "appointment": appointment_id}
         if appointment is None:
-            raise NotAppointed(f"{who} cites no known appointment as {role}", field="actor",
-                               **named)
+            raise NotAppointed(
+                N_("%(user)s (%(party)s) cites no known appointment as %(role)s"),
+                field="actor", **named,
+            )
         if appointment.party != party or appointment.user != user:
-            raise NotAppointed(f"the cited appointment is not {who}'s", field="actor", **named)
+            raise NotAppointed(
+                N_("the cited appointment is not %(user)s (%(party)s)'s"),
+                field="actor", **named,
+            )
         if appointment.role is not role:
             raise NotAppointed(
-                f"{who} is appointed as {appointment.role}, not {role}", field="actor",
-                held_role=appointment.role, **named,
+                N_("%(user)s (%(party)s) is appointed as %(held_role)s, not %(role)s"),
+                field="actor", held_role=appointment.role, **named,
             )
         if appointment.revoked_at is not None and (
             position is None or position > appointment.revoked_at
         ):
-            raise NotAppointed(f"{who}'s appointment as {role} has been revoked", field="actor",
-                               **named)
+            raise NotAppointed(
+                N_("%(user)s (%(party)s)'s appointment as %(role)s has been revoked"),
+                field="actor", **named,
+            )
         if not appointment.in_force(on, position):
             raise NotAppointed(
-                f"{who}'s appointment as {role} is not in force on {on.isoformat()}", field="actor",
-                date=on, valid_from=appointment.valid_from, valid_to=appointment.valid_to, **named,
+                N_("%(user)s (%(party)s)'s appointment as %(role)s is not in force on %(date)s"),
+                field="actor", date=on, valid_from=appointment.valid_from,
+                valid_to=appointment.valid_to, **named,
             )
         if not appointment.covers_unit(unit):
-            raise NotAppointed(f"{who} is not appointed for unit {unit}", field="unit",
-                               unit=unit, **named)
+            raise NotAppointed(
+                N_("%(user)s (%(party)s) is not appointed for unit %(unit)s"),
+                field="unit", unit=unit, **named,
+            )
         if amount is not None:
             limit = appointment.limit_for(amount.currency)
             if limit is not None and amount.minor > limit.minor:
                 raise LimitExceeded(
-                    f"{amount} is above {who}'s limit of {limit} as {role}", field="amount",
-                    amount=amount, limit=limit, **named,
+                    N_("%(amount)s is above %(user)s (%(party)s)'s limit of %(limit)s as %(role)s"),
+                    field="amount", amount=amount, limit=limit, **named,
                 )
         return appointment

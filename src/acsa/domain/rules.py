@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from acsa.domain.errors import TransitionNotAllowed
+from acsa.domain.errors import N_, TransitionNotAllowed
 from acsa.domain.parties import Role, Side
 
 
@@ -160,16 +160,21 @@ def check_permitted(action: Action, side: Side, role: Role, status: Status) -> N
     row = _BY_KEY.get((action, side))
     named: dict[str, object] = {"action": action, "side": side, "role": role, "status": status}
     if row is None:
-        raise TransitionNotAllowed(f"the {side} never may {action}", field="action", **named)
+        raise TransitionNotAllowed(
+            N_("the %(side)s never may %(action)s"),
+            field="action", **named,
+        )
     if role not in row.roles:
         allowed = sorted(r.value for r in row.roles)
         raise TransitionNotAllowed(
-            f"a {role} may not {action}; the {side}'s {', '.join(allowed)} may", field="role",
+            N_("a %(role)s may not %(action)s; the %(side)s's %(allowed)s may"), field="role",
             allowed=allowed, **named,
         )
     if status not in row.statuses:
-        raise TransitionNotAllowed(f"cannot {action} an order that is {status}", field="status",
-                                   **named)
+        raise TransitionNotAllowed(
+            N_("cannot %(action)s an order that is %(status)s"),
+            field="status", **named,
+        )
 
 
 def actions_for(side: Side, role: Role, status: Status) -> list[Action]:

@@ -28,6 +28,7 @@ from typing import Any
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import (
+    N_,
     AlreadyRecorded,
     AmountExceedsOutstanding,
     CurrencyMismatch,
@@ -134,83 +135,98 @@ def _expected_total(fact: Fact, state: OrderState, profile: AgreementProfile) ->
         expected = uninvoiced_lines(state, profile)
         lines = _invoice_lines(fact, state.currency)
         if not lines:
-            raise MissingField("a goods invoice has lines", field="lines")
+            raise MissingField(N_("a goods invoice has lines"), field="lines")
         by_key = {(e.delivery, e.line): e for e in expected}
         for i, line in enumerate(lines):
             e = by_key.get((line.delivery, line.line))
             if e is None:
                 raise InvalidValue(
-                    f"line {line.line} of delivery {line.delivery[:12]}… is not due for invoicing",
-                    field=f"lines[{i}]",
+                    N_("line %(line)s of delivery %(delivery)s… is not due for invoicing"),
+                    field=f"lines[{i}]", line=line.line, delivery=line.delivery[:12],
                 )
             if line != e:
                 raise InvalidValue(
-                    f"must bill {e.quantity} at {e.unit_price} = "
-                    f"{Money(state.currency, e.amount).text()}",
-                    field=f"lines[{i}]",
+                    N_("must bill %(quantity)s at %(unit_price)s = %(amount)s"),
+                    field=f"lines[{i}]", quantity=e.quantity, unit_price=e.unit_price,
+                    amount=Money(state.currency, e.amount).text(),
                 )
         return sum(line.amount for line in lines)
     if any(i.reference == reference and i.kind == kind for i in live):
-        raise AlreadyRecorded(f"that {kind} is already invoiced", field="reference")
+        raise AlreadyRecorded(N_("that %(kind)s is already invoiced"), field="reference", kind=kind)
     if kind == "conversion":
         conv = next((c for c in state.conversions if c.id == reference), None)
         if conv is None:
-            raise UnknownReference("names no conversion of this order", field="reference")
+            raise UnknownReference(N_("names no conversion of this order"), field="reference")
         return conv.amount
     if kind == "residual":
         part = next((x for x in state.exchanges if x.exchange == reference and x.signed), None)
         if part is None or part.to_cash <= 0:
             raise UnknownReference(
-                "names no signed exchange with a residual on this order", field="reference"
+                N_("names no signed exchange with a residual on this order"),
+                field="reference",
             )
         return part.to_cash
     if kind == "difference":
         original = state.invoice(str(reference))
         if original is None or not original.live:
-            raise UnknownReference("names no live invoice of this order", field="reference")
+            raise UnknownReference(N_("names no live invoice of this order"), field="reference")
         if not any(p.invoice == original.id and p.confirmed for p in state.payments):
             raise InvalidValue(
-                "a difference is billed after a payment arrived short", field="reference"
+                N_("a difference is billed after a payment arrived short"),
+                field="reference",
             )
         if original.outstanding <= 0:
             raise AmountExceedsOutstanding(
-                "nothing is outstanding on that invoice", field="reference",
-                invoice=original.number, outstanding=Money(state.currency, 0),
+                N_("nothing is outstanding on that invoice"),
+                field="reference", invoice=original.number, outstanding=Money(state.currency, 0),
             )
         return original.outstanding
-    raise InvalidValue(f"{kind!r} is not goods, conversion, residual or difference", field="kind")
+    raise InvalidValue(
+        N_("'%(kind)s' is not goods, conversion, residual or difference"),
+        field="kind", kind=kind,
+    )
 
 
 def _judge_invoice(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     require_order(state)
     number = data_text(fact.data, "number")
     if any(i.number == number for i in state.invoices):
-        raise InvalidValue(f"invoice number {number} is already used", field="number")
+        raise InvalidValue(
+            N_("invoice number %(number)s is already used"),
+            field="number", number=number,
+        )
     currency = data_text(fact.data, "currency")
     if currency != state.currency:
-        raise CurrencyMismatch(f"this order is invoiced in {state.currency}", field="currency")
+        raise CurrencyMismatch(
+            N_("this order is invoiced in %(currency)s"),
+            field="currency", currency=state.currency,
+        )
     due = data_date(fact.data, "due_on")
     if due != payment_due_on(fact.on, profile):
         raise InvalidValue(
-            f"falls due on {payment_due_on(fact.on, profile)} "
-            f"({profile.settlement.cash_payment_days} days after {fact.on})",
-            field="due_on",
+            N_("falls due on %(due_on)s (%(days)s days after %(date)s)"),
+            field="due_on", due_on=payment_due_on(fact.on, profile),
+            days=profile.settlement.cash_payment_days, date=fact.on,
         )
     if data_text(fact.data, "kind") == "goods" and state.method != "cash":
-        raise NotEligible(f"a {state.method} order is not invoiced for goods", field="kind")
+        raise NotEligible(
+            N_("a %(method)s order is not invoiced for goods"),
+            field="kind", method=state.method,
+        )
     total = data_money(fact.data, "total", currency).minor
     expected = _expected_total(fact, state, profile)
     if total != expected:
-        raise InvalidValue(f"must total {Money(currency, expected).text()}", field="total")
+        raise InvalidValue(N_("must total %(total)s"), field="total",
+                           total=Money(currency, expected).text())
     if total <= 0:
-        raise InvalidValue("an invoice bills more than zero", field="total")
+        raise InvalidValue(N_("an invoice bills more than zero"), field="total")
     replaces = fact.data.get("replaces")
     if replaces is not None:
         old = state.invoice(str(replaces))
         if old is None or old.live:
-            raise UnknownReference("names no voided invoice of this order", field="replaces")
+            raise UnknownReference(N_("names no voided invoice of this order"), field="replaces")
         if any(i.replaces == replaces for i in state.invoices):
-            raise AlreadyRecorded("that invoice was already reissued", field="replaces")
+            raise AlreadyRecorded(N_("that invoice was already reissued"), field="replaces")
 
 
 def _apply_invoice(
@@ -270,7 +286,7 @@ def _live_invoice(fact: Fact, state: OrderState, key: str = "invoice") -> Invoic
     ref = data_text(fact.data, key)
     invoice = state.invoice(ref)
     if invoice is None or not invoice.live:
-        raise UnknownReference("names no live invoice of this order", field=key)
+        raise UnknownReference(N_("names no live invoice of this order"), field=key)
     return invoice
 
 
@@ -287,7 +303,7 @@ def _judge_void(fact: Fact, state: OrderState, profile: AgreementProfile, side: 
         or any(o.invoice == invoice.id for o in state.offsets)
     ):
         raise InvalidValue(
-            "payments or credits stand against this invoice: correct it by a credit note",
+            N_("payments or credits stand against this invoice: correct it by a credit note"),
             field="invoice",
         )
 
@@ -316,7 +332,7 @@ def _judge_credit_note(
     amount = data_money(fact.data, "amount", state.currency)
     if amount.minor <= 0 or amount.minor > invoice.outstanding:
         raise AmountExceedsOutstanding(
-            f"must be more than zero and at most {Money(state.currency, invoice.outstanding)}",
+            N_("must be more than zero and at most %(outstanding)s"),
             field="amount", invoice=invoice.number, amount=amount,
             outstanding=Money(state.currency, invoice.outstanding),
         )
@@ -365,14 +381,17 @@ def _unconfirmed(state: OrderState, invoice: str) -> int:
 def _judge_pay(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     currency = data_text(fact.data, "currency")
     if currency != state.currency:
-        raise CurrencyMismatch(f"{state.number} is invoiced in {state.currency}", field="currency")
+        raise CurrencyMismatch(
+            N_("%(number)s is invoiced in %(currency)s"),
+            field="currency", number=state.number, currency=state.currency,
+        )
     total = data_money(fact.data, "amount", currency).minor
     allocated = sum(
         data_money(p, "amount", currency, where=f"orders[{i}].").minor
         for i, p in enumerate(data_list(fact.data, "orders"))
     )
     if allocated != total:
-        raise InvalidValue("the allocations must add up to the payment", field="orders")
+        raise InvalidValue(N_("the allocations must add up to the payment"), field="orders")
     # Two allocations may name the same invoice (by number and by position, say):
     # together they may not pay more than is open on it.
     paid_here: dict[str, int] = {}
@@ -380,19 +399,22 @@ def _judge_pay(fact: Fact, state: OrderState, profile: AgreementProfile, side: S
         ref = data_text(part.data, "invoice")
         invoice = state.invoice(ref)
         if invoice is None or not invoice.live:
-            raise UnknownReference(f"names no live invoice of {state.number}", field="invoice")
+            raise UnknownReference(
+                N_("names no live invoice of %(number)s"),
+                field="invoice", number=state.number,
+            )
         amount = data_money(part.data, "amount", currency).minor
         if amount <= 0:
-            raise AmountExceedsOutstanding("an allocation must be more than nothing",
-                                           field="amount", invoice=invoice.number,
-                                           amount=Money(currency, amount))
+            raise AmountExceedsOutstanding(
+                N_("an allocation must be more than nothing"),
+                field="amount", invoice=invoice.number, amount=Money(currency, amount),
+            )
         open_amount = (invoice.outstanding - _unconfirmed(state, invoice.number)
                        - paid_here.get(invoice.number, 0))
         paid_here[invoice.number] = paid_here.get(invoice.number, 0) + amount
         if amount > open_amount:
             raise AmountExceedsOutstanding(
-                f"{Money(currency, amount)} against {Money(currency, open_amount)} open on "
-                f"invoice {invoice.number}",
+                N_("%(amount)s against %(outstanding)s open on invoice %(invoice)s"),
                 field="amount", invoice=invoice.number, amount=Money(currency, amount),
                 outstanding=Money(currency, open_amount),
             )
@@ -433,14 +455,16 @@ def _judge_confirm_payment(
         mine = next((p for p in state.payments if p.payment == payment and p.invoice == ref), None)
         if mine is None:
             raise UnknownReference(
-                "names no payment recorded against that invoice", field="payment"
+                N_("names no payment recorded against that invoice"),
+                field="payment",
             )
         if mine.confirmed:
-            raise AlreadyRecorded("that payment is already confirmed", field="payment")
+            raise AlreadyRecorded(N_("that payment is already confirmed"), field="payment")
         received = data_money(part.data, "received", state.currency).minor
         if received > mine.amount:
             raise InvalidValue(
-                f"more than the {Money(state.currency, mine.amount)} paid", field="received"
+                N_("more than the %(paid)s paid"), field="received",
+                paid=Money(state.currency, mine.amount),
             )
 
 
@@ -484,19 +508,19 @@ def _judge_write_off(fact: Fact, state: OrderState, profile: AgreementProfile, s
     invoice = _live_invoice(fact, state)
     data_text(fact.data, "reason")
     if not any(p.invoice == invoice.id and p.confirmed for p in state.payments):
-        raise InvalidValue("only what a payment left short is written off", field="invoice")
+        raise InvalidValue(N_("only what a payment left short is written off"), field="invoice")
     amount = data_money(fact.data, "amount", state.currency).minor
     if amount <= 0 or amount > invoice.outstanding:
         raise AmountExceedsOutstanding(
-            f"at most {Money(state.currency, invoice.outstanding)} is outstanding", field="amount",
+            N_("at most %(outstanding)s is outstanding"), field="amount",
             invoice=invoice.number, amount=Money(state.currency, amount),
             outstanding=Money(state.currency, invoice.outstanding),
         )
     limit = profile.write_off_limit(state.currency)
     if invoice.written_off + amount > limit.minor:
         raise LimitExceeded(
-            f"{Money(state.currency, invoice.written_off + amount)} written off would exceed "
-            f"the agreement's limit of {limit}; invoice the difference instead",
+            N_("%(total)s written off would exceed the agreement's limit of %(limit)s; invoice "
+               "the difference instead"),
             field="amount", invoice=invoice.number, limit=limit,
             total=Money(state.currency, invoice.written_off + amount),
         )
@@ -529,18 +553,18 @@ def _return_lines(
         still = owed_in_kind(state, no, profile) - returned(state, no, pending=True)
         if quantity <= 0 or quantity > still:
             raise AmountExceedsOutstanding(
-                f"must be more than zero and at most the {still} still owed in kind",
+                N_("must be more than zero and at most the %(outstanding)s still owed in kind"),
                 field=where + "quantity", line=no, quantity=quantity, outstanding=still,
             )
         out.append(ReturnLine(no, quantity))
     if not out:
-        raise MissingField("a return has at least one line", field="lines")
+        raise MissingField(N_("a return has at least one line"), field="lines")
     return tuple(out)
 
 
 def _judge_return(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     if state.method != "rik":
-        raise NotEligible("only an order settled in kind is returned in kind", field="type")
+        raise NotEligible(N_("only an order settled in kind is returned in kind"), field="type")
     _return_lines(fact, state, profile)
     evidence_of(fact.data)
 
@@ -570,12 +594,12 @@ def _judge_accept_return(
 ) -> None:
     r = state.return_(data_text(fact.data, "return"))
     if r is None:
-        raise UnknownReference("names no return of this order", field="return")
+        raise UnknownReference(N_("names no return of this order"), field="return")
     if r.answer is not None:
-        raise AlreadyRecorded("that return is already answered", field="return")
+        raise AlreadyRecorded(N_("that return is already answered"), field="return")
     answer = data_text(fact.data, "answer")
     if answer not in ("accepted", "rejected"):
-        raise InvalidValue("must be accepted or rejected", field="answer")
+        raise InvalidValue(N_("must be accepted or rejected"), field="answer")
     if answer == "rejected":
         data_text(fact.data, "reason")
 
@@ -613,12 +637,12 @@ def conversion_lines(
 
 def _judge_convert(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     if state.method not in ("rik", "eve"):
-        raise NotEligible("only what is owed in kind is converted to cash", field="type")
+        raise NotEligible(N_("only what is owed in kind is converted to cash"), field="type")
     due = in_kind_due_on(state, profile)
     if due is None or fact.on <= due:
         raise DeadlineNotReached(
-            f"what is owed in kind may be converted after {due}, not on {fact.on}", field="on",
-            deadline=due, date=fact.on,
+            N_("what is owed in kind may be converted after %(deadline)s, not on %(date)s"),
+            field="on", deadline=due, date=fact.on,
         )
     prices = {}
     lines = data_list(fact.data, "lines")
@@ -628,17 +652,16 @@ def _judge_convert(fact: Fact, state: OrderState, profile: AgreementProfile, sid
         )
     expected = conversion_lines(state, profile, prices)
     if not expected:
-        raise AmountExceedsOutstanding("nothing is owed in kind", field="lines")
+        raise AmountExceedsOutstanding(N_("nothing is owed in kind"), field="lines")
     given = _conversion_lines(fact, state.currency)
     if given != expected:
         raise InvalidValue(
-            "must convert everything still owed: "
-            + ", ".join(f"line {c.line}: {c.quantity} at {c.unit_price}" for c in expected),
-            field="lines",
+            N_("must convert everything still owed: %(owed)s"), field="lines",
+            owed=", ".join(f"line {c.line}: {c.quantity} at {c.unit_price}" for c in expected),
         )
     amount = data_money(fact.data, "amount", state.currency).minor
     if amount != sum(c.amount for c in expected):
-        raise InvalidValue("must equal the sum of the lines", field="amount")
+        raise InvalidValue(N_("must equal the sum of the lines"), field="amount")
 
 
 def _conversion_lines(fact: Fact, currency: str) -> tuple[ConversionLine, ...]:
@@ -711,7 +734,7 @@ def value_exchange(
     for p in valued:
         by_supplier[p.supplier] = by_supplier.get(p.supplier, 0) + p.valued
     if len(by_supplier) != 2:
-        raise InvalidValue("an exchange links orders each way", field="orders")
+        raise InvalidValue(N_("an exchange links orders each way"), field="orders")
     (a, va), (b, vb) = sorted(by_supplier.items())
     if va == vb:
         return valued, None, 0
@@ -757,7 +780,10 @@ def _judge_link_exchange(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> None:
     if state.method != "eve":
-        raise NotEligible(f"{state.number} is not settled by equal-value exchange", field="orders")
+        raise NotEligible(
+            N_("%(number)s is not settled by equal-value exchange"),
+            field="orders", number=state.number,
+        )
     given = _exchange_values(fact)
     currency = data_text(fact.data, "currency")
     computed, _, _ = value_exchange(
@@ -768,21 +794,26 @@ def _judge_link_exchange(
     )
     if computed != given:
         raise InvalidValue(
-            "the valuation or the residual does not follow from the rates", field="orders"
+            N_("the valuation or the residual does not follow from the rates"),
+            field="orders",
         )
     mine = next(p for p in given if p.order == state.number)
     if mine.supplier != state.supplier or mine.currency != state.currency:
-        raise InvalidValue(f"misstates the supplier or currency of {state.number}", field="orders")
+        raise InvalidValue(
+            N_("misstates the supplier or currency of %(number)s"),
+            field="orders", number=state.number,
+        )
     outstanding = in_kind_value(state, profile)
     if mine.value != outstanding:
         raise InvalidValue(
-            f"values {state.number} at {Money(state.currency, mine.value)}, but "
-            f"{Money(state.currency, outstanding)} is owed on it",
-            field="orders",
+            N_("values %(number)s at %(value)s, but %(owed)s is owed on it"),
+            field="orders", number=state.number, value=Money(state.currency, mine.value),
+            owed=Money(state.currency, outstanding),
         )
     if any(not x.signed for x in state.exchanges):
         raise AlreadyRecorded(
-            f"{state.number} is already in an exchange awaiting signature", field="orders"
+            N_("%(number)s is already in an exchange awaiting signature"),
+            field="orders", number=state.number,
         )
 
 
@@ -806,7 +837,8 @@ def _pending_exchange(fact: Fact, state: OrderState) -> ExchangePart:
     part = next((x for x in state.exchanges if x.exchange == ref and not x.signed), None)
     if part is None:
         raise UnknownReference(
-            f"names no exchange awaiting signature on {state.number}", field="exchange"
+            N_("names no exchange awaiting signature on %(number)s"),
+            field="exchange", number=state.number,
         )
     return part
 
@@ -817,16 +849,20 @@ def _judge_sign_exchange(
     part = _pending_exchange(fact, state)
     if part.proposed_by is side:
         raise NotAuthorized(
-            "an exchange takes both parties' signatures: the other side signs", field="exchange"
+            N_("an exchange takes both parties' signatures: the other side signs"),
+            field="exchange",
         )
     if part.value != in_kind_value(state, profile):
         raise InvalidValue(
-            "what is owed on the order changed since the exchange was proposed", field="exchange"
+            N_("what is owed on the order changed since the exchange was proposed"),
+            field="exchange",
         )
     due = in_kind_due_on(state, profile)
     if due is not None and fact.on > due:
-        raise DeadlinePassed(f"the exchange window closed on {due}", field="on", deadline=due,
-                             date=fact.on)
+        raise DeadlinePassed(
+            N_("the exchange window closed on %(deadline)s"),
+            field="on", deadline=due, date=fact.on,
+        )
 
 
 def _apply_sign_exchange(
@@ -866,26 +902,35 @@ def _judge_offset(fact: Fact, state: OrderState, profile: AgreementProfile, side
         amount = data_money(raw, "amount", currency, where=where)
         if offset_amount(valued, currency, rates, fact.on) != amount:
             raise InvalidValue(
-                f"{valued} is {offset_amount(valued, currency, rates, fact.on)} at the rates given",
-                field=where + "amount",
+                N_("%(valued)s is %(amount)s at the rates given"), field=where + "amount",
+                valued=valued, amount=offset_amount(valued, currency, rates, fact.on),
             )
         owed[debtor] = owed.get(debtor, 0) + valued.minor
     if len(owed) != 2 or len(set(owed.values())) != 1:
-        raise InvalidValue("an offset nets equal amounts owed each way", field="orders")
+        raise InvalidValue(N_("an offset nets equal amounts owed each way"), field="orders")
     for part in parts_for(fact, state.number):
         if part.data.get("debtor") != state.requester:
-            raise InvalidValue(f"{state.requester} is the debtor on {state.number}", field="debtor")
+            raise InvalidValue(
+                N_("%(requester)s is the debtor on %(number)s"),
+                field="debtor", requester=state.requester, number=state.number,
+            )
         if part.data.get("currency") != state.currency:
-            raise CurrencyMismatch(f"{state.number} is in {state.currency}", field="currency")
+            raise CurrencyMismatch(
+                N_("%(number)s is in %(currency)s"),
+                field="currency", number=state.number, currency=state.currency,
+            )
         ref = data_text(part.data, "invoice")
         invoice = state.invoice(ref)
         if invoice is None or not invoice.live:
-            raise UnknownReference(f"names no live invoice of {state.number}", field="invoice")
+            raise UnknownReference(
+                N_("names no live invoice of %(number)s"),
+                field="invoice", number=state.number,
+            )
         allocated = data_money(part.data, "amount", state.currency).minor
         if allocated <= 0 or allocated > open_for_offset(state, ref):
             raise AmountExceedsOutstanding(
-                f"more than is open on invoice {invoice.number}", field="amount",
-                invoice=invoice.number, amount=Money(state.currency, allocated),
+                N_("more than is open on invoice %(invoice)s"),
+                field="amount", invoice=invoice.number, amount=Money(state.currency, allocated),
                 outstanding=Money(state.currency, open_for_offset(state, ref)),
             )
 
@@ -922,16 +967,17 @@ def _judge_sign_offset(
     mine = [o for o in state.offsets if o.offset == ref and o.signed_on is None]
     if not mine:
         raise UnknownReference(
-            f"names no offset awaiting signature on {state.number}", field="offset"
+            N_("names no offset awaiting signature on %(number)s"),
+            field="offset", number=state.number,
         )
     if mine[0].proposed_by is side:
-        raise NotAuthorized("an offset takes both finance officers' signatures", field="offset")
+        raise NotAuthorized(N_("an offset takes both finance officers' signatures"), field="offset")
     for o in mine:
         invoice = state.invoice(o.invoice)
         if invoice is None or not invoice.live or o.amount > invoice.outstanding:
             raise AmountExceedsOutstanding(
-                "the invoice no longer has that much open", field="offset",
-                invoice=o.invoice, amount=Money(state.currency, o.amount),
+                N_("the invoice no longer has that much open"),
+                field="offset", invoice=o.invoice, amount=Money(state.currency, o.amount),
                 outstanding=Money(state.currency, invoice.outstanding if invoice else 0),
             )
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from acsa.domain.errors import InvalidValue
+from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.facts import BALANCE_ANSWERED, BALANCE_SIGNED, Fact
 
 AGREED = "agreed"
@@ -70,27 +70,31 @@ def check_statement_data(type_: str, data: Mapping[str, Any]) -> None:
     if type_ == BALANCE_SIGNED:
         doc = data.get("statement")
         if not isinstance(doc, Mapping):
-            raise InvalidValue("must be the statement document", field="statement")
+            raise InvalidValue(N_("must be the statement document"), field="statement")
         for key in ("agreement", "currency", "as_of"):
             if not isinstance(doc.get(key), str):
-                raise InvalidValue("must be text", field=f"statement.{key}")
+                raise InvalidValue(N_("must be text"), field=f"statement.{key}")
         parties = doc.get("parties")
         if not isinstance(parties, list) or len(parties) != 2:
-            raise InvalidValue("must name the two parties", field="statement.parties")
+            raise InvalidValue(N_("must name the two parties"), field="statement.parties")
         balances = doc.get("balances")
         if not isinstance(balances, list):
-            raise InvalidValue("must be a list", field="statement.balances")
+            raise InvalidValue(N_("must be a list"), field="statement.balances")
         for i, b in enumerate(balances):
             if not (isinstance(b, Mapping) and isinstance(b.get("minor"), int)
                     and all(isinstance(b.get(k), str) for k in ("debtor", "creditor", "account"))):
-                raise InvalidValue("must be debtor, creditor, account and minor units",
-                                   field=f"statement.balances[{i}]")
+                raise InvalidValue(
+                    N_("must be debtor, creditor, account and minor units"),
+                    field=f"statement.balances[{i}]",
+                )
     elif type_ == BALANCE_ANSWERED:
         if not isinstance(data.get("statement"), str):
-            raise InvalidValue("must be the hash of the signed statement", field="statement")
+            raise InvalidValue(N_("must be the hash of the signed statement"), field="statement")
         if data.get("answer") not in ANSWERS:
-            raise InvalidValue("must be agreed or disputed", field="answer",
-                               allowed=list(ANSWERS))
+            raise InvalidValue(
+                N_("must be agreed or disputed"),
+                field="answer", allowed=list(ANSWERS),
+            )
 
 
 @dataclass(frozen=True)

@@ -88,15 +88,20 @@ def find_font() -> Path:
     if override:
         path = Path(override)
         if not path.is_file():
-            raise FontMissing(f"{FONT_ENV}={override} is not a font file", field="font")
+            raise FontMissing(
+                N_("%(variable)s=%(override)s is not a font file"),
+                field="font", variable=FONT_ENV, override=override,
+            )
         return path
     for path in FONT_CANDIDATES:
         if path.is_file():
             return path
     raise FontMissing(
-        f"no Japanese font found (looked in {FONT_CANDIDATES[-1].parent}): install the Debian "
-        f"package {FONT_PACKAGE} (`apt-get install {FONT_PACKAGE}`, or `make`), or set {FONT_ENV}",
-        field="font",
+        N_("no Japanese font found (looked in %(parent)s): install the Debian package "
+           "%(package)s (`apt-get install %(package)s`, or `make`), or set "
+           "%(variable)s"),
+        field="font", parent=FONT_CANDIDATES[-1].parent, package=FONT_PACKAGE,
+        variable=FONT_ENV,
     )
 
 

@@ -256,7 +256,7 @@ ORDER = C("order", N_("Order number"), CODE)
 def _statement(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
     partner = params.get("partner")
     if not partner:
-        raise InvalidValue("name the partner (a party code)", field="partner")
+        raise InvalidValue(N_("name the partner (a party code)"), field="partner")
     rows = rt.statement(uow, user, str(partner), currency=params.get("currency"),
                         until=params.get("until"))
     # One block of rows per running balance (currency, then direction), each in date order
@@ -360,7 +360,7 @@ def _year_end(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> Re
         party = params.get("party") or uow.node.party
         year = params.get("year")
         if year is None:
-            raise InvalidValue("give the cut-off date, or the fiscal year", field="year")
+            raise InvalidValue(N_("give the cut-off date, or the fiscal year"), field="year")
         as_of = rt.fiscal_year_end(uow, party, int(year))
     rows = rt.year_end(uow, user, as_of)
     return ReportTable("year-end", (
@@ -410,8 +410,8 @@ def build_table(uow: UnitOfWork, user: LocalUser, kind: str, **params: Any) -> R
     """
     builder = BUILDERS.get(kind)
     if builder is None:
-        raise InvalidValue(f"{kind!r} is not a report; choose one of {', '.join(REPORT_KINDS)}",
-                           field="kind")
+        raise InvalidValue(N_("'%(kind)s' is not a report; choose one of %(allowed)s"),
+                           field="kind", kind=kind, allowed=REPORT_KINDS)
     table = builder(uow, user, params)
     return replace(table, marking=table_marking(uow, user, table))
 
@@ -434,7 +434,10 @@ def render(table: ReportTable, fmt: str, locale: str = "en") -> bytes:
         return to_csv(table, locale)
     if fmt == "xlsx":
         return to_xlsx(table, locale)
-    raise InvalidValue(f"{fmt[:20]!r} is not a format; choose csv or xlsx", field="format")
+    raise InvalidValue(
+        N_("'%(fmt)s' is not a format; choose csv or xlsx"),
+        field="format", fmt=fmt[:20],
+    )
 
 
 def filename(kind: str, fmt: str, node: str, on: date) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from acsa.domain.errors import N_
 from acsa.domain.marking import is_unclassified
 from acsa.domain.parties import Role
 from acsa.services import auth
@@ -66,8 +67,10 @@ def record_export(node: Node, user: LocalUser, what: str, marking: str | None,
 
 def require_log_reader(actor: LocalUser) -> None:
     if not actor.roles & LOG_READERS:
-        raise NotPermitted("only an auditor or a security officer reads the access log",
-                           field="user", role="auditor or security_officer")
+        raise NotPermitted(
+            N_("only an auditor or a security officer reads the access log"),
+            field="user", role="auditor or security_officer",
+        )
 
 
 def export_csv(uow: UnitOfWork, actor: LocalUser, *, user_id: str | None = None

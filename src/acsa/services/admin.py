@@ -14,7 +14,7 @@ from pathlib import Path
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import InvalidValue
+from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.money import Money, minor_units, parse_decimal
 from acsa.domain.parties import ActivityType, Role, check_identifier
 from acsa.domain.streams import stream_id
@@ -31,7 +31,10 @@ def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementP
     user.require(Role.ADMINISTRATOR)
     profile = load_file(Path(source)) if source.endswith(".toml") else shipped_profile(source)
     if uow.node.party not in profile.party_codes:
-        raise InvalidValue(f"{uow.node.party} is not a party to {profile.id}", field="agreement")
+        raise InvalidValue(
+            N_("%(party)s is not a party to %(agreement)s"),
+            field="agreement", party=uow.node.party, agreement=profile.id,
+        )
     record(uow, user, Act(
         agreement=profile.id, type=F.AGREEMENT_ADOPTED, subject=profile.id,
         data={"profile": dict(profile.document)}, role=Role.ADMINISTRATOR,
@@ -60,9 +63,9 @@ def appoint(
     try:
         parsed_role = Role(role)
     except ValueError:
-        raise InvalidValue(f"{role!r} is not a role", field="role") from None
+        raise InvalidValue(N_("'%(role)s' is not a role"), field="role", role=role) from None
     if valid_to is not None and valid_to < valid_from:
-        raise InvalidValue("cannot end before it starts", field="valid_to")
+        raise InvalidValue(N_("cannot end before it starts"), field="valid_to")
     limit_data = None
     if limits is not None:
         limit_data = {}
@@ -70,7 +73,7 @@ def appoint(
             minor_units(currency)
             amount = Money.parse(text, currency, field=f"limits.{currency}")
             if amount.minor <= 0:
-                raise InvalidValue("must be more than zero", field=f"limits.{currency}")
+                raise InvalidValue(N_("must be more than zero"), field=f"limits.{currency}")
             limit_data[currency] = amount.minor
     return record(uow, admin, Act(
         agreement=agreement, type=F.APPOINTMENT_GRANTED, subject=user_id,
@@ -92,7 +95,7 @@ def revoke_appointment(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
     roster = uow.context.roster(stream_id(agreement, uow.node.party))
     found = roster.appointments.get(appointment)
     if found is None:
-        raise InvalidValue("no such appointment of this node", field="appointment")
+        raise InvalidValue(N_("no such appointment of this node"), field="appointment")
     return record(uow, admin, Act(
         agreement=agreement, type=F.APPOINTMENT_REVOKED, subject=found.user,
         data={"appointment": appointment}, role=Role.ADMINISTRATOR, on=uow.node.today(profile),
@@ -107,7 +110,7 @@ def register_unit(uow: UnitOfWork, admin: LocalUser, *, agreement: str, unit_id:
     profile = adopted_profile(uow, agreement)
     check_identifier(unit_id, field="id")
     if not name.strip():
-        raise InvalidValue("is required", field="name")
+        raise InvalidValue(N_("is required"), field="name")
     return record(uow, admin, Act(
         agreement=agreement, type=F.UNIT_REGISTERED, subject=unit_id,
         data={"name": name.strip(), "parent": parent}, role=Role.ADMINISTRATOR,
@@ -125,11 +128,17 @@ def register_activity(uow: UnitOfWork, admin: LocalUser, *, agreement: str, acti
     try:
         ActivityType(type)
     except ValueError:
-        raise InvalidValue(f"{type!r} is not an activity type", field="type") from None
+        raise InvalidValue(
+            N_("'%(type)s' is not an activity type"),
+            field="type", type=type,
+        ) from None
     if type not in profile.activity_types:
-        raise InvalidValue(f"{type} is not eligible under {agreement}", field="type")
+        raise InvalidValue(
+            N_("%(type)s is not eligible under %(agreement)s"),
+            field="type", type=type, agreement=agreement,
+        )
     if ends_on is not None and ends_on < starts_on:
-        raise InvalidValue("cannot end before it starts", field="ends_on")
+        raise InvalidValue(N_("cannot end before it starts"), field="ends_on")
     return record(uow, admin, Act(
         agreement=agreement, type=F.ACTIVITY_REGISTERED, subject=activity_id,
         data={"name": name, "type": type, "starts_on": starts_on.isoformat(),
@@ -146,7 +155,7 @@ def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, b
     minor_units(quote)
     value = parse_decimal(rate, field="rate")
     if value <= 0:
-        raise InvalidValue("must be positive", field="rate")
+        raise InvalidValue(N_("must be positive"), field="rate")
     return record(uow, user, Act(
         agreement=agreement, type=F.RATE_RECORDED, subject=f"{base}/{quote}",
         data={"base": base, "quote": quote, "rate": str(Decimal(rate))},
@@ -160,7 +169,10 @@ def set_catalogue_price(uow: UnitOfWork, user: LocalUser, *, agreement: str, cat
                         valid_to: date | None = None, on: date | None = None) -> StoredEvent:
     profile = adopted_profile(uow, agreement)
     if category not in profile.categories:
-        raise InvalidValue(f"{category!r} is not a category of {agreement}", field="category")
+        raise InvalidValue(
+            N_("'%(category)s' is not a category of %(agreement)s"),
+            field="category", category=category, agreement=agreement,
+        )
     parse_decimal(unit_price, field="unit_price")
     currency = profile.party(uow.node.party).currency
     return record(uow, user, Act(

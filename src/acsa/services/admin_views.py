@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import AlreadyRecorded, InvalidValue, MissingField, UnknownReference
+from acsa.domain.errors import N_, AlreadyRecorded, InvalidValue, MissingField, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.events import short_fingerprint
@@ -48,8 +48,10 @@ NO_ACTIVITY = "none"
 def require_reader(user: LocalUser) -> None:
     """Administration pages are for administrators, auditors and security officers."""
     if not user.roles & READERS:
-        raise NotPermitted(f"{user.id} is not an administrator, auditor or security officer "
-                           "on this node", field="user")
+        raise NotPermitted(
+            N_("%(user)s is not an administrator, auditor or security officer on this node"),
+            field="user", user=user.id,
+        )
 
 
 def may_act(user: LocalUser) -> bool:
@@ -135,7 +137,7 @@ def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
     actor.require(Role.ADMINISTRATOR)
     wanted = [r for r in roles if r]
     if not wanted:
-        raise InvalidValue("give at least one role", field="roles")
+        raise InvalidValue(N_("give at least one role"), field="roles")
     if time_zone:
         users.check_time_zone(time_zone)  # before the password is hashed
     if password:
@@ -143,7 +145,10 @@ def add_user(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
     known_units = {u.id for u in registry_units(uow, uow.node.party)}
     for unit in units:
         if unit not in known_units:
-            raise InvalidValue(f"{unit!r} is not a unit of {uow.node.party}", field="units")
+            raise InvalidValue(
+                N_("'%(unit)s' is not a unit of %(party)s"),
+                field="units", unit=unit, party=uow.node.party,
+            )
     added = users.add_user(uow, actor, user_id=user_id, name=name, roles=wanted, units=units,
                            clearance=clearance or None, activities=activities,
                            locale=locale, time_zone=time_zone)
@@ -170,11 +175,13 @@ def set_active(uow: UnitOfWork, actor: LocalUser, user_id: str, active: bool) ->
     """Deactivate (or reactivate) an account: its sessions and tokens stop working at once."""
     actor.require(Role.ADMINISTRATOR)
     if user_id == actor.id and not active:
-        raise InvalidValue("an administrator cannot deactivate their own account",
-                           field="user")
+        raise InvalidValue(N_("an administrator cannot deactivate their own account"), field="user")
     row = uow.conn.execute(select(T.users.c.id).where(T.users.c.id == user_id)).first()
     if row is None:
-        raise UnknownReference(f"no user {user_id!r} on this node", field="user")
+        raise UnknownReference(
+            N_("no user '%(user_id)s' on this node"),
+            field="user", user_id=user_id,
+        )
     uow.conn.execute(update(T.users).where(T.users.c.id == user_id).values(active=active))
     if not active:
         uow.conn.execute(update(T.sessions).where(T.sessions.c.user_id == user_id,
@@ -224,8 +231,7 @@ def user_row(uow: UnitOfWork, actor: LocalUser, user_id: str) -> UserRow:
     require_reader(actor)
     row = uow.conn.execute(select(T.users).where(T.users.c.id == user_id)).first()
     if row is None:
-        raise UnknownReference(f"no user {user_id!r} on this node", field="user",
-                               user=user_id)
+        raise UnknownReference(N_("no user '%(user)s' on this node"), field="user", user=user_id)
     return UserRow(users.user_of(row), bool(row.password_hash), bool(row.totp_secret),
                    row.created_at)
 
@@ -283,11 +289,11 @@ def assign(uow: UnitOfWork, actor: LocalUser, user_id: str, activities: Iterable
     target = users.find_user(uow, user_id)
     wanted = users.check_activities(uow, activities)
     if not wanted:
-        raise MissingField("name an activity", field="activity")
+        raise MissingField(N_("name an activity"), field="activity")
     held = sorted(target.activities & set(wanted))
     if held:
-        raise AlreadyRecorded(f"{user_id} is assigned to {held[0]} already", field="activity",
-                              user=user_id, activity=held[0])
+        raise AlreadyRecorded(N_("%(user)s is assigned to %(activity)s already"),
+                              field="activity", user=user_id, activity=held[0])
     return set_activities(uow, actor, user_id, target.activities | set(wanted),
                           address=address)
 
@@ -300,14 +306,15 @@ def unassign(uow: UnitOfWork, actor: LocalUser, user_id: str, activities: Iterab
     target = users.find_user(uow, user_id)
     wanted = sorted({a.strip() for a in activities if a.strip()})
     if not wanted:
-        raise MissingField("name an activity", field="activity")
+        raise MissingField(N_("name an activity"), field="activity")
     assigned = sorted(target.activities)
     for activity in wanted:
         if activity not in target.activities:
             raise UnknownReference(
-                f"{user_id} is not assigned to {activity!r}; assigned: "
-                f"{', '.join(assigned) or NO_ACTIVITY}", field="activity", user=user_id,
-                activity=activity, allowed=assigned)
+                N_("%(user)s is not assigned to '%(activity)s'; assigned: %(allowed)s")
+                if assigned else
+                N_("%(user)s is not assigned to '%(activity)s', nor to any activity"),
+                field="activity", user=user_id, activity=activity, allowed=assigned)
     return set_activities(uow, actor, user_id, target.activities - set(wanted),
                           address=address)
 
@@ -357,7 +364,10 @@ def appoint(uow: UnitOfWork, actor: LocalUser, *, agreement: str, user_id: str, 
     actor.require(Role.ADMINISTRATOR)
     known = {u.id: u for u in users.list_users(uow)}
     if user_id not in known:
-        raise UnknownReference(f"{user_id!r} is not a user of this node", field="user")
+        raise UnknownReference(
+            N_("'%(user_id)s' is not a user of this node"),
+            field="user", user_id=user_id,
+        )
     return admin.appoint(uow, actor, agreement=agreement, user_id=user_id,
                          name=known[user_id].name, role=role, units=units, limits=limits,
                          valid_from=valid_from, valid_to=valid_to)
@@ -456,13 +466,18 @@ def confirm_announced_key(uow: UnitOfWork, actor: LocalUser, party: str,
     actor.require(Role.ADMINISTRATOR)
     wanted = "".join(typed.lower().removeprefix("ed25519:").replace(":", "").split())
     if len(wanted) < 16:
-        raise InvalidValue("type at least the first 16 hex digits of the fingerprint, as read "
-                           "to you", field="fingerprint")
+        raise InvalidValue(
+            N_("type at least the first 16 hex digits of the fingerprint, as read to you"),
+            field="fingerprint",
+        )
     pending = list(dict.fromkeys(k.fingerprint for k in pending_keys(uow, party)))
     matches = [fp for fp in pending if fp.removeprefix("ed25519:").startswith(wanted)]
     if len(matches) != 1:
-        raise InvalidValue("this is not the fingerprint of a key the peer announced: do not "
-                           "confirm it; call the peer's administrator", field="fingerprint")
+        raise InvalidValue(
+            N_("this is not the fingerprint of a key the peer announced: do not confirm it; "
+               "call the peer's administrator"),
+            field="fingerprint",
+        )
     confirm_key(uow, actor, party, matches[0])
     return matches[0]
 
@@ -481,8 +496,10 @@ def access_log(uow: UnitOfWork, actor: LocalUser, *, user_id: str | None = None,
                limit: int = 100) -> AccessPage:
     """The access log, newest first: for auditors and security officers."""
     if not actor.roles & LOG_READERS:
-        raise NotPermitted("only an auditor or a security officer reads the access log",
-                           field="user")
+        raise NotPermitted(
+            N_("only an auditor or a security officer reads the access log"),
+            field="user",
+        )
     limit = max(1, min(limit, ACCESS_PAGE_MAX))
     a = T.access_log.c
     query = select(T.access_log).order_by(a.id.desc()).limit(limit + 1)

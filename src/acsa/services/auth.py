@@ -148,8 +148,9 @@ class SecondFactorRequired(NotAuthenticated):
 class LoginThrottled(DomainError):
     code = "login_throttled"
 
-    def __init__(self, message: str, *, retry_after_s: int, field: str | None = None) -> None:
-        super().__init__(message, field=field)
+    def __init__(self, message: str, *, retry_after_s: int, field: str | None = None,
+                 **params: object) -> None:
+        super().__init__(message, field=field, **params)
         self.retry_after_s = retry_after_s
 
 
@@ -253,8 +254,7 @@ def _is_run(text: str) -> bool:
 
 
 def _rejected(message: str, reason: str, **params: object) -> PasswordRejected:
-    return PasswordRejected(message % params if params else message, field="password",
-                            reason=reason, **params)
+    return PasswordRejected(message, field="password", reason=reason, **params)
 
 
 def check_password(password: str, *, user_id: str = "", name: str = "") -> None:
@@ -309,9 +309,9 @@ def change_password(uow: UnitOfWork, user: LocalUser, current: str, new: str) ->
     """A logged-in user changes their own password, proving the current one."""
     row = _user_row(uow, user.id)
     if row is None or not _password_matches(row.password_hash, current):
-        raise InvalidValue("the current password is not right", field="current_password")
+        raise InvalidValue(N_("the current password is not right"), field="current_password")
     if hmac.compare_digest(current.encode("utf-8"), new.encode("utf-8")):
-        raise InvalidValue("choose a password different from the current one", field="password")
+        raise InvalidValue(N_("choose a password different from the current one"), field="password")
     uow.conn.execute(update(T.users).where(T.users.c.id == user.id)
                      .values(password_hash=hash_password(new, user_id=user.id, name=user.name)))
 
@@ -459,8 +459,8 @@ def check_throttle(uow: UnitOfWork, user_id: str, address: str, policy: Policy) 
             oldest = parse_at(failures[-limit])
             wait = policy.failure_window_s - int((now - oldest).total_seconds())
             raise LoginThrottled(
-                f"too many failed logins: try again in {max(wait, 1) // 60 + 1} minutes",
-                retry_after_s=max(wait, 1), field="user",
+                N_("too many failed logins: try again in %(minutes)s minutes"),
+                retry_after_s=max(wait, 1), field="user", minutes=max(wait, 1) // 60 + 1,
             )
 
 
@@ -539,11 +539,13 @@ def complete_second_factor(uow: UnitOfWork, token: str, code: str, *, address: s
     """The one-time code for a session that passed the password step."""
     row = _session_row(uow, token)
     if row is None or row.ended_at is not None or row.second_factor_done:
-        return LoginResult(None, NotAuthenticated("log in first", field="session"))
+        return LoginResult(None, NotAuthenticated(N_("log in first"), field="session"))
     if _session_state(row, _now(uow), policy) == "expired":
         end_session(uow, token, address=address, reason="session.expired")
-        return LoginResult(None, SessionExpired("the login took too long: start again",
-                                                field="session"))
+        return LoginResult(None, SessionExpired(
+            N_("the login took too long: start again"),
+            field="session",
+        ))
     try:
         check_throttle(uow, row.user_id, address, policy)
     except LoginThrottled as exc:
@@ -600,13 +602,13 @@ def find_session(uow: UnitOfWork, token: str, policy: Policy) -> ActiveSession:
     or timed out (the caller then calls :func:`end_session` in a writing transaction)."""
     row = _session_row(uow, token)
     if row is None:
-        raise NotAuthenticated("log in first", field="session")
+        raise NotAuthenticated(N_("log in first"), field="session")
     state = _session_state(row, _now(uow), policy)
     if state == "expired":
-        raise SessionExpired("the session has ended: log in again", field="session")
+        raise SessionExpired(N_("the session has ended: log in again"), field="session")
     user_row = _user_row(uow, row.user_id)
     if user_row is None or not user_row.active:
-        raise NotAuthenticated("the account is not active", field="session")
+        raise NotAuthenticated(N_("the account is not active"), field="session")
     return ActiveSession(user_of(user_row), row.csrf_token, row.second_factor_done,
                          state == "touch")
 
@@ -634,8 +636,10 @@ def check_csrf(session: ActiveSession, presented: str | None) -> None:
     # Compared as bytes: compare_digest refuses str with non-ASCII characters.
     if not presented or not hmac.compare_digest(session.csrf_token.encode("utf-8"),
                                                 presented.encode("utf-8")):
-        raise CsrfRejected("the form's security token is missing or stale: reload the page",
-                           field="csrf_token")
+        raise CsrfRejected(
+            N_("the form's security token is missing or stale: reload the page"),
+            field="csrf_token",
+        )
 
 
 # -- API tokens ---------------------------------------------------------------------------
@@ -666,7 +670,8 @@ def _token_of(row: Any) -> ApiToken:
 def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     wanted = set(scopes)
     if not wanted or not wanted <= set(TOKEN_SCOPES):
-        raise InvalidValue(f"scopes are some of {', '.join(TOKEN_SCOPES)}", field="scopes")
+        raise InvalidValue(N_("scopes are some of %(allowed)s"), field="scopes",
+                           allowed=TOKEN_SCOPES)
     return tuple(s for s in TOKEN_SCOPES if s in wanted)
 
 
@@ -678,7 +683,10 @@ def create_token(uow: UnitOfWork, actor: LocalUser, *, user_id: str, name: str,
     user = get_user(uow, user_id)
     name = name.strip()
     if not name or len(name) > TOKEN_NAME_LENGTH_MAX:
-        raise InvalidValue(f"name it (1–{TOKEN_NAME_LENGTH_MAX} characters)", field="name")
+        raise InvalidValue(
+            N_("name it (1–%(limit)s characters)"),
+            field="name", limit=TOKEN_NAME_LENGTH_MAX,
+        )
     wanted = check_scopes(scopes)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = uow.node.now_at()
@@ -708,7 +716,7 @@ def revoke_token(uow: UnitOfWork, actor: LocalUser, token_id: int, *,
                  address: str = "") -> ApiToken:
     row = uow.conn.execute(select(T.api_tokens).where(T.api_tokens.c.id == token_id)).first()
     if row is None:
-        raise UnknownReference(f"no API token {token_id}", field="token")
+        raise UnknownReference(N_("no API token %(token_id)s"), field="token", token_id=token_id)
     _may_manage(actor, row.user_id)
     if row.revoked_at is None:
         uow.conn.execute(update(T.api_tokens).where(T.api_tokens.c.id == token_id)
@@ -733,10 +741,10 @@ def find_token(uow: UnitOfWork, secret: str) -> TokenHolder:
             select(T.api_tokens).where(T.api_tokens.c.token_hash == _digest(secret))
         ).first()
     if row is None or row.revoked_at is not None:
-        raise NotAuthenticated("the API token is unknown or revoked", field="authorization")
+        raise NotAuthenticated(N_("the API token is unknown or revoked"), field="authorization")
     user_row = _user_row(uow, row.user_id)
     if user_row is None or not user_row.active:
-        raise NotAuthenticated("the token's account is not active", field="authorization")
+        raise NotAuthenticated(N_("the token's account is not active"), field="authorization")
     return TokenHolder(user_of(user_row), _token_of(row))
 
 
@@ -750,7 +758,10 @@ def record_token_use(uow: UnitOfWork, holder: TokenHolder, target: str, address:
 
 def require_scope(scopes: Iterable[str], needed: str) -> None:
     if needed not in set(scopes):
-        raise ScopeMissing(f"this API token lacks the {needed!r} scope", field="authorization")
+        raise ScopeMissing(
+            N_("this API token lacks the '%(needed)s' scope"),
+            field="authorization", needed=needed,
+        )
 
 
 # -- the access log ---------------------------------------------------------------------------
@@ -779,8 +790,10 @@ def read_access_log(uow: UnitOfWork, actor: LocalUser, *, user_id: str | None = 
                     after: int = 0, limit: int = 100) -> list[AccessEntry]:
     """The access log, oldest first from ``after``: for auditors and security officers."""
     if not actor.roles & {Role.AUDITOR, Role.SECURITY_OFFICER}:
-        raise NotPermitted("only an auditor or a security officer reads the access log",
-                           field="user")
+        raise NotPermitted(
+            N_("only an auditor or a security officer reads the access log"),
+            field="user",
+        )
     query = (select(T.access_log).where(T.access_log.c.id > after)
              .order_by(T.access_log.c.id).limit(max(1, min(limit, ACCESS_LIST_LIMIT_MAX))))
     if user_id:

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from acsa.domain.errors import DomainError
+from acsa.domain.errors import N_, DomainError
 from acsa.events import NodeKey, format_at
 from acsa.events.sealed_key import seal_key
 from acsa.services import high_water
@@ -85,15 +85,18 @@ class Manifest:
     @classmethod
     def read(cls, directory: Path) -> Manifest:
         if not (directory / MANIFEST).is_file():
-            raise BackupRefused(f"{directory} is not a backup: it holds no {MANIFEST}",
-                                field="path")
+            raise BackupRefused(
+                N_("%(directory)s is not a backup: it holds no %(manifest)s"),
+                field="path", directory=directory, manifest=MANIFEST,
+            )
         try:
             document = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
             if document.pop("format", None) != FORMAT:
                 raise ValueError(f"not an {FORMAT} manifest")
             return cls(**document)
         except (OSError, ValueError, TypeError) as exc:
-            raise BackupRefused(f"{directory / MANIFEST}: {exc}", field="path") from None
+            raise BackupRefused(N_("%(path)s: %(problem)s"), field="path",
+                                path=directory / MANIFEST, problem=exc) from None
 
 
 def sha256_file(path: Path) -> str:
@@ -118,7 +121,10 @@ def _durable(path: Path) -> None:
 def make_backup(node: Node, out: Path, passphrase: str | None = None) -> Manifest:
     """Back ``node`` up into the new directory ``out`` while it runs (see the module)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BackupRefused(f"{out} exists and is not an empty directory", field="out")
+        raise BackupRefused(
+            N_("%(out)s exists and is not an empty directory"),
+            field="out", out=out,
+        )
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     with UnitOfWork(node, write=False) as uow:
         keys = own_key_history(uow)

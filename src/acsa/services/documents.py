@@ -87,7 +87,10 @@ class DocumentPayload:
 
     def text(self) -> str:
         if SEPARATOR in self.order or not self.order.strip():
-            raise PayloadInvalid(f"an order number cannot be {self.order!r}", field="order")
+            raise PayloadInvalid(
+                N_("an order number cannot be '%(order)s'"),
+                field="order", order=self.order,
+            )
         return SEPARATOR.join((PAYLOAD_PREFIX, self.order, self.event_hash, self.signature,
                                self.key))
 
@@ -98,40 +101,47 @@ class DocumentPayload:
 def decode_signature(text: str) -> bytes:
     """The 64 signature bytes of unpadded base64url ``text`` (``PayloadInvalid`` otherwise)."""
     if not _BASE64URL.fullmatch(text):
-        raise PayloadInvalid("the signature is not base64url text", field="signature")
+        raise PayloadInvalid(N_("the signature is not base64url text"), field="signature")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise PayloadInvalid("the signature is not base64url text", field="signature") from None
+        raise PayloadInvalid(N_("the signature is not base64url text"), field="signature") from None
     if len(raw) != SIGNATURE_SIZE:
-        raise PayloadInvalid(f"a signature is {SIGNATURE_SIZE} bytes, this one {len(raw)}",
-                             field="signature")
+        raise PayloadInvalid(N_("a signature is %(size)s bytes, this one %(count)s"),
+                             field="signature", size=SIGNATURE_SIZE, count=len(raw))
     return raw
 
 
 def parse_payload(text: str) -> DocumentPayload:
     """Read a payload strictly; the error names the field at fault."""
     if not isinstance(text, str):
-        raise PayloadInvalid("a payload is text", field="payload")
+        raise PayloadInvalid(N_("a payload is text"), field="payload")
     text = text.strip()
     if len(text) > PAYLOAD_CHARS_MAX:
-        raise PayloadInvalid(f"longer than {PAYLOAD_CHARS_MAX} characters", field="payload")
+        raise PayloadInvalid(
+            N_("longer than %(limit)s characters"),
+            field="payload", limit=PAYLOAD_CHARS_MAX,
+        )
     fields = text.split(SEPARATOR)
     if fields[0] != PAYLOAD_PREFIX:
-        raise PayloadInvalid(f"does not start with {PAYLOAD_PREFIX}{SEPARATOR}",
-                             field="payload")
+        raise PayloadInvalid(
+            N_("does not start with %(prefix)s%(separator)s"),
+            field="payload", prefix=PAYLOAD_PREFIX, separator=SEPARATOR,
+        )
     if len(fields) != 5:
-        raise PayloadInvalid(f"has {len(fields)} fields separated by {SEPARATOR}, not 5",
-                             field="payload")
+        raise PayloadInvalid(N_("has %(count)s fields separated by %(separator)s, not 5"),
+                             field="payload", count=len(fields), separator=SEPARATOR)
     _, order, event_hash, signature, key = fields
     if not order.strip():
-        raise PayloadInvalid("the order number is empty", field="order")
+        raise PayloadInvalid(N_("the order number is empty"), field="order")
     if not _HASH.fullmatch(event_hash):
-        raise PayloadInvalid("the event hash is not 64 lowercase hex digits", field="hash")
+        raise PayloadInvalid(N_("the event hash is not 64 lowercase hex digits"), field="hash")
     decode_signature(signature)
     if not is_fingerprint(key):
-        raise PayloadInvalid("the key is not a fingerprint (ed25519: and 64 hex digits)",
-                             field="key")
+        raise PayloadInvalid(
+            N_("the key is not a fingerprint (ed25519: and 64 hex digits)"),
+            field="key",
+        )
     return DocumentPayload(order, event_hash, signature, key)
 
 
@@ -267,13 +277,19 @@ def _names(uow: UnitOfWork, table: Any) -> dict[str, str]:
 
 def _pick_invoice(state: OrderState, ref: str | None) -> Invoice:
     if not state.invoices:
-        raise DocumentUnavailable(f"{state.number} has no invoice yet", field="invoice")
+        raise DocumentUnavailable(
+            N_("%(number)s has no invoice yet"),
+            field="invoice", number=state.number,
+        )
     if ref is None:
         live = [i for i in state.invoices if i.live]
         return (live or list(state.invoices))[-1]
     found = [i for i in state.invoices if i.number == ref or i.id.startswith(ref)]
     if len(found) != 1:
-        raise UnknownReference(f"no invoice {ref!r} on {state.number}", field="invoice")
+        raise UnknownReference(
+            N_("no invoice '%(ref)s' on %(number)s"),
+            field="invoice", ref=ref, number=state.number,
+        )
     return found[0]
 
 
@@ -283,7 +299,10 @@ def _pick_delivery_index(state: OrderState, ref: str | None, *, received: bool) 
                   if not received or state.receipt_for(d.id) is not None]
     if not candidates:
         what = "receipt" if received else "delivery"
-        raise DocumentUnavailable(f"{state.number} has no {what} yet", field="delivery")
+        raise DocumentUnavailable(
+            N_("%(number)s has no %(what)s yet"),
+            field="delivery", number=state.number, what=what,
+        )
     if ref is None:
         return candidates[-1]
     if ref.isdigit() and 0 < int(ref) <= len(state.deliveries):
@@ -291,11 +310,14 @@ def _pick_delivery_index(state: OrderState, ref: str | None, *, received: bool) 
     else:
         matches = [i for i, d in enumerate(state.deliveries) if d.id.startswith(ref)]
         if len(matches) != 1:
-            raise UnknownReference(f"no delivery {ref!r} on {state.number}", field="delivery")
+            raise UnknownReference(
+                N_("no delivery '%(ref)s' on %(number)s"),
+                field="delivery", ref=ref, number=state.number,
+            )
         index = matches[0]
     if index not in candidates:
-        raise DocumentUnavailable(f"delivery {index + 1} of {state.number} is not received yet",
-                                  field="delivery")
+        raise DocumentUnavailable(N_("delivery %(delivery)s of %(number)s is not received yet"),
+                                  field="delivery", delivery=index + 1, number=state.number)
     return index
 
 
@@ -435,7 +457,8 @@ def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None =
     (1-based position or a hash prefix) to print; by default the latest.
     """
     if kind not in DOCUMENT_KINDS:
-        raise InvalidValue(f"{kind!r} is not one of {', '.join(DOCUMENT_KINDS)}", field="kind")
+        raise InvalidValue(N_("'%(kind)s' is not one of %(allowed)s"), field="kind", kind=kind,
+                           allowed=DOCUMENT_KINDS)
     state = order_state(uow, number)
     profile = uow.context.profile(state.profile)
     terms = state.terms
@@ -754,7 +777,13 @@ def payload_of_event(uow: UnitOfWork, order: str, event_hash: str) -> str:
     """The QR payload for an event already in the log (for the UI's scan-friendly page)."""
     row = uow.conn.execute(select(T.events).where(T.events.c.hash == event_hash)).first()
     if row is None:
-        raise UnknownReference(f"no event {event_hash[:12]} on this node", field="event")
+        raise UnknownReference(
+            N_("no event %(event_hash)s on this node"),
+            field="event", event_hash=event_hash[:12],
+        )
     if order not in orders_named(stored(row).envelope):
-        raise InvalidValue(f"event {event_hash[:12]} does not concern {order}", field="order")
+        raise InvalidValue(
+            N_("event %(event_hash)s does not concern %(order)s"),
+            field="order", event_hash=event_hash[:12], order=order,
+        )
     return DocumentPayload(order, row.hash, row.signature, row.key).text()

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import insert, not_, select
 
-from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.errors import N_, InvalidValue, UnknownReference
 from acsa.services.queries import visible_to
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
@@ -88,7 +88,7 @@ def evidence_file(uow: UnitOfWork, user: LocalUser, sha256: str) -> EvidenceFile
     three look alike, so a refusal tells nothing about hidden orders.
     """
     sha256 = sha256.strip().lower()
-    missing = UnknownReference("no such evidence file on this node", field="evidence")
+    missing = UnknownReference(N_("no such evidence file on this node"), field="evidence")
     if not _SHA256.fullmatch(sha256):
         raise missing
     readable = readable_orders(uow, user, citing_orders(uow, sha256))
@@ -117,11 +117,13 @@ def store_evidence(uow: UnitOfWork, name: str, content: bytes,
     orphan file.
     """
     if len(content) > EVIDENCE_FILE_SIZE_MAX:
-        raise InvalidValue(f"{name} is larger than {EVIDENCE_FILE_SIZE_MAX} bytes",
-                           field="evidence")
+        raise InvalidValue(
+            N_("%(name)s is larger than %(limit)s bytes"),
+            field="evidence", name=name, limit=EVIDENCE_FILE_SIZE_MAX,
+        )
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not base:
-        raise InvalidValue("an evidence file needs a name", field="evidence")
+        raise InvalidValue(N_("an evidence file needs a name"), field="evidence")
     media_type = media_type or mimetypes.guess_type(base)[0] or "application/octet-stream"
     digest = hashlib.sha256(content).hexdigest()
     exists = uow.conn.execute(

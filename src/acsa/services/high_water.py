@@ -29,10 +29,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
-from acsa.domain.errors import StreamBehind
+from acsa.domain.errors import N_, StreamBehind, fill
 from acsa.domain.streams import stream_party
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
@@ -180,33 +181,58 @@ def claimed_by_peers(uow: UnitOfWork, stream: str) -> tuple[str, int] | None:
     return (str(row.peer), int(row.seq)) if row is not None else None
 
 
+# Why signing waits, by case: the reason an operator reads, and the refusal of an act,
+# each naming the stream, what this node holds (head), what it must hold first (mark)
+# and who says so.
+BEHIND: dict[str, tuple[str, str]] = {
+    "mark": (N_("%(stream)s: this node holds %(head)s of its events but %(mark)s have left "
+                "it (high-water mark)"),
+             N_("%(stream)s: this node holds %(head)s of its events but %(mark)s have left "
+                "it (high-water mark): signing now would fork the record; fetch the missing "
+                "events back first (`acsa sync now`, or import a file made by a partner "
+                "with `acsa sync export --for %(party)s`)")),
+    "peer": (N_("%(stream)s: this node holds %(head)s of its events but %(peer)s holds "
+                "%(mark)s"),
+             N_("%(stream)s: this node holds %(head)s of its events but %(peer)s holds "
+                "%(mark)s: signing now would fork the record; fetch the missing events back "
+                "first (`acsa sync now`, or import a file made by a partner with `acsa sync "
+                "export --for %(party)s`)")),
+    "pending": (N_("%(stream)s: restored without its high-water mark; waiting for %(peers)s "
+                   "to say how much of it they hold"),
+                N_("%(stream)s: restored without its high-water mark; waiting for %(peers)s "
+                   "to say how much of it they hold: signing now would fork the record; "
+                   "fetch the missing events back first (`acsa sync now`, or import a file "
+                   "made by a partner with `acsa sync export --for %(party)s`)")),
+}
+
+
+def _behind(uow: UnitOfWork, stream: str, head: int) -> tuple[str, dict[str, Any]] | None:
+    """Why signing on our ``stream`` (holding ``head`` events) must wait, if it must: the
+    case, and the values its sentences name (``mark``: how many events it must hold)."""
+    marks = read_marks(uow.node.data_dir)
+    named: dict[str, Any] = {"stream": stream, "head": head, "mark": marks.seq(stream)}
+    if head < named["mark"]:
+        return "mark", named
+    claim = claimed_by_peers(uow, stream)
+    if claim is not None and claim[1] > head:
+        return "peer", {**named, "mark": claim[1], "peer": claim[0]}
+    waiting = marks.pending.get(stream)
+    if waiting:
+        return "pending", {**named, "mark": head, "peers": list(waiting)}
+    return None
+
+
 def behind(uow: UnitOfWork, stream: str, head: int) -> tuple[str, int] | None:
     """Why signing on our ``stream`` (holding ``head`` events) must wait, if it must, and
     how many events it must hold first."""
-    marks = read_marks(uow.node.data_dir)
-    mark = marks.seq(stream)
-    if head < mark:
-        return (f"{stream}: this node holds {head} of its events but {mark} have left it "
-                f"(high-water mark)", mark)
-    claim = claimed_by_peers(uow, stream)
-    if claim is not None and claim[1] > head:
-        return (f"{stream}: this node holds {head} of its events but {claim[0]} holds "
-                f"{claim[1]}", claim[1])
-    waiting = marks.pending.get(stream)
-    if waiting:
-        return (f"{stream}: restored without its high-water mark; waiting for "
-                f"{', '.join(waiting)} to say how much of it they hold", head)
-    return None
+    found = _behind(uow, stream, head)
+    return (fill(BEHIND[found[0]][0], found[1]), int(found[1]["mark"])) if found else None
 
 
 def check_may_sign(uow: UnitOfWork, stream: str, head: int) -> None:
     """Refuse to sign the next event of our ``stream`` while it is behind what left it."""
-    found = behind(uow, stream, head)
+    found = _behind(uow, stream, head)
     if found is None:
         return
-    reason, mark = found
-    raise StreamBehind(
-        f"{reason}: signing now would fork the record; fetch the missing events back "
-        "first (`acsa sync now`, or import a file made by a partner with "
-        f"`acsa sync export --for {uow.node.party}`)",
-        field="stream", stream=stream, head=head, mark=mark)
+    case, named = found
+    raise StreamBehind(BEHIND[case][1], field="stream", **named, party=uow.node.party)

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.engine import make_url
 
-from acsa.domain.errors import NodeHistoryMissing
+from acsa.domain.errors import N_, NodeHistoryMissing
 from acsa.services import high_water
 from acsa.store import tables as T
 
@@ -60,9 +60,10 @@ def check_history(data_dir: Path, engine: Engine) -> None:
         return
     where = make_url(engine.url).render_as_string(hide_password=True)
     raise NodeHistoryMissing(
-        f"{shown}, but the database {where} holds no events: restore the node's backup "
-        "(`acsa restore PATH`) or set ACSA_DATABASE_URL to the node's database",
-        field="database", database=where)
+        N_("%(shown)s, but the database %(database)s holds no events: restore the node's backup "
+           "(`acsa restore PATH`) or set ACSA_DATABASE_URL to the node's database"),
+        field="database", database=where, shown=shown,
+    )
 
 
 def note_history(data_dir: Path, engine: Engine) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
 
-from acsa.domain.errors import DomainError
+from acsa.domain.errors import N_, DomainError
 from acsa.domain.streams import stream_id, stream_party
 from acsa.events import SignedEvent, SignedTreeHead, fingerprint
 from acsa.events.canonical import JSON_INTEGER_MAX
@@ -96,7 +96,7 @@ def trust_key(uow: UnitOfWork, peer: str, public_key: bytes) -> None:
     if keys is not None and fingerprint(public_key) in keys.usable:
         return
     if keys is not None and fingerprint(public_key) in keys.revoked:
-        raise KeyRevoked(f"{peer} signed with a revoked key", field="public_key")
+        raise KeyRevoked(N_("%(peer)s signed with a revoked key"), field="public_key", peer=peer)
     learn_public_key(uow, peer, public_key)
 
 

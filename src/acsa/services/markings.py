@@ -250,7 +250,7 @@ class MarkingProblem:
         return self.message % self.params
 
     def error(self) -> InvalidValue:
-        return InvalidValue(self.english(), field=self.field, **self.params)
+        return InvalidValue(self.message, field=self.field, **self.params)
 
 
 def problems(profile: AgreementProfile, party: str,

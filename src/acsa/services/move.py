@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, select
 
-from acsa.domain.errors import DomainError
+from acsa.domain.errors import N_, DomainError
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
@@ -62,8 +62,10 @@ def move_database(node: Node, target_url: str, source_name: str, target_name: st
     try:
         with target.connect() as conn:
             if not is_empty(conn):
-                raise MoveRefused(f"{target_name} is not empty: name a new, empty database",
-                                  field="to")
+                raise MoveRefused(
+                    N_("%(target_name)s is not empty: name a new, empty database"),
+                    field="to", target_name=target_name,
+                )
         migrate(target)
         with snapshot(node.engine) as source, target.begin() as conn:
             try:
@@ -84,8 +86,11 @@ def _check(node: Node, target: Engine, before: tuple[str, int, dict[str, int]],
     with snapshot(node.engine) as source:
         now = log_digest(source)
     if now != before:
-        raise MoveRefused("the node recorded events while it was being copied: stop it "
-                          "(`acsa serve`), empty the target and move it again", field="from")
+        raise MoveRefused(
+            N_("the node recorded events while it was being copied: stop it (`acsa serve`), "
+               "empty the target and move it again"),
+            field="from",
+        )
     with snapshot(target) as conn:
         arrived = log_digest(conn)
         arrived_counts = counts(conn)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import UnknownReference
+from acsa.domain.errors import N_, UnknownReference
 from acsa.domain.marking import UNCLASSIFIED, Marking, Reader, may_read
 from acsa.domain.parties import Role
 from acsa.services.unit_of_work import UnitOfWork
@@ -114,7 +114,10 @@ def require_readable(uow: UnitOfWork, user: LocalUser, numbers: Iterable[str], *
     hidden = unreadable(uow, user)
     for number in numbers:
         if number in hidden:
-            raise UnknownReference(f"no order {number} on this node", field=field)
+            raise UnknownReference(
+                N_("no order %(number)s on this node"),
+                field=field, number=number,
+            )
 
 
 def log_target(uow: UnitOfWork, user: LocalUser, target: str) -> str:

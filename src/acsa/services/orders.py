@@ -22,6 +22,8 @@ from acsa.domain import interpret, references
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.ceilings import CountedOrder, check_ceilings
 from acsa.domain.errors import (
+    N_,
+    DomainError,
     InvalidValue,
     MissingField,
     NotAppointed,
@@ -53,7 +55,10 @@ from acsa.store.log import StoredEvent, lock_stream
 def side_of(state: OrderState, user: LocalUser) -> Side:
     side = state.side_of(user.party)
     if side is None:
-        raise NotAuthorized(f"{user.party} is not a party to {state.number}", field="order")
+        raise NotAuthorized(
+            N_("%(party)s is not a party to %(number)s"),
+            field="order", party=user.party, number=state.number,
+        )
     return side
 
 
@@ -62,15 +67,19 @@ def role_for(uow: UnitOfWork, user: LocalUser, action: Action, side: Side, *,
     """The role in which ``user`` takes ``action``: the first the table allows that they hold."""
     row = permission(action, side)
     if row is None:
-        raise NotAuthorized(f"the {side.value} never may {action.value}", field="action")
+        raise NotAuthorized(N_("the %(side)s never may %(action)s"), field="action",
+                            side=side, action=action)
     roster = uow.context.roster(stream_id(agreement, uow.node.party))
     for role in sorted(row.roles, key=lambda r: r.value):
         if roster.find(party=user.party, user=user.id, role=role, unit=unit, on=on):
             return role
-    roles = " or ".join(sorted(r.value for r in row.roles))
-    where = f" for unit {unit}" if unit else ""
-    raise NotAppointed(f"{user.id} is not appointed as {roles}{where} on {on}", field="user",
-                       user=user.id, role=roles, unit=unit, date=on)
+    roles = sorted(r.value for r in row.roles)
+    raise NotAppointed(
+        N_("%(user)s is not appointed as %(role)s for unit %(unit)s on %(date)s") if unit else
+        N_("%(user)s is not appointed as %(role)s on %(date)s"),
+        field="user", user=user.id, role=" or ".join(roles), unit=unit, date=on,
+        **({"roles": roles} if len(roles) > 1 else {}),
+    )
 
 
 def act_on_order(
@@ -145,7 +154,7 @@ def save_draft(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], note:
     """
     agreement = terms.get("agreement")
     if not isinstance(agreement, str) or not agreement:
-        raise InvalidValue("is required", field="agreement")
+        raise InvalidValue(N_("is required"), field="agreement")
     profile = adopted_profile(uow, agreement)
     terms, kept = split_marking(terms)
     marking = marking if marking is not None else kept
@@ -167,7 +176,7 @@ def save_draft(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], note:
 def _draft(uow: UnitOfWork, draft_id: int) -> Any:
     row = uow.conn.execute(select(T.drafts).where(T.drafts.c.id == draft_id)).first()
     if row is None:
-        raise UnknownReference(f"no draft {draft_id}", field="draft")
+        raise UnknownReference(N_("no draft %(draft_id)s"), field="draft", draft_id=draft_id)
     return row
 
 
@@ -175,10 +184,12 @@ def _own_draft(uow: UnitOfWork, user: LocalUser, draft_id: int) -> Any:
     """``user``'s own draft, not yet submitted: only its author changes or submits it."""
     draft = _draft(uow, draft_id)
     if draft.created_by != user.id:
-        raise UnknownReference(f"no draft {draft_id}", field="draft")
+        raise UnknownReference(N_("no draft %(draft_id)s"), field="draft", draft_id=draft_id)
     if draft.submitted_as:
-        raise InvalidValue(f"draft {draft_id} was submitted as {draft.submitted_as}",
-                           field="draft")
+        raise InvalidValue(
+            N_("draft %(draft_id)s was submitted as %(submitted_as)s"),
+            field="draft", draft_id=draft_id, submitted_as=draft.submitted_as,
+        )
     return draft
 
 
@@ -186,11 +197,16 @@ def draft_terms(uow: UnitOfWork, draft_id: int) -> dict[str, Any]:
     """The terms kept in a draft not yet submitted."""
     draft = _draft(uow, draft_id)
     if draft.submitted_as:
-        raise InvalidValue(f"draft {draft_id} was submitted as {draft.submitted_as}",
-                           field="draft")
+        raise InvalidValue(
+            N_("draft %(draft_id)s was submitted as %(submitted_as)s"),
+            field="draft", draft_id=draft_id, submitted_as=draft.submitted_as,
+        )
     terms = json.loads(draft.terms)
     if not isinstance(terms, dict):
-        raise InvalidValue(f"draft {draft_id} holds no terms", field="draft")
+        raise InvalidValue(
+            N_("draft %(draft_id)s holds no terms"),
+            field="draft", draft_id=draft_id,
+        )
     return terms
 
 
@@ -260,15 +276,32 @@ def with_activity_type(uow: UnitOfWork, terms: Mapping[str, Any]) -> dict[str, A
     return data
 
 
+def complete_terms(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
+                   emergency: bool = False) -> dict[str, Any]:
+    """``terms`` completed with what the record already says: the activity's type (from
+    the registry), ``user``'s party as the requester (as the supplier of an emergency
+    request), and, when not given, the currency the agreement prices an order between the
+    two parties in (its invoice currency), so that no one need type it."""
+    data = with_activity_type(uow, terms)
+    data.setdefault("supplier" if emergency else "requester", user.party)
+    agreement, requester, supplier = (data.get(k) for k in ("agreement", "requester",
+                                                              "supplier"))
+    if not data.get("currency") and isinstance(agreement, str) and agreement and \
+            isinstance(requester, str) and isinstance(supplier, str):
+        profile = adopted_profile(uow, agreement)
+        if {requester, supplier} <= set(profile.party_codes):
+            data["currency"] = profile.invoice_currency(supplier, requester)
+    return data
+
+
 def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
-                        emergency: bool = False) -> list[tuple[str, str]]:
+                        emergency: bool = False) -> list[DomainError]:
     """Every problem a form can show at once before :func:`submit_order` (or
     :func:`record_emergency`) would stop at the first: missing elements and bad lines."""
     agreement = terms.get("agreement")
     if not isinstance(agreement, str) or not agreement:
-        return [("agreement", "is required")]
-    data = with_activity_type(uow, terms)
-    data.setdefault("supplier" if emergency else "requester", user.party)
+        return [MissingField(N_("is required"), field="agreement")]
+    data = complete_terms(uow, user, terms, emergency=emergency)
     return order_terms_problems(data, adopted_profile(uow, agreement))
 
 
@@ -301,7 +334,7 @@ def split_marking(terms: Mapping[str, Any]) -> tuple[dict[str, Any], Mapping[str
     data = dict(terms)
     marking = data.pop("marking", None)
     if marking is not None and not isinstance(marking, Mapping):
-        raise InvalidValue("must be an object with level and caveats", field="marking")
+        raise InvalidValue(N_("must be an object with level and caveats"), field="marking")
     return data, marking
 
 
@@ -319,12 +352,14 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     marking = marking if marking is not None else kept
     agreement = terms.get("agreement")
     if not isinstance(agreement, str):
-        raise InvalidValue("is required", field="agreement")
+        raise InvalidValue(N_("is required"), field="agreement")
     profile = adopted_profile(uow, agreement)
-    data = with_activity_type(uow, terms)
-    data.setdefault("requester", user.party)
+    data = complete_terms(uow, user, terms)
     if data["requester"] != user.party:
-        raise NotAuthorized(f"{user.party} submits its own orders only", field="requester")
+        raise NotAuthorized(
+            N_("%(party)s submits its own orders only"),
+            field="requester", party=user.party,
+        )
     on = on or uow.node.today(profile)
     if draft_id is not None:
         _own_draft(uow, user, draft_id)
@@ -353,17 +388,16 @@ def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any],
     marking = marking if marking is not None else kept
     agreement = terms.get("agreement")
     if not isinstance(agreement, str):
-        raise InvalidValue("is required", field="agreement")
+        raise InvalidValue(N_("is required"), field="agreement")
     profile = adopted_profile(uow, agreement)
-    data = with_activity_type(uow, terms)
-    data.setdefault("supplier", user.party)
+    data = complete_terms(uow, user, terms, emergency=True)
     if data["supplier"] != user.party:
-        raise NotAuthorized("an emergency order is recorded by its supplier", field="supplier")
+        raise NotAuthorized(N_("an emergency order is recorded by its supplier"), field="supplier")
     on = on or uow.node.today(profile)
     parsed = terms_from_data(data, profile)
     check_eligibility(parsed, profile, on)
     if not requested_by.strip():
-        raise InvalidValue("say who asked, and how (radio, telephone …)", field="requested_by")
+        raise InvalidValue(N_("say who asked, and how (radio, telephone …)"), field="requested_by")
     number = next_number(uow, profile, on, emergency=True)
     return record(uow, user, Act(
         agreement=agreement, type=F.ORDER_EMERGENCY_RECORDED, subject=number,
@@ -402,7 +436,10 @@ def confirm(uow: UnitOfWork, user: LocalUser, number: str, *, on: date | None = 
             expected_parent: object = ANY_PARENT) -> StoredEvent:
     state = order_state(uow, number)
     if state.proposal is None:
-        raise InvalidValue(f"{number} has no proposal to confirm", field="order")
+        raise InvalidValue(
+            N_("%(number)s has no proposal to confirm"),
+            field="order", number=number,
+        )
     return act_on_order(uow, user, number, Action.CONFIRM, F.ORDER_CONFIRMED,
                         {"proposal": state.proposal.id}, on=on, expected_parent=expected_parent)
 
@@ -428,7 +465,7 @@ def accept(uow: UnitOfWork, user: LocalUser, number: str, *, supplying_unit: str
     role_for(uow, user, Action.ACCEPT, side, agreement=profile.id, unit=named, on=on)
     unit = named or own_unit(uow, user, Action.ACCEPT, side, agreement=profile.id, on=on)
     if not unit:
-        raise InvalidValue("name the supplying unit", field="supplying_unit")
+        raise InvalidValue(N_("name the supplying unit"), field="supplying_unit")
     assert state.terms is not None
     check_order_ceilings(uow, user, profile, state.terms, number, on)
     return act_on_order(uow, user, number, Action.ACCEPT, F.ORDER_ACCEPTED,
@@ -567,17 +604,23 @@ def request_change(uow: UnitOfWork, user: LocalUser, number: str, kind: str, *, 
     """Ask the other party to amend, close short or cancel a binding order."""
     action = _CHANGE_KINDS.get(kind)
     if action is None:
-        raise InvalidValue(f"{kind!r} is not amend, close_short or cancel", field="kind")
+        raise InvalidValue(
+            N_("'%(kind)s' is not amend, close_short or cancel"),
+            field="kind", kind=kind,
+        )
     kind = kind.replace("-", "_")
     data: dict[str, Any] = {"kind": kind, "reason": reason}
     if action is Action.AMEND:
         if not changes:
-            raise MissingField("an amendment says what changes", field="changes")
+            raise MissingField(N_("an amendment says what changes"), field="changes")
         state = order_state(uow, number)
         assert state.terms is not None
         data["terms"] = {**state.terms.as_data(), **changes}
     elif changes:
-        raise InvalidValue(f"a {kind} request carries no changed terms", field="changes")
+        raise InvalidValue(
+            N_("a %(kind)s request carries no changed terms"),
+            field="changes", kind=kind,
+        )
     return act_on_order(uow, user, number, action, F.CHANGE_REQUESTED, data, on=on,
                         expected_parent=expected_parent)
 

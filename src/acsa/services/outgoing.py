@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from acsa.domain.errors import DomainError
+from acsa.domain.errors import N_, DomainError
 from acsa.domain.streams import stream_id
 from acsa.events import CompactRange
 from acsa.services.high_water import Mark, note_leaving
@@ -120,12 +120,14 @@ def stream_tip(uow: UnitOfWork, stream: str) -> StreamTip | None:
 def served_stream(uow: UnitOfWork, agreement: str, party: str, peer: str) -> str:
     """The stream ``peer`` asks for, if this node may serve it to ``peer``."""
     if party != uow.node.party:
-        raise NotServed(f"this node serves only its own streams ({uow.node.party}), not "
-                        f"{party}'s", field="stream")
+        raise NotServed(N_("this node serves only its own streams (%(own)s), not %(party)s's"),
+                        field="stream", own=uow.node.party, party=party)
     parties = agreement_parties(uow, agreement)
     if uow.node.party not in parties or peer not in parties:
-        raise NotAParty(f"{peer} is not a party to {agreement}: its events are not served",
-                        field="agreement")
+        raise NotAParty(
+            N_("%(peer)s is not a party to %(agreement)s: its events are not served"),
+            field="agreement", peer=peer, agreement=agreement,
+        )
     return stream_id(agreement, party)
 
 
@@ -133,7 +135,10 @@ def check_party(uow: UnitOfWork, agreement: str, peer: str) -> None:
     """Refuse unless both this node's party and ``peer`` are parties to ``agreement``."""
     parties = agreement_parties(uow, agreement)
     if peer not in parties or uow.node.party not in parties:
-        raise NotAParty(f"{peer} is not a party to {agreement}", field="agreement")
+        raise NotAParty(
+            N_("%(peer)s is not a party to %(agreement)s"),
+            field="agreement", peer=peer, agreement=agreement,
+        )
 
 
 def stream_page(uow: UnitOfWork, stream: str, after: int, limit: int
@@ -161,11 +166,14 @@ def evidence_for(uow: UnitOfWork, peer: str, sha256: str) -> dict[str, Any]:
         T.events.c.stream.in_(streams),
         or_(T.events.c.envelope.contains(f'"sha256":"{sha256}"'))).limit(1)).first()
     if cited is None:
-        raise NotReleased(f"no event sent to {peer} cites this file", field="sha256")
+        raise NotReleased(
+            N_("no event sent to %(peer)s cites this file"),
+            field="sha256", peer=peer,
+        )
     row = uow.conn.execute(select(T.evidence_files).where(
         T.evidence_files.c.sha256 == sha256)).first()
     if row is None:
-        raise NotHeld("this node does not hold that file", field="sha256")
+        raise NotHeld(N_("this node does not hold that file"), field="sha256")
     return _file(row)
 
 

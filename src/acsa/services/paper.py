@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from acsa.domain import facts as F
-from acsa.domain.errors import InvalidValue, NotAppointed, UnknownReference
+from acsa.domain.errors import N_, InvalidValue, NotAppointed, UnknownReference
 from acsa.domain.parties import Role, check_identifier
 from acsa.services.recording import Act, adopted_profile, order_state, record, stream_of
 from acsa.services.unit_of_work import UnitOfWork, use_case
@@ -42,13 +42,21 @@ EVIDENCE_BYTES_MAX = 25 * 1024 * 1024
 def _paper_partner(uow: UnitOfWork, agreement: str, party: str) -> None:
     profile = adopted_profile(uow, agreement)
     if party not in profile.party_codes or party == uow.node.party:
-        raise InvalidValue(f"{party} is not the other party to {agreement}", field="party")
+        raise InvalidValue(
+            N_("%(party)s is not the other party to %(agreement)s"),
+            field="party", party=party, agreement=agreement,
+        )
     if profile.party(party).signs != "paper":
-        raise InvalidValue(f"{party} signs with its own node under {agreement}", field="party")
+        raise InvalidValue(
+            N_("%(party)s signs with its own node under %(agreement)s"),
+            field="party", party=party, agreement=agreement,
+        )
     peer = uow.conn.execute(select(T.peers.c.party).where(T.peers.c.party == party)).first()
     if peer is not None:
-        raise InvalidValue(f"{party} now runs its own node, which records its steps",
-                           field="party")
+        raise InvalidValue(
+            N_("%(party)s now runs its own node, which records its steps"),
+            field="party", party=party,
+        )
 
 
 @use_case
@@ -56,7 +64,10 @@ def attach_evidence(uow: UnitOfWork, name: str, media_type: str, content: bytes
                     ) -> dict[str, Any]:
     """Keep a scanned form; returns the evidence reference events carry."""
     if not content or len(content) > EVIDENCE_BYTES_MAX:
-        raise InvalidValue(f"a form is 1 byte to {EVIDENCE_BYTES_MAX} bytes", field="evidence")
+        raise InvalidValue(
+            N_("a form is 1 byte to %(limit)s bytes"),
+            field="evidence", limit=EVIDENCE_BYTES_MAX,
+        )
     sha = hashlib.sha256(content).hexdigest()
     if uow.conn.execute(select(T.evidence_files.c.sha256)
                         .where(T.evidence_files.c.sha256 == sha)).first() is None:
@@ -93,17 +104,21 @@ def record_paper_step(uow: UnitOfWork, attester: LocalUser, *, number: str, part
     profile = uow.context.profile(state.profile)
     _paper_partner(uow, profile.id, party)
     if not evidence:
-        raise InvalidValue("attach the signed form", field="evidence")
+        raise InvalidValue(N_("attach the signed form"), field="evidence")
     stream = stream_of(uow, profile.id)
     roster = uow.context.roster(stream)
     on = on or uow.node.today(profile)
     if not any(a.in_force(on, None) for a in roster.for_user(attester.party, attester.id)):
-        raise NotAppointed(f"{attester.id} holds no appointment to attest a copy",
-                           field="attester", user=attester.id, date=on)
+        raise NotAppointed(
+            N_("%(user)s holds no appointment to attest a copy"),
+            field="attester", user=attester.id, date=on,
+        )
     appointments = [a for a in roster.for_user(party, official) if a.in_force(on, None)]
     if not appointments:
-        raise UnknownReference(f"no paper appointment of {party} official {official}",
-                               field="official")
+        raise UnknownReference(
+            N_("no paper appointment of %(party)s official %(official)s"),
+            field="official", party=party, official=official,
+        )
     appointment = min(appointments, key=lambda a: a.granted_at)
     unit = unit or (state.terms.requesting_unit if state.terms and
                     state.terms.requester == party else

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.errors import N_, InvalidValue, UnknownReference
 from acsa.domain.keys import KEY_EVENT_TYPES, KeySchedule, KeySpan, schedule_of
 from acsa.domain.parties import Role, check_party_code
 from acsa.domain.streams import stream_agreement, stream_party
@@ -51,18 +51,20 @@ def add_peer(uow: UnitOfWork, admin: LocalUser, *, party: str, key_fingerprint: 
     admin.require(Role.ADMINISTRATOR)
     check_party_code(party, field="party")
     if party == uow.node.party:
-        raise InvalidValue("a node is not its own peer", field="party")
+        raise InvalidValue(N_("a node is not its own peer"), field="party")
     if not is_fingerprint(key_fingerprint):
-        raise InvalidValue("must be ed25519: and 64 hex digits, as `acsa init` printed it",
-                           field="fingerprint")
+        raise InvalidValue(
+            N_("must be ed25519: and 64 hex digits, as `acsa init` printed it"),
+            field="fingerprint",
+        )
     if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise InvalidValue("must be an http(s) URL", field="url")
+        raise InvalidValue(N_("must be an http(s) URL"), field="url")
     existing = uow.conn.execute(select(T.peers).where(T.peers.c.party == party)).first()
     if existing is not None:
         if existing.fingerprint != key_fingerprint:
             raise InvalidValue(
-                f"{party} is registered with another key; a new key is a rotation",
-                field="fingerprint",
+                N_("%(party)s is registered with another key; a new key is a rotation"),
+                field="fingerprint", party=party,
             )
         uow.conn.execute(update(T.peers).where(T.peers.c.party == party)
                          .values(base_url=base_url or existing.base_url))
@@ -78,8 +80,8 @@ def get_peer(uow: UnitOfWork, party: str) -> Peer:
     row = uow.conn.execute(select(T.peers).where(T.peers.c.party == party)).first()
     if row is None:
         raise UnknownReference(
-            f"{party} is not a registered peer: `acsa peer add {party} --fingerprint …`",
-            field="peer",
+            N_("%(party)s is not a registered peer: `acsa peer add %(party)s --fingerprint …`"),
+            field="peer", party=party,
         )
     return peer_of(row)
 
@@ -138,9 +140,9 @@ def learn_public_key(uow: UnitOfWork, party: str, public_key: bytes) -> Peer:
     peer = get_peer(uow, party)
     if fingerprint(public_key) != peer.fingerprint:
         raise InvalidValue(
-            f"{party} presented key {fingerprint(public_key)[:23]}…, not the registered "
-            f"{peer.fingerprint[:23]}…",
-            field="public_key",
+            N_("%(party)s presented key %(presented)s…, not the registered %(registered)s…"),
+            field="public_key", party=party, presented=fingerprint(public_key)[:23],
+            registered=peer.fingerprint[:23],
         )
     if peer.public_key is None:
         uow.conn.execute(update(T.peers).where(T.peers.c.party == party)
@@ -316,10 +318,12 @@ def revoke_key(uow: UnitOfWork, admin: LocalUser, key_fingerprint: str) -> int:
 
     admin.require(Role.ADMINISTRATOR)
     if key_fingerprint == uow.node.key.fingerprint:
-        raise InvalidValue("this is the key in use: rotate first (`acsa peer rotate-key`)",
-                           field="fingerprint")
+        raise InvalidValue(
+            N_("this is the key in use: rotate first (`acsa peer rotate-key`)"),
+            field="fingerprint",
+        )
     if not any(k["fingerprint"] == key_fingerprint for k in own_key_history(uow)):
-        raise InvalidValue("not one of this node's keys", field="fingerprint")
+        raise InvalidValue(N_("not one of this node's keys"), field="fingerprint")
     count = _record_key_event(uow, admin, KEY_REVOKED, {"fingerprint": key_fingerprint})
     retired = uow.node.data_dir / RETIRED_KEYS_DIR / \
         f"{key_fingerprint.removeprefix('ed25519:')[:16]}.key"
@@ -334,7 +338,7 @@ def confirm_key(uow: UnitOfWork, admin: LocalUser, party: str, key_fingerprint: 
     admin.require(Role.ADMINISTRATOR)
     peer = get_peer(uow, party)
     if not is_fingerprint(key_fingerprint):
-        raise InvalidValue("must be ed25519: and 64 hex digits", field="fingerprint")
+        raise InvalidValue(N_("must be ed25519: and 64 hex digits"), field="fingerprint")
     exists = uow.conn.execute(select(T.key_confirmations).where(
         T.key_confirmations.c.party == party,
         T.key_confirmations.c.fingerprint == key_fingerprint)).first()

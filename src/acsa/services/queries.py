@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, union
 
-from acsa.domain.errors import Conflict, InvalidValue, UnknownReference
+from acsa.domain.errors import N_, Conflict, InvalidValue, UnknownReference
 from acsa.domain.money import Money
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, Status, actions_for
@@ -196,7 +196,7 @@ def decode_cursor(cursor: str) -> tuple[date | None, str]:
             raise ValueError(cursor)
         return (date.fromisoformat(day) if day else None), number
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadCursor("is not a cursor this node handed out", field="after") from None
+        raise BadCursor(N_("is not a cursor this node handed out"), field="after") from None
 
 
 def visible_to(uow: UnitOfWork, user: LocalUser) -> Any:
@@ -227,8 +227,8 @@ def _filters(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> list[Any]
     if wanted.status:
         known = {s.value for s in Status}
         if wanted.status not in known:
-            raise InvalidValue(f"{wanted.status!r} is not a status "
-                               f"({', '.join(sorted(known))})", field="status")
+            raise InvalidValue(N_("'%(status)s' is not a status (%(allowed)s)"), field="status",
+                               status=wanted.status, allowed=sorted(known))
         conditions.append(o.status == wanted.status)
     if wanted.agreement:
         conditions.append(o.agreement == wanted.agreement)
@@ -252,7 +252,10 @@ def _filters(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> list[Any]
 def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderPage:
     """One page of the orders ``user`` may see, newest submission first."""
     if not 0 < wanted.limit <= PAGE_LIMIT_MAX:
-        raise InvalidValue(f"must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
+        raise InvalidValue(
+            N_("must be between 1 and %(limit)s"),
+            field="limit", limit=PAGE_LIMIT_MAX,
+        )
     o = T.orders.c
     conditions = _filters(uow, user, wanted)
     page = [*conditions, visible_to(uow, user)]
@@ -290,7 +293,7 @@ def order_row(uow: UnitOfWork, user: LocalUser, number: str) -> Any:
         select(T.orders).where(T.orders.c.number == number, visible_to(uow, user))
     ).first()
     if row is None:
-        raise UnknownReference(f"no order {number} on this node", field="order")
+        raise UnknownReference(N_("no order %(number)s on this node"), field="order", number=number)
     return row
 
 
@@ -304,8 +307,10 @@ def check_head(uow: UnitOfWork, user: LocalUser, number: str, expected: str | No
     check, so that a stale screen always learns that first. (Recording checks it again
     under the order's lock.)"""
     if order_head(uow, user, number) != expected:
-        raise Conflict(f"{number} changed since you saw it: reload and try again",
-                       field="parent")
+        raise Conflict(
+            N_("%(number)s changed since you saw it: reload and try again"),
+            field="parent", number=number,
+        )
 
 
 # -- what a user may do now ---------------------------------------------------------------------
@@ -375,7 +380,7 @@ def get_draft(uow: UnitOfWork, user: LocalUser, draft_id: int) -> DraftInfo:
     row = uow.conn.execute(select(T.drafts).where(T.drafts.c.id == draft_id)).first()
     if row is None or (row.created_by != user.id and Role.AUDITOR not in user.roles) \
             or not _draft_readable(uow, user, _draft_of(row)):
-        raise UnknownReference(f"no draft {draft_id}", field="draft")
+        raise UnknownReference(N_("no draft %(draft_id)s"), field="draft", draft_id=draft_id)
     return _draft_of(row)
 
 
@@ -422,8 +427,10 @@ def activity_totals(uow: UnitOfWork, user: LocalUser) -> list[ActivityTotal]:
 def verify_ledger(uow: UnitOfWork, user: LocalUser) -> VerifyReport:
     """``acsa verify`` for an auditor or administrator (in a transaction rolled back after)."""
     if not user.roles & {Role.AUDITOR, Role.ADMINISTRATOR}:
-        raise NotPermitted("only an auditor or an administrator verifies the ledger",
-                           field="user")
+        raise NotPermitted(
+            N_("only an auditor or an administrator verifies the ledger"),
+            field="user",
+        )
     return verify_node(uow)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.errors import (
+    N_,
     Conflict,
     DomainError,
     InvalidValue,
@@ -82,8 +83,9 @@ def adopted_profile(uow: UnitOfWork, agreement: str) -> AgreementProfile:
     mine = [r for r in rows if uow.node.party in json.loads(r.adopted_by)]
     if not mine:
         raise UnknownReference(
-            f"this node has not adopted {agreement}: run `acsa agreement adopt {agreement}`",
-            field="agreement",
+            N_("this node has not adopted %(agreement)s: run `acsa agreement adopt "
+               "%(agreement)s`"),
+            field="agreement", agreement=agreement,
         )
     newest = max(mine, key=lambda r: r.version)
     return parse_profile(newest.document, newest.id)
@@ -114,7 +116,7 @@ def order_state(uow: UnitOfWork, number: str) -> OrderState:
     """An order as the log's fold has it now (``UnknownReference`` if never seen)."""
     state = fold_orders(uow, [number])[number].state
     if state.terms is None:
-        raise UnknownReference(f"no order {number} on this node", field="order")
+        raise UnknownReference(N_("no order %(number)s on this node"), field="order", number=number)
     return state
 
 
@@ -206,12 +208,14 @@ def _parent(uow: UnitOfWork, act: Act) -> str | None:
     """The order's newest event, which the act follows; a stale screen is a conflict."""
     if act.type not in F.ORDER_EVENT_TYPES or act.type in F.MULTI_ORDER_TYPES:
         if act.expected_parent is not ANY_PARENT and act.type in F.MULTI_ORDER_TYPES:
-            raise InvalidValue("a multi-order act takes no expected parent", field="parent")
+            raise InvalidValue(N_("a multi-order act takes no expected parent"), field="parent")
         return None
     parent = order_head(uow, act.subject)
     if act.expected_parent is not ANY_PARENT and act.expected_parent != parent:
-        raise Conflict(f"{act.subject} changed since you saw it: reload and try again",
-                       field="parent")
+        raise Conflict(
+            N_("%(subject)s changed since you saw it: reload and try again"),
+            field="parent", subject=act.subject,
+        )
     return parent
 
 
@@ -232,9 +236,9 @@ def _actor(uow: UnitOfWork, user: LocalUser, act: Act, stream: str) -> dict[str,
         found = uow.context.roster(stream).find(party=user.party, user=user.id, role=act.role,
                                                 unit=act.unit, on=act.on)
         if found is None:
-            where = f" for unit {act.unit}" if act.unit else ""
             raise NotAppointed(
-                f"{user.id} holds no appointment as {act.role.value}{where} on {act.on}",
+                N_("%(user)s holds no appointment as %(role)s for unit %(unit)s on %(date)s")
+                if act.unit else N_("%(user)s holds no appointment as %(role)s on %(date)s"),
                 field="user", user=user.id, role=act.role.value, unit=act.unit, date=act.on,
             )
         appointment = found.id
@@ -247,7 +251,10 @@ def _judge_locally(fact: F.Fact, before: Mapping[str, Folded], ctx: Context) -> 
     check_event_data(fact.data, fact.version)  # every act, those on no order too
     for number, folded in before.items():
         if folded.state.terms is None and fact.type not in F.ORDER_ROOT_TYPES:
-            raise UnknownReference(f"no order {number} on this node", field="order")
+            raise UnknownReference(
+                N_("no order %(number)s on this node"),
+                field="order", number=number,
+            )
         try:
             judge(fact, folded.state, ctx)
         except DomainError as exc:

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from acsa.domain import facts as F
-from acsa.domain.errors import DomainError
+from acsa.domain.errors import N_, DomainError
 from acsa.domain.streams import stream_agreement, stream_id
 from acsa.events import SignedEvent
 from acsa.services import high_water, intake
@@ -50,8 +50,10 @@ class NotYours(DomainError):
 def copied_stream(uow: UnitOfWork, agreement: str, party: str, peer: str) -> str:
     """The stream ``peer`` asks us to return: its own, of an agreement we are both party to."""
     if party != peer or party == uow.node.party:
-        raise NotYours(f"only {party}'s own node may ask for this node's copy of its stream",
-                       field="stream")
+        raise NotYours(
+            N_("only %(party)s's own node may ask for this node's copy of its stream"),
+            field="stream", party=party,
+        )
     check_party(uow, agreement, peer)
     return stream_id(agreement, party)
 

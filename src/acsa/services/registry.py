@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.errors import InvalidValue, UnknownReference
+from acsa.domain.errors import N_, InvalidValue, UnknownReference
 from acsa.domain.roster import Appointment
 from acsa.domain.streams import stream_agreement, stream_id
 from acsa.services.recording import adopted_profile
@@ -117,12 +117,16 @@ def find_appointment(uow: UnitOfWork, agreement: str, ref: str) -> Appointment:
     """One of this node's appointments under ``agreement`` by a prefix of its hash."""
     ref = ref.strip().lower()
     if len(ref) < 6:
-        raise InvalidValue("give at least 6 characters of the appointment's hash",
-                           field="appointment")
+        raise InvalidValue(
+            N_("give at least 6 characters of the appointment's hash"),
+            field="appointment",
+        )
     roster = uow.context.roster(stream_id(agreement, uow.node.party))
     matches = [ap for ap in roster.appointments.values() if ap.id.startswith(ref)]
     if len(matches) != 1:
-        more = " (several match)" if matches else ""
-        raise UnknownReference(f"no appointment {ref!r} of {uow.node.party} under "
-                               f"{agreement}{more}", field="appointment")
+        raise UnknownReference(
+            N_("no appointment '%(ref)s' of %(party)s under %(agreement)s (several match)")
+            if matches else N_("no appointment '%(ref)s' of %(party)s under %(agreement)s"),
+            field="appointment", ref=ref, party=uow.node.party, agreement=agreement,
+        )
     return matches[0]

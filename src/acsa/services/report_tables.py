@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import profile_from_document
-from acsa.domain.errors import InvalidValue, ReportTooLarge
+from acsa.domain.errors import N_, InvalidValue, ReportTooLarge
 from acsa.domain.interpret import interpret_orders
 from acsa.domain.money import Money
 from acsa.domain.postings import OWED_KINDS, AccountKind
@@ -42,9 +42,11 @@ KINDS = tuple(k.value for k in AccountKind if k is not AccountKind.CONTROL)
 
 def _limit(count: int, what: str) -> None:
     if count > REPORT_ROWS_MAX:
-        raise ReportTooLarge(f"{count} {what}: more than {REPORT_ROWS_MAX} in one report; "
-                             "narrow it (partner, currency, date)", field="report",
-                             limit=REPORT_ROWS_MAX, total=count)
+        raise ReportTooLarge(
+            N_("%(total)s %(what)s: more than %(limit)s in one report; narrow it (partner, "
+               "currency, date)"),
+            field="report", limit=REPORT_ROWS_MAX, total=count, what=what,
+        )
 
 
 def fold_orders(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, OrderState]:
@@ -111,7 +113,7 @@ def statement(uow: UnitOfWork, user: LocalUser, partner: str, *, currency: str |
     """
     me = uow.node.party
     if partner == me:
-        raise InvalidValue("a statement is with another party", field="partner")
+        raise InvalidValue(N_("a statement is with another party"), field="partner")
     p, e = T.postings.c, T.events.c
     query = (
         select(T.postings, T.events.c.type, T.events.c.envelope)
@@ -336,7 +338,7 @@ def fiscal_year_end(uow: UnitOfWork, party: str, year: int) -> date:
             if p["code"] == party:
                 profile = profile_from_document(json.loads(row.document), "adopted profile")
                 return profile.party(party).fiscal_year_bounds(year)[1]
-    raise InvalidValue(f"no adopted agreement names {party}", field="party")
+    raise InvalidValue(N_("no adopted agreement names %(party)s"), field="party", party=party)
 
 
 def year_end(uow: UnitOfWork, user: LocalUser, as_of: date) -> list[CutOffRow]:

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
+from acsa.domain.errors import N_
 from acsa.domain.streams import stream_agreement, stream_party
 from acsa.events import KeyFileError, NodeKey
 from acsa.events.sealed_key import open_key
@@ -159,8 +160,8 @@ def restore(backup: Path, data_dir: Path, url: str, *, passphrase: str | None = 
     """Restore the backup in ``backup`` as the node of ``data_dir`` on the database ``url``."""
     check = verify_backup(backup)
     if not check.ok or check.manifest is None:
-        raise BackupRefused(f"{backup} does not verify: {'; '.join(check.problems[:3])}",
-                            field="path")
+        raise BackupRefused(N_("%(backup)s does not verify: %(problems)s"), field="path",
+                            backup=backup, problems="; ".join(check.problems[:3]))
     manifest = check.manifest
     report = RestoreReport(manifest.party, manifest.created_at, display_url(url))
     new_directory = _identity(backup, data_dir, manifest.party)
@@ -192,8 +193,10 @@ def _identity(backup: Path, data_dir: Path, party: str) -> bool:
     if identity.exists():
         found = identity.read_text()
         if f'party = "{party}"' not in found:
-            raise BackupRefused(f"{data_dir} holds another party's node, not {party}'s",
-                                field="data_dir")
+            raise BackupRefused(
+                N_("%(data_dir)s holds another party's node, not %(party)s's"),
+                field="data_dir", data_dir=data_dir, party=party,
+            )
         return False
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.copyfile(backup / IDENTITY, identity)
@@ -212,12 +215,16 @@ def _key(backup: Path, data_dir: Path, manifest: Manifest, passphrase: str | Non
                                 "backup knows: a key rotated after the backup")
         return key
     if not manifest.key_included:
-        raise BackupRefused(f"no {KEY_FILE} in {data_dir} and the backup holds none: put the "
-                            "node's key file back, or restore a backup made with --with-key",
-                            field="key")
+        raise BackupRefused(
+            N_("no %(key_file)s in %(data_dir)s and the backup holds none: put the node's key "
+               "file back, or restore a backup made with --with-key"),
+            field="key", key_file=KEY_FILE, data_dir=data_dir,
+        )
     if passphrase is None:
-        raise BackupRefused("the backup's key is sealed: give its passphrase",
-                            field="passphrase")
+        raise BackupRefused(
+            N_("the backup's key is sealed: give its passphrase"),
+            field="passphrase",
+        )
     try:
         key = open_key(json.loads((backup / SEALED_KEY).read_text()), passphrase)
     except KeyFileError as exc:
@@ -250,8 +257,10 @@ def _install(backup: Path, data_dir: Path, url: str, *, replace: bool,
 def _install_sqlite(staged: Path, target: Path, replace: bool, report: RestoreReport) -> None:
     if target.exists():
         if not replace:
-            raise BackupRefused(f"{target} already holds a database: add --replace to set it "
-                                "aside", field="database")
+            raise BackupRefused(
+                N_("%(target)s already holds a database: add --replace to set it aside"),
+                field="database", target=target,
+            )
         aside = target.with_name(f"{target.name}.replaced-{os.getpid()}")
         for suffix in ("", "-wal", "-shm"):
             old = Path(f"{target}{suffix}")
@@ -274,8 +283,8 @@ def _install_postgresql(staged: Engine, url: str, replace: bool,
             empty = is_empty(conn)
         if not empty:
             if not replace:
-                raise BackupRefused(f"{display_url(url)} holds a node's tables: add --replace "
-                                    "to drop them", field="database")
+                raise BackupRefused(N_("%(database)s holds a node's tables: add --replace to "
+                                       "drop them"), field="database", database=display_url(url))
             with target.begin() as conn:
                 drop_tables(conn)
             report.notes.append(f"the node's tables in {display_url(url)} were dropped")

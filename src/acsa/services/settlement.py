@@ -27,6 +27,7 @@ from acsa.domain import commands, interpret, references
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import (
+    N_,
     CurrencyMismatch,
     InvalidValue,
     MissingField,
@@ -107,25 +108,35 @@ def _reference(state: OrderState, kind: str, ref: str | None) -> str | None:
         ids = [x.exchange for x in state.exchanges if x.signed and x.to_cash > 0]
     elif kind == "difference":
         if ref is None:
-            raise MissingField("name the invoice whose short remainder is billed",
-                               field="reference")
+            raise MissingField(
+                N_("name the invoice whose short remainder is billed"),
+                field="reference",
+            )
         return references.find_invoice(state, ref, field="reference")
     else:
         if ref is not None:
-            raise InvalidValue(f"a {kind} invoice names no reference", field="reference")
+            raise InvalidValue(
+                N_("a %(kind)s invoice names no reference"),
+                field="reference", kind=kind,
+            )
         return None
     if ref is None:
         open_ = [i for i in ids if i not in billed]
         if not open_:
-            raise UnknownReference(f"nothing of {state.number} awaits a {kind} invoice",
-                                   field="reference")
+            raise UnknownReference(
+                N_("nothing of %(number)s awaits a %(kind)s invoice"),
+                field="reference", number=state.number, kind=kind,
+            )
         return open_[-1]
     ref = ref.strip().lower()
     if ref.isdigit() and 0 < int(ref) <= len(ids):
         return ids[int(ref) - 1]
     matches = [i for i in ids if i.startswith(ref)]
     if len(matches) != 1:
-        raise UnknownReference(f"no {kind} {ref!r} on {state.number}", field="reference")
+        raise UnknownReference(
+            N_("no %(kind)s '%(ref)s' on %(number)s"),
+            field="reference", kind=kind, ref=ref, number=state.number,
+        )
     return matches[0]
 
 
@@ -140,7 +151,10 @@ def issue_invoice(uow: UnitOfWork, user: LocalUser, number: str, *, kind: str = 
     ref = _reference(state, kind, reference)
     old = references.find_invoice(state, replaces, field="replaces") if replaces else None
     if side_of(state, user) is not Side.SUPPLIER:
-        raise NotAuthorized(f"{state.supplier}, the supplier, invoices {number}", field="order")
+        raise NotAuthorized(
+            N_("%(supplier)s, the supplier, invoices %(number)s"),
+            field="order", supplier=state.supplier, number=number,
+        )
     invoice_number = next_invoice_number(uow, profile, on)
     data = commands.invoice_data(state, profile, on=on, number=invoice_number, kind=kind,
                                  reference=ref, replaces=old)
@@ -164,7 +178,7 @@ def _amount(state: OrderState, text: str, field: str = "amount") -> str:
     """An amount in the order's currency, checked and written with its digits."""
     amount = Money.parse(text.strip(), state.currency, field=field)
     if amount.minor <= 0:
-        raise InvalidValue("must be more than zero", field=field)
+        raise InvalidValue(N_("must be more than zero"), field=field)
     return amount.text()
 
 
@@ -201,15 +215,19 @@ def _states(uow: UnitOfWork, user: LocalUser, numbers: Sequence[str],
     each one ``user`` may read: another is not admitted to exist (need to know)."""
     need_to_know.require_readable(uow, user, numbers, field=field)
     if not numbers:
-        raise MissingField("name at least one order", field=field)
+        raise MissingField(N_("name at least one order"), field=field)
     if len(numbers) > MULTI_ORDER_PARTS_MAX:
-        raise InvalidValue(f"at most {MULTI_ORDER_PARTS_MAX} in one act", field=field)
+        raise InvalidValue(
+            N_("at most %(limit)s in one act"),
+            field=field, limit=MULTI_ORDER_PARTS_MAX,
+        )
     states = [order_state(uow, n) for n in dict.fromkeys(numbers)]
     profiles = {s.profile for s in states}
     agreements = {uow.context.profile(p).id for p in profiles}
     if len(agreements) != 1:
-        raise InvalidValue("the orders fall under different agreements: record one act per "
-                           f"agreement ({', '.join(sorted(agreements))})", field=field)
+        raise InvalidValue(N_("the orders fall under different agreements: record one act per "
+                              "agreement (%(agreements)s)"), field=field,
+                           agreements=sorted(agreements))
     return states
 
 
@@ -240,22 +258,27 @@ def record_payment(uow: UnitOfWork, user: LocalUser,
         state = by_number[number]
         where = f"allocations[{i}]"
         if side_of(state, user) is not Side.REQUESTER:
-            raise NotAuthorized(f"{state.requester}, the requester, pays for {number}",
-                                field=f"{where}.order")
+            raise NotAuthorized(
+                N_("%(requester)s, the requester, pays for %(number)s"),
+                field=f"{where}.order", requester=state.requester, number=number,
+            )
         if state.currency != currency:
-            raise CurrencyMismatch(f"{number} is invoiced in {state.currency}, not {currency}: "
-                                   "pay each currency separately", field=f"{where}.order")
+            raise CurrencyMismatch(N_("%(number)s is invoiced in %(currency)s, not %(other)s: "
+                                      "pay each currency separately"), field=f"{where}.order",
+                                   number=number, currency=state.currency, other=currency)
         invoice = references.find_invoice(state, invoice_ref, field=f"{where}.invoice")
         if (number, invoice) in seen:
-            raise InvalidValue("that invoice is already allocated in this payment",
-                               field=f"{where}.invoice")
+            raise InvalidValue(
+                N_("that invoice is already allocated in this payment"),
+                field=f"{where}.invoice",
+            )
         seen.add((number, invoice))
         minor = Money.parse(amount.strip(), currency, field=f"{where}.amount").minor
         if minor <= 0:
-            raise InvalidValue("must be more than zero", field=f"{where}.amount")
+            raise InvalidValue(N_("must be more than zero"), field=f"{where}.amount")
         parts.append((number, invoice, minor))
     if not reference.strip():
-        raise MissingField("the bank's or the paying office's reference", field="reference")
+        raise MissingField(N_("the bank's or the paying office's reference"), field="reference")
     data = commands.payment_data(currency=currency, allocations=parts, reference=reference)
     return _multi_act(uow, user, states, Action.PAY, F.PAYMENT_RECORDED,
                       _next_subject(uow, "PAY"), data, on)
@@ -265,16 +288,18 @@ def find_multi_event(uow: UnitOfWork, type: str, ref: str, *, field: str) -> Sto
     """A payment, exchange or offset event by its subject or a prefix of its hash."""
     ref = ref.strip()
     if not ref:
-        raise MissingField("is required", field=field)
+        raise MissingField(N_("is required"), field=field)
     e = T.events.c
     rows = uow.conn.execute(
         select(T.events).where(e.type == type, or_(
             e.subject == ref, e.hash.startswith(ref.lower(), autoescape=True)))
     ).all()
     if len(rows) != 1:
-        what = type.split(".")[0]
-        more = " (several match)" if rows else ""
-        raise UnknownReference(f"no {what} {ref!r} on this node{more}", field=field)
+        raise UnknownReference(
+            N_("no %(what)s '%(ref)s' on this node (several match)") if rows else
+            N_("no %(what)s '%(ref)s' on this node"),
+            field=field, what=type.split(".")[0], ref=ref,
+        )
     return stored(rows[0])
 
 
@@ -301,8 +326,10 @@ def confirm_payment(uow: UnitOfWork, user: LocalUser, payment: str,
                 parts.append({"order": state.number, "invoice": p["invoice"],
                               "received": p["amount"]})
         if not parts:
-            raise MissingField("every allocation of that payment is already confirmed",
-                               field="received")
+            raise MissingField(
+                N_("every allocation of that payment is already confirmed"),
+                field="received",
+            )
     else:
         states = {s.number: s for s in _states(uow, user, [o for o, _, _ in received], "received")}
         parts = []
@@ -312,13 +339,15 @@ def confirm_payment(uow: UnitOfWork, user: LocalUser, payment: str,
             invoice = references.find_invoice(state, invoice_ref, field=f"{where}.invoice")
             money = Money.parse(amount.strip(), state.currency, field=f"{where}.amount")
             if money.minor < 0:
-                raise InvalidValue("must not be negative", field=f"{where}.amount")
+                raise InvalidValue(N_("must not be negative"), field=f"{where}.amount")
             parts.append({"order": number, "invoice": invoice, "received": money.text()})
     ordered = [states[str(p["order"])] for p in parts]
     for s in ordered:
         if side_of(s, user) is not Side.SUPPLIER:
-            raise NotAuthorized(f"{s.supplier}, the supplier, confirms payments on {s.number}",
-                                field="received")
+            raise NotAuthorized(
+                N_("%(supplier)s, the supplier, confirms payments on %(number)s"),
+                field="received", supplier=s.supplier, number=s.number,
+            )
     return _multi_act(uow, user, ordered, Action.CONFIRM_PAYMENT, F.PAYMENT_CONFIRMED,
                       event.envelope.subject, {"payment": event.hash, "orders": parts}, on)
 
@@ -333,7 +362,7 @@ def return_in_kind(uow: UnitOfWork, user: LocalUser, number: str,
                    expected_parent: object = ANY_PARENT) -> StoredEvent:
     """The requester returns supplies of the same type, quality and quantity."""
     if not lines:
-        raise MissingField("a return has at least one line", field="lines")
+        raise MissingField(N_("a return has at least one line"), field="lines")
     return act_on_order(uow, user, number, Action.RETURN_IN_KIND, F.RETURN_RECORDED,
                         {"lines": [{"line": n, "quantity": q} for n, q in lines],
                          "description": description, "evidence": list(evidence)},
@@ -348,7 +377,7 @@ def answer_return(uow: UnitOfWork, user: LocalUser, number: str, return_ref: str
     state = order_state(uow, number)
     ref = references.find_return(state, return_ref)
     if not accept and not reason.strip():
-        raise MissingField("say why the return is rejected", field="reason")
+        raise MissingField(N_("say why the return is rejected"), field="reason")
     data: dict[str, Any] = {"return": ref, "answer": "accepted" if accept else "rejected"}
     if reason:
         data["reason"] = reason
@@ -375,7 +404,7 @@ def convert_to_cash(uow: UnitOfWork, user: LocalUser, number: str,
         if line.no in given:
             price = parse_decimal(given.pop(line.no), field=f"prices[{line.no}]")
             if price <= 0:
-                raise InvalidValue("must be more than zero", field=f"prices[{line.no}]")
+                raise InvalidValue(N_("must be more than zero"), field=f"prices[{line.no}]")
             chosen[line.no] = price
         elif owed_in_kind(state, line.no, profile) > 0:
             listed = catalogue_price(uow, profile.id, state.supplier, line.category,
@@ -383,7 +412,8 @@ def convert_to_cash(uow: UnitOfWork, user: LocalUser, number: str,
             if listed is not None:
                 chosen[line.no] = Decimal(listed)
     if given:
-        raise InvalidValue(f"{number} has no line {sorted(given)[0]}", field="prices")
+        raise InvalidValue(N_("%(number)s has no line %(line)s"), field="prices", number=number,
+                           line=sorted(given)[0])
     data = commands.conversion_data(state, profile, chosen)
     return act_on_order(uow, user, number, Action.CONVERT_TO_CASH, F.RIK_CONVERTED, data,
                         on=on, expected_parent=expected_parent)
@@ -399,10 +429,13 @@ def _check_rates(rates: Sequence[Rate]) -> list[Rate]:
         minor_units(base)
         minor_units(quote)
         if base == quote:
-            raise InvalidValue(f"{base}/{quote} is no exchange", field=where)
+            raise InvalidValue(
+                N_("%(base)s/%(quote)s is no exchange"),
+                field=where, base=base, quote=quote,
+            )
         value = parse_decimal(rate.strip(), field=f"{where}.rate")
         if value <= 0:
-            raise InvalidValue("must be positive", field=f"{where}.rate")
+            raise InvalidValue(N_("must be positive"), field=f"{where}.rate")
         out.append((base, quote, rate.strip()))
     return out
 
@@ -421,8 +454,11 @@ def recorded_rate(uow: UnitOfWork, agreement: str, base: str, quote: str, on: da
         )
     ).all()
     if not rows:
-        raise RateMissing(f"no {base}/{quote} rate recorded on or before {on}: record one "
-                          "(`acsa rate add`) or give --rate", field="rates")
+        raise RateMissing(
+            N_("no %(base)s/%(quote)s rate recorded on or before %(on)s: record one (`acsa rate "
+               "add`) or give --rate"),
+            field="rates", base=base, quote=quote, on=on,
+        )
     best = max(rows, key=lambda row: (row.on, row.base == base, row.event_hash))
     return (best.base, best.quote, best.rate)
 
@@ -485,8 +521,10 @@ def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[st
     hidden = need_to_know.unreadable(uow, user)
     for i, (number, _) in enumerate(invoices):
         if number in hidden:
-            raise UnknownReference(f"no order {number} on this node",
-                                   field=f"invoices[{i}].order")
+            raise UnknownReference(
+                N_("no order %(number)s on this node"),
+                field=f"invoices[{i}].order", number=number,
+            )
     states = _states(uow, user, [o for o, _ in invoices], "invoices")
     by_number = {s.number: s for s in states}
     profile = uow.context.profile(states[0].profile)

@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, or_, select
 
 from acsa.domain import facts as F
 from acsa.domain.errors import (
+    N_,
     DomainError,
     InvalidValue,
     NeedToKnow,
@@ -79,9 +80,11 @@ def require_every_order(uow: UnitOfWork, user: LocalUser, numbers: Iterable[str]
         .where(o.number.in_(sorted(covered)), o.requester != user.party,
                o.supplier != user.party)).scalar_one()
     if covered & hidden or foreign:
-        raise NeedToKnow(f"{what} covers orders {user.id} may not read: it needs a clearance "
-                         "and a need to know for every order it covers", field=field,
-                         user=user.id)
+        raise NeedToKnow(
+            N_("%(what)s covers orders %(user)s may not read: it needs a clearance and a need "
+               "to know for every order it covers"),
+            field=field, user=user.id, what=what,
+        )
 
 
 def covered_orders(uow: UnitOfWork, agreement: str, counterparty: str, currency: str,
@@ -107,8 +110,10 @@ def _unit(uow: UnitOfWork, user: LocalUser, agreement: str, on: date) -> str | N
     for a in sorted(roster.for_user(user.party, user.id), key=lambda a: a.granted_at):
         if a.role is Role.FINANCE_OFFICER and a.in_force(on, None):
             return min(a.units) if a.units else None
-    raise NotAppointed(f"{user.id} is not appointed as finance officer under {agreement}",
-                       field="user", user=user.id, role="finance_officer", agreement=agreement)
+    raise NotAppointed(
+        N_("%(user)s is not appointed as finance officer under %(agreement)s"),
+        field="user", user=user.id, role="finance_officer", agreement=agreement,
+    )
 
 
 @use_case
@@ -118,11 +123,13 @@ def sign_balance(uow: UnitOfWork, user: LocalUser, *, agreement: str, counterpar
     profile = adopted_profile(uow, agreement)
     minor_units(currency)
     if counterparty not in profile.party_codes or counterparty == uow.node.party:
-        raise InvalidValue(f"{counterparty} is not the other party to {agreement}",
-                           field="counterparty")
+        raise InvalidValue(
+            N_("%(counterparty)s is not the other party to %(agreement)s"),
+            field="counterparty", counterparty=counterparty, agreement=agreement,
+        )
     on = uow.node.today(profile)
     if as_of > on:
-        raise InvalidValue("a balance is stated as of today or an earlier date", field="as_of")
+        raise InvalidValue(N_("a balance is stated as of today or an earlier date"), field="as_of")
     unit = _unit(uow, user, agreement, on)  # authority first, then what it may read
     require_every_order(uow, user, covered_orders(uow, agreement, counterparty, currency, as_of),
                         "the statement", "as_of")
@@ -186,12 +193,18 @@ def answer_balance(uow: UnitOfWork, user: LocalUser, statement: str, *, agree: b
     """Countersign the other party's statement, or dispute it with the differences."""
     found = [s for s in all_statements(uow) if s.id.startswith(statement)]
     if len(found) != 1:
-        raise UnknownReference(f"no single statement {statement!r}", field="statement")
+        raise UnknownReference(
+            N_("no single statement '%(statement)s'"),
+            field="statement", statement=statement,
+        )
     target = found[0]
     if target.signer == uow.node.party:
-        raise InvalidValue("a party cannot answer its own statement", field="statement")
+        raise InvalidValue(N_("a party cannot answer its own statement"), field="statement")
     if target.status in (AGREED, DISPUTED):
-        raise InvalidValue(f"the statement was already {target.status}", field="statement")
+        raise InvalidValue(
+            N_("the statement was already %(status)s"),
+            field="statement", status=target.status,
+        )
     doc = target.document
     agreement = str(doc["agreement"])
     profile = adopted_profile(uow, agreement)
@@ -203,10 +216,11 @@ def answer_balance(uow: UnitOfWork, user: LocalUser, statement: str, *, agree: b
     ours = _document(uow, agreement, target.signer, currency, as_of)
     diff = differences(doc, ours)
     if agree and diff:
-        raise InvalidValue("our books do not show these figures, so they cannot be "
-                           "countersigned: " + "; ".join(diff), field="statement")
+        raise InvalidValue(N_("our books do not show these figures, so they cannot be "
+                              "countersigned: %(differences)s"), field="statement",
+                           differences="; ".join(diff))
     if not agree and not reason.strip():
-        raise InvalidValue("say why the statement is disputed", field="reason")
+        raise InvalidValue(N_("say why the statement is disputed"), field="reason")
     return record(uow, user, Act(
         agreement=agreement, type=F.BALANCE_ANSWERED, subject=f"BAL/{target.id[:16]}",
         data={"statement": target.id, "answer": AGREED if agree else DISPUTED,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import insert, select, update
 
-from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
+from acsa.domain.errors import N_, DomainError, InvalidValue, UnknownReference
 from acsa.domain.parties import Role
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.store import tables as T
@@ -44,8 +44,12 @@ class LocalUser:
 
     def require(self, *roles: Role) -> None:
         if not self.roles & set(roles):
-            wanted = " or ".join(r.value for r in roles)
-            raise NotPermitted(f"{self.id} is not a {wanted} on this node", field="user")
+            wanted = sorted(r.value for r in roles)
+            raise NotPermitted(
+                N_("%(user)s is not a %(role)s on this node"),
+                field="user", user=self.id, role=" or ".join(wanted),
+                **({"roles": wanted} if len(wanted) > 1 else {}),
+            )
 
 
 def user_of(row: Any) -> LocalUser:
@@ -61,13 +65,16 @@ def user_of(row: Any) -> LocalUser:
 def get_user(uow: UnitOfWork, user_id: str | None) -> LocalUser:
     """The acting user; refuses an unknown or deactivated one."""
     if not user_id:
-        raise InvalidValue("say who acts: --as USER or ACSA_USER", field="user")
+        raise InvalidValue(N_("say who acts: --as USER or ACSA_USER"), field="user")
     row = uow.conn.execute(select(T.users).where(T.users.c.id == user_id)).first()
     if row is None:
-        raise UnknownReference(f"no user {user_id!r} on this node", field="user")
+        raise UnknownReference(
+            N_("no user '%(user_id)s' on this node"),
+            field="user", user_id=user_id,
+        )
     user = user_of(row)
     if not user.active:
-        raise NotPermitted(f"{user_id} is deactivated", field="user")
+        raise NotPermitted(N_("%(user_id)s is deactivated"), field="user", user_id=user_id)
     return user
 
 
@@ -111,22 +118,24 @@ def add_user(
     """
     if actor is None:
         if count_users(uow):
-            raise NotPermitted("only an administrator adds users", field="user")
+            raise NotPermitted(N_("only an administrator adds users"), field="user")
     else:
         actor.require(Role.ADMINISTRATOR)
     if not _USER_ID.fullmatch(user_id):
-        raise InvalidValue("2–64 lowercase letters, digits, '.', '_' or '-'", field="id")
+        raise InvalidValue(N_("2–64 lowercase letters, digits, '.', '_' or '-'"), field="id")
     if not name.strip():
-        raise InvalidValue("is required", field="name")
+        raise InvalidValue(N_("is required"), field="name")
     parsed = []
     for r in roles:
         try:
             parsed.append(Role(r))
         except ValueError:
-            known = ", ".join(x.value for x in Role)
-            raise InvalidValue(f"{r!r} is not a role ({known})", field="roles") from None
+            raise InvalidValue(
+                N_("'%(role)s' is not a role (%(allowed)s)"),
+                field="roles", role=r, allowed=[x.value for x in Role],
+            ) from None
     if uow.conn.execute(select(T.users.c.id).where(T.users.c.id == user_id)).first():
-        raise InvalidValue(f"user {user_id} already exists", field="id")
+        raise InvalidValue(N_("user %(user_id)s already exists"), field="id", user_id=user_id)
     check_locale(locale)
     time_zone = check_time_zone(time_zone or party_time_zone(uow, uow.node.party))
     cleared, assigned = _security_at_start(uow, actor, user_id, clearance, activities)
@@ -161,8 +170,10 @@ def check_time_zone(time_zone: str, field: str = "time_zone") -> str:
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue(f"{time_zone!r} is not a time zone (e.g. Asia/Tokyo)",
-                           field=field) from None
+        raise InvalidValue(
+            N_("'%(time_zone)s' is not a time zone (e.g. Asia/Tokyo)"),
+            field=field, time_zone=time_zone,
+        ) from None
     return time_zone
 
 
@@ -190,7 +201,7 @@ def today_of(uow: UnitOfWork, user: LocalUser) -> date:
 
 def check_locale(locale: str) -> str:
     if locale not in ("en", "ja"):
-        raise InvalidValue("must be en or ja", field="locale")
+        raise InvalidValue(N_("must be en or ja"), field="locale")
     return locale
 
 
@@ -224,12 +235,14 @@ def require_clearance_manager(actor: LocalUser | None, user_id: str) -> None:
     """Refuse anyone but a security officer, and a security officer acting on themselves."""
     if actor is None or not may_manage_clearances(actor):
         raise NotPermitted(
-            "only a security officer sets a clearance or assigns a user to an activity",
-            field="user", user=actor.id if actor else None, role=Role.SECURITY_OFFICER)
+            N_("only a security officer sets a clearance or assigns a user to an activity"),
+            field="user", user=actor.id if actor else None, role=Role.SECURITY_OFFICER,
+        )
     if actor.id == user_id:
         raise NotPermitted(
-            "nobody sets their own clearance or need to know: another security officer does",
-            field="user", user=actor.id)
+            N_("nobody sets their own clearance or need to know: another security officer does"),
+            field="user", user=actor.id,
+        )
 
 
 def _adopted_schemes(uow: UnitOfWork) -> list[tuple[tuple[str, ...], str]]:
@@ -276,11 +289,12 @@ def check_clearance(uow: UnitOfWork, level: str | None) -> str | None:
         if known.casefold() == text.casefold():
             return known
     allowed = [*levels, NO_CLEARANCE]
-    hint = "" if levels else " (this node has adopted no agreement profile yet)"
     raise InvalidValue(
-        f"{text!r} is not a level of {uow.node.party}'s classification scheme; "
-        f"one of: {', '.join(allowed)}{hint}",
-        field="clearance", level=text, allowed=allowed)
+        N_("'%(level)s' is not a level of %(party)s's classification scheme; one of: "
+           "%(allowed)s") if levels else
+        N_("'%(level)s' is not a level of %(party)s's classification scheme; one of: "
+           "%(allowed)s (this node has adopted no agreement profile yet)"),
+        field="clearance", level=text, allowed=allowed, party=uow.node.party)
 
 
 def registered_activities(uow: UnitOfWork) -> list[str]:
@@ -297,8 +311,10 @@ def check_activities(uow: UnitOfWork, activities: Iterable[str]) -> list[str]:
     for activity in wanted:
         if activity not in known:
             raise UnknownReference(
-                f"{activity!r} is not an activity registered on this node; one of: "
-                f"{', '.join(known) or 'none registered yet'}",
+                N_("'%(activity)s' is not an activity registered on this node; one of: "
+                   "%(allowed)s") if known else
+                N_("'%(activity)s' is not an activity registered on this node; none is "
+                   "registered yet"),
                 field="activity", activity=activity, allowed=known)
     return wanted
 
@@ -307,6 +323,5 @@ def find_user(uow: UnitOfWork, user_id: str) -> LocalUser:
     """A user of this node, active or not; refused when there is none."""
     row = uow.conn.execute(select(T.users).where(T.users.c.id == user_id)).first()
     if row is None:
-        raise UnknownReference(f"no user {user_id!r} on this node", field="user",
-                               user=user_id)
+        raise UnknownReference(N_("no user '%(user)s' on this node"), field="user", user=user_id)
     return user_of(row)

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from acsa.domain.errors import DomainError, MissingField, UnknownReference
+from acsa.domain.errors import N_, DomainError, MissingField, UnknownReference
 from acsa.domain.parties import Role
 from acsa.domain.streams import stream_party
 from acsa.events import CompactRange, SignedTreeHead, countersign, verify_consistency
@@ -205,7 +205,7 @@ def alarm_evidence(uow: UnitOfWork, alarm_id: int) -> dict[str, Any]:
     row = uow.conn.execute(select(T.peer_alarms.c.evidence)
                            .where(T.peer_alarms.c.id == alarm_id)).scalar_one_or_none()
     if row is None:
-        raise UnknownReference(f"no alarm #{alarm_id}", field="alarm")
+        raise UnknownReference(N_("no alarm #%(alarm_id)s"), field="alarm", alarm_id=alarm_id)
     evidence: dict[str, Any] = json.loads(row)
     return evidence
 
@@ -219,7 +219,7 @@ def resolve_alarms(uow: UnitOfWork, admin: LocalUser, peer: str, note: str) -> i
     """
     admin.require(Role.ADMINISTRATOR)
     if not note.strip():
-        raise MissingField("say how it was resolved (out of band, with whom)", field="note")
+        raise MissingField(N_("say how it was resolved (out of band, with whom)"), field="note")
     done = uow.conn.execute(
         update(T.peer_alarms).where(T.peer_alarms.c.peer == peer,
                                     T.peer_alarms.c.resolved_at.is_(None))

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from acsa.domain.errors import InvalidValue
+from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.parties import Side
 from acsa.domain.worklist import TASKS, roles_for
 from acsa.services import need_to_know
@@ -41,7 +41,8 @@ def task_condition(user: LocalUser, key: str, *, overdue_on: Any = None,
     (past ``overdue_on``, when given) — or, with ``partner``, the orders of ``user``'s
     nation on which it is the partner's turn."""
     if key not in TASKS:
-        raise InvalidValue(f"{key[:40]!r} is not a task ({', '.join(TASKS)})", field="todo")
+        raise InvalidValue(N_("'%(task)s' is not a task (%(allowed)s)"), field="todo",
+                           task=key[:40], allowed=TASKS)
     o, t = T.orders.c, T.order_tasks.c
     if partner:
         return and_(or_(o.requester == user.party, o.supplier == user.party), exists().where(

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from acsa.domain.errors import N_
 from acsa.services import auth
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
@@ -108,8 +109,10 @@ def authenticate(request: Request, node: NodeDep, config: AuthDep,
         return Principal(holder.user, "token", frozenset(holder.token.scopes), token=holder)
     token = session_token(request, config)
     if token is None:
-        raise auth.NotAuthenticated("log in, or send an API token (Authorization: Bearer)",
-                                    field="session")
+        raise auth.NotAuthenticated(
+            N_("log in, or send an API token (Authorization: Bearer)"),
+            field="session",
+        )
     try:
         with UnitOfWork(node, write=False) as uow:
             session = auth.find_session(uow, token, config.policy)
@@ -118,8 +121,10 @@ def authenticate(request: Request, node: NodeDep, config: AuthDep,
             auth.end_session(uow, token, address=address, reason="session.expired")
         raise
     if not session.second_factor_done:
-        raise auth.SecondFactorRequired("enter the one-time code to finish logging in",
-                                        field="code")
+        raise auth.SecondFactorRequired(
+            N_("enter the one-time code to finish logging in"),
+            field="code",
+        )
     if session.needs_touch:
         with UnitOfWork(node) as uow:
             auth.touch_session(uow, token)

@@ -46,6 +46,9 @@ from starlette.routing import Match
 
 from acsa.domain import errors as E
 from acsa.domain.params import plain_params
+from acsa.i18n import DEFAULT_LOCALE, negotiate_locale
+from acsa.i18n.labels import label
+from acsa.i18n.refusals import refusal
 from acsa.logs import request_id
 from acsa.services import auth, queries
 from acsa.services.users import NotPermitted
@@ -149,9 +152,17 @@ def title_of(code: str) -> str:
     return TITLES.get(code, code.replace("_", " ").capitalize())
 
 
-def problem_of(exc: E.DomainError, *, instance: str | None = None) -> Problem:
-    return Problem(type=TYPE_BASE + exc.code, title=title_of(exc.code), status=status_of(exc),
-                   detail=exc.message, code=exc.code, field=exc.field, instance=instance,
+def problem_of(exc: E.DomainError, *, instance: str | None = None,
+               locale: str | None = None) -> Problem:
+    """The problem document of a refusal. ``code``, ``field`` and ``params`` are the same in
+    every language; with a ``locale`` other than English, ``title`` and ``detail`` are in it
+    (a client that asked for Japanese in ``Accept-Language``)."""
+    translated = locale is not None and locale != DEFAULT_LOCALE
+    return Problem(type=TYPE_BASE + exc.code,
+                   title=label("error", exc.code, locale) if translated else title_of(exc.code),
+                   status=status_of(exc),
+                   detail=refusal(exc, locale) if translated else exc.message,
+                   code=exc.code, field=exc.field, instance=instance,
                    params=plain_params(exc) or None)
 
 
@@ -187,7 +198,12 @@ def _headers(exc: E.DomainError) -> dict[str, str] | None:
 
 
 def domain_error_response(request: Request, exc: E.DomainError) -> JSONResponse:
-    return problem_response(problem_of(exc, instance=request.url.path), _headers(exc))
+    """The refusal's problem document, its words in the language ``Accept-Language`` asks
+    for (English unless it asks for another the node speaks)."""
+    locale = negotiate_locale(None, request.headers.get("accept-language"))
+    headers = {**(_headers(exc) or {}), "Content-Language": locale}
+    return problem_response(problem_of(exc, instance=request.url.path, locale=locale),
+                            headers)
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:

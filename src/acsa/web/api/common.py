@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from acsa.domain.errors import N_
 from acsa.domain.state import OrderState
 from acsa.services import access_log, order_view, queries
 from acsa.services.unit_of_work import UnitOfWork
@@ -34,7 +35,9 @@ def expected_parent(if_match: str | None) -> str | None:
     value = (if_match or "").strip()
     if not value or value == "*":
         raise PreconditionRequired(
-            "send If-Match with the order's ETag from GET /orders/{number}", field="If-Match")
+            N_("send If-Match with the order's ETag from GET /orders/{number}"),
+            field="If-Match",
+        )
     if value.startswith("W/"):
         value = value[2:]
     return value.strip('"') or None

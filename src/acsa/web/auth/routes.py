@@ -174,8 +174,10 @@ async def do_login(request: Request, node: NodeDep, config: AuthDep) -> Response
     form = await read_form(request)
     next_path = safe_next(form.get("next"))
     if not _login_token_ok(request, config, form):
-        return _refused(request, auth.CsrfRejected("the login form expired: try again",
-                                                   field=LOGIN_FIELD),
+        return _refused(request, auth.CsrfRejected(
+            N_("the login form expired: try again"),
+            field=LOGIN_FIELD,
+        ),
                         lambda msg, st: login_page(request, config, next_path, error=msg,
                                                    status=st))
     login = LoginRequest(form, dict(request.headers), client_address(request))

@@ -16,11 +16,42 @@
         var target = document.getElementById(row + name);
         if (target && !target.value && fill[name]) target.value = fill[name];
       });
-      var currency = document.getElementById("currency");
-      if (currency && !currency.value) currency.value = o.dataset.currency;
       break;
     }
   });
+  // New order: the currency, the fund citation's required mark and the items suggested
+  // follow the agreement and the partner chosen (the server does the same without this).
+  var orderForm = document.querySelector("form[data-partner-terms]");
+  if (orderForm) {
+    var terms = JSON.parse(orderForm.getAttribute("data-partner-terms") || "{}");
+    var partner = orderForm.elements[orderForm.getAttribute("data-partner-field")];
+    var agreement = orderForm.elements.agreement;
+    var list = document.getElementById("catalogue");
+    var items = list ? Array.prototype.slice.call(list.options) : [];
+    var follow = function () {
+      var t = terms[(agreement && agreement.value) + "|" + (partner && partner.value)];
+      var shown = document.getElementById("currency");
+      if (shown) shown.textContent = t ? t.currency : "\u2014";
+      var fund = orderForm.elements.fund_citation;
+      var label = fund && orderForm.querySelector("label[for=fund_citation]");
+      if (t && fund && label) {
+        fund.required = t.fund;
+        var mark = label.querySelector("span");
+        if (t.fund && !mark) label.insertAdjacentHTML("beforeend", ' <span aria-hidden="true">*</span>');
+        if (!t.fund && mark) mark.remove();
+      }
+      if (!list) return;
+      var emergency = partner && partner.name === "requester";
+      list.textContent = "";
+      items.forEach(function (o) {
+        if (!t || (o.dataset.currency === t.currency &&
+                   (emergency || o.dataset.supplier === partner.value))) list.appendChild(o);
+      });
+    };
+    orderForm.addEventListener("change", function (event) {
+      if (event.target === partner || event.target === agreement) follow();
+    });
+  }
   // Weighty actions ask once more before they are signed.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;

@@ -22,6 +22,7 @@ from acsa.web.ui.pages import STATIC_DIR
 PAGE_MODULES = (
     "acsa.web.ui.dashboard",
     "acsa.web.ui.orders",
+    "acsa.web.ui.new_order",
     "acsa.web.ui.reports",
     "acsa.web.ui.admin",
 )

@@ -17,7 +17,7 @@ from acsa.domain.errors import DomainError
 from acsa.services import settlement
 from acsa.web.api import schemas as S
 from acsa.web.api.orders import ACTIONS, ActionRoute
-from acsa.web.ui.pages import FormErrors, filled_rows
+from acsa.web.ui.pages import FormErrors, environment, filled_rows
 
 
 class ConfirmPaymentBody(S.PaymentConfirm):
@@ -63,7 +63,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "confirm-emergency": ("on",),
     "deliver": ("lines", "evidence", "note", "on"),
     "receive": ("delivery", "received", "evidence", "note", "on"),
-    "invoice": ("kind", "reference", "replaces", "on"),
+    "invoice": ("bill", "replaces", "on"),
     "void-invoice": ("invoice", "reason", "on"),
     "credit-note": ("invoice", "amount", "reason", "on"),
     "write-off": ("invoice", "amount", "reason", "on"),
@@ -88,10 +88,34 @@ FIELDS: dict[str, tuple[str, ...]] = {
 # Actions that change what is owed or end the order: the button is styled as such.
 WEIGHTY = frozenset({"reject", "withdraw", "cancel", "void-invoice", "write-off", "close-short"})
 
-def _pending(order: Any, side: str) -> dict[str, bool]:
+# Actions that leave the order's main road: offered after the others.
+LAST = ("dispute", "close-short", "cancel", "reject", "withdraw")
+
+
+def open_to_pay(order: Any, invoice: Any) -> Decimal:
+    """What is still to pay on ``invoice``: its outstanding amount less the payments on
+    their way to it (recorded, not yet confirmed as arrived)."""
+    names = {invoice.id, invoice.number, str(invoice.position)}
+    on_the_way = sum((Decimal(p.amount) for p in order.payments
+                      if p.invoice in names and p.confirmed_on is None), Decimal(0))
+    return Decimal(invoice.outstanding) - on_the_way
+
+
+environment.globals["open_to_pay"] = open_to_pay
+
+
+def _owed_in_kind(order: Any) -> bool:
+    return order.terms.method == "rik" and Decimal(order.figures.in_kind or "0") > 0
+
+
+def _pending(order: Any, side: str, billable: bool) -> dict[str, bool]:
     """What on the order waits for an answer or an act, seen from ``side``."""
     live = [i for i in order.invoices if i.live]
+    short = {p.invoice for p in order.payments if p.confirmed_on is not None}
     return {
+        "invoice": billable,
+        "convert-to-cash": _owed_in_kind(order),
+        "return-in-kind": _owed_in_kind(order),
         "respond": any(c.answer is None and c.side != side for c in order.changes),
         "transfer-consent": any(t.answer is None for t in order.transfers),
         "transfer": any(t.answer == "consented" and t.done_on is None for t in order.transfers),
@@ -100,8 +124,9 @@ def _pending(order: Any, side: str) -> dict[str, bool]:
         "confirm-payment": any(p.confirmed_on is None for p in order.payments),
         "void-invoice": bool(live),
         "credit-note": bool(live),
-        "write-off": any(Decimal(i.outstanding) != 0 for i in live),
-        "pay": any(Decimal(i.outstanding) != 0 for i in live),
+        "write-off": any(Decimal(i.outstanding) > 0 and short & {i.id, i.number}
+                         for i in live),
+        "pay": any(open_to_pay(order, i) > 0 for i in live),
         "receive": any(not d.receipt for d in order.deliveries),
         "link-exchange": order.terms.method == "eve" and not order.exchanges,
         "sign-exchange": any(x.signed_on is None and x.proposed_by != side
@@ -109,12 +134,16 @@ def _pending(order: Any, side: str) -> dict[str, bool]:
     }
 
 
-def form_actions(allowed: list[str], order: Any, side: str) -> list[str]:
+def form_actions(allowed: list[str], order: Any, side: str, *, billable: bool = False
+                 ) -> list[str]:
     """The actions of ``allowed`` (by the permission table and the user's appointments)
     that have a form here and something to act on: an answer is offered only while a
-    request waits for one, a payment only while an invoice is open."""
-    pending = _pending(order, side)
-    return [a for a in allowed if a in FIELDS and pending.get(a, True)]
+    request waits for one, a payment only while an invoice is open and no payment is on
+    its way for it, an invoice only while something is ``billable``, a conversion to cash
+    only while something is owed in kind. Disputes, cancellations and refusals come last."""
+    pending = _pending(order, side, billable)
+    offered = [a for a in allowed if a in FIELDS and pending.get(a, True)]
+    return sorted(offered, key=lambda a: a in LAST)
 
 
 # Inputs a row carries hidden (which line, order or invoice it is about): a row with
@@ -144,6 +173,11 @@ def body_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
     for key in ("accept", "consent"):
         if key in out and key in fields:
             out[key] = out[key] == "true"
+    if "bill" in out:  # the invoice form's choice: "kind:reference"
+        kind, _, reference = str(out.pop("bill")).partition(":")
+        out["kind"] = kind
+        if reference:
+            out["reference"] = reference
     return out
 
 
@@ -153,13 +187,27 @@ def form_rows(action: str, form: Mapping[str, str]) -> dict[str, list[int]]:
             "quantities": filled_rows(form, "quantities"), "prices": filled_rows(form, "prices")}
 
 
+def form_inputs(action: str) -> set[str]:
+    """The keys a refusal of ``action`` may name that its form shows an input for."""
+    inputs = {"lines" if name == "received" else name for name in FIELDS[action]}
+    if "bill" in inputs:
+        inputs |= {"kind", "reference"}
+    if "exchange_orders" in inputs:
+        inputs.add("orders")
+    return inputs | {"marking.level", "marking.caveats"}
+
+
 def form_errors(action: str, form: Mapping[str, str],
                 exc: DomainError | ValidationError, locale: str | None = None) -> FormErrors:
-    """A refusal of an action's form, each problem named by the input it concerns."""
+    """A refusal of an action's form, each problem named by the input it concerns; one
+    about the act itself (the user's appointment, the order's status) above the form."""
     rows = form_rows(action, form)
-    found = (FormErrors.of_validation(exc, rows) if isinstance(exc, ValidationError)
-             else FormErrors.of_domain(exc, rows, locale))
+    found = (FormErrors.of_validation(exc, rows, locale) if isinstance(exc, ValidationError)
+             else FormErrors.of_domain(exc, rows, locale, form_inputs(action)))
     if action == "receive":
         found.fields = {("received" + k[5:] if k.startswith("lines.") else k): v
+                        for k, v in found.fields.items()}
+    if action == "invoice":
+        found.fields = {("bill" if k in ("kind", "reference") else k): v
                         for k, v in found.fields.items()}
     return found

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from acsa.domain.errors import DomainError, InvalidValue, MissingField
+from acsa.domain.errors import N_, DomainError, InvalidValue, MissingField
 from acsa.domain.parties import ActivityType, Role
 from acsa.i18n import LOCALES, TIME_ZONES
 from acsa.services import access_log as access_records
@@ -78,12 +78,12 @@ def _day(form: dict[str, str], name: str, *, required: bool = False) -> date | N
     text = form.get(name, "").strip()
     if not text:
         if required:
-            raise MissingField("is required", field=name)
+            raise MissingField(N_("is required"), field=name)
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidValue("is not a date (YYYY-MM-DD)", field=name) from None
+        raise InvalidValue(N_("is not a date (YYYY-MM-DD)"), field=name) from None
 
 
 def _page(request: Request, principal: Principal, template: str, status: int = 200,
@@ -171,7 +171,7 @@ async def set_password(request: Request, principal: User, user_id: str) -> Respo
     form, _ = await _form(request, principal)
     try:
         if form.get("password", "") != form.get("password_again", ""):
-            raise InvalidValue("the two passwords differ", field="password_again")
+            raise InvalidValue(N_("the two passwords differ"), field="password_again")
         await run_in_threadpool(_write, request, lambda uow: auth.set_password(
             uow, principal.user, user_id, form.get("password", "")))
     except DomainError as exc:

@@ -30,6 +30,8 @@ from starlette.datastructures import UploadFile
 
 from acsa.domain.errors import DomainError, UnknownReference
 from acsa.i18n import N_, gettext
+from acsa.i18n.labels import label
+from acsa.i18n.refusals import refusal
 from acsa.reports.documents import describe_check, render_pdf
 from acsa.services import access_log, queries
 from acsa.services.documents import (
@@ -43,7 +45,6 @@ from acsa.services.documents import (
 from acsa.services.evidence import evidence_file, readable_orders
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.deps import Principal, client_address, get_node
-from acsa.web.problems import problem_of
 from acsa.web.ui.pages import (
     FormErrors,
     PageRoute,
@@ -75,9 +76,8 @@ def not_found_page(request: Request, principal: Principal | None,
     file format): 404, as for any unknown path. A refusal from a service gets its status
     from :func:`acsa.web.problems.status_of` instead, through :class:`PageRoute`."""
     locale = locale_of(request, principal)[0]
-    problem = problem_of(exc, instance=request.url.path).model_copy(update={"status": 404})
     return render(request, "error.html", principal, status=404,
-                  title=gettext(problem.title, locale), problem=problem)
+                  title=label("error", exc.code, locale), message=refusal(exc, locale))
 
 
 def _ascii_name(name: str) -> str:
@@ -100,8 +100,8 @@ def document(request: Request, principal: User, kind: str, number: str,
     model_kind = DOCUMENT_URL_KINDS.get(kind)
     if model_kind is None:
         return not_found_page(request, principal, UnknownReference(
-            f"{kind[:40]!r} is not a document; choose one of "
-            f"{', '.join(DOCUMENT_URL_KINDS)}", field="kind"))
+            N_("'%(kind)s' is not a document; choose one of %(allowed)s"), field="kind",
+            kind=kind[:40], allowed=tuple(DOCUMENT_URL_KINDS)))
     with UnitOfWork(get_node(request)) as uow:
         queries.order_row(uow, principal.user, number)  # need to know, before anything else
         model = document_model(uow, model_kind, number, ref=ref or None)
@@ -131,9 +131,9 @@ def read_qr_image(content: bytes, locale: str) -> str:
     """The text of the one QR code in an image, read by ``zbarimg`` (Debian zbar-tools)."""
     zbarimg = shutil.which("zbarimg")
     if zbarimg is None:
-        raise QrUnreadable(gettext(N_(
+        raise QrUnreadable(N_(
             "Reading a photo needs zbarimg (Debian package zbar-tools), which is not "
-            "installed on this node: type or scan the text printed under the code."), locale),
+            "installed on this node: type or scan the text printed under the code."),
             field="image")
     with tempfile.TemporaryDirectory(prefix="acsa-scan-") as folder:
         path = Path(folder) / "code"
@@ -143,16 +143,15 @@ def read_qr_image(content: bytes, locale: str) -> str:
                 [zbarimg, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
                 capture_output=True, text=True, timeout=ZBARIMG_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
-            raise QrUnreadable(gettext(N_("Reading the photo took too long."), locale),
+            raise QrUnreadable(N_("Reading the photo took too long."),
                                field="image") from None
     codes = [line for line in result.stdout.splitlines() if line.strip()]
     if result.returncode != 0 or not codes:
-        raise QrUnreadable(gettext(N_("No QR code found in the photo: take it closer, "
-                                      "flat and sharp, or type the text."), locale),
-                           field="image")
+        raise QrUnreadable(N_("No QR code found in the photo: take it closer, flat and "
+                              "sharp, or type the text."), field="image")
     if len(codes) > 1:
-        raise QrUnreadable(gettext(N_("%(count)s QR codes in the photo: show only one."),
-                                   locale) % {"count": len(codes)}, field="image")
+        raise QrUnreadable(N_("%(count)s QR codes in the photo: show only one."),
+                           field="image", count=len(codes))
     return codes[0]
 
 
@@ -201,7 +200,7 @@ async def scan_check(request: Request, principal: User) -> HTMLResponse:
             payload = await run_in_threadpool(read_qr_image, content, locale)
         except QrUnreadable as exc:
             return _scan_page(request, principal, status=422,
-                              errors=FormErrors(fields={"image": exc.message}))
+                              errors=FormErrors(fields={"image": refusal(exc, locale)}))
     if not payload:
         return _scan_page(request, principal, status=422, errors=FormErrors(fields={
             "payload": gettext(N_("Scan the code, type the text printed under it, or "

@@ -1,4 +1,4 @@
-"""Order pages: the filterable list, one order with its timeline and actions, a new order.
+"""Order pages: the filterable list, and one order with its timeline and its actions.
 
 Every act is a form posted to ``/orders/{number}/act/{action}`` carrying the
 order's head as the user saw it: if someone else acted on the order in the
@@ -21,13 +21,15 @@ from starlette.datastructures import UploadFile
 from acsa.domain.errors import Conflict, DomainError
 from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.rules import Status
-from acsa.i18n import N_, gettext, parse_instant
-from acsa.services import evidence, markings, orders, queries, users
+from acsa.i18n import N_, gettext
+from acsa.services import evidence, invoicing, markings, queries, users
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.web.api import schemas as S
 from acsa.web.api.common import order_detail, record_read
 from acsa.web.deps import Principal, client_address, get_node
 from acsa.web.problems import status_of
+from acsa.web.ui import held_files
 from acsa.web.ui.actions import (
     ACTION_ROUTES,
     FIELDS,
@@ -41,7 +43,6 @@ from acsa.web.ui.pages import (
     PageRoute,
     check_csrf,
     environment,
-    filled_rows,
     locale_of,
     nested,
     page_principal,
@@ -52,7 +53,6 @@ from acsa.web.ui.pages import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 User = Annotated[Principal, Depends(page_principal)]
-NEW_ORDER_LINE_ROWS = 5
 CONFLICT_MESSAGE = N_("Someone else changed this order while you were looking at it. "
                       "Here it is as it now stands: check it and act again.")
 PAGE_SIZE = 50
@@ -61,7 +61,7 @@ PAGE_SIZE = 50
 class FormProblems(Exception):
     """Every problem of a submitted form, found before anything is signed."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, problems: list[DomainError]) -> None:
         super().__init__(problems)
         self.problems = problems
 
@@ -102,10 +102,9 @@ def form_marking(data: dict[str, Any]) -> dict[str, Any] | None:
                           caveats.split(",") if isinstance(caveats, str) else ())
 
 
-def marking_problems(found: list[markings.MarkingProblem], locale: str
-                     ) -> list[tuple[str, str]]:
-    """Problems of a marking, each in the reader's language, by the field it concerns."""
-    return [(p.field, gettext(p.message, locale) % p.params) for p in found]
+def marking_problems(found: list[markings.MarkingProblem]) -> list[DomainError]:
+    """Problems of a marking, each as the refusal naming the field it concerns."""
+    return [p.error() for p in found]
 
 
 @router.get("/orders", response_class=HTMLResponse)
@@ -148,7 +147,8 @@ def order_list(
 
 def _order_page(request: Request, principal: Principal, number: str, *,
                 open_action: str | None = None, errors: FormErrors | None = None,
-                values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+                values: dict[str, str] | None = None, status: int = 200,
+                held: list[held_files.Held] | None = None) -> HTMLResponse:
     node = get_node(request)
     with UnitOfWork(node) as uow:
         detail = order_detail(uow, principal.user, number)
@@ -156,9 +156,11 @@ def _order_page(request: Request, principal: Principal, number: str, *,
         units = queries.list_units(uow, principal.user.party)
         candidates = (queries.exchange_candidates(uow, principal.user, number)
                       if "link-exchange" in detail.actions else [])
+        due = (invoicing.invoices_due(uow, principal.user, number)
+               if "invoice" in detail.actions else [])
         levels = users.clearance_levels(uow)
     side = "requester" if detail.terms.requester == principal.user.party else "supplier"
-    actions = form_actions(detail.actions, detail, side)
+    actions = form_actions(detail.actions, detail, side, billable=bool(due))
     if open_action not in actions:
         open_action = None  # no such form now: a refusal of it shows above the order
     return render(request, "orders/detail.html", principal, status=status, order=detail,
@@ -171,6 +173,7 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                       "currency": detail.currency},
                   evidence_mb=evidence.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
                   order_url=order_path(number), side=side, exchange_candidates=candidates,
+                  invoices_due=due, held_files=held or [],
                   marking_options=[(level, level) for level in levels],
                   banner=marking_text(detail.marking, locale_of(request, principal)[0])
                   if detail.marking.level != UNCLASSIFIED else "")
@@ -210,246 +213,74 @@ def _action_data(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] |
 
 
 async def _act(request: Request, principal: Principal, number: str, action: str) -> Response:
-    form = await read_form(request)
-    check_csrf(principal, form)
+    posted = await read_form(request)
+    check_csrf(principal, posted)
+    node = get_node(request)
     if action not in ACTION_ROUTES or action not in FIELDS:
         return await run_in_threadpool(_order_page, request, principal, number, errors=FormErrors(
             general=[gettext(N_("This action has no form here."), locale_of(request,
                                                                            principal)[0])]),
             status=404)
-    route = ACTION_ROUTES[action]
-    uploads = await _uploads(request)
+    form = held_files.without_held(posted)
+    # The files attached now, and those kept from a refused try that are still ticked.
+    files = [*await _uploads(request), *held_files.take(node, principal, posted)]
+    locale = locale_of(request, principal)[0]
+
+    async def refused(errors: FormErrors, status: int) -> HTMLResponse:
+        """The form again with each problem beside its field, what was typed and the files
+        attached kept."""
+        held = await run_in_threadpool(held_files.keep, node, principal, files,
+                                       evidence.EVIDENCE_FILE_SIZE_MAX)
+        return await run_in_threadpool(_order_page, request, principal, number,
+                                       open_action=action, errors=errors, values=form,
+                                       status=status, held=held)
+
     data, marking = _action_data(form)
     try:
-        body = route.body.model_validate(body_data(action, data))
+        body = ACTION_ROUTES[action].body.model_validate(body_data(action, data))
     except ValidationError as exc:
-        return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
-                           errors=form_errors(action, form, exc), values=form, status=422)
-    locale = locale_of(request, principal)[0]
+        return await refused(form_errors(action, form, exc, locale), 422)
+    try:
+        await run_in_threadpool(_record_act, node, principal, number, action, body,
+                                (form.get("head") or None, marking, files))
+    except FormProblems as found:
+        return await refused(FormErrors.of_problems(found.problems, {}, locale), 422)
+    except Conflict as exc:
+        message = gettext(CONFLICT_MESSAGE, locale)
+        return await run_in_threadpool(_order_page, request, principal, number, errors=FormErrors(
+            general=[message]), status=status_of(exc))
+    except DomainError as exc:
+        return await refused(form_errors(action, form, exc, locale), status_of(exc))
+    held_files.release(node, principal)
+    return redirect(order_path(number), notice=f"done:{action}")
+
+
+def _record_act(node: Node, principal: Principal, number: str, action: str, body: Any,
+                posted: tuple[str | None, dict[str, Any] | None, list[held_files.Upload]],
+                ) -> None:
+    """The files attached and the act citing them: one use case, kept whole or not at all."""
+    head, marking, files = posted
+    route = ACTION_ROUTES[action]
 
     @use_case
     def act(uow: UnitOfWork) -> None:
-        """The files attached and the act citing them: one use case, kept whole or not at all."""
-        queries.check_head(uow, principal.user, number, form.get("head") or None)
+        queries.check_head(uow, principal.user, number, head)
         found = markings.order_problems(uow, principal.user, number, marking)
         if found:
-            raise FormProblems(marking_problems(found, locale))
+            raise FormProblems(marking_problems(found))
         cited = [evidence.store_evidence(uow, name, content, media)
-                 for name, content, media in uploads]
+                 for name, content, media in files]
         used = body
         if cited:
             refs = [S.EvidenceRef.model_validate(c) for c in cited]
             used = body.model_copy(update={"evidence": [*getattr(body, "evidence", []),
                                                         *refs]})
-        route.call(uow, principal.user, number, used, form.get("head") or None)
+        route.call(uow, principal.user, number, used, head)
 
-    def run() -> None:
-        with UnitOfWork(get_node(request)) as uow:
-            act(uow)
-
-    try:
-        await run_in_threadpool(run)
-    except FormProblems as found:
-        return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
-                           errors=FormErrors.of_problems(found.problems, {}, locale),
-                           values=form, status=422)
-    except Conflict as exc:
-        message = gettext(CONFLICT_MESSAGE, locale)
-        return await run_in_threadpool(_order_page, request, principal, number, errors=FormErrors(
-            general=[message, exc.message]), status=status_of(exc))
-    except DomainError as exc:
-        return await run_in_threadpool(_order_page, request, principal, number, open_action=action,
-                           errors=form_errors(action, form, exc, locale), values=form,
-                           status=status_of(exc))
-    return redirect(order_path(number), notice=f"done:{action}")
+    with UnitOfWork(node) as uow:
+        act(uow)
 
 
 @router.get("/orders/{number:path}", response_class=HTMLResponse)
 def order_page(request: Request, principal: User, number: str) -> HTMLResponse:
     return _order_page(request, principal, number)
-
-
-# -- a new order -----------------------------------------------------------------------------
-
-
-def _choices(uow: UnitOfWork, principal: Principal, emergency: bool) -> dict[str, Any]:
-    """The new-order form's choices: only what this user's party's agreements allow.
-
-    An emergency order is recorded by the supplier for a partner who asked by
-    radio or telephone: the requesting unit is then one of the partner's.
-    """
-    party = principal.user.party
-    agreements = [a for a in queries.list_agreements(uow)
-                  if any(p["code"] == party for p in a.parties)]
-    ids = {a.id for a in agreements}
-    activities = [a for a in queries.list_activities(uow) if a.agreement in ids]
-    partners = sorted({p["code"] for a in agreements for p in a.parties if p["code"] != party})
-    categories = sorted({c for a in agreements for c in a.categories})
-
-    def units(*parties: str) -> list[tuple[str, str]]:
-        return [(u.id, f"{u.name} ({u.id})") for p in parties
-                for u in queries.list_units(uow, p)]
-
-    return {
-        "options": {
-            "agreements": [(a.id, f"{a.short_id} — {a.title}") for a in agreements],
-            "activities": [(a.id, f"{a.name} ({a.id})") for a in activities],
-            "suppliers": [(p, p) for p in partners],
-            "units": units(*partners) if emergency else units(party),
-            "my_units": units(party),
-            "categories": categories,
-        },
-        "catalogue": queries.price_catalogue(uow, principal.user),
-        "emergency": emergency,
-        "marking_options": [(level, level) for level in users.clearance_levels(uow)],
-    }
-
-
-def _new_page(request: Request, principal: Principal, *, errors: FormErrors | None = None,
-              values: dict[str, str] | None = None, status: int = 200,
-              emergency: bool = False) -> HTMLResponse:
-    values = values or {}
-    with UnitOfWork(get_node(request), write=False) as uow:
-        choices = _choices(uow, principal, emergency)
-    typed = {int(k.split(".")[1]) for k in values if k.startswith("lines.")
-             and k.split(".")[1].isdigit()}
-    return render(request, "orders/new.html", principal, status=status,
-                  errors=errors or FormErrors(), values=values,
-                  line_rows=max(NEW_ORDER_LINE_ROWS, max(typed, default=-1) + 2), **choices)
-
-
-# -- drafts ----------------------------------------------------------------------------------
-
-
-def draft_values(draft: queries.DraftInfo) -> dict[str, str]:
-    """A draft's terms as the new-order form's fields (``lines.0.quantity`` …)."""
-    out = {"draft_id": str(draft.id), "note": draft.note}
-    for key, value in draft.terms.items():
-        if key == "lines" and isinstance(value, list):
-            for i, line in enumerate(v for v in value if isinstance(v, dict)):
-                out.update({f"lines.{i}.{k}": str(v) for k, v in line.items() if k != "no"})
-        elif key == "marking" and isinstance(value, dict):
-            out["marking.level"] = str(value.get("level") or "")
-            out["marking.caveats"] = ", ".join(str(c) for c in value.get("caveats") or ())
-        elif isinstance(value, (str, int)):
-            out[key] = str(value)
-    return out
-
-
-@router.get("/drafts", response_class=HTMLResponse)
-def draft_list(request: Request, principal: User) -> HTMLResponse:
-    """The user's drafts not yet submitted (an auditor's: every draft), newest first."""
-    with UnitOfWork(get_node(request), write=False) as uow:
-        found = queries.list_drafts(uow, principal.user)
-    return render(request, "orders/drafts.html", principal, drafts=found,
-                  changed={d.id: parse_instant(d.updated_at) for d in found})
-
-
-@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
-def draft_page(request: Request, principal: User, draft_id: int) -> HTMLResponse:
-    """A draft in the new-order form, to complete, save again or sign."""
-    with UnitOfWork(get_node(request), write=False) as uow:
-        draft = queries.get_draft(uow, principal.user, draft_id)
-    return _new_page(request, principal, values=draft_values(draft))
-
-
-@router.get("/new-order", response_class=HTMLResponse)
-def new_order(request: Request, principal: User) -> HTMLResponse:
-    return _new_page(request, principal)
-
-
-@router.get("/new-emergency", response_class=HTMLResponse)
-def new_emergency(request: Request, principal: User) -> HTMLResponse:
-    """The supplier records a partner's radio or telephone request at once."""
-    return _new_page(request, principal, emergency=True)
-
-
-@router.post("/new-order")
-async def create_order(request: Request, principal: User) -> Response:
-    return await _create(request, principal, emergency=False)
-
-
-@router.post("/new-emergency")
-async def create_emergency(request: Request, principal: User) -> Response:
-    return await _create(request, principal, emergency=True)
-
-
-async def _create(request: Request, principal: Principal, *, emergency: bool) -> Response:
-    form = await read_form(request)
-    check_csrf(principal, form)
-    data = nested(form, frozenset({"csrf_token", "intent", "draft_id"}))
-    data["lines"] = [row for row in data.get("lines", []) if isinstance(row, dict)]
-    marking = form_marking(data)
-    draft = form.get("intent") == "draft" and not emergency
-    draft_id = int(form["draft_id"]) if form.get("draft_id", "").isdigit() else None
-    rows = {"lines": filled_rows(form, "lines")}
-    locale = locale_of(request, principal)[0]
-    try:
-        # A draft may be incomplete: only a signed order must pass the form's checks.
-        body = None if draft else (
-            S.EmergencyCreate if emergency else S.OrderCreate).model_validate(data)
-    except ValidationError as exc:
-        return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
-                                       errors=FormErrors.of_validation(exc, rows),
-                                       emergency=emergency)
-
-    def run() -> str:
-        with UnitOfWork(get_node(request)) as uow:
-            if body is None:
-                return _save_draft(uow, principal, data, marking, draft_id, locale)
-            return _create_order(uow, principal, body, marking, draft_id=draft_id,
-                                 locale=locale)
-
-    try:
-        where = await run_in_threadpool(run)
-    except FormProblems as found:
-        errors = FormErrors.of_problems(found.problems, rows, locale)
-        return await run_in_threadpool(_new_page, request, principal, values=form, status=422,
-                                       errors=errors, emergency=emergency)
-    except DomainError as exc:
-        return await run_in_threadpool(_new_page, request, principal, values=form,
-                                       status=status_of(exc),
-                                       errors=FormErrors.of_domain(exc, rows, locale),
-                                       emergency=emergency)
-    return redirect(where, notice="draft" if draft else
-                    "done:emergency" if emergency else "done:submit")
-
-
-def _save_draft(uow: UnitOfWork, principal: Principal, data: dict[str, Any],
-                marking: dict[str, Any] | None, draft_id: int | None, locale: str) -> str:
-    """Keep what was typed, however incomplete, as the user's draft; its page is next."""
-    user = principal.user
-    terms = {k: v for k, v in data.items() if k not in ("note", "on", "marking")}
-    terms["lines"] = [{**line, "no": i + 1} for i, line in enumerate(terms.get("lines", []))]
-    problems = marking_problems(
-        markings.problems_of(uow, user.party, terms.get("agreement"), marking), locale)
-    if problems:
-        raise FormProblems(problems)
-    kept = orders.save_draft(uow, user, orders.with_activity_type(uow, terms),
-                             note=str(data.get("note", "")), draft_id=draft_id,
-                             marking=marking)
-    return f"/drafts/{kept}"
-
-
-def _create_order(uow: UnitOfWork, principal: Principal, body: S.OrderCreate,
-                  marking: dict[str, Any] | None, *, draft_id: int | None,
-                  locale: str) -> str:
-    """Sign the order (or the emergency record) with its marking, from a draft when one is
-    named; where the browser goes next. Every problem of the form is found before anything
-    is signed."""
-    user = principal.user
-    emergency = isinstance(body, S.EmergencyCreate)
-    terms = body.terms()
-    problems = orders.order_form_problems(uow, user, terms, emergency=emergency)
-    found = markings.originator_problems(uow, user, terms.get("agreement"),
-                                         terms.get("activity"), marking)
-    problems += marking_problems(found, locale)
-    if problems:
-        raise FormProblems(problems)
-    if isinstance(body, S.EmergencyCreate):
-        event = orders.record_emergency(uow, user, terms, requested_by=body.requested_by,
-                                        on=body.on, marking=marking)
-    else:
-        event = orders.submit_order(uow, user, terms, on=body.on, marking=marking,
-                                    draft_id=draft_id)
-    return order_path(event.envelope.subject)

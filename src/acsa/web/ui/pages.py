@@ -10,9 +10,7 @@ and a missing or expired session becomes a redirect to the login page.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,24 +27,29 @@ from jinja2 import (
     pass_context,
     select_autoescape,
 )
-from pydantic import ValidationError
 
 from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
+from acsa.domain.parties import Side
+from acsa.domain.rules import Action, permission
 from acsa.i18n import (
     N_,
     format_money,
     format_quantity,
     gettext,
     negotiate_locale,
-    ngettext,
     use_locale,
 )
+from acsa.i18n.fields import field_label
 from acsa.i18n.labels import label
+from acsa.i18n.refusals import refusal
 from acsa.services import auth
 from acsa.web.deps import CSRF_FIELD, Principal, authenticate, get_auth, get_node
 from acsa.web.problems import log_refusal, problem_of
 from acsa.web.templating import install_jinja
+from acsa.web.ui.form_errors import FormErrors, filled_rows, form_field
+
+__all__ = ["FormErrors", "filled_rows", "form_field"]
 
 WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -167,7 +170,7 @@ async def read_form(request: Request) -> dict[str, str]:
 
 def check_csrf(principal: Principal, form: Mapping[str, str]) -> None:
     if principal.session is None:
-        raise auth.CsrfRejected("pages need a browser session", field=CSRF_FIELD)
+        raise auth.CsrfRejected(N_("pages need a browser session"), field=CSRF_FIELD)
     auth.check_csrf(principal.session, form.get(CSRF_FIELD))
 
 
@@ -202,80 +205,6 @@ def _lists(value: Any) -> Any:
     return {k: _lists(v) for k, v in value.items()}
 
 
-@dataclass
-class FormErrors:
-    """Problems with a submitted form: by field name (dotted), and for the whole form."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.fields or self.general)
-
-    @classmethod
-    def of_validation(cls, exc: ValidationError, rows: dict[str, list[int]] | None = None
-                      ) -> FormErrors:
-        found = cls()
-        for error in exc.errors():
-            name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-            field = form_field(name.lstrip("."), rows or {})
-            found.fields.setdefault(field or "form", error["msg"])
-        return found
-
-    @classmethod
-    def of_domain(cls, exc: DomainError, rows: dict[str, list[int]] | None = None,
-                  locale: str | None = None) -> FormErrors:
-        """The refusal beside its field. The domain names list items by their place in
-        the submitted list (``lines[1].quantity``); ``rows`` gives, per list, the form
-        row each place came from, since rows left blank were not submitted. With a
-        ``locale``, a refusal the catalogues hold is shown in that language."""
-        found = cls()
-        message = gettext(exc.message, locale) if locale else exc.message
-        if exc.field:
-            found.fields[form_field(exc.field, rows or {})] = message
-        found.general.append(message)
-        return found
-
-
-    @classmethod
-    def of_problems(cls, problems: list[tuple[str, str]], rows: dict[str, list[int]],
-                    locale: str) -> FormErrors:
-        """Several problems at once, each beside its field, and how many above the form."""
-        found = cls()
-        for name, message in problems:
-            found.fields.setdefault(form_field(name, rows), message)
-        found.general.append(ngettext("%(num)d problem: see the field marked below.",
-                                      "%(num)d problems: see the fields marked below.",
-                                      len(found.fields), locale) % {"num": len(found.fields)})
-        return found
-
-
-_ITEM = re.compile(r"^(\w+)\[(\d+)\]")
-
-
-def form_field(field: str, rows: dict[str, list[int]]) -> str:
-    """``lines[1].quantity`` as the form's input name (``lines.2.quantity`` if the
-    second submitted line was typed in the form's third row)."""
-    match = _ITEM.match(field)
-    if not match:
-        return field
-    name, place = match.group(1), int(match.group(2))
-    numbers = rows.get(name, [])
-    row = numbers[place] if place < len(numbers) else place
-    return f"{name}.{row}{field[match.end():]}"
-
-
-def filled_rows(form: Mapping[str, str], name: str) -> list[int]:
-    """The numbers of the rows of list ``name`` in which something was typed, in order."""
-    found = set()
-    for key, value in form.items():
-        parts = key.split(".")
-        if (len(parts) >= 3 and parts[0] == name and parts[1].isdigit() and value.strip()
-                and parts[-1] != "line"):  # the hidden line number is not typed
-            found.add(int(parts[1]))
-    return sorted(found)
-
-
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
@@ -298,6 +227,8 @@ class PageRoute(APIRoute):
 
 
 def refusal_page(request: Request, exc: DomainError) -> HTMLResponse:
+    """A refusal as a page in the reader's language: what was refused and why, in the
+    officer's words; the code and field are for the API and the log, not for the page."""
     problem = problem_of(exc, instance=request.url.path)
     log_refusal(problem)
     try:
@@ -306,7 +237,7 @@ def refusal_page(request: Request, exc: DomainError) -> HTMLResponse:
         principal = None
     locale, _ = locale_of(request, principal)
     return render(request, "error.html", principal, status=problem.status,
-                  title=gettext(problem.title, locale), problem=problem)
+                  title=label("error", exc.code, locale), message=refusal(exc, locale))
 
 
 def _delivery_options(order: Any) -> list[tuple[str, str]]:
@@ -320,6 +251,13 @@ def _invoice_options(order: Any) -> list[tuple[str, str]]:
     live = [i for i in order.invoices if i.live]
     return [(i.number, f"{i.number} — {i.total} {order.currency}") for i in
             [*live, *[i for i in order.invoices if not i.live]]]
+
+
+def _voided_options(order: Any) -> list[tuple[str, str]]:
+    """Voided invoices not yet reissued: what a new invoice may reissue."""
+    reissued = {i.replaces for i in order.invoices if i.live and i.replaces}
+    return [(i.number, f"{i.number} — {i.total} {order.currency}") for i in order.invoices
+            if not i.live and i.id not in reissued and i.number not in reissued]
 
 
 def _payment_options(order: Any) -> list[tuple[str, str]]:
@@ -339,15 +277,9 @@ def _invoice_number(order: Any, ref: str) -> str:
     return ref[:12]
 
 
-def _field_label(context: Any, name: str, labels: Mapping[str, str]) -> str:
+def _field_label(context: Any, name: str, labels: Mapping[str, str] | None = None) -> str:
     """What the form calls field ``name`` (``lines.0.quantity`` → "Line 1: Quantity")."""
-    if name in labels:
-        return labels[name]
-    parts = name.split(".")
-    if len(parts) == 3 and parts[1].isdigit() and parts[2] in labels:
-        line = gettext(N_("Line %(n)d"), context.get("locale")) % {"n": int(parts[1]) + 1}
-        return f"{line}: {labels[parts[2]]}"
-    return name
+    return field_label(name, context.get("locale"), labels)
 
 
 def _exchange_options(order: Any, side: str) -> list[tuple[str, str]]:
@@ -361,6 +293,22 @@ def _exchange_currencies(order: Any, candidates: list[Any]) -> list[tuple[str, s
     return [(c, c) for c in found]
 
 
+def may_take(user: Any, action: Action, side: Side) -> bool:
+    """Whether one of ``user``'s roles is one the permission table gives ``side`` for
+    ``action`` (whose appointment then decides): who is offered a form or a link for it."""
+    row = permission(action, side)
+    return user is not None and row is not None and bool(set(user.roles) & row.roles)
+
+
+def _may_start(user: Any, what: str) -> bool:
+    """Whether ``user`` may sign a new order (``order``) or record a partner's emergency
+    request (``emergency``): the links to those forms are shown to them only."""
+    if what == "emergency":
+        return may_take(user, Action.EMERGENCY, Side.SUPPLIER)
+    return may_take(user, Action.SUBMIT, Side.REQUESTER)
+
+
+environment.globals["may_start"] = _may_start
 environment.globals["field_label"] = pass_context(_field_label)
 environment.globals["exchange_options"] = _exchange_options
 environment.globals["exchange_currencies"] = _exchange_currencies
@@ -370,3 +318,4 @@ environment.globals["empty_errors"] = FormErrors
 environment.globals["payment_options"] = _payment_options
 environment.globals["delivery_options"] = _delivery_options
 environment.globals["invoice_options"] = _invoice_options
+environment.globals["voided_options"] = _voided_options

@@ -200,8 +200,8 @@ def read_parameters(kind: str, query: Mapping[str, str], choices: Choices, local
 def _unknown_report(kind: str) -> UnknownReference | None:
     if kind in tables.REPORT_KINDS:
         return None
-    return UnknownReference(f"{kind[:40]!r} is not a report; choose one of "
-                            f"{', '.join(tables.REPORT_KINDS)}", field="kind")
+    return UnknownReference(N_("'%(kind)s' is not a report; choose one of %(allowed)s"),
+                            field="kind", kind=kind[:40], allowed=tables.REPORT_KINDS)
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -237,7 +237,10 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
     fmt = fmt or query.pop("format", "")
     query.pop("notice", None)
     if fmt and fmt not in tables.FORMATS:
-        raise InvalidValue(f"{fmt[:20]!r} is not a format; choose csv or xlsx", field="format")
+        raise InvalidValue(
+            N_("'%(fmt)s' is not a format; choose csv or xlsx"),
+            field="format", fmt=fmt[:20],
+        )
     with UnitOfWork(get_node(request), write=False) as uow:
         choices = _choices(uow)
         values, params, errors = read_parameters(kind, query, choices, locale)
@@ -289,8 +292,10 @@ def report_download(request: Request, principal: User, kind: str, fmt: str) -> R
     """The report as a file; a bad parameter gives the form again (422), as the page does."""
     unknown = _unknown_report(kind)
     if unknown is None and fmt not in tables.FORMATS:
-        unknown = UnknownReference(f"{fmt[:20]!r} is not a format; choose csv or xlsx",
-                                   field="format")
+        unknown = UnknownReference(
+            N_("'%(fmt)s' is not a format; choose csv or xlsx"),
+            field="format", fmt=fmt[:20],
+        )
     if unknown is not None:
         return not_found_page(request, principal, unknown)
     return _page(request, principal, kind, fmt)
