@@ -396,3 +396,17 @@ def test_the_order_page_links_resolve(demo: Demo) -> None:
 
 def test_the_fixture_day_is_the_node_day(demo: Demo) -> None:
     assert demo.jpn.clock().date() == TODAY == date(2026, 12, 1)
+
+
+def test_a_scanned_invoice_shows_its_total_grouped(demo: Demo) -> None:
+    with UnitOfWork(demo.jpn, write=False) as uow:
+        table = tables.build_table(uow, finance(uow), "invoices")
+        row = table.as_dicts()[0]
+        printed = document_model(uow, "invoice", row["order"], ref=row["invoice"]).event.hash
+        payload = payload_of_event(uow, row["order"], printed)
+    r = _scan(demo, payload)
+    assert r.status_code == 200 and 'class="verdict match"' in r.text, r.text
+    [total] = re.findall(r'<th scope="row">total</th><td>([^<]*)</td>', r.text)
+    exact = row["total"]
+    assert exact.minor >= 100_000  # a figure with thousands to group
+    assert "," in total and total.replace(",", "") == f"{exact.text()} {exact.currency}"
