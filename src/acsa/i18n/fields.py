@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from acsa.i18n import N_, gettext
 
-FIELD: Mapping[str, str] = {
+ORDER_FIELD: Mapping[str, str] = {
     # the new-order and emergency forms
     "agreement": N_("Agreement"),
     "activity": N_("Activity"),
@@ -43,6 +43,13 @@ FIELD: Mapping[str, str] = {
     "damaged": N_("of which damaged"),
     "marking.level": N_("Classification"),
     "marking.caveats": N_("Caveats"),
+}
+# The inputs of the new-order form: a refusal naming another key (the user, the order's
+# status) is about the act, and is shown above the form.
+ORDER_INPUTS = frozenset(ORDER_FIELD)
+
+FIELD: Mapping[str, str] = {
+    **ORDER_FIELD,
     # the actions on an order
     "on": N_("Business date"),
     "reason": N_("Reason"),
@@ -69,6 +76,27 @@ FIELD: Mapping[str, str] = {
     "accept": N_("Your answer"),
     "consent": N_("Do you consent?"),
     "resolution": N_("Proposed resolution"),
+    # administration, preferences and the document check
+    "id": N_("Identifier"),
+    "name": N_("Name"),
+    "roles": N_("Roles"),
+    "units": N_("Units"),
+    "activities": N_("Activities"),
+    "user": N_("User"),
+    "role": N_("Role"),
+    "type": N_("Activity type"),
+    "clearance": N_("Clearance"),
+    "locale": N_("Language"),
+    "time_zone": N_("Time zone"),
+    "valid_from": N_("First day in force"),
+    "valid_to": N_("Last day in force"),
+    "starts_on": N_("First day"),
+    "ends_on": N_("Last day"),
+    "password": N_("Password"),
+    "new_password": N_("New password"),
+    "appointment": N_("Appointment"),
+    "payload": N_("Code of the document"),
+    "image": N_("Or a photo of the QR code"),
 }
 
 # Keys a refusal may name that stand for another input of the form: the activity's type
@@ -99,7 +127,8 @@ def field_label(name: str, locale: str | None = None,
         else:
             line = f"{field_label(whole, locale, labels)} {number}"
         if part and part != "line":
-            return f"{line}: {field_label(part, locale, labels)}"
+            colon = "：" if locale == "ja" else ": "
+            return f"{line}{colon}{field_label(part, locale, labels)}"
         return line
     return gettext(N_("This field"), locale)
 

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from acsa.domain.errors import DomainError
 from acsa.i18n import parse_instant
-from acsa.i18n.fields import FIELD
+from acsa.i18n.fields import ORDER_INPUTS
 from acsa.services import markings, order_form, orders, queries
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.api import schemas as S
@@ -158,7 +158,7 @@ async def _create(request: Request, principal: Principal, *, emergency: bool) ->
     except FormProblems as found:
         return await page(422, FormErrors.of_problems(found.problems, rows, locale))
     except DomainError as exc:
-        return await page(status_of(exc), FormErrors.of_domain(exc, rows, locale, FIELD))
+        return await page(status_of(exc), FormErrors.of_domain(exc, rows, locale, ORDER_INPUTS))
     if isinstance(done, order_form.OrderPreview):
         return await page(200, preview=done)
     return redirect(done, notice="draft" if draft else
