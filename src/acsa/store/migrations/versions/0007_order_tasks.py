@@ -28,7 +28,9 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date()),
     )
     op.create_index("ix_order_tasks_party_task", "order_tasks", ["party", "task"])
-    op.execute("INSERT INTO node_info (key, value) VALUES ('projections_stale', '0007')")
+    # Only a database with events has projections to rebuild; a new one has none.
+    op.execute("INSERT INTO node_info (key, value) SELECT 'projections_stale', '0007' "
+               "WHERE EXISTS (SELECT 1 FROM events)")
 
 
 def downgrade() -> None:
