@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -32,3 +34,23 @@ def jp_us() -> AgreementProfile:
 @pytest.fixture(scope="session")
 def us_ph() -> AgreementProfile:
     return shipped_profile("USA-PHL-MLSA")
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """A test that runs `acsa serve` in-process configures logging for the whole process
+    (JSON lines at INFO on standard error); put it back, so that the next test's commands
+    print only what a command line prints."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    named = {name: (logger.level, logger.handlers[:], logger.propagate)
+             for name, logger in logging.root.manager.loggerDict.items()
+             if isinstance(logger, logging.Logger)}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, (was, kept, propagate) in named.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(was)
+        logger.handlers[:] = kept
+        logger.propagate = propagate

@@ -25,6 +25,7 @@ import json
 import logging
 import re
 import secrets
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -113,6 +114,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that writes to whatever ``sys.stderr`` is when a line is written, not the
+    stream it was configured with: a process that swaps its standard error (a test
+    running a command in-process) never leaves a handler writing to a closed file."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # always the current sys.stderr
+
+
 def logging_config(level: str = "INFO") -> dict[str, Any]:
     """The ``logging.config.dictConfig`` of ``acsa serve``: JSON lines on standard error.
 
@@ -124,8 +139,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "acsa.logs.JsonFormatter"}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                                "stream": "ext://sys.stderr"}},
+        "handlers": {"stderr": {"class": "acsa.logs.StderrHandler", "formatter": "json"}},
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
             "uvicorn": {"level": level, "handlers": [], "propagate": True},
