@@ -24,6 +24,7 @@ from acsa.services.node import Node
 from acsa.services.recording import Act, order_state, record
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
+from clearing import clear
 
 D = date
 
@@ -127,3 +128,23 @@ def run_cash_lifecycle(pair: Any) -> CashOrder:
     pair.carry(jpn, phl)
     return CashOrder(number, sub.hash, acc.hash, [d1.hash, d2.hash], [r1.hash, r2.hash],
                      inv.hash, "INV/JPN/FY2025/00001", pay.hash, conf.hash)
+
+
+def classified_order(pair: Any, level: str, order_terms: dict[str, Any] | None = None, *,
+                     accepted: bool = True) -> str:
+    """An order PHL classifies at ``level`` (``order_terms``, else :func:`terms`), carried to
+    JPN; accepted and partly delivered by JPN's officials, cleared to act on it, unless
+    ``accepted`` is false."""
+    pair.set_day(date(2026, 2, 3))
+    number: str = as_official(pair.phl, Role.ORDERING_OFFICIAL, orders.submit_order,
+                              order_terms or terms(), marking={"level": level}).envelope.subject
+    pair.carry(pair.phl, pair.jpn)
+    if not accepted:
+        return number
+    for role in (Role.APPROVING_OFFICIAL, Role.SUPPLY_OFFICER):
+        clear(pair.jpn, role, "極秘")
+    as_official(pair.jpn, Role.APPROVING_OFFICIAL, orders.accept, number,
+                supplying_unit="JMSDF-ESF1")
+    as_official(pair.jpn, Role.SUPPLY_OFFICER, orders.deliver, number, [(1, "5")])
+    pair.carry(pair.jpn, pair.phl)
+    return number

@@ -15,9 +15,9 @@ from acsa.services import orders
 from acsa.services.documents import document_model
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
-from clearing import clear
 from needs import tool_or_skip
 
+from . import lifecycle
 from .lifecycle import terms
 
 KINDS = ("order", "waybill")
@@ -42,21 +42,8 @@ def many_lines(count: int) -> dict[str, Any]:
 
 
 def classified_order(pair: Any, level: str, *, lines: int = 2, accepted: bool = True) -> str:
-    """An order PHL classifies at ``level``, carried to JPN; accepted and partly delivered
-    by JPN unless ``accepted`` is false."""
-    pair.set_day(date(2026, 2, 3))
-    number = as_official(pair.phl, Role.ORDERING_OFFICIAL, orders.submit_order,
-                         many_lines(lines), marking={"level": level}).envelope.subject
-    pair.carry(pair.phl, pair.jpn)
-    if not accepted:
-        return number
-    for role in (Role.APPROVING_OFFICIAL, Role.SUPPLY_OFFICER):
-        clear(pair.jpn, role, "極秘")  # cleared to act on it
-    as_official(pair.jpn, Role.APPROVING_OFFICIAL, orders.accept, number,
-                supplying_unit="JMSDF-ESF1")
-    as_official(pair.jpn, Role.SUPPLY_OFFICER, orders.deliver, number, [(1, "5")])
-    pair.carry(pair.jpn, pair.phl)
-    return number
+    """An order of ``lines`` lines PHL classifies at ``level`` (see lifecycle)."""
+    return lifecycle.classified_order(pair, level, many_lines(lines), accepted=accepted)
 
 
 def printed(node: Node, number: str, tmp_path: Path) -> dict[str, list[list[str]]]:

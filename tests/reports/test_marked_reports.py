@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 
 import pytest
@@ -20,25 +19,7 @@ from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from clearing import clear
 
-from .lifecycle import terms
-
-
-def classified_order(pair: Any, level: str, *, accepted: bool = True) -> str:
-    """An order PHL classifies at ``level``, carried to JPN; accepted and partly delivered
-    by JPN unless ``accepted`` is false."""
-    pair.set_day(date(2026, 2, 3))
-    number = as_official(pair.phl, Role.ORDERING_OFFICIAL, orders.submit_order, terms(),
-                         marking={"level": level}).envelope.subject
-    pair.carry(pair.phl, pair.jpn)
-    if not accepted:
-        return number
-    for role in (Role.APPROVING_OFFICIAL, Role.SUPPLY_OFFICER):
-        clear(pair.jpn, role, "極秘")  # cleared to act on it
-    as_official(pair.jpn, Role.APPROVING_OFFICIAL, orders.accept, number,
-                supplying_unit="JMSDF-ESF1")
-    as_official(pair.jpn, Role.SUPPLY_OFFICER, orders.deliver, number, [(1, "5")])
-    pair.carry(pair.jpn, pair.phl)
-    return number
+from .lifecycle import classified_order, terms
 
 
 def reader(node: Node, role: Role, clearance: str | None) -> Any:
