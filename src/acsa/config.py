@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     port: int = 8000
     sync: bool = True  # acsa serve runs the background sync (--no-sync sets it false)
     sync_interval_s: float = 5.0
+    # After failed rounds the worker waits a random time up to this ceiling, which
+    # doubles from 0.5 s with each failure in a row; a thin link may want it lower.
+    sync_backoff_max_s: float = Field(default=60.0, ge=1.0, le=3600.0)
     sync_batch_size_max: int = 500
 
     @field_validator("database_url")

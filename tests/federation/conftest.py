@@ -49,6 +49,9 @@ AGREEMENTS = {
     "USA-PHL-MLSA": ("PHL", "USA"),
 }
 SYNC_INTERVAL_S = "0.5"
+# A lossy network fails many rounds in a row; the tests wait seconds, not the minute
+# an operator's default back-off may reach.
+SYNC_BACKOFF_MAX_S = "4"
 CONVERGE_TIMEOUT_S = 30.0
 POSTGRES_URL = os.environ.get("ACSA_TEST_POSTGRES_URL")
 
@@ -90,7 +93,8 @@ class LiveNode:
 
     def spawn(self) -> None:
         env = {**os.environ, "ACSA_DATA_DIR": str(self.data_dir),
-               "ACSA_SYNC_INTERVAL_S": SYNC_INTERVAL_S}
+               "ACSA_SYNC_INTERVAL_S": SYNC_INTERVAL_S,
+               "ACSA_SYNC_BACKOFF_MAX_S": SYNC_BACKOFF_MAX_S}
         if self.database_url:
             env["ACSA_DATABASE_URL"] = self.database_url
         with self.log.open("ab") as handle:

@@ -47,6 +47,26 @@ def test_an_order_reaches_the_peer_within_a_second_of_the_push(world):
     w.check()
 
 
+def countersigned_sizes(node, stream: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """Sizes of our own heads for which we keep the partner's countersignature (a receipt)."""
+    with UnitOfWork(node, write=False) as uow:
+        return list(uow.conn.execute(
+            select(T.tree_heads.c.size).where(T.tree_heads.c.stream == stream,
+                                              T.tree_heads.c.countersignature.is_not(None))
+        ).scalars())
+
+
+def test_the_partner_countersigns_our_head_and_we_keep_its_receipt(world):
+    w = world(("JPN", "PHL"))
+    event = w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order, diesel())
+    stream = event.envelope.stream
+    w.wait(lambda: has_order(w["JPN"], event.envelope.subject), 5, "the order on JPN")
+    # JPN verified PHL's head and sent its countersignature back with the round.
+    w.wait(lambda: event.envelope.seq in countersigned_sizes(w["PHL"], stream), 10,
+           "PHL to keep JPN's receipt for its head")
+    assert not any("receipt" in r for q in w.quarantine("PHL") for r in q.reasons)
+
+
 def test_three_nations_share_each_agreement_only_with_its_parties(world):
     from acsa.federation.client import PeerClient, PeerRefused
     from acsa.federation.protocol import stream_path

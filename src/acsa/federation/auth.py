@@ -24,7 +24,6 @@ a signature base starts with ``"@method"`` or ``"@status"``, never with the
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import secrets
 import threading
@@ -248,10 +247,3 @@ class NonceCache:
                 raise AuthFailed("too many requests in the window; retry later", code="busy")
             self._seen[key] = now + self.window_s
 
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -38,12 +38,11 @@ from acsa.domain.streams import stream_id
 from acsa.events import EnvelopeInvalid, SignedTreeHead
 from acsa.federation import protocol as P
 from acsa.federation import recover
-from acsa.federation.auth import b64
 from acsa.federation.client import PeerClient, PeerRefused, PeerUnreachable, ResponseRejected
 from acsa.services import intake, peers, reconcile
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.witness import held, in_alarm
+from acsa.services.witness import b64, held, in_alarm
 
 log = logging.getLogger("acsa.federation")
 

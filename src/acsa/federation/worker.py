@@ -72,6 +72,7 @@ class AlwaysHeld:
 class Worker:
     node: Node
     interval_s: float
+    backoff_max_s: float = P.BACKOFF_MAX_S
     peers: dict[str, PeerState] = field(default_factory=dict)
     notified_heads: dict[str, int] = field(default_factory=dict)
     key_mtime: float = 0.0
@@ -82,7 +83,7 @@ class Worker:
         self.peers.setdefault(peer, PeerState()).woken = True
 
     def backoff_s(self, failures: int) -> float:
-        return random.uniform(0, min(P.BACKOFF_MAX_S, P.BACKOFF_BASE_S * 2 ** failures))
+        return random.uniform(0, min(self.backoff_max_s, P.BACKOFF_BASE_S * 2 ** failures))
 
     async def run(self, lease: Lease | None = None) -> None:
         """Sync until stopped, or until the lease is lost; peers named in the lease's
@@ -197,7 +198,7 @@ def background_sync(node: Node, settings: Settings) -> Callable[[], Callable[[],
     """
 
     def start() -> Callable[[], Awaitable[None]]:
-        worker = Worker(node, max(0.2, settings.sync_interval_s))
+        worker = Worker(node, max(0.2, settings.sync_interval_s), settings.sync_backoff_max_s)
         loop = asyncio.get_running_loop()
 
         def hook(peer: str) -> None:
