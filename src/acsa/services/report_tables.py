@@ -98,6 +98,9 @@ def _reference(uow: UnitOfWork, event_type: str, envelope: str) -> str:
         if paid is not None:
             return str(json.loads(paid)["data"].get("reference", "")) or document["subject"]
         return str(document.get("subject", ""))
+    if event_type in (F.OFFSET_SIGNED, F.OFFSET_PROPOSED, F.EXCHANGE_SIGNED,
+                      F.EXCHANGE_PROPOSED):
+        return str(document.get("subject", ""))  # its number: OFS/PHL/00001, EVE/JPN/00001
     return str(data.get("reason", ""))[:80]
 
 

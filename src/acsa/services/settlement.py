@@ -508,15 +508,10 @@ def sign_exchange(uow: UnitOfWork, user: LocalUser, exchange: str, *,
     return _sign(uow, user, proposal, "exchange", Action.SIGN_EXCHANGE, F.EXCHANGE_SIGNED, on)
 
 
-@use_case
-def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[str, str]], *,
-                   currency: str, rates: Sequence[Rate] | None = None,
-                   on: date | None = None) -> StoredEvent:
-    """Propose a statement netting invoices each way in ``currency`` as of ``on``.
-
-    Every order named must be one ``user`` may read: another is not admitted to exist
-    (``unknown_reference``), as everywhere an order is named.
-    """
+def _offset_data(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[str, str]],
+                 currency: str, rates: Sequence[Rate] | None,
+                 on: date | None) -> tuple[list[OrderState], dict[str, Any], date]:
+    """The orders an offset nets and its data, computed as interpretation will check it."""
     minor_units(currency)
     hidden = need_to_know.unreadable(uow, user)
     for i, (number, _) in enumerate(invoices):
@@ -535,8 +530,36 @@ def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[st
         chosen_invoices.append((state, references.find_invoice(state, ref, field=f"invoices[{i}]")))
     chosen = _rates_for(uow, profile.id, {s.currency for s in states}, currency, rates, on)
     data = commands.offset_data(chosen_invoices, on=on, currency=currency, rates=chosen)
+    return states, data, on
+
+
+@use_case
+def propose_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[str, str]], *,
+                   currency: str, rates: Sequence[Rate] | None = None,
+                   on: date | None = None) -> StoredEvent:
+    """Propose a statement netting invoices each way in ``currency`` as of ``on``.
+
+    Every order named must be one ``user`` may read: another is not admitted to exist
+    (``unknown_reference``), as everywhere an order is named.
+    """
+    states, data, on = _offset_data(uow, user, invoices, currency, rates, on)
     return _multi_act(uow, user, states, Action.OFFSET, F.OFFSET_PROPOSED,
                       _next_subject(uow, "OFS"), data, on)
+
+
+def preview_offset(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[str, str]], *,
+                   currency: str, rates: Sequence[Rate] | None = None,
+                   on: date | None = None) -> dict[str, Any]:
+    """What :func:`propose_offset` would sign, without signing or numbering it: the net,
+    each invoice's part, the rates. Refused as the proposal would be, the acting
+    officer's role and appointment included."""
+    states, data, on = _offset_data(uow, user, invoices, currency, rates, on)
+    first = states[0]
+    profile = uow.context.profile(first.profile)
+    side = side_of(first, user)
+    role_for(uow, user, Action.OFFSET, side, agreement=profile.id,
+             unit=interpret.acting_unit(first, side), on=on)
+    return data
 
 
 @use_case

@@ -96,6 +96,12 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         NEED, "settlement.propose_offset: a hidden order named is unknown"),
     ("POST", "/api/v1/offsets/{offset:path}/sign"): ReadPolicy(
         NEED, "settlement.sign_offset: clearance_required unless every order is readable"),
+    ("GET", "/api/v1/offsets"): ReadPolicy(NEED, "settlement.list_offsets: statements netting "
+                                                 "only orders the user may read"),
+    ("GET", "/api/v1/offsets/{offset:path}"): ReadPolicy(
+        NEED, "offsets.find_offset over settlement.list_offsets: a hidden one is unknown"),
+    ("POST", "/api/v1/offsets/preview"): ReadPolicy(
+        NEED, "settlement.preview_offset: a hidden order named is unknown"),
     ("GET", "/api/v1/todo"): ReadPolicy(NEED, "worklist.worklist"),
     ("GET", "/api/v1/reports/balances"): ReadPolicy(NEED, "reports.balances"),
     ("GET", "/api/v1/reports/aging"): ReadPolicy(NEED, "reports.aging"),
@@ -138,6 +144,12 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
                                                     "services.reports, report_tables"),
     ("GET", "/reports/{kind}"): ReadPolicy(NEED, "reports.tables.build_table, the charts over "
                                               "report_tables.balance_series, reports.aging"),
+    ("GET", "/offsets"): ReadPolicy(NEED, "settlement.list_offsets"),
+    ("GET", "/offsets/new"): ReadPolicy(NEED, "offsets.open_invoices (report_tables.invoices)"),
+    ("POST", "/offsets/new"): ReadPolicy(NEED, "settlement.preview_offset, propose_offset"),
+    ("GET", "/offsets/{offset:path}"): ReadPolicy(NEED, "offsets.find_offset"),
+    ("POST", "/offsets/{offset:path}/sign"): ReadPolicy(
+        NEED, "offsets.find_offset, then settlement.sign_offset"),
     ("GET", "/admin"): ReadPolicy(OFFICIALS, "admin_views.overview"),
     ("GET", "/admin/users"): ReadPolicy(OFFICIALS, "admin_views.list_users"),
     ("POST", "/admin/users"): ReadPolicy(OFFICIALS, "admin_views.add_user"),

@@ -465,6 +465,48 @@ class OffsetCreate(Dated):
     rates: list[Rate] = Field(default=[], max_length=20)
 
 
+class OffsetInvoicePublic(Schema):
+    """One invoice an offset statement nets, and how much of it."""
+
+    order: str
+    invoice: str = Field(description="The hash of the event that issued the invoice.")
+    invoice_number: str
+    debtor: str = Field(description="The party that owes the invoice.")
+    currency: str = Field(description="The invoice's currency, of `amount`.")
+    amount: Amount
+    valued: Amount | None = Field(None, description="`amount` in the statement's currency.")
+
+
+class OffsetPublic(Schema):
+    """An offset statement: proposed (one signature), signed (both: in effect) or
+    ineffective (ruled so when it arrived)."""
+
+    subject: str = Field(description="Its number, e.g. OFS/PHL/00001.")
+    hash: str
+    proposed_by: str
+    on: date | None = Field(description="The date as of which it nets.")
+    currency: str
+    net: Amount = Field(description="What is netted each way, in `currency`.")
+    state: Literal["proposed", "signed", "ineffective"]
+    signed_by: str | None
+    signed_on: date | None
+    orders: list[OffsetInvoicePublic]
+
+
+class OffsetsPublic(Schema):
+    data: list[OffsetPublic]
+    count: int
+
+
+class OffsetPreviewPublic(Schema):
+    """What a proposal would sign, neither signed nor numbered yet."""
+
+    currency: str
+    net: Amount
+    rates: list[Rate]
+    orders: list[OffsetInvoicePublic]
+
+
 class ActPublic(Schema):
     """A recorded multi-order act: payment, exchange or offset."""
 

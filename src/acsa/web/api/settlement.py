@@ -13,12 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from acsa.services import settlement
+from acsa.services import offsets, settlement
 from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.web.api import schemas as S
 from acsa.web.api.orders import PROBLEMS
-from acsa.web.deps import Actor, WriteUow
+from acsa.web.deps import Actor, Reader, ReadUow, WriteUow
 
 router = APIRouter(tags=["settlement"], responses=PROBLEMS)
 
@@ -68,6 +68,34 @@ def link_exchange(body: S.ExchangeCreate, principal: Actor, uow: WriteUow) -> An
              summary="Sign an equal-value exchange")
 def sign_exchange(exchange: str, body: S.Dated, principal: Actor, uow: WriteUow) -> Any:
     return _act(uow, settlement.sign_exchange(uow, principal.user, exchange, on=body.on))
+
+
+@router.get("/offsets", response_model=S.OffsetsPublic, summary="Offset statements")
+def list_offsets(principal: Reader, uow: ReadUow) -> S.OffsetsPublic:
+    """Every offset statement, proposed and signed, that nets only orders the caller may
+    read, oldest first."""
+    found = [S.OffsetPublic.model_validate(offsets.with_invoice_numbers(uow, o))
+             for o in settlement.list_offsets(uow, principal.user)]
+    return S.OffsetsPublic(data=found, count=len(found))
+
+
+@router.post("/offsets/preview", response_model=S.OffsetPreviewPublic,
+             summary="Preview an offset statement")
+def preview_offset(body: S.OffsetCreate, principal: Actor, uow: ReadUow) -> Any:
+    """The net and each invoice's part, as `POST /offsets` would sign them; nothing is
+    signed or numbered, and the same refusals apply."""
+    data = settlement.preview_offset(
+        uow, principal.user, [(i.order, i.invoice) for i in body.invoices],
+        currency=body.currency, rates=_rates(body.rates), on=body.on)
+    return S.OffsetPreviewPublic.model_validate(offsets.with_invoice_numbers(uow, data))
+
+
+@router.get("/offsets/{offset:path}", response_model=S.OffsetPublic,
+            summary="One offset statement")
+def get_offset(offset: str, principal: Reader, uow: ReadUow) -> Any:
+    """By its number (OFS/PHL/00001) or a prefix of its hash; one netting an order the
+    caller may not read is `unknown_reference`, as one that does not exist."""
+    return S.OffsetPublic.model_validate(offsets.find_offset(uow, principal.user, offset))
 
 
 @router.post("/offsets", status_code=status.HTTP_201_CREATED, response_model=S.ActPublic,
