@@ -11,7 +11,18 @@ from acsa.cli.root import app
 def _register() -> None:
     # Each module adds its commands to `app`; imported here so that the
     # entry point stays one line and a group can be read on its own.
-    from acsa.cli import admin, backup, documents, ledger, node, orders, sync, web  # noqa: F401
+    from acsa.cli import (  # noqa: F401
+        admin,
+        backup,
+        documents,
+        ledger,
+        node,
+        orders,
+        paper,
+        settlement,
+        sync,
+        web,
+    )
 
 
 def main() -> None:

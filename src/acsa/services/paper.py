@@ -99,7 +99,7 @@ def attach_evidence(uow: UnitOfWork, name: str, media_type: str | None, content:
     """Keep a scanned form; returns the evidence reference events carry."""
     if not content or len(content) > EVIDENCE_BYTES_MAX:
         raise InvalidValue(
-            N_("a form is 1 byte to %(limit)s bytes"),
+            N_("the signed form is empty or larger than %(limit)s bytes"),
             field="evidence", limit=EVIDENCE_BYTES_MAX,
         )
     return evidence_files.store_evidence(uow, name, content, media_type)
@@ -407,6 +407,8 @@ def record_from_form(uow: UnitOfWork, attester: LocalUser, number: str, *, step:
     (already kept, e.g. by :func:`attach_evidence`) state it, attested by ``attester``."""
     chosen = step_named(step)
     need_to_know.require_readable(uow, attester, [number])
+    if expected_parent is not ANY_PARENT:  # a stale screen hears that first
+        queries.check_head(uow, attester, number, expected_parent)  # type: ignore[arg-type]
     state = order_state(uow, number)
     if party is None:
         party = state.supplier if state.requester == uow.node.party else state.requester
