@@ -183,3 +183,45 @@ def test_user_add_takes_a_clearance_and_activities_from_a_security_officer(
 def test_showing_an_unknown_user_is_refused(shell: Shell) -> None:
     refusal = shell.refused("user", "show", "jpn.nobody")
     assert (refusal["code"], refusal["field"]) == ("unknown_reference", "user")
+
+
+def test_an_administrator_edits_roles_and_units(shell: Shell) -> None:
+    before = shell.json("user", "show", "jpn.ordering")
+    assert before["roles"] == ["ordering_official"]
+    out = shell("user", "edit", "jpn.ordering", "--role", "ordering_official",
+                "--role", "receiving_official", "--unit", "JGSDF-1HB",
+                "--as", "jpn.administrator")
+    assert out.strip() == ("jpn.ordering: roles ordering_official, receiving_official; "
+                           "units JGSDF-1HB")
+    shown = shell.json("user", "edit", "jpn.ordering", "--no-units", "--as", "jpn.administrator")
+    assert (shown["roles"], shown["units"]) == (["ordering_official", "receiving_official"], [])
+    assert access_log(shell.node) == [
+        ("jpn.administrator", "user.roles",
+         "jpn.ordering: ordering_official → ordering_official, receiving_official"),
+        ("jpn.administrator", "user.units",
+         f"jpn.ordering: {', '.join(sorted(before['units']))} → JGSDF-1HB"),
+        ("jpn.administrator", "user.units", "jpn.ordering: JGSDF-1HB → —"),
+    ]
+
+
+@pytest.mark.parametrize(("args", "code", "field"), [
+    (("--role", "general"), "invalid_value", "roles"),
+    (("--unit", "AFP-TOG1"), "invalid_value", "units"),
+    ((), "missing_field", "roles"),
+])
+def test_an_edit_is_refused_naming_the_field(shell: Shell, args: tuple[str, ...], code: str,
+                                             field: str) -> None:
+    refusal = shell.refused("user", "edit", "jpn.ordering", *args, "--as", "jpn.administrator")
+    assert (refusal["code"], refusal["field"]) == (code, field)
+
+
+@pytest.mark.parametrize("who", ["jpn.security", "jpn.finance"])
+def test_only_an_administrator_edits_roles(shell: Shell, who: str) -> None:
+    refusal = shell.refused("user", "edit", "jpn.ordering", "--role", "auditor", "--as", who)
+    assert refusal["code"] == "not_permitted"
+
+
+def test_an_administrator_keeps_their_own_administrator_role(shell: Shell) -> None:
+    refusal = shell.refused("user", "edit", "jpn.administrator", "--role", "auditor",
+                            "--as", "jpn.administrator")
+    assert (refusal["code"], refusal["field"]) == ("invalid_value", "roles")

@@ -299,3 +299,38 @@ def test_the_login_page_speaks_the_browsers_language(demo: Node) -> None:
         code = client.get("/auth/code", headers={"Accept-Language": "ja"})
         assert code.status_code == 200 and '<html lang="ja">' in code.text
         assert 'name="code"' in code.text and code.headers["x-frame-options"] == "DENY"
+
+
+def test_an_administrator_edits_a_users_roles_and_units(demo: Node,
+                                                        administrator: Browser) -> None:
+    with UnitOfWork(demo) as uow:
+        boss = users.get_user(uow, "jpn.administrator")
+        users.add_user(uow, boss, user_id="jpn.clerk", name="Clerk", roles=["auditor"],
+                       units=["JGSDF-1HB"])
+        uow.commit()
+    page = administrator.client.get("/admin/users/jpn.clerk").text
+    assert 'action="/admin/users/jpn.clerk/roles"' in page
+    r = administrator.client.post("/admin/users/jpn.clerk/roles", data={
+        "csrf_token": administrator.csrf, "roles": ["auditor", "finance_officer"],
+        "units": ["JMSDF-ESF1"]}, follow_redirects=False)
+    assert r.status_code == 303, r.text[r.text.find('class="errors"'):][:500]
+    with UnitOfWork(demo, write=False) as uow:
+        clerk = users.find_user(uow, "jpn.clerk")
+        lines = [(row.action, row.target) for row in uow.conn.execute(
+            select(T.access_log).where(T.access_log.c.target.startswith("jpn.clerk: "))
+            .order_by(T.access_log.c.id))]
+    assert {r.value for r in clerk.roles} == {"auditor", "finance_officer"}
+    assert clerk.units == {"JMSDF-ESF1"}
+    assert lines == [("user.roles", "jpn.clerk: auditor → auditor, finance_officer"),
+                     ("user.units", "jpn.clerk: JGSDF-1HB → JMSDF-ESF1")]
+    # No role at all: refused beside the field, named as the form labels it.
+    r = administrator.client.post("/admin/users/jpn.clerk/roles", data={
+        "csrf_token": administrator.csrf, "units": ["JMSDF-ESF1"]})
+    assert r.status_code == 422
+    assert 'id="err-roles"' in r.text and '<a href="#roles">Roles</a>' in r.text
+
+
+def test_only_an_administrator_edits_roles(auditor: Browser) -> None:
+    r = auditor.client.post("/admin/users/jpn.ordering/roles", data={
+        "csrf_token": auditor.csrf, "roles": ["administrator"]})
+    assert r.status_code == 403

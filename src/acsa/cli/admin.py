@@ -172,6 +172,33 @@ def user_unassign(
         emit(as_json, user_data(changed), _security_line(changed))
 
 
+@user_app.command("edit")
+def user_edit(
+    user_id: Annotated[str, typer.Argument(help="The user whose roles or units change.")],
+    role: Annotated[list[str] | None, typer.Option(
+        "--role", help="Every role the user holds from now on (repeatable).")] = None,
+    unit: Annotated[list[str] | None, typer.Option(
+        "--unit", help="Every unit the user serves from now on (repeatable).")] = None,
+    no_units: Annotated[bool, typer.Option(
+        "--no-units", help="Take every unit from the user.")] = False,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a user's roles and units (an administrator; each change is in the access log).
+
+    What is not given stays as it is; what is given replaces the whole list."""
+    with errors(as_json), UnitOfWork(node()) as uow:
+        if role is None and unit is None and not no_units:
+            raise MissingField("give --role, --unit or --no-units", field="roles")
+        if unit and no_units:
+            raise InvalidValue("give --unit or --no-units, not both", field="units")
+        changed = admin_views.edit_user(uow, acting_user(uow, as_user), user_id, roles=role,
+                                        units=[] if no_units else unit, address="cli")
+        emit(as_json, user_data(changed),
+             f"{changed.id}: roles {', '.join(sorted(r.value for r in changed.roles))}; "
+             f"units {', '.join(sorted(changed.units)) or '-'}")
+
+
 @user_app.command("show")
 def user_show(
     user_id: Annotated[str, typer.Argument(help="The user.")],

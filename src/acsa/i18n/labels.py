@@ -296,6 +296,8 @@ ACCESS_ACTION: Mapping[str, str] = {
     "user.clearance": N_("Clearance changed"),
     "user.assigned": N_("Assigned to an activity"),
     "user.unassigned": N_("Unassigned from an activity"),
+    "user.roles": N_("Roles changed"),
+    "user.units": N_("Units changed"),
     "order.read": N_("Order opened"),
     "document.read": N_("Document printed"),
     "evidence.read": N_("Evidence file opened"),

@@ -191,6 +191,54 @@ def set_active(uow: UnitOfWork, actor: LocalUser, user_id: str, active: bool) ->
                        user_id, "")
 
 
+def _check_roles(roles: Iterable[str]) -> list[str]:
+    wanted = sorted({r.strip() for r in roles if r.strip()})
+    if not wanted:
+        raise InvalidValue(N_("give at least one role"), field="roles")
+    for r in wanted:
+        if r not in {x.value for x in Role}:
+            raise InvalidValue(N_("'%(role)s' is not a role (%(allowed)s)"), field="roles",
+                               role=r, allowed=[x.value for x in Role])
+    return wanted
+
+
+@use_case
+def edit_user(uow: UnitOfWork, actor: LocalUser, user_id: str, *,
+              roles: Iterable[str] | None = None, units: Iterable[str] | None = None,
+              address: str = "") -> LocalUser:
+    """An administrator changes a user's roles, units or both (``None``: unchanged); each
+    change is a line of the access log, old → new. An administrator keeps their own
+    administrator role (another administrator may take it)."""
+    actor.require(Role.ADMINISTRATOR)
+    target = users.find_user(uow, user_id)
+    values: dict[str, str] = {}
+    old_roles = sorted(r.value for r in target.roles)
+    if roles is not None:
+        new_roles = _check_roles(roles)
+        if user_id == actor.id and Role.ADMINISTRATOR.value not in new_roles:
+            raise InvalidValue(N_("an administrator cannot take their own administrator role"),
+                               field="roles")
+        if new_roles != old_roles:
+            values["roles"] = json.dumps(new_roles)
+            auth.record_access(uow, actor.id, "user.roles", f"{user_id}: {', '.join(old_roles)}"
+                               f" → {', '.join(new_roles)}", address)
+    if units is not None:
+        new_units = sorted({u.strip() for u in units if u.strip()})
+        known = {u.id for u in registry_units(uow, uow.node.party)}
+        for unit in new_units:
+            if unit not in known:
+                raise InvalidValue(N_("'%(unit)s' is not a unit of %(party)s"), field="units",
+                                   unit=unit, party=uow.node.party)
+        if new_units != sorted(target.units):
+            values["units"] = json.dumps(new_units)
+            auth.record_access(uow, actor.id, "user.units",
+                               f"{user_id}: {', '.join(sorted(target.units)) or '—'} → "
+                               f"{', '.join(new_units) or '—'}", address)
+    if values:
+        uow.conn.execute(update(T.users).where(T.users.c.id == user_id).values(**values))
+    return users.find_user(uow, user_id)
+
+
 # -- clearance and need to know ---------------------------------------------------------------
 
 

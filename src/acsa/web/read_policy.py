@@ -113,6 +113,10 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("GET", "/api/v1/users"): ReadPolicy(OFFICIALS, "services.users (security officers, "
                                             "administrators)"),
     ("GET", "/api/v1/users/{user_id}"): ReadPolicy(OFFICIALS, "services.users"),
+    ("PUT", "/api/v1/users/{user_id}/roles"): ReadPolicy(OFFICIALS, "admin_views.edit_user "
+                                                                 "(administrators)"),
+    ("PUT", "/api/v1/users/{user_id}/units"): ReadPolicy(OFFICIALS, "admin_views.edit_user "
+                                                                 "(administrators)"),
     ("PUT", "/api/v1/users/{user_id}/clearance"): ReadPolicy(
         OFFICIALS, "admin_views.set_clearance"),
     ("PUT", "/api/v1/users/{user_id}/activities"): ReadPolicy(
@@ -161,6 +165,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("POST", "/admin/users/{user_id}/activities"): ReadPolicy(
         OFFICIALS, "admin_views.set_activities"),
     ("POST", "/admin/users/{user_id}/active"): ReadPolicy(OFFICIALS, "admin_views.set_active"),
+    ("POST", "/admin/users/{user_id}/roles"): ReadPolicy(OFFICIALS, "admin_views.edit_user"),
     ("GET", "/admin/appointments"): ReadPolicy(OFFICIALS, "admin_views.roster"),
     ("POST", "/admin/appointments"): ReadPolicy(OFFICIALS, "admin_views.appoint"),
     ("POST", "/admin/appointments/revoke"): ReadPolicy(OFFICIALS, "services.admin"),

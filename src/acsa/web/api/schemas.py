@@ -1110,3 +1110,22 @@ class ActivitiesSet(In):
         if any(len(a) > ACTIVITY_ID_MAX for a in value):
             raise ValueError(f"an activity id has at most {ACTIVITY_ID_MAX} characters")
         return value
+
+
+class RolesSet(In):
+    roles: list[Annotated[str, Field(max_length=40)]] = Field(
+        min_length=1, max_length=20, description="Every role the user holds from now on "
+        "(`ordering_official`, `finance_officer`, `administrator` …).")
+
+
+class UnitsSet(In):
+    units: list[str] = Field(
+        max_length=LIST_ITEMS_MAX, description="Every unit of this node's party the user "
+        "serves from now on; an empty list takes them all.")
+
+    @field_validator("units")
+    @classmethod
+    def _short_ids(cls, value: list[str]) -> list[str]:
+        if any(len(u) > ACTIVITY_ID_MAX for u in value):
+            raise ValueError(f"a unit id has at most {ACTIVITY_ID_MAX} characters")
+        return value

@@ -1,5 +1,6 @@
-"""Local users as administrators, auditors and security officers see them, and the two
-things a security officer gives them: a clearance and activities (need to know).
+"""Local users as administrators, auditors and security officers see them, the two
+things a security officer gives them: a clearance and activities (need to know), and
+the roles and units an administrator gives them.
 
 Reading needs the ``admin`` scope and the role of an administrator, an auditor or a
 security officer; a change needs a security officer acting on someone else
@@ -70,4 +71,26 @@ def set_activities(user_id: UserId, body: S.ActivitiesSet, request: Request,
     themselves, 403."""
     admin_views.set_activities(uow, principal.user, user_id, body.activities,
                                address=client_address(request))
+    return _public(admin_views.user_row(uow, principal.user, user_id))
+
+
+@router.put("/users/{user_id}/roles", response_model=S.UserPublic, summary="Set a user's roles")
+def set_roles(user_id: UserId, body: S.RolesSet, request: Request, principal: Admin,
+              uow: WriteUow) -> S.UserPublic:
+    """An administrator gives the user exactly these roles (a line of the access log). A
+    role that does not exist is refused (422, field `roles`, `params.allowed`), as is an
+    administrator taking their own administrator role; anyone but an administrator, 403."""
+    admin_views.edit_user(uow, principal.user, user_id, roles=body.roles,
+                          address=client_address(request))
+    return _public(admin_views.user_row(uow, principal.user, user_id))
+
+
+@router.put("/users/{user_id}/units", response_model=S.UserPublic, summary="Set a user's units")
+def set_units(user_id: UserId, body: S.UnitsSet, request: Request, principal: Admin,
+              uow: WriteUow) -> S.UserPublic:
+    """An administrator gives the user exactly these units (a line of the access log). A
+    unit not registered for this node's party is refused (422, field `units`); anyone but
+    an administrator, 403."""
+    admin_views.edit_user(uow, principal.user, user_id, units=body.units,
+                          address=client_address(request))
     return _public(admin_views.user_row(uow, principal.user, user_id))

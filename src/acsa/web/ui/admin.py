@@ -151,13 +151,14 @@ def _user_page(request: Request, principal: Principal, user_id: str, *,
     def read(uow: UnitOfWork) -> dict[str, Any]:
         row = admin_views.user_row(uow, principal.user, user_id)
         return {"row": row, "appointments": queries.appointments_of(uow, row.user),
-                "security": admin_views.security_options(uow, principal.user)}
+                "security": admin_views.security_options(uow, principal.user),
+                "units": admin_views.registry_units(uow, uow.node.party)}
 
     data = _read(request, principal, read)
     qr = None
     if enrolment is not None:
         qr = segno.make(enrolment.uri, error="m").svg_inline(scale=4, border=4)
-    return _page(request, principal, "admin/user.html", status=status,
+    return _page(request, principal, "admin/user.html", status=status, roles=ROLES,
                  errors=errors or FormErrors(), enrolment=enrolment, qr=qr, **data)
 
 
@@ -211,6 +212,20 @@ async def set_activities(request: Request, principal: User, user_id: str) -> Res
     try:
         await run_in_threadpool(_write, request, lambda uow: admin_views.set_activities(
             uow, principal.user, user_id, lists["activities"],
+            address=client_address(request)))
+    except DomainError as exc:
+        return await run_in_threadpool(_user_page, request, principal, user_id,
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
+    return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
+
+
+@router.post("/admin/users/{user_id}/roles")
+async def edit_roles(request: Request, principal: User, user_id: str) -> Response:
+    """An administrator sets the user's roles and units to exactly those checked."""
+    _, lists = await _form(request, principal)
+    try:
+        await run_in_threadpool(_write, request, lambda uow: admin_views.edit_user(
+            uow, principal.user, user_id, roles=lists["roles"], units=lists["units"],
             address=client_address(request)))
     except DomainError as exc:
         return await run_in_threadpool(_user_page, request, principal, user_id,
