@@ -105,3 +105,31 @@ def test_acsa_todo_prints_the_worklist_that_order_list_opens(pair: Any, own_node
     assert jpn.json("order", "list", "--todo", "accept", "--as", "jpn.finance") == []
     refused = jpn.fails("order", "list", "--todo", "banana", "--as", "jpn.approving")
     assert "todo" in refused and "'banana' is not a task" in refused
+
+
+def test_an_in_kind_debt_past_its_deadline_is_the_suppliers_to_convert(pair: Any) -> None:
+    jpn, phl = pair.jpn, pair.phl
+    pair.set_day(D(2026, 2, 3))
+    rik = {**terms(), "method": "rik", "lines": [
+        {"no": 1, "category": "food", "description": "Ration, MRE", "quantity": "500",
+         "unit": "EA", "unit_price": "1200"}]}
+    number = as_official(phl, R.ORDERING_OFFICIAL, orders.submit_order, rik).envelope.subject
+    pair.carry(phl, jpn)
+    as_official(jpn, R.APPROVING_OFFICIAL, orders.accept, number, supplying_unit="JMSDF-ESF1")
+    pair.set_day(D(2026, 2, 10))
+    as_official(jpn, R.SUPPLY_OFFICER, orders.deliver, number, [(1, "500")])
+    pair.carry(jpn, phl)
+    as_official(phl, R.RECEIVING_OFFICIAL, orders.receive, number, "1")
+    pair.carry(phl, jpn)
+    # Twelve months from the first delivery (the JPN-PHL profile's in-kind window).
+    pair.set_day(D(2027, 2, 10))  # the last day to return: not yet the supplier's to convert
+    assert "convert" not in board(jpn, R.FINANCE_OFFICER)
+    assert board(phl, R.SUPPLY_OFFICER) == {"return": 1}
+    pair.set_day(D(2027, 2, 11))
+    assert board(jpn, R.FINANCE_OFFICER) == {"convert": 1}
+    with UnitOfWork(phl, write=False) as uow:
+        user = users.get_user(uow, user_id("PHL", R.SUPPLY_OFFICER))
+        assert {t.key: t.overdue for t in worklist.worklist(uow, user)}["return"] == 1
+    as_official(jpn, R.FINANCE_OFFICER, settlement.convert_to_cash, number)
+    assert "convert" not in board(jpn, R.FINANCE_OFFICER)
+    assert board(jpn, R.FINANCE_OFFICER) == {"invoice": 1}  # the converted amount, in cash

@@ -32,6 +32,7 @@ TASK_ACTIONS: dict[str, Action] = {
     "confirm_payment": Action.CONFIRM_PAYMENT,
     "return": Action.RETURN_IN_KIND,
     "accept_return": Action.ACCEPT_RETURN,
+    "convert": Action.CONVERT_TO_CASH,
     "sign_exchange": Action.SIGN_EXCHANGE,
     "sign_offset": Action.SIGN_OFFSET,
     "resolve": Action.RESOLVE,
@@ -39,6 +40,9 @@ TASK_ACTIONS: dict[str, Action] = {
     "transfer": Action.TRANSFER_CONSENT,
 }
 TASKS = tuple(TASK_ACTIONS)
+# Tasks that fall due only once their date has passed: what is owed in kind may be
+# converted to cash the day after the in-kind deadline, not before.
+AFTER_DUE_DATE = frozenset({"convert"})
 CLOSED = frozenset({Status.REJECTED, Status.CANCELLED, Status.SETTLED})
 
 
@@ -115,8 +119,11 @@ def _money(state: OrderState, profile: AgreementProfile) -> list[OpenTask]:
 
 def _in_kind(state: OrderState, profile: AgreementProfile) -> list[OpenTask]:
     out = []
+    due = in_kind_due_on(state, profile)
     if accounts(state, profile).in_kind > 0 and not any(r.answer is None for r in state.returns):
-        out.append(OpenTask("return", Side.REQUESTER, in_kind_due_on(state, profile)))
+        out.append(OpenTask("return", Side.REQUESTER, due))
+        if due is not None:
+            out.append(OpenTask("convert", Side.SUPPLIER, due))
     if any(r.answer is None for r in state.returns):
         out.append(OpenTask("accept_return", Side.SUPPLIER))
     for x in state.exchanges:

@@ -82,12 +82,11 @@ def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
     """The dashboard of ``user`` as of the node's clock, on the user's "today"."""
     on = today_of(uow, user)
     aging_rows = reports.aging(uow, user, uow.node.clock)
-    awaiting = worklist.task_condition(user, "emergency", partner=True)
     return Dashboard(
         on=on,
         tasks=worklist.worklist(uow, user),
         due=due_totals(user.party, aging_rows),
-        emergencies_awaiting_partner=worklist.count(uow, user, awaiting),
+        emergencies_awaiting_partner=worklist.awaiting_partner(uow, user, "emergency"),
         ceilings=ceiling_use(uow, user, on),
         aging=reports.aging_summary(aging_rows),
     )

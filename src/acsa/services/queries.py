@@ -241,7 +241,8 @@ def _filters(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> list[Any]
         late = _late(today_of(uow, user))
         conditions.append(o.number.in_(late) if wanted.overdue else o.number.not_in(late))
     if wanted.todo:
-        conditions.append(worklist.task_condition(user, wanted.todo, partner=wanted.partner))
+        conditions.append(worklist.task_condition(user, wanted.todo, today=today_of(uow, user),
+                                                   partner=wanted.partner))
     if wanted.q:
         text = wanted.q.strip().lower()[:SEARCH_LENGTH_MAX]
         if text:

@@ -238,7 +238,8 @@ def rebuild(uow: UnitOfWork) -> int:
     return rebuild_projections(uow)
 
 
-# Set in node_info by a migration that adds or changes a projection (0007: order_tasks).
+# Set in node_info by a migration that adds or changes a projection (0007: order_tasks;
+# 0008: its task "convert").
 PROJECTIONS_STALE = "projections_stale"
 
 

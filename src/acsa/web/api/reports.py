@@ -37,11 +37,10 @@ def balances(principal: Reader, uow: ReadUow) -> S.BalancesPublic:
 def todo(principal: Reader, uow: ReadUow, request: Request) -> S.WorklistPublic:
     """Each task one of the caller's roles may do, with how many orders wait for it."""
     locale = negotiate_locale(principal.user.locale, request.headers.get("accept-language"))
-    awaiting = worklist.task_condition(principal.user, "emergency", partner=True)
     return S.WorklistPublic(
         data=[S.TaskPublic(task=t.key, label=label("task", t.key, locale), count=t.count,
                            overdue=t.overdue) for t in worklist.worklist(uow, principal.user)],
-        emergencies_awaiting_partner=worklist.count(uow, principal.user, awaiting))
+        emergencies_awaiting_partner=worklist.awaiting_partner(uow, principal.user, "emergency"))
 
 
 def _marking(uow: UnitOfWork, user: LocalUser) -> S.MarkingPublic | None:
