@@ -261,7 +261,10 @@ def test_a_cash_order_from_draft_to_settled(pair, tmp_path):
     assert f"{number}  SETTLED" in shown and "payment.confirmed" in shown
     # Amounts a person reads carry thousands separators; JSON keeps the exact text.
     assert "value 1,525,000" in shown and "settled 1,479,250" in shown
-    assert "INV/JPN/FY2025/00001 (" in shown and ") 1,479,250, due" in shown
+    assert "INV/JPN/FY2025/00001 (" in shown and ") 1,479,250 JPY, due" in shown
+    assert ("payment PAY/PHL/00001 on 2026-03-01: 1,479,250 JPY for invoice "
+            "INV/JPN/FY2025/00001, reference LBP-1; confirmed 2026-03-02, received "
+            "1,479,250 JPY") in shown
     assert "1,525,000 JPY" in phl("order", "list", "--status", "settled", "--as", "phl.ordering")
     balances = phl("report", "balances", "--as", "phl.finance")
     assert "1,479,250" in balances and "1479250" not in balances

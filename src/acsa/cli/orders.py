@@ -1,12 +1,13 @@
-"""``acsa order`` and ``acsa statement``: every step of an order, from the command line.
+"""``acsa order``: every step of an order, from the command line.
 
-Each command is one use case in one transaction, committed only when it
-succeeds. Who acts is ``--as`` (or ``ACSA_USER``); ``--on`` gives the
-business date (default: today where this node's party is); ``--if-match``
-names the order's last event the user saw, and a stale one is refused with
-``conflict``. A command prints one short line — what was recorded, on which
-order, the event and the order's new status — or, with ``--json``, the
-event's hash, sequence and the new status.
+Settlement (invoices, payments, returns in kind, conversions, exchanges) and the offset
+statements are in :mod:`acsa.cli.settlement`, built on the helpers here. Each command
+is one use case in one transaction, committed only when it succeeds. Who acts is
+``--as`` (or ``ACSA_USER``); ``--on`` gives the business date (default: today where this
+node's party is); ``--if-match`` names the order's last event the user saw, and a stale
+one is refused with ``conflict``. A command prints one short line — what was recorded,
+on which order, the event and the order's new status — or, with ``--json``, the event's
+hash, sequence and the new status.
 """
 
 from __future__ import annotations
@@ -32,21 +33,18 @@ from acsa.cli.common import (
     parse_day,
     table,
 )
+from acsa.cli.order_text import payment_data, payments_table, print_order
 from acsa.cli.root import app
-
-# `acsa statement` holds the balance statements (cli/sync.py) and the offsets here.
-from acsa.cli.sync import statement_app
 from acsa.domain import commands
 from acsa.domain import facts as F
 from acsa.domain.errors import InvalidValue, MissingField
 from acsa.domain.marking import UNCLASSIFIED
-from acsa.domain.streams import stream_party
 from acsa.i18n.labels import label
 from acsa.reading import read_bounded, read_json
 from acsa.services import evidence as evidence_files
-from acsa.services import markings, order_view, queries, settlement, unit_of_work, worklist
+from acsa.services import markings, order_view, payments, queries, unit_of_work, worklist
 from acsa.services import orders as order_service
-from acsa.services.recording import ANY_PARENT, StoredEvent, adopted_profile, order_state
+from acsa.services.recording import ANY_PARENT, StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 
@@ -64,11 +62,6 @@ IfMatchOpt = Annotated[str | None, typer.Option(
 EvidenceOpt = Annotated[list[Path] | None, typer.Option(
     "--evidence", help="A document to attach: ticket, receipt, photo (repeatable).")]
 NoteOpt = Annotated[str, typer.Option("--note", help="A note kept with the record.")]
-InvoiceOpt = Annotated[str, typer.Option(
-    "--invoice", help="The invoice: its number, position on the order, or hash prefix.")]
-RateOpt = Annotated[list[str] | None, typer.Option(
-    "--rate", help="BASE/QUOTE=RATE, e.g. JPY/PHP=0.38 (repeatable; default: recorded rates).")]
-
 # What each event type did, for the one line a command prints.
 DONE = {
     "order.submitted": "submitted", "order.emergency_recorded": "recorded emergency order",
@@ -163,32 +156,6 @@ def line_spec(text: str) -> dict[str, Any]:
     return line
 
 
-def triples(values: Sequence[str] | None, option: str) -> list[tuple[str, str, str]]:
-    """``NUMBER:INVOICE:AMOUNT`` → its three parts (an order number holds no colon)."""
-    out = []
-    for text in values or ():
-        parts = text.rsplit(":", 2)
-        if len(parts) != 3 or not all(p.strip() for p in parts):
-            raise InvalidValue(f"{text!r} is not ORDER:INVOICE:AMOUNT", field=option)
-        out.append((parts[0].strip(), parts[1].strip(), parts[2].strip()))
-    return out
-
-
-def rates(values: Sequence[str] | None) -> list[tuple[str, str, str]] | None:
-    """``JPY/PHP=0.38`` → ``("JPY", "PHP", "0.38")``."""
-    if not values:
-        return None
-    out = []
-    for text in values:
-        pair, sep, rate = text.partition("=")
-        base, slash, quote = pair.partition("/")
-        if not sep or not slash or not base or not quote or not rate:
-            raise InvalidValue(f"{text!r} is not BASE/QUOTE=RATE, e.g. JPY/PHP=0.38",
-                               field="rate")
-        out.append((base.strip().upper(), quote.strip().upper(), rate.strip()))
-    return out
-
-
 def evidence(uow: UnitOfWork, files: Sequence[Path] | None) -> list[dict[str, Any]]:
     """Store each file in this transaction and return what the event cites of it; a file
     over the evidence limit is refused before it is read."""
@@ -250,9 +217,13 @@ def check_marking(uow: UnitOfWork, user: LocalUser, terms: dict[str, Any],
     return marking
 
 
-def build_terms(uow: UnitOfWork, *, file: Path | None, requester: str | None,
-                supplier: str | None, **given: Any) -> dict[str, Any]:
-    """Order terms from a JSON file, overlaid with the options given."""
+def build_terms(uow: UnitOfWork, user: LocalUser, *, file: Path | None,
+                requester: str | None, supplier: str | None, emergency: bool = False,
+                **given: Any) -> dict[str, Any]:
+    """Order terms from a JSON file, overlaid with the options given, completed as
+    submission completes them (:func:`acsa.services.orders.complete_terms`: the
+    activity's type, the currency the agreement prices the order in), so that a draft
+    shows what will be signed and ``order submit --file`` fills the same."""
     terms: dict[str, Any] = load_json(file, "file") if file else {}
     names = {"unit": "requesting_unit"}
     for key, value in given.items():
@@ -265,13 +236,7 @@ def build_terms(uow: UnitOfWork, *, file: Path | None, requester: str | None,
         terms["requester"] = requester
     if supplier:
         terms["supplier"] = supplier
-    agreement = terms.get("agreement")
-    parties = (terms.get("supplier"), terms.get("requester"))
-    if "currency" not in terms and isinstance(agreement, str) and all(parties):
-        profile = adopted_profile(uow, agreement)
-        if all(p in profile.party_codes for p in parties):
-            terms["currency"] = profile.invoice_currency(str(parties[0]), str(parties[1]))
-    return terms
+    return order_service.complete_terms(uow, user, terms, emergency=emergency)
 
 
 @order_app.command("create")
@@ -293,7 +258,7 @@ def order_create(
     """
     with errors(as_json), UnitOfWork(node()) as uow:
         user = acting_user(uow, as_user)
-        terms = build_terms(uow, file=file, requester=user.party, supplier=supplier,
+        terms = build_terms(uow, user, file=file, requester=user.party, supplier=supplier,
                             agreement=agreement, activity=activity, activity_type=activity_type,
                             unit=unit, supplying_unit=supplying_unit, method=method,
                             currency=currency, needed_by=needed_by, deliver_to=deliver_to,
@@ -320,7 +285,9 @@ def order_submit(
             raise MissingField("give a draft id or --file (one of them)", field="draft")
         terms = order_service.draft_terms(uow, draft) if draft is not None else load_json(
             file, "file") if file else {}
-        terms.setdefault("requester", user.party)
+        # Completed as a draft is (build_terms): the requester, the activity's type, the
+        # currency the agreement prices the order in.
+        terms = order_service.complete_terms(uow, user, terms)
         given = check_marking(uow, user, terms, marking_given(marking, caveat))
         return order_service.submit_order(uow, user, terms, on=parse_day(on), draft_id=draft,
                                           marking=given)
@@ -344,8 +311,9 @@ def order_emergency(
     """Record an oral or radio request at once, numbered in this (the supplier's) range;
     ``--marking`` classifies it in this party's scheme."""
     def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
-        terms = build_terms(uow, file=file, requester=requester, supplier=user.party,
-                            agreement=agreement, activity=activity, activity_type=activity_type,
+        terms = build_terms(uow, user, file=file, requester=requester, supplier=user.party,
+                            emergency=True, agreement=agreement, activity=activity,
+                            activity_type=activity_type,
                             unit=unit, supplying_unit=supplying_unit, method=method,
                             currency=currency, needed_by=needed_by, deliver_to=deliver_to,
                             poc=poc, fund_citation=fund_citation, lines=line, remarks=remarks)
@@ -504,168 +472,6 @@ def order_receive(
                               on=parse_day(on), expected_parent=parent(if_match))
 
     run(as_user, as_json, use_case)
-
-
-# -- cash ------------------------------------------------------------------------------------------
-
-
-@order_app.command("invoice")
-def order_invoice(
-    number: NumberArg,
-    kind: Annotated[str, typer.Option(
-        help="goods, conversion, residual or difference.")] = "goods",
-    reference: Annotated[str | None, typer.Option(
-        help="What a conversion, residual or difference invoice bills.")] = None,
-    replaces: Annotated[str | None, typer.Option(
-        help="The voided invoice this one reissues.")] = None,
-    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Invoice everything due (numbered INV/<party>/FY<year>/NNNNN)."""
-    run(as_user, as_json, lambda uow, user: settlement.issue_invoice(
-        uow, user, number, kind=kind, reference=reference, replaces=replaces,
-        on=parse_day(on), expected_parent=parent(if_match)),
-        lambda e: f"; invoice {e.envelope.data['number']} for {grouped(e.envelope.data['total'])} "
-                  f"{e.envelope.data['currency']}, due {e.envelope.data['due_on']}")
-
-
-@order_app.command("void-invoice")
-def order_void_invoice(number: NumberArg, invoice: InvoiceOpt, reason: ReasonOpt,
-                       on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
-                       as_json: JsonOpt = False) -> None:
-    """Void an invoice nothing stands against (reissue it with `invoice --replaces`)."""
-    run(as_user, as_json, lambda uow, user: settlement.void_invoice(
-        uow, user, number, invoice, reason=reason, on=parse_day(on),
-        expected_parent=parent(if_match)))
-
-
-AmountOpt = Annotated[str, typer.Option("--amount", help="In the order's currency, e.g. 1000.")]
-
-
-@order_app.command("credit-note")
-def order_credit_note(number: NumberArg, invoice: InvoiceOpt, amount: AmountOpt,
-                      reason: ReasonOpt, on: OnOpt = None, if_match: IfMatchOpt = None,
-                      as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Reduce what an invoice bills (an invoice is never edited)."""
-    run(as_user, as_json, lambda uow, user: settlement.issue_credit_note(
-        uow, user, number, invoice, amount, reason=reason, on=parse_day(on),
-        expected_parent=parent(if_match)))
-
-
-@order_app.command("pay")
-def order_pay(
-    allocate: Annotated[list[str], typer.Option(
-        "--allocate", help="ORDER:INVOICE:AMOUNT (repeatable; one payment, several invoices).")],
-    reference: Annotated[str, typer.Option(help="The bank's or paying office's reference.")],
-    on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """Record a payment (numbered PAY/<party>/NNNNN) over one or more invoices."""
-    run(as_user, as_json, lambda uow, user: settlement.record_payment(
-        uow, user, triples(allocate, "allocate"), reference=reference, on=parse_day(on)))
-
-
-@order_app.command("confirm-payment")
-def order_confirm_payment(
-    payment: Annotated[str, typer.Argument(help="The payment: PAY/… or its hash prefix.")],
-    received: Annotated[list[str] | None, typer.Option(
-        "--received", help="ORDER:INVOICE:AMOUNT received (repeatable; default: in full).")
-    ] = None,
-    on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """The supplier confirms what arrived of a payment."""
-    run(as_user, as_json, lambda uow, user: settlement.confirm_payment(
-        uow, user, payment, triples(received, "received"), on=parse_day(on)))
-
-
-@order_app.command("write-off")
-def order_write_off(number: NumberArg, invoice: InvoiceOpt, amount: AmountOpt,
-                    reason: ReasonOpt, on: OnOpt = None, if_match: IfMatchOpt = None,
-                    as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Write off what a payment left short, within the agreement's limit."""
-    run(as_user, as_json, lambda uow, user: settlement.write_off(
-        uow, user, number, invoice, amount, reason=reason, on=parse_day(on),
-        expected_parent=parent(if_match)))
-
-
-# -- in kind ---------------------------------------------------------------------------------------
-
-
-@order_app.command("return-in-kind")
-def order_return_in_kind(
-    number: NumberArg,
-    line: Annotated[list[str], typer.Option("--line", help="LINE=QUANTITY returned.")],
-    description: Annotated[str, typer.Option(help="What is returned: type and quality.")],
-    evidence_file: EvidenceOpt = None, on: OnOpt = None, if_match: IfMatchOpt = None,
-    as_user: AsOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """The requester returns supplies of the same type, quality and quantity."""
-    def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
-        return settlement.return_in_kind(uow, user, number, pairs(line, "line"),
-                                         description=description,
-                                         evidence=evidence(uow, evidence_file),
-                                         on=parse_day(on), expected_parent=parent(if_match))
-
-    run(as_user, as_json, use_case)
-
-
-@order_app.command("accept-return")
-def order_accept_return(
-    number: NumberArg,
-    return_ref: Annotated[str | None, typer.Option(
-        "--return", help="The return: position or hash prefix (default: the one awaiting).")
-    ] = None,
-    reject: Annotated[bool, typer.Option("--reject", help="Reject it (give --reason).")] = False,
-    reason: Annotated[str, typer.Option(help="Why it is rejected.")] = "",
-    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """The supplier accepts a return in kind (or rejects it, saying why)."""
-    run(as_user, as_json, lambda uow, user: settlement.answer_return(
-        uow, user, number, return_ref, not reject, reason=reason, on=parse_day(on),
-        expected_parent=parent(if_match)))
-
-
-@order_app.command("convert-to-cash")
-def order_convert_to_cash(
-    number: NumberArg,
-    price: Annotated[list[str] | None, typer.Option(
-        "--price", help="LINE=UNIT_PRICE (default: the catalogue price that day, else the "
-        "order's).")] = None,
-    on: OnOpt = None, if_match: IfMatchOpt = None, as_user: AsOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """After the deadline, turn what is still owed in kind into cash."""
-    run(as_user, as_json, lambda uow, user: settlement.convert_to_cash(
-        uow, user, number, dict(pairs(price, "price")), on=parse_day(on),
-        expected_parent=parent(if_match)),
-        lambda e: f"; {grouped(e.envelope.data['amount'])} now owed in cash")
-
-
-# -- exchange --------------------------------------------------------------------------------------
-
-
-@order_app.command("link-exchange")
-def order_link_exchange(
-    numbers: Annotated[list[str], typer.Argument(help="The orders, each way.")],
-    currency: Annotated[str, typer.Option(help="The currency they are valued in.")],
-    rate: RateOpt = None, on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """Link orders each way in an equal-value exchange (numbered EVE/<party>/NNNNN)."""
-    run(as_user, as_json, lambda uow, user: settlement.link_exchange(
-        uow, user, numbers, currency=currency.upper(), rates=rates(rate), on=parse_day(on)),
-        lambda e: "; residual {amount} {cur} owed to {creditor}".format(
-            amount=grouped(e.envelope.data["residual"]["amount"]), cur=e.envelope.data["currency"],
-            creditor=e.envelope.data["residual"]["creditor"] or "nobody"))
-
-
-@order_app.command("sign-exchange")
-def order_sign_exchange(
-    exchange: Annotated[str, typer.Argument(help="The exchange: EVE/… or its hash prefix.")],
-    on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """The other party's finance officer signs the exchange and its valuation."""
-    run(as_user, as_json, lambda uow, user: settlement.sign_exchange(
-        uow, user, exchange, on=parse_day(on)))
 
 
 # -- changes to what both signed -------------------------------------------------------------------
@@ -841,59 +647,6 @@ def order_show(number: NumberArg, as_json: JsonOpt = False) -> None:
         emit(as_json, shown, lambda: print_order(shown))
 
 
-def print_order(o: dict[str, Any]) -> None:
-    t, f = o["terms"], o["figures"]
-    echo = typer.echo
-    echo(f"{o['number']}  {o['status'].upper()}  (version {o['version']}"
-         f"{', EMERGENCY' if o['emergency'] else ''})")
-    echo(f"  {t['requester']} {t['requesting_unit']} asks {t['supplier']}"
-         f"{' ' + o['accepted']['supplying_unit'] if o['accepted'] else ''}; {t['method']} in "
-         f"{t['currency']}; {t['activity']} ({t['activity_type']})")
-    echo(f"  needed by {t['needed_by']} at {t['deliver_to']}; POC {t['poc']}")
-    echo(f"  head {o['head']}")
-    if o["marking"]["level"] != UNCLASSIFIED:
-        echo(f"  marking {markings.text(SimpleNamespace(**o['marking']))} (originated by "
-             f"{o['marking']['originator']}; releasable to {', '.join(o['marking']['rel'])})")
-    echo("")
-    table([[str(x["line"]), ln["category"], ln["description"], ln["unit"],
-            grouped(x["ordered"]), grouped(ln["unit_price"]), grouped(x["delivered"]),
-            grouped(x["received"])]
-           for x, ln in zip(f["lines"], t["lines"], strict=True)],
-          ["line", "category", "description", "unit", "ordered", "price", "delivered",
-           "received"])
-    echo("")
-    g = {k: grouped(f[k]) for k in ("value", "commitment", "receivable", "in_kind", "invoiced",
-                                     "settled", "written_off", "outstanding")}
-    echo(f"  value {g['value']}  committed {g['commitment']}  receivable {g['receivable']}  "
-         f"in kind {g['in_kind']}  invoiced {g['invoiced']}  settled {g['settled']}  "
-         f"written off {g['written_off']}  outstanding {g['outstanding']} {f['currency']}")
-    for d in o["deliveries"]:
-        got = "received" if d["receipt"] else "NOT RECEIVED"
-        echo(f"  delivery {d['position']} on {d['on']} ({d['id'][:8]}…): "
-             + ", ".join(f"line {x['line']} {grouped(x['quantity'])}" for x in d["lines"])
-             + f"; {got}")
-    for i in o["invoices"]:
-        state = "live" if i["live"] else f"voided {i['voided_on']}"
-        echo(f"  invoice {i['position']} {i['number']} ({i['kind']}) {grouped(i['total'])}, "
-             f"due {i['due_on']}, outstanding {grouped(i['outstanding'])}; {state}")
-    for d in o["disputes"]:
-        echo(f"  dispute {d['position']} ({d['side']}, {'open' if d['open'] else 'resolved'}):"
-             f" {d['reason']}")
-    for c in o["changes"]:
-        echo(f"  request {c['position']}: {c['kind']} by the {c['side']}, "
-             f"{c['answer'] or 'pending'}: {c['reason']}")
-    for x in o["transfers"]:
-        echo(f"  transfer {x['position']} to {x['to']}: {x['answer'] or 'awaiting consent'}"
-             f"{', done ' + x['done_on'] if x['done_on'] else ''}")
-    echo("")
-    table([[str(e["seq"]), stream_party(e["stream"]), e["at"][:16], e["on"] or "",
-            e["type"], f"{e['actor']['user']} ({e['actor']['role']})", e["hash"][:8],
-            "ok" if e["verdict"]["effective"] else f"INEFFECTIVE {e['verdict']['code']}",
-            e["verdict"]["note"] or e["verdict"]["reason"]]
-           for e in o["timeline"]],
-          ["seq", "node", "recorded", "on", "event", "actor", "hash", "verdict", "note"])
-
-
 @order_app.command("list")
 def order_list(
     status: Annotated[str | None, typer.Option(help="Only orders in this status.")] = None,
@@ -942,67 +695,33 @@ def order_list(
 @app.command("todo")
 def todo_list(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Your worklist: each task your roles may do, with the orders waiting for it (and how
-    many are past their date); list them with acsa order list --todo TASK."""
+    many are past their date); list them with acsa order list --todo TASK. The payments
+    awaiting your confirmation are listed below it by number and amount (all payments:
+    acsa order payments)."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
         user = acting_user(uow, as_user)
         tasks = worklist.worklist(uow, user)
-        found = [{"task": t.key, "label": label("task", t.key, "en"), "count": t.count,
-                  "overdue": t.overdue} for t in tasks]
-        emit(as_json, found, lambda: table(
-            [[t.key, label("task", t.key, "en"), str(t.count), str(t.overdue or "")]
-             for t in tasks], ["task", "what", "orders", "overdue"]))
+        waiting = (payments.list_payments(uow, user, awaiting=True, payee=user.party)
+                   if any(t.key == "confirm_payment" for t in tasks) else [])
+        found: list[dict[str, Any]] = [
+            {"task": t.key, "label": label("task", t.key, "en"), "count": t.count,
+             "overdue": t.overdue} for t in tasks]
+        for task in found:
+            if task["task"] == "confirm_payment":
+                task["payments"] = [payment_data(p) for p in waiting]
+
+        def human() -> None:
+            table([[t.key, label("task", t.key, "en"), str(t.count), str(t.overdue or "")]
+                   for t in tasks], ["task", "what", "orders", "overdue"])
+            if waiting:
+                typer.echo("")
+                typer.echo("Payments to confirm (acsa order confirm-payment PAY/…):")
+                payments_table(waiting)
+
+        emit(as_json, found, human)
 
 
 def listed_marking(o: dict[str, Any]) -> str:
     """A list row's marking in both schemes; blank when it is unclassified."""
     m = o["marking"]
     return markings.text(SimpleNamespace(**m)) if m["level"] != UNCLASSIFIED else ""
-
-
-# -- statements ------------------------------------------------------------------------------------
-
-
-def invoice_refs(values: Sequence[str]) -> list[tuple[str, str]]:
-    out = []
-    for text in values:
-        number, sep, invoice = text.rpartition(":")
-        if not sep or not number or not invoice:
-            raise InvalidValue(f"{text!r} is not ORDER:INVOICE", field="invoice")
-        out.append((number.strip(), invoice.strip()))
-    return out
-
-
-@statement_app.command("offset")
-def statement_offset(
-    invoice: Annotated[list[str], typer.Option(
-        "--invoice", help="ORDER:INVOICE, invoices each way (repeatable).")],
-    currency: Annotated[str, typer.Option(help="The statement's currency.")],
-    rate: RateOpt = None, on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """Propose an offset statement netting invoices each way (numbered OFS/<party>/NNNNN)."""
-    run(as_user, as_json, lambda uow, user: settlement.propose_offset(
-        uow, user, invoice_refs(invoice), currency=currency.upper(), rates=rates(rate),
-        on=parse_day(on)),
-        lambda e: f"; nets {e.envelope.data['net']} {e.envelope.data['currency']} each way")
-
-
-@statement_app.command("sign")
-def statement_sign(
-    offset: Annotated[str, typer.Argument(help="The offset statement: OFS/… or a hash prefix.")],
-    on: OnOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """The other party's finance officer signs an offset statement: it takes effect."""
-    run(as_user, as_json, lambda uow, user: settlement.sign_offset(
-        uow, user, offset, on=parse_day(on)))
-
-
-@statement_app.command("list")
-def statement_list(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Offset statements, proposed and signed, of orders the user may read (balance
-    statements: `statement balance list`)."""
-    with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        found = settlement.list_offsets(uow, acting_user(uow, as_user))
-        emit(as_json, found, lambda: table(
-            [[s["subject"], s["proposed_by"], s["on"] or "", f"{s['net']} {s['currency']}",
-              s["state"], s["signed_by"] or "-", str(len(s["orders"]))] for s in found],
-            ["statement", "by", "as of", "net", "state", "signed by", "invoices"]))

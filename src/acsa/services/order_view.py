@@ -19,7 +19,7 @@ from acsa.domain.figures import accounts, delivered, in_kind_due_on, owed_in_kin
 from acsa.domain.figures import status as figure_status
 from acsa.domain.money import Money, decimal_text
 from acsa.domain.state import OrderState
-from acsa.services import markings
+from acsa.services import markings, payments
 from acsa.services.recording import Recorded, StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -65,17 +65,18 @@ def show_order(uow: UnitOfWork, number: str, state: OrderState | None = None
         select(T.orders.c.head).where(T.orders.c.number == number)
     ).scalar_one_or_none()
     money = _Money(state.currency)
+    names = _names(uow, state)
     return {
         **_header(state, profile, head),
         "figures": _figures(state, profile, money),
         "deliveries": [_delivery(state, i, d) for i, d in enumerate(state.deliveries, 1)],
         "receipts": [_receipt(r) for r in state.receipts],
         "invoices": [_invoice(i, inv, money) for i, inv in enumerate(state.invoices, 1)],
-        "payments": [_payment(p, money) for p in state.payments],
+        "payments": [_payment(p, money, names) for p in state.payments],
         "returns": [_return(i, r) for i, r in enumerate(state.returns, 1)],
         "conversions": [_conversion(i, c, money) for i, c in enumerate(state.conversions, 1)],
-        "exchanges": [_exchange(x, money) for x in state.exchanges],
-        "offsets": [_offset(o, money) for o in state.offsets],
+        "exchanges": [_exchange(x, money, names) for x in state.exchanges],
+        "offsets": [_offset(o, money, names) for o in state.offsets],
         "changes": [_change(i, c) for i, c in enumerate(state.changes, 1)],
         "disputes": [_dispute(i, d) for i, d in enumerate(state.disputes, 1)],
         "transfers": [_transfer(i, t) for i, t in enumerate(state.transfers, 1)],
@@ -179,9 +180,19 @@ def _invoice(position: int, inv: Any, money: _Money) -> dict[str, Any]:
                       for x in inv.lines]}
 
 
-def _payment(p: Any, money: _Money) -> dict[str, Any]:
-    return {"payment": p.payment, "invoice": p.invoice, "amount": money(p.amount),
+def _names(uow: UnitOfWork, state: OrderState) -> dict[str, str]:
+    """The number of each payment, exchange and offset of the order (``PAY/PHL/00001`` …),
+    and of each invoice, by the hash that identifies it in the order's record."""
+    hashes = [*(p.payment for p in state.payments), *(x.exchange for x in state.exchanges),
+              *(o.offset for o in state.offsets)]
+    return {**payments.subjects(uow, hashes), **{i.id: i.number for i in state.invoices}}
+
+
+def _payment(p: Any, money: _Money, names: dict[str, str]) -> dict[str, Any]:
+    return {"payment": p.payment, "number": names.get(p.payment), "invoice": p.invoice,
+            "invoice_number": names.get(p.invoice), "amount": money(p.amount),
             "on": _iso(p.on), "reference": p.reference,
+            "state": payments.CONFIRMED if p.confirmed else payments.AWAITING,
             "received": None if p.received is None else money(p.received),
             "confirmed_on": _iso(p.confirmed_on)}
 
@@ -201,14 +212,16 @@ def _conversion(position: int, c: Any, money: _Money) -> dict[str, Any]:
                       for x in c.lines]}
 
 
-def _exchange(x: Any, money: _Money) -> dict[str, Any]:
-    return {"exchange": x.exchange, "proposed_by": x.proposed_by.value,
+def _exchange(x: Any, money: _Money, names: dict[str, str]) -> dict[str, Any]:
+    return {"exchange": x.exchange, "number": names.get(x.exchange),
+            "proposed_by": x.proposed_by.value,
             "proposed_on": _iso(x.proposed_on), "value": money(x.value),
             "to_cash": money(x.to_cash), "signed_on": _iso(x.signed_on)}
 
 
-def _offset(o: Any, money: _Money) -> dict[str, Any]:
-    return {"offset": o.offset, "invoice": o.invoice, "amount": money(o.amount),
+def _offset(o: Any, money: _Money, names: dict[str, str]) -> dict[str, Any]:
+    return {"offset": o.offset, "number": names.get(o.offset), "invoice": o.invoice,
+            "invoice_number": names.get(o.invoice), "amount": money(o.amount),
             "proposed_by": o.proposed_by.value, "as_of": _iso(o.as_of),
             "signed_on": _iso(o.signed_on)}
 
