@@ -105,6 +105,22 @@ def attach_evidence(uow: UnitOfWork, name: str, media_type: str | None, content:
     return evidence_files.store_evidence(uow, name, content, media_type)
 
 
+def held_form(uow: UnitOfWork, ref: Mapping[str, Any]) -> dict[str, Any]:
+    """A form already uploaded (``attach_evidence``, ``POST /evidence``), cited as this node
+    holds it: a file it does not hold, or an empty one, is no signed form."""
+    sha = str(ref.get("sha256", "")).strip().lower()
+    row = uow.conn.execute(select(T.evidence_files).where(
+        T.evidence_files.c.sha256 == sha)).first()
+    if row is None:
+        raise UnknownReference(N_("no such evidence file on this node: upload it first"),
+                               field="evidence")
+    if not row.size:
+        raise InvalidValue(N_("the signed form is empty or larger than %(limit)s bytes"),
+                           field="evidence", limit=EVIDENCE_BYTES_MAX)
+    return {"sha256": row.sha256, "name": row.name, "media_type": row.media_type,
+            "size": int(row.size)}
+
+
 def _role(text: str) -> Role:
     try:
         return Role(text)
@@ -165,7 +181,7 @@ def appoint_from_letter(uow: UnitOfWork, admin: LocalUser, *, agreement: str,
     return appoint_paper_official(
         uow, admin, agreement=profile.id, party=party or other_party(profile, uow.node.party),
         user_id=user_id, name=name, role=role, units=units, valid_from=valid_from,
-        valid_to=valid_to, limits=limits, evidence=letter)
+        valid_to=valid_to, limits=limits, evidence=held_form(uow, letter))
 
 
 def paper_appointments(uow: UnitOfWork, agreement: str | None = None) -> list[dict[str, Any]]:
@@ -417,6 +433,7 @@ def record_from_form(uow: UnitOfWork, attester: LocalUser, number: str, *, step:
     if not forms:
         raise InvalidValue(N_("attach the signed form"), field="evidence")
     on = on or uow.node.today(uow.context.profile(state.profile))
+    forms = [held_form(uow, f) for f in forms]
     data, unit = chosen.build(uow, state, fields, on)
     return record_paper_step(
         uow, attester, number=number, party=party, official=official.strip(),
