@@ -25,6 +25,7 @@ PAGE_MODULES = (
     "acsa.web.ui.new_order",
     "acsa.web.ui.reports",
     "acsa.web.ui.admin",
+    "acsa.web.ui.paper",
     "acsa.web.ui.offsets",
     "acsa.web.ui.catalogue",
 )

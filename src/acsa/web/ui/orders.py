@@ -22,7 +22,7 @@ from acsa.domain.errors import Conflict, DomainError
 from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.rules import Status
 from acsa.i18n import N_, gettext
-from acsa.services import evidence, invoicing, markings, queries, users
+from acsa.services import evidence, invoicing, markings, paper, queries, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.web.api import schemas as S
@@ -159,6 +159,8 @@ def _order_page(request: Request, principal: Principal, number: str, *,
         due = (invoicing.invoices_due(uow, principal.user, number)
                if "invoice" in detail.actions else [])
         levels = users.clearance_levels(uow)
+        paper_partner = paper.order_partner(uow, principal.user, number)
+        paper_steps = paper.steps_now(uow, principal.user, number) if paper_partner else []
     side = "requester" if detail.terms.requester == principal.user.party else "supplier"
     actions = form_actions(detail.actions, detail, side, billable=bool(due))
     if open_action not in actions:
@@ -174,6 +176,7 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                   evidence_mb=evidence.EVIDENCE_FILE_SIZE_MAX // (1024 * 1024),
                   order_url=order_path(number), side=side, exchange_candidates=candidates,
                   invoices_due=due, held_files=held or [],
+                  paper_partner=paper_partner, paper_steps=paper_steps,
                   marking_options=[(level, level) for level in levels],
                   banner=marking_text(detail.marking, locale_of(request, principal)[0])
                   if detail.marking.level != UNCLASSIFIED else "")
