@@ -188,3 +188,34 @@ def test_submit_from_a_file_fills_the_currency_as_create_does(pair, tmp_path):
     made = phl("order", "create", *OPTIONS, "--supplier", "JPN", "--unit", "AFP-TOG1",
                "--line", "pol|Diesel fuel F-76|10|L|152.5", "--json", "--as", "phl.ordering")
     assert json.loads(made)["terms"]["currency"] == "JPY"
+
+
+def test_aging_as_of_a_date_counts_what_was_open_then(pair, tmp_path):
+    jpn, phl = pair
+    number = invoiced(jpn, phl, tmp_path)  # JPY 1,525,000 due 2026-03-14
+    day(D(2026, 3, 20), jpn, phl)
+    phl("order", "pay", number, "--amount", "1525000", "--reference", "LBP-9", "--as",
+        "phl.finance")
+    copy(phl, jpn)
+    day(D(2026, 3, 21), jpn, phl)
+    jpn("order", "confirm-payment", "PAY/PHL/00001", "--as", "jpn.finance")
+
+    def items(*extra: str) -> list[tuple[str, int, str, str]]:
+        shown = jpn.json("report", "aging", "--as", "jpn.finance", *extra)
+        return [(i["kind"], i["days"], i["bucket"], i["amount"]) for i in shown["items"]]
+
+    assert items() == []  # settled on 21 March
+    assert items("--as-of", "2026-03-14") == [("invoice", 0, "current", "1525000 JPY")]
+    assert items("--as-of", "2026-03-18") == [("invoice", 4, "1-30", "1525000 JPY")]
+    assert items("--as-of", "2026-03-20") == [("invoice", 6, "1-30", "1525000 JPY")]
+    assert items("--as-of", "2026-03-21") == []
+    shown = jpn("report", "aging", "--as-of", "2026-03-18", "--detail", "--as", "jpn.finance")
+    assert shown.startswith("as of 2026-03-18\n")
+    assert "PHL→JPN  JPY  0        1,525,000" in shown and "2026-03-14  4" in shown
+    out = tmp_path / "aging.csv"
+    jpn("report", "export", "aging", "--format", "csv", "--out", str(out), "--as-of",
+        "2026-03-18", "--as", "jpn.finance")
+    [_, row] = out.read_text(encoding="utf-8-sig").splitlines()
+    assert row.endswith(",2026-03-14,4,1–30 days overdue,JPY,1525000"), row
+    assert jpn.fails("report", "aging", "--as-of", "18/03/2026", "--as", "jpn.finance"
+                     ).startswith("error: invalid_value: as_of: ")

@@ -152,7 +152,8 @@ def report_export(
     = None,
     currency: Annotated[str | None, typer.Option(help="Only this currency (statement).")] = None,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Cut-off date YYYY-MM-DD (year-end) or ceiling date (ceilings).")] = None,
+        "--as-of", help="Cut-off date YYYY-MM-DD (year-end, aging) or ceiling date "
+        "(ceilings).")] = None,
     year: Annotated[int | None, typer.Option(help="Fiscal year (year-end).")] = None,
     party: Annotated[str | None, typer.Option(help="Whose fiscal year (year-end).")] = None,
     locale: Annotated[str, typer.Option(help="Column titles in en or ja.")] = "en",
@@ -174,6 +175,8 @@ def report_export(
                 params.update(as_of=day, year=year, party=party)
             elif kind == "ceilings" and day:
                 params["on"] = day
+            elif kind == "aging" and day:
+                params["as_of"] = day
             table = build_table(uow, user, kind, **params)
             data = render(table, format.value, locale)
             out.write_bytes(data)

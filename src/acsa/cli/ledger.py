@@ -85,14 +85,21 @@ def report_balances(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @report_app.command("aging")
-def report_aging(as_user: AsOpt = None, as_json: JsonOpt = False,
-                 detail: Annotated[bool, typer.Option(help="List every item.")] = False) -> None:
-    """Open items by how late they are, counted in each debtor's time zone."""
+def report_aging(
+    as_user: AsOpt = None, as_json: JsonOpt = False,
+    detail: Annotated[bool, typer.Option(help="List every item.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Aging at the end of this day, YYYY-MM-DD: what was open then (events "
+        "dated on or before it), aged at that date (default: now).")] = None,
+) -> None:
+    """Open items by how late they are, counted in each debtor's time zone (or at --as-of)."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        rows = reports.aging(uow, acting_user(uow, as_user), uow.node.clock)
+        day = parse_day(as_of, "as_of")
+        rows = reports.aging(uow, acting_user(uow, as_user), uow.node.clock, as_of=day)
         summary = reports.aging_summary(rows)
         buckets = [name for _, name in AGING_BUCKETS]
         data = {
+            "as_of": day,
             "summary": [{"debtor": d, "creditor": c, "currency": cur,
                          **{b: Money(cur, v[b]).text() for b in buckets}}
                         for (d, c, cur), v in sorted(summary.items())],
@@ -103,6 +110,8 @@ def report_aging(as_user: AsOpt = None, as_json: JsonOpt = False,
         }
 
         def human() -> None:
+            if day:
+                typer.echo(f"as of {day.isoformat()}")
             table([[f"{d}→{c}", cur, *[grouped(Money(cur, v[b]).text()) for b in buckets]]
                    for (d, c, cur), v in sorted(summary.items())], ["owed", "cur", *buckets])
             if detail:

@@ -155,3 +155,13 @@ def age(items: Iterable[DueItem], clock: Clock, zones: Mapping[str, str]) -> lis
         days = days_overdue(item, today)
         out.append(AgedItem(item, days, bucket(days)))
     return out
+
+
+def age_on(items: Iterable[DueItem], day: date) -> list[AgedItem]:
+    """Age every item as of calendar day ``day``, a cut-off date: the same day for every
+    debtor, whatever its time zone (an item due on ``day`` is not yet overdue)."""
+    out = []
+    for item in items:
+        days = days_overdue(item, day)
+        out.append(AgedItem(item, days, bucket(days)))
+    return out

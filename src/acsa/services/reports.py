@@ -8,29 +8,41 @@ every order of the node, and otherwise from the postings of the orders they
 may read; aging is computed at read time from stored due dates and one
 clock, in each debtor's time zone, so two nodes give the same answer for
 the same instant.
+
+Aging as of a past date (a cut-off date) is the record as it stood at the end
+of that day: each order folded again from its events dated (business date) on
+or before it — as the year-end cut-off counts postings — and its open items
+aged at that date, the same day for every debtor.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import exists, func, select
 
-from acsa.domain.aging import AGING_BUCKETS, DueItem, age
+from acsa.domain.aging import AGING_BUCKETS, DueItem, age, age_on
+from acsa.domain.aging import due_items as order_due_items
 from acsa.domain.agreement import profile_from_document
 from acsa.domain.ceilings import CountedOrder, ceiling_use
+from acsa.domain.errors import N_, DomainError, ReportTooLarge
+from acsa.domain.facts import Fact
+from acsa.domain.interpret import interpret_orders
 from acsa.domain.money import Money
 from acsa.domain.order import OrderLine, OrderTerms
 from acsa.domain.postings import OWED_KINDS, AccountKind
+from acsa.domain.state import OrderState
 from acsa.services import need_to_know
+from acsa.services.report_tables import REPORT_ROWS_MAX
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
+from acsa.store.log import facts_of, linked_orders, read_orders
 
 
 @dataclass(frozen=True)
@@ -127,9 +139,53 @@ def due_items(uow: UnitOfWork, user: LocalUser) -> list[DueItem]:
     return out
 
 
-def aging(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]) -> list[AgingRow]:
-    """What is due on the orders ``user`` may read, by how late it is."""
-    aged = age(due_items(uow, user), clock, zones(uow))
+def _dated_by(fact: Fact, day: date) -> bool:
+    """Whether an event's business date is on or before ``day`` (its recording date when
+    it carries none)."""
+    try:
+        return fact.on <= day
+    except DomainError:
+        return date.fromisoformat(fact.at[:10]) <= day
+
+
+def fold_as_of(uow: UnitOfWork, numbers: Sequence[str], day: date) -> dict[str, OrderState]:
+    """``numbers`` as their record stood at the end of ``day``: folded from their events
+    dated on or before it, with the orders a payment, exchange or offset links them to
+    (an event whose parent is dated later is judged as it would have been: ineffective)."""
+    if len(numbers) > REPORT_ROWS_MAX:
+        raise ReportTooLarge(
+            N_("%(total)s %(what)s: more than %(limit)s in one report; narrow it (partner, "
+               "currency, date)"),
+            field="report", limit=REPORT_ROWS_MAX, total=len(numbers), what="orders")
+    if not numbers:
+        return {}
+    events = read_orders(uow.conn, linked_orders(uow.conn, numbers))
+    facts = [f for f in facts_of(events) if _dated_by(f, day)]
+    return interpret_orders(facts, uow.context, numbers)
+
+
+def due_items_as_of(uow: UnitOfWork, user: LocalUser, day: date) -> list[DueItem]:
+    """What was due at the end of ``day`` on the orders ``user`` may read."""
+    o = T.orders.c
+    numbers = list(uow.conn.execute(
+        select(o.number).where(o.submitted_on <= day, need_to_know.readable(uow, user))
+        .order_by(o.number)).scalars())
+    out: list[DueItem] = []
+    for _, state in sorted(fold_as_of(uow, numbers, day).items()):
+        if state.terms is not None:
+            out += order_due_items(state, uow.context.profile(state.profile))
+    return out
+
+
+def aging(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime], *,
+          as_of: date | None = None) -> list[AgingRow]:
+    """What is due on the orders ``user`` may read, by how late it is: now, by ``clock``,
+    in each debtor's time zone; or, with ``as_of``, what was due at the end of that day,
+    aged at that date."""
+    if as_of is None:
+        aged = age(due_items(uow, user), clock, zones(uow))
+    else:
+        aged = age_on(due_items_as_of(uow, user, as_of), as_of)
     return [
         AgingRow(a.item.order, a.item.kind, a.item.reference, a.item.debtor, a.item.creditor,
                  a.item.due_on, a.days, a.bucket, a.item.amount)

@@ -50,9 +50,14 @@ def _marking(uow: UnitOfWork, user: LocalUser) -> S.MarkingPublic | None:
 
 
 @router.get("/reports/aging", response_model=S.AgingPublic, summary="Aging")
-def aging(principal: Reader, uow: ReadUow, node: NodeDep) -> S.AgingPublic:
-    """Everything due, with days overdue and bucket, as of now in each debtor's time zone."""
-    rows = reports.aging(uow, principal.user, node.clock)
+def aging(principal: Reader, uow: ReadUow, node: NodeDep,
+          as_of: Annotated[S.Day | None, Query(description=(
+              "A cut-off date: what was due at the end of that day (events dated on or "
+              "before it), aged at that date (default: now)."))] = None,
+          ) -> S.AgingPublic:
+    """Everything due, with days overdue and bucket, as of now in each debtor's time zone,
+    or as of the end of ``as_of``."""
+    rows = reports.aging(uow, principal.user, node.clock, as_of=as_of)
     summary = reports.aging_summary(rows)
     return S.AgingPublic(
         data=[S.AgingRowPublic(

@@ -54,7 +54,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "statement": ("partner", "currency", "until"),
     "open-orders": ("partner",),
     "invoices": ("partner",),
-    "aging": (),
+    "aging": ("as_of",),
     "obligations": (),
     "ceilings": ("on",),
     "activities": (),
@@ -224,8 +224,9 @@ def _charts(uow: UnitOfWork, user: LocalUser, kind: str, params: Mapping[str, An
         return [charts.balances_chart(points, cur, locale)
                 for cur in sorted({p.currency for p in points})]
     if kind == "aging":
-        summary = reports.aging_summary(reports.aging(uow, user, uow.node.clock))
-        on = today_of(uow, user)
+        as_of = params.get("as_of")
+        summary = reports.aging_summary(reports.aging(uow, user, uow.node.clock, as_of=as_of))
+        on = as_of or today_of(uow, user)
         return [charts.aging_chart(summary, cur, locale, as_of=on)
                 for cur in sorted({cur for _, _, cur in summary})]
     return []

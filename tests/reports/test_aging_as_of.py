@@ -1,0 +1,89 @@
+"""Aging as of a cut-off date: what was open at the end of that day, aged at that date.
+
+The world's cash order (PHL owes JPN) was received on 12 February 2026, invoiced
+on 16 February for JPY 1,526,500 due 18 March, paid on 10 March and confirmed on
+12 March; its PHP order (JPN asked PHL) was received on 5 March, PHP 24,695.00 not
+yet invoiced.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from acsa.domain.money import Money
+from acsa.domain.parties import Role
+from acsa.reports.tables import build_table, to_csv
+from acsa.services import reports, users
+from acsa.services.unit_of_work import UnitOfWork
+from api.conftest import bearer, client_for, official, problem, token_for
+
+from .test_tables import read_csv
+
+D = date
+
+
+def rows_as_of(world, day: date) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    with UnitOfWork(world.pair.jpn, write=False) as uow:
+        user = users.get_user(uow, "jpn.finance")
+        found = reports.aging(uow, user, uow.node.clock, as_of=day)
+    return [(r.order, r.kind, r.reference, r.debtor, r.due_on, r.days, r.bucket, r.amount)
+            for r in found]
+
+
+def test_before_anything_was_received_nothing_was_due(world):
+    assert rows_as_of(world, D(2026, 2, 11)) == []
+
+
+def test_the_invoice_is_open_until_the_payment_is_confirmed(world):
+    invoice = (world.cash.number, "invoice", "INV/JPN/FY2025/00001", "PHL", D(2026, 3, 18))
+    assert rows_as_of(world, D(2026, 2, 20)) == [
+        (*invoice, 0, "current", Money("JPY", 1526500))]
+    # Paid on 10 March, confirmed on the 12th: on the 11th the invoice was still open,
+    # and the PHP support received on the 5th had waited 6 days for its invoice.
+    assert rows_as_of(world, D(2026, 3, 11)) == [
+        (world.open_order, "uninvoiced", world.open_order, "PHL", None, 6, "1-30",
+         Money("PHP", 2469500)),
+        (*invoice, 0, "current", Money("JPY", 1526500))]
+    assert rows_as_of(world, D(2026, 3, 12)) == [
+        (world.open_order, "uninvoiced", world.open_order, "PHL", None, 7, "1-30",
+         Money("PHP", 2469500))]
+
+
+def test_ages_count_to_the_cut_off_date(world):
+    [row] = rows_as_of(world, D(2026, 5, 5))  # 61 days after 5 March
+    assert row[5:] == (61, "61-90", Money("PHP", 2469500))
+
+
+def test_as_of_the_clock_date_it_is_the_aging_of_now(world):
+    now = datetime(2026, 4, 20, 3, tzinfo=UTC)
+    with UnitOfWork(world.pair.jpn, write=False) as uow:
+        user = users.get_user(uow, "jpn.finance")
+        live = reports.aging(uow, user, lambda: now)
+        cut = reports.aging(uow, user, lambda: now, as_of=D(2026, 4, 20))
+    assert live == cut and [r.days for r in cut] == [46]
+
+
+def test_the_download_takes_the_cut_off_date(world):
+    with UnitOfWork(world.pair.jpn, write=False) as uow:
+        table = build_table(uow, users.get_user(uow, "jpn.finance"), "aging",
+                            as_of=D(2026, 2, 20))
+    assert table.parameters == {"as of": "2026-02-20"}
+    [row] = read_csv(to_csv(table, keys=True))
+    assert (row["order"], row["due_on"], row["days"], row["amount"], row["currency"]) == (
+        world.cash.number, "2026-03-18", "0", "1526500", "JPY")
+
+
+def test_the_api_report_takes_the_cut_off_date(world):
+    node = world.pair.jpn
+    headers = bearer(token_for(node, official(node, Role.FINANCE_OFFICER), ("read",)))
+    with client_for(node) as client:
+        r = client.get("/api/v1/reports/aging", params={"as_of": "2026-03-11"},
+                       headers=headers)
+        assert r.status_code == 200, r.text
+        found = {(x["kind"], x["days"], x["bucket"], x["amount"]) for x in r.json()["data"]}
+        assert found == {("invoice", 0, "current", "1526500"),
+                         ("uninvoiced", 6, "1-30", "24695.00")}
+        jpy = next(s for s in r.json()["summary"] if s["currency"] == "JPY")
+        assert jpy["buckets"]["current"] == "1526500"
+        r = client.get("/api/v1/reports/aging", params={"as_of": "11 March"}, headers=headers)
+        assert (r.status_code, problem(r)["field"]) == (422, "as_of")
