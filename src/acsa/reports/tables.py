@@ -306,7 +306,8 @@ def _invoices(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> Re
 
 def _aging(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
     clock: Callable[[], datetime] = params.get("clock") or uow.node.clock
-    rows = reports.aging(uow, user, clock)
+    as_of: date | None = params.get("as_of")
+    rows = reports.aging(uow, user, clock, as_of=as_of)
     return ReportTable("aging", (
         ORDER, C("kind", N_("Item"), CODE, "due_kind"), C("reference", N_("Reference")),
         DEBTOR, CREDITOR, C("due_on", N_("Due on"), DATE),
@@ -315,7 +316,8 @@ def _aging(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> Repor
         C("amount", N_("Amount"), MONEY),
     ), [(r.order, r.kind, r.reference, r.debtor, r.creditor, r.due_on, r.days, r.bucket,
          r.amount.currency if r.amount else None, r.amount) for r in rows],
-        {"as of": clock().astimezone(ZoneInfo(user.time_zone)).isoformat(timespec="seconds")})
+        {"as of": as_of.isoformat() if as_of else
+         clock().astimezone(ZoneInfo(user.time_zone)).isoformat(timespec="seconds")})
 
 
 def _obligations(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
@@ -404,7 +406,8 @@ def build_table(uow: UnitOfWork, user: LocalUser, kind: str, **params: Any) -> R
 
     Parameters by kind: ``statement`` needs ``partner`` (and takes
     ``currency``, ``until``); ``open-orders`` and ``invoices`` take
-    ``partner``; ``aging`` takes ``clock``; ``ceilings`` takes ``on``;
+    ``partner``; ``aging`` takes ``clock``, or ``as_of`` (a cut-off date: what was due at
+    the end of that day, aged then); ``ceilings`` takes ``on``;
     ``year-end`` takes ``as_of``, or ``year`` (and ``party``, default this
     node's) for that party's fiscal year end.
     """
