@@ -111,6 +111,8 @@ SAMPLES: dict[str, Samples] = {
     "/reports": lambda c, p: ["/reports"],
     "/reports/{kind}.{fmt}": lambda c, p: [*_reports(c, p, ".csv"), *_reports(c, p, ".xlsx")],
     "/reports/{kind}": lambda c, p: _reports(c, p),
+    "/catalogue": lambda c, p: ["/catalogue"],
+    "/api/v1/catalogue": lambda c, p: ["/api/v1/catalogue"],
     "/offsets": lambda c, p: ["/offsets"],
     "/offsets/new": lambda c, p: [f"/offsets/new?partner={partner_of(p)}"],
     "/offsets/{offset:path}": lambda c, p: [f"/offsets/OFS/{partner_of(p)}/00001"],

@@ -28,7 +28,7 @@ from acsa.cli.common import (
 )
 from acsa.cli.root import app
 from acsa.domain.errors import InvalidValue, MissingField
-from acsa.services import access_log, admin, admin_views, registry, users
+from acsa.services import access_log, admin, admin_views, catalogue, registry, users
 from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
 
@@ -44,6 +44,9 @@ app.add_typer(unit_app, name="unit")
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(activity_app, name="activity")
 app.add_typer(rate_app, name="rate")
+catalogue_app = typer.Typer(help="Catalogue prices signed by a finance officer.",
+                            no_args_is_help=True)
+app.add_typer(catalogue_app, name="catalogue")
 
 AgreementOpt = Annotated[str, typer.Option("--agreement", help="The agreement, e.g. JPN-PHL-ACSA.")]
 AgreementFilter = Annotated[
@@ -449,6 +452,55 @@ def rate_list(agreement: AgreementFilter = None, as_json: JsonOpt = False) -> No
             [[r["on"], f"{r['base']}/{r['quote']}", r["rate"], r["recorded_by"],
               r["agreement"]] for r in found],
             ["on", "pair", "rate", "by", "agreement"]))
+
+
+# -- catalogue prices ----------------------------------------------------------------------------
+
+
+@catalogue_app.command("set")
+def catalogue_set(
+    agreement: AgreementOpt,
+    category: Annotated[str, typer.Option(help="The LSSS category, e.g. pol.")],
+    item: Annotated[str, typer.Option(help="The item as order lines describe it.")],
+    unit: Annotated[str, typer.Option(help="Unit of issue, e.g. L, EA, NIGHT.")],
+    price: Annotated[str, typer.Option(
+        help="Unit price in this party's currency under the agreement, e.g. 152.5.")],
+    valid_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    valid_to: Annotated[str | None, typer.Option("--to", help="Last day.")] = None,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a catalogue price (a finance officer signs it; the partner's node learns it)."""
+    with errors(as_json), UnitOfWork(node()) as uow:
+        event = admin.set_catalogue_price(
+            uow, acting_user(uow, as_user), agreement=agreement, category=category,
+            item=item, unit=unit.upper(), unit_price=price.strip(),
+            valid_from=required_day(valid_from, "valid_from"),
+            valid_to=parse_day(valid_to, "valid_to"))
+        data = event.envelope.data
+        emit(as_json, {**event_data(event), **data},
+             f"{data['item']}: {data['unit_price']} {data['currency']} per {data['unit']} "
+             f"from {data['valid_from']} (event {short(event.hash)})")
+
+
+@catalogue_app.command("list")
+def catalogue_list(
+    agreement: AgreementFilter = None,
+    party: Annotated[str | None, typer.Option(help="Only this supplier's prices.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Catalogue prices of either party, the latest first for each item."""
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
+        found = catalogue.list_prices(uow, agreement=agreement, party=party)
+        rows = [{"agreement": p.agreement, "party": p.party, "category": p.category,
+                 "item": p.item, "unit": p.unit, "unit_price": p.unit_price,
+                 "currency": p.currency, "valid_from": p.valid_from.isoformat(),
+                 "valid_to": p.valid_to.isoformat() if p.valid_to else None,
+                 "event": p.event} for p in found]
+        emit(as_json, rows, lambda: table(
+            [[p.party, p.category, p.item, p.unit, f"{p.unit_price} {p.currency}",
+              p.valid_from.isoformat(), p.valid_to.isoformat() if p.valid_to else "-"]
+             for p in found], ["party", "category", "item", "unit", "price", "from", "to"]))
 
 
 # -- the access log ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.money import Money, minor_units, parse_decimal
+from acsa.domain.order import UNITS_OF_ISSUE
 from acsa.domain.parties import ActivityType, Role, check_identifier
 from acsa.domain.streams import stream_id
 from acsa.profiles import load_file, shipped_profile
@@ -23,6 +24,8 @@ from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store.log import StoredEvent
+
+CATALOGUE_ITEM_MAX = 200  # the catalogue table's column
 
 
 @use_case
@@ -167,13 +170,28 @@ def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, b
 def set_catalogue_price(uow: UnitOfWork, user: LocalUser, *, agreement: str, category: str,
                         item: str, unit: str, unit_price: str, valid_from: date,
                         valid_to: date | None = None, on: date | None = None) -> StoredEvent:
+    """The supplier's price for an item, in its own currency, from ``valid_from`` (to
+    ``valid_to``): a finance officer of this node signs it, and it prices deliveries and
+    conversions to cash dated within it."""
+    user.require(Role.FINANCE_OFFICER)
     profile = adopted_profile(uow, agreement)
     if category not in profile.categories:
         raise InvalidValue(
             N_("'%(category)s' is not a category of %(agreement)s"),
             field="category", category=category, agreement=agreement,
         )
-    parse_decimal(unit_price, field="unit_price")
+    item = item.strip()
+    if not item or len(item) > CATALOGUE_ITEM_MAX:
+        raise InvalidValue(N_("is required") if not item else
+                           N_("use at most %(limit)s characters"), field="item",
+                           limit=CATALOGUE_ITEM_MAX)
+    if unit not in UNITS_OF_ISSUE:
+        raise InvalidValue(N_("'%(unit)s' is not a unit of issue (%(units)s)"), field="unit",
+                           unit=unit, units=UNITS_OF_ISSUE)
+    if parse_decimal(unit_price, field="unit_price") <= 0:
+        raise InvalidValue(N_("must be more than zero"), field="unit_price")
+    if valid_to is not None and valid_to < valid_from:
+        raise InvalidValue(N_("cannot end before it starts"), field="valid_to")
     currency = profile.party(uow.node.party).currency
     return record(uow, user, Act(
         agreement=agreement, type=F.CATALOGUE_PRICE_SET, subject=f"{category}/{item}",

@@ -102,6 +102,8 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         NEED, "offsets.find_offset over settlement.list_offsets: a hidden one is unknown"),
     ("POST", "/api/v1/offsets/preview"): ReadPolicy(
         NEED, "settlement.preview_offset: a hidden order named is unknown"),
+    ("GET", "/api/v1/catalogue"): ReadPolicy(NEED, "catalogue.list_prices (no order data)"),
+    ("POST", "/api/v1/catalogue"): ReadPolicy(NEED, "services.admin.set_catalogue_price"),
     ("GET", "/api/v1/todo"): ReadPolicy(NEED, "worklist.worklist"),
     ("GET", "/api/v1/reports/balances"): ReadPolicy(NEED, "reports.balances"),
     ("GET", "/api/v1/reports/aging"): ReadPolicy(NEED, "reports.aging"),
@@ -148,6 +150,8 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
                                                     "services.reports, report_tables"),
     ("GET", "/reports/{kind}"): ReadPolicy(NEED, "reports.tables.build_table, the charts over "
                                               "report_tables.balance_series, reports.aging"),
+    ("GET", "/catalogue"): ReadPolicy(NEED, "catalogue.list_prices (no order data)"),
+    ("POST", "/catalogue"): ReadPolicy(NEED, "services.admin.set_catalogue_price"),
     ("GET", "/offsets"): ReadPolicy(NEED, "settlement.list_offsets"),
     ("GET", "/offsets/new"): ReadPolicy(NEED, "offsets.open_invoices (report_tables.invoices)"),
     ("POST", "/offsets/new"): ReadPolicy(NEED, "settlement.preview_offset, propose_offset"),

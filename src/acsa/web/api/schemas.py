@@ -1129,3 +1129,36 @@ class UnitsSet(In):
         if any(len(u) > ACTIVITY_ID_MAX for u in value):
             raise ValueError(f"a unit id has at most {ACTIVITY_ID_MAX} characters")
         return value
+
+
+# -- catalogue prices -----------------------------------------------------------------------------
+
+
+class CataloguePriceCreate(In):
+    agreement: str = Field(max_length=40)
+    category: str = Field(max_length=40, description="An LSSS category of the agreement.")
+    item: str = Field(min_length=1, max_length=200,
+                      description="The item as order lines describe it.")
+    unit: str = Field(max_length=10, description="Unit of issue, e.g. L, EA, NIGHT.")
+    unit_price: Decimal = Field(max_length=40, description="In this node's party's currency "
+                                "under the agreement, in major units, e.g. \"152.5\".")
+    valid_from: Day
+    valid_to: Day | None = None
+
+
+class CataloguePricePublic(Schema):
+    agreement: str
+    party: str = Field(description="The supplier whose price it is.")
+    category: str
+    item: str
+    unit: str
+    unit_price: Decimal
+    currency: str
+    valid_from: date
+    valid_to: date | None
+    event: str
+
+
+class CataloguePricesPublic(Schema):
+    data: list[CataloguePricePublic]
+    count: int

@@ -68,7 +68,7 @@ def _form_page(request: Request, principal: Principal, values: dict[str, Any], *
                   chosen=chosen, owed_to_us=[i for i in open_ if i.debtor == code],
                   owed_by_us=[i for i in open_ if i.debtor != code],
                   values=values, errors=errors or FormErrors(), preview=preview,
-                  partner_choices=[(p.code, f"{p.code} — {p.name}") for p in partners],
+                  partner_choices=[(p.code, p.code) for p in partners],
                   currency_choices=[(c, c) for c in (chosen.currencies if chosen else ())],
                   may_propose=offsets.may_propose(principal.user))
 
