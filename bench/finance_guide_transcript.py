@@ -12,9 +12,10 @@ and printed with what it answered:
   rest to cash after the deadline, its invoice and payment;
 - equal value exchange: link, sign, the residual invoice and its payment;
 - an offset statement netting an invoice each way;
-- the worklist (``acsa todo``), the statement of account, balances, aging
-  (with ``--as-of`` where the command has one), obligations in kind, the
-  year-end cut-off report and the export for ``ledger``.
+- the worklist (``acsa todo``, with the payments awaiting confirmation), the
+  payments list, the statement of account, balances, aging (now and as of a
+  past date), obligations in kind, the year-end cut-off report and the export
+  for ``ledger``.
 
 Events travel between the nodes as signed bundle files (what ``acsa sync``
 does over the network).
@@ -152,6 +153,14 @@ def head_lines(n: int) -> Callable[[str], str]:
         f"\n… ({len(text.splitlines()) - n} more lines)" if len(text.splitlines()) > n else "")
 
 
+def only_lines(start: str) -> Callable[[str], str]:
+    """Of an order's human output, its first line and the lines starting ``start``."""
+    def pick(text: str) -> str:
+        lines = text.splitlines()
+        return "\n".join([lines[0], "…", *(x for x in lines if x.strip().startswith(start))])
+    return pick
+
+
 def only(*keys: str) -> Callable[[str], str]:
     """Of ``--json`` output, only these keys (what ``| jq '{payments}'`` would keep)."""
     def pick(text: str) -> str:
@@ -218,16 +227,18 @@ def cash(s: Story, number: str) -> None:
     s.today(date(2026, 3, 5))
     s.acsa("PHL", "todo", "--as", "phl.finance")
     s.acsa("PHL", "order", "list", "--todo", "pay", "--as", "phl.finance")
-    s.acsa("PHL", "order", "pay", "--allocate", f"{number}:1:1494500",
+    s.acsa("PHL", "order", "pay", number, "--invoice", "INV/JPN/FY2025/00001",
+           "--amount", "1,494,500", "--currency", "JPY", "--reference", "SWIFT PH-0305-01",
+           "--as", "phl.finance")
+    s.acsa("PHL", "order", "pay", number, "--amount", "1,494,500", "--currency", "PHP",
            "--reference", "SWIFT PH-0305-01", "--as", "phl.finance")
     s.sync()
     s.today(date(2026, 3, 6))
     s.acsa("JPN", "todo", "--as", "jpn.finance")
-    s.acsa("JPN", "order", "list", "--todo", "confirm_payment", "--as", "jpn.finance")
-    shown = s.acsa("JPN", "order", "show", number, "--json", show=only("payments"))
-    payment = json.loads(shown)["payments"][0]["payment"][:8]
-    s.acsa("JPN", "order", "confirm-payment", payment,
-           "--received", f"{number}:1:1494000", "--as", "jpn.finance")
+    s.acsa("JPN", "order", "payments", "--to-confirm", "--as", "jpn.finance")
+    s.acsa("JPN", "order", "show", number, show=only_lines("payment "))
+    s.acsa("JPN", "order", "confirm-payment", "PAY/PHL/00001", "--amount", "1,494,000",
+           "--as", "jpn.finance")
     s.acsa("JPN", "order", "write-off", number, "--invoice", "1", "--amount", "500",
            "--reason", "bank charges", "--as", "jpn.finance")
     s.sync()
@@ -248,8 +259,8 @@ def eve(s: Story, trucks: str, water: str) -> None:
     s.acsa("PHL", "order", "invoice", trucks, "--kind", "residual", "--as", "phl.finance")
     s.sync()
     s.today(date(2026, 3, 20))
-    s.acsa("JPN", "order", "pay", "--allocate", f"{trucks}:INV/PHL/FY2026/00001:22000.00",
-           "--reference", "JPN-MOF-2026-0320", "--as", "jpn.finance")
+    s.acsa("JPN", "order", "pay", trucks, "--invoice", "INV/PHL/FY2026/00001", "--amount",
+           "22,000.00", "--reference", "JPN-MOF-2026-0320", "--as", "jpn.finance")
     s.sync()
     s.today(date(2026, 3, 23))
     s.acsa("PHL", "order", "confirm-payment", "PAY/JPN/00001", "--as", "phl.finance")
@@ -335,8 +346,8 @@ def rik_convert(s: Story, number: str) -> None:
     s.sync()
     s.today(date(2027, 3, 1))
     s.acsa("PHL", "todo", "--as", "phl.finance")
-    s.acsa("PHL", "order", "pay", "--allocate", f"{number}:1:270000",
-           "--reference", "SWIFT PH-0301-07", "--as", "phl.finance")
+    s.acsa("PHL", "order", "pay", number, "--amount", "270,000", "--reference",
+           "SWIFT PH-0301-07", "--as", "phl.finance")
     s.sync()
     s.today(date(2027, 3, 2))
     s.acsa("JPN", "order", "confirm-payment", "PAY/PHL/00002", "--as", "jpn.finance")
