@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from acsa.domain.errors import N_, InvalidValue, ProfileInvalid
 from acsa.domain.money import MINOR_UNITS, Money
 from acsa.domain.parties import ActivityType
+from acsa.domain.rules import PERMISSIONS, Action
 
 PROFILE_FORMAT = 1
 
@@ -33,6 +34,22 @@ INVOICE_BASES = ("received", "delivered")
 SETTLEMENT_METHODS = ("cash", "rik", "eve")
 CEILING_DIRECTIONS = ("liabilities", "credits")
 STATUSES = ("negotiating", "signed", "in_force", "terminated")
+
+
+@dataclass(frozen=True)
+class Remittance:
+    """Where a party is paid, printed on the invoices it issues (``[parties.remittance]``).
+
+    Only ``payee`` is required; a profile whose values are not yet the real ones lists
+    ``parties.remittance`` under ``placeholders``, and the invoice says so.
+    """
+
+    payee: str  # the account holder, or the paying office to remit to
+    office: str | None = None  # the finance office that receives the payment
+    bank: str | None = None  # bank name and branch
+    account_number: str | None = None
+    swift_bic: str | None = None
+    instructions: str | None = None  # e.g. "quote the invoice number"
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,7 @@ class PartyProfile:
     classification_levels: tuple[str, ...]  # highest first
     unclassified_marking: str
     signs: str  # "node" or "paper"
+    remittance: Remittance | None = None  # where to pay this party's invoices, when set
 
     def fiscal_year(self, on: date) -> int:
         """The fiscal year that ``on`` falls in, as this party names it."""
@@ -118,6 +136,24 @@ class Ceiling:
 
 
 @dataclass(frozen=True)
+class SeparationOfDuties:
+    """Which actions one person may not both take on one order (``[separation_of_duties]``).
+
+    Each pair names two actions of the permission table (``submit``, ``receive`` …) that
+    one side takes; a person who took one of them on an order may not take the other on
+    that order. With ``waivers`` an approving official of a side may lift the rule for
+    that side on one order (a small detachment), giving the reason.
+    """
+
+    pairs: tuple[tuple[str, str], ...]
+    waivers: bool
+
+    def combined(self, action: str, done: str) -> bool:
+        """Whether one person may not take ``action`` after taking ``done``."""
+        return any({action, done} == set(pair) for pair in self.pairs)
+
+
+@dataclass(frozen=True)
 class ClassificationEquivalence:
     """Rows of equivalent levels, highest first; a party may have no equivalent."""
 
@@ -148,6 +184,8 @@ class AgreementProfile:
     digest: str
     # The parsed document the digest covers, as it travels in the adoption event.
     document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Absent from a profile that declares none: nothing is refused for combining duties.
+    separation: SeparationOfDuties | None = None
 
     def party(self, code: str) -> PartyProfile:
         for p in self.parties:
@@ -419,6 +457,23 @@ def _party(r: _Reader) -> PartyProfile:
         classification_levels=tuple(levels),
         unclassified_marking=r.text("unclassified_marking"),
         signs=r.text("signs", choices=SIGNING_MODES),
+        remittance=_remittance(r),
+    )
+
+
+def _remittance(r: _Reader) -> Remittance | None:
+    """The party's optional ``remittance`` table."""
+    r.read.add("remittance")
+    if r.table.get("remittance") is None:
+        return None
+    t = r.sub("remittance")
+    return Remittance(
+        payee=t.text("payee"),
+        office=t.text("office", required=False),
+        bank=t.text("bank", required=False),
+        account_number=t.text("account_number", required=False),
+        swift_bic=t.text("swift_bic", required=False),
+        instructions=t.text("instructions", required=False),
     )
 
 
@@ -568,6 +623,34 @@ def _classification(cl: _Reader, parties: tuple[PartyProfile, ...]) -> Classific
         tuple(_equivalence_row(row, parties) for row in cl.tables("equivalence")))
 
 
+def _separation(r: _Reader) -> SeparationOfDuties | None:
+    """The optional ``[separation_of_duties]`` table: pairs of actions of one side."""
+    r.read.add("separation_of_duties")
+    if r.table.get("separation_of_duties") is None:
+        return None
+    s = r.sub("separation_of_duties")
+    value = s._get("incompatible", list, "a list of pairs of actions", True)
+    known = {a.value for a in Action}
+    pairs: list[tuple[str, str]] = []
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2
+                and all(isinstance(a, str) for a in pair) and pair[0] != pair[1]):
+            raise s.fail("incompatible", f"{pair!r} is not a pair of two different actions")
+        for a in pair:
+            if a not in known:
+                raise s.fail("incompatible", f"unknown action {a!r}")
+        sides = [{p.side for p in PERMISSIONS if p.action.value == a} for a in pair]
+        if not sides[0] & sides[1]:
+            raise s.fail("incompatible", f"{pair[0]} and {pair[1]} are never taken by one "
+                          "side, so never by one person")
+        if {*pair} in [{*p} for p in pairs]:
+            raise s.fail("incompatible", f"{pair!r} is listed twice")
+        pairs.append((pair[0], pair[1]))
+    if not pairs:
+        raise s.fail("incompatible", "names no pair (leave the table out for no rule)")
+    return SeparationOfDuties(pairs=tuple(pairs), waivers=s.boolean("waivers"))
+
+
 def _status_and_dates(r: _Reader) -> tuple[str, date | None, date | None, date | None]:
     """The agreement's status and its signing, entry-into-force and termination dates."""
     status = r.text("status", choices=STATUSES)
@@ -601,6 +684,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
     classification = _classification(r.sub("classification"), parties)
     status, signed_on, in_force_on, terminated_on = _status_and_dates(r)
     placeholders = r.strings("placeholders", required=False)
+    separation = _separation(r)
     profile = AgreementProfile(
         id=r.text("id"),
         short_id=r.text("short_id"),
@@ -623,6 +707,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         placeholders=tuple(placeholders),
         digest=canonical_digest(document),
         document=document,
+        separation=separation,
     )
     r.refuse_unread()
     return profile

@@ -147,6 +147,12 @@ def gettext(message: str, locale: str | None = None) -> str:
     return translations(locale or current_locale.get()).gettext(message)
 
 
+def pgettext(context: str, message: str, locale: str | None = None) -> str:
+    """``message`` as meant in ``context`` ("Unit" of a force, 部隊, rather than of measure,
+    単位) in ``locale``; English when untranslated."""
+    return translations(locale or current_locale.get()).pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, n: int, locale: str | None = None) -> str:
     return translations(locale or current_locale.get()).ngettext(singular, plural, n)
 

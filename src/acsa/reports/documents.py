@@ -23,16 +23,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
+from fpdf.util import Padding
 
 from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
 from acsa.events import short_fingerprint
-from acsa.i18n import N_, bilingual, format_amount, format_quantity, gettext
+from acsa.i18n import N_, bilingual, format_amount, format_quantity, gettext, pgettext
 from acsa.i18n.labels import label, source_label
+from acsa.reports.linebreak import break_lines
 from acsa.reports.qr import qr_png
 from acsa.services import markings
 from acsa.services.documents import DocumentCheck, DocumentLine, DocumentModel, SignatureBlock
@@ -51,7 +54,8 @@ FONT_PACKAGE = "fonts-ipafont-gothic"
 FONT = "acsa-cjk"
 
 MARGIN_MM = 14
-QR_SIZE_MM = 34
+WIDTH_SLACK_MM = 0.01  # a line fitted by break_lines is this much narrower than its cell
+QR_SIZE_MM = 30
 
 HEADINGS = {
     "order": N_("Order for logistic support, supplies and services"),
@@ -125,12 +129,25 @@ class _Paper(FPDF):
         # A fixed date keeps the same document byte-identical when printed again.
         self.set_creation_date(model.printed_at.astimezone(UTC))
 
+    def multi_cell(self, w: float, h: float | None = None, text: str = "", *args: Any,
+                   **kwargs: Any) -> Any:
+        """Every wrapped text of the document, table cells included, breaks its lines where
+        :mod:`acsa.reports.linebreak` allows (English between words, Japanese by kinsoku
+        rules); fpdf2 then lays the lines out as given."""
+        width = w or (self.w - self.r_margin - self.x)
+        padding = Padding.new(kwargs.get("padding", 0))
+        width -= padding.left + padding.right
+        width -= self.c_margin * ((not padding.left) + (not padding.right))
+        lines = break_lines(str(text), width - WIDTH_SLACK_MM, self.get_string_width)
+        kwargs["wrapmode"] = WrapMode.CHAR  # only ever used on a line that still overflows
+        return super().multi_cell(w, h, "\n".join(lines), *args, **kwargs)
+
     def header(self) -> None:
         self.set_font(FONT, size=9)
         self.set_text_color(160, 0, 0)
         self.set_y(5)
         self.multi_cell(0, 4, marking_line(self.model), align=Align.C, new_x=XPos.LMARGIN,
-                        new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
+                        new_y=YPos.NEXT)
         self.set_text_color(0, 0, 0)
         self.set_y(MARGIN_MM + 4)
 
@@ -143,8 +160,7 @@ class _Paper(FPDF):
                   align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(160, 0, 0)
         self.set_font(FONT, size=9)
-        self.multi_cell(0, 4, marking_line(self.model), align=Align.C,
-                        wrapmode=WrapMode.CHAR)
+        self.multi_cell(0, 4, marking_line(self.model), align=Align.C)
         self.set_text_color(0, 0, 0)
 
 
@@ -170,16 +186,16 @@ def _m(value: Money | None) -> str:
 
 def _height(pdf: _Paper, width: float, line: float, text: str) -> float:
     """The height ``text`` takes in a multi-cell ``width`` wide, in the current font."""
-    height = pdf.multi_cell(width, line, text, dry_run=True, output="HEIGHT",
-                            wrapmode=WrapMode.CHAR)
+    height = pdf.multi_cell(width, line, text, dry_run=True, output="HEIGHT")
     assert isinstance(height, float | int)  # output="HEIGHT" returns the height alone
     return float(height)
 
 
-def _labelled(pdf: _Paper, rows: Sequence[tuple[str, str]], width: float) -> None:
+def _labelled(pdf: _Paper, rows: Sequence[tuple[str, str]], width: float,
+              label_share: float = 0.40) -> None:
     """Label/value rows in a column ``width`` wide, starting at the current position."""
     x = pdf.get_x()
-    label_w = width * 0.40
+    label_w = width * label_share
     for name, value in rows:
         y = pdf.get_y()
         pdf.set_font(FONT, size=6.5)
@@ -192,25 +208,27 @@ def _labelled(pdf: _Paper, rows: Sequence[tuple[str, str]], width: float) -> Non
         pdf.set_xy(x, y + 0.3)
         pdf.set_font(FONT, size=6.5)
         pdf.set_text_color(80, 80, 80)
-        pdf.multi_cell(label_w, 3.3, name, new_x=XPos.RIGHT, new_y=YPos.TOP,
-                       wrapmode=WrapMode.CHAR)
+        pdf.multi_cell(label_w, 3.3, name, new_x=XPos.RIGHT, new_y=YPos.TOP)
         pdf.set_text_color(0, 0, 0)
         pdf.set_font(FONT, size=8.5)
         pdf.set_xy(x + label_w, y)
         pdf.multi_cell(width - label_w, 3.9, value or "—", new_x=XPos.LMARGIN,
-                       new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
+                       new_y=YPos.NEXT)
         pdf.set_xy(x, y + max(label_h + 0.3, value_h) + 0.8)
+
+
+HEADING_MM = 7.8  # what a section heading takes, with the space around it
 
 
 def _heading(pdf: _Paper, text: str, keep_mm: float = 20) -> None:
     """A section heading, moved to the next page with ``keep_mm`` of what follows it."""
-    if pdf.get_y() + 9 + keep_mm > pdf.page_break_trigger:
+    if pdf.get_y() + HEADING_MM + keep_mm > pdf.page_break_trigger:
         pdf.add_page()
-    pdf.ln(2)
+    pdf.ln(1.5)
     pdf.set_font(FONT, "B", 10)
     pdf.set_fill_color(230, 234, 240)
-    pdf.cell(0, 6, text, fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(1)
+    pdf.cell(0, 5.5, text, fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(0.8)
 
 
 def _title(pdf: _Paper, model: DocumentModel) -> None:
@@ -221,9 +239,9 @@ def _title(pdf: _Paper, model: DocumentModel) -> None:
                    new_y=YPos.NEXT)
     pdf.set_font(FONT, "B", 13)
     pdf.multi_cell(text_w, 7, gettext(HEADINGS[model.kind], "ja"), new_x=XPos.LMARGIN,
-                   new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
-    pdf.set_font(FONT, size=8.5)
-    pdf.multi_cell(text_w, 4.5, model.agreement_title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                   new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=7.5)
+    pdf.multi_cell(text_w, 3.8, model.agreement_title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     pdf.set_font(FONT, size=8)
     pdf.cell(text_w, 4.5, bilingual(N_("Order number")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -235,9 +253,9 @@ def _title(pdf: _Paper, model: DocumentModel) -> None:
     pdf.set_font(FONT, size=6)
     scan = N_("Scan to check against the record")
     pdf.set_xy(pdf.w - MARGIN_MM - QR_SIZE_MM, top + QR_SIZE_MM + 0.5)
-    for locale, wrap in (("en", WrapMode.WORD), ("ja", WrapMode.CHAR)):
+    for locale in ("en", "ja"):
         pdf.multi_cell(QR_SIZE_MM, 2.8, gettext(scan, locale), align=Align.C,
-                       new_x=XPos.LEFT, new_y=YPos.NEXT, wrapmode=wrap)
+                       new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_y(max(pdf.get_y(), top + QR_SIZE_MM + 8))
 
 
@@ -261,7 +279,7 @@ def _parties(pdf: _Paper, model: DocumentModel) -> None:
             unit = f"{party.unit_name} [{party.unit}]"
         pdf.multi_cell(col, 4.5, unit, new_x=XPos.LEFT, new_y=YPos.NEXT)
         bottoms.append(pdf.get_y())
-    pdf.set_y(max(bottoms) + 3)
+    pdf.set_y(max(bottoms) + 2)
 
 
 def _details(pdf: _Paper, model: DocumentModel) -> None:
@@ -352,7 +370,6 @@ def _lines(pdf: _Paper, model: DocumentModel) -> None:
         line_height=3.8,
         headings_style=FontFace(fill_color=(230, 234, 240), size_pt=7),
         repeat_headings=1,
-        wrapmode=WrapMode.CHAR,
         padding=0.8,
     ) as table:
         head = table.row()
@@ -362,56 +379,137 @@ def _lines(pdf: _Paper, model: DocumentModel) -> None:
             row = table.row()
             for text in _cells(model.kind, ln):
                 row.cell(text)
-    if model.totals:
-        pdf.ln(1)
-        for key, amount in model.totals:
-            pdf.set_font(FONT, "B" if key in ("total", "outstanding") else "", 9)
-            pdf.cell(pdf.epw - 40, 5, bilingual(TOTALS.get(key, key)), align=Align.R)
-            pdf.cell(40, 5, f"{_m(amount)} {amount.currency}", align=Align.R,
-                     new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+TOTALS_W_MM = 80  # the totals, right-aligned; an invoice's remittance details to their left
+AMOUNT_W_MM = 40
+
+
+def _totals(pdf: _Paper, model: DocumentModel) -> None:
+    """The totals under the lines and, on an invoice, where to pay beside them."""
+    if not model.totals:
+        return
+    rows = _remittance_rows(model) if model.kind == "invoice" else []
+    left_w = pdf.epw - TOTALS_W_MM - 4
+    pdf.set_font(FONT, size=8.5)
+    needed = max(5.0 * len(model.totals), 12 + sum(
+        _height(pdf, left_w * 0.7, 3.9, value) + 1.1 for _, value in rows))
+    if pdf.get_y() + 1 + needed > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.ln(1)
+    top = pdf.get_y()
+    x = pdf.l_margin + pdf.epw - TOTALS_W_MM
+    for key, amount in model.totals:
+        pdf.set_x(x)
+        pdf.set_font(FONT, "B" if key in ("total", "outstanding") else "", 9)
+        pdf.cell(TOTALS_W_MM - AMOUNT_W_MM, 5, bilingual(TOTALS.get(key, key)), align=Align.R)
+        pdf.cell(AMOUNT_W_MM, 5, f"{_m(amount)} {amount.currency}", align=Align.R,
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    bottom = pdf.get_y()
+    if model.kind == "invoice":
+        pdf.set_xy(pdf.l_margin, top)
+        _remittance(pdf, model, rows, left_w)
+    pdf.set_y(max(bottom, pdf.get_y()))
+
+
+REMITTANCE_FIELDS = (
+    ("payee", N_("Payee")),
+    ("office", N_("Payment office")),
+    ("bank", N_("Bank")),
+    ("account_number", N_("Account number")),
+    ("swift_bic", N_("SWIFT/BIC")),
+    ("instructions", N_("Instructions")),
+)
+REMITTANCE_MISSING = N_("Remittance details are not set in the agreement profile.")
+REMITTANCE_PLACEHOLDER = N_("Placeholders in the agreement profile: confirm before paying.")
+
+
+def _remittance_rows(model: DocumentModel) -> list[tuple[str, str]]:
+    """(label, value) of the supplier's remittance details that the profile sets."""
+    if model.remittance is None:
+        return []
+    rows = [(bilingual(msgid), getattr(model.remittance, key))
+            for key, msgid in REMITTANCE_FIELDS]
+    return [(name, value) for name, value in rows if value]
+
+
+def _remittance(pdf: _Paper, model: DocumentModel, rows: Sequence[tuple[str, str]],
+                width: float) -> None:
+    """Where to pay this invoice, from the supplier's part of the agreement profile."""
+    pdf.set_font(FONT, "B", 8.5)
+    pdf.multi_cell(width, 4.5, bilingual(N_("Remit payment to")), new_x=XPos.LEFT,
+                   new_y=YPos.NEXT)
+    notes = []
+    if not rows:
+        notes.append(REMITTANCE_MISSING)
+    elif model.remittance_placeholder:
+        notes.append(REMITTANCE_PLACEHOLDER)
+    for note in notes:
+        pdf.set_text_color(170, 0, 0)
+        pdf.set_font(FONT, size=7)
+        for locale in ("en", "ja"):
+            pdf.multi_cell(width, 3.2, gettext(note, locale), new_x=XPos.LEFT,
+                           new_y=YPos.NEXT)
+        pdf.set_text_color(0, 0, 0)
+    _labelled(pdf, rows, width, label_share=0.3)
 
 
 def _signature_block(pdf: _Paper, s: SignatureBlock, x: float, width: float) -> None:
     """One signed act: what, who, role, unit, when, and the recording node's key."""
     pdf.set_xy(x, pdf.get_y())
-    pdf.set_font(FONT, "B", 8.5)
-    pdf.multi_cell(width, 4.2, bilingual(source_label("event", s.event_type)),
-                   new_x=XPos.LEFT, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
-    pdf.set_font(FONT, size=8)
+    pdf.set_font(FONT, "B", 8)
+    pdf.multi_cell(width, 3.9, bilingual(source_label("event", s.event_type)),
+                   new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=7)
     lines = [
         f"{s.name} — {bilingual(source_label('role', s.role))}",
-        f"{bilingual(N_('Unit'))}: {s.unit or '—'}",
-        f"{bilingual(N_('Date'))}: {s.on or ''} ({s.at.replace('T', ' ')[:16]} UTC)",
+        f"{unit_of_force_label()}: {s.unit or '—'}",
+        f"{bilingual(N_('Date'))}: {_when(s)}",
         f"{bilingual(N_('Recorded by node'))}: {s.party} · {short_fingerprint(s.key)}",
     ]
     if s.paper:
         lines.append(bilingual(N_("Signed on paper; recorded by the other party")))
     for text in lines:
-        pdf.multi_cell(width, 3.8, text, new_x=XPos.LEFT, new_y=YPos.NEXT,
-                       wrapmode=WrapMode.CHAR)
+        pdf.multi_cell(width, 3.3, text, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=5.5)
     pdf.set_text_color(80, 80, 80)
-    pdf.multi_cell(width, 2.6, f"{bilingual(N_('Key fingerprint'))}: {s.key}\n"
-                   f"{bilingual(N_('Event'))}: {s.event}", new_x=XPos.LEFT, new_y=YPos.NEXT,
-                   wrapmode=WrapMode.CHAR)
+    pdf.multi_cell(width, 2.4, f"{bilingual(N_('Key fingerprint'))}: {s.key}\n"
+                   f"{bilingual(N_('Event'))}: {s.event}", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
+
+
+def _when(s: SignatureBlock) -> str:
+    """The act's date and its recording time in UTC, the day written once when the same."""
+    day, time = s.at[:10], s.at[11:16]
+    if s.on is not None and s.on.isoformat() == day:
+        return f"{day} ({time} UTC)"
+    return f"{s.on or ''} ({day} {time} UTC)"
+
+
+def unit_of_force_label() -> str:
+    """"Unit" as in a military unit (部隊), not a unit of measure (単位)."""
+    english = pgettext("military unit", "Unit", "en")
+    return f"{english} / {pgettext('military unit', 'Unit', 'ja')}"
 
 
 def _signatures(pdf: _Paper, model: DocumentModel) -> None:
     _heading(pdf, bilingual(N_("Signatures")), keep_mm=32)
-    col = (pdf.epw - 6) / 2
-    for i in range(0, len(model.signatures), 2):
-        pair = model.signatures[i:i + 2]
-        # Keep a pair of signature blocks on one page.
-        if pdf.get_y() + 32 > pdf.page_break_trigger:
+    # Three acts side by side (an invoice's), else two to a row.
+    per_row = 3 if len(model.signatures) % 3 == 0 else 2
+    gap = 4
+    col = (pdf.epw - gap * (per_row - 1)) / per_row
+    for i in range(0, len(model.signatures), per_row):
+        row = model.signatures[i:i + per_row]
+        # Keep a row of signature blocks on one page.
+        if pdf.get_y() + 36 > pdf.page_break_trigger:
             pdf.add_page()
         top = pdf.get_y()
         bottoms = []
-        for j, s in enumerate(pair):
+        for j, s in enumerate(row):
             pdf.set_y(top)
-            _signature_block(pdf, s, pdf.l_margin + j * (col + 6), col)
+            _signature_block(pdf, s, pdf.l_margin + j * (col + gap), col)
             bottoms.append(pdf.get_y())
-        pdf.set_y(max(bottoms) + 3)
+        pdf.set_y(max(bottoms) + 2)
 
 
 def _warnings(pdf: _Paper, model: DocumentModel) -> None:
@@ -422,7 +520,7 @@ def _warnings(pdf: _Paper, model: DocumentModel) -> None:
         pdf.set_font(FONT, "B", 10)
         pdf.set_text_color(170, 0, 0)
         pdf.multi_cell(0, 6, text, border=1, align=Align.C, new_x=XPos.LMARGIN,
-                       new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
+                       new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
         pdf.ln(1)
 
@@ -439,29 +537,33 @@ def _notes(pdf: _Paper, model: DocumentModel) -> None:
         _labelled(pdf, rows, pdf.epw)
 
 
+CHECK_TEXT = N_(
+    "The QR code holds the order number and the hash and signature of the signed event "
+    "this document prints. Check a copy with the node's scan page or with: "
+    "acsa verify-document --payload TEXT")
+
+
+def _check_parts(model: DocumentModel) -> list[tuple[float, float, str]]:
+    """(font size, line height, text) of the closing section, in order."""
+    printed = f"{bilingual(N_('Printed'))}: {printed_time(model.printed_at)} · " \
+        f"{model.printed_by} · {bilingual(source_label('event', model.event.type))} " \
+        f"{model.event.stream} #{model.event.seq}"
+    return [(6, 2.9, gettext(CHECK_TEXT, "en")), (6, 2.9, gettext(CHECK_TEXT, "ja")),
+            (5.5, 2.6, model.payload), (6.5, 3.2, printed)]
+
+
 def _check(pdf: _Paper, model: DocumentModel) -> None:
-    _heading(pdf, bilingual(N_("Checking this document")))
-    pdf.set_font(FONT, size=7.5)
-    pdf.multi_cell(0, 3.8, gettext(N_(
-        "The QR code holds the order number and the hash and signature of the signed event "
-        "this document prints. Check a copy with the node's scan page or with: "
-        "acsa verify-document --payload TEXT"), "en"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.multi_cell(0, 3.8, gettext(N_(
-        "The QR code holds the order number and the hash and signature of the signed event "
-        "this document prints. Check a copy with the node's scan page or with: "
-        "acsa verify-document --payload TEXT"), "ja"), new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-        wrapmode=WrapMode.CHAR)
-    pdf.ln(1)
-    pdf.set_font(FONT, size=6)
-    pdf.multi_cell(0, 3, model.payload, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                   wrapmode=WrapMode.CHAR)
-    pdf.ln(1)
-    printed = printed_time(model.printed_at)
-    pdf.set_font(FONT, size=7)
-    printed_label = bilingual(N_("Printed"))
-    pdf.cell(0, 4, f"{printed_label}: {printed} · {model.printed_by} · "
-             f"{bilingual(source_label('event', model.event.type))} "
-             f"{model.event.stream} #{model.event.seq}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    """How to check the paper against the record, kept whole on one page."""
+    parts = _check_parts(model)
+    height = 0.0
+    for size, line, text in parts:
+        pdf.set_font(FONT, size=size)
+        height += _height(pdf, pdf.epw, line, text) + 0.5
+    _heading(pdf, bilingual(N_("Checking this document")), keep_mm=height)
+    for size, line, text in parts:
+        pdf.set_font(FONT, size=size)
+        pdf.multi_cell(0, line, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(0.5)
 
 
 def printed_time(at: datetime) -> str:
@@ -481,6 +583,7 @@ def render_pdf(model: DocumentModel) -> bytes:
     _parties(pdf, model)
     _details(pdf, model)
     _lines(pdf, model)
+    _totals(pdf, model)
     _notes(pdf, model)
     _signatures(pdf, model)
     _check(pdf, model)

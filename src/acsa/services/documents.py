@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from acsa.domain import facts as F
-from acsa.domain.agreement import AgreementProfile
+from acsa.domain.agreement import AgreementProfile, Remittance
 from acsa.domain.errors import DomainError, InvalidValue, UnknownReference
 from acsa.domain.figures import status
 from acsa.domain.marking import is_unclassified, marking_from_data
@@ -53,6 +53,8 @@ from acsa.store import tables as T
 from acsa.store.log import StoredEvent, orders_named, read_orders, stored
 
 DOCUMENT_KINDS = ("order", "invoice", "waybill", "grn")
+# Listed under a profile's ``placeholders`` when its remittance details are not yet real.
+REMITTANCE_KEY = "parties.remittance"
 
 
 class DocumentUnavailable(DomainError):
@@ -243,6 +245,10 @@ class DocumentModel:
     voided_on: date | None = None
     # The marking ``marking`` shows, with each party's term (for the reader's words).
     marking_info: MarkingInfo | None = None
+    # On an invoice: where to pay the supplier, from the agreement profile (None: not set
+    # there, and the invoice says so), and whether the profile lists it as a placeholder.
+    remittance: Remittance | None = None
+    remittance_placeholder: bool = False
 
 
 def _party(profile: AgreementProfile, code: str, unit: str | None,
@@ -490,6 +496,8 @@ def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None =
         printed_at=uow.node.clock(), printed_by=uow.node.party, note=out.note,
         evidence=out.evidence, warnings=tuple(out.warnings), voided_on=out.voided_on,
         marking_info=marking,
+        remittance=profile.party(terms.supplier).remittance if kind == "invoice" else None,
+        remittance_placeholder=REMITTANCE_KEY in profile.placeholders,
     )
 
 
