@@ -365,8 +365,11 @@ def _year_end(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> Re
             raise InvalidValue(N_("give the cut-off date, or the fiscal year"), field="year")
         as_of = rt.fiscal_year_end(uow, party, int(year))
     rows = rt.year_end(uow, user, as_of)
+    # Settled is cumulative: everything settled on or before the cut-off, in any year.
+    columns = tuple(C(c.key, N_("Settled to date"), MONEY) if c.key == "settled" else c
+                    for c in ACCOUNT_COLUMNS)
     return ReportTable("year-end", (
-        C("as_of", N_("Cut-off date"), DATE), DEBTOR, CREDITOR, CURRENCY, *ACCOUNT_COLUMNS,
+        C("as_of", N_("Cut-off date"), DATE), DEBTOR, CREDITOR, CURRENCY, *columns,
         C("outstanding", N_("Outstanding"), MONEY),
     ), [(r.as_of, r.debtor, r.creditor, r.currency, *(r.balances[c.key] for c in ACCOUNT_COLUMNS),
          r.outstanding) for r in rows], {"as of": as_of.isoformat()})

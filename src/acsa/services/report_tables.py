@@ -346,7 +346,11 @@ def fiscal_year_end(uow: UnitOfWork, party: str, year: int) -> date:
 
 def year_end(uow: UnitOfWork, user: LocalUser, as_of: date) -> list[CutOffRow]:
     """Balances as they stood at the end of ``as_of`` (postings dated on or before it), over
-    the orders ``user`` may read."""
+    the orders ``user`` may read.
+
+    Every balance is to date, not the fiscal year's movement: ``settled`` is everything
+    paid, returned in kind, exchanged or offset on or before ``as_of``, whichever year it
+    was settled in, as the nation's books carry it at the year end."""
     p = T.postings.c
     grouped: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in uow.conn.execute(select(p.debtor, p.creditor, p.currency, p.debit, p.credit,
