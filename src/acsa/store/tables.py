@@ -404,6 +404,25 @@ order_tasks = Table(
 )
 Index("ix_order_tasks_party_task", order_tasks.c.party, order_tasks.c.task)
 
+# National accounting (migration 0009): which receivable's claim notice (債権発生通知書) a
+# finance officer sent to the revenue collection officer (歳入徴収官), when and to whom.
+# A local record of this node's own accounting, never shared and not a projection: no
+# rebuild touches it (services.claims; docs/national-accounting.md).
+claim_notices = Table(
+    "claim_notices",
+    metadata,
+    Column("invoice_id", HASH, primary_key=True),  # hash of the invoice.issued event
+    Column("order_number", String(120), nullable=False),
+    Column("invoice_number", String(120), nullable=False),
+    Column("sent_on", Date, nullable=False),
+    Column("sent_to", String(200), nullable=False),
+    Column("note", String(500), nullable=False, default=""),
+    Column("recorded_at", String(24), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_by_name", String(200), nullable=False),
+)
+Index("ix_claim_notices_order_number", claim_notices.c.order_number)
+
 appointments = Table(
     "appointments",
     metadata,
