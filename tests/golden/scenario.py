@@ -5,8 +5,8 @@ exercise and a typhoon relief operation (February–November 2026): orders in
 every status and settlement method, rates, catalogue prices, an exchange and
 an offset. The chapter here continues on the same nodes (December 2026 –
 March 2027) with what the seeding does not record: a proposal confirmed, an
-amendment, a close-short, a transfer to a third party, a cancellation after
-acceptance, a withdrawal racing an acceptance, a dispute resolved, a voided
+amendment, a close-short, a transfer to a third party, a waiver of the
+separation of duties (profile 2026.2), a cancellation after acceptance, a withdrawal racing an acceptance, a dispute resolved, a voided
 and reissued invoice with a credit note, replacement in kind converted to
 cash, a relief official appointed and revoked, balance statements agreed
 and disputed, and the JPN node key rotated and its old key revoked. Events
@@ -26,7 +26,7 @@ from acsa.devtools import demo, worked_example
 from acsa.devtools.world import as_official, carry, user_id
 from acsa.domain import commands
 from acsa.domain.parties import Role
-from acsa.services import admin, orders, peers, settlement, statements, users
+from acsa.services import admin, duties, orders, peers, settlement, statements, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -178,6 +178,10 @@ def amendment_close_short_transfer(s: demo.Seeder) -> None:
     s.do(D(2026, 12, 16), "JPN", APPROVING, orders.answer_transfer, fuel, None, True)
     s.sync()
     s.do(D(2026, 12, 17), "PHL", SUPPLY, orders.record_transfer, fuel, "1")
+    s.sync()
+    # Profile 2026.2: a small detachment's approving official lifts the separation of duties.
+    s.do(D(2026, 12, 18), "PHL", APPROVING, duties.waive_duties, fuel,
+         reason="Naval Forces Luzon detachment of four: one officer orders and receives")
     s.sync()
     relief(s, D(2026, 12, 21), settlement.issue_invoice, fuel)
     s.sync()

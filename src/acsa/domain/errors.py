@@ -168,6 +168,13 @@ class ConsentMissing(DomainError):
     code = "consent_missing"
 
 
+class DutiesCombined(DomainError):
+    """One person would take two actions on one order that the agreement's separation of
+    duties keeps apart (the order's side has not waived it)."""
+
+    code = "duties_combined"
+
+
 class PartIneffective(DomainError):
     """An event acting on several orders is invalid on another of them, so on none."""
 

@@ -52,6 +52,7 @@ OFFSET_SIGNED = "offset.signed"
 TRANSFER_REQUESTED = "transfer.requested"
 TRANSFER_ANSWERED = "transfer.answered"
 TRANSFER_RECORDED = "transfer.recorded"
+DUTIES_WAIVED = "duties.waived"
 
 # Events whose subject is not an order but which act on several orders; each
 # order they touch is named in ``data.orders`` with the parent seen on it.
@@ -172,6 +173,7 @@ ORDER_EVENT_TYPES = (
             TRANSFER_REQUESTED,
             TRANSFER_ANSWERED,
             TRANSFER_RECORDED,
+            DUTIES_WAIVED,
         }
     )
     | MULTI_ORDER_TYPES

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from acsa.domain.agreement import AgreementProfile
+from acsa.domain.duties import check_separation, remember
 from acsa.domain.errors import (
     N_,
     DomainError,
@@ -234,6 +235,8 @@ def judge(fact: Fact, state: OrderState, ctx: Context) -> None:
         amount=s.amount(fact, probe),
         position=fact.seq,
     )
+    # Last, so that it refuses only an act that every other rule allows.
+    check_separation(fact, action, side, state, profile)
 
 
 def apply(fact: Fact, state: OrderState, ctx: Context) -> tuple[OrderState, str]:
@@ -241,7 +244,8 @@ def apply(fact: Fact, state: OrderState, ctx: Context) -> tuple[OrderState, str]
     root = state.terms is None
     profile = ctx.profile(fact.profile if root else state.profile)
     side = root_side(fact) if root else acting_side(fact, state)
-    return s.apply(fact, state, profile, side)
+    after, note = s.apply(fact, state, profile, side)
+    return remember(fact, s.action(fact), after), note
 
 
 # -- causal order ---------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
+from acsa.domain.duties import apply_waiver, judge_waiver
 from acsa.domain.errors import (
     N_,
     AlreadyRecorded,
@@ -882,3 +883,4 @@ step(
     Step(always(Action.TRANSFER_CONSENT), _judge_transfer_answer, _apply_transfer_answer),
 )
 step(F.TRANSFER_RECORDED, Step(always(Action.TRANSFER), _judge_transfer, _apply_transfer))
+step(F.DUTIES_WAIVED, Step(always(Action.WAIVE_DUTIES), judge_waiver, apply_waiver))

@@ -64,6 +64,7 @@ class Action(StrEnum):
     TRANSFER_REQUEST = "transfer-request"
     TRANSFER_CONSENT = "transfer-consent"
     TRANSFER = "transfer"
+    WAIVE_DUTIES = "waive-duties"
 
 
 S = Status
@@ -141,6 +142,10 @@ PERMISSIONS: tuple[Permission, ...] = (
     _p(Action.TRANSFER_REQUEST, R, {ORD}, AFTER_RECEIPT),
     _p(Action.TRANSFER_CONSENT, SUP, {APP}, AFTER_RECEIPT),
     _p(Action.TRANSFER, R, {SUPPLY}, AFTER_RECEIPT),
+    # A small detachment: an approving official lifts the separation of duties for their
+    # side on one order, while the order still has steps to take.
+    _p(Action.WAIVE_DUTIES, R, {APP}, PRE_ACCEPTANCE | ACTIVE_OR_DISPUTED),
+    _p(Action.WAIVE_DUTIES, SUP, {APP}, PRE_ACCEPTANCE | ACTIVE_OR_DISPUTED),
 )
 
 _BY_KEY: dict[tuple[Action, Side], Permission] = {(p.action, p.side): p for p in PERMISSIONS}

@@ -285,6 +285,29 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class Duty:
+    """One action a person took on this order (an effective event), for the separation of
+    duties: who is the party and user the event's actor names."""
+
+    party: str
+    user: str
+    action: str
+    event: str
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An approving official of ``side`` lifted the separation of duties on this order."""
+
+    id: str
+    side: Side
+    on: date
+    reason: str
+    user: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What interpretation decided about one event on this order."""
 
@@ -347,6 +370,8 @@ class OrderState:
     exchanges: tuple[ExchangePart, ...] = ()
     offsets: tuple[OffsetPart, ...] = ()
     transfers: tuple[Transfer, ...] = ()
+    duties: tuple[Duty, ...] = ()  # who took which action, in the order they took effect
+    waivers: tuple[Waiver, ...] = ()  # separation of duties lifted, per side
     verdicts: tuple[Verdict, ...] = field(default=())
     # The marking the order is protected by: the strongest of its events' markings
     # (see :func:`acsa.domain.interpret.order_marking`); None before it has terms.
@@ -397,6 +422,9 @@ class OrderState:
 
     def transfer(self, id: str) -> Transfer | None:
         return next((t for t in self.transfers if t.id == id), None)
+
+    def waiver(self, side: Side) -> Waiver | None:
+        return next((w for w in self.waivers if w.side is side), None)
 
     @property
     def effective_verdicts(self) -> tuple[Verdict, ...]:

@@ -81,6 +81,7 @@ ACTION: Mapping[str, str] = {
     "transfer-request": N_("Request third-party transfer"),
     "transfer-consent": N_("Answer transfer request"),
     "transfer": N_("Record transfer"),
+    "waive-duties": N_("Waive separation of duties"),
 }
 
 EVENT: Mapping[str, str] = {
@@ -115,6 +116,7 @@ EVENT: Mapping[str, str] = {
     "transfer.requested": N_("Third-party transfer requested"),
     "transfer.answered": N_("Third-party transfer answered"),
     "transfer.recorded": N_("Third-party transfer recorded"),
+    "duties.waived": N_("Separation of duties waived for this order"),
     "agreement.adopted": N_("Agreement profile adopted"),
     "appointment.granted": N_("Appointment granted"),
     "appointment.revoked": N_("Appointment revoked"),
@@ -240,6 +242,7 @@ ERROR: Mapping[str, str] = {
     "amount_exceeds_outstanding": N_("Amount exceeds what is outstanding"),
     "unknown_reference": N_("Not found"),
     "consent_missing": N_("Prior written consent missing"),
+    "duties_combined": N_("Duties one person may not combine"),
     "part_ineffective": N_("Part of the act takes no effect"),
     "conflict": N_("Changed meanwhile: reload and try again"),
     "envelope_invalid": N_("Invalid event"),

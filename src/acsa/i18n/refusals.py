@@ -77,7 +77,7 @@ THING: Mapping[str, str] = {
 # codes of several kinds, tried in order.
 LABELLED: Mapping[str, tuple[str, ...]] = {
     "role": ("role",), "held_role": ("role",), "roles": ("role",), "wanted": ("role",),
-    "action": ("action",), "status": ("status",), "method": ("method",),
+    "action": ("action",), "done": ("action",), "status": ("status",), "method": ("method",),
     "activity_type": ("activity_type",), "type": ("activity_type",),
     "category": ("category",), "side": ("side",), "task": ("task",),
     "kind": ("invoice_kind", "report", "document"), "what": (),
