@@ -45,6 +45,8 @@ def test_an_appointment_then_a_step_from_the_signed_form(world: Any) -> None:
     assert "usa.hayes" in client.get("/admin/paper").text
 
     attester, csrf = logged_in(node, Role.ORDERING_OFFICIAL)
+    # The partner's roster is an administration page: officials only, as /admin/appointments.
+    assert attester.get("/admin/paper").status_code == 403
     page = attester.get(f"/orders/{number}").text
     assert "Steps USA signs on paper" in page
     assert f'href="/paper-steps/accept/{number}"' in page

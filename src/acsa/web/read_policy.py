@@ -102,6 +102,14 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         NEED, "offsets.find_offset over settlement.list_offsets: a hidden one is unknown"),
     ("POST", "/api/v1/offsets/preview"): ReadPolicy(
         NEED, "settlement.preview_offset: a hidden order named is unknown"),
+    ("GET", "/api/v1/paper-appointments"): ReadPolicy(
+        NEED, "paper.paper_appointments: the partner's written appointments (no order data)"),
+    ("POST", "/api/v1/paper-appointments"): ReadPolicy(
+        OFFICIALS, "paper.appoint_paper_official (administrators)"),
+    ("GET", "/api/v1/paper-steps/{number:path}"): ReadPolicy(
+        NEED, "paper.steps_now over queries.order_row: a hidden order is unknown"),
+    ("POST", "/api/v1/orders/{number:path}/paper-steps"): ReadPolicy(
+        NEED, "paper.record_paper_step: need_to_know.require_readable, then check_head"),
     ("GET", "/api/v1/catalogue"): ReadPolicy(NEED, "catalogue.list_prices (no order data)"),
     ("POST", "/api/v1/catalogue"): ReadPolicy(NEED, "services.admin.set_catalogue_price"),
     ("GET", "/api/v1/todo"): ReadPolicy(NEED, "worklist.worklist"),
@@ -170,6 +178,12 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         OFFICIALS, "admin_views.set_activities"),
     ("POST", "/admin/users/{user_id}/active"): ReadPolicy(OFFICIALS, "admin_views.set_active"),
     ("POST", "/admin/users/{user_id}/roles"): ReadPolicy(OFFICIALS, "admin_views.edit_user"),
+    ("GET", "/admin/paper"): ReadPolicy(OFFICIALS, "paper.paper_appointments"),
+    ("POST", "/admin/paper"): ReadPolicy(OFFICIALS, "paper.appoint_from_letter"),
+    ("GET", "/paper-steps/{step}/{number:path}"): ReadPolicy(
+        NEED, "paper.steps_now over queries.order_row: a hidden order is unknown"),
+    ("POST", "/paper-steps/{step}/{number:path}"): ReadPolicy(
+        NEED, "paper.record_from_form: need_to_know.require_readable"),
     ("GET", "/admin/appointments"): ReadPolicy(OFFICIALS, "admin_views.roster"),
     ("POST", "/admin/appointments"): ReadPolicy(OFFICIALS, "admin_views.appoint"),
     ("POST", "/admin/appointments/revoke"): ReadPolicy(OFFICIALS, "services.admin"),

@@ -153,6 +153,7 @@ def _day(text: Any) -> date | None:
 def _admin_page(request: Request, principal: Principal, *, errors: FormErrors | None = None,
                 values: dict[str, Any] | None = None, held: list[held_files.Held] | None = None,
                 status: int = 200) -> HTMLResponse:
+    admin_views.require_reader(principal.user)  # like /admin/appointments: officials only
     with UnitOfWork(get_node(request), write=False) as uow:
         partners = paper.paper_partners(uow)
         roster = paper.paper_appointments(uow)
