@@ -112,6 +112,9 @@ class Pricing:
     basis: str
     pricing_date: str  # which date prices a delivery: "order" or "delivery"
     invoice_basis: str  # "received" or "delivered" quantity
+    # The article of the agreement a claim for reimbursement rests on, printed on claim
+    # notices (``settlement.legal_basis_article``); None: not set in the profile.
+    legal_basis_article: str | None = None
     invoice_currency: str  # "supplier", "requester" or an ISO 4217 code
     write_off_limits: Mapping[str, int]  # currency -> minor units
 
@@ -607,6 +610,7 @@ def _equivalence_row(row: _Reader, parties: tuple[PartyProfile, ...]) -> dict[st
             raise row.fail(key, f"{key} is not a party to this agreement")
         row.read.add(key)
     for party in parties:
+        legal_basis_article=s.text("legal_basis_article", required=False),
         level = row.table.get(party.code)
         if level is not None and level not in party.classification_levels:
             raise row.fail(party.code, f"{level!r} is not one of {party.code}'s levels")

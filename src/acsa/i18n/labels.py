@@ -318,6 +318,7 @@ FINDING: Mapping[str, str] = {
     "signature_mismatch": N_("Signature differs from the record"),
     "order_mismatch": N_("Event belongs to another order"),
 }
+    "claim.sent": N_("Claim notice marked sent"),
 
 # The tasks of a worklist (domain.worklist.TASKS), as its tiles name them.
 TASK: Mapping[str, str] = {
