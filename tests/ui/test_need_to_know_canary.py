@@ -122,6 +122,12 @@ SAMPLES: dict[str, Samples] = {
     "/admin/users": lambda c, p: ["/admin/users"],
     "/admin/users/{user_id}": lambda c, p: [f"/admin/users/{p.lower()}.finance"],
     "/admin/appointments": lambda c, p: ["/admin/appointments"],
+    "/admin/paper": lambda c, p: ["/admin/paper"],
+    "/api/v1/paper-appointments": lambda c, p: ["/api/v1/paper-appointments"],
+    "/api/v1/paper-steps/{number:path}": lambda c, p: [
+        f"/api/v1/paper-steps/{n}" for n in _orders(c, p)],
+    "/paper-steps/{step}/{number:path}": lambda c, p: [
+        f"/paper-steps/{s}/{n}" for n in _orders(c, p) for s in ("accept", "deliver")],
     "/admin/units": lambda c, p: ["/admin/units"],
     "/admin/activities": lambda c, p: ["/admin/activities"],
     "/admin/agreements": lambda c, p: ["/admin/agreements"],
