@@ -14,6 +14,7 @@ def _register() -> None:
     from acsa.cli import (  # noqa: F401
         admin,
         backup,
+        claims,
         documents,
         ledger,
         node,

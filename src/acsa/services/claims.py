@@ -32,6 +32,7 @@ from sqlalchemy import insert, select
 
 from acsa.domain import facts as F
 from acsa.domain.errors import N_, AlreadyRecorded, InvalidValue, MissingField, UnknownReference
+from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.money import MINOR_UNITS
 from acsa.domain.parties import Role
 from acsa.domain.state import Invoice, OrderState
@@ -327,3 +328,10 @@ def accounting_export(uow: UnitOfWork, user: LocalUser) -> dict[str, Any]:
             "as_of": today_of(uow, user).isoformat(), "reader": user.id,
             "invoices": invoices, "payments": payments, "confirmations": confirmations,
             "totals": _totals(invoices)}
+
+
+def export_marking(data: dict[str, Any]) -> str | None:
+    """The classified markings an export holds (for its access-log line), or None."""
+    found = sorted({f"{i['marking']['originator']} {i['marking']['level']}"
+                    for i in data["invoices"] if i["marking"]["level"] != UNCLASSIFIED})
+    return ", ".join(found) or None
