@@ -69,6 +69,7 @@ SAMPLES: dict[str, Samples] = {
     "/readyz": lambda c, p: ["/readyz"],
     "/auth/code": lambda c, p: ["/auth/code"],
     "/static": lambda c, p: ["/static/app.css"],
+    "/favicon.ico": lambda c, p: ["/favicon.ico"],
     "/api/v1/openapi.json": lambda c, p: ["/api/v1/openapi.json"],
     "/api/v1/agreements": lambda c, p: ["/api/v1/agreements"],
     "/api/v1/activities": lambda c, p: ["/api/v1/activities"],

@@ -61,6 +61,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("POST", "/auth/code"): ReadPolicy(PUBLIC, "services.auth"),
     ("POST", "/auth/logout"): ReadPolicy(OWN, "services.auth"),
     ("GET", "/static"): ReadPolicy(PUBLIC, "the stylesheet, script and images"),
+    ("GET", "/favicon.ico"): ReadPolicy(PUBLIC, "a redirect to /static/favicon.svg"),
     # -- the API --------------------------------------------------------------------------------
     ("GET", "/api/v1/openapi.json"): ReadPolicy(PUBLIC, "the API's own description"),
     ("HEAD", "/api/v1/openapi.json"): ReadPolicy(PUBLIC, "the API's own description"),

@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -74,6 +75,11 @@ def mount(app: FastAPI, node: Node) -> None:
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        # Pages link /static/favicon.svg; a browser that asks the old address is sent there.
+        return RedirectResponse("/static/favicon.svg", status_code=301)
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(name)
