@@ -80,7 +80,7 @@ def test_a_cash_order_runs_its_whole_life_through_the_api_on_two_nodes(pair):
     assert first["key"] == pair.phl.key.fingerprint
 
     order, etag = jpn.order(R.APPROVING_OFFICIAL, number)
-    assert order["actions"] == ["propose", "accept", "reject"]
+    assert order["actions"] == ["propose", "accept", "reject", "waive-duties"]
     r = jpn.act(R.APPROVING_OFFICIAL, number, "accept", {"supplying_unit": "JMSDF-ESF1"}, etag)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted" and r.headers["etag"] != etag

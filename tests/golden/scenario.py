@@ -6,7 +6,8 @@ every status and settlement method, rates, catalogue prices, an exchange and
 an offset. The chapter here continues on the same nodes (December 2026 –
 March 2027) with what the seeding does not record: a proposal confirmed, an
 amendment, a close-short, a transfer to a third party, a waiver of the
-separation of duties (profile 2026.2), a cancellation after acceptance, a withdrawal racing an acceptance, a dispute resolved, a voided
+separation of duties (profile 2026.2), a cancellation after acceptance, a
+withdrawal racing an acceptance, a dispute resolved, a voided
 and reissued invoice with a credit note, replacement in kind converted to
 cash, a relief official appointed and revoked, balance statements agreed
 and disputed, and the JPN node key rotated and its old key revoked. Events

@@ -83,8 +83,10 @@ def test_list_filters_and_order_page_with_timeline_and_actions(submitted):  # ty
     page = client.get(f"/orders/{number}")
     assert page.status_code == 200
     assert "Diesel fuel F-76" in page.text and 'id="tl-h"' in page.text  # the timeline
-    # The supplier's approving official may propose changes, accept or reject: nothing else.
-    assert re.findall(r'/act/([a-z-]+)"', page.text) == ["propose", "accept", "reject"]
+    # The supplier's approving official may propose changes, accept or reject (or waive the
+    # separation of duties for a small detachment): nothing else.
+    assert re.findall(r'/act/([a-z-]+)"', page.text) == ["propose", "accept", "reject",
+                                                          "waive-duties"]
     assert pair.phl.key.fingerprint[:24] in page.text  # the signing key of the submission
 
 

@@ -16,6 +16,7 @@ def _register() -> None:
         backup,
         claims,
         documents,
+        duties,
         ledger,
         node,
         orders,

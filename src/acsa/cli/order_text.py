@@ -70,6 +70,9 @@ def print_order(o: dict[str, Any]) -> None:
     for x in o["transfers"]:
         echo(f"  transfer {x['position']} to {x['to']}: {x['answer'] or 'awaiting consent'}"
              f"{', done ' + x['done_on'] if x['done_on'] else ''}")
+    for w in (o.get("separation_of_duties") or {}).get("waivers", ()):
+        echo(f"  separation of duties WAIVED for the {w['side']} ({w['party']}) on {w['on']} "
+             f"by {w['name']} ({w['by']}): {w['reason']}")
     echo("")
     table([[str(e["seq"]), stream_party(e["stream"]), e["at"][:16], e["on"] or "",
             e["type"], f"{e['actor']['user']} ({e['actor']['role']})", e["hash"][:8],

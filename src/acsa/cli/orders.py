@@ -80,6 +80,7 @@ DONE = {
     "signed exchange", "offset.proposed": "proposed offset", "offset.signed": "signed offset",
     "transfer.requested": "requested transfer of", "transfer.answered":
     "answered transfer request on", "transfer.recorded": "recorded transfer of",
+    "duties.waived": "waived the separation of duties on",
 }
 
 

@@ -80,7 +80,23 @@ def show_order(uow: UnitOfWork, number: str, state: OrderState | None = None
         "changes": [_change(i, c) for i, c in enumerate(state.changes, 1)],
         "disputes": [_dispute(i, d) for i, d in enumerate(state.disputes, 1)],
         "transfers": [_transfer(i, t) for i, t in enumerate(state.transfers, 1)],
+        "separation_of_duties": _separation(state, profile),
         "timeline": timeline(uow, number, state),
+    }
+
+
+def _separation(state: OrderState, profile: AgreementProfile) -> dict[str, Any] | None:
+    """The separation of duties the order is judged by (none under a profile that declares
+    none) and each side's waiver of it."""
+    rule = profile.separation
+    if rule is None:
+        return None
+    return {
+        "incompatible": [list(pair) for pair in rule.pairs],
+        "waivers_allowed": rule.waivers,
+        "waivers": [{"side": w.side.value, "party": state.requester if w.side.value ==
+                     "requester" else state.supplier, "on": _iso(w.on), "reason": w.reason,
+                     "by": w.user, "name": w.name, "event": w.id} for w in state.waivers],
     }
 
 

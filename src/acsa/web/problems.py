@@ -15,7 +15,8 @@ alike:
 403     the rules forbid this user or token the act (roles, appointments,
         scopes, CSRF), including an action the permission table never
         allows this role; a statement or offset signed without the
-        clearance and need to know for every order it covers
+        clearance and need to know for every order it covers; an act the
+        separation of duties keeps from one who took another on the order
 404     the order (or other resource named in the path: a draft, payment,
         exchange, offset, token or evidence file) is not on this node
 409     the order changed since it was read (stale ``If-Match``); an act
@@ -141,7 +142,7 @@ def status_of(exc: E.DomainError) -> int:
         # The table allows the role the act, just not in this status: a state conflict.
         return 409 if exc.field == "status" else 403
     if isinstance(exc, (NotPermitted, E.NotAuthorized, E.NotAppointed, E.LimitExceeded,
-                        E.NeedToKnow, auth.CsrfRejected, auth.ScopeMissing)):
+                        E.NeedToKnow, E.DutiesCombined, auth.CsrfRejected, auth.ScopeMissing)):
         return 403
     if isinstance(exc, E.UnknownReference) and exc.field in PATH_FIELDS:
         return 404

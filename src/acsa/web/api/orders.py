@@ -17,7 +17,7 @@ from fastapi import APIRouter, File, Header, Path, Query, Request, Response, Upl
 from acsa.domain import commands
 from acsa.domain.rules import Status
 from acsa.domain.worklist import TASKS
-from acsa.services import evidence, markings, order_view, orders, queries, settlement
+from acsa.services import duties, evidence, markings, order_view, orders, queries, settlement
 from acsa.services.recording import StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -330,6 +330,10 @@ ACTIONS: tuple[ActionRoute, ...] = (
     ActionRoute("transfer", S.TransferBody, lambda u, who, n, b, p: orders.record_transfer(
         u, who, n, b.request, on=b.on, expected_parent=p),
         "Record a third-party transfer (refused without consent)"),
+    ActionRoute("waive-duties", S.Reasoned, lambda u, who, n, b, p: duties.waive_duties(
+        u, who, n, reason=b.reason, on=b.on, expected_parent=p),
+        "Waive the separation of duties for your side on this order (a small detachment: "
+        "an approving official signs, saying why)"),
 )
 
 

@@ -831,6 +831,24 @@ class TransferPublic(Schema):
     done_on: date | None
 
 
+class WaiverPublic(Schema):
+    side: str = Field(description="requester or supplier: the side whose rule it lifts.")
+    party: str
+    on: date | None
+    reason: str
+    by: str = Field(description="The approving official who signed it (user id).")
+    name: str
+    event: str
+
+
+class SeparationPublic(Schema):
+    incompatible: list[list[str]] = Field(
+        description="Pairs of actions one person may not both take on this order.")
+    waivers_allowed: bool
+    waivers: list[WaiverPublic] = Field(
+        description="Each side's waiver for this order (a small detachment).")
+
+
 class ActorPublic(Schema):
     user: str
     name: str
@@ -902,6 +920,9 @@ class OrderPublic(Schema):
     changes: list[ChangePublic]
     disputes: list[DisputePublic]
     transfers: list[TransferPublic]
+    separation_of_duties: SeparationPublic | None = Field(
+        None, description="The separation of duties the order's profile declares (none "
+        "under a profile without it), and its waivers.")
     timeline: list[TimelineEntry]
     actions: list[str] = Field(description="What you may do now, by the permission table "
                                "and your appointments (multi-order acts included).")

@@ -83,13 +83,15 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "confirm-payment": ("payment", "on"),
     "link-exchange": ("exchange_orders", "currency", "on"),
     "sign-exchange": ("exchange", "on"),
+    "waive-duties": ("reason", "on"),
 }
 
 # Actions that change what is owed or end the order: the button is styled as such.
-WEIGHTY = frozenset({"reject", "withdraw", "cancel", "void-invoice", "write-off", "close-short"})
+WEIGHTY = frozenset({"reject", "withdraw", "cancel", "void-invoice", "write-off", "close-short",
+                     "waive-duties"})
 
 # Actions that leave the order's main road: offered after the others.
-LAST = ("dispute", "close-short", "cancel", "reject", "withdraw")
+LAST = ("dispute", "close-short", "cancel", "reject", "withdraw", "waive-duties")
 
 
 def open_to_pay(order: Any, invoice: Any) -> Decimal:
@@ -131,7 +133,16 @@ def _pending(order: Any, side: str, billable: bool) -> dict[str, bool]:
         "link-exchange": order.terms.method == "eve" and not order.exchanges,
         "sign-exchange": any(x.signed_on is None and x.proposed_by != side
                              for x in order.exchanges),
+        "waive-duties": _waivable(order, side),
     }
+
+
+def _waivable(order: Any, side: str) -> bool:
+    """Whether the order's profile lets a side waive its separation of duties and ``side``
+    has not yet."""
+    duties = order.separation_of_duties
+    return bool(duties and duties.waivers_allowed
+                and not any(w.side == side for w in duties.waivers))
 
 
 def form_actions(allowed: list[str], order: Any, side: str, *, billable: bool = False
