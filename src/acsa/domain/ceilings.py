@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from acsa.domain.agreement import AgreementProfile, Ceiling
+from acsa.domain.agreement import AgreementProfile, Ceiling, PartyProfile
 from acsa.domain.errors import N_, CeilingExceeded
 from acsa.domain.money import Money, RateBook
 from acsa.domain.order import OrderTerms
@@ -47,6 +47,12 @@ class CeilingUse:
     @property
     def remaining(self) -> Money:
         return self.ceiling.annual_cap - self.used
+
+
+def fiscal_year_of(party: PartyProfile, order: CountedOrder) -> int:
+    """The fiscal year of ``party`` that an order counts in: the one containing its
+    acceptance date (the rule of ceilings and of the annual report alike)."""
+    return party.fiscal_year(order.accepted_on)
 
 
 def counts_toward(ceiling: Ceiling, terms: OrderTerms) -> bool:
@@ -77,7 +83,7 @@ def ceiling_use(
     counted = [
         o
         for o in orders
-        if counts_toward(ceiling, o.terms) and party.fiscal_year(o.accepted_on) == fiscal_year
+        if counts_toward(ceiling, o.terms) and fiscal_year_of(party, o) == fiscal_year
     ]
     used = Money.zero(ceiling.currency)
     for o in counted:
@@ -134,11 +140,11 @@ def check_ceilings(
         if ceiling.suspended or not counts_toward(ceiling, new.terms):
             continue
         party = profile.party(ceiling.party)
-        year = party.fiscal_year(new.accepted_on)
+        year = fiscal_year_of(party, new)
         use = ceiling_use(ceiling, profile, year, [*existing, new], rates)
         figures = not any(o.number in hidden for o in existing
                           if counts_toward(ceiling, o.terms)
-                          and party.fiscal_year(o.accepted_on) == year)
+                          and fiscal_year_of(party, o) == year)
         if use.used.minor > ceiling.annual_cap.minor:
             raise _exceeded(ceiling, year, None, ceiling.annual_cap, use.used, figures)
         for group, used, cap in use.sub_caps_used:

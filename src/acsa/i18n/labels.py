@@ -211,6 +211,21 @@ REPORT: Mapping[str, str] = {
     "year-end": N_("Year-end cut-off"),
     "balances": N_("Balances by counterpart and currency"),
 }
+    "annual": N_("Annual report of cross-servicing"),
+}
+
+# The annual report's directions, from the reporting nation's side.
+DIRECTION: Mapping[str, str] = {
+    "acquisition": N_("Acquisitions (support received)"),
+    "transfer": N_("Transfers (support provided)"),
+}
+
+# What a row of the annual report is: one category's figures, or a total.
+ANNUAL_ROW: Mapping[str, str] = {
+    "detail": N_("Detail"),
+    "method_total": N_("Total for the method"),
+    "partner_total": N_("Total with the partner"),
+    "direction_total": N_("Total for the direction"),
 
 DOCUMENT: Mapping[str, str] = {
     "order": N_("Order for logistic support, supplies and services"),
@@ -356,6 +371,8 @@ KINDS: Mapping[str, Mapping[str, str]] = {
     "invoice_kind": INVOICE_KIND,
     "report": REPORT,
     "document": DOCUMENT,
+    "direction": DIRECTION,
+    "annual_row": ANNUAL_ROW,
     "error": ERROR,
     "access_action": ACCESS_ACTION,
     "finding": FINDING,

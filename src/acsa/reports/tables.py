@@ -66,6 +66,9 @@ class ReportTable:
     parameters: Mapping[str, str] = field(default_factory=dict)
     # The strongest marking of the orders the table includes; None when all are unclassified.
     marking: MarkingInfo | None = None
+    # The orders a table of sums counts, when it knows them (the annual report): its marking
+    # is theirs rather than that of every order its reader may read.
+    counted: tuple[str, ...] | None = None
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip((c.key for c in self.columns), r, strict=True)) for r in self.rows]
@@ -385,6 +388,13 @@ def _balances(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> Re
          Money(r.currency, r.outstanding)) for r in rows])
 
 
+def _annual(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
+    # Imported here: acsa.reports.annual builds on this module (and on fpdf, for its PDF).
+    from acsa.reports.annual import annual_table
+
+    return annual_table(uow, user, params)
+
+
 BUILDERS: dict[str, Callable[[UnitOfWork, LocalUser, Mapping[str, Any]], ReportTable]] = {
     "statement": _statement,
     "open-orders": _open_orders,
@@ -395,13 +405,21 @@ BUILDERS: dict[str, Callable[[UnitOfWork, LocalUser, Mapping[str, Any]], ReportT
     "activities": _activities,
     "year-end": _year_end,
     "balances": _balances,
+    "annual": _annual,
 }
 REPORT_KINDS: tuple[str, ...] = tuple(BUILDERS)
 FORMATS = ("csv", "xlsx")
+PDF_KINDS = ("annual",)  # reports that also print as a bilingual PDF
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
 }
+
+
+def formats_of(kind: str) -> tuple[str, ...]:
+    """The downloads report ``kind`` offers: CSV and XLSX, and PDF for some."""
+    return (*FORMATS, "pdf") if kind in PDF_KINDS else FORMATS
 
 
 def build_table(uow: UnitOfWork, user: LocalUser, kind: str, **params: Any) -> ReportTable:
@@ -412,7 +430,8 @@ def build_table(uow: UnitOfWork, user: LocalUser, kind: str, **params: Any) -> R
     ``partner``; ``aging`` takes ``clock``, or ``as_of`` (a cut-off date: what was due at
     the end of that day, aged then); ``ceilings`` takes ``on``;
     ``year-end`` takes ``as_of``, or ``year`` (and ``party``, default this
-    node's) for that party's fiscal year end.
+    node's) for that party's fiscal year end; ``annual`` takes ``year`` (2026) or
+    ``fiscal_year`` (``FY2026``), of the reader's nation.
     """
     builder = BUILDERS.get(kind)
     if builder is None:
@@ -427,6 +446,8 @@ def table_marking(uow: UnitOfWork, user: LocalUser, table: ReportTable) -> Marki
     for a table of sums without an order column (balances, ceilings, totals), of every
     order ``user`` may read, since each of them may count in a sum; None when all are
     unclassified."""
+    if table.counted is not None:
+        return markings.report_marking(uow, table.counted)
     keys = [c.key for c in table.columns]
     if "order" in keys:
         at = keys.index("order")
@@ -435,11 +456,16 @@ def table_marking(uow: UnitOfWork, user: LocalUser, table: ReportTable) -> Marki
 
 
 def render(table: ReportTable, fmt: str, locale: str = "en") -> bytes:
-    """``table`` as ``fmt`` (``csv`` or ``xlsx``) bytes, titles in ``locale``."""
+    """``table`` as ``fmt`` (``csv``, ``xlsx``, or ``pdf`` for :data:`PDF_KINDS`) bytes,
+    titles in ``locale`` (a PDF is bilingual)."""
     if fmt == "csv":
         return to_csv(table, locale)
     if fmt == "xlsx":
         return to_xlsx(table, locale)
+    if fmt == "pdf" and table.kind in PDF_KINDS:
+        from acsa.reports.annual import render_pdf  # fpdf costs ~0.3 s to import
+
+        return render_pdf(table)
     raise InvalidValue(
         N_("'%(fmt)s' is not a format; choose csv or xlsx"),
         field="format", fmt=fmt[:20],

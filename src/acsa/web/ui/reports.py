@@ -60,9 +60,10 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "activities": (),
     "year-end": ("as_of", "year", "party"),
     "balances": (),
+    "annual": ("year",),
 }
 # Reports that cannot be drawn without a parameter: a first visit shows the form only.
-NEEDS = {"statement": ("partner",), "year-end": ("as_of", "year")}
+NEEDS = {"statement": ("partner",), "year-end": ("as_of", "year"), "annual": ("year",)}
 
 DESCRIPTIONS: dict[str, str] = {
     "statement": N_("Every invoice, payment, credit note and write-off between this node's "
@@ -81,6 +82,9 @@ DESCRIPTIONS: dict[str, str] = {
     "year-end": N_("Balances as they stood at the end of a fiscal year (or any cut-off date)."),
     "balances": N_("What each party owes the other, per currency and account, with the "
                    "balance over time."),
+    "annual": N_("Yearly totals of the support received and provided, per partner, category "
+                 "and settlement method, in the fiscal year of each order's acceptance; also "
+                 "as a bilingual PDF."),
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -106,6 +110,8 @@ def shown_parameters(table: tables.ReportTable, locale: str, zone: str
     the ISO text)."""
     out = []
     for key, value in table.parameters.items():
+        if key == "definition":
+            continue  # the page shows it in the reader's language (annual_definition)
         text = value
         try:
             if "T" in value:
@@ -237,7 +243,7 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
     query = dict(request.query_params)
     fmt = fmt or query.pop("format", "")
     query.pop("notice", None)
-    if fmt and fmt not in tables.FORMATS:
+    if fmt and fmt not in tables.formats_of(kind):
         raise InvalidValue(
             N_("'%(fmt)s' is not a format; choose csv or xlsx"),
             field="format", fmt=fmt[:20],
@@ -274,9 +280,20 @@ def _page(request: Request, principal: Principal, kind: str, fmt: str = "") -> R
         values=values, errors=errors, choices=choices, table=table,
         rows=table.rows[:PAGE_ROWS_MAX] if table else [], rows_max=PAGE_ROWS_MAX,
         parameters=shown_parameters(table, locale, zone) if table else [],
-        charts=figures, downloads=[(f, f"/reports/{kind}.{f}{link}") for f in tables.FORMATS],
+        charts=figures,
+        downloads=[(f, f"/reports/{kind}.{f}{link}") for f in tables.formats_of(kind)],
+        definition=annual_definition(kind, locale),
         needs=NEEDS.get(kind, ()),
         banner=(tables.marking_line(table, locale) or "") if table is not None else "")
+
+
+def annual_definition(kind: str, locale: str) -> str:
+    """What the annual report counts, in the reader's language; empty for other reports."""
+    if kind != "annual":
+        return ""
+    from acsa.reports.annual import definition
+
+    return definition(locale)
 
 
 def _download(uow: UnitOfWork, user: LocalUser, table: tables.ReportTable, fmt: str,
@@ -292,7 +309,7 @@ def _download(uow: UnitOfWork, user: LocalUser, table: tables.ReportTable, fmt: 
 def report_download(request: Request, principal: User, kind: str, fmt: str) -> Response:
     """The report as a file; a bad parameter gives the form again (422), as the page does."""
     unknown = _unknown_report(kind)
-    if unknown is None and fmt not in tables.FORMATS:
+    if unknown is None and fmt not in tables.formats_of(kind):
         unknown = UnknownReference(
             N_("'%(fmt)s' is not a format; choose csv or xlsx"),
             field="format", fmt=fmt[:20],
