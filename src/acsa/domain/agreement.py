@@ -105,6 +105,9 @@ class SettlementPeriods:
     rik_return_days: int
     eve_window_days: int
     emergency_confirmation_days: int
+    # The article of the agreement a claim for reimbursement rests on, printed on claim
+    # notices (``settlement.legal_basis_article``); None: not set in the profile.
+    legal_basis_article: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,6 @@ class Pricing:
     basis: str
     pricing_date: str  # which date prices a delivery: "order" or "delivery"
     invoice_basis: str  # "received" or "delivered" quantity
-    # The article of the agreement a claim for reimbursement rests on, printed on claim
-    # notices (``settlement.legal_basis_article``); None: not set in the profile.
-    legal_basis_article: str | None = None
     invoice_currency: str  # "supplier", "requester" or an ISO 4217 code
     write_off_limits: Mapping[str, int]  # currency -> minor units
 
