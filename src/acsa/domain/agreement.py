@@ -580,6 +580,7 @@ def _settlement(s: _Reader) -> SettlementPeriods:
         rik_return_days=s.integer("rik_return_days", minimum=1),
         eve_window_days=s.integer("eve_window_days", minimum=1),
         emergency_confirmation_days=s.integer("emergency_confirmation_days", minimum=1),
+        legal_basis_article=s.text("legal_basis_article", required=False),
     )
 
 
@@ -610,7 +611,6 @@ def _equivalence_row(row: _Reader, parties: tuple[PartyProfile, ...]) -> dict[st
             raise row.fail(key, f"{key} is not a party to this agreement")
         row.read.add(key)
     for party in parties:
-        legal_basis_article=s.text("legal_basis_article", required=False),
         level = row.table.get(party.code)
         if level is not None and level not in party.classification_levels:
             raise row.fail(party.code, f"{level!r} is not one of {party.code}'s levels")
