@@ -3,7 +3,9 @@
 The world's cash order (PHL owes JPN) was received on 12 February 2026, invoiced
 on 16 February for JPY 1,526,500 due 18 March, paid on 10 March and confirmed on
 12 March; its PHP order (JPN asked PHL) was received on 5 March, PHP 24,695.00 not
-yet invoiced.
+yet invoiced. Under the JPN–PHL profile 2026.2 an invoice is due 30 days after the
+receipt (4 April 2026 for the PHP order), and a delivery not yet acknowledged is due
+with no deadline.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ def rows_as_of(world, day: date) -> list[tuple[object, ...]]:  # type: ignore[no
             for r in found]
 
 
-def test_before_anything_was_received_nothing_was_due(world):
-    assert rows_as_of(world, D(2026, 2, 11)) == []
+def test_before_anything_was_received_only_the_delivery_waited(world):
+    # Delivered on 10 February, acknowledged on the 12th: on the 11th it was listed.
+    assert rows_as_of(world, D(2026, 2, 11)) == [
+        (world.cash.number, "unacknowledged", "delivery 1", "PHL", None, 1, "1-30", None)]
+    assert rows_as_of(world, D(2026, 2, 9)) == []
 
 
 def test_the_invoice_is_open_until_the_payment_is_confirmed(world):
@@ -39,19 +44,23 @@ def test_the_invoice_is_open_until_the_payment_is_confirmed(world):
     assert rows_as_of(world, D(2026, 2, 20)) == [
         (*invoice, 0, "current", Money("JPY", 1526500))]
     # Paid on 10 March, confirmed on the 12th: on the 11th the invoice was still open,
-    # and the PHP support received on the 5th had waited 6 days for its invoice.
+    # and the PHP support received on the 5th was to be invoiced by 4 April.
+    uninvoiced = (world.open_order, "uninvoiced", world.open_order, "PHL", D(2026, 4, 4))
     assert rows_as_of(world, D(2026, 3, 11)) == [
-        (world.open_order, "uninvoiced", world.open_order, "PHL", None, 6, "1-30",
-         Money("PHP", 2469500)),
+        (*uninvoiced, 0, "current", Money("PHP", 2469500)),
         (*invoice, 0, "current", Money("JPY", 1526500))]
     assert rows_as_of(world, D(2026, 3, 12)) == [
-        (world.open_order, "uninvoiced", world.open_order, "PHL", None, 7, "1-30",
-         Money("PHP", 2469500))]
+        (*uninvoiced, 0, "current", Money("PHP", 2469500))]
 
 
 def test_ages_count_to_the_cut_off_date(world):
-    [row] = rows_as_of(world, D(2026, 5, 5))  # 61 days after 5 March
-    assert row[5:] == (61, "61-90", Money("PHP", 2469500))
+    # Past its invoice-by date: 4 April is the last day, 5 April the first overdue.
+    [row] = rows_as_of(world, D(2026, 4, 4))
+    assert row[4:] == (D(2026, 4, 4), 0, "current", Money("PHP", 2469500))
+    [row] = rows_as_of(world, D(2026, 4, 5))
+    assert row[4:] == (D(2026, 4, 4), 1, "1-30", Money("PHP", 2469500))
+    [row] = rows_as_of(world, D(2026, 5, 5))  # 31 days after 4 April
+    assert row[5:] == (31, "31-60", Money("PHP", 2469500))
 
 
 def test_as_of_the_clock_date_it_is_the_aging_of_now(world):
@@ -60,7 +69,7 @@ def test_as_of_the_clock_date_it_is_the_aging_of_now(world):
         user = users.get_user(uow, "jpn.finance")
         live = reports.aging(uow, user, lambda: now)
         cut = reports.aging(uow, user, lambda: now, as_of=D(2026, 4, 20))
-    assert live == cut and [r.days for r in cut] == [46]
+    assert live == cut and [r.days for r in cut] == [16]  # due on 4 April
 
 
 def test_the_download_takes_the_cut_off_date(world):
@@ -82,7 +91,7 @@ def test_the_api_report_takes_the_cut_off_date(world):
         assert r.status_code == 200, r.text
         found = {(x["kind"], x["days"], x["bucket"], x["amount"]) for x in r.json()["data"]}
         assert found == {("invoice", 0, "current", "1526500"),
-                         ("uninvoiced", 6, "1-30", "24695.00")}
+                         ("uninvoiced", 0, "current", "24695.00")}
         jpy = next(s for s in r.json()["summary"] if s["currency"] == "JPY")
         assert jpy["buckets"]["current"] == "1526500"
         r = client.get("/api/v1/reports/aging", params={"as_of": "11 March"}, headers=headers)

@@ -116,7 +116,7 @@ def report_aging(
                    for (d, c, cur), v in sorted(summary.items())], ["owed", "cur", *buckets])
             if detail:
                 typer.echo("")
-                table([[r.order, r.kind, r.reference[:28], r.debtor, str(r.due_on or "-"),
+                table([[r.order, r.kind, r.reference[:28], r.debtor, str(r.due_on or "no deadline"),
                         str(r.days), grouped(r.amount or "-")] for r in rows],
                       ["order", "kind", "reference", "debtor", "due", "days", "amount"])
 

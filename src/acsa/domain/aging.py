@@ -5,7 +5,10 @@ ledger gives the same answer every day. Lateness is computed here from one
 injectable clock. A due date is a calendar date; it is overdue from the
 first calendar day after it, counted in the time zone of the party that
 must act (the debtor pays, the requester confirms an emergency order), so
-both nodes compute the same lateness for the same instant.
+both nodes compute the same lateness for the same instant. Due dates come from
+the order's agreement profile: its settlement periods and, where it declares
+them, its deadlines (:mod:`acsa.domain.deadlines`), under which every delivery
+not yet acknowledged is an item too.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from acsa.domain.agreement import AgreementProfile
+from acsa.domain.deadlines import invoice_by, receipt_due_on
 from acsa.domain.figures import accounts, first_delivery_on, in_kind_due_on
 from acsa.domain.money import Money
+from acsa.domain.settlement import uninvoiced_lines
 from acsa.domain.state import OrderState
 
 Clock = Callable[[], datetime]
@@ -37,12 +42,12 @@ class DueItem:
     """Something one party owes the other, or must do, on one order."""
 
     order: str
-    kind: str  # "invoice", "uninvoiced", "in_kind", "emergency_confirmation"
+    kind: str  # "invoice", "uninvoiced", "unacknowledged", "in_kind", "emergency_confirmation"
     reference: str  # invoice number, order number …
     debtor: str  # the party that must act
     creditor: str
     since: date  # when it arose
-    due_on: date | None  # None: no agreed date (support received, not yet invoiced)
+    due_on: date | None  # None: no agreed date (the profile declares no such deadline)
     amount: Money | None
 
 
@@ -79,10 +84,11 @@ def due_items(state: OrderState, profile: AgreementProfile) -> list[DueItem]:
                 creditor,
                 debtor,
                 since,
-                None,
+                uninvoiced_due_on(state, profile),
                 Money(state.currency, a.receivable),
             )
         )
+    items += unacknowledged(state, profile)
     if a.in_kind > 0:
         first = first_delivery_on(state)
         items.append(
@@ -111,6 +117,36 @@ def due_items(state: OrderState, profile: AgreementProfile) -> list[DueItem]:
             )
         )
     return items
+
+
+def uninvoiced_due_on(state: OrderState, profile: AgreementProfile) -> date | None:
+    """The last day to invoice what the order owes in cash and nobody has invoiced yet: the
+    profile's invoice-by (or settle-by) deadline of the earliest such delivery, or counted
+    from the day a conversion or an exchange residual became owed; None without
+    ``[[deadlines]]``."""
+    if profile.deadlines is None:
+        return None
+    parts = [(line.delivery, line.line) for line in uninvoiced_lines(state, profile)]
+    live = {(i.kind, i.reference) for i in state.invoices if i.live}
+    arose = [c.on for c in state.conversions if ("conversion", c.id) not in live]
+    arose += [x.signed_on for x in state.exchanges
+              if x.signed_on is not None and x.to_cash > 0
+              and ("residual", x.exchange) not in live]
+    return invoice_by(state, profile, parts, arose)
+
+
+def unacknowledged(state: OrderState, profile: AgreementProfile) -> list[DueItem]:
+    """Each delivery the requester has not acknowledged, due by the profile's receipt-by
+    deadline (None: no deadline, still listed); none under a profile without
+    ``[[deadlines]]``."""
+    if profile.deadlines is None:
+        return []
+    return [
+        DueItem(state.number, "unacknowledged", f"delivery {position}", state.requester,
+                state.supplier, d.on, receipt_due_on(state, profile, d), None)
+        for position, d in enumerate(state.deliveries, 1)
+        if state.receipt_for(d.id) is None
+    ]
 
 
 def local_date(now: datetime, zone: str) -> date:

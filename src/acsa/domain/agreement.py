@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
@@ -33,6 +33,13 @@ PRICING_DATES = ("order", "delivery")
 INVOICE_BASES = ("received", "delivered")
 SETTLEMENT_METHODS = ("cash", "rik", "eve")
 CEILING_DIRECTIONS = ("liabilities", "credits")
+# What a deadline is for, and what each may count from (``[[deadlines]]``).
+DEADLINE_ORIGINS: Mapping[str, tuple[str, ...]] = {
+    "receive": ("delivery",),  # acknowledge a delivery
+    "invoice": ("delivery", "receipt"),  # invoice what is owed in cash
+    "pay": ("delivery", "receipt", "invoice"),  # pay an invoice
+    "settle": ("delivery", "receipt"),  # settle the support: paid, returned or exchanged
+}
 STATUSES = ("negotiating", "signed", "in_force", "terminated")
 
 
@@ -157,6 +164,26 @@ class SeparationOfDuties:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """One deadline (``[[deadlines]]``): ``step`` done within ``days`` or ``months`` of the
+    date it ``counts_from``, for orders of ``methods`` and lines of ``categories`` (empty:
+    every one). Every deadline that applies counts; the earliest date governs."""
+
+    step: str  # a key of DEADLINE_ORIGINS
+    counts_from: str  # "delivery", "receipt" or "invoice"
+    days: int = 0
+    months: int = 0  # calendar months: 12 from 2026-02-10 is 2027-02-10
+    methods: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+
+    def applies(self, method: str, categories: Iterable[str]) -> bool:
+        """Whether it binds an order of ``method`` for lines of any of ``categories``."""
+        if self.methods and method not in self.methods:
+            return False
+        return not self.categories or any(c in self.categories for c in categories)
+
+
+@dataclass(frozen=True)
 class ClassificationEquivalence:
     """Rows of equivalent levels, highest first; a party may have no equivalent."""
 
@@ -189,6 +216,9 @@ class AgreementProfile:
     document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Absent from a profile that declares none: nothing is refused for combining duties.
     separation: SeparationOfDuties | None = None
+    # Absent (None) from a profile without ``[[deadlines]]``: the settlement periods alone
+    # date what is due, and a delivery not yet acknowledged is no due item.
+    deadlines: tuple[Deadline, ...] | None = None
 
     def party(self, code: str) -> PartyProfile:
         for p in self.parties:
@@ -655,6 +685,41 @@ def _separation(r: _Reader) -> SeparationOfDuties | None:
     return SeparationOfDuties(pairs=tuple(pairs), waivers=s.boolean("waivers"))
 
 
+def _deadline(d: _Reader, methods: frozenset[str], categories: Mapping[str, Any]) -> Deadline:
+    step = d.text("step", choices=tuple(DEADLINE_ORIGINS))
+    counts_from = d.text("from", choices=DEADLINE_ORIGINS[step])
+    if ("days" in d.table) == ("months" in d.table):
+        raise d.fail("days", "give either days or months")
+    period = "days" if "days" in d.table else "months"
+    length = d.integer(period, minimum=1, maximum=36500 if period == "days" else 1200)
+    for key in ("methods", "categories"):
+        if d.table.get(key) == []:
+            raise d.fail(key, "must not be empty (leave it out for every one)")
+    chosen = d.strings("methods", required=False)
+    for m in chosen:
+        if m not in methods:
+            raise d.fail("methods", f"{m!r} is not a settlement method of this agreement")
+    codes = d.strings("categories", required=False)
+    for c in codes:
+        if c not in categories:
+            raise d.fail("categories", f"{c} is not a category of this agreement")
+    return Deadline(step, counts_from, days=length if period == "days" else 0,
+                    months=length if period == "months" else 0,
+                    methods=frozenset(chosen), categories=frozenset(codes))
+
+
+def _deadlines(r: _Reader, methods: frozenset[str],
+               categories: Mapping[str, Any]) -> tuple[Deadline, ...] | None:
+    """The optional ``[[deadlines]]``: what must be done by when, counted from what."""
+    if r.table.get("deadlines") is None:
+        r.read.add("deadlines")
+        return None
+    rules = tuple(_deadline(d, methods, categories) for d in r.tables("deadlines"))
+    if not rules:
+        raise r.fail("deadlines", "names no deadline (leave it out for none)")
+    return rules
+
+
 def _status_and_dates(r: _Reader) -> tuple[str, date | None, date | None, date | None]:
     """The agreement's status and its signing, entry-into-force and termination dates."""
     status = r.text("status", choices=STATUSES)
@@ -689,6 +754,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
     status, signed_on, in_force_on, terminated_on = _status_and_dates(r)
     placeholders = r.strings("placeholders", required=False)
     separation = _separation(r)
+    deadlines = _deadlines(r, settlement.methods, categories)
     profile = AgreementProfile(
         id=r.text("id"),
         short_id=r.text("short_id"),
@@ -712,6 +778,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         digest=canonical_digest(document),
         document=document,
         separation=separation,
+        deadlines=deadlines,
     )
     r.refuse_unread()
     return profile

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from acsa.domain.agreement import AgreementProfile
+from acsa.domain.deadlines import invoice_due_on
 from acsa.domain.errors import N_, InvalidValue, MissingField, NothingDue
 from acsa.domain.figures import in_kind_value
 from acsa.domain.money import ExchangeRate, Money, RateBook, decimal_text
@@ -22,7 +23,6 @@ from acsa.domain.settlement import (
     conversion_lines,
     offset_amount,
     open_for_offset,
-    payment_due_on,
     uninvoiced_lines,
     value_exchange,
 )
@@ -45,10 +45,12 @@ def invoice_data(
 ) -> dict[str, Any]:
     """An invoice for everything due of ``kind`` on the order as it stands."""
     lines: list[dict[str, Any]] = []
+    parts: list[tuple[str, int]] = []
     if kind == "goods":
         due = uninvoiced_lines(state, profile)
         if not due:
             raise NothingDue(N_("nothing on this order is due for invoicing"), field="kind")
+        parts = [(line.delivery, line.line) for line in due]
         total = sum(line.amount for line in due)
         lines = [
             {
@@ -81,7 +83,7 @@ def invoice_data(
         "number": number,
         "kind": kind,
         "currency": state.currency,
-        "due_on": payment_due_on(on, profile).isoformat(),
+        "due_on": invoice_due_on(state, profile, on, parts).isoformat(),
         "lines": lines,
         "total": money_text(total, state.currency),
     }

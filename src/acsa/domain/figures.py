@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from acsa.domain.agreement import AgreementProfile
+from acsa.domain.deadlines import settle_by
 from acsa.domain.money import line_total
 from acsa.domain.postings import AccountKind
 from acsa.domain.rules import Status
@@ -167,7 +168,8 @@ def first_delivery_on(state: OrderState) -> date | None:
 
 
 def in_kind_due_on(state: OrderState, profile: AgreementProfile) -> date | None:
-    """The last day to settle in kind: counted in calendar days from the first delivery."""
+    """The last day to settle in kind: counted in calendar days from the first delivery, or
+    earlier where a settle-by deadline of the profile says so (:mod:`acsa.domain.deadlines`)."""
     first = first_delivery_on(state)
     if first is None or state.method not in IN_KIND_METHODS:
         return None
@@ -176,7 +178,9 @@ def in_kind_due_on(state: OrderState, profile: AgreementProfile) -> date | None:
         if state.method == "rik"
         else profile.settlement.eve_window_days
     )
-    return first + timedelta(days=days)
+    bound = settle_by(state, profile)
+    period = first + timedelta(days=days)
+    return period if bound is None else min(period, bound)
 
 
 # -- cash ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
+from acsa.domain.deadlines import invoice_due_on
 from acsa.domain.errors import (
     N_,
     AlreadyRecorded,
@@ -72,7 +73,8 @@ from acsa.domain.state import (
 
 
 def payment_due_on(issued_on: date, profile: AgreementProfile) -> date:
-    """An invoice falls due ``cash_payment_days`` calendar days after its date."""
+    """An invoice falls due ``cash_payment_days`` calendar days after its date (under a
+    profile with ``[[deadlines]]``, :func:`acsa.domain.deadlines.invoice_due_on`)."""
     return issued_on + timedelta(days=profile.settlement.cash_payment_days)
 
 
@@ -187,6 +189,26 @@ def _expected_total(fact: Fact, state: OrderState, profile: AgreementProfile) ->
     )
 
 
+def _check_due_on(fact: Fact, state: OrderState, profile: AgreementProfile) -> None:
+    """An invoice's due date is the one its profile's deadlines give (its settlement
+    periods alone, under a profile without ``[[deadlines]]``)."""
+    due = data_date(fact.data, "due_on")
+    if profile.deadlines is not None:
+        parts = [(line.delivery, line.line) for line in _invoice_lines(fact, state.currency)]
+        expected = invoice_due_on(state, profile, fact.on, parts)
+        if due != expected:
+            raise InvalidValue(
+                N_("falls due on %(due_on)s under the deadlines of %(agreement)s %(version)s"),
+                field="due_on", due_on=expected, agreement=profile.id, version=profile.version,
+            )
+    elif due != payment_due_on(fact.on, profile):
+        raise InvalidValue(
+            N_("falls due on %(due_on)s (%(days)s days after %(date)s)"),
+            field="due_on", due_on=payment_due_on(fact.on, profile),
+            days=profile.settlement.cash_payment_days, date=fact.on,
+        )
+
+
 def _judge_invoice(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
     require_order(state)
     number = data_text(fact.data, "number")
@@ -201,13 +223,7 @@ def _judge_invoice(fact: Fact, state: OrderState, profile: AgreementProfile, sid
             N_("this order is invoiced in %(currency)s"),
             field="currency", currency=state.currency,
         )
-    due = data_date(fact.data, "due_on")
-    if due != payment_due_on(fact.on, profile):
-        raise InvalidValue(
-            N_("falls due on %(due_on)s (%(days)s days after %(date)s)"),
-            field="due_on", due_on=payment_due_on(fact.on, profile),
-            days=profile.settlement.cash_payment_days, date=fact.on,
-        )
+    _check_due_on(fact, state, profile)
     if data_text(fact.data, "kind") == "goods" and state.method != "cash":
         raise NotEligible(
             N_("a %(method)s order is not invoiced for goods"),

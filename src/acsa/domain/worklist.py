@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from acsa.domain.aging import uninvoiced_due_on
 from acsa.domain.agreement import AgreementProfile
+from acsa.domain.deadlines import receipt_due_on
 from acsa.domain.figures import accounts, delivered, in_kind_due_on, status
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import PERMISSIONS, Action, Status
@@ -68,8 +70,8 @@ def open_tasks(state: OrderState, profile: AgreementProfile) -> list[OpenTask]:
     if now in CLOSED:
         return _emergency(state, now)
     return _unique([*_before_delivery(state, now), *_emergency(state, now),
-                    *_goods(state, now), *_money(state, profile), *_in_kind(state, profile),
-                    *_answers(state)])
+                    *_goods(state, now, profile), *_money(state, profile),
+                    *_in_kind(state, profile), *_answers(state)])
 
 
 def _before_delivery(state: OrderState, now: Status) -> list[OpenTask]:
@@ -87,7 +89,7 @@ def _emergency(state: OrderState, now: Status) -> list[OpenTask]:
     return []
 
 
-def _goods(state: OrderState, now: Status) -> list[OpenTask]:
+def _goods(state: OrderState, now: Status, profile: AgreementProfile) -> list[OpenTask]:
     terms = state.terms
     assert terms is not None
     out = []
@@ -95,15 +97,18 @@ def _goods(state: OrderState, now: Status) -> list[OpenTask]:
             delivered(state, ln.no) < ln.quantity for ln in terms.lines):
         out.append(OpenTask("deliver", Side.SUPPLIER, terms.needed_by))
     answered = {r.delivery for r in state.receipts}
-    if any(d.id not in answered for d in state.deliveries):
-        out.append(OpenTask("receive", Side.REQUESTER))
+    waiting = [d for d in state.deliveries if d.id not in answered]
+    if waiting:  # due by the earliest receipt-by date, where the profile sets one
+        dates = [receipt_due_on(state, profile, d) for d in waiting]
+        out.append(OpenTask("receive", Side.REQUESTER,
+                            min((day for day in dates if day is not None), default=None)))
     return out
 
 
 def _money(state: OrderState, profile: AgreementProfile) -> list[OpenTask]:
     out = []
     if accounts(state, profile).receivable > 0:
-        out.append(OpenTask("invoice", Side.SUPPLIER))
+        out.append(OpenTask("invoice", Side.SUPPLIER, uninvoiced_due_on(state, profile)))
     on_the_way: dict[str, int] = {}
     for p in state.payments:
         if not p.confirmed:

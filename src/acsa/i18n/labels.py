@@ -189,6 +189,7 @@ AGING_BUCKET: Mapping[str, str] = {
 DUE_KIND: Mapping[str, str] = {
     "invoice": N_("Invoice unpaid"),
     "uninvoiced": N_("Received, not invoiced"),
+    "unacknowledged": N_("Delivered, not acknowledged"),
     "in_kind": N_("Owed in kind"),
     "emergency_confirmation": N_("Emergency order awaiting written confirmation"),
 }
