@@ -275,3 +275,81 @@ def test_a_fiscal_year_is_written_fy2026_or_2026():
     for bad in ("FY26", "2026-04", "", "FY0001"):
         with pytest.raises(InvalidValue):
             parse_fiscal_year(bad)
+
+
+FINANCE = user_id("JPN", Role.FINANCE_OFFICER)
+
+
+def test_the_command_line_prints_and_writes_it(annual_world, monkeypatch, tmp_path):
+    from acsa.cli import common
+    from integration.test_cli_orders import Cli
+
+    p, _ = annual_world
+    reader(p.jpn, None)
+    monkeypatch.setattr(common, "open_node", lambda settings, **kw: p.jpn)
+    cli = Cli(p.jpn)
+    shown = cli("report", "annual", "--fiscal-year", "FY2026", "--as", FINANCE)
+    assert "Annual report FY2026 of JPN (2026-04-01 – 2027-03-31)" in shown
+    assert "529,000" in shown and "135,645.00" in shown
+    data = cli.json("report", "annual", "--fiscal-year", "2026", "--as", FINANCE)
+    assert [(r["row"], r["currency"], r["orders"], r["value"], r["received"])
+            for r in data["rows"]] == [(r[0], r[5], r[6], r[7], r[8]) for r in UNCLEARED_FY2026]
+    for fmt in ("csv", "xlsx", "pdf"):
+        cli("report", "annual", "--fiscal-year", "FY2026", "--format", fmt,
+            "--out", str(tmp_path / f"annual.{fmt}"), "--as", FINANCE)
+    assert (tmp_path / "annual.pdf").read_bytes().startswith(b"%PDF")
+    cli("report", "export", "annual", "--format", "csv", "--year", "2026",
+        "--out", str(tmp_path / "export.csv"), "--as", FINANCE)
+    assert (tmp_path / "export.csv").read_bytes() == (tmp_path / "annual.csv").read_bytes()
+    assert "fiscal_year" in cli.fails("report", "annual", "--fiscal-year", "FY26",
+                                      "--as", FINANCE)
+
+
+def test_the_api_gives_it_as_json_and_as_files(annual_world):
+    from api.conftest import bearer, client_for, token_for
+
+    p, _ = annual_world
+    reader(p.jpn, None)
+    headers = bearer(token_for(p.jpn, FINANCE, ("read",)))
+    with client_for(p.jpn) as client:
+        r = client.get("/api/v1/reports/annual", params={"fiscal_year": "FY2026"},
+                       headers=headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        files = {fmt: client.get("/api/v1/reports/annual/file", headers=headers,
+                                 params={"fiscal_year": "2026", "format": fmt})
+                 for fmt in ("csv", "xlsx", "pdf")}
+        refused = client.get("/api/v1/reports/annual", params={"fiscal_year": "FY26"},
+                             headers=headers)
+        paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert (body["fiscal_year"], body["party"], body["first_day"], body["last_day"]) == (
+        "FY2026", "JPN", "2026-04-01", "2027-03-31")
+    assert [(d["row"], d["direction"], d["partner"], d["method"], d["category"],
+             d["currency"], d["orders"], d["value"], d["received"]) for d in body["data"]
+            ] == UNCLEARED_FY2026
+    # JPN's finance officer reads Japanese: the definition comes in their language.
+    assert body["marking"] is None and "受諾日" in body["definition"]
+    assert files["pdf"].content.startswith(b"%PDF")
+    assert files["xlsx"].headers["content-type"].startswith("application/vnd.openxml")
+    assert "529000" in files["csv"].text
+    assert refused.status_code == 422
+    assert {"/reports/annual", "/reports/annual/file"} <= set(paths)
+
+
+def test_the_reports_page_shows_it_with_its_definition_and_a_pdf(annual_world):
+    from api.conftest import client_for, enrol, login
+
+    p, _ = annual_world
+    reader(p.jpn, None)
+    officer = enrol(p.jpn, FINANCE)
+    with client_for(p.jpn) as client:
+        login(client, p.jpn, officer)
+        first = client.get("/reports/annual")
+        page = client.get("/reports/annual", params={"year": "2026"})
+        pdf = client.get("/reports/annual.pdf", params={"year": "2026"})
+        index = client.get("/reports")
+    assert first.status_code == 200 and "529,000" not in first.text
+    assert page.status_code == 200 and "529,000" in page.text
+    assert "受諾日" in page.text and "/reports/annual.pdf?year=2026" in page.text
+    assert pdf.content.startswith(b"%PDF")
+    assert "/reports/annual" in index.text

@@ -13,6 +13,7 @@ def _register() -> None:
     # entry point stays one line and a group can be read on its own.
     from acsa.cli import (  # noqa: F401
         admin,
+        annual,
         backup,
         claims,
         documents,

@@ -154,7 +154,8 @@ def report_export(
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Cut-off date YYYY-MM-DD (year-end, aging) or ceiling date "
         "(ceilings).")] = None,
-    year: Annotated[int | None, typer.Option(help="Fiscal year (year-end).")] = None,
+    year: Annotated[int | None, typer.Option(
+        help="Fiscal year (year-end; annual, of your nation).")] = None,
     party: Annotated[str | None, typer.Option(help="Whose fiscal year (year-end).")] = None,
     locale: Annotated[str, typer.Option(help="Column titles in en or ja.")] = "en",
     as_user: AsOpt = None,
@@ -173,6 +174,8 @@ def report_export(
                 params["currency"] = currency
             if kind == "year-end":
                 params.update(as_of=day, year=year, party=party)
+            elif kind == "annual":
+                params["year"] = year
             elif kind == "ceilings" and day:
                 params["on"] = day
             elif kind == "aging" and day:

@@ -15,10 +15,12 @@ from acsa.services import markings, queries, reports, worklist
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.api import schemas as S
+from acsa.web.api.annual import router as annual_router
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import NodeDep, Reader, ReadUow, WriteUow
 
 router = APIRouter(tags=["reports"], responses=PROBLEMS)
+router.include_router(annual_router)  # the annual report: /reports/annual, …/file
 
 
 @router.get("/reports/balances", response_model=S.BalancesPublic, summary="Balances")
