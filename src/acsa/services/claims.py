@@ -143,7 +143,7 @@ def find(uow: UnitOfWork, user: LocalUser, ref: str) -> Receivable:
              if r.invoice == ref or (len(ref) >= 8 and r.invoice_id.startswith(ref))]
     if len(found) != 1:
         raise UnknownReference(N_("no receivable invoice '%(ref)s' on this node"),
-                               field="invoice", ref=ref)
+                               field="receivable", ref=ref)
     return found[0]
 
 

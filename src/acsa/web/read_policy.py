@@ -112,6 +112,11 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("POST", "/api/v1/orders/{number:path}/paper-steps"): ReadPolicy(
         NEED, "paper.record_paper_step: need_to_know.require_readable, then check_head"),
     ("GET", "/api/v1/catalogue"): ReadPolicy(NEED, "catalogue.list_prices (no order data)"),
+    ("GET", "/api/v1/claims"): ReadPolicy(NEED, "services.claims.receivables"),
+    ("GET", "/api/v1/claims/export"): ReadPolicy(NEED, "services.claims.accounting_export"),
+    ("GET", "/api/v1/claims/{invoice:path}/notice"): ReadPolicy(
+        NEED, "services.claims.notice_model"),
+    ("POST", "/api/v1/claims/{invoice:path}/sent"): ReadPolicy(NEED, "services.claims.mark_sent"),
     ("POST", "/api/v1/catalogue"): ReadPolicy(NEED, "services.admin.set_catalogue_price"),
     ("GET", "/api/v1/todo"): ReadPolicy(NEED, "worklist.worklist"),
     ("GET", "/api/v1/reports/balances"): ReadPolicy(NEED, "reports.balances"),
@@ -160,6 +165,9 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("GET", "/reports/{kind}"): ReadPolicy(NEED, "reports.tables.build_table, the charts over "
                                               "report_tables.balance_series, reports.aging"),
     ("GET", "/catalogue"): ReadPolicy(NEED, "catalogue.list_prices (no order data)"),
+    ("GET", "/claims"): ReadPolicy(NEED, "services.claims.receivables"),
+    ("GET", "/claims/{invoice:path}/notice"): ReadPolicy(NEED, "services.claims.notice_model"),
+    ("POST", "/claims/sent"): ReadPolicy(NEED, "services.claims.mark_sent"),
     ("POST", "/catalogue"): ReadPolicy(NEED, "services.admin.set_catalogue_price"),
     ("GET", "/offsets"): ReadPolicy(NEED, "settlement.list_offsets"),
     ("GET", "/offsets/new"): ReadPolicy(NEED, "offsets.open_invoices (report_tables.invoices)"),
