@@ -3,7 +3,7 @@
 Read for one user (``--as USER`` or ``ACSA_USER``): only the orders that user may read
 count (need to know). ``--fiscal-year`` is of the user's nation (Japan April–March, the
 Philippines the calendar year, the United States October–September); an order counts in
-the year of its acceptance date (docs/reports.md, "Annual report").
+the year of its acceptance date (docs/documents.md, "Annual report of cross-servicing").
 """
 
 from __future__ import annotations

@@ -199,7 +199,7 @@ PDF_COLUMNS = ((N_("Direction"), 30, "L"), (N_("Partner"), 12, "C"),
                (N_("Settlement"), 30, "L"), (N_("Category"), 46, "L"),
                (N_("Number of orders"), 16, "R"), (N_("Agreed value"), 33, "R"),
                (N_("Value delivered and acknowledged"), 33, "R"))
-TOTAL_STYLE = FontFace(emphasis="BOLD", fill_color=(242, 242, 242))
+TOTAL_STYLE = FontFace(emphasis="BOLD", fill_color=(232, 232, 232))
 
 
 def _cells(row: Mapping[str, Any]) -> list[str]:
