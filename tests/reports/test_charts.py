@@ -42,8 +42,9 @@ def test_aging_chart(world):
     with UnitOfWork(world.pair.jpn, write=False) as uow:
         summary = reports.aging_summary(reports.aging(uow, users.get_user(uow, "jpn.finance"),
                                                       clock))
-    # Received and not invoiced: PHL, the supplier, is the one late (to invoice).
-    assert summary[("PHL", "JPN", "PHP")]["over 90"] == 2469500
+    # Received on 5 March and not invoiced: PHL, the supplier, is the one late (to
+    # invoice), 77 days past its invoice-by date of 4 April.
+    assert summary[("PHL", "JPN", "PHP")]["61-90"] == 2469500
     svg = aging_chart(summary, "PHP", "ja", as_of=date(2026, 6, 20))
     shown = texts(svg)
     assert "未決済項目の経過期間分析 (PHP)" in shown
