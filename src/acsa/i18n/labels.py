@@ -211,7 +211,6 @@ REPORT: Mapping[str, str] = {
     "activities": N_("Totals per activity"),
     "year-end": N_("Year-end cut-off"),
     "balances": N_("Balances by counterpart and currency"),
-}
     "annual": N_("Annual report of cross-servicing"),
 }
 
@@ -227,6 +226,7 @@ ANNUAL_ROW: Mapping[str, str] = {
     "method_total": N_("Total for the method"),
     "partner_total": N_("Total with the partner"),
     "direction_total": N_("Total for the direction"),
+}
 
 DOCUMENT: Mapping[str, str] = {
     "order": N_("Order for logistic support, supplies and services"),
@@ -319,6 +319,7 @@ ACCESS_ACTION: Mapping[str, str] = {
     "user.units": N_("Units changed"),
     "order.read": N_("Order opened"),
     "document.read": N_("Document printed"),
+    "claim.sent": N_("Claim notice marked sent"),
     "evidence.read": N_("Evidence file opened"),
     "report.export": N_("Exported"),
 }
@@ -334,7 +335,6 @@ FINDING: Mapping[str, str] = {
     "signature_mismatch": N_("Signature differs from the record"),
     "order_mismatch": N_("Event belongs to another order"),
 }
-    "claim.sent": N_("Claim notice marked sent"),
 
 # The tasks of a worklist (domain.worklist.TASKS), as its tiles name them.
 TASK: Mapping[str, str] = {
@@ -371,9 +371,9 @@ KINDS: Mapping[str, Mapping[str, str]] = {
     "due_kind": DUE_KIND,
     "invoice_kind": INVOICE_KIND,
     "report": REPORT,
-    "document": DOCUMENT,
     "direction": DIRECTION,
     "annual_row": ANNUAL_ROW,
+    "document": DOCUMENT,
     "error": ERROR,
     "access_action": ACCESS_ACTION,
     "finding": FINDING,
