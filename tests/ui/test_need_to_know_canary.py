@@ -187,12 +187,12 @@ def echoed(canary: Canary, url: str) -> tuple[str, str] | None:
         return canary.number, canary.number[:-5] + "99999"
     if canary.evidence in url:
         return canary.evidence, FAKE_SHA
+    if canary.invoice in url:  # a claim notice's address names the invoice
+        return canary.invoice, canary.invoice[:-5] + "99999"
     return None
 
 
 def test_no_uncleared_reader_finds_the_canary_on_any_route(canary: Canary) -> None:
-    if canary.invoice in url:  # a claim notice's address names the invoice
-        return canary.invoice, canary.invoice[:-5] + "99999"
     asked = 0
     for reader in (r for r in READERS if not r.cleared):
         client = canary.clients[reader.name]
