@@ -88,7 +88,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         "accept", "reject", "propose", "confirm", "withdraw", "confirm-emergency", "deliver",
         "receive", "invoice", "void-invoice", "credit-note", "write-off", "return-in-kind",
         "accept-return", "convert-to-cash", "amend", "close-short", "cancel", "respond",
-        "dispute", "resolve", "transfer-request", "transfer-consent", "transfer")},
+        "dispute", "resolve", "transfer-request", "transfer-consent", "transfer", "waive-duties")},
     ("POST", "/api/v1/payments"): MULTI_ACT,
     ("POST", "/api/v1/payments/{payment:path}/confirm"): MULTI_ACT,
     ("POST", "/api/v1/exchanges"): MULTI_ACT,
