@@ -87,6 +87,8 @@ AGGREGATES = (
     "/reports/statement?partner={partner}", "/reports/year-end?year=2026",
     "/reports/balances.csv", "/reports/aging.csv", "/reports/activities.csv",
     "/reports/statement.csv?partner={partner}", "/reports/year-end.csv?year=2026",
+    "/api/v1/reports/annual?fiscal_year=FY2026", "/reports/annual?year=2026",
+    "/reports/annual.csv?year=2026",
 )
 
 

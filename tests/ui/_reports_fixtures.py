@@ -107,4 +107,5 @@ def demo_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 def report_path(kind: str) -> str:
     """The page of ``kind`` with the parameters it needs to show rows of the demo."""
     return {"statement": "/reports/statement?partner=PHL",
-            "year-end": "/reports/year-end?year=2026"}.get(kind, f"/reports/{kind}")
+            "year-end": "/reports/year-end?year=2026",
+            "annual": "/reports/annual?year=2025"}.get(kind, f"/reports/{kind}")

@@ -40,7 +40,7 @@ from ._canary_fixtures import (  # noqa: F401 - the fixture is used by name
 
 FAKE_SHA = "f" * 64
 REPORT_PARAMS = {"statement": "?partner={partner}", "year-end": "?year=2026",
-                 "ceilings": "?on=2026-12-01"}
+                 "ceilings": "?on=2026-12-01", "annual": "?year=2026"}
 DOCUMENTS = ("order-form", "invoice", "waybill", "goods-received")
 Samples = Callable[[Canary, str], list[str]]
 
@@ -89,6 +89,9 @@ SAMPLES: dict[str, Samples] = {
     "/api/v1/reports/obligations": lambda c, p: ["/api/v1/reports/obligations"],
     "/api/v1/reports/ceilings": lambda c, p: ["/api/v1/reports/ceilings?on=2026-12-01"],
     "/api/v1/reports/activities": lambda c, p: ["/api/v1/reports/activities"],
+    "/api/v1/reports/annual": lambda c, p: ["/api/v1/reports/annual?fiscal_year=FY2026"],
+    "/api/v1/reports/annual/file": lambda c, p: [
+        f"/api/v1/reports/annual/file?fiscal_year=FY2026&format={f}" for f in ("csv", "pdf")],
     "/api/v1/todo": lambda c, p: ["/api/v1/todo"],
     "/api/v1/ledger/verify": lambda c, p: ["/api/v1/ledger/verify"],
     "/api/v1/users": lambda c, p: ["/api/v1/users"],
@@ -110,7 +113,8 @@ SAMPLES: dict[str, Samples] = {
     "/scan": lambda c, p: ["/scan"],
     "/evidence/{sha256}": lambda c, p: [f"/evidence/{c.evidence}"],
     "/reports": lambda c, p: ["/reports"],
-    "/reports/{kind}.{fmt}": lambda c, p: [*_reports(c, p, ".csv"), *_reports(c, p, ".xlsx")],
+    "/reports/{kind}.{fmt}": lambda c, p: [*_reports(c, p, ".csv"), *_reports(c, p, ".xlsx"),
+                                           "/reports/annual.pdf?year=2026"],
     "/reports/{kind}": lambda c, p: _reports(c, p),
     "/catalogue": lambda c, p: ["/catalogue"],
     "/api/v1/catalogue": lambda c, p: ["/api/v1/catalogue"],

@@ -36,7 +36,7 @@ from ._reports_fixtures import (  # noqa: F401 - the fixture is used by name
 from .test_refusal_language import titled
 
 KINDS_WITHOUT_DEMO_ROWS = {"ceilings"}  # the Japan–Philippines profile sets no ceiling
-PARAMS = {"statement": {"partner": "PHL"}, "year-end": {"year": 2026}}
+PARAMS = {"statement": {"partner": "PHL"}, "year-end": {"year": 2026}, "annual": {"year": 2025}}
 
 
 def finance(uow: UnitOfWork) -> users.LocalUser:

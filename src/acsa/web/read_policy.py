@@ -124,6 +124,8 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("GET", "/api/v1/reports/obligations"): ReadPolicy(NEED, "reports.obligations"),
     ("GET", "/api/v1/reports/ceilings"): ReadPolicy(NEED, "reports.ceilings"),
     ("GET", "/api/v1/reports/activities"): ReadPolicy(NEED, "queries.activity_totals"),
+    ("GET", "/api/v1/reports/annual"): ReadPolicy(NEED, "annual_report.accepted_orders"),
+    ("GET", "/api/v1/reports/annual/file"): ReadPolicy(NEED, "annual_report.accepted_orders"),
     ("GET", "/api/v1/ledger/verify"): ReadPolicy(
         OFFICIALS, "queries.verify_ledger (auditors and administrators: counts, no figures)"),
     ("GET", "/api/v1/users"): ReadPolicy(OFFICIALS, "services.users (security officers, "
