@@ -24,10 +24,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.enums import Align, WrapMode, XPos, YPos
+from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
-from fpdf.util import Padding
 
 from acsa.domain.annual import DEFINITION, DETAIL, parse_fiscal_year
 from acsa.domain.errors import InvalidValue
@@ -35,8 +33,7 @@ from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.money import Money
 from acsa.i18n import N_, bilingual, format_amount, gettext
 from acsa.i18n.labels import source_label
-from acsa.reports.documents import FONT, MARGIN_MM, WIDTH_SLACK_MM, find_font
-from acsa.reports.linebreak import break_lines
+from acsa.reports.documents import FONT, MarkedPaper
 from acsa.reports.tables import CODE, INTEGER, MONEY, Column, ReportTable
 from acsa.services import markings
 from acsa.services.annual_report import AnnualReport, annual_report
@@ -105,56 +102,18 @@ def marking_lines(table: ReportTable) -> str:
     return english if japanese == english else f"{english}\n{japanese}"
 
 
-class _Paper(FPDF):
-    """A4 landscape, the marking at the top and bottom of every page, page numbers."""
+class _Paper(MarkedPaper):
+    """A4 landscape, the report's marking at the top and bottom of every page."""
 
     def __init__(self, table: ReportTable) -> None:
-        super().__init__(orientation="L", unit="mm", format="A4")
-        self.marking = marking_lines(table)
-        self.running = f"{bilingual(TITLE)} · {table.parameters.get('fiscal year', '')} " \
-            f"{table.parameters.get('party', '')}"
-        font = find_font()
-        for style in ("", "B"):  # IPA Gothic has one weight (see acsa.reports.documents)
-            self.add_font(FONT, style, str(font))
-        self.set_margins(MARGIN_MM, MARGIN_MM + 4, MARGIN_MM)
-        self.set_auto_page_break(auto=True, margin=MARGIN_MM + 7)
-        self.set_title(f"{gettext(TITLE, 'en')} {table.parameters.get('fiscal year', '')}")
-        self.set_creator("ACSA Ledger")
-        self.set_lang("en")
+        year = table.parameters.get("fiscal year", "")
         # A fixed date: the same report printed again the same day is the same file.
         day = datetime.fromisoformat(table.parameters.get("as of", "2000-01-01"))
-        self.set_creation_date(datetime.combine(day.date(), time(), UTC))
-
-    def multi_cell(self, w: float, h: float | None = None, text: str = "", *args: Any,
-                   **kwargs: Any) -> Any:
-        """Lines break where :mod:`acsa.reports.linebreak` allows, as on the documents."""
-        width = w or (self.w - self.r_margin - self.x)
-        padding = Padding.new(kwargs.get("padding", 0))
-        width -= padding.left + padding.right
-        width -= self.c_margin * ((not padding.left) + (not padding.right))
-        lines = break_lines(str(text), width - WIDTH_SLACK_MM, self.get_string_width)
-        kwargs["wrapmode"] = WrapMode.CHAR
-        return super().multi_cell(w, h, "\n".join(lines), *args, **kwargs)
-
-    def header(self) -> None:
-        self.set_font(FONT, size=9)
-        self.set_text_color(160, 0, 0)
-        self.set_y(5)
-        self.multi_cell(0, 4, self.marking, align=Align.C, new_x=XPos.LMARGIN,
-                        new_y=YPos.NEXT)
-        self.set_text_color(0, 0, 0)
-        self.set_y(MARGIN_MM + 4)
-
-    def footer(self) -> None:
-        self.set_y(-MARGIN_MM - 6)
-        self.set_font(FONT, size=7)
-        self.set_text_color(90, 90, 90)
-        self.cell(0, 4, f"{self.running} · {bilingual(N_('Page'))} {self.page_no()}/{{nb}}",
-                  align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_text_color(160, 0, 0)
-        self.set_font(FONT, size=9)
-        self.multi_cell(0, 4, self.marking, align=Align.C)
-        self.set_text_color(0, 0, 0)
+        super().__init__(orientation="L", title=f"{gettext(TITLE, 'en')} {year}",
+                         marking=marking_lines(table),
+                         running=f"{bilingual(TITLE)} · {year} "
+                                 f"{table.parameters.get('party', '')}",
+                         printed_at=datetime.combine(day.date(), time(), UTC))
 
 
 def _heading(pdf: _Paper, text: str) -> None:

@@ -109,12 +109,16 @@ def find_font() -> Path:
     )
 
 
-class _Paper(FPDF):
-    """A4 with both markings at the top and bottom of every page, and page numbers."""
+class MarkedPaper(FPDF):
+    """A4 with the marking at the top and bottom of every page, a running line with the
+    page numbers above the bottom marking, the CJK font, and lines broken where
+    :mod:`acsa.reports.linebreak` allows. Documents and reports print on it."""
 
-    def __init__(self, model: DocumentModel) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.model = model
+    def __init__(self, *, orientation: str, title: str, marking: str, running: str,
+                 printed_at: datetime, subject: str = "") -> None:
+        super().__init__(orientation=orientation, unit="mm", format="A4")
+        self.marking = marking
+        self.running = running
         font = find_font()
         # IPA Gothic has one weight: "bold" is registered as the same face so
         # headings may ask for it; emphasis is given by size instead.
@@ -122,12 +126,13 @@ class _Paper(FPDF):
             self.add_font(FONT, style, str(font))
         self.set_margins(MARGIN_MM, MARGIN_MM + 4, MARGIN_MM)
         self.set_auto_page_break(auto=True, margin=MARGIN_MM + 7)
-        self.set_title(f"{source_label('document', model.kind)} {model.order}")
-        self.set_subject(model.agreement_title)
+        self.set_title(title)
+        if subject:
+            self.set_subject(subject)
         self.set_creator("ACSA Ledger")
         self.set_lang("en")
         # A fixed date keeps the same document byte-identical when printed again.
-        self.set_creation_date(model.printed_at.astimezone(UTC))
+        self.set_creation_date(printed_at.astimezone(UTC))
 
     def multi_cell(self, w: float, h: float | None = None, text: str = "", *args: Any,
                    **kwargs: Any) -> Any:
@@ -146,7 +151,7 @@ class _Paper(FPDF):
         self.set_font(FONT, size=9)
         self.set_text_color(160, 0, 0)
         self.set_y(5)
-        self.multi_cell(0, 4, marking_line(self.model), align=Align.C, new_x=XPos.LMARGIN,
+        self.multi_cell(0, 4, self.marking, align=Align.C, new_x=XPos.LMARGIN,
                         new_y=YPos.NEXT)
         self.set_text_color(0, 0, 0)
         self.set_y(MARGIN_MM + 4)
@@ -156,12 +161,23 @@ class _Paper(FPDF):
         self.set_font(FONT, size=7)
         self.set_text_color(90, 90, 90)
         page = bilingual(N_("Page"))
-        self.cell(0, 4, f"{self.model.order} · {page} {self.page_no()}/{{nb}}",
+        self.cell(0, 4, f"{self.running} · {page} {self.page_no()}/{{nb}}",
                   align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(160, 0, 0)
         self.set_font(FONT, size=9)
-        self.multi_cell(0, 4, marking_line(self.model), align=Align.C)
+        self.multi_cell(0, 4, self.marking, align=Align.C)
         self.set_text_color(0, 0, 0)
+
+
+class _Paper(MarkedPaper):
+    """A document of one order: both markings, the order's number on every page."""
+
+    def __init__(self, model: DocumentModel) -> None:
+        super().__init__(orientation="P", title=f"{source_label('document', model.kind)} "
+                         f"{model.order}", subject=model.agreement_title,
+                         marking=marking_line(model), running=model.order,
+                         printed_at=model.printed_at)
+        self.model = model
 
 
 def marking_line(model: DocumentModel) -> str:
