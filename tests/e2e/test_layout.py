@@ -32,8 +32,11 @@ PAGES: dict[str, tuple[str, ...]] = {
     "jpn.ordering": ("/", "/orders", "/orders/{order}", "/new-order", "/drafts", "/reports",
                      "/reports/aging", "/reports/open-orders", "/preferences", "/scan"),
     "jpn.supply": ("/orders/{accepted}",),
+    "jpn.finance": ("/offsets", "/offsets/new?partner=PHL", "/catalogue", "/claims",
+                    "/reports/annual"),
     "jpn.administrator": ("/admin", "/admin/users", "/admin/users/jpn.ordering",
-                          "/admin/appointments", "/admin/agreements", "/admin/peers"),
+                          "/admin/appointments", "/admin/agreements", "/admin/peers",
+                          "/admin/paper"),
 }
 
 # The device's width, not innerWidth: a phone browser widens its layout to show a page that
