@@ -434,7 +434,7 @@ def test_exchange_and_offset_statements(pair, tmp_path):
     copy(jpn, phl)
     proposed = phl("statement", "offset", "--invoice", f"{x}:1", "--invoice", f"{y}:1",
                    "--currency", "PHP", "--rate", "JPY/PHP=0.38", "--as", "phl.finance")
-    assert proposed.startswith("proposed offset OFS/PHL/00001") and "nets 30000.00 PHP" in proposed
+    assert proposed.startswith("proposed offset OFS/PHL/00001") and "nets 30,000.00 PHP" in proposed
     copy(phl, jpn)
     assert "not_authorized" in phl.fails("statement", "sign", "OFS/PHL/00001",
                                          "--as", "phl.finance")

@@ -465,7 +465,8 @@ def statement_offset(
     run(as_user, as_json, lambda uow, user: settlement.propose_offset(
         uow, user, invoice_refs(invoice), currency=currency.upper(), rates=rates(rate),
         on=parse_day(on)),
-        lambda e: f"; nets {e.envelope.data['net']} {e.envelope.data['currency']} each way")
+        lambda e: f"; nets {grouped(e.envelope.data['net'])} {e.envelope.data['currency']} "
+                  "each way")
 
 
 @statement_app.command("sign")
@@ -485,6 +486,6 @@ def statement_list(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
         found = settlement.list_offsets(uow, acting_user(uow, as_user))
         emit(as_json, found, lambda: table(
-            [[s["subject"], s["proposed_by"], s["on"] or "", f"{s['net']} {s['currency']}",
+            [[s["subject"], s["proposed_by"], s["on"] or "", f"{grouped(s['net'])} {s['currency']}",
               s["state"], s["signed_by"] or "-", str(len(s["orders"]))] for s in found],
             ["statement", "by", "as of", "net", "state", "signed by", "invoices"]))
