@@ -133,8 +133,8 @@ def test_order_show_names_returns_and_conversions(pair, tmp_path):
 def test_order_show_names_exchanges_and_offsets(pair, tmp_path):
     jpn, phl = pair
     day(D(2027, 3, 1), jpn, phl)
-    a = received(jpn, phl, tmp_path, quantity="20000", method="eve",
-                 lines=[("water", "Potable water", "20000", "L", "30")])
+    a = received(jpn, phl, tmp_path, quantity="12", method="eve",
+                 lines=[("transportation", "Truck, 3½ t", "12", "TRIP", "50000")])
     b = submit(jpn, tmp_path, method="eve", requester="JPN", supplier="PHL",
                lines=[("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")])
     copy(jpn, phl)

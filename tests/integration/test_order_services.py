@@ -245,9 +245,10 @@ def exchanged(jpn, phl):  # type: ignore[no-untyped-def]
     # A: the Philippines transports for Japan, 10 trips × PHP 25,000.00 = PHP 250,000.00.
     a = delivered_and_received(jpn, phl, terms("JPN", "PHL", [
         ("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")], method="eve"))
-    # B: Japan supplies water to the Philippines, 20,000 L × JPY 30 = JPY 600,000.
+    # B: Japan transports for the Philippines, 12 trips × JPY 50,000 = JPY 600,000 (services
+    # of the same category each way, as JPN-PHL 2026.2 wants).
     b = delivered_and_received(jpn, phl, terms(lines=[
-        ("water", "Potable water", "20000", "L", "30")], method="eve"))
+        ("transportation", "Truck, 3½ t", "12", "TRIP", "50000")], method="eve"))
     set_day(D(2026, 3, 1), jpn, phl)
     refused(jpn, FIN, settlement.link_exchange, [a, b], currency="PHP", code="rate_missing")
     act(jpn, FIN, admin.record_rate, agreement=AGREEMENT, on=D(2026, 3, 1), base="JPY",
@@ -268,7 +269,8 @@ def test_an_exchange_each_way_with_a_residual_billed_in_cash(nodes):
     jpn, phl = nodes
     a, b = exchanged(jpn, phl)
     for node in (jpn, phl):
-        assert status(node, b) == "settled"
+        # Nothing is owed on B itself, but the exchange closes as a whole.
+        assert status(node, b) == "settling"
         assert status(node, a) == "settling"
         shown = read(node, order_view.show_order, a)
         assert shown["exchanges"][0]["to_cash"] == "22000.00"
@@ -281,7 +283,7 @@ def test_an_exchange_each_way_with_a_residual_billed_in_cash(nodes):
     sync(jpn, phl)
     act(phl, FIN, settlement.confirm_payment, "PAY/JPN/00001")
     sync(phl, jpn)
-    assert status(jpn, a) == status(phl, a) == "settled"
+    assert status(jpn, a) == status(phl, a) == status(jpn, b) == status(phl, b) == "settled"
     verified(jpn, phl)
 
 

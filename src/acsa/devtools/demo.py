@@ -230,13 +230,16 @@ def _in_kind_orders(s: Seeder) -> None:
 
 
 def _equal_value_exchange(s: Seeder) -> None:
-    """Equal-value exchange: Philippine airport services against Japanese spare parts."""
+    """Equal-value exchange of services of one kind: Philippine airport services at Clark
+    against Japanese airport services at Naha (JPN-PHL 2026.2 exchanges services of the
+    same category only)."""
     d = date
     a = s.through_receipt(d(2026, 2, 14), "JPN", "PHL", "JASDF-2AW", "AFP-TOG1",
                           [("airport_seaport_services", "Ground handling, C-2, Clark", "6",
                             "EA", "38000.00")], method="eve")
     b = s.through_receipt(d(2026, 2, 14), "PHL", "JPN", "AFP-TOG1", "JASDF-2AW",
-                          [("spare_parts", "Tyre, main gear", "4", "EA", "145000")],
+                          [("airport_seaport_services", "Ground handling, C-130, Naha",
+                            "4", "EA", "145000")],
                           method="eve")
     s.do(d(2026, 3, 10), "JPN", Role.FINANCE_OFFICER, settlement.link_exchange, [a, b],
          currency="JPY", rates=[("JPY", "PHP", "0.38")])

@@ -18,7 +18,7 @@ from acsa.domain import commands
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.facts import Fact
-from acsa.domain.figures import status
+from acsa.domain.figures import completed_statuses, exchange_members
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.domain.roster import Appointment
@@ -55,7 +55,11 @@ class Exercise:
         return self.s.state(number)
 
     def status(self, number: str) -> Status:
-        return status(self.state(number), self.profile)
+        """The status completed across the order's exchanges (one closes as a whole)."""
+        state = self.state(number)
+        states = {number: state, **{m: self.state(m) for m in exchange_members(state)}}
+        profiles = {s.profile: self.profile for s in states.values()}
+        return completed_statuses(states, profiles)[number]
 
     def terms(
         self,

@@ -78,9 +78,13 @@ class Example:
         self.out(f"             bundles: PHL→JPN {a.applied} event(s), "
                  f"JPN→PHL {b.applied} event(s)")
 
-    def status(self, number: str) -> str:
-        with UnitOfWork(self.jpn, write=False) as uow:
+    def status(self, number: str, node: Node | None = None) -> str:
+        with UnitOfWork(node or self.jpn, write=False) as uow:
             return order_view.status_of(uow, number)
+
+    def statuses(self, *numbers: str) -> str:
+        """Each order's status on both nodes: ``number jpn/phl``."""
+        return ", ".join(f"{n} {self.status(n)}/{self.status(n, self.phl)}" for n in numbers)
 
 
 def make_nodes(base: Path, out: Out) -> Example:
@@ -182,30 +186,32 @@ def rik_path(x: Example) -> str:
 
 
 def eve_path(x: Example) -> tuple[str, str]:
-    x.out("\nEqual-value exchange: Philippine trucks for Japan (PHP) against Japanese water "
-          "for the Philippines (JPY), valued in PHP at 1 JPY = 0.38 PHP")
+    x.out("\nEqual-value exchange of services of one kind (transportation): Philippine "
+          "trucks for Japan (PHP) against Japanese trucks for the Philippines (JPY), valued in "
+          "PHP at 1 JPY = 0.38 PHP; it closes as a whole once the residual is paid")
     d = date
     a = x.do(d(2026, 2, 6), "JPN", Role.ORDERING_OFFICIAL, "asks for 10 truck trips",
              orders.submit_order, terms("JPN", "PHL", "JGSDF-1HB",
                                         [("transportation", "Truck, 5 t, Subic–Clark", "10",
                                           "TRIP", "25000.00")], "eve")).envelope.subject
-    b = x.do(d(2026, 2, 6), "PHL", Role.ORDERING_OFFICIAL, "asks for 20,000 L of water",
+    b = x.do(d(2026, 2, 6), "PHL", Role.ORDERING_OFFICIAL, "asks for 12 truck trips",
              orders.submit_order, terms("PHL", "JPN", "AFP-TOG1",
-                                        [("water", "Potable water", "20000", "L", "30")],
+                                        [("transportation", "Truck, 3½ t, Clark–Fort "
+                                          "Magsaysay", "12", "TRIP", "50000")],
                                         "eve")).envelope.subject
     x.sync()
     x.do(d(2026, 2, 7), "PHL", Role.APPROVING_OFFICIAL, "accepts the trucks", orders.accept, a,
          supplying_unit="AFP-1ID")
-    x.do(d(2026, 2, 7), "JPN", Role.APPROVING_OFFICIAL, "accepts the water", orders.accept, b,
+    x.do(d(2026, 2, 7), "JPN", Role.APPROVING_OFFICIAL, "accepts the trips", orders.accept, b,
          supplying_unit="JMSDF-ESF1")
     x.do(d(2026, 2, 12), "PHL", Role.SUPPLY_OFFICER, "performs 10 trips", orders.deliver, a,
          [(1, "10")])
-    x.do(d(2026, 2, 12), "JPN", Role.SUPPLY_OFFICER, "delivers 20,000 L", orders.deliver, b,
-         [(1, "20000")])
+    x.do(d(2026, 2, 12), "JPN", Role.SUPPLY_OFFICER, "performs 12 trips", orders.deliver, b,
+         [(1, "12")])
     x.sync()
     x.do(d(2026, 2, 13), "JPN", Role.RECEIVING_OFFICIAL, "acknowledges the trips",
          orders.receive, a, "1")
-    x.do(d(2026, 2, 13), "PHL", Role.RECEIVING_OFFICIAL, "acknowledges the water",
+    x.do(d(2026, 2, 13), "PHL", Role.RECEIVING_OFFICIAL, "acknowledges the trips",
          orders.receive, b, "1")
     x.sync()
     x.do(d(2026, 3, 2), "JPN", Role.FINANCE_OFFICER, "links both, valued in PHP",
@@ -216,12 +222,14 @@ def eve_path(x: Example) -> tuple[str, str]:
     x.do(d(2026, 3, 3), "PHL", Role.FINANCE_OFFICER, "invoices the PHP 22,000.00 residual",
          settlement.issue_invoice, a, kind="residual")
     x.sync()
+    x.out(f"             signed, residual unpaid (JPN/PHL node): {x.statuses(a, b)}")
     x.do(d(2026, 3, 20), "JPN", Role.FINANCE_OFFICER, "pays PHP 22,000.00",
          settlement.record_payment, [(a, "1", "22000.00")], reference="JPN-MOF-2026-0320")
     x.sync()
     x.do(d(2026, 3, 21), "PHL", Role.FINANCE_OFFICER, "confirms it arrived",
          settlement.confirm_payment, "PAY/JPN/00001", [(a, "1", "22000.00")])
     x.sync()
+    x.out(f"             residual paid and confirmed (JPN/PHL node): {x.statuses(a, b)}")
     return a, b
 
 

@@ -103,6 +103,9 @@ class CategoryRule:
     tolerance: Decimal  # e.g. 0.10 for ±10 %
     suppliers: frozenset[str]  # parties that may supply it
     activity_types: frozenset[str]  # empty: every eligible activity type
+    # The settlement methods allowed for it (``methods``); empty: its kind's, as
+    # ``[settlement.methods_by_kind]`` says, else every method of the agreement.
+    methods: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,14 @@ class SettlementPeriods:
     # The article of the agreement a claim for reimbursement rests on, printed on claim
     # notices (``settlement.legal_basis_article``); None: not set in the profile.
     legal_basis_article: str | None = None
+    # The methods allowed per kind of category (``[settlement.methods_by_kind]``);
+    # None: every category may be settled by every method of the agreement.
+    methods_by_kind: Mapping[str, frozenset[str]] | None = None
+    # ``[settlement.exchange]``: an equal-value exchange links support of one category,
+    # the same each way (``same_kind = "category"``) …
+    exchange_same_category: bool = False
+    # … and closes as a whole: no linked order is settled while any of them is not.
+    exchange_closes_as_whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -252,6 +263,24 @@ class AgreementProfile:
         if rule == "requester":
             return self.party(requester).currency
         return rule
+
+    @property
+    def methods_per_category(self) -> bool:
+        """Whether the profile says which settlement methods each category allows."""
+        return self.settlement.methods_by_kind is not None or any(
+            c.methods for c in self.categories.values())
+
+    def category_methods(self, category: str) -> frozenset[str]:
+        """The settlement methods that may settle support of ``category``."""
+        rule = self.categories.get(category)
+        if rule is None:
+            return frozenset()
+        if rule.methods:
+            return rule.methods
+        by_kind = self.settlement.methods_by_kind
+        if by_kind is not None and rule.kind in by_kind:
+            return by_kind[rule.kind]
+        return self.settlement.methods
 
     def tolerance(self, category: str) -> Decimal:
         rule = self.categories.get(category)
@@ -527,14 +556,30 @@ def _category(r: _Reader, parties: tuple[str, ...], activities: frozenset[str]) 
     tolerance = r.decimal("tolerance")
     if tolerance >= 1:
         raise r.fail("tolerance", f"must be below 1 (a fraction), got {tolerance}")
+    if r.table.get("methods") == []:
+        raise r.fail("methods", "must not be empty (leave it out for its kind's methods)")
+    kind = r.text("kind", choices=CATEGORY_KINDS)
     return CategoryRule(
         code=r.text("code"),
         name=r.text("name"),
-        kind=r.text("kind", choices=CATEGORY_KINDS),
+        kind=kind,
         tolerance=tolerance,
         suppliers=frozenset(suppliers),
         activity_types=frozenset(kinds),
+        methods=frozenset(_kind_methods(r, "methods", kind)),
     )
+
+
+def _kind_methods(r: _Reader, key: str, kind: str) -> list[str]:
+    """Settlement methods listed for one kind of support: known ones, in kind only for
+    supplies (a billeting night cannot be returned)."""
+    methods = r.strings(key, required=False)
+    for m in methods:
+        if m not in SETTLEMENT_METHODS:
+            raise r.fail(key, f"unknown settlement method {m!r}")
+        if m == "rik" and kind != "supply":
+            raise r.fail(key, "replacement in kind is for supplies only")
+    return methods
 
 
 def _ceiling(r: _Reader, parties: tuple[str, ...], categories: Mapping[str, Any]) -> Ceiling:
@@ -604,6 +649,7 @@ def _settlement(s: _Reader) -> SettlementPeriods:
     for m in methods:
         if m not in SETTLEMENT_METHODS:
             raise s.fail("methods", f"unknown settlement method {m!r}")
+    same_category, as_whole = _exchange_rules(s)
     return SettlementPeriods(
         methods=frozenset(methods),
         cash_payment_days=s.integer("cash_payment_days", minimum=1),
@@ -611,7 +657,43 @@ def _settlement(s: _Reader) -> SettlementPeriods:
         eve_window_days=s.integer("eve_window_days", minimum=1),
         emergency_confirmation_days=s.integer("emergency_confirmation_days", minimum=1),
         legal_basis_article=s.text("legal_basis_article", required=False),
+        methods_by_kind=_methods_by_kind(s, frozenset(methods)),
+        exchange_same_category=same_category,
+        exchange_closes_as_whole=as_whole,
     )
+
+
+def _methods_by_kind(s: _Reader, methods: frozenset[str]) -> dict[str, frozenset[str]] | None:
+    """The optional ``[settlement.methods_by_kind]``: the methods each kind of category
+    allows (a kind left out: every method of the agreement)."""
+    s.read.add("methods_by_kind")
+    if s.table.get("methods_by_kind") is None:
+        return None
+    t = s.sub("methods_by_kind")
+    out: dict[str, frozenset[str]] = {}
+    for kind in CATEGORY_KINDS:
+        if t.table.get(kind) == []:
+            raise t.fail(kind, "must not be empty (leave it out for every method)")
+        listed = _kind_methods(t, kind, kind)
+        for m in listed:
+            if m not in methods:
+                raise t.fail(kind, f"{m!r} is not a settlement method of this agreement")
+        if listed:
+            out[kind] = frozenset(listed)
+    if not out:
+        raise s.fail("methods_by_kind", "names no kind (leave the table out for no rule)")
+    return out
+
+
+def _exchange_rules(s: _Reader) -> tuple[bool, bool]:
+    """The optional ``[settlement.exchange]``: what an equal-value exchange links
+    (``same_kind = "category"``) and whether it closes as a whole."""
+    s.read.add("exchange")
+    if s.table.get("exchange") is None:
+        return False, False
+    t = s.sub("exchange")
+    same = t.text("same_kind", required=False, choices=("category",))
+    return same == "category", t.boolean("closes_as_whole")
 
 
 def _pricing(p: _Reader) -> Pricing:
@@ -755,6 +837,10 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
     placeholders = r.strings("placeholders", required=False)
     separation = _separation(r)
     deadlines = _deadlines(r, settlement.methods, categories)
+    for i, rule in enumerate(categories.values()):
+        for m in sorted(rule.methods - settlement.methods):
+            raise r.fail(f"categories[{i}].methods",
+                         f"{m!r} is not a settlement method of this agreement")
     profile = AgreementProfile(
         id=r.text("id"),
         short_id=r.text("short_id"),

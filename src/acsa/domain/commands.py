@@ -115,6 +115,15 @@ def conversion_data(
     }
 
 
+def exchanged_category(orders: Sequence[tuple[OrderState, AgreementProfile]]) -> str | None:
+    """The category an exchange names where its profile wants one (services of the same
+    kind): that of the first line of the first order; the rule then checks every line."""
+    if not orders or not orders[0][1].settlement.exchange_same_category:
+        return None
+    terms = orders[0][0].terms
+    return terms.lines[0].category if terms is not None and terms.lines else None
+
+
 def exchange_data(
     orders: Sequence[tuple[OrderState, AgreementProfile]],
     *,
@@ -128,7 +137,9 @@ def exchange_data(
     ]
     book = RateBook(tuple(ExchangeRate(on, b, q, Decimal(r)) for b, q, r in rates))
     valued, creditor, residual = value_exchange(parts, currency, book, on)
+    kind = exchanged_category(orders)
     return {
+        **({"category": kind} if kind is not None else {}),
         "currency": currency,
         "rates": [{"base": b, "quote": q, "rate": r} for b, q, r in rates],
         "orders": [

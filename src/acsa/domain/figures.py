@@ -8,6 +8,7 @@ figures. :func:`accounts` gives the balances of the order's accounts
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -351,3 +352,39 @@ def settled(state: OrderState, profile: AgreementProfile) -> bool:
         return False
     a = accounts(state, profile)
     return a.commitment == 0 and a.receivable == 0 and a.in_kind == 0 and a.invoiced == 0
+
+
+# -- an exchange closes as a whole ---------------------------------------------
+
+
+def exchange_members(state: OrderState) -> tuple[str, ...]:
+    """The other orders linked to this one by its signed exchanges, in the order named."""
+    found = (m for x in state.exchanges if x.signed for m in x.members)
+    return tuple(m for m in dict.fromkeys(found) if m != state.number)
+
+
+def completed_statuses(
+    states: Mapping[str, OrderState], profiles: Mapping[str, AgreementProfile]
+) -> dict[str, Status]:
+    """The status of each order of ``states``, completed across its exchanges.
+
+    An order's own fold knows only its own parts: once its exchange is signed nothing is
+    owed on it, while the residual invoice on a linked order may still be unpaid. Under a
+    profile where an exchange closes as a whole (``settlement.exchange.closes_as_whole``,
+    the profile the order's first event cites) an order settled on its own is shown
+    ``settling`` while any order its signed exchanges link is not settled on its own, or
+    is not among ``states`` (the caller folds every linked order; ``profiles`` maps an
+    order's profile digest to the profile). A pure function of the orders' states, so
+    every node, and every rebuild, completes them alike.
+    """
+    own = {n: status(s, profiles[s.profile]) if s.terms else Status.DRAFT
+           for n, s in states.items()}
+    out = dict(own)
+    for number, state in states.items():
+        if own[number] is not Status.SETTLED:
+            continue
+        if not profiles[state.profile].settlement.exchange_closes_as_whole:
+            continue
+        if any(own.get(m) is not Status.SETTLED for m in exchange_members(state)):
+            out[number] = Status.SETTLING
+    return out

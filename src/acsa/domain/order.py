@@ -382,12 +382,32 @@ def check_eligibility(terms: OrderTerms, profile: AgreementProfile, on: date) ->
                     field=f"lines[{i}].category", name=profile.categories[line.category].name,
                     category=line.category,
                 )
+    _check_method_per_category(terms, profile)
     expected = profile.invoice_currency(terms.supplier, terms.requester)
     if terms.currency != expected:
         raise NotEligible(
             N_("orders under %(agreement)s are priced in %(expected)s, not %(currency)s"),
             field="currency", agreement=profile.id, expected=expected, currency=terms.currency,
         )
+
+
+def _check_method_per_category(terms: OrderTerms, profile: AgreementProfile) -> None:
+    """Each line's category allows the order's method, where the profile says which methods
+    each category allows (Japan's rule: supplies in kind or cash, services in cash or by an
+    equal-value exchange). The refusal names the field ``method``."""
+    if not profile.methods_per_category:
+        return
+    for line in terms.lines:
+        allowed = profile.category_methods(line.category)
+        if terms.method not in allowed:
+            rule = profile.categories[line.category]
+            raise NotEligible(
+                N_("%(name)s may not be settled by %(method)s under %(agreement)s "
+                   "%(version)s: only by %(allowed)s"),
+                field="method", name=rule.name, category=line.category, method=terms.method,
+                agreement=profile.id, version=profile.version,
+                allowed=", ".join(m for m in SETTLEMENT_METHODS if m in allowed),
+            )
 
 
 def _check_line(where: str, line: OrderLine, terms: OrderTerms,

@@ -831,13 +831,48 @@ def _judge_link_exchange(
             N_("%(number)s is already in an exchange awaiting signature"),
             field="orders", number=state.number,
         )
+    if profile.settlement.exchange_same_category:
+        _check_same_category(fact, state, profile)
+
+
+def _check_same_category(fact: Fact, state: OrderState, profile: AgreementProfile) -> None:
+    """Under a profile where an exchange links services of the same kind, the event names
+    the one category it exchanges (``category``): one that may be settled by exchange, and
+    every line of every order linked, each way, is of it (each order checks its own)."""
+    category = data_text(fact.data, "category", required=False)
+    if not category:
+        raise MissingField(N_("an exchange under %(agreement)s names the category of the "
+                              "services it exchanges"), field="category", agreement=profile.id)
+    rule = profile.categories.get(category)
+    if rule is None or "eve" not in profile.category_methods(category):
+        raise NotEligible(
+            N_("%(name)s is not settled by equal-value exchange under %(agreement)s "
+               "%(version)s"),
+            field="orders", name=rule.name if rule else category, category=category,
+            agreement=profile.id, version=profile.version,
+        )
+    assert state.terms is not None
+    others = sorted({ln.category for ln in state.terms.lines} - {category})
+    if others:
+        raise NotEligible(
+            N_("%(number)s is not all %(name)s: an exchange under %(agreement)s %(version)s "
+               "links services of one category, the same each way"),
+            field="orders", number=state.number, name=rule.name, category=category,
+            others=", ".join(others), agreement=profile.id, version=profile.version,
+        )
 
 
 def _apply_link_exchange(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> tuple[OrderState, str]:
-    mine = next(p for p in _exchange_values(fact) if p.order == state.number)
-    part = ExchangePart(fact.hash, side, fact.on, mine.value, mine.to_cash)
+    given = _exchange_values(fact)
+    mine = next(p for p in given if p.order == state.number)
+    currency = data_text(fact.data, "currency")
+    _, _, residual = value_exchange([replace(p, valued=0, to_cash=0) for p in given],
+                                    currency, rate_book(fact.data, fact.on), fact.on)
+    part = ExchangePart(fact.hash, side, fact.on, mine.value, mine.to_cash,
+                        members=tuple(dict.fromkeys(p.order for p in given)),
+                        residual=residual, residual_currency=currency)
     return replace(state, exchanges=(*state.exchanges, part)), ""
 
 

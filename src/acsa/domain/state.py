@@ -252,6 +252,13 @@ class ExchangePart:
     value: int  # this order's in-kind value the exchange extinguishes
     to_cash: int  # the share of the residual billed in cash on this order
     signed_on: date | None = None
+    # The whole exchange, as every order it links knows it: the orders linked (each way)
+    # and the residual billed in cash, in minor units of the valuation currency. Under a
+    # profile where an exchange closes as a whole, none of them is settled while any is
+    # not (:func:`acsa.domain.figures.completed_statuses`).
+    members: tuple[str, ...] = ()
+    residual: int = 0
+    residual_currency: str = ""
 
     @property
     def signed(self) -> bool:

@@ -483,7 +483,8 @@ def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None =
     return DocumentModel(
         kind=kind, order=number, agreement=profile.id, agreement_title=profile.title,
         requester=requester, supplier=supplier,
-        status=status(state, profile).value, version=state.version, emergency=state.emergency,
+        status=_shown_status(uow, number, state, profile), version=state.version,
+        emergency=state.emergency,
         activity=terms.activity, activity_name=activities.get(terms.activity, terms.activity),
         activity_type=terms.activity_type, method=terms.method, currency=terms.currency,
         needed_by=terms.needed_by, deliver_to=terms.deliver_to, poc=terms.poc,
@@ -795,3 +796,12 @@ def payload_of_event(uow: UnitOfWork, order: str, event_hash: str) -> str:
             field="order", event_hash=event_hash[:12], order=order,
         )
     return DocumentPayload(order, row.hash, row.signature, row.key).text()
+
+
+def _shown_status(uow: UnitOfWork, number: str, state: OrderState,
+                  profile: AgreementProfile) -> str:
+    """The status the projection shows (completed across the order's exchanges)."""
+    found = uow.conn.execute(
+        select(T.orders.c.status).where(T.orders.c.number == number)
+    ).scalar_one_or_none()
+    return str(found) if found is not None else status(state, profile).value

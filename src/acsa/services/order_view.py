@@ -28,10 +28,9 @@ from acsa.store.log import fact_from_document
 
 def statuses_after(uow: UnitOfWork, event: StoredEvent, numbers: Sequence[str]
                    ) -> dict[str, str]:
-    """The status of each order an act acted on, as the act left it."""
-    states = event.states if isinstance(event, Recorded) else {}
-    return {n: figure_status(states[n], uow.context.profile(states[n].profile)).value
-            if n in states else status_of(uow, n) for n in numbers}
+    """The status of each order an act acted on, as the act left it (as the projection
+    holds it: completed across the order's exchanges)."""
+    return {n: status_of(uow, n) for n in numbers}
 
 
 def status_of(uow: UnitOfWork, number: str) -> str:
@@ -66,8 +65,11 @@ def show_order(uow: UnitOfWork, number: str, state: OrderState | None = None
     ).scalar_one_or_none()
     money = _Money(state.currency)
     names = _names(uow, state)
+    shown = status_of(uow, number)
     return {
         **_header(state, profile, head),
+        # The projection's status: completed across the order's exchanges.
+        **({"status": shown} if shown != "unknown" else {}),
         "figures": _figures(state, profile, money),
         "deliveries": [_delivery(state, i, d) for i, d in enumerate(state.deliveries, 1)],
         "receipts": [_receipt(r) for r in state.receipts],

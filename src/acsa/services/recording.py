@@ -272,7 +272,10 @@ def _project(uow: UnitOfWork, fact: F.Fact, before: Mapping[str, Folded]
     orders are folded again from all their events.
     """
     ctx = uow.context
-    if not all(follows_all(n, fact, f.facts) for n, f in before.items()):
+    # An order in an exchange shows a status completed from the orders it links (an
+    # exchange closes as a whole): they are re-folded and rewritten with it.
+    linked = any(f.state.exchanges for f in before.values())
+    if linked or not all(follows_all(n, fact, f.facts) for n, f in before.items()):
         states = refresh_orders(uow.conn, list(before), ctx)
         for number in before:
             verdict = next(v for v in states[number].verdicts if v.event == fact.hash)

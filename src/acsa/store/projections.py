@@ -22,13 +22,21 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from acsa.domain import facts as F
 from acsa.domain.aging import due_items as order_due_items
 from acsa.domain.agreement import AgreementProfile, profile_from_document
-from acsa.domain.figures import delivered, in_kind_due_on, owed_in_kind, received, status
+from acsa.domain.figures import (
+    completed_statuses,
+    delivered,
+    in_kind_due_on,
+    owed_in_kind,
+    received,
+    status,
+)
 from acsa.domain.interpret import Context, interpret_orders
 from acsa.domain.ledger import event_postings, order_entries
 from acsa.domain.marking import UNCLASSIFIED, Marking
 from acsa.domain.parties import Role, Side
 from acsa.domain.postings import Posting
 from acsa.domain.roster import Appointment, Roster
+from acsa.domain.rules import Status
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_agreement
 from acsa.domain.worklist import open_tasks
@@ -91,8 +99,9 @@ def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dic
         for o in fact.orders():
             heads[o] = fact.hash  # arrival order: the last one wins
     states = interpret_orders(facts, ctx, wanted)
+    shown = completed_statuses(states, ctx.profiles)  # every linked order is among them
     for number, state in states.items():
-        write_order(conn, state, facts, ctx, heads.get(number, ""))
+        write_order(conn, state, facts, ctx, heads.get(number, ""), shown.get(number))
     return states
 
 
@@ -165,12 +174,14 @@ class OrderRows:
 
 def order_rows(state: OrderState, facts: Sequence[F.Fact], ctx: Context, head: str,
                out: OrderRows | None = None, *,
-               postings: Sequence[Posting] | None = None) -> OrderRows:
+               postings: Sequence[Posting] | None = None,
+               shown: Status | None = None) -> OrderRows:
     """Every projection row the fold of one order derives.
 
     ``postings``, when given, are the only postings written (those of the
     newest event, the others being in place already); otherwise every posting
-    of the order is derived by replaying its effective events.
+    of the order is derived by replaying its effective events. ``shown`` is the
+    status completed across the order's exchanges (its own status otherwise).
     """
     out = out or OrderRows()
     out.add(T.verdicts, [
@@ -183,7 +194,7 @@ def order_rows(state: OrderState, facts: Sequence[F.Fact], ctx: Context, head: s
         return out
     profile = ctx.profile(state.profile)
     terms = state.terms
-    out.add(T.orders, [order_row(state, profile, head)])
+    out.add(T.orders, [order_row(state, profile, head, shown)])
     out.add(T.order_lines, [
         {
             "order_number": state.number, "no": ln.no, "category": ln.category,
@@ -232,10 +243,10 @@ def insert_rows(conn: Connection, rows: OrderRows) -> None:
 
 
 def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: Context,
-                head: str) -> None:
+                head: str, shown: Status | None = None) -> None:
     """Replace one order's projection rows, keeping the balances in step."""
     _clear_order(conn, state.number)
-    rows = order_rows(state, facts, ctx, head)
+    rows = order_rows(state, facts, ctx, head, shown=shown)
     insert_rows(conn, rows)
     _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
 
@@ -274,8 +285,10 @@ def rebuild_orders(conn: Connection, ctx: Context, batch_rows_max: int = 20_000)
     pending = 0
     for group in links.groups(by_order):
         facts = list({f.hash: f for o in group for f in by_order[o]}.values())
-        for number, state in interpret_orders(facts, ctx, group).items():
-            order_rows(state, facts, ctx, heads.get(number, ""), rows)
+        states = interpret_orders(facts, ctx, group)
+        shown = completed_statuses(states, ctx.profiles)
+        for number, state in states.items():
+            order_rows(state, facts, ctx, heads.get(number, ""), rows, shown=shown.get(number))
         pending = sum(len(v) for v in rows.tables.values())
         if pending >= batch_rows_max:
             _flush(conn, rows, totals)
@@ -350,7 +363,8 @@ def marking_columns(marking: Marking | None) -> dict[str, Any]:
             "marking_caveats": json.dumps(list(marking.caveats))}
 
 
-def order_row(state: OrderState, profile: AgreementProfile, head: str) -> dict[str, Any]:
+def order_row(state: OrderState, profile: AgreementProfile, head: str,
+              shown: Status | None = None) -> dict[str, Any]:
     terms = state.terms
     assert terms is not None
     text = " ".join(
@@ -371,7 +385,7 @@ def order_row(state: OrderState, profile: AgreementProfile, head: str) -> dict[s
         "method": terms.method,
         "currency": terms.currency,
         "value_minor": terms.value().minor,
-        "status": status(state, profile).value,
+        "status": (shown or status(state, profile)).value,
         "version": state.version,
         "emergency": state.emergency,
         "submitted_on": state.submitted_on,

@@ -120,9 +120,10 @@ def eve(jp_ph):
     # A: the Philippines transports for Japan, 10 trips × PHP 25,000.00 = PHP 250,000.00.
     a = delivered_and_received(x, "JPN", "PHL", [("transportation", "Truck, 5 t", "10", "TRIP",
                                                    "25000.00")], "eve")
-    # B: Japan supplies water to the Philippines, 20,000 L × JPY 30 = JPY 600,000.
-    b = delivered_and_received(x, "PHL", "JPN", [("water", "Potable water", "20000", "L",
-                                                   "30")], "eve")
+    # B: Japan transports for the Philippines, 12 trips × JPY 50,000 = JPY 600,000 (under
+    # JPN-PHL 2026.2 an exchange links services of the same category each way).
+    b = delivered_and_received(x, "PHL", "JPN", [("transportation", "Truck, 3½ t", "12",
+                                                   "TRIP", "50000")], "eve")
     return x, a, b
 
 
@@ -139,15 +140,18 @@ def test_eve_valued_in_php_residual_billed_in_cash(eve, jp_ph):
     assert x.status(a) is Status.SETTLING  # linked, not yet signed by both
 
     x.sign_exchange("PHL", link, D(2026, 3, 2))
-    assert x.status(b) is Status.SETTLED
+    # Nothing is owed on B itself, but the exchange closes as a whole: B is settled only
+    # once the residual billed on A is paid.
+    assert x.status(b) is Status.SETTLING
     acc_a = accounts(x.state(a), jp_ph)
     assert (acc_a.in_kind, acc_a.settled, acc_a.receivable) == (0, 22_800_000, 2_200_000)
 
     inv = x.invoice(a, D(2026, 3, 3), kind="residual", reference=link.hash)
     assert inv.data["total"] == "22000.00"
     pay = x.pay("JPN", [(a, inv, "22000.00")], D(2026, 3, 20))
+    assert (x.status(a), x.status(b)) == (Status.SETTLING, Status.SETTLING)
     x.confirm_payment("PHL", pay, [(a, inv, "22000.00")], D(2026, 3, 21))
-    assert x.status(a) is Status.SETTLED
+    assert (x.status(a), x.status(b)) == (Status.SETTLED, Status.SETTLED)
 
 
 def test_eve_valued_in_jpy_converts_the_residual_back(eve):
