@@ -198,8 +198,9 @@ def operations(s: Story) -> dict[str, str]:
     n["trucks"] = s.order("JPN", "PHL", "JGSDF-1HB", "AFP-1ID",
                           ("transportation", "Truck, 5 t, Subic–Clark", "10", "TRIP",
                            "25000.00"), "eve")
-    n["water"] = s.order("PHL", "JPN", "AFP-TOG1", "JMSDF-ESF1",
-                         ("water", "Potable water", "20000", "L", "30"), "eve")
+    n["jpn_trucks"] = s.order("PHL", "JPN", "AFP-TOG1", "JGSDF-1HB",
+                              ("transportation", "Truck, 3½ t, Clark–Fort Magsaysay", "12",
+                               "TRIP", "50000"), "eve")
     n["clinic"] = s.order("JPN", "PHL", "JGSDF-1HB", "AFP-1ID",
                           ("medical_services", "Field clinic consultations", "40", "EA",
                            "1500.00"), "cash")
@@ -211,7 +212,7 @@ def operations(s: Story) -> dict[str, str]:
     s.deliver_and_receive(n["diesel"], "PHL", "JPN", "9800")
     s.deliver_and_receive(n["rations"], "PHL", "JPN", "500")
     s.deliver_and_receive(n["trucks"], "JPN", "PHL", "10")
-    s.deliver_and_receive(n["water"], "PHL", "JPN", "20000")
+    s.deliver_and_receive(n["jpn_trucks"], "PHL", "JPN", "12")
     s.deliver_and_receive(n["clinic"], "JPN", "PHL", "40")
     s.deliver_and_receive(n["calibration"], "PHL", "JPN", "12")
     return n
@@ -245,11 +246,11 @@ def cash(s: Story, number: str) -> None:
     s.acsa("JPN", "order", "show", number)
 
 
-def eve(s: Story, trucks: str, water: str) -> None:
-    heading("EQUAL VALUE EXCHANGE: 10 Philippine truck trips for Japan (PHP 250,000.00) against "
-            "20,000 L of Japanese water for the Philippines (JPY 600,000)")
+def eve(s: Story, trucks: str, jpn_trucks: str) -> None:
+    heading("EQUAL VALUE EXCHANGE of services of one kind: 10 Philippine truck trips for Japan "
+            "(PHP 250,000.00) against 12 Japanese truck trips for the Philippines (JPY 600,000)")
     s.today(date(2026, 3, 9))
-    s.acsa("JPN", "order", "link-exchange", trucks, water, "--currency", "PHP",
+    s.acsa("JPN", "order", "link-exchange", trucks, jpn_trucks, "--currency", "PHP",
            "--rate", "JPY/PHP=0.38", "--as", "jpn.finance")
     s.sync()
     s.today(date(2026, 3, 10))
@@ -391,7 +392,7 @@ def main() -> None:
             setup(s)
             n = operations(s)
             cash(s, n["diesel"])
-            eve(s, n["trucks"], n["water"])
+            eve(s, n["trucks"], n["jpn_trucks"])
             offset(s, n["clinic"], n["calibration"])
             rik_return(s, n["rations"])
             reports_midyear(s)

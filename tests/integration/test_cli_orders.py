@@ -401,8 +401,8 @@ def test_settlement_in_kind_and_an_emergency_order(pair, tmp_path):
 def test_exchange_and_offset_statements(pair, tmp_path):
     jpn, phl = pair
     day(D(2026, 2, 10), jpn, phl)
-    a = received(jpn, phl, tmp_path, quantity="20000", method="eve",
-                 lines=[("water", "Potable water", "20000", "L", "30")])
+    a = received(jpn, phl, tmp_path, quantity="12", method="eve",
+                 lines=[("transportation", "Truck, 3½ t", "12", "TRIP", "50000")])
     b = submit(jpn, tmp_path, method="eve", requester="JPN", supplier="PHL",
                lines=[("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")])
     copy(jpn, phl)
@@ -417,7 +417,9 @@ def test_exchange_and_offset_statements(pair, tmp_path):
     assert "residual 22,000.00 PHP owed to PHL" in linked
     copy(jpn, phl)
     signed = phl.json("order", "sign-exchange", "EVE/JPN/00001", "--as", "phl.finance")
-    assert signed["orders"] == {a: "settled", b: "settling"}
+    # Nothing is owed on a itself, but the exchange closes as a whole: both are settling
+    # until the residual billed on b is paid.
+    assert signed["orders"] == {a: "settling", b: "settling"}
 
     x = received(jpn, phl, tmp_path, lines=[("food", "Rations", "100", "EA", "1000")],
                  quantity="100")

@@ -19,11 +19,12 @@ pytestmark = pytest.mark.postgres
 
 def test_an_exchange_linked_and_signed_through_the_pages(nodes):  # type: ignore[no-untyped-def]
     jpn, phl = nodes
-    # The Philippines transports for Japan (PHP 250,000.00); Japan supplies water (JPY 600,000).
+    # The Philippines transports for Japan (PHP 250,000.00); Japan transports for the
+    # Philippines (JPY 600,000): services of the same category each way.
     a = delivered_and_received(jpn, phl, terms("JPN", "PHL", [
         ("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")], method="eve"))
     b = delivered_and_received(jpn, phl, terms(lines=[
-        ("water", "Potable water", "20000", "L", "30")], method="eve"))
+        ("transportation", "Truck, 3½ t", "12", "TRIP", "50000")], method="eve"))
     set_day(date(2026, 3, 1), jpn, phl)
     act(jpn, FIN, admin.record_rate, agreement=AGREEMENT, on=date(2026, 3, 1), base="JPY",
         quote="PHP", rate="0.38")
@@ -51,5 +52,6 @@ def test_an_exchange_linked_and_signed_through_the_pages(nodes):  # type: ignore
     assert r.status_code == 303, r.text[r.text.find('class="errors"'):][:500]
     sync(phl, jpn)
     for node in (jpn, phl):
-        assert status(node, b) == "settled"
-        assert status(node, a) == "settling"  # the PHP 22,000.00 residual is billed in cash
+        # The PHP 22,000.00 residual is billed in cash on a; the exchange closes as a whole.
+        assert status(node, b) == "settling"
+        assert status(node, a) == "settling"
