@@ -230,6 +230,9 @@ class AgreementProfile:
     # Absent (None) from a profile without ``[[deadlines]]``: the settlement periods alone
     # date what is due, and a delivery not yet acknowledged is no due item.
     deadlines: tuple[Deadline, ...] | None = None
+    # ``[implementing_arrangements] register = true``: an order's implementing arrangement
+    # cites one in effect in the signed register. False (free text) when absent.
+    arrangement_register: bool = False
 
     def party(self, code: str) -> PartyProfile:
         for p in self.parties:
@@ -802,6 +805,14 @@ def _deadlines(r: _Reader, methods: frozenset[str],
     return rules
 
 
+def _arrangement_register(r: _Reader) -> bool:
+    """The optional ``[implementing_arrangements]`` table: whether orders cite the register."""
+    r.read.add("implementing_arrangements")
+    if r.table.get("implementing_arrangements") is None:
+        return False
+    return r.sub("implementing_arrangements").boolean("register")
+
+
 def _status_and_dates(r: _Reader) -> tuple[str, date | None, date | None, date | None]:
     """The agreement's status and its signing, entry-into-force and termination dates."""
     status = r.text("status", choices=STATUSES)
@@ -865,6 +876,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         document=document,
         separation=separation,
         deadlines=deadlines,
+        arrangement_register=_arrangement_register(r),
     )
     r.refuse_unread()
     return profile

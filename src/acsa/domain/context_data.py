@@ -16,6 +16,7 @@ from typing import Any
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import canonical_digest, profile_from_document
+from acsa.domain.arrangements import check_arrangement_data
 from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.parties import Role
 from acsa.domain.statements import check_statement_data
@@ -108,6 +109,8 @@ CHECKS: dict[str, Callable[[EventData], None]] = {
     F.RATE_RECORDED: _texts("base", "quote", "rate", days=("on",)),
     F.BALANCE_SIGNED: lambda d: check_statement_data(F.BALANCE_SIGNED, d.data),
     F.BALANCE_ANSWERED: lambda d: check_statement_data(F.BALANCE_ANSWERED, d.data),
+    F.ARRANGEMENT_PROPOSED: lambda d: check_arrangement_data(F.ARRANGEMENT_PROPOSED, d.data),
+    F.ARRANGEMENT_SIGNED: lambda d: check_arrangement_data(F.ARRANGEMENT_SIGNED, d.data),
     F.CATALOGUE_PRICE_SET: _texts("category", "item", "unit", "unit_price", "currency",
                                   days=("valid_from",)),
 }

@@ -81,6 +81,9 @@ KEY_ROTATION_ANNOUNCED = "key.rotation_announced"
 KEY_REVOKED = "key.revoked"
 BALANCE_SIGNED = "balance.signed"
 BALANCE_ANSWERED = "balance.answered"
+# The register of implementing arrangements: one party proposes, the other countersigns.
+ARRANGEMENT_PROPOSED = "arrangement.proposed"
+ARRANGEMENT_SIGNED = "arrangement.signed"
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,8 @@ EVENT: Mapping[str, str] = {
     "key.revoked": N_("Key revoked"),
     "balance.signed": N_("Balance statement signed"),
     "balance.answered": N_("Balance statement answered"),
+    "arrangement.proposed": N_("Implementing arrangement proposed"),
+    "arrangement.signed": N_("Implementing arrangement signed"),
 }
 
 ACCOUNT: Mapping[str, str] = {

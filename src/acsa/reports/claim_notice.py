@@ -32,6 +32,7 @@ from acsa.reports.documents import (
     _Paper,
     _remittance,
     _remittance_rows,
+    arrangement_text,
     unit_of_force_label,
 )
 from acsa.reports.qr import qr_png
@@ -126,6 +127,10 @@ def _payment(pdf: _Paper, model: ClaimNoticeModel) -> None:
     """Where the debtor pays: the creditor's payment office and remittance details."""
     rows = _remittance_rows(model.document)
     _heading(pdf, bilingual(N_("Payment office and remittance details")))
+    if model.document.implementing_arrangement:
+        pdf.set_x(pdf.l_margin)
+        _labelled(pdf, [(bilingual(N_("Implementing arrangement")),
+                         arrangement_text(model.document))], pdf.epw, label_share=0.3)
     pdf.set_x(pdf.l_margin)
     _remittance(pdf, model.document, rows, pdf.epw)
 

@@ -327,7 +327,7 @@ def _details(pdf: _Paper, model: DocumentModel) -> None:
         (bilingual(N_("Fund citation")), model.fund_citation or ""),
     ]
     if model.implementing_arrangement:
-        rows.append((bilingual(N_("Implementing arrangement")), model.implementing_arrangement))
+        rows.append((bilingual(N_("Implementing arrangement")), arrangement_text(model)))
     half = (len(rows) + 1) // 2
     col = (pdf.epw - 6) / 2
     top = pdf.get_y()
@@ -395,6 +395,14 @@ def _lines(pdf: _Paper, model: DocumentModel) -> None:
             row = table.row()
             for text in _cells(model.kind, ln):
                 row.cell(text)
+
+
+def arrangement_text(model: DocumentModel) -> str:
+    """The cited arrangement: its identifier, and its title and the supplier's service
+    branch when it is a countersigned one of the register."""
+    parts = [model.implementing_arrangement or "", model.arrangement_title or "",
+             model.arrangement_branch or ""]
+    return " — ".join(p for p in parts if p)
 
 
 TOTALS_W_MM = 80  # the totals, right-aligned; an invoice's remittance details to their left

@@ -45,7 +45,7 @@ from acsa.domain.state import Delivery, Evidence, Invoice, OrderState, Receipt
 from acsa.domain.streams import stream_party
 from acsa.events import PURPOSE_EVENT, BadSignature, Envelope, short_fingerprint, verify
 from acsa.events.keys import SIGNATURE_SIZE, is_fingerprint
-from acsa.services import markings
+from acsa.services import arrangements, markings
 from acsa.services.markings import MarkingInfo
 from acsa.services.recording import order_state
 from acsa.services.unit_of_work import UnitOfWork
@@ -249,6 +249,10 @@ class DocumentModel:
     # there, and the invoice says so), and whether the profile lists it as a placeholder.
     remittance: Remittance | None = None
     remittance_placeholder: bool = False
+    # The countersigned implementing arrangement the order cites (its title, the supplier's
+    # service branch): its payment office comes first, the profile's after it.
+    arrangement_title: str | None = None
+    arrangement_branch: str | None = None
 
 
 def _party(profile: AgreementProfile, code: str, unit: str | None,
@@ -497,9 +501,28 @@ def document_model(uow: UnitOfWork, kind: str, number: str, *, ref: str | None =
         printed_at=uow.node.clock(), printed_by=uow.node.party, note=out.note,
         evidence=out.evidence, warnings=tuple(out.warnings), voided_on=out.voided_on,
         marking_info=marking,
-        remittance=profile.party(terms.supplier).remittance if kind == "invoice" else None,
-        remittance_placeholder=REMITTANCE_KEY in profile.placeholders,
+        **_remittance_of(uow, profile, terms.supplier, terms.implementing_arrangement, kind),
     )
+
+
+def _remittance_of(uow: UnitOfWork, profile: AgreementProfile, supplier: str,
+                   reference: str | None, kind: str) -> dict[str, Any]:
+    """Where an invoice asks to be paid: the supplier's payment office in the countersigned
+    arrangement the order cites, else the profile's ``[parties.remittance]``."""
+    found = arrangements.for_order(uow, profile.id, reference)
+    part = found.terms.party(supplier) if found is not None else None
+    out: dict[str, Any] = {
+        "arrangement_title": found.terms.title if found is not None else None,
+        "arrangement_branch": part.service_branch if part is not None else None,
+        "remittance": None, "remittance_placeholder": False}
+    if kind != "invoice":
+        return out
+    if part is not None and part.remittance is not None:
+        out["remittance"] = part.remittance
+    else:
+        out["remittance"] = profile.party(supplier).remittance
+        out["remittance_placeholder"] = REMITTANCE_KEY in profile.placeholders
+    return out
 
 
 def _document_marking(state: OrderState, printed: StoredEvent,

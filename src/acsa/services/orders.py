@@ -38,7 +38,7 @@ from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, permission
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_id
-from acsa.services import markings, need_to_know
+from acsa.services import arrangements, markings, need_to_know
 from acsa.services.recording import (
     ANY_PARENT,
     Act,
@@ -302,7 +302,13 @@ def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, An
     if not isinstance(agreement, str) or not agreement:
         return [MissingField(N_("is required"), field="agreement")]
     data = complete_terms(uow, user, terms, emergency=emergency)
-    return order_terms_problems(data, adopted_profile(uow, agreement))
+    profile = adopted_profile(uow, agreement)
+    found = order_terms_problems(data, profile)
+    try:
+        arrangements.check_citation(uow, profile, data, uow.node.today(profile))
+    except DomainError as exc:
+        found.append(exc)
+    return found
 
 
 def originated(profile: AgreementProfile, party: str,
@@ -365,6 +371,7 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
         _own_draft(uow, user, draft_id)
     parsed = terms_from_data(data, profile)
     check_eligibility(parsed, profile, on)
+    arrangements.check_citation(uow, profile, data, on)
     number = next_number(uow, profile, on, emergency=False)
     check_order_ceilings(uow, user, profile, parsed, number, on)
     event = record(uow, user, Act(
@@ -396,6 +403,7 @@ def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any],
     on = on or uow.node.today(profile)
     parsed = terms_from_data(data, profile)
     check_eligibility(parsed, profile, on)
+    arrangements.check_citation(uow, profile, data, on)
     if not requested_by.strip():
         raise InvalidValue(N_("say who asked, and how (radio, telephone …)"), field="requested_by")
     number = next_number(uow, profile, on, emergency=True)
