@@ -173,9 +173,8 @@ def check_arrangement_data(type_: str, data: Mapping[str, Any]) -> None:
         if not isinstance(terms, Mapping):
             raise InvalidValue(N_("must be the arrangement's terms"), field="arrangement")
         terms_from_data(terms)
-    elif type_ == ARRANGEMENT_SIGNED:
-        if not isinstance(data.get("proposal"), str):
-            raise InvalidValue(N_("must be the hash of the proposal it signs"), field="proposal")
+    elif type_ == ARRANGEMENT_SIGNED and not isinstance(data.get("proposal"), str):
+        raise InvalidValue(N_("must be the hash of the proposal it signs"), field="proposal")
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,8 @@ def parse_document(raw: bytes, source: str) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise InvalidValue(N_("not valid TOML: %(problem)s"), field="file",
                            problem=str(exc)) from None
-    return _plain(document)
+    plain: dict[str, Any] = _plain(document)
+    return plain
 
 
 def _plain(value: Any) -> Any:
