@@ -14,6 +14,7 @@ def _register() -> None:
     from acsa.cli import (  # noqa: F401
         admin,
         annual,
+        arrangements,
         backup,
         claims,
         documents,

@@ -199,3 +199,41 @@ def for_order(uow: UnitOfWork, agreement: str, reference: str | None) -> Arrange
         return None
     found = register(uow, agreement).get(reference.strip())
     return found if found is not None and found.signature is not None else None
+
+
+def as_view(a: Arrangement, on: date | None = None) -> dict[str, Any]:
+    """An arrangement as the CLI, the API and the pages show it."""
+    view: dict[str, Any] = {
+        **a.terms.as_data(), "status": a.status, "proposal": a.proposal,
+        "proposed_by": a.proposed_by, "proposer_name": a.proposer_name,
+        "proposed_on": a.proposed_on.isoformat(), "signed_by": a.signed_by,
+        "signer_name": a.signer_name,
+        "signed_on": a.signed_on.isoformat() if a.signed_on else None,
+        "signature": a.signature,
+        "ineffective": [{"event": e, "reason": r} for e, r in a.ineffective]}
+    if on is not None:
+        view["in_effect"] = a.in_effect(on)
+    return view
+
+
+def list_views(uow: UnitOfWork, agreement: str | None = None) -> list[dict[str, Any]]:
+    """Every arrangement of the register, by identifier, with whether it is in effect on
+    the node's today under its agreement."""
+    out = []
+    for a in sorted(register(uow, agreement).values(), key=lambda a: a.identifier):
+        named = agreement or agreement_of(uow, a.identifier)
+        out.append({"agreement": named, **as_view(a, _today(uow, named))})
+    return out
+
+
+def show_view(uow: UnitOfWork, identifier: str) -> dict[str, Any]:
+    agreement = agreement_of(uow, identifier)
+    return {"agreement": agreement,
+            **as_view(get_arrangement(uow, identifier), _today(uow, agreement))}
+
+
+def _today(uow: UnitOfWork, agreement: str) -> date | None:
+    try:
+        return uow.node.today(adopted_profile(uow, agreement))
+    except UnknownReference:
+        return None
