@@ -45,7 +45,7 @@ def test_propose_sign_list_show_and_cite(pair, tmp_path: Path):  # type: ignore[
 
 
 def test_a_file_with_a_bad_field_is_refused_naming_it(pair, tmp_path: Path):  # type: ignore[no-untyped-def]  # noqa: F811
-    jpn, phl = pair
+    _jpn, phl = pair
     bad = tmp_path / "bad.toml"
     bad.write_text(EXAMPLE.read_text().replace("valid_to = 2031-01-31", "valid_to = 2020-01-01"))
     assert phl.fails("arrangement", "propose", "--file", str(bad), "--as", "phl.finance") == (
