@@ -78,6 +78,8 @@ ACTION: Mapping[str, str] = {
     "sign-exchange": N_("Sign exchange"),
     "offset": N_("Propose offset"),
     "sign-offset": N_("Sign offset"),
+    "propose-arrangement": N_("Propose implementing arrangement"),
+    "sign-arrangement": N_("Sign implementing arrangement"),
     "transfer-request": N_("Request third-party transfer"),
     "transfer-consent": N_("Answer transfer request"),
     "transfer": N_("Record transfer"),

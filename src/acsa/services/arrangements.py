@@ -104,7 +104,7 @@ def agreement_of(uow: UnitOfWork, identifier: str) -> str:
     found = {stream_agreement(r.stream) for r in rows}
     if len(found) != 1:
         raise UnknownReference(N_("no implementing arrangement %(reference)s in the register"),
-                               field="identifier", reference=identifier)
+                               field="arrangement", reference=identifier)
     return found.pop()
 
 
@@ -112,7 +112,7 @@ def get_arrangement(uow: UnitOfWork, identifier: str) -> Arrangement:
     found = register(uow, agreement_of(uow, identifier)).get(identifier)
     if found is None:
         raise UnknownReference(N_("no implementing arrangement %(reference)s in the register"),
-                               field="identifier", reference=identifier)
+                               field="arrangement", reference=identifier)
     return found
 
 

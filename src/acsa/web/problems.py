@@ -123,7 +123,7 @@ TITLES = {
 
 # Fields naming the resource in the path: an unknown one is a 404, any other a 422.
 PATH_FIELDS = frozenset({"order", "draft", "payment", "exchange", "offset", "token",
-                         "evidence", "receivable"})
+                         "evidence", "receivable", "arrangement"})
 
 
 def status_of(exc: E.DomainError) -> int:

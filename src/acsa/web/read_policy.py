@@ -112,6 +112,14 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("POST", "/api/v1/orders/{number:path}/paper-steps"): ReadPolicy(
         NEED, "paper.record_paper_step: need_to_know.require_readable, then check_head"),
     ("GET", "/api/v1/catalogue"): ReadPolicy(NEED, "catalogue.list_prices (no order data)"),
+    ("GET", "/api/v1/arrangements"): ReadPolicy(
+        NEED, "arrangements.list_views: the register of the agreements (no order data)"),
+    ("POST", "/api/v1/arrangements"): ReadPolicy(
+        NEED, "arrangements.propose_arrangement (appointed finance officers)"),
+    ("GET", "/api/v1/arrangements/{identifier:path}"): ReadPolicy(
+        NEED, "arrangements.show_view (no order data)"),
+    ("POST", "/api/v1/arrangements/{identifier:path}/sign"): ReadPolicy(
+        NEED, "arrangements.sign_arrangement (appointed finance officers)"),
     ("GET", "/api/v1/claims"): ReadPolicy(NEED, "services.claims.receivables"),
     ("GET", "/api/v1/claims/export"): ReadPolicy(NEED, "services.claims.accounting_export"),
     ("GET", "/api/v1/claims/{invoice:path}/notice"): ReadPolicy(
@@ -167,6 +175,13 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("GET", "/reports/{kind}"): ReadPolicy(NEED, "reports.tables.build_table, the charts over "
                                               "report_tables.balance_series, reports.aging"),
     ("GET", "/catalogue"): ReadPolicy(NEED, "catalogue.list_prices (no order data)"),
+    ("GET", "/arrangements"): ReadPolicy(NEED, "arrangements.list_views (no order data)"),
+    ("POST", "/arrangements"): ReadPolicy(
+        NEED, "arrangements.propose_arrangement (appointed finance officers)"),
+    ("GET", "/arrangements/{identifier:path}"): ReadPolicy(
+        NEED, "arrangements.show_view (no order data)"),
+    ("POST", "/arrangements/{identifier:path}/sign"): ReadPolicy(
+        NEED, "arrangements.sign_arrangement (appointed finance officers)"),
     ("GET", "/claims"): ReadPolicy(NEED, "services.claims.receivables"),
     ("GET", "/claims/{invoice:path}/notice"): ReadPolicy(NEED, "services.claims.notice_model"),
     ("POST", "/claims/sent"): ReadPolicy(NEED, "services.claims.mark_sent"),

@@ -35,6 +35,7 @@ BODY_BYTES_MAX = 1024 * 1024
 
 
 def create_api(node: Node, config: AuthConfig) -> FastAPI:
+    from acsa.web.api.arrangements import router as arrangements_router
     from acsa.web.api.catalogue import router as catalogue_router
     from acsa.web.api.claims import router as claims_router
     from acsa.web.api.orders import router as orders_router
@@ -58,7 +59,8 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
     # Field links are slow: a page of 50 orders is ~25 kB of JSON and ~4 kB gzipped.
     api.add_middleware(GZipMiddleware, minimum_size=1024)
     for router in (reference_router, orders_router, settlement_router, reports_router,
-                   users_router, paper_router, catalogue_router, claims_router):
+                   users_router, paper_router, catalogue_router, claims_router,
+                   arrangements_router):
         api.include_router(router)
 
     @api.middleware("http")

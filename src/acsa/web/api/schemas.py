@@ -1183,3 +1183,77 @@ class CataloguePricePublic(Schema):
 class CataloguePricesPublic(Schema):
     data: list[CataloguePricePublic]
     count: int
+
+
+# -- implementing arrangements ------------------------------------------------------------------
+
+ArrangementText = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+
+
+class ArrangementRemittance(In):
+    payee: ArrangementText = Field(description="The account holder, or the office to remit to.")
+    office: ArrangementText | None = Field(None, description="The payment office.")
+    bank: ArrangementText | None = None
+    account_number: ArrangementText | None = None
+    swift_bic: ArrangementText | None = None
+    instructions: ArrangementText | None = None
+
+
+class ArrangementParty(In):
+    party: str = Field(max_length=3, description="The party (ISO 3166 alpha-3).")
+    service_branch: ArrangementText = Field(description="e.g. Japan Maritime Self-Defense "
+                                                        "Force.")
+    contacts: list[ArrangementText] = Field(min_length=1, max_length=20,
+                                            description="Points of contact.")
+    remittance: ArrangementRemittance | None = Field(
+        None, description="Where this party is paid: printed on the invoices it issues.")
+
+
+class ArrangementCreate(In):
+    agreement: str = Field(max_length=40)
+    identifier: str = Field(min_length=1, max_length=64, pattern=r"^\S+$",
+                            description="e.g. JP-PH/IA-01")
+    title: ArrangementText
+    pricing_basis: ArrangementText
+    valid_from: Day
+    valid_to: Day | None = None
+    parties: list[ArrangementParty] = Field(min_length=2, max_length=2)
+
+
+class ArrangementPartyPublic(Schema):
+    party: str
+    service_branch: str
+    contacts: list[str]
+    remittance: dict[str, str] | None = None
+
+
+class ArrangementIneffective(Schema):
+    event: str
+    reason: str
+
+
+class ArrangementPublic(Schema):
+    agreement: str
+    identifier: str
+    title: str
+    pricing_basis: str
+    valid_from: date
+    valid_to: date | None
+    parties: list[ArrangementPartyPublic]
+    status: Literal["proposed", "signed"]
+    in_effect: bool | None = Field(None, description="Signed by both and valid on the node's "
+                                                     "today under the agreement.")
+    proposal: str
+    proposed_by: str
+    proposer_name: str
+    proposed_on: date
+    signed_by: str | None
+    signer_name: str | None
+    signed_on: date | None
+    signature: str | None
+    ineffective: list[ArrangementIneffective]
+
+
+class ArrangementsPublic(Schema):
+    data: list[ArrangementPublic]
+    count: int

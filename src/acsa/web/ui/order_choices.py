@@ -17,11 +17,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from acsa.domain.errors import DomainError
 from acsa.domain.order import UNITS_OF_ISSUE
 from acsa.domain.parties import Side
 from acsa.domain.rules import Action
 from acsa.i18n.labels import label
-from acsa.services import order_form, queries, users
+from acsa.services import arrangements, order_form, queries, users
+from acsa.services.recording import adopted_profile
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.ui.pages import may_take
@@ -69,10 +71,29 @@ def choices(uow: UnitOfWork, user: LocalUser, values: Mapping[str, str], *,
         "catalogue": _catalogue(uow, user, under, pair, emergency=emergency),
         "emergency": emergency,
         "marking_options": [(level, level) for level in users.clearance_levels(uow)],
+        **_arrangements(uow, user, agreement, values.get("implementing_arrangement", "")),
         "may_sign": may_take(user, Action.EMERGENCY if emergency else Action.SUBMIT,
                              Side.SUPPLIER if emergency else Side.REQUESTER),
         "may_record_emergency": may_take(user, Action.EMERGENCY, Side.SUPPLIER),
     }
+
+
+def _arrangements(uow: UnitOfWork, user: LocalUser, agreement: str, typed: str
+                  ) -> dict[str, Any]:
+    """Under a profile that keeps a register, the arrangements in effect today (a select);
+    otherwise the field stays free text."""
+    if not agreement:
+        return {"arrangement_register": False, "arrangement_options": []}
+    try:
+        profile = adopted_profile(uow, agreement)
+    except DomainError:
+        return {"arrangement_register": False, "arrangement_options": []}
+    found = arrangements.in_effect(uow, agreement, users.today_of(uow, user))
+    options = [(a.identifier, f"{a.identifier} — {a.terms.title}") for a in found]
+    if typed and typed not in {value for value, _ in options}:
+        options.append((typed, typed))  # a draft's reference, refused on signing if stale
+    return {"arrangement_register": profile.arrangement_register,
+            "arrangement_options": options}
 
 
 def _units(uow: UnitOfWork, *parties: str) -> list[tuple[str, str]]:
