@@ -27,7 +27,16 @@ from acsa.devtools import demo, worked_example
 from acsa.devtools.world import as_official, carry, user_id
 from acsa.domain import commands
 from acsa.domain.parties import Role
-from acsa.services import admin, duties, orders, peers, settlement, statements, users
+from acsa.services import (
+    admin,
+    arrangements,
+    duties,
+    orders,
+    peers,
+    settlement,
+    statements,
+    users,
+)
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -42,6 +51,8 @@ SUPPLY, RECEIVING, FINANCE = Role.SUPPLY_OFFICER, Role.RECEIVING_OFFICIAL, Role.
 HADR = {"activity": "TYPHOON-RAI2-HADR", "activity_type": "hadr"}
 D = date
 Out = Callable[[str], None]
+ARRANGEMENT = "JP-PH/IA-01"
+ARRANGEMENT_FILE = Path(__file__).parents[2] / "docs" / "examples" / "arrangement-jp-ph-ia-01.toml"
 
 
 def release_scenario(base: Path, out: Out) -> tuple[Node, Node]:
@@ -57,6 +68,8 @@ def release_scenario(base: Path, out: Out) -> tuple[Node, Node]:
 def chapter(s: demo.Seeder, out: Out) -> None:
     out("  a relief finance officer appointed for December")
     grant = relief_officer(s)
+    out("  an implementing arrangement proposed by PHL and countersigned by JPN")
+    implementing_arrangement(s)
     out("  a proposal confirmed; an invoice voided, reissued, credited and paid")
     proposal_and_invoices(s)
     out("  a short receipt disputed, then resolved by both")
@@ -114,9 +127,20 @@ def relief(s: demo.Seeder, day: date, use_case: Callable[..., Any], *args: Any,
     return act_as(s, day, "JPN", RELIEF, use_case, *args, on=day, **kw)
 
 
+def implementing_arrangement(s: demo.Seeder) -> None:
+    """JP-PH/IA-01 (docs/examples), proposed by PHL's finance officer, countersigned by JPN's."""
+    document = arrangements.parse_document(ARRANGEMENT_FILE.read_bytes(), str(ARRANGEMENT_FILE))
+    s.calendar.to(D(2026, 11, 30))
+    as_official(s.phl, FINANCE, arrangements.propose_arrangement, document)
+    s.sync()
+    as_official(s.jpn, FINANCE, arrangements.sign_arrangement, ARRANGEMENT)
+    s.sync()
+
+
 def proposal_and_invoices(s: demo.Seeder) -> None:
     dampers = s.order(D(2026, 12, 1), "PHL", "JPN", "AFP-TOG1",
-                      [("spare_parts", "Main rotor damper, UH-1", "6", "EA", "210000")])
+                      [("spare_parts", "Main rotor damper, UH-1", "6", "EA", "210000")],
+                      implementing_arrangement=ARRANGEMENT)
     s.do(D(2026, 12, 2), "JPN", APPROVING, orders.propose, dampers,
          commands.term_changes(state_of(s, "JPN", dampers), prices={1: "198000"}),
          reason="price list of December")
