@@ -19,13 +19,20 @@ from acsa.domain.state import OrderState
 _Item = TypeVar("_Item")
 
 
+POSITION_DIGITS_MAX = 4
+
+
 def _pick(items: Sequence[_Item], ref: str, key: Callable[[_Item], str], *, what: str,
           number: str, field: str) -> _Item:
     """An item by 1-based position or by a unique prefix of its event hash."""
     ref = ref.strip()
     if ref.isdigit() and 0 < int(ref) <= len(items):
         return items[int(ref) - 1]
-    matches = [x for x in items if ref and key(x).startswith(ref.lower())]
+    # A short number is a position, never a hash prefix: "2" on an order with one invoice
+    # must not pick that invoice because its hash happens to begin with a 2.
+    position_only = ref.isdigit() and len(ref) <= POSITION_DIGITS_MAX
+    matches = [x for x in items if ref and not position_only
+               and key(x).startswith(ref.lower())]
     if len(matches) == 1:
         return matches[0]
     raise UnknownReference(
