@@ -33,7 +33,7 @@ PAGES: dict[str, tuple[str, ...]] = {
                      "/reports/aging", "/reports/open-orders", "/preferences", "/scan"),
     "jpn.supply": ("/orders/{accepted}",),
     "jpn.finance": ("/offsets", "/offsets/new?partner=PHL", "/catalogue", "/claims",
-                    "/reports/annual"),
+                    "/reports/annual", "/arrangements"),
     "jpn.administrator": ("/admin", "/admin/users", "/admin/users/jpn.ordering",
                           "/admin/appointments", "/admin/agreements", "/admin/peers",
                           "/admin/paper"),
