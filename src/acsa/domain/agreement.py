@@ -41,6 +41,14 @@ DEADLINE_ORIGINS: Mapping[str, tuple[str, ...]] = {
     "settle": ("delivery", "receipt"),  # settle the support: paid, returned or exchanged
 }
 STATUSES = ("negotiating", "signed", "in_force", "terminated")
+# The kinds of document an evidence file may be named as (``kind`` on an evidence
+# reference) and an evidence policy may ask for.
+DOCUMENT_KINDS = ("delivery-ticket", "goods-received-note", "service-record", "signed-form",
+                  "photo", "other")
+# Which steps an evidence policy (``[[evidence]]``) may ask a document of, and which steps it
+# may hold back until then: settlement steps only, never a delivery or a receipt.
+EVIDENCE_STEPS = ("deliver", "receive")
+EVIDENCE_BEFORE = ("invoice", "pay")
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,17 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class EvidenceRule:
+    """One rule of the evidence policy (``[[evidence]]``): each ``step`` (a delivery or a
+    receipt) of an order needs a ``document`` of that kind before its ``before`` step (an
+    invoice, a payment) may be taken."""
+
+    step: str  # one of EVIDENCE_STEPS
+    document: str  # one of DOCUMENT_KINDS
+    before: str  # one of EVIDENCE_BEFORE
+
+
+@dataclass(frozen=True)
 class ClassificationEquivalence:
     """Rows of equivalent levels, highest first; a party may have no equivalent."""
 
@@ -233,6 +252,8 @@ class AgreementProfile:
     # ``[implementing_arrangements] register = true``: an order's implementing arrangement
     # cites one in effect in the signed register. False (free text) when absent.
     arrangement_register: bool = False
+    # Absent (empty) from a profile without ``[[evidence]]``: no step waits for a document.
+    evidence: tuple[EvidenceRule, ...] = ()
 
     def party(self, code: str) -> PartyProfile:
         for p in self.parties:
@@ -813,6 +834,24 @@ def _arrangement_register(r: _Reader) -> bool:
     return r.sub("implementing_arrangements").boolean("register")
 
 
+def _evidence(r: _Reader) -> tuple[EvidenceRule, ...]:
+    """The optional ``[[evidence]]``: which step needs which document before which later one."""
+    if r.table.get("evidence") is None:
+        r.read.add("evidence")
+        return ()
+    rules: list[EvidenceRule] = []
+    for e in r.tables("evidence"):
+        rule = EvidenceRule(step=e.text("step", choices=EVIDENCE_STEPS),
+                            document=e.text("document", choices=DOCUMENT_KINDS),
+                            before=e.text("before", choices=EVIDENCE_BEFORE))
+        if rule in rules:
+            raise e.fail("step", "the same rule is listed twice")
+        rules.append(rule)
+    if not rules:
+        raise r.fail("evidence", "names no rule (leave it out for none)")
+    return tuple(rules)
+
+
 def _status_and_dates(r: _Reader) -> tuple[str, date | None, date | None, date | None]:
     """The agreement's status and its signing, entry-into-force and termination dates."""
     status = r.text("status", choices=STATUSES)
@@ -852,6 +891,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         for m in sorted(rule.methods - settlement.methods):
             raise r.fail(f"categories[{i}].methods",
                          f"{m!r} is not a settlement method of this agreement")
+    evidence = _evidence(r)
     profile = AgreementProfile(
         id=r.text("id"),
         short_id=r.text("short_id"),
@@ -877,6 +917,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         separation=separation,
         deadlines=deadlines,
         arrangement_register=_arrangement_register(r),
+        evidence=evidence,
     )
     r.refuse_unread()
     return profile

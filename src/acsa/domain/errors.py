@@ -175,6 +175,13 @@ class DutiesCombined(DomainError):
     code = "duties_combined"
 
 
+class EvidenceMissing(DomainError):
+    """A settlement step the agreement's evidence policy holds back until an earlier step
+    of the order carries the document it needs (a delivery ticket before the invoice)."""
+
+    code = "evidence_missing"
+
+
 class PartIneffective(DomainError):
     """An event acting on several orders is invalid on another of them, so on none."""
 

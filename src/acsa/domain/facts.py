@@ -53,6 +53,7 @@ TRANSFER_REQUESTED = "transfer.requested"
 TRANSFER_ANSWERED = "transfer.answered"
 TRANSFER_RECORDED = "transfer.recorded"
 DUTIES_WAIVED = "duties.waived"
+EVIDENCE_ATTACHED = "evidence.attached"
 
 # Events whose subject is not an order but which act on several orders; each
 # order they touch is named in ``data.orders`` with the parent seen on it.
@@ -177,6 +178,7 @@ ORDER_EVENT_TYPES = (
             TRANSFER_ANSWERED,
             TRANSFER_RECORDED,
             DUTIES_WAIVED,
+            EVIDENCE_ATTACHED,
         }
     )
     | MULTI_ORDER_TYPES

@@ -35,6 +35,7 @@ from acsa.domain.errors import (
     UnknownReference,
 )
 from acsa.domain.event_schema import check_event_data
+from acsa.domain.evidence import check_evidence
 from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_ROOT_TYPES, ORDER_SUBMITTED, Fact
 from acsa.domain.figures import status
 from acsa.domain.marking import Marking, check_event_marking, marking_from_data, strongest
@@ -219,6 +220,7 @@ def judge(fact: Fact, state: OrderState, ctx: Context) -> None:
             field="subject",
         )
     s.judge(fact, state, profile, side)
+    check_evidence(action, state, profile)
     # The appointment is checked after the step's own rules, so that the
     # terms (and so the unit and amount) of a new order are known.
     unit_of = s.unit or default_unit

@@ -31,6 +31,7 @@ from acsa.domain.errors import (
     ToleranceExceeded,
     UnknownReference,
 )
+from acsa.domain.evidence import apply_attach, evidence_of, judge_attach
 from acsa.domain.facts import Fact, data_decimal, data_list, data_text
 from acsa.domain.figures import (
     basis_total_quantity,
@@ -57,7 +58,6 @@ from acsa.domain.state import (
     Delivery,
     DeliveryLine,
     Dispute,
-    Evidence,
     OrderState,
     Proposal,
     Receipt,
@@ -68,25 +68,9 @@ from acsa.domain.state import (
     Transfer,
 )
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
 
 def always(action: Action) -> Any:
     return lambda fact: action
-
-
-def evidence_of(data: Mapping[str, Any]) -> tuple[Evidence, ...]:
-    out = []
-    for i, e in enumerate(data_list(data, "evidence", required=False)):
-        where = f"evidence[{i}]."
-        digest = data_text(e, "sha256")
-        if not _SHA256.fullmatch(digest):
-            raise InvalidValue(N_("must be 64 lowercase hex digits"), field=where + "sha256")
-        size = e.get("size")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise InvalidValue(N_("must be a byte count"), field=where + "size")
-        out.append(Evidence(digest, data_text(e, "name"), data_text(e, "media_type"), size))
-    return tuple(out)
 
 
 def terms_of(fact: Fact, profile: AgreementProfile, key: str = "terms") -> OrderTerms:
@@ -884,3 +868,4 @@ step(
 )
 step(F.TRANSFER_RECORDED, Step(always(Action.TRANSFER), _judge_transfer, _apply_transfer))
 step(F.DUTIES_WAIVED, Step(always(Action.WAIVE_DUTIES), judge_waiver, apply_waiver))
+step(F.EVIDENCE_ATTACHED, Step(always(Action.ATTACH_EVIDENCE), judge_attach, apply_attach))

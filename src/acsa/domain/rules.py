@@ -65,6 +65,7 @@ class Action(StrEnum):
     TRANSFER_CONSENT = "transfer-consent"
     TRANSFER = "transfer"
     WAIVE_DUTIES = "waive-duties"
+    ATTACH_EVIDENCE = "attach-evidence"
 
 
 S = Status
@@ -146,6 +147,10 @@ PERMISSIONS: tuple[Permission, ...] = (
     # side on one order, while the order still has steps to take.
     _p(Action.WAIVE_DUTIES, R, {APP}, PRE_ACCEPTANCE | ACTIVE_OR_DISPUTED),
     _p(Action.WAIVE_DUTIES, SUP, {APP}, PRE_ACCEPTANCE | ACTIVE_OR_DISPUTED),
+    # A document for a step already taken (a delivery ticket found later): by the side that
+    # took the step, as long as the order is open, and after settlement for the auditors.
+    _p(Action.ATTACH_EVIDENCE, R, {RCV, FIN}, FINANCE_OR_DISPUTED | {S.SETTLED}),
+    _p(Action.ATTACH_EVIDENCE, SUP, {SUPPLY, FIN}, FINANCE_OR_DISPUTED | {S.SETTLED}),
 )
 
 _BY_KEY: dict[tuple[Action, Side], Permission] = {(p.action, p.side): p for p in PERMISSIONS}

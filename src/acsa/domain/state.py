@@ -38,6 +38,7 @@ class Evidence:
     name: str
     media_type: str
     size: int
+    kind: str = ""  # what document it is (``delivery-ticket`` …); "" when not named
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,18 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """Evidence attached to an earlier step of this order (``evidence.attached``): a
+    delivery ticket supplied after the delivery, say."""
+
+    id: str
+    to: str  # the delivery or receipt it documents
+    side: Side
+    on: date
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What interpretation decided about one event on this order."""
 
@@ -379,6 +392,7 @@ class OrderState:
     transfers: tuple[Transfer, ...] = ()
     duties: tuple[Duty, ...] = ()  # who took which action, in the order they took effect
     waivers: tuple[Waiver, ...] = ()  # separation of duties lifted, per side
+    attachments: tuple[Attachment, ...] = ()  # evidence attached to earlier steps
     verdicts: tuple[Verdict, ...] = field(default=())
     # The marking the order is protected by: the strongest of its events' markings
     # (see :func:`acsa.domain.interpret.order_marking`); None before it has terms.
@@ -429,6 +443,12 @@ class OrderState:
 
     def transfer(self, id: str) -> Transfer | None:
         return next((t for t in self.transfers if t.id == id), None)
+
+    def documents(self, step: str) -> tuple[Evidence, ...]:
+        """The evidence of the delivery or receipt ``step``: what it carried when recorded
+        and what was attached to it since."""
+        own = next((x.evidence for x in (*self.deliveries, *self.receipts) if x.id == step), ())
+        return own + tuple(e for a in self.attachments if a.to == step for e in a.evidence)
 
     def waiver(self, side: Side) -> Waiver | None:
         return next((w for w in self.waivers if w.side is side), None)

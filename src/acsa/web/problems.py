@@ -136,7 +136,8 @@ def status_of(exc: E.DomainError) -> int:
         return 428
     if isinstance(exc, (BadRequest, queries.BadCursor)):
         return 400
-    if isinstance(exc, (E.Conflict, E.AlreadyRecorded, E.NothingDue, E.StreamBehind)):
+    if isinstance(exc, (E.Conflict, E.AlreadyRecorded, E.NothingDue, E.StreamBehind,
+                        E.EvidenceMissing)):
         return 409
     if isinstance(exc, E.TransitionNotAllowed):
         # The table allows the role the act, just not in this status: a state conflict.

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from acsa.devtools.exercise import UNITS, Exercise
+from acsa.devtools.exercise import UNITS, Exercise, ticket_ref
 from acsa.domain import commands
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
@@ -106,6 +106,11 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         ("requester", "approving_official", f"{PRE_ACCEPTANCE} {ACTIVE} disputed"),
         ("supplier", "approving_official", f"{PRE_ACCEPTANCE} {ACTIVE} disputed"),
     ],
+    # A document for a step taken already, by the side that took it.
+    "attach-evidence": [
+        ("requester", "receiving_official finance_officer", f"{FINANCE} disputed settled"),
+        ("supplier", "supply_officer finance_officer", f"{FINANCE} disputed settled"),
+    ],
 }
 
 CELLS = list(itertools.product(Status, Action, Side, Role))
@@ -127,7 +132,7 @@ def test_the_expected_table_names_every_action_once() -> None:
 
 
 def test_every_cell_of_the_table() -> None:
-    assert len(CELLS) == 12 * 33 * 2 * 8 == 6336
+    assert len(CELLS) == 12 * 34 * 2 * 8 == 6336
     wrong = [
         f"{status_}/{action}/{side}/{role}: table says {permitted(action, side, role, status_)}"
         for status_, action, side, role in CELLS
@@ -359,6 +364,11 @@ PROBES: dict[Action, Probe] = {
         F.TRANSFER_RECORDED, b.number, {"request": _first(t.id for t in b.state.transfers)}),
     Action.WAIVE_DUTIES: lambda b, side: (
         F.DUTIES_WAIVED, b.number, {"reason": "a detachment of four"}),
+    Action.ATTACH_EVIDENCE: lambda b, side: (
+        F.EVIDENCE_ATTACHED, b.number,
+        {"to": _first(r.id for r in (b.state.deliveries if side is Side.SUPPLIER
+                                     else b.state.receipts)),
+         "evidence": [ticket_ref(b.number)]}),
 }
 
 
@@ -401,7 +411,7 @@ def test_the_fold_obeys_the_table_in_every_cell(bases: dict[Status, Base]) -> No
         f"{len(mismatches)} of {len(CELLS)} cells disagree with the table:\n"
         + "\n".join(mismatches)
     )
-    assert checked == len(CELLS) == 6336, f"{checked} cells checked"
+    assert checked == len(CELLS) == 6528, f"{checked} cells checked"
     # Every status's allowed cells were exercised; many take effect on these bases.
-    assert allowed_effective + allowed_refused == 150
+    assert allowed_effective + allowed_refused == 174
     assert allowed_effective >= 60, f"{allowed_effective} effective, {allowed_refused} refused"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from acsa.devtools.exercise import Exercise
+from acsa.devtools.exercise import Exercise, ticket_ref
 from acsa.domain import commands
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile, profile_from_document
@@ -143,7 +143,8 @@ def test_the_supplier_side_who_delivered_may_not_bill_until_waived(
     number = x.submit(x.terms("PHL", "JPN", [DIESEL]), D(2026, 2, 3))
     x.accept(number, D(2026, 2, 4))
     delivery = d.by_multi("JPN", SUPPLY, F.DELIVERY_RECORDED, number,
-                          {"lines": [{"line": 1, "quantity": "10000"}]}, D(2026, 2, 10))
+                          {"lines": [{"line": 1, "quantity": "10000"}],
+                           "evidence": [ticket_ref(number)]}, D(2026, 2, 10))
     x.receive(number, delivery, D(2026, 2, 11))
     invoice = x.invoice(number, D(2026, 2, 12))  # by another finance officer: effective
     assert d.verdict(number, invoice).effective
