@@ -42,7 +42,7 @@ import pytest
 from acsa.bootstrap import open_node
 from acsa.config import Settings
 from acsa.devtools.demo import DEMO_PASSWORD, seed
-from acsa.devtools.world import user_id
+from acsa.devtools.world import scripted, user_id
 from acsa.domain.parties import Role
 from acsa.services import auth, users
 from acsa.services.node import Node
@@ -145,7 +145,8 @@ class LiveNode:
 
     def act(self, role: Role, use_case: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         with UnitOfWork(self.node) as uow:
-            result = use_case(uow, users.get_user(uow, user_id(self.party, role)), *args, **kw)
+            result = scripted(use_case, kw)(
+                uow, users.get_user(uow, user_id(self.party, role)), *args, **kw)
             uow.commit()
         return result
 

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from acsa.bootstrap import init_node, open_node
 from acsa.config import Settings
-from acsa.devtools.world import staff_node, user_id
+from acsa.devtools.world import scripted, staff_node, user_id
 from acsa.domain.parties import Role
 from acsa.services import users
 from acsa.services.node import Node
@@ -149,7 +149,8 @@ class World:
             **kw: Any) -> Any:
         node = self[party]
         with UnitOfWork(node) as uow:
-            result = use_case(uow, users.get_user(uow, user_id(party, role)), *args, **kw)
+            result = scripted(use_case, kw)(uow, users.get_user(uow, user_id(party, role)),
+                                           *args, **kw)
             uow.commit()
         return result
 

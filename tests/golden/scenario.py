@@ -30,7 +30,9 @@ from acsa.domain.parties import Role
 from acsa.services import (
     admin,
     arrangements,
+    attachments,
     duties,
+    evidence,
     orders,
     peers,
     settlement,
@@ -236,6 +238,18 @@ def race(s: demo.Seeder) -> None:
     s.do(D(2026, 12, 16), "JPN", APPROVING, orders.respond, rations, None, False)
     s.sync()
     s.deliver(D(2026, 12, 18), rations, "JPN", "800")
+    # Profile 2026.2: a document for a step already taken, attached later.
+    s.do(D(2026, 12, 19), "JPN", SUPPLY, attach_photo, rations)
+    s.sync()
+
+
+def attach_photo(uow: UnitOfWork, user: users.LocalUser, number: str, *,
+                 on: date | None = None) -> Any:
+    """The supply officer attaches a photo of the pallets handed over to the delivery."""
+    photo = evidence.store_evidence(uow, "pallets-ormoc.jpg", b"JPEG: 40 pallets at Ormoc",
+                                    "image/jpeg")
+    return attachments.attach_evidence(uow, user, number, to="1", kind="photo",
+                                       evidence=[photo], on=on)
 
 
 def conversion(s: demo.Seeder) -> tuple[str, str]:

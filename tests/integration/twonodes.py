@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
 
+from acsa.devtools.world import scripted
 from acsa.domain.parties import Role
 from acsa.services import admin, users
 from acsa.services.node import Node
@@ -134,7 +135,8 @@ def setup_pair(jpn: Node, phl: Node) -> None:
 def act(node: Node, role: Role, use_case: Callable[..., _T], *args: Any, **kw: Any) -> _T:
     """Run ``use_case`` as ``node``'s official in ``role``, committed."""
     with UnitOfWork(node) as uow:
-        result = use_case(uow, get_user(uow, user_id(node.party, role)), *args, **kw)
+        result = scripted(use_case, kw)(uow, get_user(uow, user_id(node.party, role)), *args,
+                                       **kw)
         uow.commit()
     return result
 

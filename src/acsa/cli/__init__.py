@@ -15,6 +15,7 @@ def _register() -> None:
         admin,
         annual,
         arrangements,
+        attachments,
         backup,
         claims,
         documents,

@@ -81,6 +81,7 @@ DONE = {
     "transfer.requested": "requested transfer of", "transfer.answered":
     "answered transfer request on", "transfer.recorded": "recorded transfer of",
     "duties.waived": "waived the separation of duties on",
+    "evidence.attached": "attached evidence on",
 }
 
 
@@ -426,7 +427,10 @@ def order_deliver(
     number: NumberArg,
     line: Annotated[list[str], typer.Option(
         "--line", help="LINE=QUANTITY delivered or performed, e.g. 1=9800 (repeatable).")],
-    evidence_file: EvidenceOpt = None, note: NoteOpt = "", on: OnOpt = None,
+    evidence_file: EvidenceOpt = None, ticket: Annotated[list[Path] | None, typer.Option(
+        "--ticket", help="The delivery ticket (repeatable): evidence of kind "
+        "delivery-ticket, which an agreement's evidence policy may ask before the invoice.")
+    ] = None, note: NoteOpt = "", on: OnOpt = None,
     if_match: IfMatchOpt = None, marking: Annotated[str | None, typer.Option(
         "--marking", help="Classify the delivery (its note, its evidence) above its order: "
         "a level of your party's scheme.")] = None,
@@ -436,8 +440,10 @@ def order_deliver(
     def use_case(uow: UnitOfWork, user: LocalUser) -> StoredEvent:
         given = marking_given(marking, caveat)
         markings.check_for_order(uow, user, number, given)
+        files = evidence(uow, evidence_file) + [
+            {**f, "kind": "delivery-ticket"} for f in evidence(uow, ticket)]
         return order_service.deliver(uow, user, number, pairs(line, "line"),
-                              evidence=evidence(uow, evidence_file), note=note,
+                              evidence=files, note=note,
                               on=parse_day(on), expected_parent=parent(if_match),
                               marking=given)
 

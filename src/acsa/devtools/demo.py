@@ -30,7 +30,15 @@ from typing import Any
 from acsa.bootstrap import init_node
 from acsa.config import Settings
 from acsa.devtools import worked_example
-from acsa.devtools.world import NAMES, as_official, carry, introduce, staff_node, user_id
+from acsa.devtools.world import (
+    NAMES,
+    as_official,
+    carry,
+    deliver_with_ticket,
+    introduce,
+    staff_node,
+    user_id,
+)
 from acsa.domain.parties import Role
 from acsa.services import admin, orders, settlement, users
 from acsa.services.node import Node
@@ -79,7 +87,8 @@ class Seeder:
 
     def deliver(self, day: date, number: str, supplier: str, quantity: str,
                 line: int = 1) -> None:
-        self.do(day, supplier, Role.SUPPLY_OFFICER, orders.deliver, number, [(line, quantity)])
+        self.do(day, supplier, Role.SUPPLY_OFFICER, deliver_with_ticket, number,
+                [(line, quantity)])
         self.sync()
 
     def receive(self, day: date, number: str, requester: str, delivery: str = "1",

@@ -6,7 +6,7 @@ that each sets nodes up the same way an administrator would by the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 
 from acsa.domain.parties import Role
 from acsa.federation.bundles import export_bundle, import_bundle
-from acsa.services import admin, unit_of_work, users
+from acsa.services import admin, evidence, orders, unit_of_work, users
 from acsa.services.intake import ImportSummary
 from acsa.services.node import Node
 from acsa.services.peers import add_peer
 from acsa.services.unit_of_work import UnitOfWork
+from acsa.store.log import StoredEvent
 
 T = TypeVar("T")
 
@@ -139,9 +140,31 @@ def exchange(a: Node, b: Node, directory: Path) -> None:
     carry(b, a, directory)
 
 
+def deliver_with_ticket(uow: UnitOfWork, user: users.LocalUser, number: str,
+                        lines: Sequence[tuple[int, str]], **kw: Any) -> StoredEvent:
+    """Record a delivery with its delivery ticket (a short text file naming the order, the
+    lines and the day), as the supply officer hands it over; it is kept with the delivery."""
+    text = "\n".join(["DELIVERY TICKET", f"Order: {number}",
+                      *(f"Line {no}: {quantity}" for no, quantity in lines),
+                      f"Delivered on: {kw.get('on') or uow.node.now_at()[:10]}", ""])
+    ticket = evidence.store_evidence(uow, f"delivery-ticket-{number.replace('/', '-')}.txt",
+                                     text.encode(), "text/plain")
+    return orders.deliver(uow, user, number, lines,
+                          evidence=[{**ticket, "kind": "delivery-ticket"}], **kw)
+
+
+def scripted(act: Callable[..., T], kw: Mapping[str, Any]) -> Callable[..., T]:
+    """The use case a scripted official runs for ``act``: a delivery that names no evidence
+    carries its delivery ticket, as the agreement's evidence policy asks."""
+    if act is orders.deliver and "evidence" not in kw:
+        return deliver_with_ticket  # type: ignore[return-value]
+    return act
+
+
 def as_official(node: Node, role: Role, act: Callable[..., T], *args: Any, **kw: Any) -> T:
-    """Run ``act`` as ``node``'s official in ``role``, as one use case: committed whole."""
+    """Run ``act`` as ``node``'s official in ``role``, as one use case: committed whole (a
+    delivery with its delivery ticket, unless ``evidence`` is given)."""
     with UnitOfWork(node) as uow:
         user = users.get_user(uow, user_id(node.party, role))
-        result = unit_of_work.use_case(act)(uow, user, *args, **kw)
+        result = unit_of_work.use_case(scripted(act, kw))(uow, user, *args, **kw)
     return result

@@ -143,3 +143,25 @@ def find_delivery(state: OrderState, ref: str) -> str:
             field="delivery", ref=ref, number=state.number,
         )
     return matches[0]
+
+
+def find_step(state: OrderState, ref: str, *, field: str = "to") -> str:
+    """A delivery or receipt: ``delivery:N`` or ``receipt:N`` (a position or hash prefix), a
+    delivery's position, or a unique hash prefix among deliveries and receipts."""
+    ref = ref.strip()
+    if ref.startswith("delivery:"):
+        return _pick(state.deliveries, ref.removeprefix("delivery:"), lambda d: d.id,
+                     what="delivery", number=state.number, field=field).id
+    if ref.startswith("receipt:"):
+        return _pick(state.receipts, ref.removeprefix("receipt:"), lambda r: r.id,
+                     what="receipt", number=state.number, field=field).id
+    if ref.isdigit() and 0 < int(ref) <= len(state.deliveries):
+        return state.deliveries[int(ref) - 1].id
+    ids = [d.id for d in state.deliveries] + [r.id for r in state.receipts]
+    matches = [i for i in ids if ref and i.startswith(ref.lower())]
+    if len(matches) != 1:
+        raise UnknownReference(
+            N_("no delivery or receipt '%(ref)s' on %(number)s"),
+            field=field, ref=ref, number=state.number,
+        )
+    return matches[0]

@@ -84,6 +84,7 @@ ACTION: Mapping[str, str] = {
     "transfer-consent": N_("Answer transfer request"),
     "transfer": N_("Record transfer"),
     "waive-duties": N_("Waive separation of duties"),
+    "attach-evidence": N_("Attach a document to a step"),
 }
 
 EVENT: Mapping[str, str] = {
@@ -119,6 +120,7 @@ EVENT: Mapping[str, str] = {
     "transfer.answered": N_("Third-party transfer answered"),
     "transfer.recorded": N_("Third-party transfer recorded"),
     "duties.waived": N_("Separation of duties waived for this order"),
+    "evidence.attached": N_("Document attached to an earlier step"),
     "agreement.adopted": N_("Agreement profile adopted"),
     "appointment.granted": N_("Appointment granted"),
     "appointment.revoked": N_("Appointment revoked"),
@@ -239,6 +241,16 @@ DOCUMENT: Mapping[str, str] = {
     "grn": N_("Goods received note"),
 }
 
+# The kinds of document an evidence file may be named as (acsa.domain.agreement.DOCUMENT_KINDS).
+EVIDENCE_KIND: Mapping[str, str] = {
+    "delivery-ticket": N_("Delivery ticket"),
+    "goods-received-note": N_("Goods received note"),
+    "service-record": N_("Record of services performed"),
+    "signed-form": N_("Signed form"),
+    "photo": N_("Photo"),
+    "other": N_("Other document"),
+}
+
 ERROR: Mapping[str, str] = {
     "domain_error": N_("Request refused"),
     "invalid_value": N_("Invalid value"),
@@ -263,6 +275,7 @@ ERROR: Mapping[str, str] = {
     "unknown_reference": N_("Not found"),
     "consent_missing": N_("Prior written consent missing"),
     "duties_combined": N_("Duties one person may not combine"),
+    "evidence_missing": N_("Supporting document missing"),
     "part_ineffective": N_("Part of the act takes no effect"),
     "conflict": N_("Changed meanwhile: reload and try again"),
     "envelope_invalid": N_("Invalid event"),
@@ -378,6 +391,7 @@ KINDS: Mapping[str, Mapping[str, str]] = {
     "direction": DIRECTION,
     "annual_row": ANNUAL_ROW,
     "document": DOCUMENT,
+    "evidence_kind": EVIDENCE_KIND,
     "error": ERROR,
     "access_action": ACCESS_ACTION,
     "finding": FINDING,

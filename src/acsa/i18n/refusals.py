@@ -82,7 +82,7 @@ LABELLED: Mapping[str, tuple[str, ...]] = {
     "category": ("category",), "side": ("side",), "task": ("task",),
     "kind": ("invoice_kind", "report", "document"), "what": (),
     "allowed": ("role", "status", "task", "report", "document"),
-    "direction": (),
+    "direction": (), "document": ("evidence_kind",),
 }
 # Parameters that hold keys of a form's inputs.
 FIELD_PARAMS = frozenset({"element", "missing"})
@@ -142,7 +142,7 @@ def _scalar(name: str, value: object, locale: str) -> str:
     if isinstance(value, Decimal):
         return format_quantity(value, locale)
     text = str(value)
-    if name in ("what", "direction", "kind", "status") and text in THING:
+    if name in ("what", "direction", "kind", "status", "later") and text in THING:
         return gettext(THING[text], locale)
     for kind in LABELLED.get(name, ()):
         if text in KINDS[kind]:

@@ -72,7 +72,7 @@ def show_order(uow: UnitOfWork, number: str, state: OrderState | None = None
         **({"status": shown} if shown != "unknown" else {}),
         "figures": _figures(state, profile, money),
         "deliveries": [_delivery(state, i, d) for i, d in enumerate(state.deliveries, 1)],
-        "receipts": [_receipt(r) for r in state.receipts],
+        "receipts": [_receipt(state, r) for r in state.receipts],
         "invoices": [_invoice(i, inv, money) for i, inv in enumerate(state.invoices, 1)],
         "payments": [_payment(p, money, names) for p in state.payments],
         "returns": [_return(i, r) for i, r in enumerate(state.returns, 1)],
@@ -177,11 +177,11 @@ def _figures(state: OrderState, profile: AgreementProfile, money: _Money) -> dic
     }
 
 
-def _receipt(r: Any) -> dict[str, Any]:
+def _receipt(state: OrderState, r: Any) -> dict[str, Any]:
     return {"id": r.id, "delivery": r.delivery, "on": _iso(r.on), "note": r.note,
             "lines": [{"line": x.line, "quantity": decimal_text(x.quantity),
                        "damaged": decimal_text(x.damaged)} for x in r.lines],
-            "evidence": [_evidence(e) for e in r.evidence]}
+            "evidence": [_evidence(e) for e in state.documents(r.id)]}
 
 
 def _invoice(position: int, inv: Any, money: _Money) -> dict[str, Any]:
@@ -272,7 +272,8 @@ def _transfer(position: int, t: Any) -> dict[str, Any]:
 
 
 def _evidence(e: Any) -> dict[str, Any]:
-    return {"sha256": e.sha256, "name": e.name, "media_type": e.media_type, "size": e.size}
+    return {"sha256": e.sha256, "name": e.name, "media_type": e.media_type, "size": e.size,
+            "kind": e.kind or None}
 
 
 def _delivery(state: OrderState, position: int, d: Any) -> dict[str, Any]:
@@ -281,7 +282,7 @@ def _delivery(state: OrderState, position: int, d: Any) -> dict[str, Any]:
         "position": position, "id": d.id, "on": _iso(d.on), "note": d.note,
         "lines": [{"line": x.line, "quantity": decimal_text(x.quantity),
                    "unit_price": decimal_text(x.unit_price)} for x in d.lines],
-        "evidence": [_evidence(e) for e in d.evidence],
+        "evidence": [_evidence(e) for e in state.documents(d.id)],
         "receipt": receipt.id if receipt else None,
     }
 

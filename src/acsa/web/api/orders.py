@@ -17,7 +17,16 @@ from fastapi import APIRouter, File, Header, Path, Query, Request, Response, Upl
 from acsa.domain import commands
 from acsa.domain.rules import Status
 from acsa.domain.worklist import TASKS
-from acsa.services import duties, evidence, markings, order_view, orders, queries, settlement
+from acsa.services import (
+    attachments,
+    duties,
+    evidence,
+    markings,
+    order_view,
+    orders,
+    queries,
+    settlement,
+)
 from acsa.services.recording import StoredEvent, order_state
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -230,7 +239,7 @@ def _changes(uow: UnitOfWork, number: str, body: S.TermChanges) -> dict[str, Any
 
 
 def _evidence(refs: list[S.EvidenceRef]) -> list[dict[str, Any]]:
-    return [e.model_dump() for e in refs]
+    return [e.model_dump(exclude_none=True) for e in refs]
 
 
 def _deliver(uow: UnitOfWork, user: LocalUser, number: str, b: S.DeliverBody,
@@ -334,6 +343,12 @@ ACTIONS: tuple[ActionRoute, ...] = (
         u, who, n, reason=b.reason, on=b.on, expected_parent=p),
         "Waive the separation of duties for your side on this order (a small detachment: "
         "an approving official signs, saying why)"),
+    ActionRoute("attach-evidence", S.AttachBody, lambda u, who, n, b, p:
+                attachments.attach_evidence(u, who, n, to=b.to, kind=b.kind,
+                                            evidence=_evidence(b.evidence), on=b.on,
+                                            expected_parent=p),
+                "Attach documents (a delivery ticket found later …) to a delivery or receipt "
+                "already recorded"),
 )
 
 

@@ -301,6 +301,10 @@ class ReceivedLine(In):
     damaged: Decimal = Field("0", max_length=40)
 
 
+DocumentKind = Literal["delivery-ticket", "goods-received-note", "service-record",
+                      "signed-form", "photo", "other"]
+
+
 class EvidenceRef(In):
     """A file already uploaded (``POST /evidence``), fixed by its hash in the signed record."""
 
@@ -308,6 +312,19 @@ class EvidenceRef(In):
     name: str = Field(max_length=200)
     media_type: str = Field(max_length=100)
     size: int = Field(ge=0, le=2**40)
+    kind: DocumentKind | None = Field(
+        None, description="What document it is; an agreement's evidence policy may ask a "
+        "step for one kind (a delivery ticket before the invoice).")
+
+
+class AttachBody(Dated):
+    """Documents for a delivery or receipt already recorded, all of one kind."""
+
+    to: str = Field(min_length=1, max_length=80, description="The step: a delivery's "
+                    "position, delivery:N, receipt:N or a prefix of its event's hash.")
+    kind: DocumentKind
+    evidence: list[EvidenceRef] = Field(default=[], max_length=50, description="Files "
+                                        "uploaded with POST /evidence (at least one).")
 
 
 class TermChanges(In):
@@ -656,6 +673,7 @@ class EvidencePublic(Schema):
     name: str
     media_type: str
     size: int
+    kind: str | None = None
 
 
 class PricedQuantity(Schema):

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from acsa.domain.agreement import DOCUMENT_KINDS
 from acsa.domain.errors import DomainError
 from acsa.services import settlement
 from acsa.web.api import schemas as S
@@ -84,6 +85,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "link-exchange": ("exchange_orders", "currency", "on"),
     "sign-exchange": ("exchange", "on"),
     "waive-duties": ("reason", "on"),
+    "attach-evidence": ("step", "kind", "evidence", "on"),
 }
 
 # Actions that change what is owed or end the order: the button is styled as such.
@@ -91,7 +93,8 @@ WEIGHTY = frozenset({"reject", "withdraw", "cancel", "void-invoice", "write-off"
                      "waive-duties"})
 
 # Actions that leave the order's main road: offered after the others.
-LAST = ("dispute", "close-short", "cancel", "reject", "withdraw", "waive-duties")
+LAST = ("dispute", "close-short", "cancel", "reject", "withdraw", "waive-duties",
+        "attach-evidence")
 
 
 def open_to_pay(order: Any, invoice: Any) -> Decimal:
@@ -134,7 +137,21 @@ def _pending(order: Any, side: str, billable: bool) -> dict[str, bool]:
         "sign-exchange": any(x.signed_on is None and x.proposed_by != side
                              for x in order.exchanges),
         "waive-duties": _waivable(order, side),
+        "attach-evidence": bool(step_options(order, side)),
     }
+
+
+def step_options(order: Any, side: str) -> list[tuple[str, str]]:
+    """The steps ``side`` took on the order that it may attach documents to: the supplier's
+    deliveries, the requester's receipts (``delivery:N``, ``receipt:N``)."""
+    if side == "supplier":
+        return [(f"delivery:{d.position}", f"{d.position} — {d.on or ''}")
+                for d in order.deliveries]
+    return [(f"receipt:{i}", f"{i} — {r.on or ''}") for i, r in enumerate(order.receipts, 1)]
+
+
+environment.globals["step_options"] = step_options
+environment.globals["document_kinds"] = DOCUMENT_KINDS
 
 
 def _waivable(order: Any, side: str) -> bool:
@@ -162,6 +179,13 @@ def form_actions(allowed: list[str], order: Any, side: str, *, billable: bool = 
 HIDDEN_ROW_KEYS = frozenset({"line", "order", "invoice"})
 
 
+def _rename(action: str, out: dict[str, Any]) -> None:
+    """Inputs named otherwise on a form than in the body: the step a document is attached
+    to is ``step`` there (``to`` names a third party on the transfer form)."""
+    if action == "attach-evidence" and "step" in out:
+        out["to"] = out.pop("step")
+
+
 def body_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
     """The action's request body from the nested form data of :func:`pages.nested`.
 
@@ -184,6 +208,7 @@ def body_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
     for key in ("accept", "consent"):
         if key in out and key in fields:
             out[key] = out[key] == "true"
+    _rename(action, out)
     if "bill" in out:  # the invoice form's choice: "kind:reference"
         kind, _, reference = str(out.pop("bill")).partition(":")
         out["kind"] = kind
@@ -221,4 +246,6 @@ def form_errors(action: str, form: Mapping[str, str],
     if action == "invoice":
         found.fields = {("bill" if k in ("kind", "reference") else k): v
                         for k, v in found.fields.items()}
+    if action == "attach-evidence":
+        found.fields = {("step" if k == "to" else k): v for k, v in found.fields.items()}
     return found
