@@ -13,10 +13,12 @@ from typing import Annotated
 
 import typer
 
-from acsa.cli.common import AsOpt, JsonOpt, OnOpt, parse_day
+from acsa.cli.common import AsOpt, JsonOpt, OnOpt, acting_user, emit, errors, node, parse_day, table
+from acsa.cli.ledger import report_app
 from acsa.cli.orders import IfMatchOpt, NumberArg, evidence, order_app, parent, run
 from acsa.domain.agreement import DOCUMENT_KINDS
-from acsa.services import attachments
+from acsa.services import attachments, missing_evidence
+from acsa.services.unit_of_work import UnitOfWork
 
 
 @order_app.command("attach")
@@ -35,3 +37,19 @@ def order_attach(
     run(as_user, as_json, lambda uow, user: attachments.attach_evidence(
         uow, user, number, to=to, kind=kind, evidence=evidence(uow, file), on=parse_day(on),
         expected_parent=parent(if_match)))
+
+
+@report_app.command("missing-evidence")
+def report_missing_evidence(
+    partner: Annotated[str | None, typer.Option(help="Only orders with this partner.")] = None,
+    as_user: AsOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Orders lacking a document their agreement's evidence policy asks of a step (the
+    exception report of source documents); ``report export missing-evidence`` writes it."""
+    with errors(as_json), UnitOfWork(node(), write=False) as uow:
+        rows = missing_evidence.missing_evidence(uow, acting_user(uow, as_user),
+                                                 partner=partner)
+        emit(as_json, rows, lambda: table(
+            [[r.order, r.status, f"{r.step} {r.step_on}", r.event[:12], r.document,
+              f"before {r.before}", r.party] for r in rows],
+            ["order", "status", "step", "event", "missing", "holds back", "attach by"]))

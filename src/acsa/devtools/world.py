@@ -18,8 +18,8 @@ from acsa.services import admin, evidence, orders, unit_of_work, users
 from acsa.services.intake import ImportSummary
 from acsa.services.node import Node
 from acsa.services.peers import add_peer
+from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.store.log import StoredEvent
 
 T = TypeVar("T")
 

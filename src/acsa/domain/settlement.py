@@ -42,6 +42,7 @@ from acsa.domain.errors import (
     NotEligible,
     UnknownReference,
 )
+from acsa.domain.evidence import evidence_of
 from acsa.domain.facts import Fact, data_date, data_decimal, data_list, data_money, data_text
 from acsa.domain.figures import (
     basis_quantity,
@@ -52,7 +53,7 @@ from acsa.domain.figures import (
     returned,
 )
 from acsa.domain.interpret import Step, step
-from acsa.domain.lifecycle import always, evidence_of, require_order
+from acsa.domain.lifecycle import always, require_order
 from acsa.domain.money import ExchangeRate, Money, RateBook, convert, line_total, parse_decimal
 from acsa.domain.parties import Side
 from acsa.domain.rules import Action

@@ -447,7 +447,13 @@ class OrderState:
     def documents(self, step: str) -> tuple[Evidence, ...]:
         """The evidence of the delivery or receipt ``step``: what it carried when recorded
         and what was attached to it since."""
-        own = next((x.evidence for x in (*self.deliveries, *self.receipts) if x.id == step), ())
+        own: tuple[Evidence, ...] = ()
+        for d in self.deliveries:
+            if d.id == step:
+                own = d.evidence
+        for r in self.receipts:
+            if r.id == step:
+                own = r.evidence
         return own + tuple(e for a in self.attachments if a.to == step for e in a.evidence)
 
     def waiver(self, side: Side) -> Waiver | None:

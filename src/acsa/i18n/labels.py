@@ -218,6 +218,7 @@ REPORT: Mapping[str, str] = {
     "year-end": N_("Year-end cut-off"),
     "balances": N_("Balances by counterpart and currency"),
     "annual": N_("Annual report of cross-servicing"),
+    "missing-evidence": N_("Orders lacking supporting documents"),
 }
 
 # The annual report's directions, from the reporting nation's side.

@@ -38,7 +38,7 @@ from acsa.domain.errors import InvalidValue
 from acsa.domain.money import Money, minor_units
 from acsa.i18n import N_, gettext
 from acsa.i18n.labels import label
-from acsa.services import markings, reports
+from acsa.services import markings, missing_evidence, reports
 from acsa.services import report_tables as rt
 from acsa.services.markings import MarkingInfo
 from acsa.services.unit_of_work import UnitOfWork
@@ -388,6 +388,21 @@ def _balances(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> Re
          Money(r.currency, r.outstanding)) for r in rows])
 
 
+def _missing_evidence(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]
+                      ) -> ReportTable:
+    rows = missing_evidence.missing_evidence(uow, user, partner=params.get("partner"))
+    return ReportTable("missing-evidence", (
+        ORDER, C("status", N_("Status"), CODE, "status"),
+        C("step", N_("Step"), CODE, "action"), C("step_on", N_("Step taken on"), DATE),
+        C("event", N_("Event"), CODE),
+        C("document", N_("Document missing"), CODE, "evidence_kind"),
+        C("before", N_("Needed before"), CODE, "action"),
+        C("party", N_("Party to attach it"), CODE),
+        C("agreement", N_("Agreement"), CODE), C("version", N_("Profile version"), CODE),
+    ), [(r.order, r.status, r.step, r.step_on, r.event, r.document, r.before, r.party,
+         r.agreement, r.version) for r in rows])
+
+
 def _annual(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:
     # Imported here: acsa.reports.annual builds on this module (and on fpdf, for its PDF).
     from acsa.reports.annual import annual_table
@@ -406,6 +421,7 @@ BUILDERS: dict[str, Callable[[UnitOfWork, LocalUser, Mapping[str, Any]], ReportT
     "year-end": _year_end,
     "balances": _balances,
     "annual": _annual,
+    "missing-evidence": _missing_evidence,
 }
 REPORT_KINDS: tuple[str, ...] = tuple(BUILDERS)
 FORMATS = ("csv", "xlsx")
@@ -431,7 +447,8 @@ def build_table(uow: UnitOfWork, user: LocalUser, kind: str, **params: Any) -> R
     the end of that day, aged then); ``ceilings`` takes ``on``;
     ``year-end`` takes ``as_of``, or ``year`` (and ``party``, default this
     node's) for that party's fiscal year end; ``annual`` takes ``year`` (2026) or
-    ``fiscal_year`` (``FY2026``), of the reader's nation.
+    ``fiscal_year`` (``FY2026``), of the reader's nation; ``missing-evidence`` takes
+    ``partner``.
     """
     builder = BUILDERS.get(kind)
     if builder is None:

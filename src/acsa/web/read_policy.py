@@ -88,7 +88,8 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         "accept", "reject", "propose", "confirm", "withdraw", "confirm-emergency", "deliver",
         "receive", "invoice", "void-invoice", "credit-note", "write-off", "return-in-kind",
         "accept-return", "convert-to-cash", "amend", "close-short", "cancel", "respond",
-        "dispute", "resolve", "transfer-request", "transfer-consent", "transfer", "waive-duties")},
+        "dispute", "resolve", "transfer-request", "transfer-consent", "transfer", "waive-duties",
+        "attach-evidence")},
     ("POST", "/api/v1/payments"): MULTI_ACT,
     ("POST", "/api/v1/payments/{payment:path}/confirm"): MULTI_ACT,
     ("POST", "/api/v1/exchanges"): MULTI_ACT,
@@ -132,6 +133,8 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("GET", "/api/v1/reports/obligations"): ReadPolicy(NEED, "reports.obligations"),
     ("GET", "/api/v1/reports/ceilings"): ReadPolicy(NEED, "reports.ceilings"),
     ("GET", "/api/v1/reports/activities"): ReadPolicy(NEED, "queries.activity_totals"),
+    ("GET", "/api/v1/reports/missing-evidence"): ReadPolicy(
+        NEED, "missing_evidence.missing_evidence (need_to_know.readable)"),
     ("GET", "/api/v1/reports/annual"): ReadPolicy(NEED, "annual_report.accepted_orders"),
     ("GET", "/api/v1/reports/annual/file"): ReadPolicy(NEED, "annual_report.accepted_orders"),
     ("GET", "/api/v1/ledger/verify"): ReadPolicy(

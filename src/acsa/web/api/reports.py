@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from acsa.domain.money import Money
 from acsa.i18n import negotiate_locale
 from acsa.i18n.labels import label
-from acsa.services import markings, queries, reports, worklist
+from acsa.services import markings, missing_evidence, queries, reports, worklist
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.api import schemas as S
@@ -85,6 +85,29 @@ def obligations(principal: Reader, uow: ReadUow) -> S.ObligationsPublic:
                            owed=str(r.owed), due_on=r.due_on, debtor=r.debtor,
                            creditor=r.creditor) for r in rows
     ], count=len(rows), marking=_marking(uow, principal.user))
+
+
+@router.get("/reports/missing-evidence", response_model=S.MissingEvidencePublic,
+            summary="Orders lacking supporting documents")
+def missing_documents(principal: Reader, uow: ReadUow,
+                      partner: Annotated[str | None, Query(
+                          max_length=3, description="Only orders with this partner.")] = None,
+                      ) -> S.MissingEvidencePublic:
+    """Each step of an order the caller may read that lacks a document its agreement's
+    evidence policy asks before a settlement step (the exception report)."""
+    rows = missing_evidence.missing_evidence(uow, principal.user, partner=partner)
+    return S.MissingEvidencePublic(data=[
+        S.MissingEvidenceRowPublic(order=r.order, status=r.status, step=r.step,
+                                   step_on=r.step_on, event=r.event, document=r.document,
+                                   before=r.before, party=r.party, agreement=r.agreement,
+                                   version=r.version) for r in rows
+    ], count=len(rows), marking=_rows_marking(uow, [r.order for r in rows]))
+
+
+def _rows_marking(uow: UnitOfWork, orders: list[str]) -> S.MarkingPublic | None:
+    """A listing's marking: the strongest of the orders it names."""
+    info = markings.report_marking(uow, orders)
+    return S.MarkingPublic.model_validate(markings.as_data(info)) if info else None
 
 
 @router.get("/reports/ceilings", response_model=S.CeilingsPublic, summary="Ceilings")

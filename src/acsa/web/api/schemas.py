@@ -1044,6 +1044,28 @@ class ObligationsPublic(Schema):
         "absent when all are unclassified."))
 
 
+class MissingEvidenceRowPublic(Schema):
+    order: str
+    status: str
+    step: str = Field(description="The step that lacks its document: deliver or receive.")
+    step_on: date
+    event: str = Field(description="The event that recorded the step: attach the document "
+                       "to it (POST /orders/{number}/attach-evidence).")
+    document: str = Field(description="The kind of document missing.")
+    before: str = Field(description="The settlement step it holds back: invoice or pay.")
+    party: str = Field(description="The party that took the step and attaches the document.")
+    agreement: str
+    version: str = Field(description="The profile version the order is judged under.")
+
+
+class MissingEvidencePublic(Schema):
+    data: list[MissingEvidenceRowPublic]
+    count: int
+    marking: MarkingPublic | None = Field(None, description=(
+        "The strongest marking of the orders the report names; absent when all are "
+        "unclassified."))
+
+
 class SubCapPublic(Schema):
     group: str
     cap: Amount

@@ -61,6 +61,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "year-end": ("as_of", "year", "party"),
     "balances": (),
     "annual": ("year",),
+    "missing-evidence": ("partner",),
 }
 # Reports that cannot be drawn without a parameter: a first visit shows the form only.
 NEEDS = {"statement": ("partner",), "year-end": ("as_of", "year"), "annual": ("year",)}
@@ -85,6 +86,9 @@ DESCRIPTIONS: dict[str, str] = {
     "annual": N_("Yearly totals of the support received and provided, per partner, category "
                  "and settlement method, in the fiscal year of each order's acceptance; also "
                  "as a bilingual PDF."),
+    "missing-evidence": N_("Deliveries and receipts that lack a document their agreement's "
+                           "evidence policy asks before the invoice or the payment, and who "
+                           "is to attach it."),
 }
 
 FIELD_LABELS: dict[str, str] = {
