@@ -81,6 +81,7 @@ CLEARED = {"PHL": ("SECRET", ("ordering", "receiving")),
 AGGREGATES = (
     "/", "/orders", "/api/v1/orders", "/api/v1/reports/balances", "/api/v1/reports/aging",
     "/api/v1/reports/obligations", "/api/v1/reports/activities",
+    "/api/v1/reports/missing-evidence",
     "/api/v1/reports/ceilings", "/api/v1/todo", "/orders?todo=pay",
     "/orders?todo=confirm_payment", "/reports/balances", "/reports/aging",
     "/reports/activities", "/reports/open-orders", "/reports/invoices",
@@ -154,7 +155,8 @@ def _register_activity(node: Node) -> None:
 
 def _deliver_with_manifest(uow: UnitOfWork, user: LocalUser, number: str) -> Any:
     cited = evidence.store_evidence(uow, EVIDENCE_NAME, EVIDENCE, "text/plain")
-    return orders.deliver(uow, user, number, [(1, "1")], evidence=[cited],
+    return orders.deliver(uow, user, number, [(1, "1")],
+                          evidence=[{**cited, "kind": "delivery-ticket"}],
                           note="delivered with its manifest")
 
 

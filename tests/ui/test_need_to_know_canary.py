@@ -87,6 +87,8 @@ SAMPLES: dict[str, Samples] = {
     "/api/v1/reports/balances": lambda c, p: ["/api/v1/reports/balances"],
     "/api/v1/reports/aging": lambda c, p: ["/api/v1/reports/aging"],
     "/api/v1/reports/obligations": lambda c, p: ["/api/v1/reports/obligations"],
+    "/api/v1/reports/missing-evidence": lambda c, p: [
+        "/api/v1/reports/missing-evidence", f"/api/v1/reports/missing-evidence?partner={p}"],
     "/api/v1/reports/ceilings": lambda c, p: ["/api/v1/reports/ceilings?on=2026-12-01"],
     "/api/v1/reports/activities": lambda c, p: ["/api/v1/reports/activities"],
     "/api/v1/reports/annual": lambda c, p: ["/api/v1/reports/annual?fiscal_year=FY2026"],
