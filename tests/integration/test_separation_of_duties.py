@@ -41,10 +41,12 @@ REASON = ("actor.user: phl.multi already took 'submit' on this order: under JPN-
 
 
 def version_2026_1() -> AgreementProfile:
-    """The shipped profile as version 2026.1 was: without the separation of duties."""
+    """The shipped profile as version 2026.1 was: without the separation of duties or the
+    evidence policy."""
     text = (PROFILE_DIR / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8")
     document: dict[str, Any] = tomllib.loads(text)
     del document["separation_of_duties"]
+    del document["evidence"]
     document["version"] = "2026.1"
     for key in ("signed_on", "in_force_on"):
         document[key] = document[key].isoformat()
