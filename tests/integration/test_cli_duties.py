@@ -6,7 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from .test_cli_orders import X, copy, day, own_nodes, pair  # noqa: F401
+from .test_cli_orders import X, copy, day, own_nodes, pair, ticket  # noqa: F401
 from .test_separation_of_duties import add_multi
 
 REFUSED = ("error: duties_combined: actor.user: phl.multi already took 'submit' on this "
@@ -25,7 +25,8 @@ def test_a_combined_duty_refused_then_waived(pair, tmp_path: Path):  # type: ign
     number = phl.json("order", "submit", "--file", str(path), "--as", "phl.multi")["order"]
     copy(phl, jpn)
     jpn("order", "accept", number, "--unit", "JGSDF-1HB", "--as", "jpn.approving")
-    jpn("order", "deliver", number, "--line", "1=10000", "--as", "jpn.supply")
+    jpn("order", "deliver", number, "--line", "1=10000", "--ticket", ticket(tmp_path),
+        "--as", "jpn.supply")
     copy(jpn, phl)
 
     assert phl.fails("order", "receive", number, "--delivery", "1",

@@ -152,10 +152,19 @@ def accepted(jpn: Cli, phl: Cli, tmp_path: Path, **kw: Any) -> str:
     return number
 
 
+def ticket(tmp_path: Path, name: str = "delivery-ticket.pdf") -> str:
+    """A delivery ticket file to hand over with a delivery (``--ticket``): the agreement's
+    evidence policy asks it before the invoice."""
+    path = tmp_path / name
+    path.write_bytes(b"%PDF-1.4 delivery ticket " + name.encode())
+    return str(path)
+
+
 def received(jpn: Cli, phl: Cli, tmp_path: Path, quantity: str = "10000", **kw: Any) -> str:
     """An order PHL asks of JPN, accepted, delivered and received today."""
     number = accepted(jpn, phl, tmp_path, **kw)
-    jpn("order", "deliver", number, "--line", f"1={quantity}", "--as", "jpn.supply")
+    jpn("order", "deliver", number, "--line", f"1={quantity}", "--ticket", ticket(tmp_path),
+        "--as", "jpn.supply")
     copy(jpn, phl)
     phl("order", "receive", number, "--delivery", "1", "--as", "phl.receiving")
     copy(phl, jpn)
@@ -235,7 +244,7 @@ def test_a_cash_order_from_draft_to_settled(pair, tmp_path):
     assert "tolerance_exceeded" in jpn.fails("order", "deliver", number, "--line", "1=12000",
                                              "--evidence", str(ticket), "--as", "jpn.supply")
     day(D(2026, 2, 11), jpn, phl)
-    jpn("order", "deliver", number, "--line", "1=9800", "--evidence", str(ticket),
+    jpn("order", "deliver", number, "--line", "1=9800", "--ticket", str(ticket),
         "--as", "jpn.supply", "--on", "2026-02-10")
     copy(jpn, phl)
     phl("order", "receive", number, "--delivery", "1", "--line", "1=9700:100",
@@ -295,7 +304,8 @@ def test_proposals_changes_disputes_and_transfers(pair, tmp_path):
     copy(phl, jpn)
     jpn("order", "respond", a, "--request", "1", "--accept", "--as", "jpn.approving")
     day(D(2026, 2, 10), jpn, phl)
-    jpn("order", "deliver", a, "--line", "1=12000", "--as", "jpn.supply")
+    jpn("order", "deliver", a, "--line", "1=12000", "--ticket", ticket(tmp_path),
+        "--as", "jpn.supply")
     copy(jpn, phl)
     phl("order", "receive", a, "--delivery", "1", "--as", "phl.receiving")
     phl("order", "dispute", a, "--about", "1", "--reason", "the gauge shows 11,900 L",
@@ -407,7 +417,7 @@ def test_exchange_and_offset_statements(pair, tmp_path):
                lines=[("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")])
     copy(jpn, phl)
     phl("order", "accept", b, "--unit", "AFP-TOG1", "--as", "phl.approving")
-    phl("order", "deliver", b, "--line", "1=10", "--as", "phl.supply")
+    phl("order", "deliver", b, "--line", "1=10", "--ticket", ticket(tmp_path), "--as", "phl.supply")
     copy(phl, jpn)
     jpn("order", "receive", b, "--delivery", "1", "--as", "jpn.receiving")
     day(D(2026, 3, 1), jpn, phl)
@@ -427,7 +437,8 @@ def test_exchange_and_offset_statements(pair, tmp_path):
                lines=[("food", "Rice", "300", "KG", "100.00")])
     copy(jpn, phl)
     phl("order", "accept", y, "--unit", "AFP-TOG1", "--as", "phl.approving")
-    phl("order", "deliver", y, "--line", "1=300", "--as", "phl.supply")
+    phl("order", "deliver", y, "--line", "1=300", "--ticket", ticket(tmp_path),
+        "--as", "phl.supply")
     copy(phl, jpn)
     jpn("order", "receive", y, "--delivery", "1", "--as", "jpn.receiving")
     copy(jpn, phl)

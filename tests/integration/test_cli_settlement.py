@@ -10,7 +10,7 @@ import json
 from datetime import date
 
 from . import test_cli_orders as base
-from .test_cli_orders import OPTIONS, X, copy, day, received, submit
+from .test_cli_orders import OPTIONS, X, copy, day, received, submit, ticket
 
 D = date
 pair, own_nodes = base.pair, base.own_nodes  # the fixtures: two staffed nodes, their clocks
@@ -139,7 +139,7 @@ def test_order_show_names_exchanges_and_offsets(pair, tmp_path):
                lines=[("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")])
     copy(jpn, phl)
     phl("order", "accept", b, "--unit", "AFP-TOG1", "--as", "phl.approving")
-    phl("order", "deliver", b, "--line", "1=10", "--as", "phl.supply")
+    phl("order", "deliver", b, "--line", "1=10", "--ticket", ticket(tmp_path), "--as", "phl.supply")
     copy(phl, jpn)
     jpn("order", "receive", b, "--delivery", "1", "--as", "jpn.receiving")
     jpn("order", "link-exchange", a, b, "--currency", "PHP", "--rate", "JPY/PHP=0.38",
@@ -159,7 +159,8 @@ def test_order_show_names_exchanges_and_offsets(pair, tmp_path):
                lines=[("food", "Rice", "300", "KG", "100.00")])
     copy(jpn, phl)
     phl("order", "accept", y, "--unit", "AFP-TOG1", "--as", "phl.approving")
-    phl("order", "deliver", y, "--line", "1=300", "--as", "phl.supply")
+    phl("order", "deliver", y, "--line", "1=300", "--ticket", ticket(tmp_path),
+        "--as", "phl.supply")
     copy(phl, jpn)
     jpn("order", "receive", y, "--delivery", "1", "--as", "jpn.receiving")
     jpn("order", "invoice", x, "--as", "jpn.finance")

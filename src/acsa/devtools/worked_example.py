@@ -20,9 +20,11 @@ from typing import Any
 from acsa.bootstrap import init_node
 from acsa.config import Settings
 from acsa.devtools.world import as_official, carry, exchange, introduce, staff_node, user_id
+from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
-from acsa.services import order_view, orders, queries, settlement, users
+from acsa.i18n.refusals import refusal
+from acsa.services import attachments, evidence, order_view, orders, queries, settlement, users
 from acsa.services.node import Node
 from acsa.services.reports import balances
 from acsa.services.unit_of_work import UnitOfWork
@@ -71,6 +73,19 @@ class Example:
             self.out(f"             note: {note}")
         return event
 
+    def refused(self, day: date, party: str, role: Role, what: str,
+                use_case: Callable[..., Any], *args: Any, **kw: Any) -> None:
+        """An act the rules refuse: nothing is recorded; the reason, as each nation reads it."""
+        self.calendar.to(day)
+        try:
+            as_official(self.node(party), role, use_case, *args, on=day, **kw)
+        except DomainError as exc:
+            self.out(f"  {day}  {party} {role.value:<19} {what:<38} REFUSED ({exc.code})")
+            for locale in ("en", "ja"):
+                self.out(f"             {locale}: {refusal(exc, locale)}")
+        else:
+            raise AssertionError(f"{what}: expected a refusal")
+
     def sync(self) -> None:
         """Carry bundles both ways, as couriers would across an air gap."""
         a = carry(self.phl, self.jpn, self.bundles)
@@ -118,6 +133,15 @@ def terms(requester: str, supplier: str, unit: str, lines: list[tuple[str, ...]]
     return t
 
 
+def _attach_ticket(uow: UnitOfWork, user: Any, number: str, **kw: Any) -> Any:
+    """The delivery ticket the tanker's master signed, attached to delivery 1."""
+    ticket = evidence.store_evidence(uow, "delivery-ticket-ESF1-0210.txt",
+                                     b"DELIVERY TICKET\nDiesel fuel F-76: 9,800 L\n"
+                                     b"Subic Bay, Pier 3, 2026-02-10\n", "text/plain")
+    return attachments.attach_evidence(uow, user, number, to="1", kind="delivery-ticket",
+                                       evidence=[ticket], **kw)
+
+
 def cash_path(x: Example) -> str:
     x.out("\nCash: 10,000 L of diesel for a Philippine patrol craft, JPY 152.5 a litre")
     d = date
@@ -129,12 +153,17 @@ def cash_path(x: Example) -> str:
     x.sync()
     x.do(d(2026, 2, 4), "JPN", Role.APPROVING_OFFICIAL, "accepts", orders.accept, number,
          supplying_unit="JMSDF-ESF1")
-    x.do(d(2026, 2, 10), "JPN", Role.SUPPLY_OFFICER, "delivers 9,800 L (within ±10%)",
-         orders.deliver, number, [(1, "9800")])
+    x.do(d(2026, 2, 10), "JPN", Role.SUPPLY_OFFICER, "delivers 9,800 L, ticket left aboard",
+         orders.deliver, number, [(1, "9800")], evidence=[])
     x.sync()
     x.do(d(2026, 2, 10), "PHL", Role.RECEIVING_OFFICIAL, "receives 9,800 L", orders.receive,
          number, "1")
     x.sync()
+    # Profile 2026.2: a delivery needs its delivery ticket before the invoice.
+    x.refused(d(2026, 2, 11), "JPN", Role.FINANCE_OFFICER, "invoices: no delivery ticket",
+              settlement.issue_invoice, number)
+    x.do(d(2026, 2, 12), "JPN", Role.SUPPLY_OFFICER, "attaches the signed delivery ticket",
+         _attach_ticket, number)
     x.do(d(2026, 2, 12), "JPN", Role.FINANCE_OFFICER, "invoices 9,800 × 152.5",
          settlement.issue_invoice, number)
     x.sync()
