@@ -56,6 +56,15 @@ class Nation:
         return self.client.post(f"/api/v1{path}", json=body, headers=self.as_(role))
 
 
+def upload(nation: Nation, content: bytes, name: str, kind: str = "delivery-ticket",
+           role: Role = R.SUPPLY_OFFICER) -> dict[str, Any]:
+    """An evidence file uploaded (``POST /evidence``), cited as a document of ``kind``."""
+    r = nation.client.post("/api/v1/evidence", files={"file": (name, content, "application/pdf")},
+                           headers=nation.as_(role))
+    assert r.status_code == 201, r.text
+    return {**r.json(), "kind": kind}
+
+
 def submitted(pair: Any) -> tuple[Nation, Nation, str]:
     pair.set_day(D(2026, 2, 3))
     jpn, phl = Nation(pair.jpn), Nation(pair.phl)
@@ -85,8 +94,10 @@ def test_a_cash_order_runs_its_whole_life_through_the_api_on_two_nodes(pair):
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted" and r.headers["etag"] != etag
     pair.set_day(D(2026, 2, 5))
+    ticket = upload(jpn, b"%PDF-1.4 delivery ticket, Subic pier 3", "ticket.pdf")
     r = jpn.act(R.SUPPLY_OFFICER, number, "deliver", {"lines": [{"line": 1, "quantity": "10000"}],
-                                                      "note": "at Subic, pier 3"})
+                                                      "note": "at Subic, pier 3",
+                                                      "evidence": [ticket]})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "delivered"
     pair.carry(pair.jpn, pair.phl)
@@ -231,4 +242,4 @@ def test_evidence_is_uploaded_then_cited_by_its_hash(pair):
     r = jpn.act(R.SUPPLY_OFFICER, number, "deliver",
                 {"lines": [{"line": 1, "quantity": "10000"}], "evidence": [cited]})
     assert r.status_code == 200, r.text
-    assert r.json()["deliveries"][0]["evidence"] == [cited]
+    assert r.json()["deliveries"][0]["evidence"] == [{**cited, "kind": None}]

@@ -205,7 +205,7 @@ def submit_draft(draft_id: DraftId, body: S.Dated, response: Response, principal
 # -- evidence ----------------------------------------------------------------------------------
 
 
-@router.post("/evidence", status_code=status.HTTP_201_CREATED, response_model=S.EvidencePublic,
+@router.post("/evidence", status_code=status.HTTP_201_CREATED, response_model=S.EvidenceStored,
              tags=["evidence"], summary="Upload an evidence file")
 def upload_evidence(file: Annotated[UploadFile, File()], principal: Actor,
                     uow: WriteUow) -> Any:

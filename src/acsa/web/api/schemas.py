@@ -668,12 +668,19 @@ class FiguresPublic(Schema):
     lines: list[LineFigures]
 
 
-class EvidencePublic(Schema):
+class EvidenceStored(Schema):
+    """A file as ``POST /evidence`` kept it: what a step's ``evidence`` cites (with a ``kind``
+    where the step's document is of one)."""
+
     sha256: str
     name: str
     media_type: str
     size: int
-    kind: str | None = None
+
+
+class EvidencePublic(EvidenceStored):
+    kind: str | None = Field(None, description="What document it is (delivery-ticket …); "
+                             "absent when not named.")
 
 
 class PricedQuantity(Schema):
