@@ -152,6 +152,11 @@ def step_options(order: Any, side: str) -> list[tuple[str, str]]:
 
 environment.globals["step_options"] = step_options
 environment.globals["document_kinds"] = DOCUMENT_KINDS
+# What the files a step's form attaches are, unless the officer says otherwise: the
+# documents an evidence policy asks of that step.
+EVIDENCE_KIND_DEFAULT = {"deliver": "delivery-ticket", "receive": "goods-received-note",
+                         "return-in-kind": ""}
+environment.globals["evidence_kind_default"] = EVIDENCE_KIND_DEFAULT
 
 
 def _waivable(order: Any, side: str) -> bool:

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from acsa.domain.errors import Conflict, DomainError
+from acsa.domain.agreement import DOCUMENT_KINDS
+from acsa.domain.errors import Conflict, DomainError, InvalidValue
 from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.rules import Status
 from acsa.i18n import N_, gettext
@@ -32,6 +33,7 @@ from acsa.web.problems import status_of
 from acsa.web.ui import held_files
 from acsa.web.ui.actions import (
     ACTION_ROUTES,
+    EVIDENCE_KIND_DEFAULT,
     FIELDS,
     WEIGHTY,
     body_data,
@@ -239,13 +241,16 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
                                        status=status, held=held)
 
     data, marking = _action_data(form)
+    # What the files attached are: the form's choice (its default when a client posts none).
+    data.pop("evidence_kind", None)
+    kind = str(form.get("evidence_kind", EVIDENCE_KIND_DEFAULT.get(action, ""))).strip()
     try:
         body = ACTION_ROUTES[action].body.model_validate(body_data(action, data))
     except ValidationError as exc:
         return await refused(form_errors(action, form, exc, locale), 422)
     try:
         await run_in_threadpool(_record_act, node, principal, number, action, body,
-                                (form.get("head") or None, marking, files))
+                                (form.get("head") or None, marking, files, kind))
     except FormProblems as found:
         return await refused(FormErrors.of_problems(found.problems, {}, locale), 422)
     except Conflict as exc:
@@ -259,10 +264,11 @@ async def _act(request: Request, principal: Principal, number: str, action: str)
 
 
 def _record_act(node: Node, principal: Principal, number: str, action: str, body: Any,
-                posted: tuple[str | None, dict[str, Any] | None, list[held_files.Upload]],
+                posted: tuple[str | None, dict[str, Any] | None, list[held_files.Upload], str],
                 ) -> None:
-    """The files attached and the act citing them: one use case, kept whole or not at all."""
-    head, marking, files = posted
+    """The files attached and the act citing them: one use case, kept whole or not at all;
+    ``kind`` names what document the files are (none: not named)."""
+    head, marking, files, kind = posted
     route = ACTION_ROUTES[action]
 
     @use_case
@@ -271,11 +277,15 @@ def _record_act(node: Node, principal: Principal, number: str, action: str, body
         found = markings.order_problems(uow, principal.user, number, marking)
         if found:
             raise FormProblems(marking_problems(found))
+        if kind and kind not in DOCUMENT_KINDS:
+            raise InvalidValue(N_("'%(value)s' is not a kind of document (%(kinds)s)"),
+                               field="evidence", value=kind, kinds=list(DOCUMENT_KINDS))
         cited = [evidence.store_evidence(uow, name, content, media)
                  for name, content, media in files]
         used = body
         if cited:
-            refs = [S.EvidenceRef.model_validate(c) for c in cited]
+            refs = [S.EvidenceRef.model_validate({**c, "kind": kind} if kind else c)
+                    for c in cited]
             used = body.model_copy(update={"evidence": [*getattr(body, "evidence", []),
                                                         *refs]})
         route.call(uow, principal.user, number, used, head)
