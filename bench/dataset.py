@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, update
 
 from acsa.bootstrap import init_node, open_node
 from acsa.config import Settings
-from acsa.devtools.exercise import Exercise
+from acsa.devtools.exercise import Exercise, ticket_ref
 from acsa.devtools.world import exchange, introduce, staff_node, user_id
 from acsa.domain import facts as F
 from acsa.domain.commands import payment_data
@@ -146,7 +146,8 @@ def build(directory: Path, orders: int, *, log: Any = print) -> Node:
         if stage == 1:
             continue
         delivered = emit("JPN", Role.SUPPLY_OFFICER, F.DELIVERY_RECORDED, number, head,
-                         {"lines": [{"line": 1, "quantity": quantity, "unit_price": price}]},
+                         {"lines": [{"line": 1, "quantity": quantity, "unit_price": price}],
+                          "evidence": [ticket_ref(number)]},
                          on + timedelta(days=2), "JMSDF-ESF1")
         head = delivered
         if stage == 2:
