@@ -16,7 +16,7 @@ R = Role
 DETAIL = ("the delivery of 2026-02-10 lacks a delivery-ticket: under JPN-PHL-ACSA 2026.2 a "
           "delivery needs one before the invoice")
 JAPANESE = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA 2026.2では、請求書の前に"
-            "引渡しには引渡票が必要です。")
+            "、引渡しにはその書類が必要です。")
 
 
 def test_the_invoice_waits_for_the_ticket_attached_through_the_api(pair):  # type: ignore[no-untyped-def]

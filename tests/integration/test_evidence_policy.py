@@ -50,7 +50,7 @@ REASON = ("evidence: the delivery of 2026-02-10 lacks a delivery-ticket: under J
 ENGLISH = ("The delivery of Feb 10, 2026 lacks a delivery ticket: under JPN-PHL-ACSA 2026.2 a "
            "delivery needs one before the invoice.")
 JAPANESE = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA 2026.2では、請求書の前に"
-            "引渡しには引渡票が必要です。")
+            "、引渡しにはその書類が必要です。")
 
 
 def received_without_ticket(jpn: Node, phl: Node) -> tuple[str, str]:

@@ -59,6 +59,7 @@ def tables(world):  # type: ignore[no-untyped-def]
             "year-end": build_table(uow, reader(uow), "year-end", year=2025, party="JPN"),
             "balances": build_table(uow, reader(uow), "balances"),
             "annual": build_table(uow, reader(uow), "annual", year=2025),
+            "missing-evidence": build_table(uow, reader(uow), "missing-evidence"),
         }
 
 

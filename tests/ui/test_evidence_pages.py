@@ -18,7 +18,7 @@ from .test_order_pages import act_on_page, head_of, logged_in, submitted  # noqa
 EN = ("The delivery of Feb 10, 2026 lacks a delivery ticket: under JPN-PHL-ACSA 2026.2 a "
       "delivery needs one before the invoice.")
 JA = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA 2026.2では、請求書の前に"
-      "引渡しには引渡票が必要です。")
+      "、引渡しにはその書類が必要です。")
 TICKET = b"%PDF-1.4 delivery ticket 0210, 10,000 L F-76\n"
 
 
