@@ -513,10 +513,8 @@ def test_references_by_position_hash_and_invoice_number(nodes):
     state = read(jpn, orders.order_state, number)
     for ref in ("1", invoice.hash[:8], "INV/JPN/FY2025/00001"):
         assert references.find_invoice(state, ref) == invoice.hash
-    # A position past the last invoice (that is not also a prefix of the invoice's hash).
-    beyond = next(d for d in "23456789" if not invoice.hash.startswith(d))
     with pytest.raises(DomainError) as caught:
-        references.find_invoice(state, beyond)
+        references.find_invoice(state, "2")
     assert (caught.value.code, caught.value.field) == ("unknown_reference", "invoice")
     assert references.find_delivery(state, state.deliveries[0].id[:6]) == state.deliveries[0].id
 

@@ -157,8 +157,9 @@ def find_step(state: OrderState, ref: str, *, field: str = "to") -> str:
                      what="receipt", number=state.number, field=field).id
     if ref.isdigit() and 0 < int(ref) <= len(state.deliveries):
         return state.deliveries[int(ref) - 1].id
+    position_only = ref.isdigit() and len(ref) <= POSITION_DIGITS_MAX  # as _pick reads it
     ids = [d.id for d in state.deliveries] + [r.id for r in state.receipts]
-    matches = [i for i in ids if ref and i.startswith(ref.lower())]
+    matches = [i for i in ids if ref and not position_only and i.startswith(ref.lower())]
     if len(matches) != 1:
         raise UnknownReference(
             N_("no delivery or receipt '%(ref)s' on %(number)s"),
