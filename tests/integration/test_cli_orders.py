@@ -408,9 +408,9 @@ def test_settlement_in_kind_and_an_emergency_order(pair, tmp_path):
     assert note.startswith("confirmed late: 4 day(s)")
 
 
-def test_exchange_and_offset_statements(pair, tmp_path):
-    jpn, phl = pair
-    day(D(2026, 2, 10), jpn, phl)
+def truck_trips_each_way(jpn, phl, tmp_path) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Truck trips delivered and received each way, to be settled by exchange: PHL's
+    order a (12 trips by JPN, JPY 600,000) and JPN's order b (10 trips by PHL)."""
     a = received(jpn, phl, tmp_path, quantity="12", method="eve",
                  lines=[("transportation", "Truck, 3½ t", "12", "TRIP", "50000")])
     b = submit(jpn, tmp_path, method="eve", requester="JPN", supplier="PHL",
@@ -420,6 +420,13 @@ def test_exchange_and_offset_statements(pair, tmp_path):
     phl("order", "deliver", b, "--line", "1=10", "--ticket", ticket(tmp_path), "--as", "phl.supply")
     copy(phl, jpn)
     jpn("order", "receive", b, "--delivery", "1", "--as", "jpn.receiving")
+    return a, b
+
+
+def test_exchange_and_offset_statements(pair, tmp_path):
+    jpn, phl = pair
+    day(D(2026, 2, 10), jpn, phl)
+    a, b = truck_trips_each_way(jpn, phl, tmp_path)
     day(D(2026, 3, 1), jpn, phl)
     linked = jpn("order", "link-exchange", a, b, "--currency", "PHP", "--rate", "JPY/PHP=0.38",
                  "--as", "jpn.finance")

@@ -10,7 +10,16 @@ import json
 from datetime import date
 
 from . import test_cli_orders as base
-from .test_cli_orders import OPTIONS, X, copy, day, received, submit, ticket
+from .test_cli_orders import (
+    OPTIONS,
+    X,
+    copy,
+    day,
+    received,
+    submit,
+    ticket,
+    truck_trips_each_way,
+)
 
 D = date
 pair, own_nodes = base.pair, base.own_nodes  # the fixtures: two staffed nodes, their clocks
@@ -133,15 +142,7 @@ def test_order_show_names_returns_and_conversions(pair, tmp_path):
 def test_order_show_names_exchanges_and_offsets(pair, tmp_path):
     jpn, phl = pair
     day(D(2027, 3, 1), jpn, phl)
-    a = received(jpn, phl, tmp_path, quantity="12", method="eve",
-                 lines=[("transportation", "Truck, 3½ t", "12", "TRIP", "50000")])
-    b = submit(jpn, tmp_path, method="eve", requester="JPN", supplier="PHL",
-               lines=[("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")])
-    copy(jpn, phl)
-    phl("order", "accept", b, "--unit", "AFP-TOG1", "--as", "phl.approving")
-    phl("order", "deliver", b, "--line", "1=10", "--ticket", ticket(tmp_path), "--as", "phl.supply")
-    copy(phl, jpn)
-    jpn("order", "receive", b, "--delivery", "1", "--as", "jpn.receiving")
+    a, b = truck_trips_each_way(jpn, phl, tmp_path)
     jpn("order", "link-exchange", a, b, "--currency", "PHP", "--rate", "JPY/PHP=0.38",
         "--as", "jpn.finance")
     assert ("exchange EVE/JPN/00001 proposed by the supplier on 2027-03-01: 600,000 JPY of "

@@ -33,7 +33,7 @@ from acsa.domain.marking import UNCLASSIFIED
 from acsa.domain.money import Money
 from acsa.i18n import N_, bilingual, format_amount, gettext
 from acsa.i18n.labels import source_label
-from acsa.reports.documents import FONT, MarkedPaper
+from acsa.reports.documents import FONT, MarkedPaper, grid_of
 from acsa.reports.tables import CODE, INTEGER, MONEY, Column, ReportTable
 from acsa.services import markings
 from acsa.services.annual_report import AnnualReport, annual_report
@@ -177,15 +177,7 @@ def _cells(row: Mapping[str, Any]) -> list[str]:
 
 def _section(pdf: _Paper, currency: str, rows: Sequence[Mapping[str, Any]]) -> None:
     _heading(pdf, f"{bilingual(N_('Currency'))}: {currency}")
-    pdf.set_font(FONT, size=7.5)
-    with pdf.table(
-        col_widths=tuple(w for _, w, _ in PDF_COLUMNS),
-        text_align=tuple(a for _, _, a in PDF_COLUMNS),
-        line_height=3.8,
-        headings_style=FontFace(fill_color=(230, 234, 240), size_pt=7),
-        repeat_headings=1,
-        padding=0.8,
-    ) as grid:
+    with grid_of(pdf, PDF_COLUMNS) as grid:
         head = grid.row()
         for i, (msgid, _, _) in enumerate(PDF_COLUMNS):
             head.cell(bilingual(msgid, "\n") + (f"\n({currency})" if i >= 5 else ""))

@@ -376,18 +376,24 @@ def _cells(kind: str, ln: DocumentLine) -> list[str]:
             ln.unit]
 
 
-def _lines(pdf: _Paper, model: DocumentModel) -> None:
-    _heading(pdf, bilingual(N_("Lines")))
-    columns = _columns(model.kind)
+def grid_of(pdf: MarkedPaper, columns: Sequence[tuple[str, float, str]]) -> Any:
+    """A table of ``columns`` (heading msgid, width, alignment) in the documents' style,
+    its headings repeated on each page; a context manager yielding the table."""
     pdf.set_font(FONT, size=7.5)
-    with pdf.table(
+    return pdf.table(
         col_widths=tuple(w for _, w, _ in columns),
         text_align=tuple(a for _, _, a in columns),
         line_height=3.8,
         headings_style=FontFace(fill_color=(230, 234, 240), size_pt=7),
         repeat_headings=1,
         padding=0.8,
-    ) as table:
+    )
+
+
+def _lines(pdf: _Paper, model: DocumentModel) -> None:
+    _heading(pdf, bilingual(N_("Lines")))
+    columns = _columns(model.kind)
+    with grid_of(pdf, columns) as table:
         head = table.row()
         for msgid, _, _ in columns:
             head.cell(bilingual(msgid, "\n"))

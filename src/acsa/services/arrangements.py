@@ -31,15 +31,16 @@ from acsa.domain.arrangements import (
     fold_arrangements,
     terms_from_data,
 )
-from acsa.domain.errors import N_, DomainError, InvalidValue, NotAppointed, UnknownReference
+from acsa.domain.errors import N_, InvalidValue, NotAppointed, UnknownReference
 from acsa.domain.parties import Role
 from acsa.domain.streams import stream_agreement, stream_id
 from acsa.reading import nested_deeper_than, text_of, too_large
+from acsa.services.finance_records import facts_of, finance_officer_check
 from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
-from acsa.store.log import StoredEvent, fact_of, stored
+from acsa.store.log import StoredEvent
 
 TYPES = (F.ARRANGEMENT_PROPOSED, F.ARRANGEMENT_SIGNED)
 DOCUMENT_BYTES_MAX = 64 * 1024
@@ -76,25 +77,7 @@ def _plain(value: Any) -> Any:
 
 def register(uow: UnitOfWork, agreement: str | None = None) -> dict[str, Arrangement]:
     """Every arrangement this node holds (of ``agreement``), by identifier."""
-    rows = uow.conn.execute(select(T.events).where(T.events.c.type.in_(TYPES))
-                            .order_by(T.events.c.id))
-    facts = [fact_of(stored(r).signed) for r in rows]
-    if agreement:
-        facts = [f for f in facts if stream_agreement(f.stream) == agreement]
-    ctx = uow.context
-
-    def authorize(f: F.Fact) -> str | None:
-        if f.actor.role is not Role.FINANCE_OFFICER:
-            return f"signed as {f.actor.role.value}, not finance_officer"
-        try:
-            ctx.roster(f.stream).authorize(
-                f.actor.appointment, party=f.actor.party, user=f.actor.user,
-                role=Role.FINANCE_OFFICER, unit=f.actor.unit, on=f.on, position=f.seq)
-        except DomainError as exc:
-            return str(exc)
-        return None
-
-    return fold_arrangements(facts, authorize)
+    return fold_arrangements(facts_of(uow, TYPES, agreement), finance_officer_check(uow))
 
 
 def agreement_of(uow: UnitOfWork, identifier: str) -> str:

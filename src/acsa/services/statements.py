@@ -24,7 +24,6 @@ from sqlalchemy import and_, func, or_, select
 from acsa.domain import facts as F
 from acsa.domain.errors import (
     N_,
-    DomainError,
     InvalidValue,
     NeedToKnow,
     NotAppointed,
@@ -41,13 +40,14 @@ from acsa.domain.statements import (
     fold_statements,
     statement_document,
 )
-from acsa.domain.streams import stream_agreement, stream_id
+from acsa.domain.streams import stream_id
 from acsa.services import need_to_know
+from acsa.services.finance_records import facts_of, finance_officer_check
 from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
-from acsa.store.log import StoredEvent, fact_of, stored
+from acsa.store.log import StoredEvent
 
 
 def balance_lines(uow: UnitOfWork, agreement: str, counterparty: str, currency: str,
@@ -166,25 +166,8 @@ def list_statements(uow: UnitOfWork, user: LocalUser,
 
 def all_statements(uow: UnitOfWork, agreement: str | None = None) -> list[Statement]:
     """Every statement this node holds, with its answer, oldest first."""
-    rows = uow.conn.execute(select(T.events).where(
-        T.events.c.type.in_([F.BALANCE_SIGNED, F.BALANCE_ANSWERED])).order_by(T.events.c.id))
-    facts = [fact_of(stored(r).signed) for r in rows]
-    if agreement:
-        facts = [f for f in facts if stream_agreement(f.stream) == agreement]
-    ctx = uow.context
-
-    def authorize(f: F.Fact) -> str | None:
-        if f.actor.role is not Role.FINANCE_OFFICER:
-            return f"signed as {f.actor.role.value}, not finance_officer"
-        try:
-            ctx.roster(f.stream).authorize(
-                f.actor.appointment, party=f.actor.party, user=f.actor.user,
-                role=Role.FINANCE_OFFICER, unit=f.actor.unit, on=f.on, position=f.seq)
-        except DomainError as exc:
-            return str(exc)
-        return None
-
-    return fold_statements(facts, authorize)
+    return fold_statements(facts_of(uow, (F.BALANCE_SIGNED, F.BALANCE_ANSWERED), agreement),
+                           finance_officer_check(uow))
 
 
 @use_case

@@ -167,18 +167,27 @@ def user_page(request: Request, principal: User, user_id: str) -> HTMLResponse:
     return _user_page(request, principal, user_id)
 
 
-@router.post("/admin/users/{user_id}/password")
-async def set_password(request: Request, principal: User, user_id: str) -> Response:
-    form, _ = await _form(request, principal)
+async def _change_user(request: Request, principal: Principal, user_id: str,
+                       change: Callable[[UnitOfWork], object]) -> Response:
+    """Make one change to a user and go back to their page; a refusal is shown on it."""
     try:
-        if form.get("password", "") != form.get("password_again", ""):
-            raise InvalidValue(N_("the two passwords differ"), field="password_again")
-        await run_in_threadpool(_write, request, lambda uow: auth.set_password(
-            uow, principal.user, user_id, form.get("password", "")))
+        await run_in_threadpool(_write, request, change)
     except DomainError as exc:
         return await run_in_threadpool(_user_page, request, principal, user_id,
                                        status=status_of(exc), errors=FormErrors.of_domain(exc))
     return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
+
+
+@router.post("/admin/users/{user_id}/password")
+async def set_password(request: Request, principal: User, user_id: str) -> Response:
+    form, _ = await _form(request, principal)
+
+    def change(uow: UnitOfWork) -> object:
+        if form.get("password", "") != form.get("password_again", ""):
+            raise InvalidValue(N_("the two passwords differ"), field="password_again")
+        return auth.set_password(uow, principal.user, user_id, form.get("password", ""))
+
+    return await _change_user(request, principal, user_id, change)
 
 
 @router.post("/admin/users/{user_id}/totp", response_class=HTMLResponse)
@@ -195,55 +204,33 @@ async def enrol_totp(request: Request, principal: User, user_id: str) -> Respons
 async def set_clearance(request: Request, principal: User, user_id: str) -> Response:
     """A security officer sets the user's clearance (a level of the party's scheme, or none)."""
     form, _ = await _form(request, principal)
-    try:
-        await run_in_threadpool(_write, request, lambda uow: admin_views.set_clearance(
-            uow, principal.user, user_id, form.get("clearance", ""),
-            address=client_address(request)))
-    except DomainError as exc:
-        return await run_in_threadpool(_user_page, request, principal, user_id,
-                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
-    return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
+    return await _change_user(request, principal, user_id, lambda uow: admin_views.set_clearance(
+        uow, principal.user, user_id, form.get("clearance", ""), address=client_address(request)))
 
 
 @router.post("/admin/users/{user_id}/activities")
 async def set_activities(request: Request, principal: User, user_id: str) -> Response:
     """A security officer gives the user exactly the activities checked (need to know)."""
     _, lists = await _form(request, principal)
-    try:
-        await run_in_threadpool(_write, request, lambda uow: admin_views.set_activities(
-            uow, principal.user, user_id, lists["activities"],
-            address=client_address(request)))
-    except DomainError as exc:
-        return await run_in_threadpool(_user_page, request, principal, user_id,
-                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
-    return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
+    return await _change_user(request, principal, user_id, lambda uow: admin_views.set_activities(
+        uow, principal.user, user_id, lists["activities"], address=client_address(request)))
 
 
 @router.post("/admin/users/{user_id}/roles")
 async def edit_roles(request: Request, principal: User, user_id: str) -> Response:
     """An administrator sets the user's roles and units to exactly those checked."""
     _, lists = await _form(request, principal)
-    try:
-        await run_in_threadpool(_write, request, lambda uow: admin_views.edit_user(
-            uow, principal.user, user_id, roles=lists["roles"], units=lists["units"],
-            address=client_address(request)))
-    except DomainError as exc:
-        return await run_in_threadpool(_user_page, request, principal, user_id,
-                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
-    return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
+    return await _change_user(request, principal, user_id, lambda uow: admin_views.edit_user(
+        uow, principal.user, user_id, roles=lists["roles"], units=lists["units"],
+        address=client_address(request)))
 
 
 @router.post("/admin/users/{user_id}/active")
 async def set_active(request: Request, principal: User, user_id: str) -> Response:
     form, _ = await _form(request, principal)
     active = form.get("active") == "1"
-    try:
-        await run_in_threadpool(_write, request, lambda uow: admin_views.set_active(
-            uow, principal.user, user_id, active))
-    except DomainError as exc:
-        return await run_in_threadpool(_user_page, request, principal, user_id,
-                                       status=status_of(exc), errors=FormErrors.of_domain(exc))
-    return redirect(f"/admin/users/{quote(user_id)}", notice="saved")
+    return await _change_user(request, principal, user_id, lambda uow: admin_views.set_active(
+        uow, principal.user, user_id, active))
 
 
 # -- appointments -------------------------------------------------------------------------
