@@ -70,6 +70,10 @@ def test_prices_through_the_api(nodes):  # type: ignore[no-untyped-def]
     assert r.status_code == 422 and problem(r)["field"] == "unit"
     r = api.post("/api/v1/catalogue", json={**body, "valid_to": "2026-01-01"}, headers=headers)
     assert r.status_code == 422 and problem(r)["field"] == "valid_to"
+    # A 30-digit price is one clear refusal on the field, nothing stored.
+    r = api.post("/api/v1/catalogue", json={**body, "unit_price": "9" * 30}, headers=headers)
+    assert r.status_code == 422 and problem(r)["field"] == "unit_price", r.text
+    assert prices(jpn) == []
     r = api.post("/api/v1/catalogue", json=body, headers=headers)
     assert r.status_code == 201, r.text
     assert (r.json()["currency"], r.json()["party"]) == ("JPY", "JPN")
