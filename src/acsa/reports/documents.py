@@ -503,9 +503,19 @@ def _signature_block(pdf: _Paper, s: SignatureBlock, x: float, width: float) -> 
         pdf.multi_cell(width, 3.3, text, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=5.5)
     pdf.set_text_color(80, 80, 80)
-    pdf.multi_cell(width, 2.4, f"{bilingual(N_('Key fingerprint'))}: {s.key}\n"
-                   f"{bilingual(N_('Event'))}: {s.event}", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    # Each hex value in two fixed halves: the block is as tall whatever its digits, whose
+    # widths differ in the font, so the page's layout does not depend on a key or hash.
+    pdf.multi_cell(width, 2.4, f"{bilingual(N_('Key fingerprint'))}:\n{_halves(s.key)}\n"
+                   f"{bilingual(N_('Event'))}:\n{_halves(s.event)}",
+                   new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
+
+
+def _halves(value: str) -> str:
+    """``ed25519:`` and 64 hex digits, or 64 hex digits, as two lines of 32 digits."""
+    prefix, sep, digits = value.rpartition(":")
+    half = len(digits) // 2
+    return f"{prefix}{sep}{digits[:half]}\n{digits[half:]}"
 
 
 def _when(s: SignatureBlock) -> str:
