@@ -58,14 +58,14 @@ def out(line: str = "") -> None:
 class Story:
     """Two nodes on one calendar, and the real CLI pointed at either."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, *, in_force: bool = True) -> None:
         self.base = base
         self.calendar = Calendar()
         self.nodes: dict[str, Node] = {}
         for party in ("JPN", "PHL"):
             node = init_node(Settings(data_dir=base / party.lower()), party)
             node.clock = self.calendar
-            staff_node(node, [AGREEMENT], time_zone=ZONES[party])
+            staff_node(node, [AGREEMENT], time_zone=ZONES[party], in_force=in_force)
             self.nodes[party] = node
         introduce(self.nodes["JPN"], self.nodes["PHL"])
         self.sync(quiet=True)
@@ -204,9 +204,9 @@ def operations(s: Story) -> dict[str, str]:
     n["clinic"] = s.order("JPN", "PHL", "JGSDF-1HB", "AFP-1ID",
                           ("medical_services", "Field clinic consultations", "40", "EA",
                            "1500.00"), "cash")
-    n["calibration"] = s.order("PHL", "JPN", "AFP-TOG1", "JASDF-2AW",
-                               ("calibration", "Torque wrench calibration", "12", "EA", "9000"),
-                               "cash")
+    n["repair"] = s.order("PHL", "JPN", "AFP-TOG1", "JASDF-2AW",
+                          ("repair_maintenance", "Torque wrench repair and check", "12", "EA",
+                           "9000"), "cash")
     s.sync(quiet=True)
     s.today(date(2026, 2, 10))
     s.deliver_and_receive(n["diesel"], "PHL", "JPN", "9800")
@@ -214,7 +214,7 @@ def operations(s: Story) -> dict[str, str]:
     s.deliver_and_receive(n["trucks"], "JPN", "PHL", "10")
     s.deliver_and_receive(n["jpn_trucks"], "PHL", "JPN", "12")
     s.deliver_and_receive(n["clinic"], "JPN", "PHL", "40")
-    s.deliver_and_receive(n["calibration"], "PHL", "JPN", "12")
+    s.deliver_and_receive(n["repair"], "PHL", "JPN", "12")
     return n
 
 
@@ -269,16 +269,16 @@ def eve(s: Story, trucks: str, jpn_trucks: str) -> None:
     s.acsa("PHL", "order", "list", "--counterpart", "JPN", "--as", "phl.finance")
 
 
-def offset(s: Story, clinic: str, calibration: str) -> None:
+def offset(s: Story, clinic: str, repair: str) -> None:
     heading("OFFSET: PHL's invoice for clinic consultations (PHP 60,000.00) against JPN's for "
-            "calibration (JPY 108,000), netted in PHP")
+            "torque wrench repair (JPY 108,000), netted in PHP")
     s.today(date(2026, 3, 24))
     s.acsa("PHL", "order", "invoice", clinic, "--as", "phl.finance")
-    s.acsa("JPN", "order", "invoice", calibration, "--as", "jpn.finance")
+    s.acsa("JPN", "order", "invoice", repair, "--as", "jpn.finance")
     s.sync()
     s.today(date(2026, 3, 31))
     s.acsa("PHL", "statement", "offset", "--invoice", f"{clinic}:1", "--invoice",
-           f"{calibration}:1", "--currency", "PHP", "--rate", "JPY/PHP=0.38",
+           f"{repair}:1", "--currency", "PHP", "--rate", "JPY/PHP=0.38",
            "--as", "phl.finance")
     s.sync()
     s.today(date(2026, 4, 2))
@@ -393,7 +393,7 @@ def main() -> None:
             n = operations(s)
             cash(s, n["diesel"])
             eve(s, n["trucks"], n["jpn_trucks"])
-            offset(s, n["clinic"], n["calibration"])
+            offset(s, n["clinic"], n["repair"])
             rik_return(s, n["rations"])
             reports_midyear(s)
             rik_convert(s, n["rations"])

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from acsa.devtools.world import in_force_profile
 from acsa.domain.agreement import AgreementProfile
 from acsa.profiles import shipped_profile
 
@@ -23,7 +24,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 @pytest.fixture(scope="session")
 def jp_ph() -> AgreementProfile:
-    return shipped_profile("JPN-PHL-ACSA")
+    """The Japan–Philippines profile as in force (the shipped one is only signed)."""
+    return in_force_profile("JPN-PHL-ACSA")
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,11 @@ from .test_orders import submitted, upload
 
 D = date
 R = Role
-DETAIL = ("the delivery of 2026-02-10 lacks a delivery-ticket: under JPN-PHL-ACSA 2026.2 a "
+DETAIL = ("the delivery of 2026-02-10 lacks a delivery-ticket: under JPN-PHL-ACSA "
+          "2026.3+2026-02-01 a "
           "delivery needs one before the invoice")
-JAPANESE = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA 2026.2では、請求書の前に"
+JAPANESE = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA "
+            "2026.3+2026-02-01では、請求書の前に"
             "、引渡しにはその書類が必要です。")
 
 

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official, staff_node
+from acsa.devtools.world import as_official, in_force_profile, staff_node
 from acsa.domain.parties import Role
-from acsa.profiles import shipped_profile
 from acsa.services import orders
 
 from .conftest import bearer, client_for, official, problem, token_for
@@ -20,7 +19,7 @@ EMERGENCIES = 6
 
 
 def _terms(agreement: str, requester: str, supplier: str, i: int) -> dict[str, Any]:
-    x = Exercise(shipped_profile(agreement))
+    x = Exercise(in_force_profile(agreement))
     what = "Bottled water" if i % 5 == 0 else "Diesel fuel F-76"
     category = "water" if i % 5 == 0 else "pol"
     return x.terms(requester, supplier, [(category, f"{what} lot {i}", "100", "L", "150")],

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from acsa.devtools.exercise import Exercise
+from acsa.devtools.world import in_force_profile
 from acsa.domain.parties import Role
-from acsa.profiles import shipped_profile
 
 from .conftest import bearer, client_for, official, problem, token_for
 
@@ -16,7 +16,7 @@ R = Role
 
 
 def order_terms(**changes: Any) -> dict[str, Any]:
-    x = Exercise(shipped_profile("JPN-PHL-ACSA"))
+    x = Exercise(in_force_profile("JPN-PHL-ACSA"))
     terms = x.terms("PHL", "JPN", [("pol", "Diesel fuel F-76", "10000", "L", "152.5")])
     terms.pop("requester")
     return {**terms, **changes}

@@ -17,16 +17,15 @@ from typing import Any
 from acsa.bootstrap import open_node
 from acsa.config import Settings
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official
+from acsa.devtools.world import as_official, in_force_profile
 from acsa.domain.parties import Role
-from acsa.profiles import shipped_profile
 from acsa.services import orders
 
 AGREEMENT = "JPN-PHL-ACSA"
 
 
 def terms(n: int) -> dict[str, Any]:
-    x = Exercise(shipped_profile(AGREEMENT))
+    x = Exercise(in_force_profile(AGREEMENT))
     line = ("pol", f"Diesel fuel F-76, lot {n}", str(100 + n), "L", "152.5")
     made: dict[str, Any] = x.terms("PHL", "JPN", [line], needed_by="2027-06-01")
     return made

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from acsa.devtools.exercise import Exercise
+from acsa.devtools.world import in_force_profile
 from acsa.domain.parties import Role
-from acsa.profiles import shipped_profile
 from acsa.services import orders
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.federation
 
 def diesel(requester: str = "PHL", supplier: str = "JPN", agreement: str = "JPN-PHL-ACSA"
            ) -> dict:
-    x = Exercise(shipped_profile(agreement))
+    x = Exercise(in_force_profile(agreement))
     return x.terms(requester, supplier, [("pol", "Diesel fuel F-76", "10000", "L", "152.5")],
                    needed_by="2026-12-20")
 

@@ -21,12 +21,11 @@ import pytest
 from sqlalchemy import select
 
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official, user_id
+from acsa.devtools.world import as_official, in_force_profile, user_id
 from acsa.domain.parties import Role
 from acsa.events import PURPOSE_BUNDLE, canonical_json
 from acsa.federation import bundles
 from acsa.federation.bundles import ExportSummary, export_bundle, import_bundle
-from acsa.profiles import shipped_profile
 from acsa.services import evidence, intake, orders, users
 from acsa.services.intake import ImportSummary
 from acsa.services.node import Node
@@ -36,7 +35,7 @@ from acsa.store import tables as T
 
 from .conftest import Acsa, changed, rows, write
 
-X = Exercise(shipped_profile("JPN-PHL-ACSA"))
+X = Exercise(in_force_profile("JPN-PHL-ACSA"))
 QUARANTINED = {"quarantine": 1}
 
 

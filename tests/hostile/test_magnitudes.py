@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official
+from acsa.devtools.world import as_official, in_force_profile
 from acsa.domain.errors import InvalidValue, NothingDue
 from acsa.domain.event_schema import DIGITS_MAX, TOO_MANY_DIGITS, check_data
 from acsa.domain.interpret import interpret_orders
@@ -35,7 +35,6 @@ from acsa.domain.money import MINOR_UNITS, line_total
 from acsa.domain.parties import Role
 from acsa.events import Envelope, seal
 from acsa.i18n import gettext
-from acsa.profiles import shipped_profile
 from acsa.services import admin, orders, users
 from acsa.services.node import Node
 from acsa.services.recording import adopted_profile
@@ -288,7 +287,7 @@ def test_the_largest_figures_are_stored_on_every_engine(nations):  # type: ignor
 
 # -- property: any figures within the limit multiply and sum within the store ------------------
 
-PROFILE = shipped_profile(AGREEMENT)
+PROFILE = in_force_profile(AGREEMENT)
 
 
 @st.composite

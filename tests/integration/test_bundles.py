@@ -9,11 +9,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official, carry
+from acsa.devtools.world import as_official, carry, in_force_profile
 from acsa.domain.parties import Role
 from acsa.events import Envelope, NodeKey, seal
 from acsa.federation.bundles import export_bundle, import_bundle
-from acsa.profiles import shipped_profile
 from acsa.services import orders
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
@@ -23,7 +22,7 @@ D = date
 
 
 def terms(requester: str = "PHL", supplier: str = "JPN") -> dict:
-    x = Exercise(shipped_profile("JPN-PHL-ACSA"))
+    x = Exercise(in_force_profile("JPN-PHL-ACSA"))
     return x.terms(requester, supplier, [("pol", "Diesel fuel F-76", "10000", "L", "152.5")])
 
 

@@ -10,7 +10,7 @@ from .test_cli_orders import X, copy, day, own_nodes, pair, ticket  # noqa: F401
 from .test_separation_of_duties import add_multi
 
 REFUSED = ("error: duties_combined: actor.user: phl.multi already took 'submit' on this "
-           "order: under JPN-PHL-ACSA 2026.2 one person may not also take 'receive' "
+           "order: under JPN-PHL-ACSA 2026.3+2026-02-01 one person may not also take 'receive' "
            "(separation of duties)")
 
 

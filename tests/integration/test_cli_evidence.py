@@ -10,7 +10,8 @@ from pathlib import Path
 from .test_cli_orders import X, copy, day, own_nodes, pair, ticket  # noqa: F401
 
 REFUSED = ("error: evidence_missing: evidence: the delivery of 2026-02-10 lacks a "
-           "delivery-ticket: under JPN-PHL-ACSA 2026.2 a delivery needs one before the invoice")
+           "delivery-ticket: under JPN-PHL-ACSA "
+           "2026.3+2026-02-01 a delivery needs one before the invoice")
 
 
 def test_an_invoice_waits_for_the_ticket_attached_later(pair, tmp_path: Path):  # type: ignore[no-untyped-def]  # noqa: F811

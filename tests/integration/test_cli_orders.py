@@ -186,6 +186,18 @@ def test_administering_a_node(make_node, opened):
     assert (listed["id"], listed["adopted_here"]) == (AGREEMENT, True)
     shown = phl("agreement", "show", AGREEMENT)
     assert "short_id = JP-PH" in shown and "settlement.cash_payment_days = 30" in shown
+    assert "status = signed" in shown
+    # The entry into force, as the Philippine administrator records it.
+    assert "on: cannot be before the signature, 2026-01-15" in phl.fails(
+        "agreement", "enter-into-force", AGREEMENT, "--on", "2026-01-01", "--reference",
+        "Exchange of notes", "--as", "phl.admin")
+    recorded = phl.json("agreement", "enter-into-force", AGREEMENT, "--on", "2026-02-01",
+                        "--reference", "Exchange of notes of 1 February 2026",
+                        "--as", "phl.admin")
+    assert (recorded["version"], recorded["in_force_on"]) == ("2026.3+2026-02-01", "2026-02-01")
+    assert [(a["version"], a["status"], a["adopted_by"]) for a in phl.json("agreement", "list")
+            ] == [("2026.3", "signed", ["PHL"]), ("2026.3+2026-02-01", "in_force", ["PHL"])]
+    assert "in_force_on = 2026-02-01" in phl("agreement", "show", AGREEMENT)
     phl("unit", "add", "AFP-TOG1", "--agreement", AGREEMENT, "--name",
         "Tactical Operations Group 1, PAF", "--as", "phl.admin")
     assert "AFP-TOG1" in phl("unit", "list")

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from acsa.devtools.world import adopt_in_force
 from acsa.domain.errors import EvidenceMissing
 from acsa.domain.parties import Role
 from acsa.i18n.refusals import refusal
 from acsa.services import (
-    admin,
     attachments,
     evidence,
     missing_evidence,
@@ -46,10 +46,12 @@ ORD, APP, SUPPLY, RCV, FIN = (Role.ORDERING_OFFICIAL, Role.APPROVING_OFFICIAL,
                               Role.SUPPLY_OFFICER, Role.RECEIVING_OFFICIAL,
                               Role.FINANCE_OFFICER)
 REASON = ("evidence: the delivery of 2026-02-10 lacks a delivery-ticket: under JPN-PHL-ACSA "
-          "2026.2 a delivery needs one before the invoice")
-ENGLISH = ("The delivery of Feb 10, 2026 lacks a delivery ticket: under JPN-PHL-ACSA 2026.2 a "
+          "2026.3+2026-02-01 a delivery needs one before the invoice")
+ENGLISH = ("The delivery of Feb 10, 2026 lacks a delivery ticket: under JPN-PHL-ACSA "
+           "2026.3+2026-02-01 a "
            "delivery needs one before the invoice.")
-JAPANESE = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA 2026.2では、請求書の前に"
+JAPANESE = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA "
+            "2026.3+2026-02-01では、請求書の前に"
             "、引渡しにはその書類が必要です。")
 
 
@@ -158,8 +160,7 @@ def test_an_order_under_2026_1_is_invoiced_without_a_ticket(make_node, old_profi
     monkeypatch.undo()
     for n in (jpn, phl):
         with UnitOfWork(n) as uow:
-            admin.adopt_agreement(uow, get_user(uow, user_id(n.party, Role.ADMINISTRATOR)),
-                                  AGREEMENT)
+            adopt_in_force(uow, get_user(uow, user_id(n.party, Role.ADMINISTRATOR)), AGREEMENT)
             uow.commit()
     sync(jpn, phl)
     before = verdicts(jpn, old)

@@ -11,10 +11,9 @@ from decimal import Decimal
 import pytest
 
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official, user_id
+from acsa.devtools.world import as_official, in_force_profile, user_id
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
-from acsa.profiles import shipped_profile
 from acsa.services import exports, orders, reports, settlement, users
 from acsa.services.unit_of_work import UnitOfWork
 
@@ -32,7 +31,7 @@ def ledger_binary() -> str:
 
 def test_ledger_balance_agrees_with_report_balances(pair, tmp_path):
     ledger = ledger_binary()
-    x = Exercise(shipped_profile("JPN-PHL-ACSA"))
+    x = Exercise(in_force_profile("JPN-PHL-ACSA"))
     pair.set_day(D(2026, 2, 3))
     number = as_official(pair.phl, Role.ORDERING_OFFICIAL, orders.submit_order,
                          x.terms("PHL", "JPN", [("pol", "Diesel", "9800", "L", "152.5"),

@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official, carry, introduce, staff_node
+from acsa.devtools.world import as_official, carry, in_force_profile, introduce, staff_node
 from acsa.domain.errors import CeilingExceeded, NeedToKnow, UnknownReference
 from acsa.domain.parties import Role
-from acsa.profiles import shipped_profile
 from acsa.services import admin, admin_views, orders, settlement, statements, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
@@ -31,7 +30,7 @@ D = date
 ORD, APP = Role.ORDERING_OFFICIAL, Role.APPROVING_OFFICIAL
 SUPPLY, RCV, FIN = Role.SUPPLY_OFFICER, Role.RECEIVING_OFFICIAL, Role.FINANCE_OFFICER
 ACTIVITY = "KAMANDAG-10"
-X = Exercise(shipped_profile("JPN-PHL-ACSA"))
+X = Exercise(in_force_profile("JPN-PHL-ACSA"))
 
 
 def register(node: Node, agreement: str, activity: str = ACTIVITY) -> None:

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from acsa.devtools.exercise import Exercise
+from acsa.devtools.world import in_force_profile
 from acsa.domain import commands, references
 from acsa.domain.errors import DomainError
 from acsa.domain.parties import Role
-from acsa.profiles import shipped_profile
 from acsa.services import admin, evidence, order_view, orders, queries, settlement
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import get_user
@@ -28,7 +28,7 @@ from .twonodes import AGREEMENT, UNITS, act, read, set_day, setup_pair, sync
 D = date
 ORD, APP = Role.ORDERING_OFFICIAL, Role.APPROVING_OFFICIAL
 SUPPLY, RCV, FIN = Role.SUPPLY_OFFICER, Role.RECEIVING_OFFICIAL, Role.FINANCE_OFFICER
-X = Exercise(shipped_profile(AGREEMENT))
+X = Exercise(in_force_profile(AGREEMENT))
 
 
 @pytest.fixture

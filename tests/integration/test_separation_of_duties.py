@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from acsa.devtools.world import adopt_in_force
 from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.errors import DutiesCombined
 from acsa.domain.parties import Role
-from acsa.profiles import PROFILE_DIR, shipped_profile
+from acsa.profiles import shipped_profile
 from acsa.services import admin, duties, order_view, orders, recording, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
@@ -29,6 +30,7 @@ from acsa.services.users import get_user
 from acsa.services.verify import rebuild, verify_node
 from acsa.store import tables as T
 from acsa.store.projections import refresh_orders
+from in_force import JPN_PHL_IN_FORCE
 
 from .twonodes import AGREEMENT, UNITS, act, read, set_day, setup_pair, sync, user_id
 
@@ -37,13 +39,13 @@ ORD, APP, SUPPLY, RCV = (Role.ORDERING_OFFICIAL, Role.APPROVING_OFFICIAL, Role.S
                          Role.RECEIVING_OFFICIAL)
 MULTI = "phl.multi"
 REASON = ("actor.user: phl.multi already took 'submit' on this order: under JPN-PHL-ACSA "
-          "2026.2 one person may not also take 'receive' (separation of duties)")
+          "2026.3+2026-02-01 one person may not also take 'receive' (separation of duties)")
 
 
 def version_2026_1() -> AgreementProfile:
     """The shipped profile as version 2026.1 was: without the separation of duties or the
     evidence policy."""
-    text = (PROFILE_DIR / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8")
+    text = JPN_PHL_IN_FORCE
     document: dict[str, Any] = tomllib.loads(text)
     del document["separation_of_duties"]
     del document["evidence"]
@@ -188,11 +190,11 @@ def test_an_order_under_2026_1_keeps_its_verdicts_after_2026_2_is_adopted(
     monkeypatch.undo()
     for n in (jpn, phl):
         with UnitOfWork(n) as uow:
-            admin.adopt_agreement(uow, get_user(uow, user_id(n.party, Role.ADMINISTRATOR)),
-                                  AGREEMENT)
+            adopt_in_force(uow, get_user(uow, user_id(n.party, Role.ADMINISTRATOR)), AGREEMENT)
             uow.commit()
     sync(jpn, phl)
-    assert read(phl, lambda uow: recording.adopted_profile(uow, AGREEMENT).version) == "2026.2"
+    newest = read(phl, lambda uow: recording.adopted_profile(uow, AGREEMENT))
+    assert newest.version == "2026.3+2026-02-01"
     new = delivered_order(jpn, phl)
     with pytest.raises(DutiesCombined):
         as_multi(phl, orders.receive, new, "1")
@@ -201,4 +203,4 @@ def test_an_order_under_2026_1_keeps_its_verdicts_after_2026_2_is_adopted(
     assert verdicts(jpn, old) == verdicts(phl, old) == before
     assert all(effective for _, effective, _, _ in before)
     assert status(jpn, old) == "received"
-    assert shipped_profile(AGREEMENT).version == "2026.2"
+    assert shipped_profile(AGREEMENT).version == "2026.3"

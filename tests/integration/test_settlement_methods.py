@@ -63,7 +63,8 @@ def test_a_supply_is_refused_an_equal_value_exchange(nodes):  # type: ignore[no-
     water = terms(lines=[("water", "Potable water", "20000", "L", "30")], method="eve")
     error: DomainError = refused(phl, ORD, orders.submit_order, water, code="not_eligible")
     assert error.field == "method"
-    assert error.message == ("Water may not be settled by eve under JPN-PHL-ACSA 2026.2: "
+    assert error.message == ("Water may not be settled by eve under JPN-PHL-ACSA "
+                             "2026.3+2026-02-01: "
                              "only by cash, rik")
 
 
@@ -79,7 +80,7 @@ def test_an_exchange_of_services_of_another_category_is_refused(nodes):  # type:
     assert error.field == "orders"
     assert error.message == (
         f"{b} is not all Transportation (including airlift): an exchange under JPN-PHL-ACSA "
-        "2026.2 links services of one category, the same each way")
+        "2026.3+2026-02-01 links services of one category, the same each way")
 
 
 def test_an_exchange_with_a_residual_closes_as_a_whole_on_both_nodes(nodes):  # type: ignore[no-untyped-def]

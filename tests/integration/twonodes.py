@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
 
-from acsa.devtools.world import scripted
+from acsa.devtools.world import adopt_in_force, scripted
 from acsa.domain.parties import Role
 from acsa.services import admin, users
 from acsa.services.node import Node
@@ -53,7 +53,7 @@ def staff(node: Node, *, valid_from: date = date(2026, 1, 15)) -> None:
     with UnitOfWork(node) as uow:
         boss = users.add_user(uow, None, user_id=user_id(party, Role.ADMINISTRATOR),
                               name=f"{party} administrator", roles=[Role.ADMINISTRATOR.value])
-        admin.adopt_agreement(uow, boss, AGREEMENT)
+        adopt_in_force(uow, boss, AGREEMENT)
         for unit, name in UNITS[party]:
             admin.register_unit(uow, boss, agreement=AGREEMENT, unit_id=unit, name=name)
         for role in SIGNING_ROLES:

@@ -16,9 +16,8 @@ import pytest
 from acsa.bootstrap import open_node
 from acsa.config import Settings
 from acsa.devtools.exercise import Exercise
-from acsa.devtools.world import as_official
+from acsa.devtools.world import as_official, in_force_profile
 from acsa.domain.parties import Role
-from acsa.profiles import shipped_profile
 from acsa.services import orders
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
@@ -37,7 +36,7 @@ THEIRS = "JPN-PHL-ACSA/PHL"
 
 
 def terms(requester: str, supplier: str, agreement: str = "JPN-PHL-ACSA") -> dict:
-    x = Exercise(shipped_profile(agreement))
+    x = Exercise(in_force_profile(agreement))
     return x.terms(requester, supplier, [("pol", "Diesel fuel F-76", "10000", "L", "152.5")],
                    needed_by="2026-12-20")
 

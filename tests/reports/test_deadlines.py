@@ -21,16 +21,16 @@ from typing import Any
 
 import pytest
 
-from acsa.devtools.world import as_official, introduce, staff_node, user_id
+from acsa.devtools.world import adopt_in_force, as_official, introduce, staff_node, user_id
 from acsa.domain.agreement import AgreementProfile, profile_from_document
 from acsa.domain.money import Money
 from acsa.domain.parties import Role, Side
 from acsa.domain.worklist import roles_for
-from acsa.profiles import PROFILE_DIR
 from acsa.services import admin, orders, reports, users, worklist
 from acsa.services import verify as verification
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
+from in_force import JPN_PHL_IN_FORCE
 from integration.conftest import Pair
 
 from .lifecycle import terms
@@ -112,7 +112,7 @@ def test_an_unacknowledged_delivery_is_listed_with_no_deadline(pair):
 
 def without_deadlines() -> AgreementProfile:
     """The shipped profile as version 2026.1 had it, without ``[[deadlines]]``."""
-    text = (PROFILE_DIR / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8")
+    text = JPN_PHL_IN_FORCE
     document = json.loads(json.dumps(tomllib.loads(text), default=date.isoformat))
     del document["deadlines"]
     document.pop("separation_of_duties", None)
@@ -148,9 +148,8 @@ def test_an_order_under_a_profile_without_the_section_keeps_its_dates(old_pair):
     # Both nodes then adopt 2026.2: a new order follows it, the earlier ones keep theirs.
     for node in (pair.jpn, pair.phl):
         with UnitOfWork(node) as uow:
-            admin.adopt_agreement(uow, users.get_user(uow, user_id(node.party,
-                                                                   R.ADMINISTRATOR)),
-                                  "JPN-PHL-ACSA")
+            adopt_in_force(uow, users.get_user(uow, user_id(node.party, R.ADMINISTRATOR)),
+                           "JPN-PHL-ACSA")
     pair.carry(pair.jpn, pair.phl)
     pair.carry(pair.phl, pair.jpn)
     after = delivered(pair)

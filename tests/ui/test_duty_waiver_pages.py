@@ -24,9 +24,11 @@ from .test_order_pages import act_on_page, logged_in
 
 pytestmark = pytest.mark.postgres
 
-EN = ("phl.multi already took 'submit' on this order: under JPN-PHL-ACSA 2026.2 one person may "
+EN = ("phl.multi already took 'submit' on this order: under JPN-PHL-ACSA "
+      "2026.3+2026-02-01 one person may "
       "not also take 'receive' (separation of duties)")
-JA = ("phl.multi はこの要請で既に「署名して提出」を行っているため、JPN-PHL-ACSA 2026.2 の職務分離"
+JA = ("phl.multi はこの要請で既に「署名して提出」を行っているため、JPN-PHL-ACSA "
+      "2026.3+2026-02-01 の職務分離"
       "により「受領を確認」を行うことはできません。")
 
 

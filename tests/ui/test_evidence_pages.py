@@ -15,9 +15,10 @@ from acsa.services.unit_of_work import UnitOfWork
 
 from .test_order_pages import act_on_page, head_of, logged_in, submitted  # noqa: F401
 
-EN = ("The delivery of Feb 10, 2026 lacks a delivery ticket: under JPN-PHL-ACSA 2026.2 a "
+EN = ("The delivery of Feb 10, 2026 lacks a delivery ticket: under JPN-PHL-ACSA "
+      "2026.3+2026-02-01 a "
       "delivery needs one before the invoice.")
-JA = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA 2026.2では、請求書の前に"
+JA = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA 2026.3+2026-02-01では、請求書の前に"
       "、引渡しにはその書類が必要です。")
 TICKET = b"%PDF-1.4 delivery ticket 0210, 10,000 L F-76\n"
 

@@ -356,6 +356,30 @@ def agreement_adopt(
              f"adopted {profile.id} version {profile.version} ({profile.digest[:19]}…)")
 
 
+@agreement_app.command("enter-into-force")
+def agreement_enter_into_force(
+    agreement: Annotated[str, typer.Argument(help="The agreement's id.")],
+    on: Annotated[str, typer.Option("--on", help="The day it enters into force (YYYY-MM-DD).")],
+    reference: Annotated[str, typer.Option(
+        help="The instrument that brought it into force, e.g. the exchange of notes.")],
+    version: Annotated[str | None, typer.Option(
+        help="The in-force version's label (default: the signed version's +DATE).")] = None,
+    as_user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the agreement's entry into force: each party's administrator records the same
+    date and instrument, and orders are accepted once both have."""
+    with errors(as_json), UnitOfWork(node()) as uow:
+        day = parse_day(on, "on")
+        assert day is not None  # --on is required
+        profile = admin.enter_into_force(uow, acting_user(uow, as_user), agreement, on=day,
+                                         reference=reference, version=version)
+        emit(as_json, {"id": profile.id, "version": profile.version, "digest": profile.digest,
+                       "in_force_on": on, "reference": profile.in_force_reference},
+             f"adopted {profile.id} version {profile.version}, in force from {on} "
+             f"({profile.digest[:19]}…); orders wait until every party has adopted it")
+
+
 @agreement_app.command("list")
 def agreement_list(as_json: JsonOpt = False) -> None:
     """Agreement profiles known here, and which parties adopted each."""

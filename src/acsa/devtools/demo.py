@@ -264,12 +264,12 @@ def _offset(s: Seeder) -> None:
                                 [("medical_services", "Field clinic consultations", "40", "EA",
                                   "1500.00")])
     s.invoice(d(2026, 3, 3), medical, "PHL")
-    calib = s.through_receipt(d(2026, 2, 16), "PHL", "JPN", "AFP-TOG1", "JASDF-2AW",
-                              [("calibration", "Torque wrench calibration", "12", "EA",
-                                "9000")])
-    s.invoice(d(2026, 3, 3), calib, "JPN")
+    repair = s.through_receipt(d(2026, 2, 16), "PHL", "JPN", "AFP-TOG1", "JASDF-2AW",
+                               [("repair_maintenance", "Torque wrench repair and check", "12",
+                                 "EA", "9000")])
+    s.invoice(d(2026, 3, 3), repair, "JPN")
     s.do(d(2026, 3, 31), "PHL", Role.FINANCE_OFFICER, settlement.propose_offset,
-         [(medical, "1"), (calib, "1")], currency="PHP", rates=[("JPY", "PHP", "0.38")])
+         [(medical, "1"), (repair, "1")], currency="PHP", rates=[("JPY", "PHP", "0.38")])
     s.sync()
     s.do(d(2026, 4, 2), "JPN", Role.FINANCE_OFFICER, settlement.sign_offset, "OFS/PHL/00001")
     s.sync()

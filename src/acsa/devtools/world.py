@@ -12,8 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from acsa.domain.agreement import AgreementProfile
 from acsa.domain.parties import Role
+from acsa.domain.profile_update import entry_into_force
 from acsa.federation.bundles import export_bundle, import_bundle
+from acsa.profiles import shipped_profile
 from acsa.services import admin, evidence, orders, unit_of_work, users
 from acsa.services.intake import ImportSummary
 from acsa.services.node import Node
@@ -86,9 +89,34 @@ def user_id(party: str, role: Role) -> str:
     return f"{party.lower()}.{role.value.split('_')[0]}"
 
 
+# The demonstration and the tests assume the Japan–Philippines agreement, signed on
+# 15 January 2026, entered into force on 1 February 2026 by an exchange of notes. The
+# real date follows ratification; each node's administrator records it the same way.
+IN_FORCE_ON = date(2026, 2, 1)
+IN_FORCE_REFERENCE = "Exchange of notes of 1 February 2026 (demonstration)"
+
+
+def in_force_profile(agreement: str) -> AgreementProfile:
+    """``agreement``'s shipped profile as the demonstration and the tests have it in force."""
+    profile = shipped_profile(agreement)
+    if profile.status != "signed":
+        return profile
+    return entry_into_force(profile, on=IN_FORCE_ON, reference=IN_FORCE_REFERENCE)
+
+
+def adopt_in_force(uow: UnitOfWork, admin_user: users.LocalUser, agreement: str) -> None:
+    """Adopt ``agreement``'s shipped profile and, if it is only signed, record its entry
+    into force (:data:`IN_FORCE_ON`), as each party's administrator would."""
+    profile = admin.adopt_agreement(uow, admin_user, agreement)
+    if profile.status == "signed":
+        admin.enter_into_force(uow, admin_user, agreement, on=IN_FORCE_ON,
+                               reference=IN_FORCE_REFERENCE)
+
+
 def staff_node(node: Node, agreements: Iterable[str], *, valid_from: date = date(2026, 1, 15),
-               time_zone: str = "UTC") -> None:
-    """Adopt ``agreements``, register units and appoint one official per signing role."""
+               time_zone: str = "UTC", in_force: bool = True) -> None:
+    """Adopt ``agreements`` (in force, unless ``in_force`` is false: then as shipped),
+    register units and appoint one official per signing role."""
     party = node.party
     unit_ids = [u for u, _ in UNITS[party]]
     with UnitOfWork(node) as uow:
@@ -104,7 +132,10 @@ def staff_node(node: Node, agreements: Iterable[str], *, valid_from: date = date
                            name=NAMES[party][role], roles=[role.value], units=unit_ids,
                            time_zone=time_zone, locale="ja" if party == "JPN" else "en")
         for agreement in agreements:
-            admin.adopt_agreement(uow, admin_user, agreement)
+            if in_force:
+                adopt_in_force(uow, admin_user, agreement)
+            else:
+                admin.adopt_agreement(uow, admin_user, agreement)
             for unit, name in UNITS[party]:
                 admin.register_unit(uow, admin_user, agreement=agreement, unit_id=unit,
                                     name=name)

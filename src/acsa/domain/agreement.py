@@ -81,6 +81,9 @@ class PartyProfile:
     unclassified_marking: str
     signs: str  # "node" or "paper"
     remittance: Remittance | None = None  # where to pay this party's invoices, when set
+    # The national law or list this party's categories of support come from
+    # (``categories_source``), shown beside the categories; None: not given.
+    categories_source: str | None = None
 
     def fiscal_year(self, on: date) -> int:
         """The fiscal year that ``on`` falls in, as this party names it."""
@@ -114,6 +117,12 @@ class CategoryRule:
     # The settlement methods allowed for it (``methods``); empty: its kind's, as
     # ``[settlement.methods_by_kind]`` says, else every method of the agreement.
     methods: frozenset[str] = frozenset()
+    # The parties whose national list of support names it (``listed_by``): both the
+    # supplier's and the requester's must, for an order of it. Absent: every party's.
+    listed_by: frozenset[str] = frozenset()
+
+    def listed_for(self, party: str) -> bool:
+        return not self.listed_by or party in self.listed_by
 
 
 @dataclass(frozen=True)
@@ -254,6 +263,12 @@ class AgreementProfile:
     arrangement_register: bool = False
     # Absent (empty) from a profile without ``[[evidence]]``: no step waits for a document.
     evidence: tuple[EvidenceRule, ...] = ()
+    # Where each fact comes from (``[sources]``: a dotted key such as
+    # ``settlement.cash_payment_days`` and the citation), for placeholders above all.
+    sources: Mapping[str, str] = field(default_factory=dict)
+    # The instrument by which the agreement entered into force (an exchange of notes),
+    # set by the signed profile update that records the entry into force.
+    in_force_reference: str | None = None
 
     def party(self, code: str) -> PartyProfile:
         for p in self.parties:
@@ -544,6 +559,7 @@ def _party(r: _Reader) -> PartyProfile:
         unclassified_marking=r.text("unclassified_marking"),
         signs=r.text("signs", choices=SIGNING_MODES),
         remittance=_remittance(r),
+        categories_source=r.text("categories_source", required=False),
     )
 
 
@@ -563,16 +579,22 @@ def _remittance(r: _Reader) -> Remittance | None:
     )
 
 
+def _parties_named(r: _Reader, key: str, parties: tuple[str, ...], absent: str) -> list[str]:
+    """An optional list of parties of this agreement. Absent means ``absent``; an empty list
+    would read as "nobody" but act as the opposite, so it is refused."""
+    if r.table.get(key) == []:
+        raise r.fail(key, f"must not be empty (leave it out for {absent})")
+    named = r.strings(key, required=False)
+    for p in named:
+        if p not in parties:
+            raise r.fail(key, f"{p} is not a party to this agreement")
+    return named
+
+
 def _category(r: _Reader, parties: tuple[str, ...], activities: frozenset[str]) -> CategoryRule:
-    # Absent means "no restriction"; an empty list would read as "nobody" or
-    # "never" but act as the opposite, so it is refused.
-    for key in ("suppliers", "activity_types"):
-        if r.table.get(key) == []:
-            raise r.fail(key, "must not be empty (leave it out for no restriction)")
-    suppliers = r.strings("suppliers", required=False) or list(parties)
-    for s in suppliers:
-        if s not in parties:
-            raise r.fail("suppliers", f"{s} is not a party to this agreement")
+    suppliers = _parties_named(r, "suppliers", parties, "no restriction") or list(parties)
+    if r.table.get("activity_types") == []:
+        raise r.fail("activity_types", "must not be empty (leave it out for no restriction)")
     kinds = r.strings("activity_types", required=False)
     for k in kinds:
         if k not in activities:
@@ -583,6 +605,7 @@ def _category(r: _Reader, parties: tuple[str, ...], activities: frozenset[str]) 
     if r.table.get("methods") == []:
         raise r.fail("methods", "must not be empty (leave it out for its kind's methods)")
     kind = r.text("kind", choices=CATEGORY_KINDS)
+    listed_by = _parties_named(r, "listed_by", parties, "every party's list")
     return CategoryRule(
         code=r.text("code"),
         name=r.text("name"),
@@ -591,6 +614,7 @@ def _category(r: _Reader, parties: tuple[str, ...], activities: frozenset[str]) 
         suppliers=frozenset(suppliers),
         activity_types=frozenset(kinds),
         methods=frozenset(_kind_methods(r, "methods", kind)),
+        listed_by=frozenset(listed_by),
     )
 
 
@@ -869,6 +893,15 @@ def _status_and_dates(r: _Reader) -> tuple[str, date | None, date | None, date |
     return status, signed_on, in_force_on, terminated_on
 
 
+def _sources(r: _Reader) -> dict[str, str]:
+    """``[sources]``: a citation per fact, each a non-empty string."""
+    r.read.add("sources")
+    if r.table.get("sources") is None:
+        return {}
+    t = r.sub("sources")
+    return {key: t.text(key) for key in sorted(t.table)}
+
+
 def profile_from_document(document: Mapping[str, Any], source: str) -> AgreementProfile:
     """Validate a parsed profile document (dates already ISO text)."""
     r = _Reader(source, document)
@@ -918,6 +951,8 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         deadlines=deadlines,
         arrangement_register=_arrangement_register(r),
         evidence=evidence,
+        sources=_sources(r),
+        in_force_reference=r.text("in_force_reference", required=False),
     )
     r.refuse_unread()
     return profile

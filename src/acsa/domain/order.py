@@ -428,6 +428,14 @@ def _check_line(where: str, line: OrderLine, terms: OrderTerms,
             field=f"{where}.category", supplier=terms.supplier, name=rule.name,
             category=line.category, agreement=profile.id,
         )
+    for party in (terms.supplier, terms.requester):
+        if not rule.listed_for(party):
+            raise NotEligible(
+                N_("%(name)s is not on %(party)s's list of support under %(agreement)s "
+                   "(listed by %(listed_by)s only)"),
+                field=f"{where}.category", name=rule.name, category=line.category,
+                party=party, agreement=profile.id, listed_by=", ".join(sorted(rule.listed_by)),
+            )
     if rule.activity_types and terms.activity_type not in rule.activity_types:
         raise NotEligible(
             N_("%(name)s is not provided for %(activity_type)s"),

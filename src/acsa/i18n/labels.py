@@ -235,6 +235,14 @@ ANNUAL_ROW: Mapping[str, str] = {
     "direction_total": N_("Total for the direction"),
 }
 
+# An agreement's status, as its profile states it.
+AGREEMENT_STATUS: Mapping[str, str] = {
+    "negotiating": N_("under negotiation"),
+    "signed": N_("signed, not yet in force"),
+    "in_force": N_("in force"),
+    "terminated": N_("terminated"),
+}
+
 DOCUMENT: Mapping[str, str] = {
     "order": N_("Order for logistic support, supplies and services"),
     "invoice": N_("Invoice"),
@@ -391,6 +399,7 @@ KINDS: Mapping[str, Mapping[str, str]] = {
     "report": REPORT,
     "direction": DIRECTION,
     "annual_row": ANNUAL_ROW,
+    "agreement_status": AGREEMENT_STATUS,
     "document": DOCUMENT,
     "evidence_kind": EVIDENCE_KIND,
     "error": ERROR,

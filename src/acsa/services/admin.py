@@ -7,10 +7,13 @@ for it, and the names of its units and activities.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+
+from sqlalchemy import select
 
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
@@ -18,11 +21,13 @@ from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.money import Money, minor_units, parse_decimal
 from acsa.domain.order import UNITS_OF_ISSUE
 from acsa.domain.parties import ActivityType, Role, check_identifier
+from acsa.domain.profile_update import entry_into_force
 from acsa.domain.streams import stream_id
 from acsa.profiles import load_file, shipped_profile
 from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
+from acsa.store import tables as T
 from acsa.store.log import StoredEvent
 
 CATALOGUE_ITEM_MAX = 200  # the catalogue table's column
@@ -38,6 +43,42 @@ def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementP
             N_("%(party)s is not a party to %(agreement)s"),
             field="agreement", party=uow.node.party, agreement=profile.id,
         )
+    record(uow, user, Act(
+        agreement=profile.id, type=F.AGREEMENT_ADOPTED, subject=profile.id,
+        data={"profile": dict(profile.document)}, role=Role.ADMINISTRATOR,
+        on=uow.node.today(profile), needs_appointment=False,
+    ))
+    return profile
+
+
+@use_case
+def enter_into_force(uow: UnitOfWork, user: LocalUser, agreement: str, *, on: date,
+                     reference: str, version: str | None = None) -> AgreementProfile:
+    """Record the agreement's entry into force: adopt the signed profile as in force.
+
+    Each party's administrator records the same date and instrument; the two signed
+    adoptions of the one derived document are the update both parties sign.
+    """
+    user.require(Role.ADMINISTRATOR)
+    profile = entry_into_force(adopted_profile(uow, agreement), on=on, reference=reference,
+                               version=version)
+    # An agreement enters into force once: another entry into force already recorded (by
+    # the partner, say) must be matched, or the two parties would never sign one version.
+    for row in uow.conn.execute(
+        select(T.agreements.c.document, T.agreements.c.adopted_by)
+        .where(T.agreements.c.id == profile.id, T.agreements.c.digest != profile.digest)
+    ):
+        theirs = json.loads(row.document)
+        recorded = (theirs.get("in_force_on"), theirs.get("in_force_reference"))
+        ours = (on.isoformat(), profile.in_force_reference)
+        if recorded[1] and recorded != ours:
+            raise InvalidValue(
+                N_("%(parties)s recorded the entry into force on %(date)s by %(reference)s "
+                   "(version %(version)s): record the same date and instrument"),
+                field="on", parties=", ".join(json.loads(row.adopted_by)),
+                date=theirs.get("in_force_on"), reference=theirs["in_force_reference"],
+                version=theirs.get("version"),
+            )
     record(uow, user, Act(
         agreement=profile.id, type=F.AGREEMENT_ADOPTED, subject=profile.id,
         data={"profile": dict(profile.document)}, role=Role.ADMINISTRATOR,

@@ -429,6 +429,7 @@ class ProfileView:
     profile: AgreementProfile
     adopted_by: list[str]
     write_off_limits: list[Money]
+    awaiting: list[str]  # parties running a node that have not adopted this version yet
 
 
 def profile_view(uow: UnitOfWork, actor: LocalUser, agreement: str) -> ProfileView:
@@ -440,7 +441,8 @@ def profile_view(uow: UnitOfWork, actor: LocalUser, agreement: str) -> ProfileVi
             adopted = list(a["adopted_by"])
     limits = [Money(cur, int(minor))
               for cur, minor in sorted(profile.pricing.write_off_limits.items())]
-    return ProfileView(profile, adopted, limits)
+    awaiting = [p.code for p in profile.parties if p.signs == "node" and p.code not in adopted]
+    return ProfileView(profile, adopted, limits, awaiting)
 
 
 # -- peers, alarms and the quarantine -----------------------------------------------------------

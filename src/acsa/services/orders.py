@@ -45,6 +45,7 @@ from acsa.services.recording import (
     adopted_profile,
     order_state,
     record,
+    require_partner_adoption,
 )
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
@@ -305,6 +306,10 @@ def order_form_problems(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, An
     profile = adopted_profile(uow, agreement)
     found = order_terms_problems(data, profile)
     try:
+        require_partner_adoption(uow, profile)
+    except DomainError as exc:
+        found.append(exc)
+    try:
         arrangements.check_citation(uow, profile, data, uow.node.today(profile))
     except DomainError as exc:
         found.append(exc)
@@ -360,6 +365,7 @@ def submit_order(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any], *,
     if not isinstance(agreement, str):
         raise InvalidValue(N_("is required"), field="agreement")
     profile = adopted_profile(uow, agreement)
+    require_partner_adoption(uow, profile)
     data = complete_terms(uow, user, terms)
     if data["requester"] != user.party:
         raise NotAuthorized(
@@ -397,6 +403,7 @@ def record_emergency(uow: UnitOfWork, user: LocalUser, terms: Mapping[str, Any],
     if not isinstance(agreement, str):
         raise InvalidValue(N_("is required"), field="agreement")
     profile = adopted_profile(uow, agreement)
+    require_partner_adoption(uow, profile)
     data = complete_terms(uow, user, terms, emergency=True)
     if data["supplier"] != user.party:
         raise NotAuthorized(N_("an emergency order is recorded by its supplier"), field="supplier")

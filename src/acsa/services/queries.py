@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -56,6 +56,9 @@ class AgreementInfo:
     parties: list[dict[str, Any]]
     activity_types: list[str]
     categories: list[str]
+    in_force_on: date | None = None
+    in_force_reference: str | None = None
+    adopted_by: list[str] = field(default_factory=list)  # the parties that adopted this version
 
 
 def list_agreements(uow: UnitOfWork) -> list[AgreementInfo]:
@@ -74,6 +77,7 @@ def list_agreements(uow: UnitOfWork) -> list[AgreementInfo]:
             [{"code": p.code, "name": p.name, "force": p.force, "currency": p.currency,
               "time_zone": p.time_zone, "signs": p.signs} for p in profile.parties],
             sorted(profile.activity_types), sorted(profile.categories),
+            profile.in_force_on, profile.in_force_reference, json.loads(row.adopted_by),
         )
     return [out[k] for k in sorted(out)]
 

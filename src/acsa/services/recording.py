@@ -91,6 +91,31 @@ def adopted_profile(uow: UnitOfWork, agreement: str) -> AgreementProfile:
     return parse_profile(newest.document, newest.id)
 
 
+def require_partner_adoption(uow: UnitOfWork, profile: AgreementProfile) -> None:
+    """A profile version governs new orders once each party that runs a node adopted it.
+
+    A partner that has adopted an earlier version of the agreement, but not this one,
+    has not signed the update yet (an entry into force, new rules): orders wait for it.
+    A partner whose adoptions this node has not yet received at all is not judged.
+    """
+    rows = uow.conn.execute(
+        select(T.agreements.c.version, T.agreements.c.adopted_by)
+        .where(T.agreements.c.id == profile.id)
+    ).all()
+    here = next((r for r in rows if r.version == profile.version), None)
+    signed = set(json.loads(here.adopted_by)) if here is not None else set()
+    for party in profile.parties:
+        if party.code == uow.node.party or party.signs != "node" or party.code in signed:
+            continue
+        if any(party.code in json.loads(r.adopted_by) for r in rows):
+            raise InvalidValue(
+                N_("%(party)s has not yet adopted %(agreement)s %(version)s: orders under it "
+                   "wait until both parties have signed it"),
+                field="agreement", party=party.code, agreement=profile.id,
+                version=profile.version,
+            )
+
+
 def stream_of(uow: UnitOfWork, agreement: str) -> str:
     return stream_id(agreement, uow.node.party)
 

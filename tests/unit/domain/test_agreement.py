@@ -17,6 +17,7 @@ import acsa
 from acsa.domain.agreement import AgreementProfile, canonical_digest, load_profile_text
 from acsa.domain.errors import InvalidValue, ProfileInvalid
 from acsa.domain.money import Money
+from in_force import JPN_PHL_IN_FORCE
 
 PROFILES = Path(acsa.__file__).parent / "profiles"
 SHIPPED = ("jpn-phl-acsa-2026.toml", "jpn-usa-acsa.toml", "usa-phl-mlsa.toml")
@@ -24,13 +25,19 @@ JPN_PHL = "jpn-phl-acsa-2026.toml"
 JPN_USA = "jpn-usa-acsa.toml"
 
 
+def text_of(name: str) -> str:
+    """A shipped profile's TOML; the Japan–Philippines one as in force (the file says it is
+    signed only, and the tests record its entry into force as the demonstration does)."""
+    return JPN_PHL_IN_FORCE if name == JPN_PHL else (PROFILES / name).read_text(encoding="utf-8")
+
+
 def raw(name: str) -> dict[str, Any]:
     """A shipped profile as tomllib parses it (dates are date objects)."""
-    return tomllib.loads((PROFILES / name).read_text(encoding="utf-8"))
+    return tomllib.loads(text_of(name))
 
 
 def shipped(name: str) -> AgreementProfile:
-    return load_profile_text((PROFILES / name).read_text(encoding="utf-8"), name)
+    return load_profile_text(text_of(name), name)
 
 
 # --- A small TOML writer, to re-serialise a document differently ------------
@@ -199,7 +206,7 @@ def _plain(value: Any) -> Any:
 def test_digest_is_stable_under_reformatting(name: str) -> None:
     original = shipped(name)
     text = to_toml(raw(name))
-    assert text != (PROFILES / name).read_text(encoding="utf-8")
+    assert text != text_of(name)
     assert tomllib.loads(text) == raw(name)  # the writer kept the content
     assert load_profile_text(text, name).digest == original.digest
     # The digest is the canonical JSON of the parsed document, dates as ISO text.
@@ -207,7 +214,7 @@ def test_digest_is_stable_under_reformatting(name: str) -> None:
 
 
 def test_digest_ignores_comments_and_blank_lines() -> None:
-    text = (PROFILES / JPN_PHL).read_text(encoding="utf-8")
+    text = text_of(JPN_PHL)
     stripped = "\n".join(
         line for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
@@ -236,13 +243,21 @@ def _changed(value: Any) -> Any:
 def test_digest_changes_when_any_value_changes(name: str) -> None:
     document = raw(name)
     base = canonical_digest(_plain(document))
+    # ``[sources]`` keys are dotted paths themselves: each citation is changed on its own.
+    sources = document.pop("sources", {})
+    for key, citation in sources.items():
+        changed = {**document, "sources": {**sources, key: citation + "!"}}
+        assert canonical_digest(_plain(changed)) != base, key
+    document["sources"] = {}
     leaves = _leaves(document)
     assert len(leaves) > 100
     digests = {base}
     for path in leaves:
+        if path == "sources":
+            continue
         node, last = _parent(document, path)
         digests.add(canonical_digest(_plain(with_value(document, path, _changed(node[last])))))
-    assert len(digests) == len(leaves) + 1  # every change gave a new digest
+    assert len(digests) == len([p for p in leaves if p != "sources"]) + 1  # every change: new
 
 
 @pytest.mark.parametrize(
@@ -301,7 +316,7 @@ REQUIRED_KEYS = [
     "categories[0].code",
     "categories[0].name",
     "categories[0].kind",
-    "categories[16].tolerance",
+    "categories[15].tolerance",
     "settlement",
     "settlement.methods",
     "settlement.cash_payment_days",
@@ -451,13 +466,13 @@ def test_a_tolerance_just_below_one_is_accepted() -> None:
 
 
 def test_a_category_supplier_must_be_a_party() -> None:
-    document = with_value(raw(JPN_PHL), "categories[16].suppliers", ["JPN", "USA"])
+    document = with_value(raw(JPN_PHL), "categories[15].suppliers", ["JPN", "USA"])
     error = refused(document)
-    assert_names(error, JPN_PHL, "categories[16].suppliers", "USA is not a party")
+    assert_names(error, JPN_PHL, "categories[15].suppliers", "USA is not a party")
 
 
 def test_a_category_may_be_supplied_one_way() -> None:
-    profile = load(with_value(raw(JPN_PHL), "categories[16].suppliers", ["JPN"]))
+    profile = load(with_value(raw(JPN_PHL), "categories[15].suppliers", ["JPN"]))
     assert profile.categories["ammunition"].suppliers == {"JPN"}
     assert profile.categories["food"].suppliers == {"JPN", "PHL"}  # absent: both ways
 
@@ -465,8 +480,8 @@ def test_a_category_may_be_supplied_one_way() -> None:
 @pytest.mark.parametrize("key", ["suppliers", "activity_types"])
 def test_an_empty_restriction_list_is_refused_rather_than_read_as_none(key: str) -> None:
     # An empty list would read as "nobody" / "never" but act as "no restriction".
-    error = refused(with_value(raw(JPN_PHL), f"categories[16].{key}", []))
-    assert_names(error, JPN_PHL, f"categories[16].{key}", "must not be empty")
+    error = refused(with_value(raw(JPN_PHL), f"categories[15].{key}", []))
+    assert_names(error, JPN_PHL, f"categories[15].{key}", "must not be empty")
 
 
 def test_a_category_activity_type_must_be_eligible() -> None:
@@ -474,7 +489,7 @@ def test_a_category_activity_type_must_be_eligible() -> None:
     document["activities"]["eligible"].remove("un_peacekeeping")
     error = refused(document)
     assert_names(
-        error, JPN_PHL, "categories[16].activity_types", "un_peacekeeping is not an eligible"
+        error, JPN_PHL, "categories[15].activity_types", "un_peacekeeping is not an eligible"
     )
 
 
@@ -556,7 +571,7 @@ def test_termination_before_entry_into_force_is_refused() -> None:
     ("path", "value"),
     [
         ("terminated_o", date(2030, 1, 1)),  # misspelt: would leave the agreement in force
-        ("categories[16].activity_type", ["hadr"]),  # misspelt: ammunition everywhere
+        ("categories[15].activity_type", ["hadr"]),  # misspelt: ammunition everywhere
         ("settlement.cash_payment_day", 45),
         ("parties[0].nickname", "Japan"),
         ("pricing.write_off_limit", "1"),
@@ -568,7 +583,7 @@ def test_an_unknown_key_is_refused_rather_than_ignored(path: str, value: Any) ->
 
 
 def test_a_time_of_day_is_refused_by_key() -> None:
-    text = (PROFILES / JPN_PHL).read_text(encoding="utf-8").replace(
+    text = text_of(JPN_PHL).replace(
         "term_years = 10", "term_years = 10\nsigned_at = 10:30:00"
     )
     with pytest.raises(ProfileInvalid) as caught:
@@ -631,10 +646,19 @@ def test_fiscal_year_bounds(party: str, fiscal_year: int, first: date, last: dat
 # --- In force ----------------------------------------------------------------------
 
 
+def test_the_shipped_japan_philippines_profile_is_signed_and_not_in_force() -> None:
+    profile = load_profile_text((PROFILES / JPN_PHL).read_text(encoding="utf-8"), JPN_PHL)
+    assert (profile.version, profile.status, profile.in_force_on) == ("2026.3", "signed", None)
+    assert not profile.in_force(date(2026, 2, 3)) and not profile.in_force(date(2036, 1, 1))
+    assert "calibration" not in profile.categories  # the United States' list, not Japan's
+    assert profile.sources["status"].startswith("The agreement's final clauses")
+    assert profile.sources["settlement.cash_payment_days"].startswith("No public source")
+
+
 def test_in_force_from_the_day_it_enters_into_force() -> None:
     profile = shipped(JPN_PHL)
-    assert not profile.in_force(date(2026, 1, 14))
-    assert profile.in_force(date(2026, 1, 15))
+    assert not profile.in_force(date(2026, 1, 31))
+    assert profile.in_force(date(2026, 2, 1))
     assert profile.in_force(date(2036, 1, 15))  # renews automatically: no end by itself
 
 
@@ -648,9 +672,29 @@ def test_in_force_until_the_day_before_termination() -> None:
 
 
 def test_a_signed_agreement_not_yet_in_force_is_not_in_force() -> None:
-    document = without(with_value(raw(JPN_PHL), "status", "signed"), "in_force_on")
+    document = without(without(with_value(raw(JPN_PHL), "status", "signed"), "in_force_on"),
+                       "in_force_reference")
     profile = load(document)
     assert profile.in_force_on is None
     assert not profile.in_force(date(2026, 6, 1))
     document = with_value(raw(JPN_PHL), "status", "negotiating")
     assert not load(document).in_force(date(2026, 6, 1))  # a date alone does not make it so
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_placeholder_of_a_shipped_profile_names_its_source(name: str) -> None:
+    profile = load_profile_text((PROFILES / name).read_text(encoding="utf-8"), name)
+    assert profile.placeholders
+    assert [p for p in profile.placeholders if p not in profile.sources] == []
+    assert all(p.categories_source for p in profile.parties)
+
+
+def test_a_category_off_one_partys_list_is_not_ordered() -> None:
+    profile = shipped(JPN_USA)
+    calibration = profile.categories["calibration"]
+    assert calibration.listed_by == {"USA"}
+    assert calibration.listed_for("USA") and not calibration.listed_for("JPN")
+    error = refused(with_value(raw(JPN_PHL), "categories[0].listed_by", ["USA"]))
+    assert_names(error, JPN_PHL, "categories[0].listed_by", "USA is not a party")
+    error = refused(with_value(raw(JPN_PHL), "categories[0].listed_by", []))
+    assert_names(error, JPN_PHL, "categories[0].listed_by", "must not be empty")

@@ -26,12 +26,12 @@ from acsa.domain.interpret import Context, interpret_orders
 from acsa.domain.parties import Side
 from acsa.domain.roster import Roster
 from acsa.domain.worklist import OpenTask, open_tasks
-from acsa.profiles import PROFILE_DIR
+from in_force import JPN_PHL_IN_FORCE
 
 D = date
 DIESEL = ("pol", "Diesel F-76", "10000", "L", "152.5")  # JPY 1,525,000
 WATER = ("water", "Drinking water", "2000", "L", "0.75")  # JPY 1,500
-SHIPPED = tomllib.loads((PROFILE_DIR / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8"))
+SHIPPED = tomllib.loads(JPN_PHL_IN_FORCE)
 
 
 def _plain(value: Any) -> Any:
@@ -79,7 +79,7 @@ def ordered(x: Exercise, *lines: tuple[str, ...], method: str = "cash") -> str:
 
 def test_the_shipped_profile_declares_twelve_months_from_delivery(
         jp_ph: AgreementProfile) -> None:
-    assert jp_ph.version == "2026.2" and jp_ph.deadlines is not None
+    assert jp_ph.version == "2026.3+2026-02-01" and jp_ph.deadlines is not None
     settle, invoice = jp_ph.deadlines
     assert (settle.step, settle.counts_from, settle.months, settle.methods,
             settle.categories) == ("settle", "delivery", 12, frozenset(), frozenset())
@@ -198,7 +198,7 @@ def test_an_invoice_with_another_due_date_is_refused(jp_ph: AgreementProfile) ->
                 {**data, "due_on": "2026-04-30"}, D(2026, 3, 1))
     [v] = [v for v in x.state(n).verdicts if v.event == fact.hash]
     assert (v.effective, v.reason) == (False, "due_on: falls due on 2026-03-31 under the "
-                                       "deadlines of JPN-PHL-ACSA 2026.2")
+                                       "deadlines of JPN-PHL-ACSA 2026.3+2026-02-01")
 
 
 # -- deliveries not acknowledged ------------------------------------------------------------

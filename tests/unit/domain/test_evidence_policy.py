@@ -26,17 +26,19 @@ from acsa.domain.parties import Role
 from acsa.domain.rules import Action, Status
 from acsa.domain.state import Verdict
 from acsa.i18n.refusals import refusal
-from acsa.profiles import PROFILE_DIR
+from in_force import JPN_PHL_IN_FORCE
 
 D = date
 DIESEL = ("pol", "Diesel F-76", "10000", "L", "152.5")
 SUPPLY, RCV, FIN = Role.SUPPLY_OFFICER, Role.RECEIVING_OFFICIAL, Role.FINANCE_OFFICER
-SHIPPED = tomllib.loads((PROFILE_DIR / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8"))
+SHIPPED = tomllib.loads(JPN_PHL_IN_FORCE)
 REFUSAL = ("evidence: the delivery of 2026-02-10 lacks a delivery-ticket: under JPN-PHL-ACSA "
-           "2026.2 a delivery needs one before the invoice")
-ENGLISH = ("The delivery of Feb 10, 2026 lacks a delivery ticket: under JPN-PHL-ACSA 2026.2 a "
+           "2026.3+2026-02-01 a delivery needs one before the invoice")
+ENGLISH = ("The delivery of Feb 10, 2026 lacks a delivery ticket: under JPN-PHL-ACSA "
+           "2026.3+2026-02-01 a "
            "delivery needs one before the invoice.")
-JAPANESE = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA 2026.2では、請求書の前に"
+JAPANESE = ("2026/02/10の引渡しに引渡票がありません：JPN-PHL-ACSA "
+            "2026.3+2026-02-01では、請求書の前に"
             "、引渡しにはその書類が必要です。")
 
 
@@ -196,7 +198,7 @@ def test_a_payment_may_wait_for_the_goods_received_note() -> None:
     v = verdict(x, number, paid)
     assert (v.code, v.reason) == ("evidence_missing", (
         "evidence: the receipt of 2026-02-11 lacks a goods-received-note: under JPN-PHL-ACSA "
-        "2026.2 a receipt needs one before the payment"))
+        "2026.3+2026-02-01 a receipt needs one before the payment"))
     attach(x, "PHL", FIN, number, receipt.hash, D(2026, 2, 20), kind="goods-received-note")
     assert verdict(x, number, x.pay("PHL", [(number, invoice, "1525000")],
                                     D(2026, 2, 21))).effective

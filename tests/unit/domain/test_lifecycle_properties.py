@@ -41,6 +41,7 @@ from hypothesis.stateful import (
 )
 
 from acsa.devtools.exercise import Exercise
+from acsa.devtools.world import in_force_profile
 from acsa.domain import facts as F
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import DomainError
@@ -61,7 +62,6 @@ from acsa.domain.parties import Role
 from acsa.domain.postings import AccountKind, balances, check_balanced
 from acsa.domain.rules import Status
 from acsa.domain.state import OrderState
-from acsa.profiles import shipped_profile
 
 D = date
 ORD = Role.ORDERING_OFFICIAL
@@ -142,7 +142,7 @@ class Lifecycles(RuleBasedStateMachine):
     )
     def start(self, agreement: str, method: str, items: tuple[tuple[str, str, str], ...],
               quantity: str, price: str, emergency: bool) -> None:
-        self.profile: AgreementProfile = shipped_profile(agreement)
+        self.profile: AgreementProfile = in_force_profile(agreement)
         self.x = Nodes(self.profile)
         self.ctx: Context = self.x.s.context()  # appointments are fixed from here on
         # Two orders each way under one method, so that exchanges and offsets have

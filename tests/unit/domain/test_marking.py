@@ -34,9 +34,10 @@ from acsa.domain.marking import (
     protection_level,
     rank,
 )
+from in_force import JPN_PHL_IN_FORCE
 
 PROFILES = Path(acsa.__file__).parent / "profiles"
-JPN_PHL_TEXT = (PROFILES / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8")
+JPN_PHL_TEXT = JPN_PHL_IN_FORCE
 JPN_PHL = load_profile_text(JPN_PHL_TEXT, "jpn-phl-acsa-2026.toml")
 USA_PHL = load_profile_text(
     (PROFILES / "usa-phl-mlsa.toml").read_text(encoding="utf-8"), "usa-phl-mlsa.toml"

@@ -35,9 +35,10 @@ from acsa.domain.order import (
     terms_from_data,
     terms_problems,
 )
+from in_force import JPN_PHL_IN_FORCE
 
 PROFILES = Path(acsa.__file__).parent / "profiles"
-JPN_PHL_TEXT = (PROFILES / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8")
+JPN_PHL_TEXT = JPN_PHL_IN_FORCE
 JPN_USA_TEXT = (PROFILES / "jpn-usa-acsa.toml").read_text(encoding="utf-8")
 JPN_PHL = load_profile_text(JPN_PHL_TEXT, "jpn-phl-acsa-2026.toml")
 JPN_USA = load_profile_text(JPN_USA_TEXT, "jpn-usa-acsa.toml")
@@ -336,8 +337,8 @@ def test_weapons_are_never_supplied() -> None:
 @pytest.mark.parametrize(
     ("on", "eligible"),
     [
-        (date(2026, 1, 14), False),  # the day before entry into force
-        (date(2026, 1, 15), True),
+        (date(2026, 1, 31), False),  # the day before entry into force
+        (date(2026, 2, 1), True),
     ],
 )
 def test_the_agreement_must_be_in_force_on_the_date(on: date, eligible: bool) -> None:
@@ -349,7 +350,7 @@ def test_the_agreement_must_be_in_force_on_the_date(on: date, eligible: bool) ->
         assert isinstance(error, NotEligible)
         assert error.code == "not_eligible"
         assert error.field == "agreement"
-        assert "JPN-PHL-ACSA is not in force on 2026-01-14" in error.message
+        assert "JPN-PHL-ACSA is not in force on 2026-01-31" in error.message
 
 
 def test_an_activity_type_not_eligible_is_refused() -> None:
@@ -370,6 +371,21 @@ def test_a_category_not_eligible_is_refused() -> None:
     assert isinstance(error, NotEligible)
     assert error.field == "lines[2].category"
     assert "'fireworks' is not an eligible category" in error.message
+
+
+def test_a_category_on_one_nations_list_only_is_refused() -> None:
+    """Calibration is on the United States' statutory list, not Japan's: under the
+    Japan–United States profile it is shown but cannot be ordered either way."""
+    for requester, supplier, party in (("USA", "JPN", "JPN"), ("JPN", "USA", "JPN")):
+        data = with_line(2, category="calibration", description="Torque wrench calibration")
+        data.update(agreement="JPN-USA-ACSA", requester=requester, supplier=supplier,
+                    currency="JPY" if supplier == "JPN" else "USD")
+        error = refused(terms_from_data(data, JPN_USA), JPN_USA)
+        assert isinstance(error, NotEligible)
+        assert error.field == "lines[2].category"
+        assert error.message == (f"Calibration services is not on {party}'s list of support "
+                                 "under JPN-USA-ACSA (listed by USA only)")
+    assert "calibration" not in JPN_PHL.categories  # Japan's list
 
 
 def test_ammunition_is_refused_for_disaster_relief_under_jpn_phl() -> None:

@@ -23,9 +23,10 @@ from pathlib import Path
 import acsa
 from acsa.domain.agreement import load_profile_text
 from acsa.domain.marking import UNCLASSIFIED, Marking, Reader, may_read
+from in_force import JPN_PHL_IN_FORCE
 
 PROFILES = Path(acsa.__file__).parent / "profiles"
-PROFILE = load_profile_text((PROFILES / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8"),
+PROFILE = load_profile_text(JPN_PHL_IN_FORCE,
                             "jpn-phl-acsa-2026.toml")
 
 # The equivalence table as printed in the agreement, highest row first.

@@ -26,15 +26,16 @@ from acsa.domain.parties import Role, Side
 from acsa.domain.roster import Appointment
 from acsa.domain.rules import Status
 from acsa.domain.state import Verdict
-from acsa.profiles import PROFILE_DIR
+from in_force import JPN_PHL_IN_FORCE
 
 D = date
 DIESEL = ("pol", "Diesel F-76", "10000", "L", "152.5")
 ORD, APP, RCV = Role.ORDERING_OFFICIAL, Role.APPROVING_OFFICIAL, Role.RECEIVING_OFFICIAL
 SUPPLY, FIN = Role.SUPPLY_OFFICER, Role.FINANCE_OFFICER
-SHIPPED = tomllib.loads((PROFILE_DIR / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8"))
+SHIPPED = tomllib.loads(JPN_PHL_IN_FORCE)
 RECEIVED_ON = date(2026, 2, 11)
-REFUSAL = ("phl.multi already took 'submit' on this order: under JPN-PHL-ACSA 2026.2 one "
+REFUSAL = ("phl.multi already took 'submit' on this order: under JPN-PHL-ACSA "
+           "2026.3+2026-02-01 one "
            "person may not also take 'receive' (separation of duties)")
 
 
@@ -101,7 +102,7 @@ class Detachment:
 
 def test_the_shipped_profile_declares_the_rule_from_version_2026_2(
         jp_ph: AgreementProfile) -> None:
-    assert jp_ph.version == "2026.2"
+    assert jp_ph.version == "2026.3+2026-02-01"
     assert jp_ph.separation is not None and jp_ph.separation.waivers
     assert jp_ph.separation.combined("receive", "submit")
     assert jp_ph.separation.combined("pay", "receive")

@@ -23,10 +23,10 @@ from acsa.domain.errors import ProfileInvalid
 from acsa.domain.figures import completed_statuses, exchange_members, status
 from acsa.domain.parties import Role
 from acsa.domain.rules import Status
-from acsa.profiles import PROFILE_DIR
+from in_force import JPN_PHL_IN_FORCE
 
 D = date
-SHIPPED = tomllib.loads((PROFILE_DIR / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8"))
+SHIPPED = tomllib.loads(JPN_PHL_IN_FORCE)
 TRUCKS_PHP = ("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")  # PHP 250,000.00
 TRUCKS_JPY = ("transportation", "Truck, 3½ t", "12", "TRIP", "50000")  # JPY 600,000
 WATER_JPY = ("water", "Potable water", "20000", "L", "30")  # JPY 600,000
@@ -71,7 +71,7 @@ def through_receipt(x: Exercise, requester: str, supplier: str, line: tuple[str,
 
 
 def test_the_shipped_profile_declares_japans_rule(jp_ph):
-    assert jp_ph.version == "2026.2" and jp_ph.methods_per_category
+    assert jp_ph.version == "2026.3+2026-02-01" and jp_ph.methods_per_category
     assert jp_ph.category_methods("water") == {"cash", "rik"}
     assert jp_ph.category_methods("transportation") == {"cash", "eve"}
     assert jp_ph.settlement.exchange_same_category
@@ -140,7 +140,8 @@ def test_a_supply_is_refused_an_equal_value_exchange(jp_ph):
     n = x.submit(x.terms("PHL", "JPN", [WATER_JPY], method="eve"), D(2026, 2, 3))
     v = x.state(n).verdicts[0]
     assert not v.effective and v.code == "not_eligible"
-    assert v.reason == ("method: Water may not be settled by eve under JPN-PHL-ACSA 2026.2: "
+    assert v.reason == ("method: Water may not be settled by eve under JPN-PHL-ACSA "
+                        "2026.3+2026-02-01: "
                         "only by cash, rik")
 
 
@@ -189,7 +190,7 @@ def test_services_of_another_category_are_refused_on_every_order(jp_ph):
     assert (vb.effective, vb.code) == (False, "not_eligible")
     assert vb.reason == (
         f"orders: {b} is not all Transportation (including airlift): an exchange under "
-        "JPN-PHL-ACSA 2026.2 links services of one category, the same each way")
+        "JPN-PHL-ACSA 2026.3+2026-02-01 links services of one category, the same each way")
     assert not x.state(a).verdicts[-1].effective  # all or none
     assert not x.state(a).exchanges and not x.state(b).exchanges
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from acsa.services import access_log as access_log_service
-from acsa.services import auth, queries
+from acsa.services import admin, auth, queries
 from acsa.web.api import schemas as S
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import Admin, Reader, ReadUow, WriteUow, client_address
@@ -21,6 +21,22 @@ def agreements(principal: Reader, uow: ReadUow) -> S.AgreementsPublic:
     found = queries.list_agreements(uow)
     return S.AgreementsPublic(data=[S.AgreementPublic.model_validate(a) for a in found],
                               count=len(found))
+
+
+@router.post("/agreements/{agreement}/entry-into-force", response_model=S.AgreementPublic,
+             status_code=status.HTTP_201_CREATED, tags=["reference"],
+             summary="Record the agreement's entry into force")
+def enter_into_force(agreement: Annotated[str, Path(max_length=40)], body: S.EntryIntoForce,
+                     principal: Admin, uow: WriteUow) -> S.AgreementPublic:
+    """An administrator adopts the signed profile as in force from `on` by `reference`. Each
+    party's administrator records the same date and instrument; orders under the in-force
+    version are accepted once every party that runs a node has adopted it (`adopted_by`).
+    An agreement already in force, a date before the signature, or a version label another
+    party used for a different date is refused (422, naming the field)."""
+    profile = admin.enter_into_force(uow, principal.user, agreement, on=body.on,
+                                     reference=body.reference, version=body.version)
+    found = next(a for a in queries.list_agreements(uow) if a.id == profile.id)
+    return S.AgreementPublic.model_validate(found)
 
 
 @router.get("/activities", response_model=S.ActivitiesPublic, tags=["reference"],

@@ -85,6 +85,21 @@ class AgreementPublic(Schema):
     parties: list[PartyPublic]
     activity_types: list[str]
     categories: list[str]
+    in_force_on: date | None = Field(None, description="The day it entered into force.")
+    in_force_reference: str | None = Field(
+        None, description="The instrument that brought it into force.")
+    adopted_by: list[str] = Field(
+        default_factory=list, description="The parties that adopted this version: orders "
+        "under it are accepted once every party that runs a node has.")
+
+
+class EntryIntoForce(Schema):
+    on: date = Field(description="The day the agreement enters into force.")
+    reference: str = Field(min_length=1, max_length=300,
+                           description="The instrument, e.g. the exchange of notes.")
+    version: str | None = Field(None, min_length=1, max_length=20,
+                                description="The in-force version's label; default: the "
+                                "signed version's label + the date.")
 
 
 class AgreementsPublic(Schema):

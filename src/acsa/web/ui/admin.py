@@ -372,11 +372,35 @@ def agreement_list(request: Request, principal: User) -> HTMLResponse:
     return _page(request, principal, "admin/agreements.html", agreements=found)
 
 
-@router.get("/admin/agreements/{agreement}", response_class=HTMLResponse)
-def agreement_page(request: Request, principal: User, agreement: str) -> HTMLResponse:
+def _agreement_page(request: Request, principal: Principal, agreement: str, *,
+                    errors: FormErrors | None = None, values: dict[str, Any] | None = None,
+                    status: int = 200) -> HTMLResponse:
     view = _read(request, principal,
                  lambda uow: admin_views.profile_view(uow, principal.user, agreement))
-    return _page(request, principal, "admin/agreement.html", view=view, p=view.profile)
+    return _page(request, principal, "admin/agreement.html", status=status, view=view,
+                 p=view.profile, errors=errors or FormErrors(), values=values or {})
+
+
+@router.get("/admin/agreements/{agreement}", response_class=HTMLResponse)
+def agreement_page(request: Request, principal: User, agreement: str) -> HTMLResponse:
+    return _agreement_page(request, principal, agreement)
+
+
+@router.post("/admin/agreements/{agreement}/entry-into-force")
+async def record_entry_into_force(request: Request, principal: User,
+                                  agreement: str) -> Response:
+    form, _ = await _form(request, principal)
+    try:
+        on = _day(form, "on", required=True)
+        assert on is not None
+        await run_in_threadpool(_write, request, lambda uow: admin.enter_into_force(
+            uow, principal.user, agreement, on=on, reference=form.get("reference", ""),
+            version=form.get("version", "").strip() or None))
+    except DomainError as exc:
+        return await run_in_threadpool(_agreement_page, request, principal, agreement,
+                                       status=status_of(exc), errors=FormErrors.of_domain(exc),
+                                       values=form)
+    return redirect(f"/admin/agreements/{quote(agreement, safe='')}", notice="saved")
 
 
 # -- peers -----------------------------------------------------------------------------------
