@@ -8,6 +8,10 @@
 2. ``acsa report balances`` on a ledger of N orders against ``ledger
    balance`` (Debian's ledger) on the journal ``acsa export --format ledger``
    writes, both as whole commands, timed over several runs.
+3. A command's start-up (``bench/startup.py``): ``acsa report balances`` on an
+   empty node against a bare ``python -c pass``, interleaved, medians.
+
+``--parts`` chooses among them (``lifecycle,balances,startup``; all by default).
 
 Figures are written to bench/out/results.json and printed; docs/benchmarks.md
 explains the method. These are measurements, never assertions.
@@ -44,6 +48,8 @@ from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.db import make_engine
 from bench.dataset import build
+from bench.startup import show as show_startup
+from bench.startup import startup
 
 OUT = Path(__file__).parent / "out"
 
@@ -167,8 +173,6 @@ def balances_vs_ledger(n: int, repeats: int) -> dict[str, Any]:
                    for _ in range(repeats)]
     result["ledger_balance_s"] = statistics.median(ledger_runs)
     result["ratio_ledger_to_acsa"] = result["ledger_balance_s"] / result["acsa_report_balances_s"]
-    startup = [run_cli([*acsa, "--help"], env) for _ in range(repeats)]
-    result["acsa_startup_s"] = statistics.median(startup)
     return result
 
 
@@ -177,14 +181,29 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=150, help="orders in the lifecycle run")
     parser.add_argument("--orders", type=int, default=100_000, help="orders in the ledger")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--parts", default="lifecycle,balances,startup",
+                        help="which measurements, comma-separated")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine": f"{os.cpu_count()} cores"}
+    if "lifecycle" in parts:
+        show_lifecycle(args.events, results)
+    if "balances" in parts:
+        show_balances(args.orders, args.repeats, results)
+    if "startup" in parts:
+        print("3. start-up: a report on an empty node against a bare Python …", flush=True)
+        results["startup"] = startup(rounds=3 * args.repeats)
+        show_startup(results["startup"])
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"written to {OUT / 'results.json'}")
+
+
+def show_lifecycle(events: int, results: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"1. lifecycle: {args.events} orders × 4 events through the services …",
-              flush=True)
-        results["lifecycle"] = lifecycle(args.events, Path(tmp))
+        print(f"1. lifecycle: {events} orders × 4 events through the services …", flush=True)
+        results["lifecycle"] = lifecycle(events, Path(tmp))
     life = results["lifecycle"]
     print(f"   service layer  {life['service_events_per_s']:8.1f} signed events/s")
     for phase, rate in life["phases_events_per_s"].items():
@@ -192,19 +211,19 @@ def main() -> None:
     print(f"   bare floor     {life['floor_events_per_s']:8.1f} events/s "
           f"(sign + hash + insert, one transaction each)")
     print(f"   ratio floor/service = {life['ratio_floor_to_service']:.1f}×")
-    print(f"2. balances on {args.orders} orders: acsa report balances vs ledger balance …",
+
+
+def show_balances(orders: int, repeats: int, results: dict[str, Any]) -> None:
+    print(f"2. balances on {orders} orders: acsa report balances vs ledger balance …",
           flush=True)
-    results["balances"] = balances_vs_ledger(args.orders, args.repeats)
+    results["balances"] = balances_vs_ledger(orders, repeats)
     bal = results["balances"]
-    print(f"   acsa report balances  {bal['acsa_report_balances_s']:.3f} s "
-          f"(of which start-up {bal.get('acsa_startup_s', 0):.3f} s)")
+    print(f"   acsa report balances  {bal['acsa_report_balances_s']:.3f} s")
     if "ledger_balance_s" in bal:
         print(f"   ledger balance        {bal['ledger_balance_s']:.3f} s on a "
               f"{bal['journal_bytes'] / 1e6:.1f} MB journal "
               f"(export took {bal['acsa_export_ledger_s']:.1f} s)")
         print(f"   ratio ledger/acsa = {bal['ratio_ledger_to_acsa']:.1f}×")
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
-    print(f"written to {OUT / 'results.json'}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from acsa.cli.root import app
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money
 from acsa.domain.postings import AccountKind
-from acsa.services import access_log, exports, markings, reports, users
+from acsa.services import reports, users
 from acsa.services import verify as verification
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
@@ -166,6 +166,10 @@ def export(
 ) -> None:
     """Write the postings the user may read to standard output: CSV, JSON, or a journal
     for `ledger`."""
+    # Imported here: of this module's commands only an export records itself in the access
+    # log (which loads the login services), and the reports start sooner without them.
+    from acsa.services import access_log, exports, markings
+
     with errors():
         with UnitOfWork(node(), write=False) as uow:
             user = acting_user(uow, as_user)
