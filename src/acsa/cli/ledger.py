@@ -157,15 +157,17 @@ class Format(StrEnum):
     csv = "csv"
     json = "json"
     ledger = "ledger"
+    beancount = "beancount"
 
 
 @app.command("export")
 def export(
-    format: Annotated[Format, typer.Option("--format", help="csv, json or ledger.")],
+    format: Annotated[Format, typer.Option(
+        "--format", help="csv, json, ledger or beancount.")],
     as_user: AsOpt = None,
 ) -> None:
     """Write the postings the user may read to standard output: CSV, JSON, or a journal
-    for `ledger`."""
+    for `ledger` or Beancount."""
     # Imported here: of this module's commands only an export records itself in the access
     # log (which loads the login services), and the reports start sooner without them.
     from acsa.services import access_log, exports, markings
@@ -177,6 +179,7 @@ def export(
                 Format.csv: exports.postings_csv,
                 Format.json: exports.postings_json,
                 Format.ledger: exports.ledger_journal,
+                Format.beancount: exports.beancount_journal,
             }[format](uow, user)
             for chunk in chunks:
                 sys.stdout.write(chunk)
