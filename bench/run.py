@@ -48,8 +48,8 @@ from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.db import make_engine
 from bench.dataset import build
+from bench.startup import one_run, startup
 from bench.startup import show as show_startup
-from bench.startup import startup
 
 OUT = Path(__file__).parent / "out"
 
@@ -174,12 +174,14 @@ def reports_vs_ledger(n: int, repeats: int) -> dict[str, Any]:
     else:
         lines["ledger balance"] = [ledger, "-f", str(journal), "balance"]
     for argv in lines.values():  # compiles what is not compiled yet; not counted
-        run_cli(argv, env)
-    runs: dict[str, list[float]] = {name: [] for name in lines}
+        one_run(argv, env)
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in lines}
     for _ in range(repeats):
         for name, argv in lines.items():
-            runs[name].append(run_cli(argv, env))
-    result["median_s"] = {name: statistics.median(r) for name, r in runs.items()}
+            runs[name].append(one_run(argv, env))
+    result["median_s"] = {name: statistics.median(w for w, _ in r) for name, r in runs.items()}
+    result["median_cpu_s"] = {name: statistics.median(c for _, c in r)
+                              for name, r in runs.items()}
     return result
 
 
