@@ -5,9 +5,13 @@
    transaction each) against this run's bare floor: canonical JSON, SHA-256,
    an Ed25519 signature and one plain INSERT of the same row per transaction,
    on the same SQLite settings (WAL, synchronous=FULL).
-2. ``acsa report balances`` on a ledger of N orders against ``ledger
-   balance`` (Debian's ledger) on the journal ``acsa export --format ledger``
-   writes, both as whole commands, timed over several runs.
+2. ``acsa report balances`` and ``acsa report aging`` on a ledger of N orders
+   against ``ledger balance`` (Debian's ledger) on the journal ``acsa export
+   --format ledger`` writes, all as whole commands, interleaved, medians.
+3. A command's start-up (``bench/startup.py``): ``acsa report balances`` on an
+   empty node against a bare ``python -c pass``, interleaved, medians.
+
+``--parts`` chooses among them (``lifecycle,balances,startup``; all by default).
 
 Figures are written to bench/out/results.json and printed; docs/benchmarks.md
 explains the method. These are measurements, never assertions.
@@ -44,6 +48,8 @@ from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.db import make_engine
 from bench.dataset import build
+from bench.startup import one_run, startup
+from bench.startup import show as show_startup
 
 OUT = Path(__file__).parent / "out"
 
@@ -142,33 +148,40 @@ def run_cli(args: list[str], env: dict[str, str], stdout: Any = subprocess.DEVNU
     return time.perf_counter() - start
 
 
-def balances_vs_ledger(n: int, repeats: int) -> dict[str, Any]:
+def reports_vs_ledger(n: int, repeats: int) -> dict[str, Any]:
+    """``acsa report balances`` and ``acsa report aging`` against ``ledger balance`` on the
+    journal ``acsa export --format ledger`` writes of the same books: whole commands in
+    fresh processes, one of each per round, medians over the rounds."""
     directory = OUT / f"dataset-{n}"
     directory.mkdir(parents=True, exist_ok=True)
     node = build(directory, n, log=lambda m: print(m, flush=True))
     node.engine.dispose()
-    # The books as JPN's finance officer reads them: every order of the data set.
+    # The books as JPN's finance officer reads them: every order of the data set. Compiled
+    # modules are kept, as an installed package keeps them.
     env = {**os.environ, "ACSA_DATA_DIR": str(directory / "jpn"), "ACSA_USER": "jpn.finance"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     acsa = [sys.executable, "-m", "acsa"]
     journal = directory / "journal.ledger"
     with journal.open("w") as out:
         export_seconds = run_cli([*acsa, "export", "--format", "ledger"], env, stdout=out)
+    result: dict[str, Any] = {"orders": n, "acsa_export_ledger_s": export_seconds,
+                              "journal_bytes": journal.stat().st_size, "rounds": repeats}
+    lines = {"acsa report balances": [*acsa, "report", "balances"],
+             "acsa report aging": [*acsa, "report", "aging"]}
     ledger = shutil.which("ledger")
-    report = [run_cli([*acsa, "report", "balances"], env) for _ in range(repeats)]
-    result: dict[str, Any] = {
-        "orders": n, "acsa_report_balances_s": statistics.median(report),
-        "acsa_export_ledger_s": export_seconds,
-        "journal_bytes": journal.stat().st_size,
-    }
     if ledger is None:
         result["ledger"] = "not installed (Debian package `ledger`)"
-        return result
-    ledger_runs = [run_cli([ledger, "-f", str(journal), "balance"], env)
-                   for _ in range(repeats)]
-    result["ledger_balance_s"] = statistics.median(ledger_runs)
-    result["ratio_ledger_to_acsa"] = result["ledger_balance_s"] / result["acsa_report_balances_s"]
-    startup = [run_cli([*acsa, "--help"], env) for _ in range(repeats)]
-    result["acsa_startup_s"] = statistics.median(startup)
+    else:
+        lines["ledger balance"] = [ledger, "-f", str(journal), "balance"]
+    for argv in lines.values():  # compiles what is not compiled yet; not counted
+        one_run(argv, env)
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in lines}
+    for _ in range(repeats):
+        for name, argv in lines.items():
+            runs[name].append(one_run(argv, env))
+    result["median_s"] = {name: statistics.median(w for w, _ in r) for name, r in runs.items()}
+    result["median_cpu_s"] = {name: statistics.median(c for _, c in r)
+                              for name, r in runs.items()}
     return result
 
 
@@ -176,15 +189,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=150, help="orders in the lifecycle run")
     parser.add_argument("--orders", type=int, default=100_000, help="orders in the ledger")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7, help="rounds of each measurement")
+    parser.add_argument("--parts", default="lifecycle,balances,startup",
+                        help="which measurements, comma-separated")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine": f"{os.cpu_count()} cores"}
+    if "lifecycle" in parts:
+        show_lifecycle(args.events, results)
+    if "balances" in parts:
+        show_balances(args.orders, args.repeats, results)
+    if "startup" in parts:
+        print("3. start-up: a report on an empty node against a bare Python …", flush=True)
+        results["startup"] = startup(rounds=3 * args.repeats)
+        show_startup(results["startup"])
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"written to {OUT / 'results.json'}")
+
+
+def show_lifecycle(events: int, results: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"1. lifecycle: {args.events} orders × 4 events through the services …",
-              flush=True)
-        results["lifecycle"] = lifecycle(args.events, Path(tmp))
+        print(f"1. lifecycle: {events} orders × 4 events through the services …", flush=True)
+        results["lifecycle"] = lifecycle(events, Path(tmp))
     life = results["lifecycle"]
     print(f"   service layer  {life['service_events_per_s']:8.1f} signed events/s")
     for phase, rate in life["phases_events_per_s"].items():
@@ -192,20 +220,26 @@ def main() -> None:
     print(f"   bare floor     {life['floor_events_per_s']:8.1f} events/s "
           f"(sign + hash + insert, one transaction each)")
     print(f"   ratio floor/service = {life['ratio_floor_to_service']:.1f}×")
-    print(f"2. balances on {args.orders} orders: acsa report balances vs ledger balance …",
-          flush=True)
-    results["balances"] = balances_vs_ledger(args.orders, args.repeats)
-    bal = results["balances"]
-    print(f"   acsa report balances  {bal['acsa_report_balances_s']:.3f} s "
-          f"(of which start-up {bal.get('acsa_startup_s', 0):.3f} s)")
-    if "ledger_balance_s" in bal:
-        print(f"   ledger balance        {bal['ledger_balance_s']:.3f} s on a "
-              f"{bal['journal_bytes'] / 1e6:.1f} MB journal "
-              f"(export took {bal['acsa_export_ledger_s']:.1f} s)")
-        print(f"   ratio ledger/acsa = {bal['ratio_ledger_to_acsa']:.1f}×")
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
-    print(f"written to {OUT / 'results.json'}")
 
+
+def show_balances(orders: int, repeats: int, results: dict[str, Any]) -> None:
+    print(f"2. reports on {orders} orders: acsa report balances and aging vs ledger balance …",
+          flush=True)
+    results["balances"] = reports_vs_ledger(orders, repeats)
+    bal = results["balances"]
+    print(f"   {'':<24}{'acsa':>8}{'ledger':>8}{'ledger/acsa':>13}")
+    for label, key in (("wall s", "median_s"), ("cpu s", "median_cpu_s")):
+        median = bal[key]
+        reference = median.get("ledger balance")
+        for name in ("acsa report balances", "acsa report aging"):
+            if reference is None:
+                print(f"   {name:<24}{median[name]:8.3f}  {label} (ledger is not installed)")
+            else:
+                print(f"   {name:<24}{median[name]:8.3f}{reference:8.3f}"
+                      f"{reference / median[name]:12.1f}×  {label}")
+    print(f"   (medians of {bal['rounds']} interleaved rounds; ledger balance on a "
+          f"{bal['journal_bytes'] / 1e6:.1f} MB journal, exported in "
+          f"{bal['acsa_export_ledger_s']:.1f} s)")
 
 if __name__ == "__main__":
     main()

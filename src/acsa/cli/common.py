@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
 
 from acsa.bootstrap import open_node
 from acsa.cli.guard import one_line, say
-from acsa.config import Settings
+from acsa.config import Settings, SettingsError
 from acsa.domain.errors import DomainError, InvalidValue, InvariantBroken
 from acsa.domain.params import plain_params
 from acsa.events import EnvelopeInvalid, KeyFileError
@@ -50,9 +49,8 @@ EXIT_BROKEN = 3  # an invariant broke: a defect, nothing was kept
 def settings() -> Settings:
     try:
         return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"configuration: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    except SettingsError as exc:
+        fail(f"configuration: {exc}")
 
 
 def node() -> Node:

@@ -19,7 +19,6 @@ import traceback
 from collections.abc import Sequence
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -82,6 +81,11 @@ def describe(exc: BaseException) -> str | None:
         return "text that is not UTF-8 (in an argument, a file or the environment)"
     if isinstance(exc, MemoryError):
         return "out of memory"
+    # Imported here, not with this module: a command loads SQLAlchemy with the modules it
+    # needs (acsa.cli.main keeps the collector out of that), and a database error can only
+    # have come from it once it is loaded.
+    from sqlalchemy.exc import OperationalError
+
     if isinstance(exc, OperationalError):
         return f"database unavailable: {first_line(exc.orig)}"
     return None

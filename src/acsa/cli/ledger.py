@@ -27,7 +27,7 @@ from acsa.cli.root import app
 from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.money import Money
 from acsa.domain.postings import AccountKind
-from acsa.services import access_log, exports, markings, reports, users
+from acsa.services import reports, users
 from acsa.services import verify as verification
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
@@ -157,15 +157,21 @@ class Format(StrEnum):
     csv = "csv"
     json = "json"
     ledger = "ledger"
+    beancount = "beancount"
 
 
 @app.command("export")
 def export(
-    format: Annotated[Format, typer.Option("--format", help="csv, json or ledger.")],
+    format: Annotated[Format, typer.Option(
+        "--format", help="csv, json, ledger or beancount.")],
     as_user: AsOpt = None,
 ) -> None:
     """Write the postings the user may read to standard output: CSV, JSON, or a journal
-    for `ledger`."""
+    for `ledger` or Beancount."""
+    # Imported here: of this module's commands only an export records itself in the access
+    # log (which loads the login services), and the reports start sooner without them.
+    from acsa.services import access_log, exports, markings
+
     with errors():
         with UnitOfWork(node(), write=False) as uow:
             user = acting_user(uow, as_user)
@@ -173,6 +179,7 @@ def export(
                 Format.csv: exports.postings_csv,
                 Format.json: exports.postings_json,
                 Format.ledger: exports.ledger_journal,
+                Format.beancount: exports.beancount_journal,
             }[format](uow, user)
             for chunk in chunks:
                 sys.stdout.write(chunk)

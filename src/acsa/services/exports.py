@@ -1,8 +1,9 @@
-"""Exports of the ledger: a journal for `ledger`, CSV and JSON of the postings.
+"""Exports of the ledger: a journal for `ledger` or for Beancount, CSV and JSON of the postings.
 
-The journal has one transaction per event and order, dated by the event's
+A journal has one transaction per event and order, dated by the event's
 business date, with one account per debtor, creditor and account kind
-(``PHL-JPN:receivable``), so ``ledger balance`` on it gives the same
+(``PHL-JPN:receivable`` for `ledger`, ``Assets:PHL-JPN:Receivable`` for
+Beancount), so ``ledger balance`` or Beancount's balances on it give the same
 figures as ``acsa report balances``. An export is made for one user and holds
 the postings of the orders that user may read (:mod:`acsa.services.need_to_know`).
 """
@@ -52,6 +53,49 @@ def ledger_journal(uow: UnitOfWork, user: LocalUser) -> Iterator[str]:
             credit = account_name(p.debtor, p.creditor, p.credit)
             yield f"    {debit:<40}  {amount.text()} {p.currency}\n"
             yield f"    {credit:<40}  {(-amount).text()} {p.currency}\n"
+        yield "\n"
+
+
+# Beancount opens every account under one of five roots. The accounts are named as the
+# creditor sees them: what the debtor owes it (committed, receivable, in kind, invoiced)
+# is an asset; the control account, and what was settled or written off, are equity.
+BEANCOUNT_ROOTS = {"commitment": "Assets", "receivable": "Assets", "in_kind": "Assets",
+                   "invoiced": "Assets", "control": "Equity", "settled": "Equity",
+                   "written_off": "Equity"}
+
+
+def beancount_account(debtor: str, creditor: str, kind: str) -> str:
+    """``Assets:PHL-JPN:InKind``: a root, the debtor and creditor, the kind in the capitals
+    Beancount wants of each part of a name."""
+    words = "".join(w.capitalize() for w in kind.split("_"))
+    return f"{BEANCOUNT_ROOTS[kind]}:{debtor}-{creditor}:{words}"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def beancount_journal(uow: UnitOfWork, user: LocalUser) -> Iterator[str]:
+    """The postings ``user`` may read as a Beancount journal, one transaction per event and
+    order, each account opened on the day of its first posting."""
+    opened: set[str] = set()
+    for (on, order, event), group in groupby(
+        _postings(uow, user), key=lambda p: (p.on, p.order_number, p.event_hash)
+    ):
+        lines = []
+        for p in group:
+            amount = Money(p.currency, p.amount_minor)
+            debit = beancount_account(p.debtor, p.creditor, p.debit)
+            credit = beancount_account(p.debtor, p.creditor, p.credit)
+            for account in (debit, credit):
+                if account not in opened:
+                    opened.add(account)
+                    yield f"{on.isoformat()} open {account}\n"
+            lines.append(f"  {debit:<40}  {amount.text()} {p.currency}\n")
+            lines.append(f"  {credit:<40}  {(-amount).text()} {p.currency}\n")
+        yield f"{on.isoformat()} * {_quoted(order)}\n"
+        yield f"  order: {_quoted(order)}\n  event: {_quoted(event)}\n"
+        yield "".join(lines)
         yield "\n"
 
 

@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from acsa.domain import commands, interpret, references
 from acsa.domain import facts as F
@@ -67,6 +66,9 @@ def next_in_series(uow: UnitOfWork, key: str) -> int:
     transaction; SQLite's writer already holds the database lock.
     """
     if uow.conn.dialect.name == "postgresql":
+        # Imported here: the PostgreSQL dialect is loaded only where it is the engine's.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         uow.conn.execute(pg_insert(T.node_info).values(key=key, value="0")
                          .on_conflict_do_nothing())
     else:

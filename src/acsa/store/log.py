@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from acsa.domain.errors import InvariantBroken
 from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_EVENT_TYPES, Actor, Fact
@@ -64,6 +63,9 @@ def lock_stream(conn: Connection, stream: str) -> dict[str, Any]:
         # Two writers may create the same new stream at once: the loser's insert
         # does nothing and it then waits on the winner's row lock.
         if conn.dialect.name == "postgresql":
+            # Imported here: the PostgreSQL dialect is loaded only where it is the engine's.
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
             conn.execute(pg_insert(streams).values(**values).on_conflict_do_nothing())
         else:
             conn.execute(insert(streams).values(**values).prefix_with("OR IGNORE"))
