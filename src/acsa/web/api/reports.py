@@ -122,7 +122,7 @@ def ceilings(principal: Reader, uow: ReadUow,
                         currency=r.cap.currency, cap=r.cap.text(), used=r.used.text(),
                         suspended=r.suspended,
                         sub_caps=[S.SubCapPublic(group=g, cap=cap.text(), used=used.text())
-                                  for g, cap, used in r.sub_caps])
+                                  for g, used, cap in r.sub_caps])
         for r in rows
     ], count=len(rows), marking=_marking(uow, principal.user))
 
