@@ -16,21 +16,17 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from acsa.domain.parties import Role
 from acsa.profiles import PROFILE_DIR
 from acsa.services import admin, recording, settlement
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import get_user
 
-from .test_order_services import (  # noqa: F401 (nodes: the fixture)
-    FIN,
-    delivered_and_received,
-    nodes,
-    refused,
-    terms,
-    verified,
-)
-from .twonodes import AGREEMENT, act, read, set_day, sync, user_id
+from .test_order_services import FIN, delivered_and_received, refused, terms, verified
+from .twonodes import AGREEMENT, act, read, set_day, setup_pair, sync, user_id
 
 D = date
 TRUCKS_PHP = ("transportation", "Truck, 5 t", "10", "TRIP", "25000.00")  # PHP 250,000.00
@@ -51,11 +47,18 @@ def official_for_exchanges(directory: Path) -> Path:
     return path
 
 
-def pair_of_trucks(jpn, phl):  # type: ignore[no-untyped-def]
+@pytest.fixture
+def nodes(make_node):  # type: ignore[no-untyped-def]
+    jpn, phl = make_node("JPN"), make_node("PHL")
+    setup_pair(jpn, phl)
+    return jpn, phl
+
+
+def pair_of_trucks(jpn: Node, phl: Node) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """Trucks each way, delivered and received: PHP 250,000.00 against JPY 600,000."""
     a = delivered_and_received(jpn, phl, terms("JPN", "PHL", [TRUCKS_PHP], method="eve"))
     b = delivered_and_received(jpn, phl, terms(lines=[TRUCKS_JPY], method="eve"))
-    return a, b
+    return a, b  # type: ignore[no-any-return]
 
 
 def test_exchanges_under_the_new_version_take_official_rates_only(nodes, tmp_path):  # type: ignore[no-untyped-def]
