@@ -15,13 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from test_agreement import load, raw, refused, with_value
 
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.ceilings import CountedOrder, ceiling_use, check_ceilings, scope_agreements
 from acsa.domain.errors import CeilingExceeded, ProfileInvalid, RateMissing
 from acsa.domain.money import ExchangeRate, RateBook
 from acsa.domain.order import OrderLine, OrderTerms
-from test_agreement import load, raw, refused, with_value
 
 MLSA = "usa-phl-mlsa.toml"
 JPN_PHL = "jpn-phl-acsa-2026.toml"
