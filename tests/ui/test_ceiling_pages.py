@@ -60,7 +60,7 @@ def test_ceiling_use_names_the_agreements_it_counts(
     board = browser.get("/").text
     assert "PHL とのすべての協定：USA-PHL-MLSA、USA-PHL-MLSA-2" in board
     assert "債権（提供した支援）" in board
-    start, end = board.index('<h2 id="ceil-h"'), board.index('aria-labelledby="charts-h"')
+    start, end = board.index('<h2 id="ceil-h"'), board.index('<section aria-labelledby="charts')
     section = board[start:end]
     shown = re.sub(r"<[^>]+>", " ", section).replace(SECOND, "").replace(MLSA, "")
     english = set(re.findall(r"[A-Za-z]{4,}", shown))  # agreement ids are codes, not words
