@@ -32,7 +32,7 @@ from acsa.domain.errors import CeilingExceeded, InvalidValue, RateMissing
 from acsa.domain.parties import Role
 from acsa.i18n.refusals import refusal
 from acsa.profiles import PROFILE_DIR
-from acsa.services import admin, orders, rates, reports, users
+from acsa.services import admin, order_view, orders, rates, reports, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import rebuild, verify_node
@@ -86,18 +86,21 @@ def register(node: Node, agreement: str) -> None:
 
 
 def two_agreements(make_node: Callable[[str], Node], tmp_path: Path, *,
-                   scope: bool = True) -> tuple[Node, Node, Path]:
-    """A USA and a PHL node, each holding the MLSA and its second copy, introduced."""
+                   scope: bool = True, mlsa: Path | None = None) -> tuple[Node, Node, Path]:
+    """A USA and a PHL node, each holding the MLSA (the shipped one, else the file ``mlsa``)
+    and its second copy, introduced."""
     usa, phl = make_node("USA"), make_node("PHL")
     bundles = tmp_path / "bundles"
     copy = second_profile(tmp_path / "profiles", scope=scope, first=None if scope else MLSA)
+    if not scope:  # both agreements per agreement: the MLSA's copy without scope, by path
+        mlsa = copy.parent / "first.toml"
     for node in (usa, phl):
         node.clock.set_day(D(2026, 2, 3))  # type: ignore[attr-defined]
-        if scope:
+        if mlsa is None:
             staff_node(node, [MLSA])
-        else:  # both agreements per agreement: the MLSA's copy without scope, by path
+        else:
             staff_node(node, [])
-            adopt_and_staff(node, str(copy.parent / "first.toml"), MLSA)
+            adopt_and_staff(node, str(mlsa), MLSA)
         adopt_and_staff(node, str(copy), SECOND)
         for agreement in (MLSA, SECOND):
             register(node, agreement)
@@ -242,3 +245,49 @@ def test_a_ceiling_is_counted_in_dollars_at_the_treasury_rate_only(
             uow.commit()
         with UnitOfWork(node) as uow:
             assert verify_node(uow).ok
+
+
+def as_2017_1(directory: Path) -> Path:
+    """The MLSA as it was before 2017.2: ceilings counted per agreement, no rate sources."""
+    text = (PROFILE_DIR / "usa-phl-mlsa.toml").read_text(encoding="utf-8")
+    text = text.replace('scope = "country"\n', "").replace('version = "2017.2"',
+                                                           'version = "2017.1"')
+    head, rest = text.split("[exchange_rates]", 1)
+    text = head + rest[rest.index("[classification]"):]
+    path = directory / "mlsa-2017.1.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_order_begun_under_2017_1_is_counted_as_2017_1_counts(
+        make_node: Callable[[str], Node], tmp_path: Path) -> None:
+    """Submitted under 2017.1 (per agreement) and accepted after both nodes adopt 2017.2
+    (per country): its ceiling is counted per agreement, as when it began. A new order
+    under 2017.2 is counted across both agreements."""
+    usa, phl, bundles = two_agreements(make_node, tmp_path, mlsa=as_2017_1(tmp_path))
+    big = submitted(phl, order(SECOND, "PHL", "USA", "USD", [("pol", "1", "59999000.00")]))
+    begun = submitted(phl, order(MLSA, "PHL", "USA", "USD", [("pol", "1", "2000.00")]))
+    carry(phl, usa, bundles)
+    as_official(usa, APP, orders.accept, big, supplying_unit="USN-7FLT-LOG")
+    for node in (usa, phl):
+        with UnitOfWork(node) as uow:
+            admin.adopt_agreement(uow, users.get_user(uow, user_id(node.party,
+                                                                   Role.ADMINISTRATOR)),
+                                  MLSA)
+            uow.commit()
+    carry(usa, phl, bundles)
+    carry(phl, usa, bundles)
+    as_official(usa, APP, orders.accept, begun, supplying_unit="USN-7FLT-LOG")  # per agreement
+    carry(usa, phl, bundles)
+    with pytest.raises(CeilingExceeded) as told:
+        submitted(phl, order(MLSA, "PHL", "USA", "USD", [("pol", "1", "2000.00")]))
+    assert "counted across USA-PHL-MLSA, USA-PHL-MLSA-2" in told.value.message
+    assert "60003000.00 USD" in told.value.message  # 59,999,000 + 2,000 + 2,000
+    for node in (usa, phl):
+        with UnitOfWork(node) as uow:
+            rebuild(uow)
+            uow.commit()
+        with UnitOfWork(node) as uow:
+            assert verify_node(uow).ok
+        with UnitOfWork(node, write=False) as uow:
+            assert order_view.status_of(uow, begun) == "accepted"
