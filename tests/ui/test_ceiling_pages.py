@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from acsa.cli import common
 from acsa.devtools.world import as_official, carry
 from acsa.domain.parties import Role
 from acsa.services import admin, orders
@@ -28,13 +29,14 @@ from integration.test_ceilings_per_country import (
     order,
     two_agreements,
 )
+from integration.test_cli_users import Shell
 from ui.test_order_pages import browser_login
 
 pytestmark = pytest.mark.postgres
 
 
 def test_ceiling_use_names_the_agreements_it_counts(
-        make_node: Callable[[str], Node], tmp_path: Path) -> None:
+        make_node: Callable[[str], Node], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     usa, phl, bundles = two_agreements(make_node, tmp_path)
     big = as_official(phl, Role.ORDERING_OFFICIAL, orders.submit_order,
                       order(SECOND, "PHL", "USA", "USD", [("pol", "1", "1250000.00")])
@@ -49,6 +51,15 @@ def test_ceiling_use_names_the_agreements_it_counts(
              if r["agreement"] == MLSA and r["direction"] == "credits"]
     assert (row["scope"], row["agreements"], row["used"]) == (
         "country", [MLSA, SECOND], "1250000.00")
+
+    monkeypatch.setattr(common, "open_node", lambda settings, **kw: usa)
+    shell = Shell(usa)
+    table = shell("report", "ceilings", "--on", "2026-02-03", "--as", "usa.approving")
+    assert "USA credits toward PHL      FY2026  1,250,000.00 USD  60,000,000.00 USD" in table
+    assert "PHL, across USA-PHL-MLSA-2, USA-PHL-MLSA" in table
+    rows = shell.json("report", "ceilings", "--on", "2026-02-03", "--as", "usa.approving")
+    assert {(r["agreement"], r["direction"], tuple(r["agreements"])) for r in rows} >= {
+        (MLSA, "credits", (MLSA, SECOND)), (SECOND, "credits", (SECOND, MLSA))}
 
     browser = client_for(usa)
     browser_login(browser, usa, enrol(usa, official(usa, Role.APPROVING_OFFICIAL)))
