@@ -250,6 +250,9 @@ def eve(s: Story, trucks: str, jpn_trucks: str) -> None:
     heading("EQUAL VALUE EXCHANGE of services of one kind: 10 Philippine truck trips for Japan "
             "(PHP 250,000.00) against 12 Japanese truck trips for the Philippines (JPY 600,000)")
     s.today(date(2026, 3, 9))
+    s.acsa("JPN", "rate", "add", "--agreement", "JPN-PHL-ACSA", "--base", "JPY", "--quote",
+           "PHP", "--rate", "0.38", "--source", "mof-reporting", "--as", "jpn.finance")
+    s.acsa("JPN", "rate", "list", "--agreement", "JPN-PHL-ACSA")
     s.acsa("JPN", "order", "link-exchange", trucks, jpn_trucks, "--currency", "PHP",
            "--rate", "JPY/PHP=0.38", "--as", "jpn.finance")
     s.sync()

@@ -32,7 +32,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "jpn.ordering": ("/", "/orders", "/orders/{order}", "/new-order", "/drafts", "/reports",
                      "/reports/aging", "/reports/open-orders", "/preferences", "/scan"),
     "jpn.supply": ("/orders/{accepted}",),
-    "jpn.finance": ("/offsets", "/offsets/new?partner=PHL", "/catalogue", "/claims",
+    "jpn.finance": ("/offsets", "/offsets/new?partner=PHL", "/catalogue", "/rates", "/claims",
                     "/reports/annual", "/arrangements"),
     "jpn.administrator": ("/admin", "/admin/users", "/admin/users/jpn.ordering",
                           "/admin/appointments", "/admin/agreements", "/admin/peers",

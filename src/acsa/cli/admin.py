@@ -28,7 +28,7 @@ from acsa.cli.common import (
 )
 from acsa.cli.root import app
 from acsa.domain.errors import InvalidValue, MissingField
-from acsa.services import access_log, admin, admin_views, catalogue, registry, users
+from acsa.services import access_log, admin, admin_views, catalogue, rates, registry, users
 from acsa.services.recording import StoredEvent
 from acsa.services.unit_of_work import UnitOfWork
 
@@ -452,6 +452,9 @@ def rate_add(
     base: Annotated[str, typer.Option(help="One unit of this currency …")],
     quote: Annotated[str, typer.Option(help="… buys RATE of this one.")],
     rate: Annotated[str, typer.Option(help="The rate, e.g. 0.38.")],
+    source: Annotated[str | None, typer.Option(
+        help="The official source it is taken from, an id the agreement's profile names "
+             "(e.g. treasury-reporting); leave out for a rate you worked out.")] = None,
     on: OnOpt = None,
     as_user: AsOpt = None,
     as_json: JsonOpt = False,
@@ -461,21 +464,27 @@ def rate_add(
         user = acting_user(uow, as_user)
         day = parse_day(on) or uow.node.today(registry.agreement_profile(uow, agreement))
         event = admin.record_rate(uow, user, agreement=agreement, on=day,
-                                  base=base.upper(), quote=quote.upper(), rate=rate)
+                                  base=base.upper(), quote=quote.upper(), rate=rate,
+                                  source=source)
+        cited = event.envelope.data.get("source")
         emit(as_json, event_data(event),
-             f"recorded 1 {base.upper()} = {rate} {quote.upper()} on {day} "
-             f"(event {short(event.hash)})")
+             f"recorded 1 {base.upper()} = {rate} {quote.upper()} on {day}, "
+             + (f"official ({cited})" if cited else "an officer's own rate")
+             + f" (event {short(event.hash)})")
 
 
 @rate_app.command("list")
 def rate_list(agreement: AgreementFilter = None, as_json: JsonOpt = False) -> None:
-    """Rates recorded by either party."""
+    """Rates recorded by either party, each with its source: official or an officer's own."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        found = registry.list_rates(uow, agreement)
+        found = rates.list_rates(uow, agreement)
         emit(as_json, found, lambda: table(
-            [[r["on"], f"{r['base']}/{r['quote']}", r["rate"], r["recorded_by"],
-              r["agreement"]] for r in found],
-            ["on", "pair", "rate", "by", "agreement"]))
+            [[r["on"], f"{r['base']}/{r['quote']}", r["rate"],
+              f"official: {r['source']} ({r['source_name']})" if r["official"]
+              else "officer's own" + (f" (names unknown source {r['source']})"
+                                      if r["source"] else ""),
+              r["recorded_by"], r["agreement"]] for r in found],
+            ["on", "pair", "rate", "source", "by", "agreement"]))
 
 
 # -- catalogue prices ----------------------------------------------------------------------------

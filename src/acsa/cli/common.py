@@ -136,6 +136,8 @@ def plain(value: Any) -> Any:
         return value.value
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, DomainError):  # a refusal held as data (a ceiling's missing rate)
+        return {"code": value.code, "field": value.field, "message": value.message}
     return value
 
 

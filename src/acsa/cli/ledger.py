@@ -148,9 +148,18 @@ def report_ceilings(
         rows = reports.ceilings(uow, user, day)
         emit(as_json, rows, lambda: table(
             [[r.agreement, f"{r.party} {r.direction} toward {r.partner}", f"FY{r.fiscal_year}",
-              grouped(r.used), grouped(r.cap), "suspended" if r.suspended else ""]
+              "-" if r.missing_rate else grouped(r.used), grouped(r.cap),
+              counted_across(r), "suspended" if r.suspended else "",
+              r.missing_rate.message if r.missing_rate else ""]
              for r in rows],
-            ["agreement", "ceiling", "year", "used", "cap", ""]))
+            ["agreement", "ceiling", "year", "used", "cap", "counts orders of", "", ""]))
+
+
+def counted_across(row: reports.CeilingRow) -> str:
+    """Which agreements' orders a ceiling counts, as the command line says it."""
+    if row.scope == "country":
+        return f"{row.partner}, across {', '.join(row.agreements)}"
+    return "this agreement"
 
 
 class Format(StrEnum):

@@ -33,6 +33,13 @@ PRICING_DATES = ("order", "delivery")
 INVOICE_BASES = ("received", "delivered")
 SETTLEMENT_METHODS = ("cash", "rik", "eve")
 CEILING_DIRECTIONS = ("liabilities", "credits")
+# What a ceiling counts (``scope``): the orders of its own agreement, or every order between
+# its party and partner under any agreement the node holds with that partner (10 U.S.C. 2347).
+CEILING_SCOPES = ("agreement", "country")
+# What a recorded rate may be used for, and so what a source may be official for
+# (``[[exchange_rates.sources]] official_for``): counting ceilings, valuing an equal-value
+# exchange, netting an offset statement.
+RATE_USES = ("ceilings", "exchange", "offset")
 # What a deadline is for, and what each may count from (``[[deadlines]]``).
 DEADLINE_ORIGINS: Mapping[str, tuple[str, ...]] = {
     "receive": ("delivery",),  # acknowledge a delivery
@@ -171,6 +178,25 @@ class Ceiling:
     sub_caps: tuple[SubCap, ...]
     counted_on: str  # the event that places an order in a year
     suspended: bool
+    # "agreement": the orders of this agreement; "country": every order between party and
+    # partner under every agreement the node holds with the partner.
+    scope: str = "agreement"
+
+
+@dataclass(frozen=True)
+class RateSource:
+    """An official source of exchange rates a party publishes (``[[exchange_rates.sources]]``).
+
+    A recorded rate names one by ``id``, or none (a rate an officer worked out). For each use
+    in ``official_for`` only rates from sources of that party listing the use are used.
+    """
+
+    id: str  # e.g. "treasury-reporting"
+    party: str
+    name: str  # in English
+    name_ja: str
+    publisher: str
+    official_for: frozenset[str] = frozenset()  # uses of RATE_USES
 
 
 @dataclass(frozen=True)
@@ -269,6 +295,9 @@ class AgreementProfile:
     # The instrument by which the agreement entered into force (an exchange of notes),
     # set by the signed profile update that records the entry into force.
     in_force_reference: str | None = None
+    # ``[[exchange_rates.sources]]``: the official rate sources; empty: every rate is an
+    # officer's own and any may be used for anything.
+    rate_sources: tuple[RateSource, ...] = ()
 
     def party(self, code: str) -> PartyProfile:
         for p in self.parties:
@@ -320,6 +349,15 @@ class AgreementProfile:
         if by_kind is not None and rule.kind in by_kind:
             return by_kind[rule.kind]
         return self.settlement.methods
+
+    def rate_source(self, source: str) -> RateSource | None:
+        """The official source ``source`` names, if this profile declares it."""
+        return next((s for s in self.rate_sources if s.id == source), None)
+
+    def official_sources(self, use: str, party: str) -> tuple[RateSource, ...]:
+        """The sources ``party`` must take its rates from for ``use`` (one of RATE_USES);
+        empty: any recorded rate may be used, an officer's own included."""
+        return tuple(s for s in self.rate_sources if s.party == party and use in s.official_for)
 
     def tolerance(self, category: str) -> Decimal:
         rule = self.categories.get(category)
@@ -652,7 +690,41 @@ def _ceiling(r: _Reader, parties: tuple[str, ...], categories: Mapping[str, Any]
         sub_caps=tuple(sub_caps),
         counted_on=r.text("counted_on", choices=("acceptance",)),
         suspended=r.boolean("suspended"),
+        scope=r.text("scope", required=False, choices=CEILING_SCOPES) or "agreement",
     )
+
+
+def _rate_source(s: _Reader, parties: tuple[str, ...]) -> RateSource:
+    party = s.text("party")
+    if party not in parties:
+        raise s.fail("party", f"{party} is not a party to this agreement")
+    source = s.text("id")
+    if not all(c.isascii() and (c.isalnum() or c in "-_.") for c in source) or len(source) > 40:
+        raise s.fail("id", "use at most 40 letters, digits, '-', '_' or '.'")
+    uses = s.strings("official_for", required=False)
+    for use in uses:
+        if use not in RATE_USES:
+            raise s.fail("official_for", f"must name uses among {', '.join(RATE_USES)}, "
+                         f"got {use!r}")
+    return RateSource(id=source, party=party, name=s.text("name"), name_ja=s.text("name_ja"),
+                      publisher=s.text("publisher"), official_for=frozenset(uses))
+
+
+def _rate_sources(r: _Reader, parties: tuple[str, ...]) -> tuple[RateSource, ...]:
+    """The optional ``[exchange_rates]`` table and its ``[[exchange_rates.sources]]``."""
+    r.read.add("exchange_rates")
+    if r.table.get("exchange_rates") is None:
+        return ()
+    t = r.sub("exchange_rates")
+    sources: list[RateSource] = []
+    for s in t.tables("sources"):
+        source = _rate_source(s, parties)
+        if any(known.id == source.id for known in sources):
+            raise s.fail("id", f"source {source.id!r} defined twice")
+        sources.append(source)
+    if not sources:
+        raise t.fail("sources", "names no source (leave the table out for none)")
+    return tuple(sources)
 
 
 def _parties(r: _Reader) -> tuple[PartyProfile, ...]:
@@ -925,6 +997,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
             raise r.fail(f"categories[{i}].methods",
                          f"{m!r} is not a settlement method of this agreement")
     evidence = _evidence(r)
+    rate_sources = _rate_sources(r, codes)
     profile = AgreementProfile(
         id=r.text("id"),
         short_id=r.text("short_id"),
@@ -953,6 +1026,7 @@ def profile_from_document(document: Mapping[str, Any], source: str) -> Agreement
         evidence=evidence,
         sources=_sources(r),
         in_force_reference=r.text("in_force_reference", required=False),
+        rate_sources=rate_sources,
     )
     r.refuse_unread()
     return profile

@@ -9,6 +9,12 @@ counted at its value as accepted, before any offsetting, converted at the
 dated rate on that date. A suspended ceiling (active hostilities) limits
 nothing but is still reported.
 
+A ceiling's *scope* says which orders count: those of its own agreement
+(``agreement``), or every order between its party and partner under every
+agreement the node holds with that partner (``country``: US law counts per
+country, across all agreements with it). The rates that convert them are the
+ones the profile allows for ceilings (official ones where it says so).
+
 Ceilings are a national legal control: the acting node checks them when its
 officials submit or accept an order, and both nodes report their use. They
 do not decide whether a peer's event takes effect, because the figures
@@ -18,7 +24,7 @@ hold.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,6 +49,7 @@ class CeilingUse:
     fiscal_year: int
     used: Money
     sub_caps_used: tuple[tuple[str, Money, Money], ...]  # group, used, cap
+    agreements: tuple[str, ...] = ()  # whose orders count: the ceiling's own first
 
     @property
     def remaining(self) -> Money:
@@ -53,6 +60,30 @@ def fiscal_year_of(party: PartyProfile, order: CountedOrder) -> int:
     """The fiscal year of ``party`` that an order counts in: the one containing its
     acceptance date (the rule of ceilings and of the annual report alike)."""
     return party.fiscal_year(order.accepted_on)
+
+
+def scope_agreements(ceiling: Ceiling, profile: AgreementProfile,
+                     held: Iterable[AgreementProfile] = ()) -> tuple[str, ...]:
+    """The agreements whose orders count toward ``profile``'s ``ceiling``: its own and, for a
+    ceiling counted per country, every other agreement in ``held`` (those the node holds)
+    whose parties include the ceiling's party and partner."""
+    if ceiling.scope != "country":
+        return (profile.id,)
+    pair = {ceiling.party, ceiling.partner}
+    others = sorted({p.id for p in held if p.id != profile.id and pair <= set(p.party_codes)})
+    return (profile.id, *others)
+
+
+def ceiling_rates(rates: RateBook, profile: AgreementProfile, ceiling: Ceiling,
+                  agreements: Collection[str]) -> RateBook:
+    """The rates a ceiling is counted at: those recorded under the agreements it counts and,
+    where the profile names official sources of the ceiling's party for ceilings, only
+    rates taken from them."""
+    book = rates.under(agreements)
+    official = profile.official_sources("ceilings", ceiling.party)
+    if official:
+        book = book.official(tuple(s.id for s in official), "ceilings")
+    return book
 
 
 def counts_toward(ceiling: Ceiling, terms: OrderTerms) -> bool:
@@ -77,14 +108,19 @@ def ceiling_use(
     fiscal_year: int,
     orders: Iterable[CountedOrder],
     rates: RateBook,
+    held: Sequence[AgreementProfile] = (),
 ) -> CeilingUse:
-    """What the accepted orders of ``fiscal_year`` use of ``ceiling`` and its sub-caps."""
+    """What the accepted orders of ``fiscal_year`` use of ``ceiling`` and its sub-caps: the
+    orders of the agreements in its scope (:func:`scope_agreements`) among ``orders``."""
     party = profile.party(ceiling.party)
+    agreements = scope_agreements(ceiling, profile, held)
     counted = [
         o
         for o in orders
-        if counts_toward(ceiling, o.terms) and fiscal_year_of(party, o) == fiscal_year
+        if o.terms.agreement in agreements and counts_toward(ceiling, o.terms)
+        and fiscal_year_of(party, o) == fiscal_year
     ]
+    rates = ceiling_rates(rates, profile, ceiling, agreements)
     used = Money.zero(ceiling.currency)
     for o in counted:
         used = used + _value(o.terms, None, ceiling.currency, rates, o.accepted_on)
@@ -96,15 +132,18 @@ def ceiling_use(
                 o.terms, sub.categories, ceiling.currency, rates, o.accepted_on
             )
         subs.append((sub.group, sub_used, sub.cap))
-    return CeilingUse(ceiling, fiscal_year, used, tuple(subs))
+    return CeilingUse(ceiling, fiscal_year, used, tuple(subs), agreements)
 
 
-def _exceeded(ceiling: Ceiling, year: int, group: str | None, cap: Money, used: Money,
+def _exceeded(use: CeilingUse, group: str | None, cap: Money, used: Money,
               figures: bool) -> CeilingExceeded:
     """The refusal for a ceiling (or its ``group`` sub-ceiling) ``used`` would break; without
     the total when ``figures`` is false (orders the actor may not read count toward it)."""
+    ceiling, year = use.ceiling, use.fiscal_year
     params: dict[str, object] = {"party": ceiling.party, "partner": ceiling.partner,
                                  "direction": ceiling.direction, "year": year, "limit": cap}
+    if ceiling.scope == "country":
+        return _exceeded_per_country(use, group, cap, used, figures, params)
     if group:
         params["group"] = group
         message = (N_("the %(group)s sub-ceiling of %(limit)s for FY%(year)s would reach "
@@ -121,6 +160,28 @@ def _exceeded(ceiling: Ceiling, year: int, group: str | None, cap: Money, used: 
     return CeilingExceeded(message, field="lines", **params)
 
 
+def _exceeded_per_country(use: CeilingUse, group: str | None, cap: Money, used: Money,
+                          figures: bool, params: dict[str, object]) -> CeilingExceeded:
+    """The refusal for a ceiling counted per country: it names every agreement counted."""
+    params["agreements"] = list(use.agreements)
+    if group:
+        params["group"] = group
+        message = (N_("the %(group)s sub-ceiling of %(limit)s for FY%(year)s, counted across "
+                      "%(agreements)s, would reach %(total)s") if figures else
+                   N_("the %(group)s sub-ceiling of %(limit)s for FY%(year)s, counted across "
+                      "%(agreements)s, would be exceeded by this order"))
+    else:
+        message = (N_("%(party)s's %(direction)s ceiling toward %(partner)s for FY%(year)s, "
+                      "counted across %(agreements)s, is %(limit)s; this order would bring "
+                      "it to %(total)s") if figures else
+                   N_("%(party)s's %(direction)s ceiling toward %(partner)s for FY%(year)s, "
+                      "counted across %(agreements)s, would be exceeded by this order "
+                      "(limit %(limit)s)"))
+    if figures:
+        params["total"] = used
+    return CeilingExceeded(message, field="lines", **params)
+
+
 def check_ceilings(
     profile: AgreementProfile,
     new: CountedOrder,
@@ -128,12 +189,15 @@ def check_ceilings(
     rates: RateBook,
     *,
     hidden: Collection[str] = frozenset(),
+    held: Sequence[AgreementProfile] = (),
 ) -> None:
     """Raise :class:`CeilingExceeded` if accepting ``new`` would break a ceiling in force.
 
-    Every order counts, whoever acts. ``hidden`` names the orders the acting user may not
-    read: when one of them counts toward the ceiling broken, the refusal says that it would
-    be exceeded and states no total, since that total is not the actor's to read.
+    Every order counts, whoever acts: those of ``profile``'s agreement and, for a ceiling
+    counted per country, those of every agreement in ``held`` with the same partner.
+    ``hidden`` names the orders the acting user may not read: when one of them counts
+    toward the ceiling broken, the refusal says that it would be exceeded and states no
+    total, since that total is not the actor's to read.
     """
     existing = [o for o in orders if o.number != new.number]
     for ceiling in profile.ceilings:
@@ -141,12 +205,13 @@ def check_ceilings(
             continue
         party = profile.party(ceiling.party)
         year = fiscal_year_of(party, new)
-        use = ceiling_use(ceiling, profile, year, [*existing, new], rates)
+        use = ceiling_use(ceiling, profile, year, [*existing, new], rates, held)
         figures = not any(o.number in hidden for o in existing
-                          if counts_toward(ceiling, o.terms)
+                          if o.terms.agreement in use.agreements
+                          and counts_toward(ceiling, o.terms)
                           and fiscal_year_of(party, o) == year)
         if use.used.minor > ceiling.annual_cap.minor:
-            raise _exceeded(ceiling, year, None, ceiling.annual_cap, use.used, figures)
+            raise _exceeded(use, None, ceiling.annual_cap, use.used, figures)
         for group, used, cap in use.sub_caps_used:
             if used.minor > cap.minor:
-                raise _exceeded(ceiling, year, group, cap, used, figures)
+                raise _exceeded(use, group, cap, used, figures)

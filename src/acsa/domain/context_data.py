@@ -87,6 +87,15 @@ def _appointed(d: EventData) -> None:
         raise InvalidValue(N_("must map currencies to positive minor units"), field="limits")
 
 
+def _rate(d: EventData) -> None:
+    """A rate: its pair, figure and date, and the official source it names, if any (events
+    recorded before sources existed name none and read as before)."""
+    _texts("base", "quote", "rate", days=("on",))(d)
+    d.text("source", required=False)
+    if "source" in d.data and d.data["source"] is None:
+        raise InvalidValue(N_("must be text"), field="source")
+
+
 def _texts(*keys: str, days: tuple[str, ...] = (), optional_days: tuple[str, ...] = ()
            ) -> Callable[[EventData], None]:
     def check(d: EventData) -> None:
@@ -106,7 +115,7 @@ CHECKS: dict[str, Callable[[EventData], None]] = {
     F.UNIT_REGISTERED: _texts("name"),
     F.ACTIVITY_REGISTERED: _texts("name", "type", days=("starts_on",),
                                   optional_days=("ends_on",)),
-    F.RATE_RECORDED: _texts("base", "quote", "rate", days=("on",)),
+    F.RATE_RECORDED: _rate,
     F.BALANCE_SIGNED: lambda d: check_statement_data(F.BALANCE_SIGNED, d.data),
     F.BALANCE_ANSWERED: lambda d: check_statement_data(F.BALANCE_ANSWERED, d.data),
     F.ARRANGEMENT_PROPOSED: lambda d: check_arrangement_data(F.ARRANGEMENT_PROPOSED, d.data),

@@ -9,6 +9,7 @@ so no global decimal context can change a figure.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, localcontext
@@ -167,6 +168,21 @@ def convert(amount: Money, rate: Decimal, to_currency: str) -> Money:
     return Money(to_currency, _round_to_minor(value, to_currency))
 
 
+# Why an official rate is wanted, by use (``official_for`` in a profile), for the refusal
+# when none is recorded.
+OFFICIAL_RATE_MISSING = {
+    "ceilings": N_("no official %(base)s/%(quote)s rate from %(sources)s on or before %(on)s: "
+                   "annual ceilings are counted at official rates only, never at a rate an "
+                   "officer worked out"),
+    "exchange": N_("no official %(base)s/%(quote)s rate from %(sources)s on or before %(on)s: "
+                   "equal-value exchanges are valued at official rates only, never at a rate "
+                   "an officer worked out"),
+    "offset": N_("no official %(base)s/%(quote)s rate from %(sources)s on or before %(on)s: "
+                 "offsets are netted at official rates only, never at a rate an officer "
+                 "worked out"),
+}
+
+
 @dataclass(frozen=True)
 class ExchangeRate:
     """A dated rate entered by a finance officer: one ``base`` buys ``rate`` of ``quote``."""
@@ -175,6 +191,10 @@ class ExchangeRate:
     base: str
     quote: str
     rate: Decimal
+    # The official source it was taken from (an id of the profile's ``exchange_rates``);
+    # None: a rate the officer worked out.
+    source: str | None = None
+    agreement: str | None = None  # the agreement it was recorded under, when known
 
     def __post_init__(self) -> None:
         minor_units(self.base)
@@ -188,6 +208,21 @@ class RateBook:
     """Dated exchange rates; a lookup takes the latest rate on or before a date."""
 
     rates: tuple[ExchangeRate, ...] = ()
+    # Set by :meth:`official`: the use the book serves and the ids of the sources it holds,
+    # for the refusal when a rate is missing.
+    use: str | None = None
+    sources: tuple[str, ...] = ()
+
+    def under(self, agreements: Collection[str]) -> RateBook:
+        """The rates recorded under ``agreements`` (and those of no known agreement)."""
+        return RateBook(tuple(r for r in self.rates
+                              if r.agreement is None or r.agreement in agreements),
+                        self.use, self.sources)
+
+    def official(self, sources: tuple[str, ...], use: str) -> RateBook:
+        """Only the rates taken from ``sources`` (ids of official sources), for ``use``: a
+        rate an officer worked out is not in it, and a missing rate is refused naming them."""
+        return RateBook(tuple(r for r in self.rates if r.source in sources), use, sources)
 
     def rate(self, base: str, quote: str, on: date) -> Decimal:
         if base == quote:
@@ -202,6 +237,9 @@ class RateBook:
             with localcontext() as ctx:
                 ctx.prec = 28
                 return Decimal(1) / best_inverse.rate
+        if self.use in OFFICIAL_RATE_MISSING:
+            raise RateMissing(OFFICIAL_RATE_MISSING[self.use], field="rate", base=base,
+                              quote=quote, on=on, sources=list(self.sources))
         raise RateMissing(
             N_("no %(base)s/%(quote)s rate on or before %(on)s"),
             field="rate", base=base, quote=quote, on=on,
@@ -222,6 +260,7 @@ def sum_money(amounts: list[Money], currency: str) -> Money:
 __all__ = [
     "DECIMAL_PLACES_MAX",
     "MINOR_UNITS",
+    "OFFICIAL_RATE_MISSING",
     "ExchangeRate",
     "Money",
     "RateBook",

@@ -96,6 +96,11 @@ FIELD: Mapping[str, str] = {
     "new_password": N_("New password"),
     "appointment": N_("Appointment"),
     "payload": N_("Code of the document"),
+    # the rates page
+    "base": N_("One unit of"),
+    "quote": N_("buys this currency"),
+    "rate": N_("Rate"),
+    "source": N_("Rate source"),
     "image": N_("Or a photo of the QR code"),
 }
 

@@ -382,8 +382,30 @@ TASK: Mapping[str, str] = {
     "transfer": N_("Orders with a transfer request to answer"),
 }
 
+# What a rate may be used for, where a profile asks for official rates (``official_for``).
+RATE_USE: Mapping[str, str] = {
+    "ceilings": N_("Annual ceilings"),
+    "exchange": N_("Equal-value exchanges"),
+    "offset": N_("Offsets"),
+}
+
+# What a ceiling caps (its ``direction``).
+CEILING_DIRECTION: Mapping[str, str] = {
+    "liabilities": N_("Liabilities (support received)"),
+    "credits": N_("Credits (support provided)"),
+}
+
+# Which orders a ceiling counts (its ``scope``).
+CEILING_SCOPE: Mapping[str, str] = {
+    "agreement": N_("This agreement's orders"),
+    "country": N_("Every agreement with the partner"),
+}
+
 KINDS: Mapping[str, Mapping[str, str]] = {
     "task": TASK,
+    "rate_use": RATE_USE,
+    "ceiling_scope": CEILING_SCOPE,
+    "ceiling_direction": CEILING_DIRECTION,
     "status": STATUS,
     "role": ROLE,
     "side": SIDE,

@@ -34,10 +34,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from acsa.domain.aging import AGING_BUCKETS
-from acsa.domain.errors import InvalidValue
+from acsa.domain.errors import DomainError, InvalidValue
 from acsa.domain.money import Money, minor_units
 from acsa.i18n import N_, gettext
 from acsa.i18n.labels import label
+from acsa.i18n.refusals import refusal
 from acsa.services import markings, missing_evidence, reports
 from acsa.services import report_tables as rt
 from acsa.services.markings import MarkingInfo
@@ -90,6 +91,8 @@ def cell_text(column: Column, value: Any, locale: str = "en") -> str:
         return value.isoformat() if isinstance(value, date) else str(value)
     if column.kind == FLAG:
         return "yes" if value else ""
+    if isinstance(value, DomainError):  # a refusal held as a cell: in the reader's words
+        return refusal(value, locale)
     if column.label_kind:
         return label(column.label_kind, str(value), locale)
     return str(value)
@@ -338,12 +341,19 @@ def _ceilings(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> Re
     rows = reports.ceilings(uow, user, on)
     return ReportTable("ceilings", (
         C("agreement", N_("Agreement"), CODE), C("party", N_("Party"), CODE),
-        C("partner", N_("Partner"), CODE), C("direction", N_("Direction"), CODE),
+        C("partner", N_("Partner"), CODE),
+        C("direction", N_("Direction"), CODE, "ceiling_direction"),
         C("fiscal_year", N_("Fiscal year"), INTEGER), CURRENCY,
         C("cap", N_("Annual cap"), MONEY), C("used", N_("Used"), MONEY),
         C("remaining", N_("Remaining"), MONEY), C("suspended", N_("Suspended"), FLAG),
+        C("scope", N_("Counts orders of"), CODE, "ceiling_scope"),
+        C("agreements", N_("Agreements counted"), CODE),
+        C("missing_rate", N_("Not counted: rate missing"), TEXT),
     ), [(r.agreement, r.party, r.partner, r.direction, r.fiscal_year, r.cap.currency, r.cap,
-         r.used, r.cap - r.used, r.suspended) for r in rows], {"on": on.isoformat()})
+         None if r.missing_rate else r.used, None if r.missing_rate else r.cap - r.used,
+         r.suspended, r.scope, " ".join(r.agreements),
+         r.missing_rate)
+        for r in rows], {"on": on.isoformat()})
 
 
 def _activities(uow: UnitOfWork, user: LocalUser, params: Mapping[str, Any]) -> ReportTable:

@@ -193,17 +193,33 @@ def register_activity(uow: UnitOfWork, admin: LocalUser, *, agreement: str, acti
 
 @use_case
 def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, base: str,
-                quote: str, rate: str) -> StoredEvent:
-    """A dated exchange rate entered and signed by a finance officer."""
+                quote: str, rate: str, source: str | None = None) -> StoredEvent:
+    """A dated exchange rate entered and signed by a finance officer, taken from ``source``
+    (an official source the agreement's profile names) or, without one, worked out by the
+    officer. A source the profile does not name is refused, naming the field."""
     minor_units(base)
     minor_units(quote)
     value = parse_decimal(rate, field="rate")
     if value <= 0:
         raise InvalidValue(N_("must be positive"), field="rate")
+    data = {"base": base, "quote": quote, "rate": str(Decimal(rate))}
+    source = (source or "").strip() or None
+    if source is not None:
+        profile = adopted_profile(uow, agreement)
+        if profile.rate_source(source) is None:
+            raise InvalidValue(
+                N_("'%(source)s' is not an official rate source of %(agreement)s (%(sources)s)")
+                if profile.rate_sources else
+                N_("'%(source)s' is not an official rate source of %(agreement)s, which "
+                   "names none"),
+                field="source", source=source, agreement=agreement,
+                sources=[s.id for s in profile.rate_sources])
+        # Only a rate with a source carries the key, so the data of a rate without one is
+        # what it always was.
+        data["source"] = source
     return record(uow, user, Act(
         agreement=agreement, type=F.RATE_RECORDED, subject=f"{base}/{quote}",
-        data={"base": base, "quote": quote, "rate": str(Decimal(rate))},
-        role=Role.FINANCE_OFFICER, on=on,
+        data=data, role=Role.FINANCE_OFFICER, on=on,
     ))
 
 

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
 from acsa.services import reports, worklist
 from acsa.services.unit_of_work import UnitOfWork
@@ -41,6 +42,10 @@ class CeilingUse:
     used: Money
     percent: int
     suspended: bool
+    partner: str = ""
+    scope: str = "agreement"  # "country": counted across every agreement with the partner
+    agreements: tuple[str, ...] = ()  # whose orders it counts
+    missing_rate: DomainError | None = None  # nothing counted: no rate the profile allows
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ def ceiling_use(uow: UnitOfWork, user: LocalUser, on: date) -> list[CeilingUse]:
     for r in reports.ceilings(uow, user, on):
         percent = (r.used.minor * 100 // r.cap.minor) if r.cap.minor else 0
         out.append(CeilingUse(r.agreement, r.direction, str(r.fiscal_year), r.cap, r.used,
-                              percent, r.suspended))
+                              percent, r.suspended, r.partner, r.scope, r.agreements,
+                              r.missing_rate))
     return out
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -20,7 +19,7 @@ from sqlalchemy import insert, select, update
 from acsa.domain import facts as F
 from acsa.domain import interpret, references
 from acsa.domain.agreement import AgreementProfile
-from acsa.domain.ceilings import CountedOrder, check_ceilings
+from acsa.domain.ceilings import CountedOrder, check_ceilings, scope_agreements
 from acsa.domain.errors import (
     N_,
     DomainError,
@@ -31,14 +30,13 @@ from acsa.domain.errors import (
     UnknownReference,
 )
 from acsa.domain.marking import check_event_marking, is_unclassified
-from acsa.domain.money import ExchangeRate, RateBook
 from acsa.domain.order import check_eligibility, order_number, terms_from_data
 from acsa.domain.order import terms_problems as order_terms_problems
 from acsa.domain.parties import Role, Side
 from acsa.domain.rules import Action, permission
 from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_id
-from acsa.services import arrangements, markings, need_to_know
+from acsa.services import arrangements, markings, need_to_know, rates
 from acsa.services.recording import (
     ANY_PARENT,
     Act,
@@ -233,11 +231,11 @@ def next_number(uow: UnitOfWork, profile: AgreementProfile, on: date, *,
     return order_number(profile, party, on, sequence, emergency=emergency)
 
 
-def counted_orders(uow: UnitOfWork, agreement: str) -> list[CountedOrder]:
-    """Every accepted order of ``agreement``, as ceilings count them."""
+def counted_orders(uow: UnitOfWork, agreements: Sequence[str]) -> list[CountedOrder]:
+    """Every accepted order of ``agreements``, as ceilings count them."""
     rows = uow.conn.execute(
         select(T.orders.c.number, T.orders.c.accepted_on)
-        .where(T.orders.c.agreement == agreement, T.orders.c.accepted_on.is_not(None))
+        .where(T.orders.c.agreement.in_(agreements), T.orders.c.accepted_on.is_not(None))
     ).all()
     out = []
     for row in rows:
@@ -247,20 +245,19 @@ def counted_orders(uow: UnitOfWork, agreement: str) -> list[CountedOrder]:
     return out
 
 
-def rate_book(uow: UnitOfWork, agreement: str) -> RateBook:
-    rows = uow.conn.execute(select(T.rates).where(T.rates.c.agreement == agreement)).all()
-    return RateBook(tuple(ExchangeRate(r.on, r.base, r.quote, Decimal(r.rate)) for r in rows))
-
-
 def check_order_ceilings(uow: UnitOfWork, user: LocalUser, profile: AgreementProfile,
                          state_terms: Any, number: str, on: date) -> None:
-    """Refuse an order that would break a ceiling: every accepted order counts, and the
-    refusal states no total when orders ``user`` may not read count toward it."""
+    """Refuse an order that would break a ceiling: every accepted order counts — those of
+    every agreement this node holds with the partner, for a ceiling counted per country —
+    and the refusal states no total when orders ``user`` may not read count toward it."""
     if not profile.ceilings:
         return
+    held = rates.held_profiles(uow)
+    agreements = sorted({a for c in profile.ceilings
+                         for a in scope_agreements(c, profile, held)})
     check_ceilings(profile, CountedOrder(number, state_terms, on),
-                   counted_orders(uow, profile.id), rate_book(uow, profile.id),
-                   hidden=need_to_know.unreadable(uow, user))
+                   counted_orders(uow, agreements), rates.rate_book(uow, agreements),
+                   hidden=need_to_know.unreadable(uow, user), held=held)
 
 
 def with_activity_type(uow: UnitOfWork, terms: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Reading the registry: adopted agreements, units, activities, rates and appointments.
+"""Reading the registry: adopted agreements, units, activities and appointments (rates:
+:mod:`acsa.services.rates`).
 
 Small reads for the command line, straight from the context tables the
 log's context events feed (:func:`acsa.store.projections.apply_context`).
@@ -78,15 +79,6 @@ def list_activities(uow: UnitOfWork, agreement: str | None = None) -> list[dict[
              "starts_on": r.starts_on.isoformat(),
              "ends_on": r.ends_on.isoformat() if r.ends_on else None,
              "registered_by": r.registered_by}
-            for r in uow.conn.execute(query)]
-
-
-def list_rates(uow: UnitOfWork, agreement: str | None = None) -> list[dict[str, Any]]:
-    query = select(T.rates).order_by(T.rates.c.on, T.rates.c.base, T.rates.c.quote)
-    if agreement:
-        query = query.where(T.rates.c.agreement == agreement)
-    return [{"agreement": r.agreement, "on": r.on.isoformat(), "base": r.base,
-             "quote": r.quote, "rate": r.rate, "recorded_by": r.party, "event": r.event_hash}
             for r in uow.conn.execute(query)]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -28,16 +28,15 @@ from sqlalchemy import exists, func, select
 
 from acsa.domain.aging import AGING_BUCKETS, DueItem, age, age_on
 from acsa.domain.aging import due_items as order_due_items
-from acsa.domain.agreement import profile_from_document
-from acsa.domain.ceilings import CountedOrder, ceiling_use
-from acsa.domain.errors import N_, DomainError, ReportTooLarge
+from acsa.domain.ceilings import CountedOrder, ceiling_use, scope_agreements
+from acsa.domain.errors import N_, DomainError, RateMissing, ReportTooLarge
 from acsa.domain.facts import Fact
 from acsa.domain.interpret import interpret_orders
 from acsa.domain.money import Money
 from acsa.domain.order import OrderLine, OrderTerms
 from acsa.domain.postings import OWED_KINDS, AccountKind
 from acsa.domain.state import OrderState
-from acsa.services import need_to_know
+from acsa.services import need_to_know, rates
 from acsa.services.report_tables import REPORT_ROWS_MAX
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
@@ -241,13 +240,19 @@ class CeilingRow:
     cap: Money
     used: Money
     suspended: bool
-    sub_caps: list[tuple[str, Money, Money]]
+    sub_caps: list[tuple[str, Money, Money]]  # group, used, cap
+    scope: str = "agreement"  # "country": counted across every agreement with the partner
+    agreements: tuple[str, ...] = ()  # the agreements whose orders it counts
+    # Why nothing could be counted (no rate the profile allows for ceilings); None: counted.
+    missing_rate: DomainError | None = None
 
 
-def counted_orders(uow: UnitOfWork, user: LocalUser, agreement: str) -> list[CountedOrder]:
-    """Accepted orders ``user`` may read, as ceilings count them, from the projections."""
+def counted_orders(uow: UnitOfWork, user: LocalUser,
+                   agreements: Sequence[str]) -> list[CountedOrder]:
+    """Accepted orders of ``agreements`` that ``user`` may read, as ceilings count them, from
+    the projections."""
     o, line = T.orders.c, T.order_lines.c
-    accepted = (o.agreement == agreement, o.accepted_on.is_not(None),
+    accepted = (o.agreement.in_(agreements), o.accepted_on.is_not(None),
                 need_to_know.readable(uow, user))
     lines: dict[str, list[OrderLine]] = defaultdict(list)
     for r in uow.conn.execute(select(T.order_lines).join(T.orders, o.number == line.order_number)
@@ -265,24 +270,26 @@ def counted_orders(uow: UnitOfWork, user: LocalUser, agreement: str) -> list[Cou
 
 
 def ceilings(uow: UnitOfWork, user: LocalUser, on: date) -> list[CeilingRow]:
-    """Use of every ceiling of every adopted agreement, in the fiscal year containing ``on``,
-    by the orders ``user`` may read (docs/security.md: a reader sees no use by orders
-    hidden from them; the check when an order is submitted or accepted counts them all)."""
-    from acsa.services.orders import rate_book
-
+    """Use of every ceiling of every adopted agreement (its newest version), in the fiscal
+    year containing ``on``, by the orders ``user`` may read (docs/security.md: a reader sees
+    no use by orders hidden from them; the check when an order is submitted or accepted
+    counts them all). A ceiling counted per country counts the orders of every agreement
+    this node holds with the partner, and names them."""
+    held = rates.held_profiles(uow)
     out = []
-    for row in uow.conn.execute(select(T.agreements)):
-        if uow.node.party not in json.loads(row.adopted_by):
-            continue
-        profile = profile_from_document(json.loads(row.document), row.id)
-        if not profile.ceilings:
-            continue
-        counted = counted_orders(uow, user, profile.id)
-        rates = rate_book(uow, profile.id)
+    for profile in held:
         for ceiling in profile.ceilings:
+            agreements = scope_agreements(ceiling, profile, held)
             year = profile.party(ceiling.party).fiscal_year(on)
-            use = ceiling_use(ceiling, profile, year, counted, rates)
-            out.append(CeilingRow(profile.id, ceiling.party, ceiling.partner, ceiling.direction,
-                                  year, ceiling.annual_cap, use.used, ceiling.suspended,
-                                  list(use.sub_caps_used)))
+            row = CeilingRow(profile.id, ceiling.party, ceiling.partner, ceiling.direction,
+                             year, ceiling.annual_cap, Money.zero(ceiling.currency),
+                             ceiling.suspended, [], ceiling.scope, agreements)
+            try:
+                use = ceiling_use(ceiling, profile, year,
+                                  counted_orders(uow, user, agreements),
+                                  rates.rate_book(uow, list(agreements)), held)
+            except RateMissing as missing:
+                out.append(replace(row, missing_rate=missing))
+                continue
+            out.append(replace(row, used=use.used, sub_caps=list(use.sub_caps_used)))
     return out

@@ -35,11 +35,12 @@ from acsa.domain.errors import (
     UnknownReference,
 )
 from acsa.domain.figures import owed_in_kind
-from acsa.domain.money import Money, minor_units, parse_decimal
+from acsa.domain.money import OFFICIAL_RATE_MISSING, Money, minor_units, parse_decimal
 from acsa.domain.parties import Side
 from acsa.domain.rules import Action
 from acsa.domain.state import OrderState
 from acsa.services import need_to_know
+from acsa.services import rates as recorded_rates
 from acsa.services.orders import act_on_order, catalogue_price, role_for, side_of
 from acsa.services.recording import ANY_PARENT, Act, order_state, record
 from acsa.services.statements import require_every_order
@@ -442,19 +443,25 @@ def _check_rates(rates: Sequence[Rate]) -> list[Rate]:
     return out
 
 
-def recorded_rate(uow: UnitOfWork, agreement: str, base: str, quote: str, on: date) -> Rate:
-    """The rate the parties recorded for ``base``/``quote`` (or its inverse), latest on ``on``.
+def recorded_rate(uow: UnitOfWork, agreement: str, base: str, quote: str, on: date,
+                  official: tuple[str, ...] = (), use: str = "") -> Rate:
+    """The rate the parties recorded for ``base``/``quote`` (or its inverse), latest on ``on``;
+    with ``official`` (source ids), only a rate taken from one of them.
 
     Like :class:`~acsa.domain.money.RateBook`, the most recent date wins and a
     direct rate wins over an inverse one of the same date.
     """
     r = T.rates.c
-    rows = uow.conn.execute(
-        select(T.rates).where(
-            r.agreement == agreement, r.on <= on,
-            or_((r.base == base) & (r.quote == quote), (r.base == quote) & (r.quote == base)),
-        )
-    ).all()
+    query = select(T.rates).where(
+        r.agreement == agreement, r.on <= on,
+        or_((r.base == base) & (r.quote == quote), (r.base == quote) & (r.quote == base)),
+    )
+    if official:
+        query = query.where(r.source.in_(official))
+    rows = uow.conn.execute(query).all()
+    if not rows and official:
+        raise RateMissing(OFFICIAL_RATE_MISSING[use], field="rates", base=base, quote=quote,
+                          on=on, sources=list(official))
     if not rows:
         raise RateMissing(
             N_("no %(base)s/%(quote)s rate recorded on or before %(on)s: record one (`acsa rate "
@@ -465,11 +472,29 @@ def recorded_rate(uow: UnitOfWork, agreement: str, base: str, quote: str, on: da
     return (best.base, best.quote, best.rate)
 
 
-def _rates_for(uow: UnitOfWork, agreement: str, currencies: set[str], currency: str,
-               given: Sequence[Rate] | None, on: date) -> list[Rate]:
+# A rate typed on the act itself, where the profile wants official rates for the use.
+TYPED_RATE_REFUSED = {
+    "exchange": N_("under %(agreement)s %(version)s an equal-value exchange is valued at "
+                   "official rates only (%(sources)s): leave the rate out to use the one "
+                   "recorded from it"),
+    "offset": N_("under %(agreement)s %(version)s an offset is netted at official rates only "
+                 "(%(sources)s): leave the rate out to use the one recorded from it"),
+}
+
+
+def _rates_for(uow: UnitOfWork, user: LocalUser, profile: AgreementProfile, use: str,
+               currencies: set[str], currency: str, given: Sequence[Rate] | None,
+               on: date) -> list[Rate]:
+    """The rates an exchange or offset is valued at: those given, else those recorded for
+    the date. Where the profile wants official rates of ``user``'s party for ``use``, a rate
+    given on the act is refused and only recorded official ones are taken."""
+    official = recorded_rates.official_sources(profile, use, user.party)
+    if given and official:
+        raise InvalidValue(TYPED_RATE_REFUSED[use], field="rates", agreement=profile.id,
+                           version=profile.version, sources=list(official))
     if given:
         return _check_rates(given)
-    return [recorded_rate(uow, agreement, c, currency, on)
+    return [recorded_rate(uow, profile.id, c, currency, on, official, use)
             for c in sorted(currencies - {currency})]
 
 
@@ -484,7 +509,8 @@ def link_exchange(uow: UnitOfWork, user: LocalUser, numbers: Sequence[str], *, c
     states = _states(uow, user, numbers, "orders")
     profile = uow.context.profile(states[0].profile)
     on = on or uow.node.today(profile)
-    chosen = _rates_for(uow, profile.id, {s.currency for s in states}, currency, rates, on)
+    chosen = _rates_for(uow, user, profile, "exchange", {s.currency for s in states},
+                        currency, rates, on)
     data = commands.exchange_data([(s, uow.context.profile(s.profile)) for s in states],
                                   on=on, currency=currency, rates=chosen)
     return _multi_act(uow, user, states, Action.LINK_EXCHANGE, F.EXCHANGE_PROPOSED,
@@ -530,7 +556,8 @@ def _offset_data(uow: UnitOfWork, user: LocalUser, invoices: Sequence[tuple[str,
     for i, (number, ref) in enumerate(invoices):
         state = by_number[number]
         chosen_invoices.append((state, references.find_invoice(state, ref, field=f"invoices[{i}]")))
-    chosen = _rates_for(uow, profile.id, {s.currency for s in states}, currency, rates, on)
+    chosen = _rates_for(uow, user, profile, "offset", {s.currency for s in states},
+                        currency, rates, on)
     data = commands.offset_data(chosen_invoices, on=on, currency=currency, rates=chosen)
     return states, data, on
 

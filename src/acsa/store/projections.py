@@ -452,7 +452,7 @@ def apply_context(conn: Connection, fact: F.Fact) -> None:
         conn.execute(insert(T.rates).values(
             event_hash=fact.hash, agreement=stream_agreement(fact.stream), party=party,
             on=date.fromisoformat(d["on"]), base=d["base"], quote=d["quote"],
-            rate=str(Decimal(d["rate"])),
+            rate=str(Decimal(d["rate"])), source=d.get("source"),
         ))
     elif fact.type == F.CATALOGUE_PRICE_SET:
         conn.execute(insert(T.catalogue).values(

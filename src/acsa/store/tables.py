@@ -471,6 +471,8 @@ rates = Table(
     Column("base", String(3), nullable=False),
     Column("quote", String(3), nullable=False),
     Column("rate", String(40), nullable=False),
+    # The official source's id (``[[exchange_rates.sources]]``); NULL: an officer's own rate.
+    Column("source", String(40), nullable=True),
 )
 
 catalogue = Table(

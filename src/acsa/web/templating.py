@@ -28,6 +28,7 @@ from acsa.i18n import (
     parse_instant,
 )
 from acsa.i18n.labels import label
+from acsa.i18n.refusals import refusal
 
 
 def _context_locale(context: Mapping[str, Any]) -> str:
@@ -76,5 +77,6 @@ def install_jinja(env: Environment) -> None:
     env.filters["datetime"] = filter_(lambda c, d, format="medium": format_datetime(
         parse_instant(d) if isinstance(d, str) else d, _context_locale(c), _context_zone(c),
         format))
+    env.filters["refusal"] = filter_(lambda c, exc: refusal(exc, _context_locale(c)))
     env.filters["label"] = filter_(lambda c, value, kind: label(
         kind, value, _context_locale(c)))

@@ -120,9 +120,10 @@ def ceilings(principal: Reader, uow: ReadUow,
         S.CeilingPublic(agreement=r.agreement, party=r.party, partner=r.partner,
                         direction=r.direction, fiscal_year=r.fiscal_year,
                         currency=r.cap.currency, cap=r.cap.text(), used=r.used.text(),
-                        suspended=r.suspended,
+                        suspended=r.suspended, scope=r.scope, agreements=list(r.agreements),
+                        missing_rate=r.missing_rate.message if r.missing_rate else None,
                         sub_caps=[S.SubCapPublic(group=g, cap=cap.text(), used=used.text())
-                                  for g, cap, used in r.sub_caps])
+                                  for g, used, cap in r.sub_caps])
         for r in rows
     ], count=len(rows), marking=_marking(uow, principal.user))
 

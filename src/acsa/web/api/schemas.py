@@ -1105,6 +1105,11 @@ class CeilingPublic(Schema):
     used: Amount
     suspended: bool
     sub_caps: list[SubCapPublic]
+    scope: str = Field(description="`agreement`: the orders of this agreement count; "
+                                   "`country`: those of every agreement with the partner.")
+    agreements: list[str] = Field(description="The agreements whose orders count.")
+    missing_rate: str | None = Field(None, description=(
+        "Why nothing could be counted: no rate the profile allows (e.g. no official one)."))
 
 
 class CeilingsPublic(Schema):
@@ -1245,6 +1250,52 @@ class CataloguePricePublic(Schema):
 class CataloguePricesPublic(Schema):
     data: list[CataloguePricePublic]
     count: int
+
+
+# -- exchange rates ---------------------------------------------------------------------------
+
+
+class RateCreate(In):
+    agreement: str = Field(max_length=40)
+    on: Day = Field(description="The date the rate is for.")
+    base: str = Field(min_length=3, max_length=3, description="One unit of this currency …")
+    quote: str = Field(min_length=3, max_length=3, description="… buys `rate` of this one.")
+    rate: Decimal = Field(max_length=40, description="e.g. \"0.0062\".")
+    source: str | None = Field(None, max_length=40, description=(
+        "The official source it is taken from: an id the agreement's profile names under "
+        "`exchange_rates.sources` (e.g. `treasury-reporting`). Leave out for a rate the "
+        "officer worked out."))
+
+
+class RatePublic(Schema):
+    agreement: str
+    on: date
+    base: str
+    quote: str
+    rate: Decimal
+    recorded_by: str = Field(description="The party whose finance officer signed it.")
+    official: bool = Field(description="Taken from an official source the profile names.")
+    source: str | None = Field(description="The source's id; null: an officer's own rate.")
+    source_name: str | None = None
+    source_name_ja: str | None = None
+    publisher: str | None = None
+    event: str
+
+
+class RatesPublic(Schema):
+    data: list[RatePublic]
+    count: int
+
+
+class RateSourcePublic(Schema):
+    agreement: str
+    id: str
+    party: str
+    name: str
+    name_ja: str
+    publisher: str
+    official_for: list[str] = Field(description="Uses that take only this party's official "
+                                                "rates: ceilings, exchange, offset.")
 
 
 # -- implementing arrangements ------------------------------------------------------------------

@@ -29,6 +29,7 @@ PAGE_MODULES = (
     "acsa.web.ui.paper",
     "acsa.web.ui.offsets",
     "acsa.web.ui.catalogue",
+    "acsa.web.ui.rates",
     "acsa.web.ui.arrangements",
     "acsa.web.ui.claims",
 )

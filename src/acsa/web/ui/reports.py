@@ -78,7 +78,8 @@ DESCRIPTIONS: dict[str, str] = {
     "obligations": N_("Supplies and services to be returned in kind: quantities owed and "
                       "return dates."),
     "ceilings": N_("The annual ceilings of each agreement: the cap, what is used and what "
-                   "remains."),
+                   "remains. A ceiling counted per country counts the orders of every "
+                   "agreement with the partner, and names them."),
     "activities": N_("Totals per exercise or operation: orders, accepted value and balances."),
     "year-end": N_("Balances as they stood at the end of a fiscal year (or any cut-off date)."),
     "balances": N_("What each party owes the other, per currency and account, with the "
