@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from acsa.domain.parties import Role
-from acsa.profiles import PROFILE_DIR
 from acsa.services import admin, recording, settlement
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import get_user
+from in_force import JPN_PHL_IN_FORCE
 
 from .test_order_services import FIN, delivered_and_received, refused, terms, verified
 from .twonodes import AGREEMENT, act, read, set_day, setup_pair, sync, user_id
@@ -36,7 +36,7 @@ TRUCKS_JPY = ("transportation", "Truck, 3½ t", "12", "TRIP", "50000")  # JPY 60
 def official_for_exchanges(directory: Path) -> Path:
     """The shipped JPN–PHL profile as version 2026.9, with Japan's official source made
     official for equal-value exchanges."""
-    text = (PROFILE_DIR / "jpn-phl-acsa-2026.toml").read_text(encoding="utf-8")
+    text = JPN_PHL_IN_FORCE
     shipped_version = text.split('version = "', 1)[1].split('"', 1)[0]
     text = text.replace(f'version = "{shipped_version}"', 'version = "2026.9"', 1)
     marker = 'publisher = "Ministry of Finance, Japan (財務省)"\n'
