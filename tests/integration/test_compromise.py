@@ -1,0 +1,180 @@
+"""Loss or compromise reports on two real nodes: JPN reports a loss of the Philippines'
+information, the report travels to PHL as a bundle through admission, PHL acknowledges, JPN
+assesses, PHL closes; every step out of order is refused naming the field, a partner's such step is ruled
+ineffective on both nodes, and only security officers read the reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from acsa.devtools.world import appoint_security_officer, as_official
+from acsa.domain import facts as F
+from acsa.domain.errors import InvalidValue, MissingField, NotAppointed, StepOutOfOrder
+from acsa.domain.parties import Role
+from acsa.events import Envelope, seal
+from acsa.events.envelope import ENVELOPE_VERSION
+from acsa.services import compromise, orders
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.users import NotPermitted, get_user
+from acsa.store.log import append, lock_stream
+
+from .conftest import Pair
+
+SO = Role.SECURITY_OFFICER
+AGREEMENT = "JPN-PHL-ACSA"
+
+
+def appointed_pair(pair: Pair) -> None:
+    for n in (pair.jpn, pair.phl):
+        appoint_security_officer(n, AGREEMENT)
+    pair.carry(pair.phl, pair.jpn)
+    pair.carry(pair.jpn, pair.phl)
+
+
+def read_as(node: Any, role: Role, fn: Any, *args: Any, **kw: Any) -> Any:
+    with UnitOfWork(node, write=False) as uow:
+        user = get_user(uow, f"{node.party.lower()}.{role.value.split('_')[0]}")
+        return fn(uow, user, *args, **kw)
+
+
+def phl_order(pair: Pair) -> str:
+    """An order the Philippines submitted to Japan: PHL's information on JPN's node."""
+    from reports.lifecycle import terms
+
+    event = as_official(pair.phl, Role.ORDERING_OFFICIAL, orders.submit_order, terms())
+    pair.carry(pair.phl, pair.jpn)
+    return str(event.envelope.subject)
+
+
+def report(pair: Pair, order: str, **kw: Any) -> str:
+    event = as_official(pair.jpn, SO, compromise.report_compromise, **{
+        "orders": [order], "what_happened": "A printed order left on a bus in Subic.",
+        "discovered_on": "2026-02-03", "highest_marking": "UNCLASSIFIED", **kw})
+    return str(event.envelope.subject)
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite", "postgres"], indirect=True)
+def test_a_report_travels_to_the_originator_and_is_closed_there(pair: Pair) -> None:
+    pair.set_day(date(2026, 2, 3))
+    appointed_pair(pair)
+    order = phl_order(pair)
+    rid = report(pair, order)
+    assert rid == "LC/JPN/00001"
+    pair.carry(pair.jpn, pair.phl)
+    seen = read_as(pair.phl, SO, compromise.show_view, rid)
+    assert seen["status"] == "reported" and seen["originator"] == "PHL"
+    assert seen["orders"] == [order] and seen["next_step"] == "acknowledged"
+    assert seen["ours_next"] and read_as(pair.phl, SO, compromise.awaiting)
+    assert not read_as(pair.jpn, SO, compromise.awaiting)
+
+    # The reporting party may not acknowledge; nobody may assess before the acknowledgement.
+    with pytest.raises(StepOutOfOrder) as refused:
+        as_official(pair.jpn, SO, compromise.acknowledge_report, rid)
+    assert refused.value.field == "report" and "originator (PHL)" in refused.value.message
+    with pytest.raises(StepOutOfOrder):
+        as_official(pair.phl, SO, compromise.assess_report, rid, "Low harm.")
+    with pytest.raises(StepOutOfOrder):
+        as_official(pair.phl, SO, compromise.close_report, rid)
+
+    as_official(pair.phl, SO, compromise.acknowledge_report, rid)
+    pair.carry(pair.phl, pair.jpn)
+    as_official(pair.jpn, SO, compromise.assess_report, rid,
+                "Unclassified order text only; no operational detail exposed.")
+    with pytest.raises(StepOutOfOrder):
+        as_official(pair.jpn, SO, compromise.close_report, rid)
+    pair.carry(pair.jpn, pair.phl)
+    as_official(pair.phl, SO, compromise.close_report, rid, "Accepted; no further action.")
+    pair.carry(pair.phl, pair.jpn)
+    for node in (pair.jpn, pair.phl):
+        view = read_as(node, SO, compromise.show_view, rid)
+        assert view["status"] == "closed", node.party
+        assert [s["step"] for s in view["steps"]] == ["acknowledged", "assessed", "closed"]
+        assert [s["party"] for s in view["steps"]] == ["PHL", "JPN", "PHL"]
+        assert view["ineffective"] == [] and view["next_step"] is None
+    with pytest.raises(StepOutOfOrder):
+        as_official(pair.phl, SO, compromise.close_report, rid)
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite"], indirect=True)
+def test_only_security_officers_read_reports(pair: Pair) -> None:
+    pair.set_day(date(2026, 2, 3))
+    appointed_pair(pair)
+    rid = report(pair, phl_order(pair))
+    pair.carry(pair.jpn, pair.phl)
+    for node in (pair.jpn, pair.phl):
+        assert [v["id"] for v in read_as(node, SO, compromise.list_views)] == [rid]
+        for role in (Role.SUPPLY_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR):
+            with pytest.raises(NotPermitted):
+                read_as(node, role, compromise.list_views)
+            with pytest.raises(NotPermitted):
+                read_as(node, role, compromise.show_view, rid)
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite"], indirect=True)
+def test_bad_reports_are_refused_naming_the_field_and_store_nothing(pair: Pair) -> None:
+    pair.set_day(date(2026, 2, 3))
+    appointed_pair(pair)
+    order = phl_order(pair)
+    cases = [({"highest_marking": "TOP"}, InvalidValue, "highest_marking"),
+             ({"what_happened": ""}, MissingField, "what_happened"),
+             ({"discovered_on": "2026-13-01"}, InvalidValue, "discovered_on"),
+             ({"discovered_on": "2026-02-04"}, InvalidValue, "discovered_on"),
+             ({"originator": "JPN"}, InvalidValue, "originator"),
+             ({"orders": ["JP-PH/PHL/FY2025/99999"], "agreement": AGREEMENT},
+              Exception, "orders[0]")]
+    for change, error, field in cases:
+        with pytest.raises(error) as refused:
+            report(pair, order, **change)
+        assert getattr(refused.value, "field", None) == field, change
+    with pytest.raises(NotAppointed):
+        as_official(pair.jpn, Role.SUPPLY_OFFICER, compromise.report_compromise,
+                    orders=[order], what_happened="x", discovered_on="2026-02-03",
+                    highest_marking="UNCLASSIFIED")
+    assert read_as(pair.jpn, SO, compromise.list_views) == []
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite"], indirect=True)
+def test_a_partners_step_out_of_order_is_ineffective_on_both_nodes(pair: Pair) -> None:
+    """JPN's node signs a closing step of its own (only the originator closes, once the
+    report is assessed): admitted, ruled ineffective with the reason on both nodes, and the
+    report flows on."""
+    pair.set_day(date(2026, 2, 3))
+    appointed_pair(pair)
+    rid = report(pair, phl_order(pair))
+    jpn = pair.jpn
+    with UnitOfWork(jpn) as uow:
+        found = compromise.reports(uow)[rid]
+        user = get_user(uow, "jpn.security")
+        stream = f"{AGREEMENT}/JPN"
+        head = lock_stream(uow.conn, stream)
+        appointment = uow.context.roster(stream).find(party="JPN", user=user.id, role=SO,
+                                                      unit=None, on=date(2026, 2, 3))
+        assert appointment is not None
+        envelope = Envelope(
+            v=ENVELOPE_VERSION, stream=stream, seq=head["head_seq"] + 1,
+            prev=head["head_hash"], at=jpn.now_at(), profile=_digest(uow),
+            type=F.COMPROMISE_CLOSED, subject=rid, parent=None,
+            actor={"user": user.id, "name": user.name, "role": SO.value, "party": "JPN",
+                   "unit": None, "appointment": appointment.id},
+            marking={"level": "UNCLASSIFIED", "originator": "JPN", "rel": ["JPN", "PHL"]},
+            data={"follows": found.head, "on": "2026-02-03"})
+        append(uow.conn, seal(envelope, jpn.key), origin="local", received_at=envelope.at)
+        uow.commit()
+    summary = pair.carry(jpn, pair.phl)
+    assert summary.quarantined is None
+    as_official(pair.phl, SO, compromise.acknowledge_report, rid)
+    pair.carry(pair.phl, jpn)
+    for node in (pair.jpn, pair.phl):
+        view = read_as(node, SO, compromise.show_view, rid)
+        assert view["status"] == "acknowledged", node.party
+        assert len(view["ineffective"]) == 1
+        assert "closed needs a report that is assessed" in view["ineffective"][0]["reason"]
+
+
+def _digest(uow: UnitOfWork) -> str:
+    from acsa.services.recording import adopted_profile
+
+    return adopted_profile(uow, AGREEMENT).digest
