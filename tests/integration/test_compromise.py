@@ -1,7 +1,7 @@
 """Loss or compromise reports on two real nodes: JPN reports a loss of the Philippines'
 information, the report travels to PHL as a bundle through admission, PHL acknowledges, JPN
-assesses, PHL closes; every step out of order is refused naming the field, a partner's such step is ruled
-ineffective on both nodes, and only security officers read the reports."""
+assesses, PHL closes; every step out of order is refused naming the field, a partner's such
+step is ruled ineffective on both nodes, and only security officers read the reports."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def phl_order(pair: Pair) -> str:
 
 
 def report(pair: Pair, order: str, **kw: Any) -> str:
-    event = as_official(pair.jpn, SO, compromise.report_compromise, **{
+    event = as_official(pair.jpn, SO, compromise.report_compromise, {
         "orders": [order], "what_happened": "A printed order left on a bus in Subic.",
         "discovered_on": "2026-02-03", "highest_marking": "UNCLASSIFIED", **kw})
     return str(event.envelope.subject)
@@ -131,8 +131,8 @@ def test_bad_reports_are_refused_naming_the_field_and_store_nothing(pair: Pair) 
         assert getattr(refused.value, "field", None) == field, change
     with pytest.raises(NotAppointed):
         as_official(pair.jpn, Role.SUPPLY_OFFICER, compromise.report_compromise,
-                    orders=[order], what_happened="x", discovered_on="2026-02-03",
-                    highest_marking="UNCLASSIFIED")
+                    {"orders": [order], "what_happened": "x", "discovered_on": "2026-02-03",
+                     "highest_marking": "UNCLASSIFIED"})
     assert read_as(pair.jpn, SO, compromise.list_views) == []
 
 

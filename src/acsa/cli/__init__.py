@@ -24,6 +24,7 @@ def _register() -> None:
         node,
         orders,
         paper,
+        security,
         settlement,
         sync,
         web,

@@ -17,7 +17,7 @@ and the officer who filed one reads their own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -134,19 +134,23 @@ def _next_id(uow: UnitOfWork) -> str:
 
 
 @use_case
-def report_compromise(uow: UnitOfWork, user: LocalUser, *, originator: str | None = None,
-                      agreement: str | None = None, orders: Sequence[str] = (),
-                      events: Sequence[str] = (), what_happened: str = "",
-                      discovered_on: date | str | None = None,
-                      highest_marking: str = "") -> StoredEvent:
-    """A security officer reports a suspected loss or compromise of ``originator``'s
-    information to it."""
-    orders = [o.strip() for o in orders if o.strip()]
-    events = [e.strip() for e in events if e.strip()]
-    agreement = _agreement(uow, agreement, orders)
+def report_compromise(uow: UnitOfWork, user: LocalUser, report: Mapping[str, Any]
+                      ) -> StoredEvent:
+    """A security officer reports a suspected loss or compromise of the originator's
+    information to it. ``report`` holds ``orders`` and ``events`` involved (at least one),
+    ``what_happened``, ``discovered_on``, ``highest_marking`` (a level of the originator's
+    scheme) and, optionally, ``agreement`` (default: the orders') and ``originator``
+    (default: the agreement's other party)."""
+    orders = [str(o).strip() for o in report.get("orders") or () if str(o).strip()]
+    events = [str(e).strip() for e in report.get("events") or () if str(e).strip()]
+    agreement = _agreement(uow, report.get("agreement") or None, orders)
+    originator = report.get("originator")
+    what_happened = report.get("what_happened")
+    discovered_on = report.get("discovered_on")
+    highest_marking = report.get("highest_marking")
     profile = adopted_profile(uow, agreement)
     others = [p for p in profile.party_codes if p != uow.node.party]
-    originator = (originator or (others[0] if len(others) == 1 else "")).strip().upper()
+    originator = str(originator or (others[0] if len(others) == 1 else "")).strip().upper()
     if originator not in others:
         raise InvalidValue(N_("must be the other party of %(agreement)s: %(parties)s"),
                            field="originator", agreement=agreement, parties=", ".join(others))
