@@ -100,11 +100,15 @@ def _unit(uow: UnitOfWork, user: LocalUser, agreement: str, on: date) -> str | N
         field="user", user=user.id, role="security_officer", agreement=agreement)
 
 
-def _agreement(uow: UnitOfWork, agreement: str | None, orders: Sequence[str]) -> str:
+def _agreement(uow: UnitOfWork, agreement: str | None, orders: Sequence[str],
+               events: Sequence[str]) -> str:
+    """The agreement named, or else the one agreement of the orders and events involved."""
     if agreement:
         return agreement
     found = set(uow.conn.execute(select(T.orders.c.agreement).where(
         T.orders.c.number.in_(list(orders)))).scalars())
+    found |= {stream_agreement(s) for s in uow.conn.execute(select(T.events.c.stream).where(
+        T.events.c.hash.in_(list(events)))).scalars()}
     if len(found) != 1:
         raise InvalidValue(N_("is required"), field="agreement")
     return str(found.pop())
@@ -139,11 +143,11 @@ def report_compromise(uow: UnitOfWork, user: LocalUser, report: Mapping[str, Any
     """A security officer reports a suspected loss or compromise of the originator's
     information to it. ``report`` holds ``orders`` and ``events`` involved (at least one),
     ``what_happened``, ``discovered_on``, ``highest_marking`` (a level of the originator's
-    scheme) and, optionally, ``agreement`` (default: the orders') and ``originator``
+    scheme) and, optionally, ``agreement`` (default: the one of the orders and events involved) and ``originator``
     (default: the agreement's other party)."""
     orders = [str(o).strip() for o in report.get("orders") or () if str(o).strip()]
     events = [str(e).strip() for e in report.get("events") or () if str(e).strip()]
-    agreement = _agreement(uow, report.get("agreement") or None, orders)
+    agreement = _agreement(uow, report.get("agreement") or None, orders, events)
     originator = report.get("originator")
     what_happened = report.get("what_happened")
     discovered_on = report.get("discovered_on")
