@@ -62,9 +62,18 @@ def test_a_report_reaches_the_originator_over_sync_and_is_closed_there(world, en
     number = w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order, diesel()).envelope.subject
     w.wait(lambda: has_order(jpn, number), 10, "the order on JPN")
 
-    jpn_api, phl_api = client_for(jpn), client_for(phl)
+    rid = opened(w, jpn, phl)
+    steps_taken(w, jpn, phl, rid)
+    read_by_security_officers_only(jpn, phl, rid)
+    transmissions_recorded(w, jpn, phl, rid)
+    w.check()
+
+
+def opened(w: Any, jpn: Any, phl: Any) -> str:
+    """JPN's security officer reports through the API; the report reaches PHL."""
+    number = _first_order(phl)
+    jpn_api = client_for(jpn)
     jpn_so = bearer(token_for(jpn, official(jpn, SO)))
-    phl_so = bearer(token_for(phl, official(phl, SO)))
     r = jpn_api.post("/api/v1/compromise-reports", headers=jpn_so, json={
         "orders": [number], "what_happened": "A printed copy of the order left on a bus.",
         "discovered_on": "2099-01-01", "highest_marking": "SECRET"})
@@ -78,8 +87,15 @@ def test_a_report_reaches_the_originator_over_sync_and_is_closed_there(world, en
     assert (report["status"], report["originator"], report["reporter"]) == (
         "reported", "PHL", "JPN")
     w.wait(lambda: status_on(phl, rid) == "reported", 10, "the report on PHL")
+    return str(rid)
 
-    # PHL's security officer acknowledges on the page; the reporting side may not.
+
+def steps_taken(w: Any, jpn: Any, phl: Any, rid: str) -> None:
+    """PHL's security officer acknowledges on the page (the reporting side may not), JPN's
+    assesses on the command line, PHL's closes through the API."""
+    jpn_api, phl_api = client_for(jpn), client_for(phl)
+    jpn_so = bearer(token_for(jpn, official(jpn, SO)))
+    phl_so = bearer(token_for(phl, official(phl, SO)))
     r = jpn_api.post(f"/api/v1/compromise-reports/{rid}/acknowledge", headers=jpn_so)
     assert r.status_code == 409 and problem(r)["code"] == "step_out_of_order"
     assert problem(r)["field"] == "report"
@@ -105,16 +121,21 @@ def test_a_report_reaches_the_originator_over_sync_and_is_closed_there(world, en
     assert r.status_code == 200 and r.json()["status"] == "closed", r.text
     w.wait(lambda: status_on(jpn, rid) == "closed", 10, "the closing on JPN")
 
-    # Both nations' security officers read it, each in its own way.
+
+def read_by_security_officers_only(jpn: Any, phl: Any, rid: str) -> None:
+    """Both nations' security officers read it; a logistics officer is refused on the page,
+    through the API and on the command line."""
+    phl_api = client_for(phl)
+    phl_so = bearer(token_for(phl, official(phl, SO)))
     shown = json.loads(acsa(jpn, "security", "compromise", "show", rid, "--json", "--as",
                             official(jpn, SO)).output)
     assert [s["step"] for s in shown["steps"]] == ["acknowledged", "assessed", "closed"]
     assert [s["party"] for s in shown["steps"]] == ["PHL", "JPN", "PHL"]
     listed = phl_api.get("/api/v1/compromise-reports", headers=phl_so).json()
     assert [d["id"] for d in listed["data"]] == [rid] and listed["data"][0]["status"] == "closed"
+    browser = client_for(phl)
+    browser_login(browser, phl, enrol(phl, official(phl, SO)))
     assert browser.get("/security/compromise-reports").status_code == 200
-
-    # A logistics officer is refused on the page, through the API and on the command line.
     supply = official(phl, Role.SUPPLY_OFFICER)
     r = phl_api.get(f"/api/v1/compromise-reports/{rid}",
                     headers=bearer(token_for(phl, supply)))
@@ -129,7 +150,12 @@ def test_a_report_reaches_the_originator_over_sync_and_is_closed_there(world, en
     page = logistics.get(f"/security/compromise-reports/{rid}")
     assert page.status_code == 403 and "A printed copy" not in page.text
 
-    # The sync served each step to the partner, and the records say which and when.
+
+def transmissions_recorded(w: Any, jpn: Any, phl: Any, rid: str) -> None:
+    """The sync served each step to the partner, and the records say which and when."""
+    phl_api = client_for(phl)
+    phl_so = bearer(token_for(phl, official(phl, SO)))
+    supply = official(phl, Role.SUPPLY_OFFICER)
     w.settle()
     with UnitOfWork(jpn, write=False) as uow:
         rows = compromise.reports(uow)[rid]
@@ -147,7 +173,15 @@ def test_a_report_reaches_the_originator_over_sync_and_is_closed_there(world, en
     assert "what_happened" not in r.text and "A printed copy" not in r.text
     r = phl_api.get("/api/v1/transmissions", headers=bearer(token_for(phl, supply)))
     assert r.status_code == 403
-    w.check()
+
+
+def _first_order(node: Any) -> str:
+    from sqlalchemy import select
+
+    from acsa.store import tables as T
+
+    with UnitOfWork(node, write=False) as uow:
+        return str(uow.conn.execute(select(T.orders.c.number)).scalars().first())
 
 
 def _seq(node: Any, event: str) -> int:

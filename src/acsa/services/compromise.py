@@ -143,8 +143,8 @@ def report_compromise(uow: UnitOfWork, user: LocalUser, report: Mapping[str, Any
     """A security officer reports a suspected loss or compromise of the originator's
     information to it. ``report`` holds ``orders`` and ``events`` involved (at least one),
     ``what_happened``, ``discovered_on``, ``highest_marking`` (a level of the originator's
-    scheme) and, optionally, ``agreement`` (default: the one of the orders and events involved) and ``originator``
-    (default: the agreement's other party)."""
+    scheme) and, optionally, ``agreement`` (default: the one of the orders and events
+    involved) and ``originator`` (default: the agreement's other party)."""
     orders = [str(o).strip() for o in report.get("orders") or () if str(o).strip()]
     events = [str(e).strip() for e in report.get("events") or () if str(e).strip()]
     agreement = _agreement(uow, report.get("agreement") or None, orders, events)
