@@ -16,7 +16,7 @@ from acsa.domain.errors import InvalidValue, MissingField, NotAppointed, StepOut
 from acsa.domain.parties import Role
 from acsa.events import Envelope, seal
 from acsa.events.envelope import ENVELOPE_VERSION
-from acsa.services import compromise, orders
+from acsa.services import compromise, dashboard, orders
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import NotPermitted, get_user
 from acsa.store.log import append, lock_stream
@@ -69,6 +69,8 @@ def test_a_report_travels_to_the_originator_and_is_closed_there(pair: Pair) -> N
     assert seen["orders"] == [order] and seen["next_step"] == "acknowledged"
     assert seen["ours_next"] and read_as(pair.phl, SO, compromise.awaiting)
     assert not read_as(pair.jpn, SO, compromise.awaiting)
+    assert read_as(pair.phl, SO, dashboard.dashboard).compromise_reports == 1
+    assert read_as(pair.jpn, SO, dashboard.dashboard).compromise_reports == 0
 
     # The reporting party may not acknowledge; nobody may assess before the acknowledgement.
     with pytest.raises(StepOutOfOrder) as refused:
