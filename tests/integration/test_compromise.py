@@ -180,3 +180,33 @@ def _digest(uow: UnitOfWork) -> str:
     from acsa.services.recording import adopted_profile
 
     return adopted_profile(uow, AGREEMENT).digest
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite"], indirect=True)
+def test_the_pages_in_japanese_show_no_english(pair: Pair) -> None:
+    """JPN's security officer reads the reports and the transmission records in Japanese;
+    a refused step is shown beside the report, in Japanese, naming no code."""
+    from api.conftest import client_for, enrol
+    from ui.test_order_pages import browser_login, csrf_of
+
+    pair.set_day(date(2026, 2, 3))
+    appointed_pair(pair)
+    rid = report(pair, phl_order(pair))
+    browser = client_for(pair.jpn)
+    browser_login(browser, pair.jpn, enrol(pair.jpn, "jpn.security"))
+    listing = browser.get("/security/compromise-reports").text
+    assert "紛失・漏えい報告" in listing and rid in listing and "報告済み" in listing
+    detail = browser.get(f"/security/compromise-reports/{rid}")
+    assert detail.status_code == 200 and "作成国" in detail.text
+    for english in ("Loss or compromise", "Originator", "What happened", "Next step"):
+        assert english not in listing and english not in detail.text, english
+    # The reporting side's officer is offered no acknowledgement; posting one is refused.
+    assert f"{rid}/acknowledge" not in detail.text
+    r = browser.post(f"/security/compromise-reports/{rid}/acknowledge",
+                     data={"csrf_token": csrf_of(detail.text)})
+    assert r.status_code == 409 and "作成国（PHL）だけが" in r.text
+    assert "step_out_of_order" not in r.text
+    records = browser.get("/admin/transmissions").text
+    assert "送信記録" in records and "バンドルファイル" in records and "file:" in records
+    for english in ("Transmission records", "Recipient", "Bundle file"):
+        assert english not in records, english
