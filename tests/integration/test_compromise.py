@@ -206,6 +206,20 @@ def test_the_pages_in_japanese_show_no_english(pair: Pair) -> None:
                      data={"csrf_token": csrf_of(detail.text)})
     assert r.status_code == 409 and "作成国（PHL）だけが" in r.text
     assert "step_out_of_order" not in r.text
+    # A report from the form: a day after today is refused beside its field, nothing stored.
+    order = phl_order(pair)
+    form = {"csrf_token": csrf_of(listing), "agreement": AGREEMENT, "orders": order,
+            "events": "", "what_happened": "写しを紛失", "discovered_on": "2026-02-04",
+            "highest_marking": "UNCLASSIFIED"}
+    r = browser.post("/security/compromise-reports", data=form)
+    assert r.status_code == 422 and 'id="err-discovered_on"' in r.text
+    error = r.text[r.text.index('id="err-discovered_on"'):][:200]
+    assert "2026" in error and "本日" in error, error
+    assert [v["id"] for v in read_as(pair.jpn, SO, compromise.list_views)] == [rid]
+    r = browser.post("/security/compromise-reports",
+                     data={**form, "discovered_on": "2026-02-03"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("LC/JPN/00002?"
+                                                                   "notice=done%3Areport-compromise")
     records = browser.get("/admin/transmissions").text
     assert "送信記録" in records and "バンドルファイル" in records and "file:" in records
     for english in ("Transmission records", "Recipient", "Bundle file"):
