@@ -119,7 +119,7 @@ class CompromiseReportsPublic(Schema):
             summary="Transmission records")
 def list_transmissions(
         principal: Reader, uow: ReadUow,
-        peer: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+        peer: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
         since: Annotated[date | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=transmissions.LIST_ROWS_MAX)] = 100) -> Any:
     """What left this node, newest first: to which party, by which channel and route, the
