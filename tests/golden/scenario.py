@@ -24,13 +24,14 @@ from typing import Any
 from sqlalchemy import select
 
 from acsa.devtools import demo, worked_example
-from acsa.devtools.world import as_official, carry, user_id
+from acsa.devtools.world import appoint_security_officer, as_official, carry, user_id
 from acsa.domain import commands
 from acsa.domain.parties import Role
 from acsa.services import (
     admin,
     arrangements,
     attachments,
+    compromise,
     duties,
     evidence,
     orders,
@@ -72,6 +73,8 @@ def chapter(s: demo.Seeder, out: Out) -> None:
     grant = relief_officer(s)
     out("  an implementing arrangement proposed by PHL and countersigned by JPN")
     implementing_arrangement(s)
+    out("  a loss of PHL's information reported by JPN, acknowledged, assessed and closed")
+    compromise_report(s)
     out("  a proposal confirmed; an invoice voided, reissued, credited and paid")
     proposal_and_invoices(s)
     out("  a short receipt disputed, then resolved by both")
@@ -136,6 +139,30 @@ def implementing_arrangement(s: demo.Seeder) -> None:
     as_official(s.phl, FINANCE, arrangements.propose_arrangement, document)
     s.sync()
     as_official(s.jpn, FINANCE, arrangements.sign_arrangement, ARRANGEMENT)
+    s.sync()
+
+
+def compromise_report(s: demo.Seeder) -> None:
+    """JPN's security officer reports a printed copy of PHL's arrangement proposal lost;
+    PHL's acknowledges, JPN's assesses, PHL's closes (each appointed first)."""
+    security = Role.SECURITY_OFFICER
+    s.calendar.to(D(2026, 11, 30))
+    for node in (s.jpn, s.phl):
+        appoint_security_officer(node, AGREEMENT, valid_from=D(2026, 11, 30))
+    s.sync()
+    with UnitOfWork(s.jpn, write=False) as uow:
+        proposal = uow.conn.execute(select(T.events.c.hash).where(
+            T.events.c.type == "arrangement.proposed")).scalar_one()
+    report = as_official(s.jpn, security, compromise.report_compromise, {
+        "events": [proposal], "what_happened": "A printed copy left in a hired car in Manila.",
+        "discovered_on": "2026-11-30", "highest_marking": "UNCLASSIFIED"}).envelope.subject
+    s.sync()
+    as_official(s.phl, security, compromise.acknowledge_report, report)
+    s.sync()
+    as_official(s.jpn, security, compromise.assess_report, report,
+                "The copy holds the payment offices only; no operational detail.")
+    s.sync()
+    as_official(s.phl, security, compromise.close_report, report, "Accepted.")
     s.sync()
 
 

@@ -153,6 +153,15 @@ SAMPLES: dict[str, Samples] = {
     "/admin/agreements/{agreement}": lambda c, p: ["/admin/agreements/JPN-PHL-ACSA"],
     "/admin/peers": lambda c, p: ["/admin/peers"],
     "/admin/access-log": lambda c, p: ["/admin/access-log"],
+    "/admin/transmissions": lambda c, p: ["/admin/transmissions",
+                                          f"/admin/transmissions?peer={partner_of(p)}"],
+    "/security/compromise-reports": lambda c, p: ["/security/compromise-reports"],
+    "/security/compromise-reports/{report_id:path}":
+        lambda c, p: ["/security/compromise-reports/LC/JPN/00001"],
+    "/api/v1/transmissions": lambda c, p: ["/api/v1/transmissions"],
+    "/api/v1/compromise-reports": lambda c, p: ["/api/v1/compromise-reports"],
+    "/api/v1/compromise-reports/{report_id:path}":
+        lambda c, p: ["/api/v1/compromise-reports/LC/JPN/00001"],
     "/admin/access-log.csv": lambda c, p: ["/admin/access-log.csv"],
 }
 

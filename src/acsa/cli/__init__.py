@@ -57,6 +57,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "report missing-evidence": ("attachments",),
     "report obligations": ("ledger",),
     "restore": ("backup",),
+    "security": ("security",),
     "serve": ("node",),
     "statement": ("settlement", "sync"),
     "sync": ("sync",),

@@ -258,7 +258,7 @@ def sync_export(
                  f"{out}" + "".join(f"\n  {s}: seq {a}–{b}" for s, (a, b) in copy.streams.items()))
             return
         assert peer is not None
-        summary = export_bundle(uow, peer, out)
+        summary = export_bundle(uow, peer, out, initiated_by="operator (acsa sync export)")
         emit(as_json, summary,
              f"wrote {summary.events} event(s) for {peer} to {out}"
              + "".join(f"\n  {s}: seq {a}–{b}" for s, (a, b) in summary.streams.items())

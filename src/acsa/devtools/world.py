@@ -145,6 +145,18 @@ def staff_node(node: Node, agreements: Iterable[str], *, valid_from: date = date
                               valid_from=valid_from)
 
 
+def appoint_security_officer(node: Node, agreement: str, *,
+                             valid_from: date = date(2026, 1, 15)) -> StoredEvent:
+    """Publish the appointment of ``node``'s security officer under ``agreement``, who then
+    signs loss or compromise reports and their steps (the partner checks the roster)."""
+    with UnitOfWork(node) as uow:
+        admin_user = users.get_user(uow, user_id(node.party, Role.ADMINISTRATOR))
+        return admin.appoint(uow, admin_user, agreement=agreement,
+                             user_id=user_id(node.party, Role.SECURITY_OFFICER),
+                             name=NAMES[node.party][Role.SECURITY_OFFICER],
+                             role=Role.SECURITY_OFFICER.value, valid_from=valid_from)
+
+
 def introduce(a: Node, b: Node, *, a_url: str | None = None, b_url: str | None = None) -> None:
     """Register each node as the other's peer, as administrators do out of band."""
     for me, other, url in ((a, b, b_url), (b, a, a_url)):

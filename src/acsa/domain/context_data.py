@@ -17,6 +17,8 @@ from typing import Any
 from acsa.domain import facts as F
 from acsa.domain.agreement import canonical_digest, profile_from_document
 from acsa.domain.arrangements import check_arrangement_data
+from acsa.domain.compromise import TYPES as COMPROMISE_TYPES
+from acsa.domain.compromise import check_compromise_data
 from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.parties import Role
 from acsa.domain.statements import check_statement_data
@@ -123,6 +125,13 @@ CHECKS: dict[str, Callable[[EventData], None]] = {
     F.CATALOGUE_PRICE_SET: _texts("category", "item", "unit", "unit_price", "currency",
                                   days=("valid_from",)),
 }
+
+
+def _compromise(type_: str) -> Callable[[EventData], None]:
+    return lambda d: check_compromise_data(type_, d.data)
+
+
+CHECKS.update({t: _compromise(t) for t in COMPROMISE_TYPES})
 
 
 def check_context_data(type_: str, data: Mapping[str, Any], digest: str, party: str,

@@ -128,6 +128,13 @@ class AlreadyRecorded(DomainError):
     code = "already_recorded"
 
 
+class StepOutOfOrder(DomainError):
+    """A step of a record that moves through fixed steps (a loss or compromise report:
+    reported, acknowledged, assessed, closed) comes before its turn or after its end."""
+
+    code = "step_out_of_order"
+
+
 class NotAuthorized(DomainError):
     code = "not_authorized"
 

@@ -85,6 +85,12 @@ BALANCE_ANSWERED = "balance.answered"
 # The register of implementing arrangements: one party proposes, the other countersigns.
 ARRANGEMENT_PROPOSED = "arrangement.proposed"
 ARRANGEMENT_SIGNED = "arrangement.signed"
+# Loss or compromise of a partner's information: reported to its originator, then
+# acknowledged (by the originator), assessed (by either party), closed (by the originator).
+COMPROMISE_REPORTED = "compromise.reported"
+COMPROMISE_ACKNOWLEDGED = "compromise.acknowledged"
+COMPROMISE_ASSESSED = "compromise.assessed"
+COMPROMISE_CLOSED = "compromise.closed"
 
 
 @dataclass(frozen=True)

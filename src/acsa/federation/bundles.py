@@ -32,7 +32,7 @@ from acsa.events import (
     verify,
 )
 from acsa.reading import Unreadable, file_digest, loads_json, read_bounded
-from acsa.services import intake, outgoing
+from acsa.services import intake, outgoing, transmissions
 from acsa.services.intake import ImportSummary
 from acsa.services.outgoing import BUNDLE_BYTES_MAX
 from acsa.services.unit_of_work import UnitOfWork
@@ -52,9 +52,11 @@ class ExportSummary:
 
 
 def export_bundle(uow: UnitOfWork, peer: str, out: Path,
-                  room: int = outgoing.BUNDLE_CONTENT_BYTES_MAX) -> ExportSummary:
+                  room: int = outgoing.BUNDLE_CONTENT_BYTES_MAX, *,
+                  initiated_by: str = "operator") -> ExportSummary:
     """Write everything ``peer`` has not acknowledged to ``out``, signed by this node
-    (as much as fits in ``room``: the rest goes in the next bundle)."""
+    (as much as fits in ``room``: the rest goes in the next bundle), and record the
+    transmission (:mod:`acsa.services.transmissions`) once the file is written."""
     box = outgoing.outbox(uow, peer, room)
     key = uow.node.key
     heads = [SignedTreeHead.sign(TreeHead(stream=t.stream, size=t.size, root=t.root,
@@ -79,6 +81,13 @@ def export_bundle(uow: UnitOfWork, peer: str, out: Path,
     tmp = out.with_suffix(out.suffix + ".part")
     tmp.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     tmp.replace(out)
+    # The record is written in a transaction of its own: the export reads in one that may
+    # not write (``write=False``), and the file has left once it is in place.
+    with UnitOfWork(uow.node) as recording:
+        transmissions.note_transmission(
+            recording, recipient=peer, channel="bundle",
+            events=[e for evs in box.streams.values() for e in evs],
+            route=f"file:{out.name}", initiated_by=initiated_by)
     ranges = {s: (evs[0].envelope.seq, evs[-1].envelope.seq) for s, evs in box.streams.items()}
     return ExportSummary(str(out), peer, sum(len(v) for v in box.streams.values()), ranges,
                          len(box.evidence), box.left)

@@ -45,7 +45,7 @@ from acsa.federation.auth import (
     verify_request,
 )
 from acsa.federation.client import transport_keys
-from acsa.services import high_water, intake, outgoing, reconcile, recovery
+from acsa.services import high_water, intake, outgoing, reconcile, recovery, transmissions
 from acsa.services.high_water import Mark
 from acsa.services.node import Node
 from acsa.services.peers import party_keys
@@ -213,6 +213,11 @@ class Server:
             sent = e
         if sent is not None:
             high_water.note_leaving(self.node, {stream: Mark(sent.envelope.seq, sent.hash)})
+            with UnitOfWork(self.node) as uow:
+                transmissions.note_transmission(
+                    uow, recipient=peer, channel="sync", events=events[:len(out)],
+                    route=transmissions.peer_route(uow, peer),
+                    initiated_by=f"{peer} node (sync pull)")
         return out
 
     def get_copy(self, peer: str, agreement: str, party: str, after: int,

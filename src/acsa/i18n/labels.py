@@ -80,6 +80,10 @@ ACTION: Mapping[str, str] = {
     "sign-offset": N_("Sign offset"),
     "propose-arrangement": N_("Propose implementing arrangement"),
     "sign-arrangement": N_("Sign implementing arrangement"),
+    "report-compromise": N_("Report a loss or compromise"),
+    "acknowledge-compromise": N_("Acknowledge a loss or compromise report"),
+    "assess-compromise": N_("Assess a loss or compromise report"),
+    "close-compromise": N_("Close a loss or compromise report"),
     "transfer-request": N_("Request third-party transfer"),
     "transfer-consent": N_("Answer transfer request"),
     "transfer": N_("Record transfer"),
@@ -134,6 +138,10 @@ EVENT: Mapping[str, str] = {
     "balance.answered": N_("Balance statement answered"),
     "arrangement.proposed": N_("Implementing arrangement proposed"),
     "arrangement.signed": N_("Implementing arrangement signed"),
+    "compromise.reported": N_("Loss or compromise reported"),
+    "compromise.acknowledged": N_("Loss or compromise report acknowledged"),
+    "compromise.assessed": N_("Loss or compromise report assessed"),
+    "compromise.closed": N_("Loss or compromise report closed"),
 }
 
 ACCOUNT: Mapping[str, str] = {
@@ -304,6 +312,7 @@ ERROR: Mapping[str, str] = {
     "node_history_missing": N_("The database holds none of this node's history"),
     "unreadable": N_("File not readable"),
     "not_permitted": N_("Not permitted"),
+    "step_out_of_order": N_("Step out of order"),
     "not_authenticated": N_("Not logged in"),
     "session_expired": N_("Session ended"),
     "login_failed": N_("Login failed"),
@@ -401,7 +410,31 @@ CEILING_SCOPE: Mapping[str, str] = {
     "country": N_("Every agreement with the partner"),
 }
 
+# How a transmission left this node (``transmissions.channel``).
+CHANNEL: Mapping[str, str] = {
+    "sync": N_("Online sync"),
+    "bundle": N_("Bundle file"),
+    "release": N_("Release package"),
+    "document": N_("Document export"),
+}
+
+COMPROMISE_STATUS: Mapping[str, str] = {
+    "reported": N_("Reported"),
+    "acknowledged": N_("Acknowledged"),
+    "assessed": N_("Assessed"),
+    "closed": N_("Closed"),
+}
+
+COMPROMISE_STEP: Mapping[str, str] = {
+    "acknowledged": N_("Acknowledgement by the originator"),
+    "assessed": N_("Assessment"),
+    "closed": N_("Closing by the originator"),
+}
+
 KINDS: Mapping[str, Mapping[str, str]] = {
+    "channel": CHANNEL,
+    "compromise_status": COMPROMISE_STATUS,
+    "compromise_step": COMPROMISE_STEP,
     "task": TASK,
     "rate_use": RATE_USE,
     "ceiling_scope": CEILING_SCOPE,

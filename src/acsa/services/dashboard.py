@@ -18,7 +18,7 @@ from datetime import date
 
 from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
-from acsa.services import reports, worklist
+from acsa.services import compromise, reports, worklist
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, today_of
 
@@ -56,6 +56,8 @@ class Dashboard:
     emergencies_awaiting_partner: int  # our partner's emergency requests, unconfirmed
     ceilings: list[CeilingUse]
     aging: dict[tuple[str, str, str], dict[str, int]]  # per (debtor, creditor, currency)
+    # Open loss or compromise reports whose next step is this node's (security officers).
+    compromise_reports: int = 0
 
 
 def due_totals(party: str, clock_rows: list[reports.AgingRow]) -> list[DueTotal]:
@@ -95,4 +97,5 @@ def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
         emergencies_awaiting_partner=worklist.awaiting_partner(uow, user, "emergency"),
         ceilings=ceiling_use(uow, user, on),
         aging=reports.aging_summary(aging_rows),
+        compromise_reports=len(compromise.awaiting(uow, user)),
     )

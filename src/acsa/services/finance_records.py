@@ -30,15 +30,20 @@ def facts_of(uow: UnitOfWork, types: Iterable[str], agreement: str | None = None
 
 def finance_officer_check(uow: UnitOfWork) -> Callable[[F.Fact], str | None]:
     """Why an event was not signed by an appointed finance officer (None when it was)."""
+    return officer_check(uow, Role.FINANCE_OFFICER)
+
+
+def officer_check(uow: UnitOfWork, role: Role) -> Callable[[F.Fact], str | None]:
+    """Why an event was not signed by an official appointed as ``role`` (None when it was)."""
     ctx = uow.context
 
     def authorize(f: F.Fact) -> str | None:
-        if f.actor.role is not Role.FINANCE_OFFICER:
-            return f"signed as {f.actor.role.value}, not finance_officer"
+        if f.actor.role is not role:
+            return f"signed as {f.actor.role.value}, not {role.value}"
         try:
             ctx.roster(f.stream).authorize(
                 f.actor.appointment, party=f.actor.party, user=f.actor.user,
-                role=Role.FINANCE_OFFICER, unit=f.actor.unit, on=f.on, position=f.seq)
+                role=role, unit=f.actor.unit, on=f.on, position=f.seq)
         except DomainError as exc:
             return str(exc)
         return None

@@ -57,12 +57,12 @@ from acsa.store.db import make_engine, migrate
 # Local records, never in a stream: what was written to them after the backup is lost.
 # (Evidence files and number series come back with the node's own events.)
 LOCAL = (T.users, T.api_tokens, T.sessions, T.drafts, T.access_log, T.login_attempts,
-         T.quarantine, T.peers, T.key_confirmations, T.peer_alarms)
+         T.quarantine, T.peers, T.key_confirmations, T.peer_alarms, T.transmissions)
 LOCAL_NAMES = {"users": "users", "api_tokens": "API tokens", "sessions": "sessions",
                "drafts": "drafts", "access_log": "access-log lines",
                "login_attempts": "login attempts", "quarantine": "quarantined batches",
                "peers": "peers", "key_confirmations": "key confirmations",
-               "peer_alarms": "peer alarms"}
+               "peer_alarms": "peer alarms", "transmissions": "transmission records"}
 
 
 @dataclass(frozen=True)

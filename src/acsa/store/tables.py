@@ -6,7 +6,8 @@ Three kinds of table, kept apart by name and by comment:
   insert-only for events (enforced by database triggers, see
   :mod:`acsa.store.migrations`); the truth every other table derives from;
 - **local records** (``node_info``, ``users``, ``drafts``, ``peers``,
-  ``quarantine``, ``evidence_files``, ``api_tokens``, ``sessions``, ``access_log``):
+  ``quarantine``, ``evidence_files``, ``api_tokens``, ``sessions``, ``access_log``,
+  ``transmissions``):
   never enter a shared stream;
 - **projections** (``orders``, ``order_lines``, ``verdicts``, ``postings``,
   ``balances``, ``in_kind``, ``due_items``, ``appointments``, ``units``,
@@ -252,6 +253,25 @@ access_log = Table(
     Column("address", String(64), nullable=False, default=""),
 )
 Index("ix_access_log_at", access_log.c.at)
+
+transmissions = Table(
+    "transmissions",
+    metadata,
+    # What left this node, for whom, when and how: the record of transmission the Security
+    # of Information Agreement asks for. References and markings only, never content.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(24), nullable=False),
+    Column("recipient", String(3), nullable=False),  # the party it went to
+    Column("route", String(300), nullable=False),  # the peer's URL, or "file:<name>"
+    Column("channel", String(20), nullable=False),  # sync, bundle, release, document
+    Column("events", Integer, nullable=False),
+    Column("streams", Text, nullable=False),  # JSON: per stream first, last, count, highest
+    Column("highest", String(200), nullable=False),  # the highest marking sent, as shown
+    Column("initiated_by", String(120), nullable=False),
+    Column("detail", String(300), nullable=False, default=""),
+)
+Index("ix_transmissions_at", transmissions.c.at)
+Index("ix_transmissions_recipient", transmissions.c.recipient)
 
 # -- projections --------------------------------------------------------------------------
 

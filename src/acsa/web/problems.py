@@ -23,7 +23,8 @@ alike:
         already on record; an act the order's status does not allow now;
         nothing due for the act (nothing to invoice, return or offset);
         signing paused because the node's own stream is behind what it sent
-        (a restored backup, until the events are fetched back)
+        (a restored backup, until the events are fetched back); a step of a
+        loss or compromise report out of its turn
 422     the request is readable but its content is refused (validation,
         a rule of the agreement, a report too large to make)
 428     an act on one order without ``If-Match``
@@ -119,11 +120,12 @@ TITLES = {
     "unknown_reference": "Not found",
     "invalid_value": "Invalid value",
     "missing_field": "Required field missing",
+    "step_out_of_order": "Step out of order",
 }
 
 # Fields naming the resource in the path: an unknown one is a 404, any other a 422.
 PATH_FIELDS = frozenset({"order", "draft", "payment", "exchange", "offset", "token",
-                         "evidence", "receivable", "arrangement"})
+                         "evidence", "receivable", "arrangement", "report"})
 
 
 def status_of(exc: E.DomainError) -> int:
@@ -137,7 +139,7 @@ def status_of(exc: E.DomainError) -> int:
     if isinstance(exc, (BadRequest, queries.BadCursor)):
         return 400
     if isinstance(exc, (E.Conflict, E.AlreadyRecorded, E.NothingDue, E.StreamBehind,
-                        E.EvidenceMissing)):
+                        E.EvidenceMissing, E.StepOutOfOrder)):
         return 409
     if isinstance(exc, E.TransitionNotAllowed):
         # The table allows the role the act, just not in this status: a state conflict.

@@ -113,6 +113,21 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("POST", "/api/v1/orders/{number:path}/paper-steps"): ReadPolicy(
         NEED, "paper.record_paper_step: need_to_know.require_readable, then check_head"),
     ("GET", "/api/v1/catalogue"): ReadPolicy(NEED, "catalogue.list_prices (no order data)"),
+    ("GET", "/api/v1/transmissions"): ReadPolicy(
+        OFFICIALS, "transmissions.list_transmissions (security officers, administrators; "
+                   "streams, ranges and markings, no content)"),
+    ("GET", "/api/v1/compromise-reports"): ReadPolicy(
+        OFFICIALS, "compromise.list_views (security officers; a reporter their own)"),
+    ("POST", "/api/v1/compromise-reports"): ReadPolicy(
+        OFFICIALS, "compromise.report_compromise (appointed security officers)"),
+    ("GET", "/api/v1/compromise-reports/{report_id:path}"): ReadPolicy(
+        OFFICIALS, "compromise.show_view (security officers; a reporter their own)"),
+    ("POST", "/api/v1/compromise-reports/{report_id:path}/acknowledge"): ReadPolicy(
+        OFFICIALS, "compromise.acknowledge_report (the originator's security officers)"),
+    ("POST", "/api/v1/compromise-reports/{report_id:path}/assess"): ReadPolicy(
+        OFFICIALS, "compromise.assess_report (appointed security officers)"),
+    ("POST", "/api/v1/compromise-reports/{report_id:path}/close"): ReadPolicy(
+        OFFICIALS, "compromise.close_report (the originator's security officers)"),
     ("GET", "/api/v1/arrangements"): ReadPolicy(
         NEED, "arrangements.list_views: the register of the agreements (no order data)"),
     ("POST", "/api/v1/arrangements"): ReadPolicy(
@@ -231,6 +246,18 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("POST", "/admin/peers/{party}/confirm-key"): ReadPolicy(OFFICIALS, "admin_views"),
     ("POST", "/admin/peers/{party}/resolve"): ReadPolicy(OFFICIALS, "services.witness"),
     ("GET", "/admin/access-log"): ReadPolicy(OFFICIALS, "admin_views.access_log"),
+    ("GET", "/admin/transmissions"): ReadPolicy(
+        OFFICIALS, "transmissions.list_transmissions (security officers, administrators; "
+                   "streams, ranges and markings, no content)"),
+    ("GET", "/security/compromise-reports"): ReadPolicy(
+        OFFICIALS, "compromise.list_views (security officers; a reporter their own)"),
+    ("POST", "/security/compromise-reports"): ReadPolicy(
+        OFFICIALS, "compromise.report_compromise (appointed security officers)"),
+    ("GET", "/security/compromise-reports/{report_id:path}"): ReadPolicy(
+        OFFICIALS, "compromise.show_view (security officers; a reporter their own)"),
+    ("POST", "/security/compromise-reports/{report_id:path}/{step}"): ReadPolicy(
+        OFFICIALS, "compromise.acknowledge_report, assess_report, close_report (appointed "
+                   "security officers)"),
     ("GET", "/admin/access-log.csv"): ReadPolicy(OFFICIALS, "services.access_log.export_csv"),
 }
 

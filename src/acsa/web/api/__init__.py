@@ -43,6 +43,7 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
     from acsa.web.api.rates import router as rates_router
     from acsa.web.api.reference import router as reference_router
     from acsa.web.api.reports import router as reports_router
+    from acsa.web.api.security import router as security_router
     from acsa.web.api.settlement import router as settlement_router
     from acsa.web.api.users import router as users_router
 
@@ -61,7 +62,7 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
     api.add_middleware(GZipMiddleware, minimum_size=1024)
     for router in (reference_router, orders_router, settlement_router, reports_router,
                    users_router, paper_router, catalogue_router, claims_router,
-                   arrangements_router, rates_router):
+                   arrangements_router, rates_router, security_router):
         api.include_router(router)
 
     @api.middleware("http")

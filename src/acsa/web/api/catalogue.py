@@ -23,7 +23,7 @@ router = APIRouter(tags=["catalogue"], responses=PROBLEMS)
 @router.get("/catalogue", response_model=S.CataloguePricesPublic, summary="Catalogue prices")
 def list_prices(principal: Reader, uow: ReadUow,
                 agreement: Annotated[str | None, Query(max_length=40)] = None,
-                party: Annotated[str | None, Query(max_length=3)] = None) -> Any:
+                party: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None) -> Any:
     """Every price either party set, by agreement, party, category and item, the latest
     first for each item."""
     found = catalogue.list_prices(uow, agreement=agreement, party=party)

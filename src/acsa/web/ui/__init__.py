@@ -32,6 +32,7 @@ PAGE_MODULES = (
     "acsa.web.ui.rates",
     "acsa.web.ui.arrangements",
     "acsa.web.ui.claims",
+    "acsa.web.ui.security",
 )
 
 
