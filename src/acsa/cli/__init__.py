@@ -21,7 +21,7 @@ from acsa.cli.root import app
 # Every module that adds commands to `app`, in the order they are imported; a group's
 # commands are listed in the order they were added, so a subset keeps this order too.
 MODULES = ("admin", "annual", "arrangements", "attachments", "backup", "claims", "documents",
-           "duties", "ledger", "node", "orders", "paper", "settlement", "sync", "web")
+           "duties", "ledger", "node", "orders", "paper", "security", "settlement", "sync", "web")
 
 # The modules whose commands each name runs: a top-level command's own module; for a
 # group, every module that adds a command to it; and, where a group's commands come from
