@@ -85,6 +85,10 @@ BALANCE_ANSWERED = "balance.answered"
 # The register of implementing arrangements: one party proposes, the other countersigns.
 ARRANGEMENT_PROPOSED = "arrangement.proposed"
 ARRANGEMENT_SIGNED = "arrangement.signed"
+# The originator's consent to release an order to a third nation (domain/consent.py).
+CONSENT_REQUESTED = "consent.requested"
+CONSENT_GRANTED = "consent.granted"
+CONSENT_REFUSED = "consent.refused"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("GET", "/federation/v1/evidence/{sha256}"): ReadPolicy(PEERS, "services.outgoing"),
     ("POST", "/federation/v1/notify"): ReadPolicy(PEERS, "federation.worker"),
     ("POST", "/federation/v1/receipts"): ReadPolicy(PEERS, "services.witness"),
+    ("POST", "/federation/v1/releases"): ReadPolicy(PEERS, "services.releases"),
     ("POST", "/federation/v1/reconcile/{agreement}"): ReadPolicy(PEERS, "services.reconcile"),
     # -- health: for load balancers and supervisors, nothing of the ledger --------------------
     ("GET", "/healthz"): ReadPolicy(PUBLIC, "web.health (alive: touches nothing)"),
