@@ -24,6 +24,7 @@ def _register() -> None:
         node,
         orders,
         paper,
+        releases,
         settlement,
         sync,
         web,

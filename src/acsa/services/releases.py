@@ -50,7 +50,7 @@ from acsa.reading import loads_json
 from acsa.services.consent import consents
 from acsa.services.peers import confirmed_fingerprints
 from acsa.services.queries import order_row
-from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser, NotPermitted
 from acsa.services.witness import held, held_leaves
 from acsa.store import tables as T
@@ -156,6 +156,7 @@ def package_bytes(package: Mapping[str, Any]) -> bytes:
     return canonical_json(dict(package))
 
 
+@use_case
 def record_sent(uow: UnitOfWork, user: LocalUser, package: Mapping[str, Any], sent_to: str
                 ) -> int:
     """Keep the trail of a package this node sent (or wrote for carrying)."""
@@ -320,8 +321,18 @@ def _check_released(released: list[SignedEvent], grants: list[SignedEvent], agre
         raise _refuse(N_("the events are not exactly those the grants list"))
 
 
+@use_case
+def hold_release(uow: UnitOfWork, user: LocalUser, raw: bytes, *, source: str
+                 ) -> dict[str, Any]:
+    """A security officer of the third nation imports a package carried as a file."""
+    user.require(*RELEASERS)
+    return import_package(uow, raw, source=source, by=user.id)
+
+
+@use_case
 def import_package(uow: UnitOfWork, raw: bytes, *, source: str, by: str) -> dict[str, Any]:
-    """Verify a package received as the third nation and hold it, read-only."""
+    """Verify a package received as the third nation and hold it, read-only; one refusal
+    naming the first fault, and nothing stored, otherwise."""
     checked = verify_package(uow, raw, source)
     found = _existing(uow, checked.package, HELD)
     if found is None:

@@ -122,6 +122,22 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         NEED, "arrangements.show_view (no order data)"),
     ("POST", "/api/v1/arrangements/{identifier:path}/sign"): ReadPolicy(
         NEED, "arrangements.sign_arrangement (appointed finance officers)"),
+    ("GET", "/api/v1/consents"): ReadPolicy(
+        NEED, "consent.list_views: requests on the orders the user may read (queries.order_row)"),
+    ("POST", "/api/v1/consents"): ReadPolicy(
+        NEED, "consent.request_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/api/v1/consents/{request}/grant"): ReadPolicy(
+        NEED, "consent.grant_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/api/v1/consents/{request}/refuse"): ReadPolicy(
+        NEED, "consent.refuse_consent: queries.order_row, then appointed security officers"),
+    ("GET", "/api/v1/releases"): ReadPolicy(
+        OFFICIALS, "releases.list_views (security officers and auditors)"),
+    ("POST", "/api/v1/releases"): ReadPolicy(
+        OFFICIALS, "releases.hold_release (security officers)"),
+    ("POST", "/api/v1/releases/outgoing"): ReadPolicy(
+        OFFICIALS, "releases.build_package: security officers, queries.order_row"),
+    ("GET", "/api/v1/releases/{release_id}"): ReadPolicy(
+        OFFICIALS, "releases.show_view (security officers and auditors)"),
     ("GET", "/api/v1/claims"): ReadPolicy(NEED, "services.claims.receivables"),
     ("GET", "/api/v1/claims/export"): ReadPolicy(NEED, "services.claims.accounting_export"),
     ("GET", "/api/v1/claims/{invoice:path}/notice"): ReadPolicy(
