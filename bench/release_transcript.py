@@ -5,13 +5,12 @@ security officer asks both originators to consent to releasing it to the USA;
 the package cannot be sent until both have consented; then the USA node holds
 exactly the released events, verified against the signed tree heads, outside
 its own streams; a copy altered by one byte, or missing a consent, is refused.
-Run: `PYTHONPATH=src .venv/bin/python bench/release_transcript.py > docs/release-transcript.txt`.
+Run: `PYTHONPATH=src:. .venv/bin/python bench/release_transcript.py > docs/release-transcript.txt`.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from datetime import date
@@ -19,18 +18,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from two_node_transcript import Live, act, say, wait_for  # noqa: E402
-
-from acsa.devtools.exercise import Exercise  # noqa: E402
-from acsa.devtools.world import NAMES, UNITS, staff_node, user_id  # noqa: E402
-from acsa.domain.parties import Role  # noqa: E402
-from acsa.profiles import shipped_profile  # noqa: E402
-from acsa.services import admin, orders, users  # noqa: E402
-from acsa.services.peers import add_peer  # noqa: E402
-from acsa.services.unit_of_work import UnitOfWork  # noqa: E402
-from acsa.store import tables as T  # noqa: E402
+from acsa.devtools.exercise import Exercise
+from acsa.devtools.world import NAMES, UNITS, staff_node, user_id
+from acsa.domain.parties import Role
+from acsa.profiles import shipped_profile
+from acsa.services import admin, orders, users
+from acsa.services.peers import add_peer
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.store import tables as T
+from bench.two_node_transcript import Live, act, say, wait_for
 
 AGREEMENTS = {"JPN-PHL-ACSA": ("JPN", "PHL"), "JPN-USA-ACSA": ("JPN", "USA"),
               "USA-PHL-MLSA": ("PHL", "USA")}
@@ -111,30 +107,34 @@ def main() -> None:
         say(usa_holds(usa))
         step(usa, "release", "list", "--as", "usa.security")
         step(usa, "release", "show", "1", "--as", "usa.security")
-
-        say("\n# The same package carried as a file, then altered")
-        path = base / "release.json"
-        step(jpn, "release", "send", number, "--to", "USA", "--out", str(path), "--as",
-             "jpn.security")
-        good = path.read_bytes()
-        at = good.index(b'"quantity":"10000"') + len(b'"quantity":"1')
-        altered = base / "altered.json"
-        altered.write_bytes(good[:at] + b"1" + good[at + 1:])
-        say("# one byte changed: 10000 L becomes 11000 L in PHL's signed order")
-        step(usa, "release", "import", str(altered), "--as", "usa.security")
-        package = json.loads(good)
-        package["consents"] = package["consents"][:-1]
-        missing = base / "missing-consent.json"
-        missing.write_text(json.dumps(package))
-        say("# PHL's grant left out")
-        step(usa, "release", "import", str(missing), "--as", "usa.security")
-        say(usa_holds(usa))
-        step(usa, "release", "import", str(path), "--as", "usa.security")
-        say(usa_holds(usa))
-        step(usa, "verify")
+        carried_by_hand(base, jpn, usa, number)
     finally:
         for live in nodes.values():
             live.stop()
+
+
+def carried_by_hand(base: Path, jpn: Live, usa: Live, number: str) -> None:
+    """The same package carried as a file, then altered: each refused, nothing stored."""
+    say("\n# The same package carried as a file, then altered")
+    path = base / "release.json"
+    step(jpn, "release", "send", number, "--to", "USA", "--out", str(path), "--as",
+         "jpn.security")
+    good = path.read_bytes()
+    at = good.index(b'"quantity":"10000"') + len(b'"quantity":"1')
+    altered = base / "altered.json"
+    altered.write_bytes(good[:at] + b"1" + good[at + 1:])
+    say("# one byte changed: 10000 L becomes 11000 L in PHL's signed order")
+    step(usa, "release", "import", str(altered), "--as", "usa.security")
+    package = json.loads(good)
+    package["consents"] = package["consents"][:-1]
+    missing = base / "missing-consent.json"
+    missing.write_text(json.dumps(package))
+    say("# PHL's grant left out")
+    step(usa, "release", "import", str(missing), "--as", "usa.security")
+    say(usa_holds(usa))
+    step(usa, "release", "import", str(path), "--as", "usa.security")
+    say(usa_holds(usa))
+    step(usa, "verify")
 
 
 if __name__ == "__main__":
