@@ -161,3 +161,59 @@ def test_a_refusal_stops_the_release(world):
     assert held_by_usa(w) == (0, 0)
 
 
+
+
+def token(w, party: str, who: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from acsa.services.auth import create_token
+
+    with UnitOfWork(w[party]) as uow:
+        boss = users.get_user(uow, user_id(party, Role.ADMINISTRATOR))
+        made = create_token(uow, boss, user_id=who, name="release test", scopes=["read", "act"])
+        uow.commit()
+    return {"Authorization": f"Bearer {made.secret}"}
+
+
+def test_consent_and_release_through_the_api(world):
+    import httpx
+
+    w = world(("JPN", "PHL", "USA"))
+    appoint_security_officers(w)
+    api = {p: f"http://127.0.0.1:{w.nodes[p].port}/api/v1" for p in w.nodes}
+    auth = {p: token(w, p, f"{p.lower()}.security") for p in w.nodes}
+    number = w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order, diesel()
+                   ).envelope.subject
+    w.wait(lambda: status(w["JPN"], number) == "submitted", 10, "the order on JPN")
+    w.settle()
+    refused = httpx.post(f"{api['JPN']}/consents", headers=auth["JPN"], json={
+        "order": number, "recipient": "PHL", "reason": "x"})
+    assert (refused.status_code, refused.json()["field"]) == (422, "recipient")
+    asked = httpx.post(f"{api['JPN']}/consents", headers=auth["JPN"], json={
+        "order": number, "recipient": "USA", "reason": "exercise staff"})
+    assert asked.status_code == 201, asked.text
+    request = asked.json()["request"]
+    assert asked.json()["originators"] == ["PHL"] and asked.json()["status"] == "pending"
+    early = httpx.post(f"{api['JPN']}/releases/outgoing", headers=auth["JPN"],
+                       json={"order": number, "recipient": "USA"})
+    assert (early.status_code, early.json()["field"]) == (422, "order")
+    w.settle()
+    wrong = httpx.post(f"{api['JPN']}/consents/{request}/grant", headers=auth["JPN"])
+    assert (wrong.status_code, wrong.json()["field"]) == (422, "request")  # JPN signed nothing
+    granted = httpx.post(f"{api['PHL']}/consents/{request}/grant", headers=auth["PHL"])
+    assert granted.json()["status"] == "granted", granted.text
+    w.settle()
+
+    def sent() -> bool:
+        answer = httpx.post(f"{api['JPN']}/releases/outgoing", headers=auth["JPN"],
+                            json={"order": number, "recipient": "USA"})
+        return answer.status_code == 201
+
+    w.wait(sent, 15, "the package to reach the USA")
+    [held] = httpx.get(f"{api['USA']}/releases", headers=auth["USA"]).json()["data"]
+    assert (held["order"], held["events"], held["direction"]) == (number, 1, "held")
+    shown = httpx.get(f"{api['USA']}/releases/{held['id']}", headers=auth["USA"]).json()
+    package = {"format": "acsa-release/1"}
+    assert [e["type"] for e in shown["entries"]] == [
+        "consent.requested", "consent.granted", "order.submitted"]
+    bad = httpx.post(f"{api['USA']}/releases", headers=auth["USA"], json=package)
+    assert (bad.status_code, bad.json()["field"]) == (422, "package")
+    assert held_by_usa(w) == (0, 1)
