@@ -151,6 +151,12 @@ SAMPLES: dict[str, Samples] = {
     "/admin/peers": lambda c, p: ["/admin/peers"],
     "/admin/access-log": lambda c, p: ["/admin/access-log"],
     "/admin/access-log.csv": lambda c, p: ["/admin/access-log.csv"],
+    "/releases": lambda c, p: ["/releases"],
+    "/releases/{release_id}": lambda c, p: ["/releases/1"],
+    "/api/v1/releases": lambda c, p: ["/api/v1/releases"],
+    "/api/v1/releases/{release_id}": lambda c, p: ["/api/v1/releases/1"],
+    "/api/v1/consents": lambda c, p: ["/api/v1/consents", *(
+        f"/api/v1/consents?order={n}" for n in _orders(c, p))],
 }
 
 

@@ -80,6 +80,10 @@ ACTION: Mapping[str, str] = {
     "sign-offset": N_("Sign offset"),
     "propose-arrangement": N_("Propose implementing arrangement"),
     "sign-arrangement": N_("Sign implementing arrangement"),
+    "request-consent": N_("Ask the originators' consent to release"),
+    "grant-consent": N_("Consent to the release"),
+    "refuse-consent": N_("Refuse the release"),
+    "send-release": N_("Send the release package"),
     "transfer-request": N_("Request third-party transfer"),
     "transfer-consent": N_("Answer transfer request"),
     "transfer": N_("Record transfer"),
@@ -134,6 +138,9 @@ EVENT: Mapping[str, str] = {
     "balance.answered": N_("Balance statement answered"),
     "arrangement.proposed": N_("Implementing arrangement proposed"),
     "arrangement.signed": N_("Implementing arrangement signed"),
+    "consent.requested": N_("Consent to release requested"),
+    "consent.granted": N_("Consent to release granted"),
+    "consent.refused": N_("Consent to release refused"),
 }
 
 ACCOUNT: Mapping[str, str] = {

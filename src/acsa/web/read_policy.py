@@ -122,6 +122,18 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         NEED, "arrangements.show_view (no order data)"),
     ("POST", "/api/v1/arrangements/{identifier:path}/sign"): ReadPolicy(
         NEED, "arrangements.sign_arrangement (appointed finance officers)"),
+    ("POST", "/orders/{number:path}/consents"): ReadPolicy(
+        NEED, "consent.request_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/orders/{number:path}/consents/{request_hash}/grant"): ReadPolicy(
+        NEED, "consent.grant_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/orders/{number:path}/consents/{request_hash}/refuse"): ReadPolicy(
+        NEED, "consent.refuse_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/orders/{number:path}/release"): ReadPolicy(
+        OFFICIALS, "releases.build_package: security officers, queries.order_row"),
+    ("GET", "/releases"): ReadPolicy(
+        OFFICIALS, "releases.list_views (security officers, auditors)"),
+    ("GET", "/releases/{release_id}"): ReadPolicy(
+        OFFICIALS, "releases.show_view (security officers, auditors)"),
     ("GET", "/api/v1/consents"): ReadPolicy(
         NEED, "consent.list_views: requests on the orders the user may read (queries.order_row)"),
     ("POST", "/api/v1/consents"): ReadPolicy(

@@ -31,6 +31,7 @@ PAGE_MODULES = (
     "acsa.web.ui.catalogue",
     "acsa.web.ui.arrangements",
     "acsa.web.ui.claims",
+    "acsa.web.ui.releases",
 )
 
 
