@@ -64,7 +64,15 @@ def import_on_usa(w, raw: bytes) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_release_reaches_the_third_nation_only_with_both_originators_consent(world, tmp_path):
-    w = world(("JPN", "PHL", "USA"))
+    release_with_both_consents(world(("JPN", "PHL", "USA")), tmp_path)
+
+
+@pytest.mark.postgres
+def test_the_same_release_on_postgresql(world, tmp_path):
+    release_with_both_consents(world(("JPN", "PHL", "USA"), engine="postgresql"), tmp_path)
+
+
+def release_with_both_consents(w, tmp_path) -> None:  # type: ignore[no-untyped-def]
     appoint_security_officers(w)
     w.settle()
     number = w.act("PHL", Role.ORDERING_OFFICIAL, orders.submit_order, diesel()
@@ -121,7 +129,7 @@ def refuses_altered_packages(w, number: str, tmp_path) -> None:  # type: ignore[
     send_release(w["JPN"], "jpn.security", number, "USA", out=path)
     good = path.read_bytes()
     at = good.index(b'"quantity":"10000"') + len(b'"quantity":"1')
-    for bad in (good[:at] + b"1" + good[at + 1:], _without_last_grant(good)):
+    for bad in (good[:at] + b"1" + good[at + 1:], _without_last_grant(good), _with_more(good)):
         with pytest.raises(InvalidValue) as refused:
             import_on_usa(w, bad)
         assert refused.value.field == "package"
@@ -129,6 +137,13 @@ def refuses_altered_packages(w, number: str, tmp_path) -> None:  # type: ignore[
     import_on_usa(w, good)  # carried by hand: a second package (its JPN head is newer)
     import_on_usa(w, good)  # the very same package again: kept once
     assert held_by_usa(w) == (0, 2)
+
+
+def _with_more(raw: bytes) -> bytes:
+    """An event no grant lists (here the request itself, signed and proved) slipped in."""
+    package = json.loads(raw)
+    package["events"].append(package["consents"][0])
+    return json.dumps(package).encode()
 
 
 def _without_last_grant(raw: bytes) -> bytes:
