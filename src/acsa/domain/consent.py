@@ -30,12 +30,20 @@ from typing import Any
 
 from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.facts import CONSENT_GRANTED, CONSENT_REFUSED, CONSENT_REQUESTED, Fact
+from acsa.domain.parties import Role
 
 RELEASE = "release"
-ACTIONS = (RELEASE,)
+DOWNGRADE = "downgrade"
+DECLASSIFY = "declassify"
+ACTIONS = (RELEASE, DOWNGRADE, DECLASSIFY)
+MARKING_ACTIONS = (DOWNGRADE, DECLASSIFY)
+CONSENT_TYPES = (CONSENT_REQUESTED, CONSENT_GRANTED, CONSENT_REFUSED)
 GRANTED = "granted"
 REFUSED = "refused"
 PENDING = "pending"
+# Who may ask and answer: the security officer, whose job releases are (DOMAIN.md), or an
+# approving official, who answers for the force's acts on an order.
+CONSENTING_ROLES = (Role.SECURITY_OFFICER, Role.APPROVING_OFFICIAL)
 REASON_MAX = 2000
 EVENTS_MAX = 500  # an order has a few dozen events; a grant listing more is refused
 
@@ -80,7 +88,7 @@ def check_consent_data(type_: str, data: Mapping[str, Any]) -> None:
         if data.get("action") not in ACTIONS:
             raise InvalidValue(N_("must be one of %(allowed)s"), field="action",
                                allowed=", ".join(ACTIONS))
-        _text(data, "recipient")
+        _text(data, "recipient" if data.get("action") == RELEASE else "level")
     if type_ == CONSENT_REQUESTED:
         _party_list(data.get("originators"), "originators")
         _text(data, "reason")
@@ -114,7 +122,7 @@ class Consent:
     request: str  # hash of the consent.requested event
     order: str
     action: str
-    recipient: str
+    recipient: str  # the third nation a release goes to ("" for a change of marking)
     originators: tuple[str, ...]
     requested_by: str
     requester_name: str
@@ -122,6 +130,8 @@ class Consent:
     reason: str
     answers: tuple[Answer, ...] = ()
     ineffective: tuple[tuple[str, str], ...] = field(default=())  # (event, reason)
+    # A downgrade's new level, of the requesting party's scheme (UNCLASSIFIED to declassify).
+    level: str = ""
 
     def answer_of(self, party: str) -> Answer | None:
         return next((a for a in self.answers if a.party == party), None)
@@ -164,9 +174,9 @@ def _request(consents: dict[str, Consent], f: Fact, authorize: Authorize) -> Non
         return  # an ineffective request is no request: nothing can answer it
     consents[f.hash] = Consent(
         request=f.hash, order=str(d["order"]), action=str(d["action"]),
-        recipient=str(d["recipient"]), originators=tuple(sorted(d["originators"])),
+        recipient=str(d.get("recipient") or ""), originators=tuple(sorted(d["originators"])),
         requested_by=f.signer, requester_name=f.actor.name, requested_on=f.on,
-        reason=str(d["reason"]))
+        reason=str(d["reason"]), level=str(d.get("level") or ""))
 
 
 def _answer(consents: dict[str, Consent], f: Fact, authorize: Authorize) -> None:
@@ -181,7 +191,8 @@ def _answer(consents: dict[str, Consent], f: Fact, authorize: Authorize) -> None
         problem = f"{f.signer} has already answered this request"
     elif problem is None and f.type == CONSENT_GRANTED and (
             d.get("order") != found.order or d.get("action") != found.action
-            or d.get("recipient") != found.recipient):
+            or (d.get("recipient") or "") != found.recipient
+            or (d.get("level") or "") != found.level):
         problem = "the grant does not restate the request's order, action and recipient"
     problem = problem or authorize(f)
     if problem:
@@ -199,3 +210,24 @@ def _actor_problem(f: Fact) -> str | None:
     if f.actor.party != f.signer or f.actor.paper:
         return f"an act of {f.actor.party} signed by {f.signer}'s node"
     return None
+
+
+@dataclass(frozen=True)
+class MarkingChange:
+    """An order's events protected at a new marking, every originator having consented:
+    ``covered`` are the events the grants list, now marked ``level`` of ``party``'s scheme."""
+
+    level: str
+    party: str
+    covered: frozenset[str]
+    request: str
+
+
+def marking_changes(consents: Iterable[Consent]) -> dict[str, MarkingChange]:
+    """By order, the newest downgrade or declassification every originator granted."""
+    out: dict[str, MarkingChange] = {}
+    for c in consents:  # in the fold's order: a later grant supersedes an earlier one
+        if c.action in MARKING_ACTIONS and c.status == GRANTED:
+            out[c.order] = MarkingChange(c.level, c.requested_by, frozenset(c.released),
+                                         c.request)
+    return out

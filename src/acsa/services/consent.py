@@ -17,49 +17,45 @@ released: they name other orders that no one consented to release.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
 from acsa.domain import facts as F
+from acsa.domain.agreement import AgreementProfile
 from acsa.domain.consent import (
     ACTIONS,
+    CONSENTING_ROLES,
+    DECLASSIFY,
     GRANTED,
+    MARKING_ACTIONS,
     PENDING,
     REFUSED,
     RELEASE,
     Consent,
-    fold_consents,
     subject,
 )
-from acsa.domain.errors import N_, DomainError, InvalidValue, NotAppointed, UnknownReference
+from acsa.domain.errors import N_, InvalidValue, NotAppointed, UnknownReference
+from acsa.domain.marking import UNCLASSIFIED, Marking, required_rank
 from acsa.domain.parties import Role, check_party_code
 from acsa.domain.streams import stream_id
-from acsa.services.finance_records import facts_of
+from acsa.services.need_to_know import marking_of
 from acsa.services.queries import order_row
 from acsa.services.recording import Act, adopted_profile, record
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.users import LocalUser
+from acsa.store import consents as store_consents
 from acsa.store import tables as T
 from acsa.store.log import StoredEvent
+from acsa.store.projections import refresh_orders
 
 TYPES = (F.CONSENT_REQUESTED, F.CONSENT_GRANTED, F.CONSENT_REFUSED)
-# Who may ask and answer: the security officer, whose job releases are (DOMAIN.md), or an
-# approving official, who answers for the force's acts on an order.
-CONSENTING_ROLES = (Role.SECURITY_OFFICER, Role.APPROVING_OFFICIAL)
 
 
-def own_events(uow: UnitOfWork, order: str, stream: str, before_seq: int | None = None
-               ) -> list[str]:
-    """The hashes of ``stream``'s events on ``order`` (before ``before_seq``), oldest first,
-    leaving out events that act on several orders."""
-    e, eo = T.events.c, T.event_orders.c
-    query = (select(e.hash, e.type).join(T.event_orders, eo.event_id == e.id)
-             .where(eo.order_number == order, e.stream == stream).order_by(e.seq))
-    if before_seq is not None:
-        query = query.where(e.seq < before_seq)
-    return [r.hash for r in uow.conn.execute(query) if r.type not in F.MULTI_ORDER_TYPES]
+def own_events(uow: UnitOfWork, order: str, stream: str) -> list[str]:
+    """The hashes of ``stream``'s events on ``order``, oldest first (events acting on
+    several orders aside)."""
+    return store_consents.own_events(uow.conn, order, stream)
 
 
 def originators(uow: UnitOfWork, order: str) -> list[str]:
@@ -70,36 +66,11 @@ def originators(uow: UnitOfWork, order: str) -> list[str]:
     return sorted({r.signer for r in rows if r.type not in F.MULTI_ORDER_TYPES})
 
 
-def consent_check(uow: UnitOfWork) -> Callable[[F.Fact], str | None]:
-    """Why a consent event is ineffective (None when it is effective)."""
-    ctx = uow.context
-
-    def authorize(f: F.Fact) -> str | None:
-        if f.actor.role not in CONSENTING_ROLES:
-            return f"signed as {f.actor.role.value}, not security_officer or approving_official"
-        try:
-            ctx.roster(f.stream).authorize(
-                f.actor.appointment, party=f.actor.party, user=f.actor.user,
-                role=f.actor.role, unit=f.actor.unit, on=f.on, position=f.seq)
-        except DomainError as exc:
-            return str(exc)
-        if f.type == F.CONSENT_GRANTED:
-            listed = list(f.data.get("events") or [])
-            held = own_events(uow, str(f.data.get("order")), f.stream, f.seq)
-            if listed != held:
-                return "the grant does not list exactly its signer's events of the order"
-        return None
-
-    return authorize
-
-
 def consents(uow: UnitOfWork, order: str | None = None) -> list[Consent]:
     """Every request this node holds (on ``order``), oldest first, with its answers."""
-    facts = facts_of(uow, TYPES)
-    if order is not None:
-        facts = [f for f in facts if f.subject == subject(order)]
-    folded = fold_consents(facts, consent_check(uow))
-    return sorted(folded.values(), key=lambda c: (c.requested_on, c.request))
+    folded = store_consents.fold(uow.conn, uow.context.rosters).values()
+    found = [c for c in folded if order is None or c.order == order]
+    return sorted(found, key=lambda c: (c.requested_on, c.request))
 
 
 def get_consent(uow: UnitOfWork, request: str) -> Consent:
@@ -130,29 +101,59 @@ def _unit(uow: UnitOfWork, user: LocalUser, agreement: str) -> tuple[Role, str |
 
 
 @use_case
-def request_consent(uow: UnitOfWork, user: LocalUser, order: str, *, recipient: str,
-                    reason: str, action: str = RELEASE) -> StoredEvent:
-    """Ask every originator of ``order``'s events to consent to releasing it to ``recipient``."""
+def request_consent(uow: UnitOfWork, user: LocalUser, order: str, *, reason: str,
+                    recipient: str = "", action: str = RELEASE, level: str = ""
+                    ) -> StoredEvent:
+    """Ask every originator of ``order``'s events to consent: to releasing it to
+    ``recipient`` (a third nation), or to protecting it at ``level`` of this party's scheme
+    (``downgrade``), or as unclassified (``declassify``)."""
     if action not in ACTIONS:
         raise InvalidValue(N_("must be one of %(allowed)s"), field="action",
                            allowed=", ".join(ACTIONS))
     agreement = _agreement_of(uow, user, order)
     profile = adopted_profile(uow, agreement)
-    recipient = check_party_code(recipient.strip().upper(), field="recipient")
-    if recipient in profile.party_codes:
-        raise InvalidValue(N_("%(party)s is a party to %(agreement)s and holds the order "
-                              "already: name a third nation"), field="recipient",
-                           party=recipient, agreement=agreement)
+    data: dict[str, Any] = {"order": order, "action": action,
+                            "originators": originators(uow, order)}
+    if action == RELEASE:
+        data["recipient"] = _third_nation(recipient, profile.party_codes, agreement)
+    else:
+        data["level"] = _lower_level(uow, order_row(uow, user, order), level, action, profile)
     if not reason.strip():
         raise InvalidValue(N_("is required"), field="reason")
     role, unit = _unit(uow, user, agreement)
     return record(uow, user, Act(
         agreement=agreement, type=F.CONSENT_REQUESTED, subject=subject(order),
-        data={"order": order, "action": action, "recipient": recipient,
-              "originators": originators(uow, order), "reason": reason.strip()},
-        role=role, on=uow.node.today(profile), unit=unit))
+        data={**data, "reason": reason.strip()}, role=role, on=uow.node.today(profile),
+        unit=unit))
 
 
+def _third_nation(recipient: str, parties: tuple[str, ...], agreement: str) -> str:
+    recipient = check_party_code(recipient.strip().upper(), field="recipient")
+    if recipient in parties:
+        raise InvalidValue(N_("%(party)s is a party to %(agreement)s and holds the order "
+                              "already: name a third nation"), field="recipient",
+                           party=recipient, agreement=agreement)
+    return recipient
+
+
+def _lower_level(uow: UnitOfWork, row: Any, level: str, action: str,
+                 profile: AgreementProfile) -> str:
+    """The new level: one of this party's levels (unclassified to declassify), below the
+    level this party protects the order at now."""
+    me = uow.node.party
+    current = marking_of(row)
+    scheme = profile.party(me)
+    level = UNCLASSIFIED if action == DECLASSIFY else level.strip()
+    if level != UNCLASSIFIED and level not in scheme.classification_levels:
+        raise InvalidValue(N_("'%(level)s' is not one of %(party)s's levels (%(known)s)"),
+                           field="level", level=level, party=me,
+                           known=", ".join(scheme.classification_levels))
+    new = Marking(level, me, current.rel)
+    if required_rank(new, profile, me) >= required_rank(current, profile, me):
+        raise InvalidValue(N_("must be below the level %(party)s protects the order at now "
+                              "(%(current)s)"), field="level", party=me,
+                           current=current.level)
+    return level
 def _answerable(uow: UnitOfWork, user: LocalUser, request: str) -> tuple[Consent, str]:
     found = get_consent(uow, request)
     agreement = _agreement_of(uow, user, found.order)
@@ -173,11 +174,20 @@ def grant_consent(uow: UnitOfWork, user: LocalUser, request: str) -> StoredEvent
     found, agreement = _answerable(uow, user, request)
     role, unit = _unit(uow, user, agreement)
     stream = stream_id(agreement, uow.node.party)
-    return record(uow, user, Act(
+    restated = ({"recipient": found.recipient} if found.action == RELEASE
+                else {"level": found.level})
+    event = record(uow, user, Act(
         agreement=agreement, type=F.CONSENT_GRANTED, subject=subject(found.order),
         data={"request": found.request, "order": found.order, "action": found.action,
-              "recipient": found.recipient, "events": own_events(uow, found.order, stream)},
+              **restated, "events": own_events(uow, found.order, stream)},
         role=role, on=uow.node.today(adopted_profile(uow, agreement)), unit=unit))
+    if found.action in MARKING_ACTIONS:
+        # The last grant puts the new marking into effect: the order is folded again with
+        # the context that now holds it, as a partner's grant does on arrival.
+        uow.context_changed()
+        refresh_orders(uow.conn, [found.order], uow.context)
+        uow.folds.clear()
+    return event
 
 
 @use_case
@@ -198,6 +208,7 @@ def as_view(c: Consent) -> dict[str, Any]:
     """A request as the CLI, the API and the pages show it."""
     return {
         "request": c.request, "order": c.order, "action": c.action, "recipient": c.recipient,
+        "level": c.level,
         "originators": list(c.originators), "requested_by": c.requested_by,
         "requester_name": c.requester_name, "requested_on": c.requested_on.isoformat(),
         "reason": c.reason, "status": c.status,
