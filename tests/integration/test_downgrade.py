@@ -130,3 +130,29 @@ def test_a_refusal_keeps_the_marking(secret):
     p.carry(p.jpn, p.phl)
     assert hidden_from(p.phl, "phl.finance", number)
     assert (marking(p.phl, number), marking(p.jpn, number)) == ("SECRET", "SECRET")
+
+
+def test_the_api_and_the_command_line_ask_for_a_downgrade(secret):
+    from unittest.mock import patch
+
+    from typer.testing import CliRunner
+
+    from acsa.cli import _register, app
+    from acsa.cli import releases as cli_releases
+    from api.conftest import bearer, client_for, token_for
+
+    p, number = secret
+    api = client_for(p.jpn)
+    officer = bearer(token_for(p.jpn, "jpn.security"))
+    same = api.post("/api/v1/consents", headers=officer, json={
+        "order": number, "action": "downgrade", "level": "極秘", "reason": "r"})
+    assert (same.status_code, same.json()["field"]) == (422, "level")
+    asked = api.post("/api/v1/consents", headers=officer, json={
+        "order": number, "action": "downgrade", "level": "秘", "reason": "exercise over"})
+    assert asked.status_code == 201, asked.text
+    assert (asked.json()["level"], asked.json()["status"]) == ("秘", "pending")
+    _register()
+    with patch.object(cli_releases, "node", lambda: p.jpn):
+        listed = CliRunner().invoke(app, ["consent", "list", "--order", number, "--as",
+                                          "jpn.security"])
+    assert f"{asked.json()['request'][:12]}  {number}  downgrade to 秘: PENDING" in listed.output

@@ -38,20 +38,28 @@ RequestArg = Annotated[str, typer.Argument(help="The request: its event hash.")]
 @consent_app.command("request")
 def consent_request(
     order: OrderArg,
-    to: Annotated[str, typer.Option("--to", help="The third nation, e.g. USA.")],
-    reason: Annotated[str, typer.Option(help="Why the third nation needs it.")],
+    reason: Annotated[str, typer.Option(help="Why it is needed.")],
+    to: Annotated[str, typer.Option("--to", help="The third nation, e.g. USA.")] = "",
+    action: Annotated[str, typer.Option(
+        help="release (to --to), downgrade (to --level) or declassify.")] = "release",
+    level: Annotated[str, typer.Option(
+        help="For a downgrade: the new level, of your party's scheme.")] = "",
     as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ask every originator of the order's events to consent to its release."""
+    """Ask every originator of the order's events to consent to its release to a third
+    nation, or to its downgrading or declassification."""
     with errors(as_json), UnitOfWork(node()) as uow:
         event = consent.request_consent(uow, acting_user(uow, as_user), order, recipient=to,
-                                        reason=reason)
+                                        reason=reason, action=action, level=level)
         data = event.envelope.data
-        emit(as_json, {"request": event.hash, "order": order, "recipient": data["recipient"],
+        what = (f"release {order} to {data['recipient']}" if action == "release"
+                else f"{action} {order} to {data['level']}")
+        emit(as_json, {"request": event.hash, "order": order, "action": action,
+                       "recipient": data.get("recipient"), "level": data.get("level"),
                        "originators": list(data["originators"])},
-             f"consent to release {order} to {data['recipient']} requested (request "
-             f"{event.hash}); originators to answer: {', '.join(data['originators'])}")
+             f"consent to {what} requested (request {event.hash}); originators to answer: "
+             f"{', '.join(data['originators'])}")
 
 
 @consent_app.command("grant")
@@ -94,7 +102,8 @@ def consent_list(order: Annotated[str | None, typer.Option(help="Only this order
 
 def consent_line(r: dict[str, Any]) -> str:
     answers = ", ".join(f"{a['party']} {a['answer']} on {a['on']}" for a in r["answers"])
-    return (f"{r['request'][:12]}  {r['order']}  {r['action']} to {r['recipient']}: "
+    return (f"{r['request'][:12]}  {r['order']}  {r['action']} to "
+            f"{r['recipient'] or r['level']}: "
             f"{r['status'].upper()} (asked by {r['requested_by']} on {r['requested_on']}; "
             f"originators {', '.join(r['originators'])}"
             f"{'; ' + answers if answers else ''})")

@@ -26,9 +26,13 @@ router = APIRouter(tags=["releases"], responses=PROBLEMS)
 
 class ConsentCreate(S.In):
     order: str = Field(min_length=1, max_length=120)
-    recipient: str = Field(min_length=3, max_length=3, description="The third nation, e.g. USA")
+    action: str = Field(default="release", max_length=20,
+                        description="release, downgrade or declassify")
+    recipient: str = Field(default="", max_length=3,
+                           description="For a release: the third nation, e.g. USA")
+    level: str = Field(default="", max_length=40,
+                       description="For a downgrade: the new level, of the asking party's scheme")
     reason: str = Field(min_length=1, max_length=2000)
-    action: str = Field(default="release", max_length=20)
 
 
 class ConsentRefusal(S.In):
@@ -53,10 +57,11 @@ def list_consents(principal: Reader, uow: ReadUow,
              summary="Ask the originators to consent to a release")
 def request_consent(body: ConsentCreate, principal: Actor, uow: WriteUow) -> dict[str, Any]:
     """A security officer asks every originator of the order's events to consent to its
-    release to a third nation. A party to the agreement as recipient is refused (422,
-    field `recipient`); anyone not appointed, 403 `not_appointed`."""
+    release to a third nation, or to its downgrading (to `level`) or declassification. A
+    party to the agreement as recipient is refused (422, field `recipient`), a level not
+    below the order's now (422, field `level`); anyone not appointed, 403 `not_appointed`."""
     event = consent.request_consent(uow, principal.user, body.order, recipient=body.recipient,
-                                    reason=body.reason, action=body.action)
+                                    reason=body.reason, action=body.action, level=body.level)
     return consent.as_view(consent.get_consent(uow, event.hash))
 
 

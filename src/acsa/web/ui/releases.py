@@ -27,7 +27,7 @@ from acsa.web.ui.pages import PageRoute, check_csrf, page_principal, read_form, 
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 User = Annotated[Principal, Depends(page_principal)]
-CONSENT_INPUTS = ("recipient", "reason")
+CONSENT_INPUTS = ("action", "recipient", "level", "reason")
 
 
 async def _act(request: Request, principal: Principal, number: str, action: str,
@@ -49,7 +49,9 @@ async def request_consent(request: Request, principal: User, number: str) -> Res
     def work(values: dict[str, str]) -> None:
         with UnitOfWork(get_node(request)) as uow:
             consent.request_consent(uow, principal.user, number,
-                                    recipient=values["recipient"], reason=values["reason"])
+                                    recipient=values["recipient"], reason=values["reason"],
+                                    action=values["action"] or "release",
+                                    level=values["level"])
 
     return await _act(request, principal, number, "request-consent", work, CONSENT_INPUTS)
 
