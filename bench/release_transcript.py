@@ -11,6 +11,7 @@ Run: `PYTHONPATH=src:. .venv/bin/python bench/release_transcript.py > docs/relea
 from __future__ import annotations
 
 import json
+import shlex
 import tempfile
 import time
 from datetime import date
@@ -62,7 +63,7 @@ def usa_holds(usa: Live) -> str:
 
 
 def step(live: Live, *args: str) -> str:
-    say(f"\n$ acsa {' '.join(args)}   # on {live.party}")
+    say(f"\n$ acsa {shlex.join(args)}   # on {live.party}")
     out = live.cli(*args)
     say(out)
     return out
