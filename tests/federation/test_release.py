@@ -207,7 +207,7 @@ def test_consent_and_release_through_the_api(world):
     assert asked.status_code == 201, asked.text
     request = asked.json()["request"]
     assert asked.json()["originators"] == ["PHL"] and asked.json()["status"] == "pending"
-    early = httpx.post(f"{api['JPN']}/releases/outgoing", headers=auth["JPN"],
+    early = httpx.post(f"{api['JPN']}/outgoing-releases", headers=auth["JPN"],
                        json={"order": number, "recipient": "USA"})
     assert (early.status_code, early.json()["field"]) == (422, "order")
     w.settle()
@@ -218,7 +218,7 @@ def test_consent_and_release_through_the_api(world):
     w.settle()
 
     def sent() -> bool:
-        answer = httpx.post(f"{api['JPN']}/releases/outgoing", headers=auth["JPN"],
+        answer = httpx.post(f"{api['JPN']}/outgoing-releases", headers=auth["JPN"],
                             json={"order": number, "recipient": "USA"})
         return answer.status_code == 201
 

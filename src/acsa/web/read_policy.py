@@ -146,7 +146,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         OFFICIALS, "releases.list_views (security officers and auditors)"),
     ("POST", "/api/v1/releases"): ReadPolicy(
         OFFICIALS, "releases.hold_release (security officers)"),
-    ("POST", "/api/v1/releases/outgoing"): ReadPolicy(
+    ("POST", "/api/v1/outgoing-releases"): ReadPolicy(
         OFFICIALS, "releases.build_package: security officers, queries.order_row"),
     ("GET", "/api/v1/releases/{release_id}"): ReadPolicy(
         OFFICIALS, "releases.show_view (security officers and auditors)"),

@@ -99,7 +99,7 @@ def import_release(package: Annotated[dict[str, Any], Body()], principal: Actor,
     return releases.hold_release(uow, principal.user, raw, source="API upload")
 
 
-@router.post("/releases/outgoing", status_code=status.HTTP_201_CREATED,
+@router.post("/outgoing-releases", status_code=status.HTTP_201_CREATED,
              summary="Send a release package to the third nation")
 def send(body: ReleaseSend, principal: Actor, node: NodeDep) -> dict[str, Any]:
     """Build the order's package — only once every originator has consented — and send it
