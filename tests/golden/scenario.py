@@ -32,6 +32,7 @@ from acsa.services import (
     arrangements,
     attachments,
     compromise,
+    consent,
     duties,
     evidence,
     orders,
@@ -98,6 +99,9 @@ def chapter(s: demo.Seeder, out: Out) -> None:
     s.confirm(D(2027, 3, 1), "PHL", payment)
     out("  balance statements, one agreed and one disputed; the old JPN key revoked")
     statements_and_revocation(s, old)
+    out("  consent to release an order to the USA: granted by both originators; another "
+        "refused")
+    consent_to_release(s, owed)
 
 
 def state_of(s: demo.Seeder, party: str, number: str) -> Any:
@@ -321,4 +325,29 @@ def statements_and_revocation(s: demo.Seeder, old_key: str) -> None:
     as_official(s.jpn, Role.ADMINISTRATOR, peers.revoke_key, old_key)
     as_official(s.jpn, FINANCE, statements.answer_balance, php.hash[:16], agree=False,
                 reason="the conversion paid on 26 February is not shown")
+    s.sync()
+
+
+def consent_to_release(s: demo.Seeder, number: str) -> None:
+    """Each party's security officer appointed; PHL asks to release ``number`` to the USA
+    and both originators consent; a second request, to Australia, JPN refuses."""
+    s.calendar.to(D(2027, 3, 5))
+    for party in ("JPN", "PHL"):
+        units = JPN_UNITS if party == "JPN" else None
+        with UnitOfWork(s.node(party), write=False) as uow:
+            officer = users.get_user(uow, user_id(party, Role.SECURITY_OFFICER))
+        act_as(s, D(2027, 3, 5), party, user_id(party, Role.ADMINISTRATOR), admin.appoint,
+               agreement=AGREEMENT, user_id=officer.id, name=officer.name,
+               role=Role.SECURITY_OFFICER.value, units=units or sorted(officer.units),
+               valid_from=D(2027, 3, 5))
+    s.sync()
+    usa = as_official(s.phl, Role.SECURITY_OFFICER, consent.request_consent, number,
+                      recipient="USA", reason="trilateral exercise planning")
+    aus = as_official(s.phl, Role.SECURITY_OFFICER, consent.request_consent, number,
+                      recipient="AUS", reason="asked by a liaison officer")
+    as_official(s.phl, Role.SECURITY_OFFICER, consent.grant_consent, usa.hash)
+    s.sync()
+    as_official(s.jpn, Role.SECURITY_OFFICER, consent.grant_consent, usa.hash)
+    as_official(s.jpn, Role.SECURITY_OFFICER, consent.refuse_consent, aus.hash,
+                reason="not a party to any agreement with Japan on this exercise")
     s.sync()

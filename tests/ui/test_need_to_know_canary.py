@@ -163,6 +163,12 @@ SAMPLES: dict[str, Samples] = {
     "/api/v1/compromise-reports/{report_id:path}":
         lambda c, p: ["/api/v1/compromise-reports/LC/JPN/00001"],
     "/admin/access-log.csv": lambda c, p: ["/admin/access-log.csv"],
+    "/releases": lambda c, p: ["/releases"],
+    "/releases/{release_id}": lambda c, p: ["/releases/1"],
+    "/api/v1/releases": lambda c, p: ["/api/v1/releases"],
+    "/api/v1/releases/{release_id}": lambda c, p: ["/api/v1/releases/1"],
+    "/api/v1/consents": lambda c, p: ["/api/v1/consents", *(
+        f"/api/v1/consents?order={n}" for n in _orders(c, p))],
 }
 
 

@@ -21,7 +21,8 @@ from acsa.cli.root import app
 # Every module that adds commands to `app`, in the order they are imported; a group's
 # commands are listed in the order they were added, so a subset keeps this order too.
 MODULES = ("admin", "annual", "arrangements", "attachments", "backup", "claims", "documents",
-           "duties", "ledger", "node", "orders", "paper", "security", "settlement", "sync", "web")
+           "duties", "ledger", "node", "orders", "paper", "releases", "security", "settlement",
+           "sync", "web")
 
 # The modules whose commands each name runs: a top-level command's own module; for a
 # group, every module that adds a command to it; and, where a group's commands come from
@@ -36,6 +37,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "backup": ("backup",),
     "catalogue": ("admin",),
     "claim": ("claims",),
+    "consent": ("releases",),
     "demo": ("node",),
     "document": ("documents",),
     "export": ("ledger",),
@@ -47,6 +49,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "quarantine": ("sync",),
     "rate": ("admin",),
     "rebuild": ("ledger",),
+    "release": ("releases",),
     "reconcile": ("sync",),
     "report": ("annual", "attachments", "documents", "ledger"),
     "report aging": ("ledger",),

@@ -19,6 +19,7 @@ from acsa.domain.agreement import canonical_digest, profile_from_document
 from acsa.domain.arrangements import check_arrangement_data
 from acsa.domain.compromise import TYPES as COMPROMISE_TYPES
 from acsa.domain.compromise import check_compromise_data
+from acsa.domain.consent import check_consent_data
 from acsa.domain.errors import N_, InvalidValue
 from acsa.domain.parties import Role
 from acsa.domain.statements import check_statement_data
@@ -122,6 +123,9 @@ CHECKS: dict[str, Callable[[EventData], None]] = {
     F.BALANCE_ANSWERED: lambda d: check_statement_data(F.BALANCE_ANSWERED, d.data),
     F.ARRANGEMENT_PROPOSED: lambda d: check_arrangement_data(F.ARRANGEMENT_PROPOSED, d.data),
     F.ARRANGEMENT_SIGNED: lambda d: check_arrangement_data(F.ARRANGEMENT_SIGNED, d.data),
+    F.CONSENT_REQUESTED: lambda d: check_consent_data(F.CONSENT_REQUESTED, d.data),
+    F.CONSENT_GRANTED: lambda d: check_consent_data(F.CONSENT_GRANTED, d.data),
+    F.CONSENT_REFUSED: lambda d: check_consent_data(F.CONSENT_REFUSED, d.data),
     F.CATALOGUE_PRICE_SET: _texts("category", "item", "unit", "unit_price", "currency",
                                   days=("valid_from",)),
 }

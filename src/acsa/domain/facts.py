@@ -91,6 +91,10 @@ COMPROMISE_REPORTED = "compromise.reported"
 COMPROMISE_ACKNOWLEDGED = "compromise.acknowledged"
 COMPROMISE_ASSESSED = "compromise.assessed"
 COMPROMISE_CLOSED = "compromise.closed"
+# The originator's consent to release an order to a third nation (domain/consent.py).
+CONSENT_REQUESTED = "consent.requested"
+CONSENT_GRANTED = "consent.granted"
+CONSENT_REFUSED = "consent.refused"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from acsa.domain.agreement import AgreementProfile
+from acsa.domain.consent import MarkingChange
 from acsa.domain.duties import check_separation, remember
 from acsa.domain.errors import (
     N_,
@@ -53,6 +54,8 @@ class Context:
 
     profiles: Mapping[str, AgreementProfile] = field(default_factory=dict)  # by digest
     rosters: Mapping[str, Roster] = field(default_factory=dict)  # by stream
+    # Orders whose originators all consented to a new (lower) marking (domain/consent.py).
+    markings: Mapping[str, MarkingChange] = field(default_factory=dict)  # by order
 
     def profile(self, digest: str) -> AgreementProfile:
         try:
@@ -411,17 +414,24 @@ def order_marking(state: OrderState, facts: Iterable[Fact], ctx: Context,
     Every event of the order counts, effective or not (its content is shown
     all the same); one whose marking the profile cannot read counts as none.
     Strength is the rank the requester's scheme protects it at, so that
-    every node picks the same marking.
+    every node picks the same marking. The events whose originators all
+    consented to a new marking (``ctx.markings``) count at that marking instead.
     """
     if state.terms is None:
         return None
     profile = ctx.profile(state.profile)
+    change = ctx.markings.get(state.number)
     markings: list[Marking | None] = [held]
     for f in facts:
+        if change is not None and f.hash in change.covered:
+            continue
         try:
             markings.append(marking_from_data(f.marking, profile) if f.marking else None)
         except DomainError:
             markings.append(None)
+    if change is not None:
+        parties = tuple(sorted(profile.party_codes))
+        markings.append(Marking(change.level, change.party, parties))
     return strongest(markings, profile, state.terms.requester)
 
 

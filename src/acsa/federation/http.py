@@ -11,6 +11,7 @@
   requesting party was sent;
 - ``POST notify`` — a peer has news: the worker pulls from it at once;
 - ``POST receipts`` — a peer's countersignatures of our heads;
+- ``POST releases`` — a release package for this node as a third nation;
 - ``POST reconcile/{agreement}`` — digests of order states for reconciliation.
 
 Each request must carry a valid RFC 9421 signature by a key trusted for the
@@ -45,7 +46,7 @@ from acsa.federation.auth import (
     verify_request,
 )
 from acsa.federation.client import transport_keys
-from acsa.services import high_water, intake, outgoing, reconcile, recovery, transmissions
+from acsa.services import high_water, intake, outgoing, reconcile, recovery, releases, transmissions
 from acsa.services.high_water import Mark
 from acsa.services.node import Node
 from acsa.services.peers import party_keys
@@ -252,6 +253,13 @@ class Server:
             kept, refused_ = intake.keep_receipts(uow, peer, receipts)
         return {"kept": kept, "refused": refused_}
 
+    def post_release(self, peer: str, body: bytes) -> dict[str, Any]:
+        """A release package for this node as a third nation: verified, then held."""
+        with UnitOfWork(self.node) as uow:
+            held = releases.import_package(uow, body, source=f"{peer} over HTTP", by=peer)
+            uow.commit()
+        return {"id": held["id"], "events": held["events"], "order": held["order"]}
+
     def post_notify(self, peer: str, body: dict[str, Any]) -> dict[str, Any]:
         with UnitOfWork(self.node, write=False) as uow:
             alarmed = in_alarm(uow, peer)
@@ -373,6 +381,11 @@ def mount(app: FastAPI, node: Node) -> None:
     async def notify(request: Request) -> Response:
         return await handle(server, request, lambda v, b: server.post_notify(
             v.party, _json(b)), body_max=body_max)
+
+    @app.post(P.PREFIX + "/releases", include_in_schema=False)
+    async def release(request: Request) -> Response:
+        return await handle(server, request, lambda v, b: server.post_release(v.party, b),
+                            body_max=body_max)
 
     @app.post(P.PREFIX + "/receipts", include_in_schema=False)
     async def receipts(request: Request) -> Response:

@@ -84,6 +84,10 @@ ACTION: Mapping[str, str] = {
     "acknowledge-compromise": N_("Acknowledge a loss or compromise report"),
     "assess-compromise": N_("Assess a loss or compromise report"),
     "close-compromise": N_("Close a loss or compromise report"),
+    "request-consent": N_("Ask the originators' consent to release"),
+    "grant-consent": N_("Consent to the release"),
+    "refuse-consent": N_("Refuse the release"),
+    "send-release": N_("Send the release package"),
     "transfer-request": N_("Request third-party transfer"),
     "transfer-consent": N_("Answer transfer request"),
     "transfer": N_("Record transfer"),
@@ -142,6 +146,9 @@ EVENT: Mapping[str, str] = {
     "compromise.acknowledged": N_("Loss or compromise report acknowledged"),
     "compromise.assessed": N_("Loss or compromise report assessed"),
     "compromise.closed": N_("Loss or compromise report closed"),
+    "consent.requested": N_("Consent to release requested"),
+    "consent.granted": N_("Consent to release granted"),
+    "consent.refused": N_("Consent to release refused"),
 }
 
 ACCOUNT: Mapping[str, str] = {

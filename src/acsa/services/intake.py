@@ -33,6 +33,8 @@ from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
 
+from acsa.domain import facts as F
+from acsa.domain.consent import MARKING_ACTIONS
 from acsa.domain.errors import N_, DomainError
 from acsa.domain.streams import stream_id, stream_party
 from acsa.events import SignedEvent, SignedTreeHead, fingerprint
@@ -260,6 +262,9 @@ def apply_admitted(uow: UnitOfWork, admission: Admission, *, origin: str) -> set
         else:
             apply_context(uow.conn, fact)
             uow.context_changed()
+            if fact.type == F.CONSENT_GRANTED and fact.data.get("action") in MARKING_ACTIONS:
+                # It may be the last consent to a new marking: the order is folded again.
+                touched.add(str(fact.data.get("order")))
     if touched:
         lock_orders(uow.conn, touched)
         refresh_orders(uow.conn, touched, uow.context)

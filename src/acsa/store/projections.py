@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from acsa.domain import facts as F
 from acsa.domain.aging import due_items as order_due_items
 from acsa.domain.agreement import AgreementProfile, profile_from_document
+from acsa.domain.consent import CONSENT_TYPES
 from acsa.domain.figures import (
     completed_statuses,
     delivered,
@@ -41,6 +42,7 @@ from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_agreement
 from acsa.domain.worklist import open_tasks
 from acsa.store import tables as T
+from acsa.store.consents import load_marking_changes
 from acsa.store.log import fact_from_document, linked_orders, read_order_facts
 
 CONTEXT_TYPES = (
@@ -61,20 +63,23 @@ def context_stamp(conn: Connection) -> tuple[int, int]:
         select(func.max(T.events.c.id), func.count(T.appointments.c.id))
         .select_from(T.events)
         .join(T.appointments, T.appointments.c.id == T.events.c.hash, isouter=True)
-        .where(T.events.c.type.in_(CONTEXT_TYPES))
+        .where(T.events.c.type.in_((*CONTEXT_TYPES, *CONSENT_TYPES)))
     ).one()
     return (row[0] or 0, row[1] or 0)
 
 
 def load_context(conn: Connection) -> Context:
-    """Every known profile (by digest) and every stream's roster."""
+    """Every known profile (by digest), every stream's roster, and the new markings of
+    orders whose originators all consented to one."""
     profiles: dict[str, AgreementProfile] = {}
     for row in conn.execute(select(T.agreements)):
         profiles[row.digest] = parse_profile(row.document, row.id)
     by_stream: dict[str, list[Appointment]] = defaultdict(list)
     for row in conn.execute(select(T.appointments)):
         by_stream[row.stream].append(appointment_of(row))
-    return Context(profiles=profiles, rosters={s: Roster.of(a) for s, a in by_stream.items()})
+    rosters = {s: Roster.of(a) for s, a in by_stream.items()}
+    return Context(profiles=profiles, rosters=rosters,
+                   markings=load_marking_changes(conn, rosters))
 
 
 def appointment_of(row: Any) -> Appointment:

@@ -443,6 +443,30 @@ claim_notices = Table(
 )
 Index("ix_claim_notices_order_number", claim_notices.c.order_number)
 
+# Releases to a third nation (migration 0011): packages this node sent, and those it holds
+# as the third nation, verified and kept whole, read-only. Local, never shared, not a
+# projection: no rebuild touches it, and a held package never reaches a stream, a
+# projection, a balance or a ceiling (services.releases; docs/security.md).
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", HASH, nullable=False),  # of the package's canonical JSON
+    Column("direction", String(8), nullable=False),  # "sent" or "held"
+    Column("agreement", String(40), nullable=False),
+    Column("order_number", String(120), nullable=False),
+    Column("recipient", PARTY, nullable=False),
+    Column("originators", String(40), nullable=False),  # "JPN PHL"
+    Column("request", HASH, nullable=False),  # the consent.requested event
+    Column("events", Integer, nullable=False),  # how many events it releases
+    Column("package", Text, nullable=False),
+    Column("counterpart", String(200), nullable=False),  # sent to (URL, file) / from (party)
+    Column("recorded_at", String(24), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    UniqueConstraint("sha256", "direction"),
+)
+Index("ix_releases_order_number", releases.c.order_number)
+
 appointments = Table(
     "appointments",
     metadata,

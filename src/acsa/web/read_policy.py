@@ -49,6 +49,7 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("GET", "/federation/v1/evidence/{sha256}"): ReadPolicy(PEERS, "services.outgoing"),
     ("POST", "/federation/v1/notify"): ReadPolicy(PEERS, "federation.worker"),
     ("POST", "/federation/v1/receipts"): ReadPolicy(PEERS, "services.witness"),
+    ("POST", "/federation/v1/releases"): ReadPolicy(PEERS, "services.releases"),
     ("POST", "/federation/v1/reconcile/{agreement}"): ReadPolicy(PEERS, "services.reconcile"),
     # -- health: for load balancers and supervisors, nothing of the ledger --------------------
     ("GET", "/healthz"): ReadPolicy(PUBLIC, "web.health (alive: touches nothing)"),
@@ -136,6 +137,34 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
         NEED, "arrangements.show_view (no order data)"),
     ("POST", "/api/v1/arrangements/{identifier:path}/sign"): ReadPolicy(
         NEED, "arrangements.sign_arrangement (appointed finance officers)"),
+    ("POST", "/orders/{number:path}/consents"): ReadPolicy(
+        NEED, "consent.request_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/orders/{number:path}/consents/{request_hash}/grant"): ReadPolicy(
+        NEED, "consent.grant_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/orders/{number:path}/consents/{request_hash}/refuse"): ReadPolicy(
+        NEED, "consent.refuse_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/orders/{number:path}/release"): ReadPolicy(
+        OFFICIALS, "releases.build_package: security officers, queries.order_row"),
+    ("GET", "/releases"): ReadPolicy(
+        OFFICIALS, "releases.list_views (security officers, auditors)"),
+    ("GET", "/releases/{release_id}"): ReadPolicy(
+        OFFICIALS, "releases.show_view (security officers, auditors)"),
+    ("GET", "/api/v1/consents"): ReadPolicy(
+        NEED, "consent.list_views: requests on the orders the user may read (queries.order_row)"),
+    ("POST", "/api/v1/consents"): ReadPolicy(
+        NEED, "consent.request_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/api/v1/consents/{request}/grant"): ReadPolicy(
+        NEED, "consent.grant_consent: queries.order_row, then appointed security officers"),
+    ("POST", "/api/v1/consents/{request}/refuse"): ReadPolicy(
+        NEED, "consent.refuse_consent: queries.order_row, then appointed security officers"),
+    ("GET", "/api/v1/releases"): ReadPolicy(
+        OFFICIALS, "releases.list_views (security officers and auditors)"),
+    ("POST", "/api/v1/releases"): ReadPolicy(
+        OFFICIALS, "releases.hold_release (security officers)"),
+    ("POST", "/api/v1/outgoing-releases"): ReadPolicy(
+        OFFICIALS, "releases.build_package: security officers, queries.order_row"),
+    ("GET", "/api/v1/releases/{release_id}"): ReadPolicy(
+        OFFICIALS, "releases.show_view (security officers and auditors)"),
     ("GET", "/api/v1/claims"): ReadPolicy(NEED, "services.claims.receivables"),
     ("GET", "/api/v1/claims/export"): ReadPolicy(NEED, "services.claims.accounting_export"),
     ("GET", "/api/v1/claims/{invoice:path}/notice"): ReadPolicy(

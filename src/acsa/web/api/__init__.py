@@ -42,6 +42,7 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
     from acsa.web.api.paper import router as paper_router
     from acsa.web.api.rates import router as rates_router
     from acsa.web.api.reference import router as reference_router
+    from acsa.web.api.releases import router as releases_router
     from acsa.web.api.reports import router as reports_router
     from acsa.web.api.security import router as security_router
     from acsa.web.api.settlement import router as settlement_router
@@ -62,7 +63,7 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
     api.add_middleware(GZipMiddleware, minimum_size=1024)
     for router in (reference_router, orders_router, settlement_router, reports_router,
                    users_router, paper_router, catalogue_router, claims_router,
-                   arrangements_router, rates_router, security_router):
+                   arrangements_router, rates_router, security_router, releases_router):
         api.include_router(router)
 
     @api.middleware("http")

@@ -33,6 +33,7 @@ PAGE_MODULES = (
     "acsa.web.ui.arrangements",
     "acsa.web.ui.claims",
     "acsa.web.ui.security",
+    "acsa.web.ui.releases",
 )
 
 

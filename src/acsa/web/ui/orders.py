@@ -21,9 +21,19 @@ from starlette.datastructures import UploadFile
 from acsa.domain.agreement import DOCUMENT_KINDS
 from acsa.domain.errors import Conflict, DomainError, InvalidValue
 from acsa.domain.marking import UNCLASSIFIED
+from acsa.domain.parties import Role
 from acsa.domain.rules import Status
 from acsa.i18n import N_, gettext
-from acsa.services import evidence, invoicing, markings, paper, queries, users
+from acsa.services import (
+    consent,
+    evidence,
+    invoicing,
+    markings,
+    paper,
+    queries,
+    releases,
+    users,
+)
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.web.api import schemas as S
@@ -163,6 +173,9 @@ def _order_page(request: Request, principal: Principal, number: str, *,
         levels = users.clearance_levels(uow)
         paper_partner = paper.order_partner(uow, principal.user, number)
         paper_steps = paper.steps_now(uow, principal.user, number) if paper_partner else []
+        consent_rows = consent.list_views(uow, principal.user, number)
+        released = releases.sent_for_order(uow, number)
+        node_party = uow.node.party
     side = "requester" if detail.terms.requester == principal.user.party else "supplier"
     actions = form_actions(detail.actions, detail, side, billable=bool(due))
     if open_action not in actions:
@@ -180,6 +193,8 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                   invoices_due=due, held_files=held or [],
                   paper_partner=paper_partner, paper_steps=paper_steps,
                   marking_options=[(level, level) for level in levels],
+                  consents=consent_rows, released=released, here=node_party,
+                  security_officer=Role.SECURITY_OFFICER in principal.user.roles,
                   banner=marking_text(detail.marking, locale_of(request, principal)[0])
                   if detail.marking.level != UNCLASSIFIED else "")
 
