@@ -36,7 +36,9 @@ PAGES: dict[str, tuple[str, ...]] = {
                     "/reports/annual", "/arrangements"),
     "jpn.administrator": ("/admin", "/admin/users", "/admin/users/jpn.ordering",
                           "/admin/appointments", "/admin/agreements", "/admin/peers",
-                          "/admin/paper"),
+                          "/admin/paper", "/admin/agreements/JPN-PHL-ACSA",
+                          "/admin/transmissions"),
+    "jpn.security": ("/security/compromise-reports", "/releases"),
 }
 
 # The device's width, not innerWidth: a phone browser widens its layout to show a page that

@@ -32,6 +32,7 @@ from acsa.config import Settings
 from acsa.devtools import worked_example
 from acsa.devtools.world import (
     NAMES,
+    appoint_security_officer,
     as_official,
     carry,
     deliver_with_ticket,
@@ -132,6 +133,8 @@ def seed(base: Path, out: Out) -> tuple[Node, Node]:
         node.clock = calendar
         staff_node(node, [AGREEMENT], time_zone="Asia/Tokyo" if party == "JPN"
                    else "Asia/Manila")
+        # The security officer signs consents and loss or compromise reports.
+        appoint_security_officer(node, AGREEMENT)
         nodes.append(node)
     jpn, phl = nodes
     introduce(jpn, phl, a_url=f"http://127.0.0.1:{PORTS['JPN']}",

@@ -67,6 +67,8 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("GET", "/api/v1/openapi.json"): ReadPolicy(PUBLIC, "the API's own description"),
     ("HEAD", "/api/v1/openapi.json"): ReadPolicy(PUBLIC, "the API's own description"),
     ("GET", "/api/v1/agreements"): ReadPolicy(NEED, "queries.list_agreements (no order data)"),
+    ("POST", "/api/v1/agreements/{agreement}/entry-into-force"): ReadPolicy(
+        OFFICIALS, "services.admin.enter_into_force (an administrator; no order data)"),
     ("GET", "/api/v1/activities"): ReadPolicy(NEED, "queries.list_activities (the registry)"),
     ("GET", "/api/v1/units"): ReadPolicy(NEED, "queries.list_units (the registry)"),
     ("GET", "/api/v1/me"): ReadPolicy(OWN, "services.users"),
@@ -271,6 +273,8 @@ ROUTES: dict[tuple[str, str], ReadPolicy] = {
     ("POST", "/admin/activities"): ReadPolicy(OFFICIALS, "services.admin.register_activity"),
     ("GET", "/admin/agreements"): ReadPolicy(OFFICIALS, "queries.list_agreements"),
     ("GET", "/admin/agreements/{agreement}"): ReadPolicy(OFFICIALS, "admin_views.profile_view"),
+    ("POST", "/admin/agreements/{agreement}/entry-into-force"): ReadPolicy(
+        OFFICIALS, "services.admin.enter_into_force"),
     ("GET", "/admin/peers"): ReadPolicy(OFFICIALS, "admin_views.peer_views, alarms, quarantine"),
     ("POST", "/admin/peers/{party}/confirm-key"): ReadPolicy(OFFICIALS, "admin_views"),
     ("POST", "/admin/peers/{party}/resolve"): ReadPolicy(OFFICIALS, "services.witness"),

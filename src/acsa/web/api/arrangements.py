@@ -8,12 +8,13 @@ or countersigns the other party's proposal.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from acsa.services import arrangements
 from acsa.web.api import schemas as S
+from acsa.web.api.common import AgreementQuery
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import Actor, Reader, ReadUow, WriteUow
 
@@ -23,7 +24,7 @@ router = APIRouter(tags=["arrangements"], responses=PROBLEMS)
 @router.get("/arrangements", response_model=S.ArrangementsPublic,
             summary="Implementing arrangements")
 def list_arrangements(principal: Reader, uow: ReadUow,
-                      agreement: Annotated[str | None, Query(max_length=40)] = None) -> Any:
+                      agreement: AgreementQuery = None) -> Any:
     """Every arrangement of the register, proposed or signed, with whether it is in effect."""
     found = arrangements.list_views(uow, agreement)
     return S.ArrangementsPublic(data=[S.ArrangementPublic.model_validate(a) for a in found],

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, status
 
 from acsa.services import admin, catalogue
 from acsa.web.api import schemas as S
+from acsa.web.api.common import AgreementQuery
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import Actor, Reader, ReadUow, WriteUow
 
@@ -22,7 +23,7 @@ router = APIRouter(tags=["catalogue"], responses=PROBLEMS)
 
 @router.get("/catalogue", response_model=S.CataloguePricesPublic, summary="Catalogue prices")
 def list_prices(principal: Reader, uow: ReadUow,
-                agreement: Annotated[str | None, Query(max_length=40)] = None,
+                agreement: AgreementQuery = None,
                 party: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None) -> Any:
     """Every price either party set, by agreement, party, category and item, the latest
     first for each item."""

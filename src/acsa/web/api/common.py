@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Query
 
 from acsa.domain.errors import N_
 from acsa.domain.state import OrderState
@@ -13,6 +15,11 @@ from acsa.web.api.schemas import OrderPublic
 from acsa.web.problems import PreconditionRequired
 
 PAGE_LIMIT_MAX = queries.PAGE_LIMIT_MAX
+
+# An agreement named in a query: its id, letters, digits, '.', '_' and '-' (JPN-PHL-ACSA).
+AgreementQuery = Annotated[str | None, Query(
+    max_length=40, pattern=r"^[A-Za-z0-9._-]+$", description="An agreement's id, e.g. "
+    "JPN-PHL-ACSA.")]
 
 
 def etag(head: str | None) -> str:

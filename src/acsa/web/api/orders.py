@@ -34,6 +34,7 @@ from acsa.web.api import schemas as S
 from acsa.web.api.common import (
     IF_MATCH_PARAMETER,
     PAGE_LIMIT_MAX,
+    AgreementQuery,
     etag,
     expected_parent,
     order_detail,
@@ -63,7 +64,7 @@ def list_orders(
     principal: Reader,
     uow: ReadUow,
     status: StatusName = None,
-    agreement: Annotated[str | None, Query(max_length=40)] = None,
+    agreement: AgreementQuery = None,
     activity: Annotated[str | None, Query(max_length=80)] = None,
     counterpart: Annotated[str | None, Query(
         max_length=3, description="The other party (ISO 3166 alpha-3).")] = None,

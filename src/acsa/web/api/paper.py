@@ -18,12 +18,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
 
 from acsa.services import order_view, paper, queries
 from acsa.web.api import schemas as S
-from acsa.web.api.common import IF_MATCH_PARAMETER, etag, expected_parent, order_detail
+from acsa.web.api.common import (
+    IF_MATCH_PARAMETER,
+    AgreementQuery,
+    etag,
+    expected_parent,
+    order_detail,
+)
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import Actor, Admin, Reader, ReadUow, WriteUow
 
@@ -117,7 +123,7 @@ def _appointment(row: dict[str, Any]) -> PaperAppointmentPublic:
             summary="Paper partners and their appointments")
 def list_paper_appointments(
     principal: Reader, uow: ReadUow,
-    agreement: Annotated[str | None, Query(max_length=40)] = None,
+    agreement: AgreementQuery = None,
 ) -> PaperAppointmentsPublic:
     """The partners that sign on paper under an agreement adopted here, and the written
     appointments this node published for them (limits in minor units of the currency)."""

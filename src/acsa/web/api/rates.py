@@ -8,12 +8,13 @@ out). A rate is an event of the agreement's stream: the partner's node learns it
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from acsa.services import admin, rates
 from acsa.web.api import schemas as S
+from acsa.web.api.common import AgreementQuery
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import Actor, Reader, ReadUow, WriteUow
 
@@ -22,7 +23,7 @@ router = APIRouter(tags=["rates"], responses=PROBLEMS)
 
 @router.get("/rates", response_model=S.RatesPublic, summary="Exchange rates")
 def list_rates(principal: Reader, uow: ReadUow,
-               agreement: Annotated[str | None, Query(max_length=40)] = None) -> Any:
+               agreement: AgreementQuery = None) -> Any:
     """Every rate either party recorded, oldest first, each saying whether it is official
     (`official`, with its `source`, name and publisher) or an officer's own."""
     found = rates.list_rates(uow, agreement)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from acsa.services import access_log as access_log_service
 from acsa.services import admin, auth, queries
 from acsa.web.api import schemas as S
+from acsa.web.api.common import AgreementQuery
 from acsa.web.api.orders import PROBLEMS
 from acsa.web.deps import Admin, Reader, ReadUow, WriteUow, client_address
 
@@ -42,7 +43,7 @@ def enter_into_force(agreement: Annotated[str, Path(max_length=40)], body: S.Ent
 @router.get("/activities", response_model=S.ActivitiesPublic, tags=["reference"],
             summary="Activities (exercises, operations)")
 def activities(principal: Reader, uow: ReadUow,
-               agreement: Annotated[str | None, Query(max_length=40)] = None,
+               agreement: AgreementQuery = None,
                ) -> S.ActivitiesPublic:
     found = queries.list_activities(uow, agreement)
     return S.ActivitiesPublic(data=[S.ActivityPublic.model_validate(a) for a in found],
