@@ -112,13 +112,7 @@ def release_with_both_consents(w, tmp_path) -> None:  # type: ignore[no-untyped-
     assert released == order_events(w["JPN"], number) == order_events(w["PHL"], number)
     assert held["originators"] == ["JPN", "PHL"] and held["order"] == number
     assert len([e for e in shown["entries"] if e["part"] == "consents"]) == 3
-    # JPN's transmission records name the package: the released events and the consents.
-    with UnitOfWork(w["JPN"], write=False) as uow:
-        records = transmissions.list_transmissions(
-            uow, users.get_user(uow, "jpn.security"), peer="USA")
-    [record] = [r for r in records if r.channel == "release"]
-    assert (record.events, record.initiated_by) == (len(shown["entries"]), "jpn.security")
-    assert {r.stream for r in record.streams} == {"JPN-PHL-ACSA/JPN", "JPN-PHL-ACSA/PHL"}
+    transmission_recorded(w, len(shown["entries"]))
     # Held read-only, outside the USA's streams, orders and balances.
     leaked, _ = held_by_usa(w)
     assert leaked == 0
@@ -127,6 +121,16 @@ def release_with_both_consents(w, tmp_path) -> None:  # type: ignore[no-untyped-
                                 .where(T.orders.c.number == number)).first() is None
     w.check()
     refuses_altered_packages(w, number, tmp_path)
+
+
+def transmission_recorded(w, events: int) -> None:  # type: ignore[no-untyped-def]
+    """JPN's transmission records name the package: the released events and the consents."""
+    with UnitOfWork(w["JPN"], write=False) as uow:
+        records = transmissions.list_transmissions(
+            uow, users.get_user(uow, "jpn.security"), peer="USA")
+    [record] = [r for r in records if r.channel == "release"]
+    assert (record.events, record.initiated_by) == (events, "jpn.security")
+    assert {r.stream for r in record.streams} == {"JPN-PHL-ACSA/JPN", "JPN-PHL-ACSA/PHL"}
 
 
 def refuses_altered_packages(w, number: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -45,7 +45,8 @@ def test_the_invoice_is_open_until_the_payment_is_confirmed(world):
         (*invoice, 0, "current", Money("JPY", 1526500))]
     # Paid on 10 March, confirmed on the 12th: on the 11th the invoice was still open,
     # and the PHP support received on the 5th was to be invoiced by 4 April.
-    uninvoiced = (world.open_order, "uninvoiced", world.open_order, "PHL", D(2026, 4, 4))
+    # Owed by JPN, the requester (PHL is the one to invoice it).
+    uninvoiced = (world.open_order, "uninvoiced", world.open_order, "JPN", D(2026, 4, 4))
     assert rows_as_of(world, D(2026, 3, 11)) == [
         (*uninvoiced, 0, "current", Money("PHP", 2469500)),
         (*invoice, 0, "current", Money("JPY", 1526500))]

@@ -42,14 +42,14 @@ def test_aging_chart(world):
     with UnitOfWork(world.pair.jpn, write=False) as uow:
         summary = reports.aging_summary(reports.aging(uow, users.get_user(uow, "jpn.finance"),
                                                       clock))
-    # Received on 5 March and not invoiced: PHL, the supplier, is the one late (to
-    # invoice), 77 days past its invoice-by date of 4 April.
-    assert summary[("PHL", "JPN", "PHP")]["61-90"] == 2469500
+    # Received on 5 March and not invoiced: PHL, the supplier, is late to invoice, 77 days
+    # past its invoice-by date of 4 April; the money is JPN's to pay, so it is JPN→PHL.
+    assert summary[("JPN", "PHL", "PHP")]["61-90"] == 2469500
     svg = aging_chart(summary, "PHP", "ja", as_of=date(2026, 6, 20))
     shown = texts(svg)
     assert "未決済項目の経過期間分析 (PHP)" in shown
     assert "期限前" in shown and "期限超過 90日超" in shown
-    assert "PHP24,695.00" in svg and "PHL → JPN" in shown
+    assert "PHP24,695.00" in svg and "JPN → PHL" in shown
 
 
 def test_an_empty_chart_still_renders():
@@ -111,7 +111,7 @@ def test_the_aging_chart_names_its_axes_and_its_buckets(world):
         summary = reports.aging_summary(reports.aging(uow, users.get_user(uow, "jpn.finance"),
                                                       clock))
     svg = aging_chart(summary, "PHP", "en", as_of=date(2026, 6, 20))
-    assert {"Who must act → counterpart", "Amount (PHP)"} <= set(axis_titles(svg))
+    assert {"Who owes → to whom", "Amount (PHP)"} <= set(axis_titles(svg))
     names = legend(svg)
     assert "Not yet due" in names and len(names) == 5, names  # one per aging bucket
     assert any("," in t and t.endswith(".00") for t in ticks(svg, "y")), ticks(svg, "y")
@@ -119,5 +119,5 @@ def test_the_aging_chart_names_its_axes_and_its_buckets(world):
     assert title.startswith("Aging of open items (PHP)")
     assert all(n in desc for n in names)
     ja = aging_chart(summary, "PHP", "ja")
-    assert {"対応すべき国 → 相手国", "金額 (PHP)"} <= set(axis_titles(ja))
+    assert {"支払う国 → 受け取る国", "金額 (PHP)"} <= set(axis_titles(ja))
     assert "期限前" in legend(ja)

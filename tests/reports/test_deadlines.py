@@ -94,7 +94,7 @@ def test_settle_by_twelve_months_from_delivery_goes_overdue_the_day_after(pair):
 def test_an_uninvoiced_delivery_past_its_invoice_by_date(pair):
     number = delivered(pair)
     # Received on 12 February: to be invoiced by 14 March 2026, by JPN.
-    due = ("uninvoiced", number, "JPN", D(2026, 3, 14))
+    due = ("uninvoiced", number, "PHL", D(2026, 3, 14))  # PHL owes it; JPN must invoice
     value = Money("JPY", 1526500)
     assert aging_on(pair.jpn, D(2026, 3, 14), number) == [(*due, 0, "current", value)]
     assert tasks_on(pair.jpn, D(2026, 3, 14), "invoice", Side.SUPPLIER) == (1, 0)
@@ -142,7 +142,7 @@ def test_an_order_under_a_profile_without_the_section_keeps_its_dates(old_pair):
     unacknowledged = delivered(pair, received=False)
     # As before deadlines: support not yet invoiced has no date and ages from its
     # receipt; a delivery not yet acknowledged is no item.
-    expected = [("uninvoiced", before, "JPN", None, 15, "1-30", Money("JPY", 1526500))]
+    expected = [("uninvoiced", before, "PHL", None, 15, "1-30", Money("JPY", 1526500))]
     assert aging_on(pair.jpn, D(2026, 2, 27), before) == expected
     assert aging_on(pair.jpn, D(2026, 2, 27), unacknowledged) == []
     # Both nodes then adopt 2026.2: a new order follows it, the earlier ones keep theirs.
@@ -154,7 +154,7 @@ def test_an_order_under_a_profile_without_the_section_keeps_its_dates(old_pair):
     pair.carry(pair.phl, pair.jpn)
     after = delivered(pair)
     assert aging_on(pair.jpn, D(2026, 2, 27), after) == [
-        ("uninvoiced", after, "JPN", D(2026, 3, 14), 0, "current", Money("JPY", 1526500))]
+        ("uninvoiced", after, "PHL", D(2026, 3, 14), 0, "current", Money("JPY", 1526500))]
     with UnitOfWork(pair.jpn) as uow:
         verification.rebuild(uow)
     assert aging_on(pair.jpn, D(2026, 2, 27), before) == expected

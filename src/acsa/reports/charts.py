@@ -174,11 +174,11 @@ def aging_chart(summary: Mapping[tuple[str, str, str], Mapping[str, int]], curre
         title += f" — {format_date(as_of, locale)}"
     style = Style(**{**STYLE.to_dict(), "colors": AGING_COLORS})
     chart = _base(pygal.StackedBar, title, currency, locale,
-                  x_title=gettext(N_("Who must act → counterpart"), locale))
+                  x_title=gettext(N_("Who owes → to whom"), locale))
     chart.config.style = style
     pairs = sorted((d, c) for d, c, cur in summary if cur == currency)
-    # An aging item's first party is the one who must act: the debtor of an
-    # unpaid invoice, but the supplier of goods received and not yet invoiced.
+    # An aging row's first party owes the amount: the debtor of an unpaid invoice, and the
+    # requester of goods received and not yet invoiced (the supplier must invoice them).
     chart.x_labels = [f"{d} → {c}" for d, c in pairs]
     names = []
     for _, bucket in AGING_BUCKETS:

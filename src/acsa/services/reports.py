@@ -186,10 +186,19 @@ def aging(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime], *,
     else:
         aged = age_on(due_items_as_of(uow, user, as_of), as_of)
     return [
-        AgingRow(a.item.order, a.item.kind, a.item.reference, a.item.debtor, a.item.creditor,
+        AgingRow(a.item.order, a.item.kind, a.item.reference, *_owing(a.item),
                  a.item.due_on, a.days, a.bucket, a.item.amount)
         for a in sorted(aged, key=lambda a: (-a.days, a.item.order))
     ]
+
+
+def _owing(item: DueItem) -> tuple[str, str]:
+    """Who owes the item's amount to whom. An uninvoiced delivery is the supplier's to act
+    on (it ages in the supplier's time zone) but its money is owed by the requester: a
+    report that said the supplier owes it would turn a receivable into a payable."""
+    if item.kind == "uninvoiced":
+        return item.creditor, item.debtor
+    return item.debtor, item.creditor
 
 
 def aging_summary(rows: list[AgingRow]) -> dict[tuple[str, str, str], dict[str, int]]:
