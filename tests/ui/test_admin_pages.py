@@ -167,19 +167,19 @@ def test_setting_a_password_needs_it_twice(administrator: Browser) -> None:
 def test_appointing_and_ending_an_appointment(demo: Node, administrator: Browser) -> None:
     r = administrator.client.post("/admin/appointments", data={
         "csrf_token": administrator.csrf, "agreement": "JPN-PHL-ACSA",
-        "user": "jpn.security", "role": "ordering_official", "units": "JASDF-2AW",
+        "user": "jpn.auditor", "role": "ordering_official", "units": "JASDF-2AW",
         "limits.JPY": "5000000", "valid_from": "2026-04-01", "valid_to": "2026-03-01"})
     assert r.status_code == 422 and 'id="err-valid_to"' in r.text
     r = administrator.client.post("/admin/appointments", data={
         "csrf_token": administrator.csrf, "agreement": "JPN-PHL-ACSA",
-        "user": "jpn.security", "role": "ordering_official", "units": "JASDF-2AW",
+        "user": "jpn.auditor", "role": "ordering_official", "units": "JASDF-2AW",
         "limits.JPY": "5000000", "valid_from": "2026-04-01"}, follow_redirects=False)
     assert r.status_code == 303, r.text
     page = administrator.client.get(r.headers["location"]).text
-    assert "jpn.security" in page and "5,000,000" in page
+    assert "jpn.auditor" in page and "5,000,000" in page
     with UnitOfWork(demo, write=False) as uow:
         roster = [a for a in uow.context.roster("JPN-PHL-ACSA/JPN").appointments.values()
-                  if a.user == "jpn.security"]
+                  if a.user == "jpn.auditor"]
     assert len(roster) == 1 and roster[0].limits == {"JPY": 5000000}
     r = administrator.client.post("/admin/appointments/revoke", data={
         "csrf_token": administrator.csrf, "agreement": "JPN-PHL-ACSA",
