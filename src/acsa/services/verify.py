@@ -10,12 +10,13 @@ first. Rebuild recreates the projections from the log.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Column, MetaData, Table, delete, insert, select
 
 from acsa.domain.interpret import Context
 from acsa.domain.streams import stream_party
@@ -203,30 +204,41 @@ def _check_tree_heads(uow: UnitOfWork, stream: str, leaves: list[bytes],
 CONTEXT_TABLES = (T.agreements, T.appointments, T.units, T.activities, T.rates, T.catalogue)
 
 
-def _snapshot(uow: UnitOfWork, tables: Iterable[Any]) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of ``tables`` as comparable tuples (ids that only number rows left out)."""
-    out = {}
-    for table in tables:
-        columns = [c for c in table.columns if c.name != "id"]
-        rows = uow.conn.execute(select(*columns)).all()
-        out[table.name] = sorted((tuple(r) for r in rows), key=repr)
-    return out
+def _copy(uow: UnitOfWork, table: Any) -> tuple[Any, list[Any]]:
+    """A temporary copy of ``table``'s rows (ids that only number rows left out), dropped
+    with the transaction's rollback; the copy and the columns compared."""
+    columns = [c for c in table.columns if c.name != "id"]
+    copy = Table(f"verify_{table.name}", MetaData(),
+                 *[Column(c.name, c.type) for c in columns], prefixes=["TEMPORARY"])
+    copy.create(uow.conn)
+    uow.conn.execute(insert(copy).from_select([c.name for c in columns], select(*columns)))
+    return copy, columns
+
+
+def _first(rows: Iterable[Any], n: int = 20) -> list[tuple[Any, ...]]:
+    """The first ``n`` rows in the order of their text, read one at a time."""
+    return heapq.nsmallest(n, (tuple(r) for r in rows), key=repr)
 
 
 def verify_projections(uow: UnitOfWork) -> tuple[list[Finding], int]:
-    """Re-fold everything inside this transaction and compare; the transaction is rolled back."""
-    before = _snapshot(uow, (*ORDER_TABLES, *CONTEXT_TABLES, T.balances))
+    """Re-fold everything inside this transaction and compare; the transaction is rolled back.
+
+    The stored rows are copied aside in the database and compared there (as sets), so
+    memory is bounded by what a rebuild holds, not by the projections."""
+    tables = sorted((*ORDER_TABLES, *CONTEXT_TABLES, T.balances), key=lambda t: t.name)
+    before = {t.name: _copy(uow, t) for t in tables}
     orders = rebuild_projections(uow)
-    after = _snapshot(uow, (*ORDER_TABLES, *CONTEXT_TABLES, T.balances))
     findings = []
-    for name in sorted(before):
-        stored_rows, derived = set(before[name]), set(after[name])
-        for row in sorted(stored_rows - derived, key=repr)[:20]:
-            findings.append(Finding("projection", name, f"stored row not derived from the "
-                                    f"log: {_short(row)}"))
-        for row in sorted(derived - stored_rows, key=repr)[:20]:
-            findings.append(Finding("projection", name, f"row the log derives is missing or "
-                                    f"different: {_short(row)}"))
+    for table in tables:
+        copy, columns = before[table.name]
+        held = select(*[copy.c[c.name] for c in columns])
+        derived = select(*columns)
+        for row in _first(uow.conn.execute(held.except_(derived))):
+            findings.append(Finding("projection", table.name, f"stored row not derived from "
+                                    f"the log: {_short(row)}"))
+        for row in _first(uow.conn.execute(derived.except_(held))):
+            findings.append(Finding("projection", table.name, f"row the log derives is "
+                                    f"missing or different: {_short(row)}"))
     uow.rollback()
     return findings, orders
 
