@@ -140,8 +140,13 @@ class Envelope:
         return cls(**{key: fields[key] for key in ENVELOPE_KEYS})
 
     def canonical(self) -> bytes:
-        """The RFC 8785 bytes that the hash covers."""
-        return canonical_json(self.to_dict())
+        """The RFC 8785 bytes that the hash covers (computed once: the envelope is
+        deeply read-only, so they never change)."""
+        cached: bytes | None = self.__dict__.get("_canonical")
+        if cached is None:
+            cached = canonical_json(self.to_dict())
+            object.__setattr__(self, "_canonical", cached)
+        return cached
 
     def hash(self) -> str:
         """The event hash: SHA-256 hex of :meth:`canonical`."""
