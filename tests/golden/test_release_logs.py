@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from acsa.domain import facts as F
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import rebuild_projections, verify_node
+from acsa.store import tables as T
 
 from .fixtures import (
     EVENTS_FILE,
@@ -163,6 +165,26 @@ def test_a_changed_byte_in_a_golden_log_is_found(
     where = f"{row['stream']} seq {row['seq']}"
     assert any(where in f and "hash mismatch" in f for f in found), found
     assert any(where in f and "bad signature" in f for f in found), found
+
+
+def test_a_rebuild_one_order_at_a_time_folds_to_the_recorded_projections(
+    fresh_node: Callable[[str], Node]
+) -> None:
+    """Batches of one order: a group of orders linked by a payment, exchange or offset is
+    folded whole, once, by the batch holding its first order, whichever batch reaches it."""
+    node_dir = _newest_jpn()
+    recorded = read_json(node_dir / PROJECTIONS_FILE)
+    node = fresh_node("JPN")
+    load_node(node, node_dir)
+    with UnitOfWork(node) as uow:
+        linking = uow.conn.execute(select(func.count()).select_from(T.events).where(
+            T.events.c.type.in_(sorted(F.MULTI_ORDER_TYPES)))).scalar_one()
+        assert linking > 0, "the golden log links no orders: this test would prove nothing"
+        rebuild_projections(uow, batch_orders=1)
+        uow.commit()
+    with UnitOfWork(node, write=False) as uow:
+        derived = projections(uow.conn, recorded)
+    assert projection_differences(recorded, derived) == []
 
 
 @pytest.mark.parametrize("engine_kind", ["sqlite"], indirect=True)

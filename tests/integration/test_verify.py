@@ -14,7 +14,7 @@ from acsa.devtools.world import as_official, in_force_profile, staff_node
 from acsa.domain.parties import Role
 from acsa.services import orders
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.verify import rebuild_projections, verify_node
+from acsa.services.verify import rebuild_projections, verify_log, verify_node
 from acsa.store import tables as T
 
 D = date
@@ -85,6 +85,31 @@ def test_a_deleted_event_is_found(phl):
     found = findings(phl)
     assert any("seq 11" in f and "expected seq 10" in f for f in found), found
     assert any("prev does not link" in f for f in found), found
+
+
+def test_the_log_read_a_page_at_a_time_gives_the_same_findings(phl):
+    """Pages of one and two events: a gap, a changed byte and a copy past the head are found
+    as when the stream is read in one page."""
+    with UnitOfWork(phl, write=False) as uow:
+        row = uow.conn.execute(select(T.events).where(T.events.c.seq == 11,
+                                                      T.events.c.stream == STREAM)).one()
+        head = uow.conn.execute(select(T.streams.c.head_seq)
+                                .where(T.streams.c.stream == STREAM)).scalar_one()
+    behind_the_back(phl, f"DELETE FROM event_orders WHERE event_id IN (SELECT id FROM events "
+                         f"WHERE stream = '{STREAM}' AND seq = 10)",
+                    f"DELETE FROM events WHERE stream = '{STREAM}' AND seq = 10",
+                    ("UPDATE events SET envelope = :e WHERE id = :i",
+                     {"e": row.envelope.replace('"1200"', '"1209"', 1), "i": row.id}),
+                    insert_copy(row, seq=head + 1))
+    with UnitOfWork(phl, write=False) as uow:
+        whole = verify_log(uow, page=10_000)
+        assert [verify_log(uow, page=n) for n in (1, 2)] == [whole, whole]
+    found, events, _ = whole
+    assert events == head  # one deleted, one inserted
+    texts = [str(f) for f in found]
+    assert any("seq 11" in f and "expected seq 10" in f for f in texts), texts
+    assert any("seq 11" in f and "hash mismatch" in f for f in texts), texts
+    assert any(f"seq {head + 1}" in f for f in texts), texts
 
 
 def test_reordered_events_are_found(phl):

@@ -335,11 +335,13 @@ def interpret(
         before = state
         if len(past[f.hash]) != len(seen):
             before = _replay(order, [e for e in effective if e.hash in past[f.hash]], ctx)
-        before = replace(before, verdicts=())
+        if before.verdicts:
+            before = replace(before, verdicts=())
         verdict, note = _judge(order, f, before, ctx, mine, excluded)
         if verdict.effective:
             state, note = apply(f, state, ctx)
-            verdict = replace(verdict, note=note)
+            if note != verdict.note:
+                verdict = replace(verdict, note=note)
             effective.append(f)
         verdicts.append(verdict)
         seen.add(f.hash)

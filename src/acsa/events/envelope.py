@@ -140,8 +140,13 @@ class Envelope:
         return cls(**{key: fields[key] for key in ENVELOPE_KEYS})
 
     def canonical(self) -> bytes:
-        """The RFC 8785 bytes that the hash covers."""
-        return canonical_json(self.to_dict())
+        """The RFC 8785 bytes that the hash covers (computed once: the envelope is
+        deeply read-only, so they never change)."""
+        cached: bytes | None = self.__dict__.get("_canonical")
+        if cached is None:
+            cached = canonical_json(self.to_dict())
+            object.__setattr__(self, "_canonical", cached)
+        return cached
 
     def hash(self) -> str:
         """The event hash: SHA-256 hex of :meth:`canonical`."""
@@ -265,16 +270,20 @@ class SignedEvent:
         return cls(envelope, fields["hash"], signature, fields["key"])
 
     @classmethod
-    def from_stored(cls, envelope: str | bytes, hash: str, sig: str, key: str) -> SignedEvent:
+    def from_stored(cls, envelope: str | bytes, hash: str, sig: str, key: str, *,
+                    parsed: Envelope | None = None) -> SignedEvent:
         """A row of the log back into a signed event, its envelope bytes kept as they are.
 
         The bytes are parsed and the envelope validated as :meth:`from_wire`
         does, but never re-serialised: :meth:`check` hashes the stored bytes
-        and :meth:`to_wire` serves them.
+        and :meth:`to_wire` serves them. ``parsed``, when given, is the
+        envelope the caller already read from these very bytes.
         """
         raw = envelope.encode("utf-8") if isinstance(envelope, str) else envelope
         if not isinstance(raw, bytes) or not raw:
             raise EnvelopeInvalid("the stored envelope is empty or not text", field="event")
+        if parsed is not None:
+            return cls(parsed, hash, schema.decode_signature(sig, "sig"), key, raw)
         try:
             document = json.loads(raw.decode("utf-8"))
         except ValueError as exc:  # invalid UTF-8 or invalid JSON

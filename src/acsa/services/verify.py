@@ -10,17 +10,17 @@ first. Rebuild recreates the projections from the log.
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Column, MetaData, Table, delete, insert, select
 
 from acsa.domain.interpret import Context
 from acsa.domain.streams import stream_party
-from acsa.events import CompactRange, Envelope, SignedTreeHead, TreeHead, canonical_json
+from acsa.events import CompactRange, Envelope, SignedEvent, SignedTreeHead, TreeHead
 from acsa.events.keys import fingerprint
 from acsa.events.merkle import leaf_hash
 from acsa.events.merkle import root as merkle_root
@@ -70,19 +70,20 @@ def _keys(uow: UnitOfWork) -> dict[str, bytes]:
     return keys
 
 
-def verify_log(uow: UnitOfWork) -> tuple[list[Finding], int, int]:
-    """Every problem with the stored events, chains and tree heads."""
+LOG_PAGE = 2_000
+
+
+def verify_log(uow: UnitOfWork, page: int = LOG_PAGE) -> tuple[list[Finding], int, int]:
+    """Every problem with the stored events, chains and tree heads.
+
+    Each stream is read ``page`` events at a time: what is held is a stream's
+    leaf hashes (for its tree heads), never its events."""
     findings: list[Finding] = []
     keys = _keys(uow)
     count = 0
-    streams = uow.conn.execute(select(T.streams)).all()
-    heads = {r.stream: r for r in streams}
-    by_stream: dict[str, list[Any]] = defaultdict(list)
-    for row in uow.conn.execute(select(T.events).order_by(T.events.c.stream, T.events.c.seq)):
-        by_stream[row.stream].append(row)
-    for stream in sorted(set(by_stream) | set(heads)):
-        rows = by_stream.get(stream, [])
-        count += len(rows)
+    heads = {r.stream: r for r in uow.conn.execute(select(T.streams))}
+    logged = set(uow.conn.scalars(select(T.events.c.stream).distinct()))
+    for stream in sorted(logged | set(heads)):
         party = stream_party(stream)
         key = keys.get(party)
         # Keys rotate: each event is checked with the key its stream's schedule
@@ -91,7 +92,9 @@ def verify_log(uow: UnitOfWork) -> tuple[list[Finding], int, int]:
         known = party_keys(uow, party)
         leaves: list[bytes] = []
         expected_prev: str | None = None
-        for i, row in enumerate(rows, start=1):
+        held = 0
+        for i, row in enumerate(_stream_rows(uow, stream, page), start=1):
+            held = i
             where = f"{stream} seq {row.seq}"
             if row.seq != i:
                 findings.append(Finding("chain", where, f"expected seq {i}: an event is "
@@ -107,19 +110,35 @@ def verify_log(uow: UnitOfWork) -> tuple[list[Finding], int, int]:
             expected_prev = row.hash
             leaves.append(leaf_hash(bytes.fromhex(row.hash)) if len(row.hash) == 64
                           else b"")
+        count += held
         head = heads.get(stream)
         if head is None:
             findings.append(Finding("chain", stream, "events without a stream head"))
             continue
-        if head.head_seq != len(rows) or head.head_hash != expected_prev:
+        if head.head_seq != held or head.head_hash != expected_prev:
             findings.append(Finding("chain", stream, f"stream head says seq {head.head_seq}, "
-                                    f"the log holds {len(rows)}"))
+                                    f"the log holds {held}"))
         stored_root = _compact_root(head)
-        if rows and stored_root != merkle_root(leaves).hex():
+        if held and stored_root != merkle_root(leaves).hex():
             findings.append(Finding("tree", stream, "the stored Merkle root does not match "
                                     "the events"))
         findings += _check_tree_heads(uow, stream, leaves, known.known if known else {})
     return findings, count, len(heads)
+
+
+def _stream_rows(uow: UnitOfWork, stream: str, page: int) -> Iterator[Any]:
+    """A stream's events in order of seq, read ``page`` at a time ((stream, seq) is
+    unique, so paging on seq misses none)."""
+    after: int | None = None
+    while True:
+        query = select(T.events).where(T.events.c.stream == stream)
+        if after is not None:
+            query = query.where(T.events.c.seq > after)
+        rows = uow.conn.execute(query.order_by(T.events.c.seq).limit(page)).all()
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1].seq
 
 
 def _compact_root(head: Any) -> str:
@@ -133,18 +152,18 @@ def _compact_root(head: Any) -> str:
 def _check_row(row: Any, where: str, key: bytes | None, party: str) -> list[Finding]:
     out: list[Finding] = []
     try:
-        document = json.loads(row.envelope)
-        envelope = Envelope.from_dict(document)
+        envelope = Envelope.from_dict(json.loads(row.envelope))
     except Exception as exc:
         return [Finding("event", where, f"the stored envelope is unreadable: {exc}")]
-    if canonical_json(envelope.to_dict()).decode("utf-8") != row.envelope:
+    if envelope.canonical().decode("utf-8") != row.envelope:
         out.append(Finding("event", where, "the stored bytes are not the canonical form "
                            "that was signed"))
     if key is None:
         out.append(Finding("event", where, f"no public key known for {party}"))
     else:
         try:
-            signed = stored(row).signed
+            signed = SignedEvent.from_stored(row.envelope, row.hash, row.signature, row.key,
+                                             parsed=envelope)
             out += [Finding("event", where, p) for p in signed.check(key)]
         except Exception as exc:
             out.append(Finding("event", where, f"cannot be read as a signed event: {exc}"))
@@ -185,30 +204,41 @@ def _check_tree_heads(uow: UnitOfWork, stream: str, leaves: list[bytes],
 CONTEXT_TABLES = (T.agreements, T.appointments, T.units, T.activities, T.rates, T.catalogue)
 
 
-def _snapshot(uow: UnitOfWork, tables: Iterable[Any]) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of ``tables`` as comparable tuples (ids that only number rows left out)."""
-    out = {}
-    for table in tables:
-        columns = [c for c in table.columns if c.name != "id"]
-        rows = uow.conn.execute(select(*columns)).all()
-        out[table.name] = sorted((tuple(r) for r in rows), key=repr)
-    return out
+def _copy(uow: UnitOfWork, table: Any) -> tuple[Any, list[Any]]:
+    """A temporary copy of ``table``'s rows (ids that only number rows left out), dropped
+    with the transaction's rollback; the copy and the columns compared."""
+    columns = [c for c in table.columns if c.name != "id"]
+    copy = Table(f"verify_{table.name}", MetaData(),
+                 *[Column(c.name, c.type) for c in columns], prefixes=["TEMPORARY"])
+    copy.create(uow.conn)
+    uow.conn.execute(insert(copy).from_select([c.name for c in columns], select(*columns)))
+    return copy, columns
+
+
+def _first(rows: Iterable[Any], n: int = 20) -> list[tuple[Any, ...]]:
+    """The first ``n`` rows in the order of their text, read one at a time."""
+    return heapq.nsmallest(n, (tuple(r) for r in rows), key=repr)
 
 
 def verify_projections(uow: UnitOfWork) -> tuple[list[Finding], int]:
-    """Re-fold everything inside this transaction and compare; the transaction is rolled back."""
-    before = _snapshot(uow, (*ORDER_TABLES, *CONTEXT_TABLES, T.balances))
+    """Re-fold everything inside this transaction and compare; the transaction is rolled back.
+
+    The stored rows are copied aside in the database and compared there (as sets), so
+    memory is bounded by what a rebuild holds, not by the projections."""
+    tables = sorted((*ORDER_TABLES, *CONTEXT_TABLES, T.balances), key=lambda t: t.name)
+    before = {t.name: _copy(uow, t) for t in tables}
     orders = rebuild_projections(uow)
-    after = _snapshot(uow, (*ORDER_TABLES, *CONTEXT_TABLES, T.balances))
     findings = []
-    for name in sorted(before):
-        stored_rows, derived = set(before[name]), set(after[name])
-        for row in sorted(stored_rows - derived, key=repr)[:20]:
-            findings.append(Finding("projection", name, f"stored row not derived from the "
-                                    f"log: {_short(row)}"))
-        for row in sorted(derived - stored_rows, key=repr)[:20]:
-            findings.append(Finding("projection", name, f"row the log derives is missing or "
-                                    f"different: {_short(row)}"))
+    for table in tables:
+        copy, columns = before[table.name]
+        held = select(*[copy.c[c.name] for c in columns])
+        derived = select(*columns)
+        for row in _first(uow.conn.execute(held.except_(derived))):
+            findings.append(Finding("projection", table.name, f"stored row not derived from "
+                                    f"the log: {_short(row)}"))
+        for row in _first(uow.conn.execute(derived.except_(held))):
+            findings.append(Finding("projection", table.name, f"row the log derives is "
+                                    f"missing or different: {_short(row)}"))
     uow.rollback()
     return findings, orders
 
@@ -218,8 +248,11 @@ def _short(row: tuple[Any, ...]) -> str:
     return text if len(text) < 160 else text[:157] + "…"
 
 
-def rebuild_projections(uow: UnitOfWork) -> int:
-    """Delete every projection and derive it again from the log; returns the order count."""
+def rebuild_projections(uow: UnitOfWork, batch_orders: int = 2_000) -> int:
+    """Delete every projection and derive it again from the log; returns the order count.
+
+    Orders are folded and written ``batch_orders`` at a time (with the orders linked to
+    them), so memory is bounded by a batch, not by the log."""
     for table in (*reversed(ORDER_TABLES), *CONTEXT_TABLES, T.balances):  # lines first
         uow.conn.execute(delete(table))
     uow.context_changed()
@@ -229,7 +262,7 @@ def rebuild_projections(uow: UnitOfWork) -> int:
         apply_context(uow.conn, fact_of(stored(row).signed))
     ctx: Context = load_context(uow.conn)
     uow.context_changed()
-    return rebuild_orders(uow.conn, ctx)
+    return rebuild_orders(uow.conn, ctx, batch_orders)
 
 
 @use_case

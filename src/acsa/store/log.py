@@ -160,12 +160,19 @@ def linked_orders(conn: Connection, orders: Iterable[str]) -> set[str]:
     """``orders`` and every order linked to them by a multi-order event, transitively."""
     found = set(orders)
     frontier = set(found)
+    multi_types = frozenset(MULTI_ORDER_TYPES)
     while frontier:
-        multi = select(event_orders.c.event_id).join(events, events.c.id == event_orders.c.event_id)
-        multi = multi.where(
-            event_orders.c.order_number.in_(sorted(frontier)),
-            events.c.type.in_(sorted(MULTI_ORDER_TYPES)),
+        # The frontier's events by its orders (the index on order_number), their type
+        # filtered here: a filter on type in the query leads SQLite to walk every
+        # multi-order event of the log instead.
+        acting = conn.execute(
+            select(event_orders.c.event_id, events.c.type)
+            .join(events, events.c.id == event_orders.c.event_id)
+            .where(event_orders.c.order_number.in_(sorted(frontier)))
         )
+        multi = sorted({r.event_id for r in acting if r.type in multi_types})
+        if not multi:
+            break
         rows = conn.execute(
             select(event_orders.c.order_number).where(event_orders.c.event_id.in_(multi))
         )
@@ -219,7 +226,12 @@ def read_order_facts(conn: Connection, orders: Iterable[str]) -> list[Fact]:
     Linked orders come too: a payment, exchange or offset is judged on all
     its orders together, so an order cannot be folded without them.
     """
-    wanted = sorted(linked_orders(conn, orders))
+    return order_facts(conn, linked_orders(conn, orders))
+
+
+def order_facts(conn: Connection, orders: Iterable[str]) -> list[Fact]:
+    """Every event acting on any of ``orders`` (no others), as facts, in arrival order."""
+    wanted = sorted(set(orders))
     if not wanted:
         return []
     query = (

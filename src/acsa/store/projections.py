@@ -43,7 +43,7 @@ from acsa.domain.streams import stream_agreement
 from acsa.domain.worklist import open_tasks
 from acsa.store import tables as T
 from acsa.store.consents import load_marking_changes
-from acsa.store.log import fact_from_document, linked_orders, read_order_facts
+from acsa.store.log import linked_orders, order_facts, read_order_facts
 
 CONTEXT_TYPES = (
     F.AGREEMENT_ADOPTED, F.APPOINTMENT_GRANTED, F.APPOINTMENT_REVOKED, F.UNIT_REGISTERED,
@@ -267,45 +267,71 @@ def write_order_after(conn: Connection, before: OrderState, after: OrderState, f
     _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
 
 
-def rebuild_orders(conn: Connection, ctx: Context, batch_rows_max: int = 20_000) -> int:
-    """Derive every order's projection from the whole log in one pass; returns the count.
+def rebuild_orders(conn: Connection, ctx: Context, batch_orders: int = 2_000,
+                   batch_rows_max: int = 20_000) -> int:
+    """Derive every order's projection from the log, one batch of orders at a time; returns
+    the count.
 
-    The log is read once; orders linked by multi-order events are
-    interpreted together; rows are inserted in batches and the balances
-    summed from all postings at the end.
+    Memory is bounded by a batch, not by the log: the orders are taken
+    ``batch_orders`` at a time in the order of their numbers, each batch with
+    the orders linked to it by multi-order events (folded together); a group
+    of linked orders is written by the batch that holds its first order. The
+    balances are summed from all postings at the end.
     """
-    by_order: dict[str, list[F.Fact]] = defaultdict(list)
-    heads: dict[str, str] = {}
-    links = _Links()
-    for row in conn.execute(select(T.events.c.hash, T.events.c.envelope).where(
-            T.events.c.id.in_(select(T.event_orders.c.event_id))).order_by(T.events.c.id)):
-        fact = fact_from_document(json.loads(row.envelope), row.hash)
-        named = fact.orders()
-        for o in named:
-            by_order[o].append(fact)
-            heads[o] = fact.hash
-        links.join(named)
-    rows = OrderRows()
     totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
-    pending = 0
-    for group in links.groups(by_order):
-        facts = list({f.hash: f for o in group for f in by_order[o]}.values())
-        states = interpret_orders(facts, ctx, group)
-        shown = completed_statuses(states, ctx.profiles)
-        for number, state in states.items():
-            order_rows(state, facts, ctx, heads.get(number, ""), rows, shown=shown.get(number))
-        pending = sum(len(v) for v in rows.tables.values())
-        if pending >= batch_rows_max:
-            _flush(conn, rows, totals)
-            rows = OrderRows()
-    _flush(conn, rows, totals)
+    # Compared byte by byte on both engines (as Python compares strings), whatever the
+    # database's collation.
+    number = T.event_orders.c.order_number.collate(
+        "C" if conn.dialect.name == "postgresql" else "BINARY")
+    count = 0
+    after: str | None = None
+    while True:
+        query = select(number).distinct().order_by(number)
+        if after is not None:
+            query = query.where(number > after)
+        batch = list(conn.scalars(query.limit(batch_orders)))
+        if not batch:
+            break
+        count += _rebuild_batch(conn, ctx, batch, totals, batch_rows_max)
+        after = batch[-1]
     balances = [
         {"debtor": d, "creditor": c, "currency": cur, "account": a, "balance_minor": v}
         for (d, c, cur, a), v in sorted(totals.items()) if v != 0
     ]
     if balances:
         conn.execute(insert(T.balances), balances)
-    return len(by_order)
+    return count
+
+
+def _rebuild_batch(conn: Connection, ctx: Context, batch: list[str],
+                   totals: dict[tuple[str, str, str, str], int], batch_rows_max: int) -> int:
+    """Fold and write the groups of linked orders whose first order is in ``batch``."""
+    first = batch[0]
+    by_order: dict[str, list[F.Fact]] = defaultdict(list)
+    heads: dict[str, str] = {}
+    links = _Links()
+    for fact in order_facts(conn, linked_orders(conn, batch)):
+        named = fact.orders()
+        for o in named:
+            by_order[o].append(fact)
+            heads[o] = fact.hash
+        links.join(named)
+    rows = OrderRows()
+    count = 0
+    for group in links.groups(by_order):
+        if group[0] < first:
+            continue  # an earlier batch held its first order and wrote it
+        count += len(group)
+        facts = list({f.hash: f for o in group for f in by_order[o]}.values())
+        states = interpret_orders(facts, ctx, group)
+        shown = completed_statuses(states, ctx.profiles)
+        for number, state in states.items():
+            order_rows(state, facts, ctx, heads.get(number, ""), rows, shown=shown.get(number))
+        if sum(len(v) for v in rows.tables.values()) >= batch_rows_max:
+            _flush(conn, rows, totals)
+            rows = OrderRows()
+    _flush(conn, rows, totals)
+    return count
 
 
 def _flush(conn: Connection, rows: OrderRows,

@@ -1,0 +1,134 @@
+"""``acsa rebuild`` and ``acsa verify`` against their bare floors, interleaved.
+
+Each measurement runs in a fresh process (``--one NAME``) that reports its
+wall time, CPU time (user + system) and peak RSS; the driver runs one of
+each per round, in turn, and prints the medians. The floors are what the
+issue names:
+
+- ``read``: read every event of the log once and decode its envelope
+  (``json.loads``), nothing else — the floor of a rebuild;
+- ``hash-sign``: hash every stored envelope (SHA-256) and verify its
+  Ed25519 signature once — the floor of a verification.
+
+    PYTHONPATH=src:. python -m bench.rebuild_verify --orders 10000 --rounds 3
+
+The data set is ``bench/dataset.py``'s, built in ``--dir`` (reused when it
+exists). These are measurements, never assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from acsa.bootstrap import open_node
+from acsa.config import Settings
+from acsa.events._schema import decode_signature
+from acsa.events.keys import PURPOSE_EVENT, verify
+from acsa.services.unit_of_work import UnitOfWork
+from acsa.services.verify import rebuild, verify_node
+from acsa.store import tables as T
+
+NAMES = ("read", "rebuild", "hash-sign", "verify")
+
+
+def _read(uow: UnitOfWork) -> int:
+    n = 0
+    for row in uow.conn.execute(select(T.events.c.hash, T.events.c.envelope)
+                                .order_by(T.events.c.id)).yield_per(5000):
+        json.loads(row.envelope)
+        n += 1
+    return n
+
+
+def _hash_sign(uow: UnitOfWork) -> int:
+    keys = {uow.node.party: uow.node.key.public_key}
+    for row in uow.conn.execute(select(T.peers)):
+        if row.public_key:
+            keys[row.party] = bytes.fromhex(row.public_key)
+    n = 0
+    query = select(T.events.c.envelope, T.events.c.signature, T.events.c.signer)
+    for row in uow.conn.execute(query.order_by(T.events.c.id)).yield_per(5000):
+        digest = hashlib.sha256(row.envelope.encode("utf-8")).digest()
+        verify(keys[row.signer], PURPOSE_EVENT, digest, decode_signature(row.signature, "sig"))
+        n += 1
+    return n
+
+
+def one(name: str, directory: Path) -> dict[str, Any]:
+    node = open_node(Settings(data_dir=directory / "jpn"))
+    start, cpu = time.perf_counter(), time.process_time()
+    with UnitOfWork(node) as uow:
+        if name == "read":
+            result: Any = _read(uow)
+        elif name == "hash-sign":
+            result = _hash_sign(uow)
+        elif name == "rebuild":
+            result = rebuild(uow)
+        elif name == "verify":
+            report = verify_node(uow)
+            assert report.ok, report.findings[:5]
+            result = report.events
+        else:
+            raise SystemExit(f"unknown measurement {name}")
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss)
+    return {"name": name, "wall": wall, "cpu": cpu + children.ru_utime + children.ru_stime,
+            "rss_mb": rss / 1024, "result": result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=Path(__file__).parent / "out")
+    parser.add_argument("--one", choices=NAMES)
+    parser.add_argument("--build", action="store_true")
+    args = parser.parse_args()
+    directory = args.dir / f"dataset-{args.orders}"
+    if args.one:
+        print(json.dumps(one(args.one, directory)))
+        return
+    if args.build:
+        from bench.dataset import build
+
+        directory.mkdir(parents=True, exist_ok=True)
+        build(directory, args.orders, log=lambda m: print(m, flush=True)).engine.dispose()
+        return
+    # Built in a process of its own: a child inherits its parent's peak RSS across exec,
+    # so this driver stays small.
+    subprocess.run([sys.executable, "-m", "bench.rebuild_verify", "--build", "--orders",
+                    str(args.orders), "--dir", str(args.dir)], check=True)
+    runs: dict[str, list[dict[str, Any]]] = {n: [] for n in NAMES}
+    for _ in range(args.rounds):
+        for name in NAMES:
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.rebuild_verify", "--one", name,
+                 "--orders", str(args.orders), "--dir", str(args.dir)],
+                check=True, capture_output=True, text=True)
+            runs[name].append(json.loads(out.stdout.splitlines()[-1]))
+    med = {n: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss_mb")}
+           for n, rs in runs.items()}
+    print(f"{args.orders} orders, {args.rounds} rounds, medians:")
+    for name in NAMES:
+        m = med[name]
+        print(f"  {name:10} wall {m['wall']:7.2f} s  cpu {m['cpu']:7.2f} s  "
+              f"peak RSS {m['rss_mb']:6.0f} MB")
+    for work, floor in (("rebuild", "read"), ("verify", "hash-sign")):
+        print(f"  {work} / {floor}: wall {med[work]['wall'] / med[floor]['wall']:.1f}×, "
+              f"cpu {med[work]['cpu'] / med[floor]['cpu']:.1f}×")
+
+
+if __name__ == "__main__":
+    main()
