@@ -334,3 +334,13 @@ def test_only_an_administrator_edits_roles(auditor: Browser) -> None:
     r = auditor.client.post("/admin/users/jpn.ordering/roles", data={
         "csrf_token": auditor.csrf, "roles": ["administrator"]})
     assert r.status_code == 403
+
+
+def test_a_notice_survives_a_fragment_in_the_redirect() -> None:
+    """The notice goes before ``#section``: after it the browser keeps it to itself."""
+    from acsa.web.ui.pages import redirect
+
+    location = redirect("/orders/JP-PH%2FPHL/x#release-h", notice="done:grant-consent")
+    assert location.headers["location"] == (
+        "/orders/JP-PH%2FPHL/x?notice=done%3Agrant-consent#release-h")
+    assert redirect("/a?b=1", notice="saved").headers["location"] == "/a?b=1&notice=saved"

@@ -89,6 +89,9 @@ def test_rates_through_the_api(nodes):  # type: ignore[no-untyped-def]
     r = api.post("/api/v1/rates", json={**body, "source": "treasury-reporting"},
                  headers=headers)
     assert r.status_code == 422 and problem(r)["field"] == "source", r.text
+    r = api.post("/api/v1/rates", json={**body, "quote": "JPY"}, headers=headers)
+    assert (r.status_code, problem(r)["field"]) == (422, "quote"), r.text
+    assert problem(r)["detail"] == "must be another currency than JPY"
     assert listed(jpn) == []
     r = api.post("/api/v1/rates", json={**body, "source": "mof-reporting"}, headers=headers)
     assert r.status_code == 201, r.text

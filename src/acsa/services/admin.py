@@ -199,6 +199,9 @@ def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, b
     officer. A source the profile does not name is refused, naming the field."""
     minor_units(base)
     minor_units(quote)
+    if base == quote:
+        raise InvalidValue(N_("must be another currency than %(base)s"), field="quote",
+                           base=base)
     value = parse_decimal(rate, field="rate")
     if value <= 0:
         raise InvalidValue(N_("must be positive"), field="rate")

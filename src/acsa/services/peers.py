@@ -80,7 +80,8 @@ def get_peer(uow: UnitOfWork, party: str) -> Peer:
     row = uow.conn.execute(select(T.peers).where(T.peers.c.party == party)).first()
     if row is None:
         raise UnknownReference(
-            N_("%(party)s is not a registered peer: `acsa peer add %(party)s --fingerprint …`"),
+            N_("%(party)s is not a registered node: an administrator registers it with its key "
+               "fingerprint (Administration, Peers; or acsa peer add)"),
             field="peer", party=party,
         )
     return peer_of(row)

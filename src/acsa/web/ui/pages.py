@@ -154,8 +154,11 @@ def render(request: Request, template: str, principal: Principal | None,
 def redirect(path: str, notice: str | None = None) -> RedirectResponse:
     """Post/redirect/get: the browser loads ``path``, showing ``notice`` once."""
     if notice:
+        # The query goes before a fragment (``#release-h``): after it, the browser keeps it
+        # to itself and the page never sees the notice.
+        path, hash_, fragment = path.partition("#")
         separator = "&" if "?" in path else "?"
-        path = f"{path}{separator}notice={quote(notice)}"
+        path = f"{path}{separator}notice={quote(notice)}{hash_}{fragment}"
     return RedirectResponse(path, status_code=303)
 
 
