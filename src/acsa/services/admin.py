@@ -33,6 +33,16 @@ from acsa.store.log import StoredEvent
 CATALOGUE_ITEM_MAX = 200  # the catalogue table's column
 
 
+def _adopt(uow: UnitOfWork, user: LocalUser, profile: AgreementProfile) -> AgreementProfile:
+    """Sign this node's adoption of ``profile``: the document travels to the partner."""
+    record(uow, user, Act(
+        agreement=profile.id, type=F.AGREEMENT_ADOPTED, subject=profile.id,
+        data={"profile": dict(profile.document)}, role=Role.ADMINISTRATOR,
+        on=uow.node.today(profile), needs_appointment=False,
+    ))
+    return profile
+
+
 @use_case
 def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementProfile:
     """Adopt a shipped profile (by id) or a profile file (by path)."""
@@ -43,12 +53,7 @@ def adopt_agreement(uow: UnitOfWork, user: LocalUser, source: str) -> AgreementP
             N_("%(party)s is not a party to %(agreement)s"),
             field="agreement", party=uow.node.party, agreement=profile.id,
         )
-    record(uow, user, Act(
-        agreement=profile.id, type=F.AGREEMENT_ADOPTED, subject=profile.id,
-        data={"profile": dict(profile.document)}, role=Role.ADMINISTRATOR,
-        on=uow.node.today(profile), needs_appointment=False,
-    ))
-    return profile
+    return _adopt(uow, user, profile)
 
 
 @use_case
@@ -79,12 +84,7 @@ def enter_into_force(uow: UnitOfWork, user: LocalUser, agreement: str, *, on: da
                 date=theirs.get("in_force_on"), reference=theirs["in_force_reference"],
                 version=theirs.get("version"),
             )
-    record(uow, user, Act(
-        agreement=profile.id, type=F.AGREEMENT_ADOPTED, subject=profile.id,
-        data={"profile": dict(profile.document)}, role=Role.ADMINISTRATOR,
-        on=uow.node.today(profile), needs_appointment=False,
-    ))
-    return profile
+    return _adopt(uow, user, profile)
 
 
 @use_case
