@@ -16,6 +16,7 @@ from acsa.domain.errors import InvalidValue, MissingField, NotAppointed, StepOut
 from acsa.domain.parties import Role
 from acsa.events import Envelope, seal
 from acsa.events.envelope import ENVELOPE_VERSION
+from acsa.i18n.refusals import refusal
 from acsa.services import compromise, dashboard, orders
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import NotPermitted, get_user
@@ -76,8 +77,12 @@ def test_a_report_travels_to_the_originator_and_is_closed_there(pair: Pair) -> N
     with pytest.raises(StepOutOfOrder) as refused:
         as_official(pair.jpn, SO, compromise.acknowledge_report, rid)
     assert refused.value.field == "report" and "originator (PHL)" in refused.value.message
-    with pytest.raises(StepOutOfOrder):
+    with pytest.raises(StepOutOfOrder) as early:
         as_official(pair.phl, SO, compromise.assess_report, rid, "Low harm.")
+    assert refusal(early.value, "en") == (
+        f"Report {rid} is reported: assessment comes once it is acknowledged.")
+    assert refusal(early.value, "ja") == (
+        f"報告 {rid} は「報告済み」です。評価は「受領確認済み」になってから行います。")
     with pytest.raises(StepOutOfOrder):
         as_official(pair.phl, SO, compromise.close_report, rid)
 
@@ -96,8 +101,10 @@ def test_a_report_travels_to_the_originator_and_is_closed_there(pair: Pair) -> N
         assert [s["step"] for s in view["steps"]] == ["acknowledged", "assessed", "closed"]
         assert [s["party"] for s in view["steps"]] == ["PHL", "JPN", "PHL"]
         assert view["ineffective"] == [] and view["next_step"] is None
-    with pytest.raises(StepOutOfOrder):
+    with pytest.raises(StepOutOfOrder) as again:
         as_official(pair.phl, SO, compromise.close_report, rid)
+    assert refusal(again.value, "en") == (
+        f"Report {rid} is already closed: closing by the originator is recorded once.")
 
 
 @pytest.mark.parametrize("engine_kind", ["sqlite"], indirect=True)

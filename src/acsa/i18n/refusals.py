@@ -83,6 +83,8 @@ LABELLED: Mapping[str, tuple[str, ...]] = {
     "kind": ("invoice_kind", "report", "document"), "what": (),
     "allowed": ("role", "status", "task", "report", "document"),
     "direction": (), "document": ("evidence_kind",),
+    "report_status": ("compromise_status",), "needed_status": ("compromise_status",),
+    "step": ("compromise_step",),
 }
 # Parameters that hold keys of a form's inputs.
 FIELD_PARAMS = frozenset({"element", "missing"})

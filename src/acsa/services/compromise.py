@@ -27,6 +27,9 @@ from acsa.domain import facts as F
 from acsa.domain.compromise import (
     CLOSED,
     EITHER,
+    ORIGINATOR,
+    STATUSES,
+    STEPS,
     SUBJECT_PREFIX,
     TYPES,
     Report,
@@ -185,10 +188,8 @@ def report_compromise(uow: UnitOfWork, user: LocalUser, report: Mapping[str, Any
 def _step(uow: UnitOfWork, user: LocalUser, report_id: str, type_: str,
           extra: dict[str, Any]) -> StoredEvent:
     found = get_report(uow, user, report_id)
-    problem = found.may_take(type_, uow.node.party)
-    if problem:
-        raise StepOutOfOrder(_OUT_OF_ORDER[type_], field=REPORT_FIELD, reference=report_id,
-                             status=found.status, party=found.terms.originator)
+    if found.may_take(type_, uow.node.party):
+        raise _out_of_order(found, report_id, type_, uow.node.party)
     agreement = stream_agreement(found.stream)
     profile = adopted_profile(uow, agreement)
     on = uow.node.today(profile)
@@ -200,16 +201,21 @@ def _step(uow: UnitOfWork, user: LocalUser, report_id: str, type_: str,
     return event
 
 
-# Why a step is refused, by step: the sentences a page translates.
-_OUT_OF_ORDER = {
-    F.COMPROMISE_ACKNOWLEDGED: N_("report %(reference)s is %(status)s: only the originator "
-                                  "(%(party)s) acknowledges a report, once, when it is "
-                                  "reported"),
-    F.COMPROMISE_ASSESSED: N_("report %(reference)s is %(status)s: an assessment is recorded "
-                              "once the originator (%(party)s) has acknowledged the report"),
-    F.COMPROMISE_CLOSED: N_("report %(reference)s is %(status)s: only the originator "
-                            "(%(party)s) closes a report, once it is assessed"),
-}
+def _out_of_order(found: Report, report_id: str, type_: str, party: str) -> StepOutOfOrder:
+    """Why this node may not take step ``type_`` on the report now, as its officer reads it:
+    the step already taken, one not yet due, or a step that is the originator's alone."""
+    before, step, who = STEPS[type_]
+    params: dict[str, Any] = {"field": REPORT_FIELD, "reference": report_id,
+                              "report_status": found.status, "step": step,
+                              "party": found.terms.originator}
+    if STATUSES.index(found.status) >= STATUSES.index(step):
+        return StepOutOfOrder(N_("report %(reference)s is already %(report_status)s: "
+                                 "%(step)s is recorded once"), **params)
+    if who == ORIGINATOR and party != found.terms.originator:
+        return StepOutOfOrder(N_("only the originator (%(party)s) takes this step on report "
+                                 "%(reference)s: %(step)s"), **params)
+    return StepOutOfOrder(N_("report %(reference)s is %(report_status)s: %(step)s comes once "
+                             "it is %(needed_status)s"), needed_status=before, **params)
 
 
 def _check_effective(uow: UnitOfWork, report_id: str, event: str) -> None:
