@@ -71,6 +71,13 @@ def test_the_rates_page_in_japanese_shows_no_english(nodes):  # type: ignore[no-
     browser.post("/rates", data={"csrf_token": csrf, "agreement": AGREEMENT,
                                  "on": "2026-02-02", "base": "PHP", "quote": "JPY",
                                  "rate": "2.69", "source": "bsp-reference"})
+    refused = browser.post("/rates", data={"csrf_token": csrf, "agreement": AGREEMENT,
+                                           "on": "2026-02-02", "base": "XYZ", "quote": "JPY",
+                                           "rate": "2.69"})
+    assert refused.status_code == 422
+    assert '<span class="field-error" id="err-base">' in refused.text
+    said = refused.text.split('id="err-base">')[1].split("</span>")[0]
+    assert "XYZ" in said and not re.search(r"[A-Za-z]{4,}", said), said
     page = browser.get("/rates").text
     assert "公式</strong>: フィリピン中央銀行参照レート" in page
     assert "<h1>為替レート" in page and "レートの出典" in page

@@ -37,14 +37,15 @@ _DECIMAL_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 DECIMAL_PLACES_MAX = 6
 
 
-def minor_units(currency: str) -> int:
-    """Digits after the decimal point in ``currency`` (JPY 0, PHP 2)."""
+def minor_units(currency: str, *, field: str = "currency") -> int:
+    """Digits after the decimal point in ``currency`` (JPY 0, PHP 2); an unknown code is
+    refused naming ``field``, the input that gave it."""
     try:
         return MINOR_UNITS[currency]
     except KeyError:
         raise UnknownCurrency(
             N_("unknown currency '%(currency)s'"),
-            field="currency", currency=currency,
+            field=field, currency=currency,
         ) from None
 
 

@@ -197,8 +197,8 @@ def record_rate(uow: UnitOfWork, user: LocalUser, *, agreement: str, on: date, b
     """A dated exchange rate entered and signed by a finance officer, taken from ``source``
     (an official source the agreement's profile names) or, without one, worked out by the
     officer. A source the profile does not name is refused, naming the field."""
-    minor_units(base)
-    minor_units(quote)
+    minor_units(base, field="base")
+    minor_units(quote, field="quote")
     if base == quote:
         raise InvalidValue(N_("must be another currency than %(base)s"), field="quote",
                            base=base)
