@@ -49,6 +49,10 @@ def test_asked_and_consented_on_the_order_page(nodes):  # type: ignore[no-untype
         "csrf_token": csrf, "recipient": "JPN", "reason": "exercise staff"})
     assert r.status_code == 422 and 'id="err-recipient"' in r.text
     r = browser.post(f"/orders/{number}/consents", data={
+        "csrf_token": csrf, "recipient": "", "reason": "exercise staff"})
+    said = r.text.split('id="err-recipient">')[1].split("</span>")[0]
+    assert r.status_code == 422 and "ISO" not in said and "fill this in" in said, said
+    r = browser.post(f"/orders/{number}/consents", data={
         "csrf_token": csrf, "recipient": "USA", "reason": "exercise staff"},
         follow_redirects=False)
     assert r.status_code == 303, r.text[r.text.find('class="errors"'):][:500]

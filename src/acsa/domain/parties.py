@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from acsa.domain.errors import N_, InvalidValue
+from acsa.domain.errors import N_, InvalidValue, MissingField
 
 _PARTY_CODE = re.compile(r"[A-Z]{3}")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -52,6 +52,8 @@ class ActivityType(StrEnum):
 
 
 def check_party_code(code: object, *, field: str = "party") -> str:
+    if code is None or code == "":
+        raise MissingField(N_("is required"), field=field)
     if not isinstance(code, str) or not _PARTY_CODE.fullmatch(code):
         raise InvalidValue(N_("'%(code)s' is not an ISO 3166 alpha-3 code"), field=field, code=code)
     return code
