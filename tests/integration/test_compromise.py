@@ -231,3 +231,7 @@ def test_the_pages_in_japanese_show_no_english(pair: Pair) -> None:
     assert "送信記録" in records and "バンドルファイル" in records and "file:" in records
     for english in ("Transmission records", "Recipient", "Bundle file"):
         assert english not in records, english
+    # A first day that is not a date is marked beside its input; the records stay listed.
+    bad = browser.get("/admin/transmissions?since=2026-02-31")
+    assert bad.status_code == 422 and 'id="err-since"' in bad.text, bad.text[:300]
+    assert "YYYY-MM-DD" in bad.text and "バンドルファイル" in bad.text

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from acsa.domain.errors import N_, DomainError, InvalidValue
 from acsa.domain.parties import Role
+from acsa.i18n import gettext
 from acsa.services import admin_views, catalogue, compromise, transmissions
 from acsa.services.recording import adopted_profile
 from acsa.services.unit_of_work import UnitOfWork
@@ -28,6 +29,7 @@ from acsa.web.ui.pages import (
     FormErrors,
     PageRoute,
     check_csrf,
+    locale_of,
     page_principal,
     read_form,
     redirect,
@@ -46,18 +48,22 @@ def transmission_list(request: Request, principal: User,
                       peer: Annotated[str | None, Query(max_length=3)] = None,
                       since: Annotated[str | None, Query(max_length=10)] = None
                       ) -> HTMLResponse:
-    day = None
+    """The records, filtered by recipient and first day; a day that is not a date is
+    marked beside its input and the list shown unfiltered by day."""
+    day, errors = None, FormErrors()
     if since:
         try:
             day = date.fromisoformat(since)
         except ValueError:
-            raise InvalidValue(N_("is not a date (YYYY-MM-DD)"), field="since") from None
+            errors.fields["since"] = gettext(N_("Not a date: write it as YYYY-MM-DD."),
+                                             locale_of(request, principal)[0])
     with UnitOfWork(get_node(request), write=False) as uow:
         rows = transmissions.list_transmissions(uow, principal.user, peer=peer or None,
                                                 since=day)
     user = principal.user
     return render(request, "admin/transmissions.html", principal, rows=rows,
-                  filters={"peer": peer or "", "since": since or ""},
+                  filters={"peer": peer or "", "since": since or ""}, errors=errors,
+                  status=422 if errors.fields else 200,
                   may_act=admin_views.may_act(user),
                   may_clear=admin_views.may_manage_clearances(user),
                   may_read_log=admin_views.may_read_access_log(user))
