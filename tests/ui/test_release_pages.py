@@ -60,11 +60,17 @@ def test_asked_and_consented_on_the_order_page(nodes):  # type: ignore[no-untype
     [request] = read(phl, lambda uow: consent.list_views(
         uow, users.get_user(uow, phl_so), number))
     assert f'/consents/{request["request"]}/grant' in page and "awaiting the answer" in page
+    board = browser.get("/").text
+    tile = board[board.index('data-task="consent-requests"'):][:200]
+    assert '<span class="n">1</span>' in tile, tile
+    listed = browser.get("/releases").text
+    assert f'href="/orders/{number}#release-h"' in listed and "release to USA" in listed
     r = browser.post(f"/orders/{number}/consents/{request['request']}/grant",
                      data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
     page = browser.get(r.headers["location"]).text
     assert "every originator consented" in page and f"/orders/{number}/release" in page
+    assert "No request awaits your answer." in browser.get("/releases").text
 
     sync(phl, jpn)
     ja = client_for(jpn)

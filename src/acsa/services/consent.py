@@ -233,5 +233,17 @@ def list_views(uow: UnitOfWork, user: LocalUser, order: str | None = None
     return out
 
 
-__all__ = ["GRANTED", "PENDING", "REFUSED", "consents", "grant_consent", "list_views",
+def awaiting(uow: UnitOfWork, user: LocalUser) -> list[dict[str, Any]]:
+    """Pending requests on orders ``user`` may read that this node, as an originator, has
+    not answered: what its security officers are asked to grant or refuse."""
+    if Role.SECURITY_OFFICER not in user.roles:
+        return []
+    here = uow.node.party
+    return [v for v in list_views(uow, user)
+            if v["status"] == PENDING and here in v["originators"]
+            and all(a["party"] != here for a in v["answers"])]
+
+
+__all__ = ["GRANTED", "PENDING", "REFUSED", "awaiting", "consents", "grant_consent",
+           "list_views",
            "refuse_consent", "request_consent"]

@@ -18,7 +18,7 @@ from datetime import date
 
 from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
-from acsa.services import compromise, reports, worklist
+from acsa.services import compromise, consent, reports, worklist
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser, today_of
 
@@ -58,6 +58,8 @@ class Dashboard:
     aging: dict[tuple[str, str, str], dict[str, int]]  # per (debtor, creditor, currency)
     # Open loss or compromise reports whose next step is this node's (security officers).
     compromise_reports: int = 0
+    # Requests for consent to release or downgrade this node's information, unanswered.
+    consent_requests: int = 0
 
 
 def due_totals(party: str, clock_rows: list[reports.AgingRow]) -> list[DueTotal]:
@@ -98,4 +100,5 @@ def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
         ceilings=ceiling_use(uow, user, on),
         aging=reports.aging_summary(aging_rows),
         compromise_reports=len(compromise.awaiting(uow, user)),
+        consent_requests=len(consent.awaiting(uow, user)),
     )

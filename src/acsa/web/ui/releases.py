@@ -87,7 +87,8 @@ async def send(request: Request, principal: User, number: str) -> Response:
 def release_list(request: Request, principal: User) -> HTMLResponse:
     with UnitOfWork(get_node(request), write=False) as uow:
         rows = releases.list_views(uow, principal.user)
-    return render(request, "releases/list.html", principal, rows=rows)
+        awaiting = consent.awaiting(uow, principal.user)
+    return render(request, "releases/list.html", principal, rows=rows, awaiting=awaiting)
 
 
 @router.get("/releases/{release_id}", response_class=HTMLResponse)
