@@ -221,6 +221,9 @@ def test_the_profile_view_shows_every_section_and_the_digest(
                     "s-settlement", "s-pricing", "s-ceilings", "s-classification"):
         assert f'id="{section}"' in page
     assert "Japan Self-Defense Forces" in page and "1005" in page
+    pricing = page[page.index('id="s-pricing"'):page.index('id="s-ceilings"')]
+    assert "Reciprocal (each party&#39;s own prices)" in pricing, pricing
+    assert "the delivery" in pricing and "the quantity received" in pricing
     missing = administrator.client.get("/admin/agreements/NO-SUCH")
     assert missing.status_code == 422 and "NO-SUCH" in missing.text
 

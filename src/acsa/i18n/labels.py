@@ -425,6 +425,17 @@ CHANNEL: Mapping[str, str] = {
     "document": N_("Document export"),
 }
 
+# The words of a profile's pricing and ceiling terms (``pricing.*``, ``ceilings.counted_on``),
+# by the keys the profile writes.
+PROFILE_TERM: Mapping[str, str] = {
+    "reciprocal": N_("Reciprocal (each party's own prices)"),
+    "order": N_("the order"),
+    "delivery": N_("the delivery"),
+    "received": N_("the quantity received"),
+    "delivered": N_("the quantity delivered"),
+    "acceptance": N_("the order's acceptance"),
+}
+
 COMPROMISE_STATUS: Mapping[str, str] = {
     "reported": N_("Reported"),
     "acknowledged": N_("Acknowledged"),
@@ -441,6 +452,7 @@ COMPROMISE_STEP: Mapping[str, str] = {
 KINDS: Mapping[str, Mapping[str, str]] = {
     "channel": CHANNEL,
     "compromise_status": COMPROMISE_STATUS,
+    "profile_term": PROFILE_TERM,
     "compromise_step": COMPROMISE_STEP,
     "task": TASK,
     "rate_use": RATE_USE,
