@@ -229,7 +229,8 @@ def test_the_pages_in_japanese_show_no_english(pair: Pair) -> None:
                                                                    "notice=done%3Areport-compromise")
     records = browser.get("/admin/transmissions").text
     assert "送信記録" in records and "バンドルファイル" in records and "file:" in records
-    for english in ("Transmission records", "Recipient", "Bundle file"):
+    assert "コマンドラインの運用者" in records
+    for english in ("Transmission records", "Recipient", "Bundle file", "operator"):
         assert english not in records, english
     # A first day that is not a date is marked beside its input; the records stay listed.
     bad = browser.get("/admin/transmissions?since=2026-02-31")
