@@ -5,7 +5,6 @@ after a rebuild, compared by verify, and what a reconciliation between two nodes
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -20,7 +19,7 @@ from acsa.services.reconcile import answer, digest, order_summaries, reconcile_a
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import rebuild_projections, verify_node
 from acsa.store import tables as T
-from acsa.store.digests import BUCKET_DIGITS, LANE_MODULUS, leaf, order_key
+from acsa.store.digests import LANE_COLUMNS, LANE_MODULUS, Sums, order_key, tally
 
 from .test_order_services import terms
 from .twonodes import AGREEMENT, UNITS, act, set_day, setup_pair, sync
@@ -41,7 +40,7 @@ def stored(node: Any) -> tuple[dict[str, tuple[str, str, str]], dict[tuple[str, 
     with UnitOfWork(node, write=False) as uow:
         leaves = {r.number: (r.agreement, r.key, r.digest)
                   for r in uow.conn.execute(select(T.order_digests))}
-        buckets = {(r.agreement, r.prefix): (r.count, r.lane0, r.lane1, r.lane2, r.lane3)
+        buckets = {(r.agreement, r.prefix): (*[r._mapping[c] for c in LANE_COLUMNS], r.count)
                    for r in uow.conn.execute(select(T.order_digest_buckets))}
     return leaves, buckets
 
@@ -53,13 +52,10 @@ def fresh(node: Any) -> tuple[dict[str, tuple[str, str, str]], dict[tuple[str, s
         agreements = set(uow.conn.scalars(select(T.orders.c.agreement)))
         leaves = {n: (a, order_key(n), digest(s)) for a in agreements
                   for n, s in order_summaries(uow, a).items()}
-    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    sums: Sums = {}
     for a, key, d in leaves.values():
-        acc = sums[(a, key[:BUCKET_DIGITS])]
-        acc[0] += 1
-        for i, lane in enumerate(leaf(key, d)):
-            acc[i + 1] = (acc[i + 1] + lane) % LANE_MODULUS
-    return leaves, {k: tuple(v) for k, v in sums.items()}
+        tally(sums, a, key, d)
+    return leaves, {k: (*[x % LANE_MODULUS for x in v[:-1]], v[-1]) for k, v in sums.items()}
 
 
 def check(*nodes: Any) -> None:

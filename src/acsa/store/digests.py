@@ -10,13 +10,14 @@ projection rows are written and rebuilt with them.
 
 The digest tree of an agreement is keyed by hex prefixes of the keys. The
 hash of a tree node is the sum of its leaves' hashes (the SHA-256 of key and
-digest, read as four 64-bit lanes, each added modulo 2**61 - 1): a node's
+digest, read as eight 32-bit lanes, each added modulo 2**31 - 1): a node's
 sum is the sum of its children's, whatever their order, so a change to one
 order adds its difference to one stored bucket instead of rehashing a
 subtree. ``order_digest_buckets`` keeps the sum and count of each bucket (a
 :data:`BUCKET_DIGITS`-digit prefix); the nodes above a bucket are summed
-from the bucket rows (4,096 at most), those below from the leaves in one
-indexed range. The sum detects an accidental difference as a hash does; it
+from the bucket rows (4,096 at most) by one aggregate query (the lanes are
+small enough for the database to add them), those below from the leaves in
+one indexed range. The sum detects an accidental difference as a hash does; it
 proves nothing against a peer that lies, which no answer of a peer's can.
 """
 
@@ -33,9 +34,11 @@ from acsa.events import canonical_json
 from acsa.store import tables as T
 
 BUCKET_DIGITS = 3
-LANE_MODULUS = 2**61 - 1
-Lanes = tuple[int, int, int, int]
-ZERO: Lanes = (0, 0, 0, 0)
+LANES = 8
+LANE_MODULUS = 2**31 - 1  # a sum of 4,096 lanes stays far inside a 64-bit integer
+Lanes = tuple[int, ...]
+ZERO: Lanes = (0,) * LANES
+LANE_COLUMNS = tuple(f"lane{i}" for i in range(LANES))
 DIGEST_TABLES = (T.order_digests, T.order_digest_buckets)
 _IN_MAX = 500  # numbers bound in one IN (…)
 
@@ -72,20 +75,28 @@ def digest(summary_: Mapping[str, Any]) -> str:
 
 def leaf(key: str, digest_: str) -> Lanes:
     h = hashlib.sha256(bytes.fromhex(key) + bytes.fromhex(digest_)).digest()
-    return (int.from_bytes(h[0:8], "big") % LANE_MODULUS,
-            int.from_bytes(h[8:16], "big") % LANE_MODULUS,
-            int.from_bytes(h[16:24], "big") % LANE_MODULUS,
-            int.from_bytes(h[24:32], "big") % LANE_MODULUS)
+    return tuple(int.from_bytes(h[i:i + 4], "big") % LANE_MODULUS for i in range(0, 32, 4))
 
 
 def add(a: Lanes, b: Lanes, sign: int = 1) -> Lanes:
-    m = LANE_MODULUS
-    return ((a[0] + sign * b[0]) % m, (a[1] + sign * b[1]) % m, (a[2] + sign * b[2]) % m,
-            (a[3] + sign * b[3]) % m)
+    return tuple((x + sign * y) % LANE_MODULUS for x, y in zip(a, b, strict=True))
 
 
-def node_hash(lanes: Lanes) -> str:
-    return "".join(f"{x:016x}" for x in lanes)
+def node_hash(lanes: Sequence[int]) -> str:
+    return "".join(f"{x % LANE_MODULUS:08x}" for x in lanes)
+
+
+Sums = dict[tuple[str, str], list[int]]  # (agreement, prefix) → lane sums, then the count
+
+
+def tally(sums: Sums, agreement: str, key: str, digest_: str) -> None:
+    """Add one leaf to the sums of its bucket."""
+    acc = sums.get((agreement, key[:BUCKET_DIGITS]))
+    if acc is None:
+        acc = sums[(agreement, key[:BUCKET_DIGITS])] = [0] * (LANES + 1)
+    for i, lane in enumerate(leaf(key, digest_)):
+        acc[i] += lane
+    acc[LANES] += 1
 
 
 # -- summaries from the projection tables ----------------------------------------------------
@@ -149,23 +160,31 @@ def write_order_digest(conn: Connection, number: str,
     mine = [r for r in rows.get("verdicts", ()) if r["order_number"] == number]
     lines = [r for r in rows.get("order_lines", ()) if r["order_number"] == number]
     postings = [r._mapping for r in _posting_sums(conn, T.postings.c.order_number == number)]
-    new = digest(summary(order, lines, postings, mine))
+    put_digest(conn, number, order["agreement"], digest(summary(order, lines, postings, mine)),
+               old)
+
+
+def put_digest(conn: Connection, number: str, agreement: str, new: str,
+               old: Any | None = None) -> None:
+    """Store ``number``'s digest and add its change to its bucket; ``old`` is the row held
+    before (agreement, key, digest), or None for a new order."""
+    d = T.order_digests.c
     key = order_key(number)
     if old is None:
-        conn.execute(insert(T.order_digests).values(number=number, agreement=order["agreement"],
+        conn.execute(insert(T.order_digests).values(number=number, agreement=agreement,
                                                     key=key, digest=new))
-        _adjust_bucket(conn, order["agreement"], key, leaf(key, new), 1, 1)
+        _adjust_bucket(conn, agreement, key, leaf(key, new), 1, 1)
         return
-    if old.digest == new and old.agreement == order["agreement"]:
+    if old.digest == new and old.agreement == agreement:
         return
     conn.execute(update(T.order_digests).where(d.number == number)
-                 .values(agreement=order["agreement"], digest=new))
-    if old.agreement == order["agreement"]:
-        _adjust_bucket(conn, old.agreement, key, add(leaf(key, new), leaf(key, old.digest), -1),
+                 .values(agreement=agreement, digest=new))
+    if old.agreement == agreement:
+        _adjust_bucket(conn, agreement, key, add(leaf(key, new), leaf(key, old.digest), -1),
                        0, 1)
     else:
         _adjust_bucket(conn, old.agreement, key, leaf(key, old.digest), -1, -1)
-        _adjust_bucket(conn, order["agreement"], key, leaf(key, new), 1, 1)
+        _adjust_bucket(conn, agreement, key, leaf(key, new), 1, 1)
 
 
 def _adjust_bucket(conn: Connection, agreement: str, key: str, lanes: Lanes, count: int,
@@ -177,13 +196,12 @@ def _adjust_bucket(conn: Connection, agreement: str, key: str, lanes: Lanes, cou
     prefix = key[:BUCKET_DIGITS]
     b = T.order_digest_buckets.c
     values = {"agreement": agreement, "prefix": prefix, "count": count,
-              **{f"lane{i}": lanes[i] for i in range(4)}}
+              **dict(zip(LANE_COLUMNS, lanes, strict=True))}
     stmt = _upsert(conn, T.order_digest_buckets).values(values)
     conn.execute(stmt.on_conflict_do_update(
         index_elements=[b.agreement, b.prefix],
         set_={"count": b.count + stmt.excluded.count,
-              **{f"lane{i}": (b[f"lane{i}"] + stmt.excluded[f"lane{i}"]) % LANE_MODULUS
-                 for i in range(4)}}))
+              **{c: (b[c] + stmt.excluded[c]) % LANE_MODULUS for c in LANE_COLUMNS}}))
     if count < 0:  # an empty bucket is no bucket, as a build would never write it
         conn.execute(delete(T.order_digest_buckets).where(
             b.agreement == agreement, b.prefix == prefix, b.count == 0))
@@ -208,7 +226,7 @@ def build_digests(conn: Connection, batch: int = 2_000) -> int:
     returns the count. Orders are read ``batch`` at a time in the order of their numbers."""
     for table in DIGEST_TABLES:
         conn.execute(delete(table))
-    buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    buckets: Sums = {}
     count = 0
     after: str | None = None
     while True:
@@ -231,11 +249,7 @@ def build_digests(conn: Connection, batch: int = 2_000) -> int:
         for o in orders:
             key, d = order_key(o.number), digest(made[o.number])
             rows.append({"number": o.number, "agreement": o.agreement, "key": key, "digest": d})
-            acc = buckets[(o.agreement, key[:BUCKET_DIGITS])]
-            lanes = leaf(key, d)
-            for i in range(4):
-                acc[i] += lanes[i]
-            acc[4] += 1
+            tally(buckets, o.agreement, key, d)
         conn.execute(insert(T.order_digests), rows)
         count += len(rows)
         after = last
@@ -243,11 +257,11 @@ def build_digests(conn: Connection, batch: int = 2_000) -> int:
     return count
 
 
-def write_buckets(conn: Connection, sums: Mapping[tuple[str, str], Sequence[int]]) -> None:
-    """Insert bucket rows from (agreement, prefix) → four lane sums and a count."""
-    rows = [{"agreement": a, "prefix": p, "count": s[4],
-             **{f"lane{i}": s[i] % LANE_MODULUS for i in range(4)}}
-            for (a, p), s in sorted(sums.items()) if s[4]]
+def write_buckets(conn: Connection, sums: Sums) -> None:
+    """Insert the bucket rows of ``sums``."""
+    rows = [{"agreement": a, "prefix": p, "count": s[LANES],
+             **{c: s[i] % LANE_MODULUS for i, c in enumerate(LANE_COLUMNS)}}
+            for (a, p), s in sorted(sums.items()) if s[LANES]]
     for i in range(0, len(rows), 5_000):
         conn.execute(insert(T.order_digest_buckets), rows[i:i + 5_000])
 
@@ -262,26 +276,39 @@ Summaries = Callable[[Sequence[str]], Mapping[str, dict[str, Any]]]
 class StoredTree:
     """The digest tree of ``agreement`` as the projections hold it, read in one transaction.
 
-    ``summaries`` gives the summaries of the orders of an answered bucket (by default from
-    the projections, for the explanation of a difference)."""
+    ``summaries_of`` gives the summaries of the orders of an answered bucket (by default
+    from the projections, for the explanation of a difference)."""
 
     def __init__(self, conn: Connection, agreement: str,
                  summaries_of: Summaries | None = None) -> None:
         self.conn = conn
         self.agreement = agreement
         self.summaries_of = summaries_of or (lambda numbers: summaries(conn, numbers))
-        self._buckets: list[Any] | None = None
 
     def count(self) -> int:
-        return sum(r.count for r in self._bucket_rows())
+        return int(self._summed(0, [""])[""]["count"])
 
-    def _bucket_rows(self) -> list[Any]:
-        if self._buckets is None:
-            b = T.order_digest_buckets.c
-            self._buckets = list(self.conn.execute(
-                select(b.prefix, b.count, b.lane0, b.lane1, b.lane2, b.lane3)
-                .where(b.agreement == self.agreement)))
-        return self._buckets
+    def _summed(self, length: int, prefixes: Sequence[str]) -> dict[str, Node]:
+        """The nodes at ``prefixes``, all ``length`` digits long, summed from the buckets by
+        the database."""
+        b = T.order_digest_buckets.c
+        totals = [cast(func.sum(b[c]), BigInteger) for c in (*LANE_COLUMNS, "count")]
+        found: dict[str, tuple[Any, ...]]
+        if length:
+            head = func.substr(b.prefix, 1, length)
+            query = select(head, *totals).where(b.agreement == self.agreement,
+                                                head.in_(prefixes)).group_by(head)
+            found = {r[0]: tuple(r[1:]) for r in self.conn.execute(query)}
+        else:
+            query = select(*totals).where(b.agreement == self.agreement)
+            found = {"": tuple(self.conn.execute(query).one())}
+        out = {}
+        for p in prefixes:
+            row = found.get(p)
+            if row is None or row[LANES] is None:
+                row = (0,) * (LANES + 1)
+            out[p] = {"hash": node_hash(row[:LANES]), "count": int(row[LANES])}
+        return out
 
     def _leaves(self, prefix: str) -> list[Any]:
         d = T.order_digests.c
@@ -292,30 +319,18 @@ class StoredTree:
 
     def nodes(self, prefixes: Sequence[str]) -> dict[str, Node]:
         out: dict[str, Node] = {}
-        upper = [p for p in prefixes if len(p) <= BUCKET_DIGITS]
-        if upper:
-            sums: dict[str, list[int]] = {p: [0, 0, 0, 0, 0] for p in upper}
-            lengths = {len(p) for p in upper}
-            for r in self._bucket_rows():
-                for n in lengths:
-                    acc = sums.get(r.prefix[:n])
-                    if acc is not None:
-                        acc[0] += r.lane0
-                        acc[1] += r.lane1
-                        acc[2] += r.lane2
-                        acc[3] += r.lane3
-                        acc[4] += r.count
-            for p, s in sums.items():
-                m = LANE_MODULUS
-                out[p] = {"hash": node_hash((s[0] % m, s[1] % m, s[2] % m, s[3] % m)),
-                          "count": s[4]}
+        by_length: dict[int, list[str]] = defaultdict(list)
         for p in prefixes:
-            if len(p) > BUCKET_DIGITS:
+            if len(p) <= BUCKET_DIGITS:
+                by_length[len(p)].append(p)
+            else:
                 total, leaves = ZERO, self._leaves(p)
                 for r in leaves:
                     total = add(total, leaf(r.key, r.digest))
                 out[p] = {"hash": node_hash(total), "count": len(leaves)}
-        return out
+        for length, same in by_length.items():
+            out.update(self._summed(length, same))
+        return {p: out[p] for p in prefixes}
 
     def buckets(self, prefixes: Sequence[str]) -> dict[str, Bucket]:
         leaves = {p: self._leaves(p) for p in prefixes}

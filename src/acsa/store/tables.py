@@ -445,11 +445,8 @@ order_digest_buckets = Table(
     Column("agreement", String(40), primary_key=True),
     Column("prefix", String(3), primary_key=True),
     Column("count", Integer, nullable=False),
-    # Four lanes of the sum of the leaves' hashes, each modulo 2**61 - 1.
-    Column("lane0", BigInteger, nullable=False),
-    Column("lane1", BigInteger, nullable=False),
-    Column("lane2", BigInteger, nullable=False),
-    Column("lane3", BigInteger, nullable=False),
+    # Eight lanes of the sum of the leaves' hashes, each modulo 2**31 - 1.
+    *[Column(f"lane{i}", BigInteger, nullable=False) for i in range(8)],
 )
 
 # National accounting (migration 0009): which receivable's claim notice (債権発生通知書) a

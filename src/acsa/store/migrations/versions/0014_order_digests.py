@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("agreement", sa.String(40), nullable=False),
         sa.Column("prefix", sa.String(3), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        *[sa.Column(f"lane{i}", sa.BigInteger(), nullable=False) for i in range(4)],
+        *[sa.Column(f"lane{i}", sa.BigInteger(), nullable=False) for i in range(8)],
         sa.PrimaryKeyConstraint("agreement", "prefix", name=op.f("pk_order_digest_buckets")),
     )
     from acsa.store.digests import build_digests
