@@ -34,6 +34,7 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -231,24 +232,30 @@ def main() -> None:
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {os.getloadavg()}")
-    rows = []
-    for n in args.sizes:
-        rows += synthetic(args.dir, n, args.rounds)
-    if args.dataset:
-        rows += real(args.dir, args.dataset, args.rounds)
+    rows: list[dict[str, Any]] = []
     print(f"{'part':<12} {'orders':>9} {'diff':>4} {'msgs':>4} {'bytes':>8} "
           f"{'here wall/cpu s':>16} {'peer wall/cpu s':>16}")
-    for r in rows:
-        if "messages" in r:
-            print(f"{r['part']:<12} {r['orders']:>9,} {r['differences']:>4} "
-                  f"{r['messages']:>4.0f} {r['bytes']:>8,.0f} "
-                  f"{r['here_wall']:>7.3f}/{r['here_cpu']:<8.3f} "
-                  f"{r['peer_wall']:>7.3f}/{r['peer_cpu']:<8.3f}")
-        else:
-            print(f"{r['part']}: {r['orders']:,} orders, {r['wall']:.2f} s wall, "
-                  f"{r['cpu']:.2f} s CPU")
+    parts: list[Callable[[], list[dict[str, Any]]]] = [
+        partial(synthetic, args.dir, n, args.rounds) for n in args.sizes]
+    if args.dataset:
+        parts.append(partial(real, args.dir, args.dataset, args.rounds))
+    for part in parts:
+        for r in part():
+            rows.append(r)
+            show(r)
+        (args.dir / "reconcile_cost.json").write_text(json.dumps(rows, indent=1))
     print(f"load average after: {os.getloadavg()}")
-    (args.dir / "reconcile_cost.json").write_text(json.dumps(rows, indent=1))
+
+
+def show(r: dict[str, Any]) -> None:
+    if "messages" in r:
+        print(f"{r['part']:<12} {r['orders']:>9,} {r['differences']:>4} "
+              f"{r['messages']:>4.0f} {r['bytes']:>8,.0f} "
+              f"{r['here_wall']:>7.3f}/{r['here_cpu']:<8.3f} "
+              f"{r['peer_wall']:>7.3f}/{r['peer_cpu']:<8.3f}", flush=True)
+    else:
+        print(f"{r['part']}: {r['orders']:,} orders, {r['wall']:.2f} s wall, "
+              f"{r['cpu']:.2f} s CPU", flush=True)
 
 
 if __name__ == "__main__":
