@@ -2,80 +2,62 @@
 
 Each node reduces every order of the agreement to a *digest* of its state and
 amounts (status, version, value, each line's delivered and received
-quantities, the postings by account, and the events it was folded from).
-The digests are placed in a 16-ary tree keyed by the SHA-256 of the order
-number: a node of the tree at hex prefix ``p`` hashes the (key, digest)
+quantities, the postings by account, and the events it was folded from),
+kept in the projections (:mod:`acsa.store.digests`). The digests are placed
+in a 16-ary tree keyed by the SHA-256 of the order number: the hash of the
+tree node at hex prefix ``p`` is the sum of the hashes of the (key, digest)
 pairs under it. The two nodes compare the root; where hashes differ they
 descend into the 16 children of every differing node, level by level, one
 request per level; a subtree small enough (:data:`BUCKET_ORDERS_MAX`) is
 compared order by order. So the messages grow with the depth of the tree
 (log16 of the ledger) and the bytes with the number of differences, never
-with the size of the ledger: an identical ledger costs one message.
+with the size of the ledger: an identical ledger costs one message. The
+local work is bounded too: a node's hash above the stored buckets is summed
+from at most 4,096 bucket rows, below them from one indexed range of leaves.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from acsa.events import canonical_json
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
+from acsa.store.digests import ZERO, StoredTree, add, digest, leaf, node_hash, order_key, summaries
 
 BUCKET_ORDERS_MAX = 8  # a subtree this small is compared order by order
 PREFIX_LENGTH_MAX = 16  # hex digits; no real ledger gets near this depth
 NODES_PER_REQUEST_MAX = 512
 
+__all__ = ["DigestTree", "StoredTree", "answer", "answer_from", "compare", "digest",
+           "order_summaries", "reconcile_agreement"]
+
 
 def order_summaries(uow: UnitOfWork, agreement: str) -> dict[str, dict[str, Any]]:
-    """Every order of ``agreement``: the state and amounts both nodes must agree on."""
-    lines: dict[str, list[list[str]]] = defaultdict(list)
-    orders = {r.number: r for r in uow.conn.execute(
-        select(T.orders).where(T.orders.c.agreement == agreement))}
-    numbers = sorted(orders)
-    for r in uow.conn.execute(select(T.order_lines).order_by(T.order_lines.c.order_number,
-                                                             T.order_lines.c.no)):
-        if r.order_number in orders:
-            lines[r.order_number].append([str(r.no), r.quantity, r.unit_price, r.delivered,
-                                          r.received])
-    postings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in uow.conn.execute(select(T.postings)):
-        if r.order_number in orders:
-            key = f"{r.debtor}>{r.creditor} {r.currency} {r.debit}/{r.credit}"
-            postings[r.order_number][key] += r.amount_minor
-    events: dict[str, list[str]] = defaultdict(list)
-    ineffective: dict[str, int] = defaultdict(int)
-    for r in uow.conn.execute(select(T.verdicts.c.order_number, T.verdicts.c.event_hash,
-                                     T.verdicts.c.effective)):
-        if r.order_number in orders:
-            events[r.order_number].append(r.event_hash)
-            ineffective[r.order_number] += 0 if r.effective else 1
-    out = {}
-    for n in numbers:
-        o = orders[n]
-        out[n] = {
-            "status": o.status, "version": o.version, "currency": o.currency,
-            "value_minor": o.value_minor, "lines": lines[n],
-            "postings": dict(sorted(postings[n].items())),
-            "events": sorted(events[n]), "ineffective": ineffective[n],
-        }
-    return out
+    """Every order of ``agreement``: the state and amounts both nodes must agree on, computed
+    afresh from the projections."""
+    numbers = uow.conn.scalars(select(T.orders.c.number).where(T.orders.c.agreement == agreement))
+    return dict(sorted(summaries(uow.conn, numbers).items()))
 
 
-def digest(summary: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(dict(summary))).hexdigest()
+class Tree(Protocol):
+    """What the comparison reads of one side's digest tree."""
+
+    def nodes(self, prefixes: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    def buckets(self, prefixes: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]: ...
+
+    def count(self) -> int: ...
 
 
 @dataclass
 class DigestTree:
-    """(SHA-256 of number, digest, number) sorted by key, for prefix ranges."""
+    """The same tree computed in memory from summaries: (key, digest, number) sorted by key."""
 
     keys: list[str]
     digests: list[str]
@@ -83,29 +65,37 @@ class DigestTree:
     summaries: dict[str, dict[str, Any]]
 
     @classmethod
-    def of(cls, summaries: dict[str, dict[str, Any]]) -> DigestTree:
-        rows = sorted((hashlib.sha256(n.encode()).hexdigest(), digest(s), n)
-                      for n, s in summaries.items())
-        return cls([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], summaries)
+    def of(cls, summaries_: dict[str, dict[str, Any]]) -> DigestTree:
+        rows = sorted((order_key(n), digest(s), n) for n, s in summaries_.items())
+        return cls([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                   summaries_)
 
     def _range(self, prefix: str) -> tuple[int, int]:
         lo = bisect.bisect_left(self.keys, prefix)
         hi = bisect.bisect_left(self.keys, prefix + "g")  # "g" sorts after every hex digit
         return lo, hi
 
-    def node(self, prefix: str) -> dict[str, Any]:
-        lo, hi = self._range(prefix)
-        h = hashlib.sha256()
-        for i in range(lo, hi):
-            h.update(bytes.fromhex(self.keys[i]))
-            h.update(bytes.fromhex(self.digests[i]))
-        return {"hash": h.hexdigest(), "count": hi - lo}
+    def count(self) -> int:
+        return len(self.keys)
 
-    def bucket(self, prefix: str) -> dict[str, dict[str, Any]]:
-        lo, hi = self._range(prefix)
-        return {self.numbers[i]: {"digest": self.digests[i],
-                                  "summary": self.summaries[self.numbers[i]]}
-                for i in range(lo, hi)}
+    def nodes(self, prefixes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for p in prefixes:
+            lo, hi = self._range(p)
+            total = ZERO
+            for i in range(lo, hi):
+                total = add(total, leaf(self.keys[i], self.digests[i]))
+            out[p] = {"hash": node_hash(total), "count": hi - lo}
+        return out
+
+    def buckets(self, prefixes: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        out = {}
+        for p in prefixes:
+            lo, hi = self._range(p)
+            out[p] = {self.numbers[i]: {"digest": self.digests[i],
+                                        "summary": self.summaries.get(self.numbers[i])}
+                      for i in range(lo, hi)}
+        return out
 
 
 def _check_prefixes(value: Any) -> list[str]:
@@ -121,14 +111,14 @@ def _check_prefixes(value: Any) -> list[str]:
 def answer(uow: UnitOfWork, agreement: str, peer: str, body: Mapping[str, Any]
            ) -> dict[str, Any]:
     """The server side: tree nodes and buckets asked for by prefix."""
-    return answer_from(DigestTree.of(order_summaries(uow, agreement)), body)
+    return answer_from(StoredTree(uow.conn, agreement), body)
 
 
-def answer_from(tree: DigestTree, body: Mapping[str, Any]) -> dict[str, Any]:
+def answer_from(tree: Tree, body: Mapping[str, Any]) -> dict[str, Any]:
     nodes = _check_prefixes(body.get("nodes", []))
     buckets = _check_prefixes(body.get("buckets", []))
-    return {"nodes": {p: tree.node(p) for p in nodes},
-            "buckets": {p: tree.bucket(p) for p in buckets}}
+    return {"nodes": tree.nodes(nodes) if nodes else {},
+            "buckets": tree.buckets(buckets) if buckets else {}}
 
 
 Remote = Callable[[dict[str, Any]], dict[str, Any]]
@@ -153,21 +143,22 @@ class Reconciliation:
 def reconcile_agreement(uow: UnitOfWork, agreement: str, peer: str,
                         remote: Remote) -> Reconciliation:
     """Compare this node's orders of ``agreement`` with the peer's through ``remote``."""
-    tree = DigestTree.of(order_summaries(uow, agreement))
-    return compare(tree, remote, agreement=agreement, me=uow.node.party, peer=peer)
+    return compare(StoredTree(uow.conn, agreement), remote, agreement=agreement,
+                   me=uow.node.party, peer=peer)
 
 
-def compare(tree: DigestTree, remote: Remote, *, agreement: str, me: str,
+def compare(tree: Tree, remote: Remote, *, agreement: str, me: str,
             peer: str) -> Reconciliation:
     """The Merkle comparison itself, over any ``remote`` that answers :func:`answer`'s way."""
-    result = Reconciliation(agreement, peer, len(tree.numbers))
+    result = Reconciliation(agreement, peer, tree.count())
     level = [""]
     buckets: list[str] = []
     while level:
         theirs = _ask(remote, {"nodes": level}, result)["nodes"]
         next_level = []
+        ours = tree.nodes(level)
         for p in level:
-            mine, other = tree.node(p), theirs.get(p, {})
+            mine, other = ours[p], theirs.get(p, {})
             if mine["hash"] == other.get("hash"):
                 continue
             small = max(mine["count"], int(other.get("count", 0))) <= BUCKET_ORDERS_MAX
@@ -179,14 +170,14 @@ def compare(tree: DigestTree, remote: Remote, *, agreement: str, me: str,
     for i in range(0, len(buckets), NODES_PER_REQUEST_MAX):
         chunk = buckets[i:i + NODES_PER_REQUEST_MAX]
         theirs_b = _ask(remote, {"buckets": chunk}, result)["buckets"]
+        ours_b = tree.buckets(chunk)
         for p in chunk:
-            mine_b, other_b = tree.bucket(p), theirs_b.get(p, {})
+            mine_b, other_b = ours_b[p], theirs_b.get(p, {})
             for number in sorted(set(mine_b) | set(other_b)):
                 a, b = mine_b.get(number), other_b.get(number)
                 if a is not None and b is not None and a["digest"] == b["digest"]:
                     continue
-                result.differences.append(Difference(number, explain(
-                    a["summary"] if a else None, b["summary"] if b else None, me, peer)))
+                result.differences.append(Difference(number, explain(a, b, me, peer)))
     result.differences.sort(key=lambda d: d.order)
     return result
 
@@ -205,13 +196,17 @@ def _ask(remote: Remote, body: dict[str, Any], result: Reconciliation) -> dict[s
     return {key: merged}
 
 
-def explain(mine: Mapping[str, Any] | None, theirs: Mapping[str, Any] | None, me: str,
-            peer: str) -> list[str]:
-    """Why one order differs, field by field, in words."""
-    if mine is None:
+def explain(mine_entry: Mapping[str, Any] | None, theirs_entry: Mapping[str, Any] | None,
+            me: str, peer: str) -> list[str]:
+    """Why one order differs, field by field, in words (each entry a bucket's
+    ``{"digest", "summary"}``)."""
+    if mine_entry is None:
         return [f"{peer} holds this order, {me} does not"]
-    if theirs is None:
+    if theirs_entry is None:
         return [f"{me} holds this order, {peer} does not"]
+    mine, theirs = mine_entry.get("summary"), theirs_entry.get("summary")
+    if not isinstance(mine, Mapping) or not isinstance(theirs, Mapping):
+        return ["the digests differ"]
     out = []
     a_events, b_events = set(mine.get("events", [])), set(theirs.get("events", []))
     if a_events != b_events:

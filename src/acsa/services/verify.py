@@ -27,6 +27,7 @@ from acsa.events.merkle import root as merkle_root
 from acsa.services.peers import party_keys, stream_schedule
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.store import tables as T
+from acsa.store.digests import DIGEST_TABLES, build_digests
 from acsa.store.log import fact_of, stored
 from acsa.store.projections import (
     CONTEXT_TYPES,
@@ -225,7 +226,8 @@ def verify_projections(uow: UnitOfWork) -> tuple[list[Finding], int]:
 
     The stored rows are copied aside in the database and compared there (as sets), so
     memory is bounded by what a rebuild holds, not by the projections."""
-    tables = sorted((*ORDER_TABLES, *CONTEXT_TABLES, T.balances), key=lambda t: t.name)
+    tables = sorted((*ORDER_TABLES, *CONTEXT_TABLES, T.balances, *DIGEST_TABLES),
+                    key=lambda t: t.name)
     before = {t.name: _copy(uow, t) for t in tables}
     orders = rebuild_projections(uow)
     findings = []
@@ -262,7 +264,9 @@ def rebuild_projections(uow: UnitOfWork, batch_orders: int = 2_000) -> int:
         apply_context(uow.conn, fact_of(stored(row).signed))
     ctx: Context = load_context(uow.conn)
     uow.context_changed()
-    return rebuild_orders(uow.conn, ctx, batch_orders)
+    count = rebuild_orders(uow.conn, ctx, batch_orders)
+    build_digests(uow.conn)  # from the order rows just written
+    return count
 
 
 @use_case

@@ -43,6 +43,7 @@ from acsa.domain.streams import stream_agreement
 from acsa.domain.worklist import open_tasks
 from acsa.store import tables as T
 from acsa.store.consents import load_marking_changes
+from acsa.store.digests import write_order_digest
 from acsa.store.log import linked_orders, order_facts, read_order_facts
 
 CONTEXT_TYPES = (
@@ -254,6 +255,7 @@ def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: C
     rows = order_rows(state, facts, ctx, head, shown=shown)
     insert_rows(conn, rows)
     _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
+    write_order_digest(conn, state.number, rows.tables)
 
 
 def write_order_after(conn: Connection, before: OrderState, after: OrderState, fact: F.Fact,
@@ -265,6 +267,7 @@ def write_order_after(conn: Connection, before: OrderState, after: OrderState, f
                       postings=event_postings(before, after, fact, ctx))
     insert_rows(conn, rows)
     _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
+    write_order_digest(conn, after.number, rows.tables)
 
 
 def rebuild_orders(conn: Connection, ctx: Context, batch_orders: int = 2_000,

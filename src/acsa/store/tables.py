@@ -11,9 +11,10 @@ Three kinds of table, kept apart by name and by comment:
   never enter a shared stream;
 - **projections** (``orders``, ``order_lines``, ``verdicts``, ``postings``,
   ``balances``, ``in_kind``, ``due_items``, ``appointments``, ``units``,
-  ``activities``, ``rates``, ``catalogue``, ``agreements``): rebuilt from the
-  log by ``acsa rebuild`` and compared with it by ``acsa verify``. They hold
-  no time-dependent figures: due dates, never "overdue".
+  ``activities``, ``rates``, ``catalogue``, ``agreements``, ``order_digests``,
+  ``order_digest_buckets``): rebuilt from the log by ``acsa rebuild`` and
+  compared with it by ``acsa verify``. They hold no time-dependent figures:
+  due dates, never "overdue".
 
 Money is stored as integers of minor units with a currency code; quantities
 and prices as decimal text, exactly as events carry them.
@@ -423,6 +424,30 @@ order_tasks = Table(
     Column("due_on", Date),
 )
 Index("ix_order_tasks_party_task", order_tasks.c.party, order_tasks.c.task)
+
+# Reconciliation (migration 0014; acsa.store.digests): each order's digest, the SHA-256 of
+# the canonical summary of its state two nodes must agree on, keyed by the SHA-256 of its
+# number; and per agreement and 3-hex-digit prefix of that key, the bucket's sum of its
+# leaves and their count, from which every node of the digest tree above is summed.
+order_digests = Table(
+    "order_digests",
+    metadata,
+    Column("number", String(120), primary_key=True),
+    Column("agreement", String(40), nullable=False),
+    Column("key", HASH, nullable=False),
+    Column("digest", HASH, nullable=False),
+)
+Index("ix_order_digests_agreement_key", order_digests.c.agreement, order_digests.c.key)
+
+order_digest_buckets = Table(
+    "order_digest_buckets",
+    metadata,
+    Column("agreement", String(40), primary_key=True),
+    Column("prefix", String(3), primary_key=True),
+    Column("count", Integer, nullable=False),
+    # Eight lanes of the sum of the leaves' hashes, each modulo 2**31 - 1.
+    *[Column(f"lane{i}", BigInteger, nullable=False) for i in range(8)],
+)
 
 # National accounting (migration 0009): which receivable's claim notice (債権発生通知書) a
 # finance officer sent to the revenue collection officer (歳入徴収官), when and to whom.
