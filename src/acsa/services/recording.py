@@ -198,7 +198,7 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> Recorded:
     signed = seal(envelope, uow.node.key)
     fact = fact_of(signed)
     _judge_locally(fact, before, uow.context)
-    event_id = append(uow.conn, signed, origin="local", received_at=envelope.at)
+    event_id = append(uow.conn, signed, origin="local", received_at=envelope.at, head=head)
     if act.type in CONTEXT_TYPES:
         apply_context(uow.conn, fact)
         uow.context_changed()
@@ -235,7 +235,7 @@ def _parent(uow: UnitOfWork, act: Act) -> str | None:
         if act.expected_parent is not ANY_PARENT and act.type in F.MULTI_ORDER_TYPES:
             raise InvalidValue(N_("a multi-order act takes no expected parent"), field="parent")
         return None
-    parent = order_head(uow, act.subject)
+    parent = fold_orders(uow, [act.subject])[act.subject].head(act.subject)
     if act.expected_parent is not ANY_PARENT and act.expected_parent != parent:
         raise Conflict(
             N_("%(subject)s changed since you saw it: reload and try again"),
@@ -249,7 +249,8 @@ def _data(uow: UnitOfWork, act: Act) -> dict[str, Any]:
     data = dict(act.data)
     data["on"] = act.on.isoformat()
     if act.type in F.MULTI_ORDER_TYPES:
-        data["orders"] = [{**part, "parent": order_head(uow, str(part["order"]))}
+        folds = fold_orders(uow, [str(part["order"]) for part in data.get("orders", [])])
+        data["orders"] = [{**part, "parent": folds[str(part["order"])].head(str(part["order"]))}
                           for part in data.get("orders", [])]
     return data
 
@@ -312,6 +313,6 @@ def _project(uow: UnitOfWork, fact: F.Fact, before: Mapping[str, Folded]
     after = {}
     for number, folded in before.items():
         after[number] = extend(folded.state, fact, ctx)
-        write_order_after(uow.conn, folded.state, after[number], fact, ctx)
+        write_order_after(uow.conn, folded.state, folded.head(number), after[number], fact, ctx)
         uow.folds[number] = Folded((*folded.facts, fact), after[number])
     return after

@@ -37,6 +37,13 @@ class Folded:
     facts: tuple[Fact, ...]
     state: OrderState
 
+    def head(self, number: str) -> str | None:
+        """The order's newest event (its projection's ``head``), or ``None`` while it has no
+        projection row (no event, or only ineffective ones)."""
+        if self.state.terms is None:
+            return None
+        return next((f.hash for f in reversed(self.facts) if number in f.orders()), None)
+
 
 class UnitOfWork:
     """``with UnitOfWork(node) as uow: …`` — nothing is kept unless a use case commits it."""

@@ -74,10 +74,15 @@ def lock_stream(conn: Connection, stream: str) -> dict[str, Any]:
     return dict(row)
 
 
-def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: str) -> int:
-    """Insert one event at the head of its stream; returns its arrival id."""
+def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: str,
+           head: Mapping[str, Any] | None = None) -> int:
+    """Insert one event at the head of its stream; returns its arrival id.
+
+    ``head`` is the stream's row as :func:`lock_stream` returned it in this
+    transaction, when the caller locked it already.
+    """
     env = signed.envelope
-    head = lock_stream(conn, env.stream)
+    head = head if head is not None else lock_stream(conn, env.stream)
     if env.seq != head["head_seq"] + 1 or env.prev != head["head_hash"]:
         # Callers check continuity before appending; reaching here means a
         # defect, and nothing of this transaction may be committed.
