@@ -109,10 +109,32 @@ def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dic
     states = interpret_orders(facts, ctx, wanted)
     shown = completed_statuses(states, ctx.profiles)  # every linked order is among them
     rows = OrderRows()
-    for number, state in states.items():
-        order_rows(state, facts, ctx, heads.get(number, ""), rows, shown=shown.get(number))
+    for number, group_facts in _group_facts(facts, states).items():
+        order_rows(states[number], group_facts, ctx, heads.get(number, ""), rows,
+                   shown=shown.get(number))
     write_rows(conn, read_rows(conn, ORDER_TABLES, states), rows.tables)
     return states
+
+
+def _group_facts(facts: Sequence[F.Fact], orders: Iterable[str]) -> dict[str, list[F.Fact]]:
+    """For each of ``orders``, the facts of its group of linked orders (in arrival order):
+    what its postings are derived from, without every other order's facts."""
+    links = _Links()
+    by_order: dict[str, list[F.Fact]] = defaultdict(list)
+    for fact in facts:
+        named = fact.orders()
+        for o in named:
+            by_order[o].append(fact)
+        links.join(named)
+    position = {f.hash: i for i, f in enumerate(facts)}
+    groups: dict[str, list[F.Fact]] = {}
+    for group in links.groups(by_order):
+        merged = by_order[group[0]] if len(group) == 1 else sorted(
+            {f.hash: f for o in group for f in by_order[o]}.values(),
+            key=lambda f: position[f.hash])
+        for o in group:
+            groups[o] = merged
+    return {o: groups.get(o, []) for o in orders}
 
 
 def lock_orders(conn: Connection, numbers: Iterable[str]) -> None:
