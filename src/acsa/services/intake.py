@@ -51,10 +51,10 @@ from acsa.services.peers import (
     shared_agreements,
     stream_schedule,
 )
-from acsa.services.unit_of_work import UnitOfWork, use_case
+from acsa.services.unit_of_work import Folded, UnitOfWork, use_case
 from acsa.store import tables as T
 from acsa.store.log import append_many, fact_of, lock_stream
-from acsa.store.projections import apply_context, lock_orders, refresh_orders
+from acsa.store.projections import apply_context, lock_orders, refold_orders
 
 RECEIPTS_PER_BATCH_MAX = 100
 
@@ -270,8 +270,9 @@ def apply_admitted(uow: UnitOfWork, admission: Admission, *, origin: str) -> set
                 touched.add(str(fact.data.get("order")))
     if touched:
         lock_orders(uow.conn, touched)
-        refresh_orders(uow.conn, touched, uow.context)
         uow.folds.clear()
+        for number, (facts, state) in refold_orders(uow.conn, touched, uow.context).items():
+            uow.folds[number] = Folded(tuple(facts), state)
     return touched
 
 

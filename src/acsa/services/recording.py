@@ -124,17 +124,37 @@ def fold_orders(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, Folded]:
     """The orders as the log's fold has them now: read and folded once per transaction.
 
     In a writing transaction their rows are locked first (in one order), so
-    that the state an act is judged on is the state it is recorded on.
+    that the state an act is judged on is the state it is recorded on. An
+    order the node folded in an earlier transaction is reused when its head
+    (its newest event) and the context are unchanged: its fold is then the
+    same (:meth:`UnitOfWork.commit` keeps only orders whose events name no
+    other order).
     """
     missing = sorted({n for n in numbers if n not in uow.folds})
     if missing:
         if uow.write:
             lock_orders(uow.conn, missing)
+        uow.folds.update(_reused(uow, missing))
+        missing = [n for n in missing if n not in uow.folds]
+    if missing:
         facts = tuple(read_order_facts(uow.conn, missing))
         states = interpret_orders(facts, uow.context, missing)
         for n in missing:
             uow.folds[n] = Folded(facts, states.get(n, OrderState(number=n)))
     return {n: uow.folds[n] for n in numbers}
+
+
+def _reused(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, Folded]:
+    """The folds kept by the node for ``numbers`` whose head the database still shows."""
+    kept = {n: uow.node.fold_cache[n] for n in numbers if n in uow.node.fold_cache}
+    if not kept:
+        return {}
+    heads = dict(uow.conn.execute(
+        select(T.orders.c.number, T.orders.c.head).where(T.orders.c.number.in_(sorted(kept)))
+    ).tuples().all())
+    ctx = uow.context
+    return {n: folded for n, (context, folded) in kept.items()
+            if context is ctx and heads.get(n) is not None and heads[n] == folded.head(n)}
 
 
 def order_state(uow: UnitOfWork, number: str) -> OrderState:

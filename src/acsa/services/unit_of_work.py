@@ -26,6 +26,8 @@ from acsa.store.db import IMMEDIATE
 from acsa.store.projections import context_stamp, load_context
 
 P = ParamSpec("P")
+
+FOLDS_KEPT = 4_096  # orders a node keeps folded between transactions
 R = TypeVar("R")
 
 
@@ -52,6 +54,7 @@ class UnitOfWork:
         self.node = node
         self.write = write
         self._context: Context | None = None
+        self._context_moved = False
         self.depth = 0  # use cases running in this unit of work, outermost first
         # Orders folded in this transaction, so that an act folds its orders once.
         self.folds: dict[str, Folded] = {}
@@ -80,12 +83,33 @@ class UnitOfWork:
     def commit(self) -> None:
         """Keep what the current transaction did; what follows runs in a new one."""
         self.conn.commit()
+        self._keep_folds()
+        self._context_moved = False
         self.folds.clear()
         self.need_to_know.clear()
+
+    def _keep_folds(self) -> None:
+        """Hand the node the orders this transaction folded, as committed, for the next
+        transaction to reuse once it has seen their heads unchanged: only an order whose
+        events name no other order (its fold is its own events) and that has a projection
+        row (a head to compare)."""
+        if self._context is None or self._context_moved or not self.folds:
+            return
+        cache = self.node.fold_cache
+        for number, folded in self.folds.items():
+            if folded.state.terms is None or any(f.orders() != (number,)
+                                                 for f in folded.facts):
+                cache.pop(number, None)
+                continue
+            cache[number] = (self._context, folded)
+            cache.move_to_end(number)
+        while len(cache) > FOLDS_KEPT:
+            cache.popitem(last=False)
 
     def rollback(self) -> None:
         self.conn.rollback()
         self._context = None
+        self._context_moved = False
         self.folds.clear()
         self.need_to_know.clear()
 
@@ -108,6 +132,7 @@ class UnitOfWork:
 
     def context_changed(self) -> None:
         self._context = None
+        self._context_moved = True  # folds made before may be of the old context
 
 
 def use_case(

@@ -100,6 +100,13 @@ def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dic
     """Re-fold ``orders`` (and the orders linked to them) and write what changed in their
     projections: the rows stored are compared with the fold's, table by table, and only
     the rows that differ are written (every order in one batch per table)."""
+    return {n: state for n, (_, state) in refold_orders(conn, orders, ctx).items()}
+
+
+def refold_orders(conn: Connection, orders: Iterable[str], ctx: Context
+                  ) -> dict[str, tuple[list[F.Fact], OrderState]]:
+    """:func:`refresh_orders`, giving each order with the facts it was folded from (its
+    own and its linked orders')."""
     wanted = linked_orders(conn, orders)
     facts = order_facts(conn, wanted)  # ``wanted`` is closed under links already
     heads: dict[str, str] = {}
@@ -109,11 +116,12 @@ def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dic
     states = interpret_orders(facts, ctx, wanted)
     shown = completed_statuses(states, ctx.profiles)  # every linked order is among them
     rows = OrderRows()
-    for number, group_facts in _group_facts(facts, states).items():
+    grouped = _group_facts(facts, states)
+    for number, group_facts in grouped.items():
         order_rows(states[number], group_facts, ctx, heads.get(number, ""), rows,
                    shown=shown.get(number))
     write_rows(conn, read_rows(conn, ORDER_TABLES, states), rows.tables)
-    return states
+    return {n: (grouped[n], state) for n, state in states.items()}
 
 
 def _group_facts(facts: Sequence[F.Fact], orders: Iterable[str]) -> dict[str, list[F.Fact]]:
