@@ -29,7 +29,7 @@ from acsa.store import tables as T
 
 # Statements per act, BEGIN included. SQLite; PostgreSQL adds the row locks of the
 # order (SELECT … FOR UPDATE).
-BOUNDS = {"submit": 21, "accept": 20, "deliver": 22, "receive": 23}
+BOUNDS = {"submit": 18, "accept": 18, "deliver": 20, "receive": 21}
 POSTGRES_EXTRA = 2
 
 

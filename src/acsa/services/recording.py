@@ -77,9 +77,7 @@ ANY_PARENT = object()
 
 def adopted_profile(uow: UnitOfWork, agreement: str) -> AgreementProfile:
     """The profile this node adopted for ``agreement`` most recently."""
-    rows = uow.conn.execute(
-        select(T.agreements).where(T.agreements.c.id == agreement)
-    ).all()
+    rows = [r for r in uow.agreements if r.id == agreement]
     mine = [r for r in rows if uow.node.party in json.loads(r.adopted_by)]
     if not mine:
         raise UnknownReference(
@@ -98,10 +96,7 @@ def require_partner_adoption(uow: UnitOfWork, profile: AgreementProfile) -> None
     has not signed the update yet (an entry into force, new rules): orders wait for it.
     A partner whose adoptions this node has not yet received at all is not judged.
     """
-    rows = uow.conn.execute(
-        select(T.agreements.c.version, T.agreements.c.adopted_by)
-        .where(T.agreements.c.id == profile.id)
-    ).all()
+    rows = [r for r in uow.agreements if r.id == profile.id]
     here = next((r for r in rows if r.version == profile.version), None)
     signed = set(json.loads(here.adopted_by)) if here is not None else set()
     for party in profile.parties:
@@ -149,9 +144,8 @@ def _reused(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, Folded]:
     kept = {n: uow.node.fold_cache[n] for n in numbers if n in uow.node.fold_cache}
     if not kept:
         return {}
-    heads = dict(uow.conn.execute(
-        select(T.orders.c.number, T.orders.c.head).where(T.orders.c.number.in_(sorted(kept)))
-    ).tuples().all())
+    heads = {r.number: r.head for r in uow.conn.execute(
+        select(T.orders.c.number, T.orders.c.head).where(T.orders.c.number.in_(sorted(kept))))}
     ctx = uow.context
     return {n: folded for n, (context, folded) in kept.items()
             if context is ctx and heads.get(n) is not None and heads[n] == folded.head(n)}

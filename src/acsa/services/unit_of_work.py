@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 
@@ -23,7 +23,7 @@ from acsa.domain.interpret import Context
 from acsa.domain.state import OrderState
 from acsa.services.node import Node
 from acsa.store.db import IMMEDIATE
-from acsa.store.projections import context_stamp, load_context
+from acsa.store.projections import context_stamp, load_agreements, load_context
 
 P = ParamSpec("P")
 
@@ -54,6 +54,7 @@ class UnitOfWork:
         self.node = node
         self.write = write
         self._context: Context | None = None
+        self._agreements: tuple[Any, ...] = ()
         self._context_moved = False
         self.depth = 0  # use cases running in this unit of work, outermost first
         # Orders folded in this transaction, so that an act folds its orders once.
@@ -124,11 +125,19 @@ class UnitOfWork:
             stamp = context_stamp(self.conn)
             cached = self.node.context_cache
             if cached is not None and cached[0] == stamp:
-                self._context = cached[1]
+                self._context, self._agreements = cached[1], cached[2]
             else:
                 self._context = load_context(self.conn)
-                self.node.context_cache = (stamp, self._context)
+                self._agreements = load_agreements(self.conn)
+                self.node.context_cache = (stamp, self._context, self._agreements)
         return self._context
+
+    @property
+    def agreements(self) -> tuple[Any, ...]:
+        """The rows of the agreements table (every profile version, who adopted it), as
+        the context was loaded: adoptions are context events, so they move its stamp."""
+        _ = self.context
+        return self._agreements
 
     def context_changed(self) -> None:
         self._context = None

@@ -83,6 +83,11 @@ def load_context(conn: Connection) -> Context:
                    markings=load_marking_changes(conn, rosters))
 
 
+def load_agreements(conn: Connection) -> tuple[Any, ...]:
+    """Every row of the agreements table, kept with the context."""
+    return tuple(conn.execute(select(T.agreements)).all())
+
+
 def appointment_of(row: Any) -> Appointment:
     limits = json.loads(row.limits) if row.limits else None
     return Appointment(
