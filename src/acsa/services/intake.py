@@ -29,6 +29,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
@@ -50,10 +51,10 @@ from acsa.services.peers import (
     shared_agreements,
     stream_schedule,
 )
-from acsa.services.unit_of_work import UnitOfWork, use_case
+from acsa.services.unit_of_work import Folded, UnitOfWork, use_case
 from acsa.store import tables as T
-from acsa.store.log import append, fact_of, lock_stream
-from acsa.store.projections import apply_context, lock_orders, refresh_orders
+from acsa.store.log import append_many, fact_of, lock_stream
+from acsa.store.projections import apply_context, lock_orders, refold_orders
 
 RECEIPTS_PER_BATCH_MAX = 100
 
@@ -254,8 +255,10 @@ def apply_admitted(uow: UnitOfWork, admission: Admission, *, origin: str) -> set
     """Append admitted events, update context tables, then re-fold the orders they touch."""
     touched: set[str] = set()
     received_at = uow.node.now_at()
+    # Consecutive events of one stream are appended as one batch.
+    for _, run in groupby(admission.new, key=lambda e: e.envelope.stream):
+        append_many(uow.conn, list(run), origin=origin, received_at=received_at)
     for e in admission.new:
-        append(uow.conn, e, origin=origin, received_at=received_at)
         fact = fact_of(e)
         if fact.orders():
             touched |= set(fact.orders())
@@ -267,8 +270,9 @@ def apply_admitted(uow: UnitOfWork, admission: Admission, *, origin: str) -> set
                 touched.add(str(fact.data.get("order")))
     if touched:
         lock_orders(uow.conn, touched)
-        refresh_orders(uow.conn, touched, uow.context)
         uow.folds.clear()
+        for number, (facts, state) in refold_orders(uow.conn, touched, uow.context).items():
+            uow.folds[number] = Folded(tuple(facts), state)
     return touched
 
 

@@ -6,6 +6,7 @@ points receives it ready-made and never reads settings or files itself.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -34,8 +35,13 @@ class Node:
     engine: Engine
     data_dir: Path
     clock: Callable[[], datetime] = field(default=utc_now)
-    # The last interpretation context loaded, with the stamp it was loaded at.
-    context_cache: tuple[Any, Any] | None = field(default=None, repr=False)
+    # The last interpretation context loaded (and the agreements), with the stamp it was
+    # loaded at.
+    context_cache: tuple[Any, Any, Any] | None = field(default=None, repr=False)
+    # Orders as committed transactions left them folded, by number, with the context
+    # they were folded in (services.recording.fold_orders checks each against its head).
+    fold_cache: OrderedDict[str, tuple[Any, Any]] = field(default_factory=OrderedDict,
+                                                          repr=False)
 
     def now_at(self) -> str:
         """The recording time as events carry it (UTC, milliseconds)."""

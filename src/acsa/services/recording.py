@@ -77,9 +77,7 @@ ANY_PARENT = object()
 
 def adopted_profile(uow: UnitOfWork, agreement: str) -> AgreementProfile:
     """The profile this node adopted for ``agreement`` most recently."""
-    rows = uow.conn.execute(
-        select(T.agreements).where(T.agreements.c.id == agreement)
-    ).all()
+    rows = [r for r in uow.agreements if r.id == agreement]
     mine = [r for r in rows if uow.node.party in json.loads(r.adopted_by)]
     if not mine:
         raise UnknownReference(
@@ -98,10 +96,7 @@ def require_partner_adoption(uow: UnitOfWork, profile: AgreementProfile) -> None
     has not signed the update yet (an entry into force, new rules): orders wait for it.
     A partner whose adoptions this node has not yet received at all is not judged.
     """
-    rows = uow.conn.execute(
-        select(T.agreements.c.version, T.agreements.c.adopted_by)
-        .where(T.agreements.c.id == profile.id)
-    ).all()
+    rows = [r for r in uow.agreements if r.id == profile.id]
     here = next((r for r in rows if r.version == profile.version), None)
     signed = set(json.loads(here.adopted_by)) if here is not None else set()
     for party in profile.parties:
@@ -124,17 +119,36 @@ def fold_orders(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, Folded]:
     """The orders as the log's fold has them now: read and folded once per transaction.
 
     In a writing transaction their rows are locked first (in one order), so
-    that the state an act is judged on is the state it is recorded on.
+    that the state an act is judged on is the state it is recorded on. An
+    order the node folded in an earlier transaction is reused when its head
+    (its newest event) and the context are unchanged: its fold is then the
+    same (:meth:`UnitOfWork.commit` keeps only orders whose events name no
+    other order).
     """
     missing = sorted({n for n in numbers if n not in uow.folds})
     if missing:
         if uow.write:
             lock_orders(uow.conn, missing)
+        uow.folds.update(_reused(uow, missing))
+        missing = [n for n in missing if n not in uow.folds]
+    if missing:
         facts = tuple(read_order_facts(uow.conn, missing))
         states = interpret_orders(facts, uow.context, missing)
         for n in missing:
             uow.folds[n] = Folded(facts, states.get(n, OrderState(number=n)))
     return {n: uow.folds[n] for n in numbers}
+
+
+def _reused(uow: UnitOfWork, numbers: Sequence[str]) -> dict[str, Folded]:
+    """The folds kept by the node for ``numbers`` whose head the database still shows."""
+    kept = {n: uow.node.fold_cache[n] for n in numbers if n in uow.node.fold_cache}
+    if not kept:
+        return {}
+    heads = {r.number: r.head for r in uow.conn.execute(
+        select(T.orders.c.number, T.orders.c.head).where(T.orders.c.number.in_(sorted(kept))))}
+    ctx = uow.context
+    return {n: folded for n, (context, folded) in kept.items()
+            if context is ctx and heads.get(n) is not None and heads[n] == folded.head(n)}
 
 
 def order_state(uow: UnitOfWork, number: str) -> OrderState:
@@ -198,7 +212,7 @@ def record(uow: UnitOfWork, user: LocalUser, act: Act) -> Recorded:
     signed = seal(envelope, uow.node.key)
     fact = fact_of(signed)
     _judge_locally(fact, before, uow.context)
-    event_id = append(uow.conn, signed, origin="local", received_at=envelope.at)
+    event_id = append(uow.conn, signed, origin="local", received_at=envelope.at, head=head)
     if act.type in CONTEXT_TYPES:
         apply_context(uow.conn, fact)
         uow.context_changed()
@@ -235,7 +249,7 @@ def _parent(uow: UnitOfWork, act: Act) -> str | None:
         if act.expected_parent is not ANY_PARENT and act.type in F.MULTI_ORDER_TYPES:
             raise InvalidValue(N_("a multi-order act takes no expected parent"), field="parent")
         return None
-    parent = order_head(uow, act.subject)
+    parent = fold_orders(uow, [act.subject])[act.subject].head(act.subject)
     if act.expected_parent is not ANY_PARENT and act.expected_parent != parent:
         raise Conflict(
             N_("%(subject)s changed since you saw it: reload and try again"),
@@ -249,7 +263,8 @@ def _data(uow: UnitOfWork, act: Act) -> dict[str, Any]:
     data = dict(act.data)
     data["on"] = act.on.isoformat()
     if act.type in F.MULTI_ORDER_TYPES:
-        data["orders"] = [{**part, "parent": order_head(uow, str(part["order"]))}
+        folds = fold_orders(uow, [str(part["order"]) for part in data.get("orders", [])])
+        data["orders"] = [{**part, "parent": folds[str(part["order"])].head(str(part["order"]))}
                           for part in data.get("orders", [])]
     return data
 
@@ -312,6 +327,6 @@ def _project(uow: UnitOfWork, fact: F.Fact, before: Mapping[str, Folded]
     after = {}
     for number, folded in before.items():
         after[number] = extend(folded.state, fact, ctx)
-        write_order_after(uow.conn, folded.state, after[number], fact, ctx)
+        write_order_after(uow.conn, folded.state, folded.head(number), after[number], fact, ctx)
         uow.folds[number] = Folded((*folded.facts, fact), after[number])
     return after

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 
@@ -23,9 +23,11 @@ from acsa.domain.interpret import Context
 from acsa.domain.state import OrderState
 from acsa.services.node import Node
 from acsa.store.db import IMMEDIATE
-from acsa.store.projections import context_stamp, load_context
+from acsa.store.projections import context_stamp, load_agreements, load_context
 
 P = ParamSpec("P")
+
+FOLDS_KEPT = 4_096  # orders a node keeps folded between transactions
 R = TypeVar("R")
 
 
@@ -37,6 +39,13 @@ class Folded:
     facts: tuple[Fact, ...]
     state: OrderState
 
+    def head(self, number: str) -> str | None:
+        """The order's newest event (its projection's ``head``), or ``None`` while it has no
+        projection row (no event, or only ineffective ones)."""
+        if self.state.terms is None:
+            return None
+        return next((f.hash for f in reversed(self.facts) if number in f.orders()), None)
+
 
 class UnitOfWork:
     """``with UnitOfWork(node) as uow: …`` — nothing is kept unless a use case commits it."""
@@ -45,6 +54,8 @@ class UnitOfWork:
         self.node = node
         self.write = write
         self._context: Context | None = None
+        self._agreements: tuple[Any, ...] = ()
+        self._context_moved = False
         self.depth = 0  # use cases running in this unit of work, outermost first
         # Orders folded in this transaction, so that an act folds its orders once.
         self.folds: dict[str, Folded] = {}
@@ -73,12 +84,33 @@ class UnitOfWork:
     def commit(self) -> None:
         """Keep what the current transaction did; what follows runs in a new one."""
         self.conn.commit()
+        self._keep_folds()
+        self._context_moved = False
         self.folds.clear()
         self.need_to_know.clear()
+
+    def _keep_folds(self) -> None:
+        """Hand the node the orders this transaction folded, as committed, for the next
+        transaction to reuse once it has seen their heads unchanged: only an order whose
+        events name no other order (its fold is its own events) and that has a projection
+        row (a head to compare)."""
+        if self._context is None or self._context_moved or not self.folds:
+            return
+        cache = self.node.fold_cache
+        for number, folded in self.folds.items():
+            if folded.state.terms is None or any(f.orders() != (number,)
+                                                 for f in folded.facts):
+                cache.pop(number, None)
+                continue
+            cache[number] = (self._context, folded)
+            cache.move_to_end(number)
+        while len(cache) > FOLDS_KEPT:
+            cache.popitem(last=False)
 
     def rollback(self) -> None:
         self.conn.rollback()
         self._context = None
+        self._context_moved = False
         self.folds.clear()
         self.need_to_know.clear()
 
@@ -93,14 +125,23 @@ class UnitOfWork:
             stamp = context_stamp(self.conn)
             cached = self.node.context_cache
             if cached is not None and cached[0] == stamp:
-                self._context = cached[1]
+                self._context, self._agreements = cached[1], cached[2]
             else:
                 self._context = load_context(self.conn)
-                self.node.context_cache = (stamp, self._context)
+                self._agreements = load_agreements(self.conn)
+                self.node.context_cache = (stamp, self._context, self._agreements)
         return self._context
+
+    @property
+    def agreements(self) -> tuple[Any, ...]:
+        """The rows of the agreements table (every profile version, who adopted it), as
+        the context was loaded: adoptions are context events, so they move its stamp."""
+        _ = self.context
+        return self._agreements
 
     def context_changed(self) -> None:
         self._context = None
+        self._context_moved = True  # folds made before may be of the old context
 
 
 def use_case(

@@ -74,50 +74,64 @@ def lock_stream(conn: Connection, stream: str) -> dict[str, Any]:
     return dict(row)
 
 
-def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: str) -> int:
-    """Insert one event at the head of its stream; returns its arrival id."""
-    env = signed.envelope
-    head = lock_stream(conn, env.stream)
-    if env.seq != head["head_seq"] + 1 or env.prev != head["head_hash"]:
-        # Callers check continuity before appending; reaching here means a
-        # defect, and nothing of this transaction may be committed.
-        raise InvariantBroken(
-            f"{env.stream}: seq {env.seq} (prev {str(env.prev)[:12]}) does not follow "
-            f"seq {head['head_seq']} ({str(head['head_hash'])[:12]})"
-        )
-    result = conn.execute(
-        insert(events).values(
-            stream=env.stream,
-            seq=env.seq,
-            hash=signed.hash,
-            prev=env.prev,
-            at=env.at,
-            type=env.type,
-            subject=env.subject,
-            parent=env.parent,
-            signer=stream_party(env.stream),
-            key=signed.key,
-            signature=signed.sig,
+def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: str,
+           head: Mapping[str, Any] | None = None) -> int:
+    """Insert one event at the head of its stream; returns its arrival id.
+
+    ``head`` is the stream's row as :func:`lock_stream` returned it in this
+    transaction, when the caller locked it already.
+    """
+    return append_many(conn, [signed], origin=origin, received_at=received_at, head=head)[0]
+
+
+def append_many(conn: Connection, run: Sequence[SignedEvent], *, origin: str,
+                received_at: str, head: Mapping[str, Any] | None = None) -> list[int]:
+    """Insert consecutive events of one stream at its head; returns their arrival ids.
+
+    The stream is locked and its head row updated once; the events and the
+    orders they name are inserted in one batch each.
+    """
+    if not run:
+        return []
+    stream = run[0].envelope.stream
+    head = head if head is not None else lock_stream(conn, stream)
+    seq, prev = head["head_seq"], head["head_hash"]
+    tree = CompactRange.from_list(json.loads(head["compact_range"]), size=seq)
+    rows = []
+    for signed in run:
+        env = signed.envelope
+        if env.stream != stream or env.seq != seq + 1 or env.prev != prev:
+            # Callers check continuity before appending; reaching here means a
+            # defect, and nothing of this transaction may be committed.
+            raise InvariantBroken(
+                f"{env.stream}: seq {env.seq} (prev {str(env.prev)[:12]}) does not follow "
+                f"{stream} seq {seq} ({str(prev)[:12]})"
+            )
+        seq, prev = env.seq, signed.hash
+        tree.append(leaf_hash(bytes.fromhex(signed.hash)))
+        rows.append({
+            "stream": env.stream, "seq": env.seq, "hash": signed.hash, "prev": env.prev,
+            "at": env.at, "type": env.type, "subject": env.subject, "parent": env.parent,
+            "signer": stream_party(env.stream), "key": signed.key, "signature": signed.sig,
             # The very bytes that were hashed and signed, never a fresh serialisation.
-            envelope=signed.canonical.decode("utf-8"),
-            received_at=received_at,
-            origin=origin,
-        )
-    )
-    event_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    named = orders_named(env)
+            "envelope": signed.canonical.decode("utf-8"),
+            "received_at": received_at, "origin": origin,
+        })
+    if len(rows) == 1:
+        result = conn.execute(insert(events), rows[0])
+        ids = [int(result.inserted_primary_key[0])]  # type: ignore[index]
+    else:
+        ids = [int(i) for i in conn.scalars(
+            insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)]
+    named = [{"event_id": i, "order_number": o}
+             for i, signed in zip(ids, run, strict=True) for o in orders_named(signed.envelope)]
     if named:
-        conn.execute(
-            insert(event_orders), [{"event_id": event_id, "order_number": o} for o in named]
-        )
-    tree = CompactRange.from_list(json.loads(head["compact_range"]), size=head["head_seq"])
-    tree.append(leaf_hash(bytes.fromhex(signed.hash)))
+        conn.execute(insert(event_orders), named)
     conn.execute(
-        update(streams)
-        .where(streams.c.stream == env.stream)
-        .values(head_seq=env.seq, head_hash=signed.hash, compact_range=json.dumps(tree.to_list()))
+        update(streams).where(streams.c.stream == stream)
+        .values(head_seq=seq, head_hash=prev, compact_range=json.dumps(tree.to_list()))
     )
-    return event_id
+    return ids
 
 
 def stored(row: Any) -> StoredEvent:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
 
 from acsa.domain import facts as F
 from acsa.domain.aging import due_items as order_due_items
@@ -44,7 +44,8 @@ from acsa.domain.worklist import open_tasks
 from acsa.store import tables as T
 from acsa.store.consents import load_marking_changes
 from acsa.store.digests import write_order_digest
-from acsa.store.log import linked_orders, order_facts, read_order_facts
+from acsa.store.log import linked_orders, order_facts
+from acsa.store.row_changes import Changes, order_column, read_rows, write_changes
 
 CONTEXT_TYPES = (
     F.AGREEMENT_ADOPTED, F.APPOINTMENT_GRANTED, F.APPOINTMENT_REVOKED, F.UNIT_REGISTERED,
@@ -83,6 +84,11 @@ def load_context(conn: Connection) -> Context:
                    markings=load_marking_changes(conn, rosters))
 
 
+def load_agreements(conn: Connection) -> tuple[Any, ...]:
+    """Every row of the agreements table, kept with the context."""
+    return tuple(conn.execute(select(T.agreements)).all())
+
+
 def appointment_of(row: Any) -> Appointment:
     limits = json.loads(row.limits) if row.limits else None
     return Appointment(
@@ -97,18 +103,52 @@ def appointment_of(row: Any) -> Appointment:
 
 
 def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dict[str, OrderState]:
-    """Re-fold ``orders`` (and the orders linked to them) and rewrite their projections."""
+    """Re-fold ``orders`` (and the orders linked to them) and write what changed in their
+    projections: the rows stored are compared with the fold's, table by table, and only
+    the rows that differ are written (every order in one batch per table)."""
+    return {n: state for n, (_, state) in refold_orders(conn, orders, ctx).items()}
+
+
+def refold_orders(conn: Connection, orders: Iterable[str], ctx: Context
+                  ) -> dict[str, tuple[list[F.Fact], OrderState]]:
+    """:func:`refresh_orders`, giving each order with the facts it was folded from (its
+    own and its linked orders')."""
     wanted = linked_orders(conn, orders)
-    facts = read_order_facts(conn, wanted)  # already closed under links
+    facts = order_facts(conn, wanted)  # ``wanted`` is closed under links already
     heads: dict[str, str] = {}
     for fact in facts:
         for o in fact.orders():
             heads[o] = fact.hash  # arrival order: the last one wins
     states = interpret_orders(facts, ctx, wanted)
     shown = completed_statuses(states, ctx.profiles)  # every linked order is among them
-    for number, state in states.items():
-        write_order(conn, state, facts, ctx, heads.get(number, ""), shown.get(number))
-    return states
+    rows = OrderRows()
+    grouped = _group_facts(facts, states)
+    for number, group_facts in grouped.items():
+        order_rows(states[number], group_facts, ctx, heads.get(number, ""), rows,
+                   shown=shown.get(number))
+    write_rows(conn, read_rows(conn, ORDER_TABLES, states), rows.tables)
+    return {n: (grouped[n], state) for n, state in states.items()}
+
+
+def _group_facts(facts: Sequence[F.Fact], orders: Iterable[str]) -> dict[str, list[F.Fact]]:
+    """For each of ``orders``, the facts of its group of linked orders (in arrival order):
+    what its postings are derived from, without every other order's facts."""
+    links = _Links()
+    by_order: dict[str, list[F.Fact]] = defaultdict(list)
+    for fact in facts:
+        named = fact.orders()
+        for o in named:
+            by_order[o].append(fact)
+        links.join(named)
+    position = {f.hash: i for i, f in enumerate(facts)}
+    groups: dict[str, list[F.Fact]] = {}
+    for group in links.groups(by_order):
+        merged = by_order[group[0]] if len(group) == 1 else sorted(
+            {f.hash: f for o in group for f in by_order[o]}.values(),
+            key=lambda f: position[f.hash])
+        for o in group:
+            groups[o] = merged
+    return {o: groups.get(o, []) for o in orders}
 
 
 def lock_orders(conn: Connection, numbers: Iterable[str]) -> None:
@@ -123,42 +163,46 @@ def lock_orders(conn: Connection, numbers: Iterable[str]) -> None:
                      .order_by(T.orders.c.number).with_for_update()).all()
 
 
-def _clear_order(conn: Connection, number: str, *, keep_postings: bool = False) -> None:
-    if not keep_postings:
-        old = conn.execute(select(T.postings).where(T.postings.c.order_number == number)).all()
-        _adjust_balances(conn, old, sign=-1)
-        conn.execute(delete(T.postings).where(T.postings.c.order_number == number))
-    for table in (T.verdicts, T.in_kind, T.due_items, T.order_tasks):
-        conn.execute(delete(table).where(table.c.order_number == number))
-    conn.execute(delete(T.order_lines).where(T.order_lines.c.order_number == number))
-    conn.execute(delete(T.orders).where(T.orders.c.number == number))
-
-
-def _adjust_balances(conn: Connection, rows: Iterable[Any], *, sign: int) -> None:
+def _adjust_balances(conn: Connection, rows: Iterable[Mapping[str, Any]], *, sign: int) -> None:
+    """Add postings (``sign`` 1) to the balances or take them away (-1): one upsert of
+    every account touched, then the balances back at zero go, as a rebuild never writes
+    them."""
     deltas: dict[tuple[str, str, str, str], int] = defaultdict(int)
     for p in rows:
-        deltas[(p.debtor, p.creditor, p.currency, p.debit)] += sign * p.amount_minor
-        deltas[(p.debtor, p.creditor, p.currency, p.credit)] -= sign * p.amount_minor
-    for (debtor, creditor, currency, account), delta in sorted(deltas.items()):
-        if delta == 0:
-            continue
-        where = (
-            (T.balances.c.debtor == debtor) & (T.balances.c.creditor == creditor)
-            & (T.balances.c.currency == currency) & (T.balances.c.account == account)
-        )
-        done = conn.execute(
-            update(T.balances).where(where)
-            .values(balance_minor=T.balances.c.balance_minor + delta)
-        )
-        if done.rowcount == 0:
-            conn.execute(insert(T.balances).values(
-                debtor=debtor, creditor=creditor, currency=currency, account=account,
-                balance_minor=delta,
-            ))
-        else:
-            # A balance back at zero is no balance: the row goes, as a rebuild would
-            # never write it.
-            conn.execute(delete(T.balances).where(where, T.balances.c.balance_minor == 0))
+        deltas[(p["debtor"], p["creditor"], p["currency"], p["debit"])] += sign * p["amount_minor"]
+        deltas[(p["debtor"], p["creditor"], p["currency"], p["credit"])] -= sign * p["amount_minor"]
+    moved = sorted(k for k, v in deltas.items() if v != 0)
+    if not moved:
+        return
+    conn.execute(_balance_upsert(conn.dialect.name), [
+        {"debtor": d, "creditor": c, "currency": cur, "account": a,
+         "balance_minor": deltas[(d, c, cur, a)]} for d, c, cur, a in moved
+    ])
+    b = T.balances.c
+    conn.execute(delete(T.balances).where(
+        b.balance_minor == 0, tuple_(b.debtor, b.creditor, b.currency, b.account).in_(moved)))
+
+
+@lru_cache(maxsize=2)
+def _balance_upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE adding to the balance, in the engine's dialect."""
+    if dialect == "postgresql":
+        # Imported here: the PostgreSQL dialect is loaded only where it is the engine's.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(T.balances)
+        return pg.on_conflict_do_update(
+            index_elements=BALANCE_KEY,
+            set_={"balance_minor": T.balances.c.balance_minor + pg.excluded.balance_minor})
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite = sqlite_insert(T.balances)
+    return lite.on_conflict_do_update(
+        index_elements=BALANCE_KEY,
+        set_={"balance_minor": T.balances.c.balance_minor + lite.excluded.balance_minor})
+
+
+BALANCE_KEY = ("debtor", "creditor", "currency", "account")
 
 
 # Insertion order respects the foreign key of order lines.
@@ -248,26 +292,49 @@ def insert_rows(conn: Connection, rows: OrderRows) -> None:
             conn.execute(insert(table), batch)
 
 
-def write_order(conn: Connection, state: OrderState, facts: list[F.Fact], ctx: Context,
-                head: str, shown: Status | None = None) -> None:
-    """Replace one order's projection rows, keeping the balances in step."""
-    _clear_order(conn, state.number)
-    rows = order_rows(state, facts, ctx, head, shown=shown)
-    insert_rows(conn, rows)
-    _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
-    write_order_digest(conn, state.number, rows.tables)
+def write_rows(conn: Connection, old: Mapping[str, Sequence[Mapping[str, Any]]],
+               new: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """Write what differs between the ``old`` and ``new`` rows of the order tables, and move
+    the balances by the postings that went and came."""
+    done = write_changes(conn, ORDER_TABLES, old, new)
+    postings = done[T.postings.name]
+    _adjust_balances(conn, postings.gone, sign=-1)
+    _adjust_balances(conn, postings.inserted, sign=1)
+    for number in sorted(_digested(done)):
+        write_order_digest(conn, number, new)
 
 
-def write_order_after(conn: Connection, before: OrderState, after: OrderState, fact: F.Fact,
-                      ctx: Context) -> None:
-    """Rewrite one order's projection after one more effective event, posting only what the
-    event changed: nothing else is replayed."""
-    _clear_order(conn, after.number, keep_postings=True)
-    rows = order_rows(after, [fact], ctx, fact.hash,
-                      postings=event_postings(before, after, fact, ctx))
-    insert_rows(conn, rows)
-    _adjust_balances(conn, [_Row(r) for r in rows.tables["postings"]], sign=1)
-    write_order_digest(conn, after.number, rows.tables)
+# The tables an order's reconciliation digest is made from (acsa.store.digests).
+DIGESTED = (T.orders, T.order_lines, T.verdicts, T.postings)
+
+
+def _digested(done: Mapping[str, Changes]) -> set[str]:
+    """The orders whose digest may have changed: those with a row written in a table the
+    digest is made from."""
+    out: set[str] = set()
+    for table in DIGESTED:
+        c, column = done[table.name], order_column(table).name
+        out.update(r[column] for r in (*c.inserted, *c.gone))
+        out.update(r[f"k_{column}"] for r in c.deleted)
+        out.update(v[f"k_{column}"] for values in c.updated.values() for v in values)
+        out.update(c.replaced)
+    return out
+
+
+def write_order_after(conn: Connection, before: OrderState, before_head: str | None,
+                      after: OrderState, fact: F.Fact, ctx: Context) -> None:
+    """Write what one more effective event changed in an order's projection.
+
+    The rows stored are those the fold derived ``before`` (the projections
+    equal a fresh fold), so only the rows that differ from the fold ``after``
+    are written; the postings are the event's own, added (nothing else is
+    replayed).
+    """
+    old = order_rows(before, (), ctx, before_head or "", postings=())
+    new = order_rows(after, [fact], ctx, fact.hash,
+                     postings=event_postings(before, after, fact, ctx))
+    old.tables[T.postings.name] = []
+    write_rows(conn, old.tables, new.tables)
 
 
 def rebuild_orders(conn: Connection, ctx: Context, batch_orders: int = 2_000,
@@ -370,13 +437,6 @@ class _Links:
         for m in members:
             out[self.find(m)].append(m)
         return [sorted(g) for _, g in sorted(out.items())]
-
-
-class _Row:
-    """A posting row dict read like a result row."""
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 def posting_row(p: Any, on: date) -> dict[str, Any]:
