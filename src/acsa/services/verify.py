@@ -289,8 +289,8 @@ def _first(rows: Iterable[Any], n: int = 20) -> list[tuple[Any, ...]]:
     return heapq.nsmallest(n, (tuple(r) for r in rows), key=repr)
 
 
-def verify_projections(uow: UnitOfWork, pool: Workers | None = None
-                       ) -> tuple[list[Finding], int]:
+def verify_projections(uow: UnitOfWork, pool: Workers | None = None,
+                       batch_orders: int = 2_000) -> tuple[list[Finding], int]:
     """Re-fold everything inside this transaction and compare; the transaction is rolled back.
 
     The stored rows are copied aside in the database and compared there (as sets), so
@@ -298,7 +298,7 @@ def verify_projections(uow: UnitOfWork, pool: Workers | None = None
     folded in ``pool``'s workers, when given."""
     tables = sorted((*ORDER_TABLES, *CONTEXT_TABLES, T.balances), key=lambda t: t.name)
     before = {t.name: _copy(uow, t) for t in tables}
-    orders = rebuild_projections(uow, pool=pool)
+    orders = rebuild_projections(uow, batch_orders, pool=pool)
     findings = []
     for table in tables:
         copy, columns = before[table.name]
@@ -383,12 +383,14 @@ def rebuild_if_stale(uow: UnitOfWork) -> int | None:
     return rebuild_projections(uow)
 
 
-def verify_node(uow: UnitOfWork, workers: int = 1) -> VerifyReport:
+def verify_node(uow: UnitOfWork, workers: int = 1, *, page: int = LOG_PAGE,
+                batch_orders: int = 2_000) -> VerifyReport:
     """Check the log and re-derive the projections; with several ``workers`` the events are
-    checked (by chunks of each stream) and the orders folded in worker processes, the log's
-    chunks first, and the findings are the same, in the same order."""
+    checked (by chunks of ``page`` events of each stream) and the orders folded (by batches
+    of ``batch_orders``) in worker processes, the log's chunks first, and the findings are
+    the same, in the same order."""
     with Workers(uow.conn, workers) as pool:
-        log = start_log_check(uow, pool)
-        projection_findings, orders = verify_projections(uow, pool)
+        log = start_log_check(uow, pool, page)
+        projection_findings, orders = verify_projections(uow, pool, batch_orders)
         log_findings, events, streams = log.finish()
     return VerifyReport(events, streams, orders, log_findings + projection_findings)

@@ -14,11 +14,10 @@ transaction wrote) — the in-process path.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -65,6 +64,10 @@ class Workers:
 
     def __enter__(self) -> Workers:
         if self.workers > 1 and self._pool is None:
+            # Imported here: a command that runs in one process does not load them.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"))
         return self
