@@ -31,8 +31,8 @@ from acsa.domain.figures import (
     received,
     status,
 )
-from acsa.domain.interpret import Context, interpret_orders
-from acsa.domain.ledger import event_postings, order_entries
+from acsa.domain.interpret import Context, Trail, interpret_orders
+from acsa.domain.ledger import event_postings, order_entries, trail_postings
 from acsa.domain.marking import UNCLASSIFIED, Marking
 from acsa.domain.parties import Role, Side
 from acsa.domain.postings import Posting
@@ -345,11 +345,14 @@ def fold_batch(conn: Connection, ctx: Context, batch: list[str],
             continue  # an earlier batch held its first order and wrote it
         count += len(group)
         facts = list({f.hash: f for o in group for f in by_order[o]}.values())
-        states = interpret_orders(facts, ctx, group)
+        trails: dict[str, Trail] = {}
+        states = interpret_orders(facts, ctx, group, trails)
         shown = completed_statuses(states, ctx.profiles)
         rows = chunks[-1]
         for number, state in states.items():
-            order_rows(state, facts, ctx, heads.get(number, ""), rows, shown=shown.get(number))
+            # The postings come from the fold's own trail: no event is applied again.
+            order_rows(state, facts, ctx, heads.get(number, ""), rows, shown=shown.get(number),
+                       postings=trail_postings(trails[number], ctx))
         if sum(len(v) for v in rows.tables.values()) >= batch_rows_max:
             chunks.append(OrderRows())
     return chunks, count
