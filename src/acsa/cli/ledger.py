@@ -31,17 +31,28 @@ from acsa.services import reports, users
 from acsa.services import verify as verification
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
+from acsa.services.workers import default_workers
 
 report_app = typer.Typer(help="Balances, aging, obligations in kind, ceilings.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1,
+    help="Processes to check and fold in (default: one per processor; 1: this process only).")]
+
+
+def _workers(workers: int | None) -> int:
+    return workers if workers is not None else default_workers()
+
+
 @app.command()
-def verify(as_json: JsonOpt = False) -> None:
+def verify(as_json: JsonOpt = False, workers: WorkersOpt = None) -> None:
     """Re-check every hash, link, signature and tree head; re-fold and compare projections."""
     with errors(as_json), UnitOfWork(node()) as uow:
-        report = verify_node(uow)  # the re-fold is rolled back: verify changes nothing
+        # The re-fold is rolled back: verify changes nothing.
+        report = verify_node(uow, workers=_workers(workers))
         data = {"ok": report.ok, "events": report.events, "streams": report.streams,
                 "orders": report.orders, "findings": [str(f) for f in report.findings]}
 
@@ -60,10 +71,10 @@ def verify(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def rebuild(as_json: JsonOpt = False) -> None:
+def rebuild(as_json: JsonOpt = False, workers: WorkersOpt = None) -> None:
     """Recreate every projection from the log."""
     with errors(as_json), UnitOfWork(node()) as uow:
-        orders = verification.rebuild(uow)
+        orders = verification.rebuild(uow, workers=_workers(workers))
         emit(as_json, {"orders": orders}, f"rebuilt projections of {orders} orders from the log")
 
 

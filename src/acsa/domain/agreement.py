@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -306,8 +307,9 @@ class AgreementProfile:
         raise InvalidValue(N_("%(party)s is not a party to %(agreement)s"), field="party",
                            party=code, agreement=self.id)
 
-    @property
+    @cached_property
     def party_codes(self) -> tuple[str, ...]:
+        # Worked out once: a fold asks for it several times for every event.
         return tuple(p.code for p in self.parties)
 
     def other_party(self, code: str) -> str:

@@ -313,16 +313,23 @@ def canonical_order(
     return ordered, past
 
 
+# Each effective event of a fold with the order's state before and after it, in the order
+# they took effect: what an order's postings are derived from (acsa.domain.ledger).
+Trail = list[tuple[Fact, OrderState, OrderState]]
+
+
 def interpret(
     order: str,
     facts: Iterable[Fact],
     ctx: Context,
     excluded: Mapping[str, str] | None = None,
+    trail: Trail | None = None,
 ) -> OrderState:
     """Fold every event of ``order`` into its state.
 
     ``excluded`` maps multi-order events already ruled ineffective elsewhere
-    to the reason, so that they are ineffective here too.
+    to the reason, so that they are ineffective here too. ``trail``, when
+    given, receives each effective event with the states before and after it.
     """
     excluded = excluded or {}
     mine = {f.hash: f for f in facts if order in f.orders()}
@@ -339,7 +346,10 @@ def interpret(
             before = replace(before, verdicts=())
         verdict, note = _judge(order, f, before, ctx, mine, excluded)
         if verdict.effective:
+            was = state
             state, note = apply(f, state, ctx)
+            if trail is not None:
+                trail.append((f, was, state))
             if note != verdict.note:
                 verdict = replace(verdict, note=note)
             effective.append(f)
@@ -446,9 +456,13 @@ def _replay(order: str, facts: Sequence[Fact], ctx: Context) -> OrderState:
 
 
 def interpret_orders(
-    facts: Iterable[Fact], ctx: Context, orders: Iterable[str] | None = None
+    facts: Iterable[Fact], ctx: Context, orders: Iterable[str] | None = None,
+    trails: dict[str, Trail] | None = None,
 ) -> dict[str, OrderState]:
-    """Interpret several orders at once, so multi-order events act on all or none."""
+    """Interpret several orders at once, so multi-order events act on all or none.
+
+    ``trails``, when given, receives each order's trail (see :func:`interpret`) of the
+    fold whose states are returned."""
     all_facts = list({f.hash: f for f in facts}.values())
     by_order: dict[str, list[Fact]] = {}
     for f in all_facts:
@@ -468,7 +482,12 @@ def interpret_orders(
                     grew = True
     excluded: dict[str, str] = {}
     while True:
-        states = {o: interpret(o, by_order.get(o, []), ctx, excluded) for o in sorted(linked)}
+        states = {}
+        for o in sorted(linked):
+            trail: Trail | None = None
+            if trails is not None:
+                trail = trails[o] = []
+            states[o] = interpret(o, by_order.get(o, []), ctx, excluded, trail)
         newly: dict[str, str] = {}
         for o, st in states.items():
             for v in st.verdicts:

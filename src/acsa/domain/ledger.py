@@ -17,7 +17,7 @@ from decimal import Decimal
 from acsa.domain.errors import InvariantBroken
 from acsa.domain.facts import Fact
 from acsa.domain.figures import Accounts, accounts, owed_in_kind
-from acsa.domain.interpret import Context, apply
+from acsa.domain.interpret import Context, Trail, apply
 from acsa.domain.money import Money
 from acsa.domain.postings import Account, AccountKind, InKindEntry, Posting
 from acsa.domain.state import OrderState
@@ -78,6 +78,27 @@ def event_postings(before: OrderState, after: OrderState, fact: Fact,
         event=fact.hash,
         state=after,
     )
+
+
+def trail_postings(trail: Trail, ctx: Context) -> list[Posting]:
+    """Every posting of an order, from the trail of its fold: the same as
+    :func:`order_entries` gives, without applying its events again (each state's
+    accounts are worked out once)."""
+    out: list[Posting] = []
+    last: OrderState | None = None
+    last_accounts = Accounts(0, 0, 0, 0, 0, 0)
+    for fact, before, after in trail:
+        profile = ctx.profile(after.profile)
+        if before.terms is None:
+            was = Accounts(0, 0, 0, 0, 0, 0)
+        elif before is last and before.profile == after.profile:
+            was = last_accounts
+        else:
+            was = accounts(before, profile)
+        now = accounts(after, profile)
+        out += postings_between(was, now, event=fact.hash, state=after)
+        last, last_accounts = after, now
+    return out
 
 
 def _effective(state: OrderState, facts: Iterable[Fact]) -> list[Fact]:

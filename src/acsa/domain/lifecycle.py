@@ -73,11 +73,23 @@ def always(action: Action) -> Any:
     return lambda fact: action
 
 
+# The last terms parsed, by the very mapping they were read from and the profile they were
+# read under: judging a new order, probing it and applying it read the same terms thrice.
+_TERMS: dict[int, tuple[Mapping[str, Any], AgreementProfile, OrderTerms]] = {}
+
+
 def terms_of(fact: Fact, profile: AgreementProfile, key: str = "terms") -> OrderTerms:
     raw = fact.data.get(key)
     if not isinstance(raw, Mapping):
         raise MissingField(N_("the order's terms are required"), field=key)
-    return terms_from_data(raw, profile)
+    held = _TERMS.get(id(raw))
+    if held is not None and held[0] is raw and held[1] is profile:
+        return held[2]
+    terms = terms_from_data(raw, profile)
+    if len(_TERMS) >= 64:
+        _TERMS.clear()
+    _TERMS[id(raw)] = (raw, profile, terms)
+    return terms
 
 
 def value_of(fact: Fact, state: OrderState) -> Money | None:

@@ -70,6 +70,11 @@ def is_unclassified(marking: Marking) -> bool:
     return marking.level == UNCLASSIFIED
 
 
+# Markings already read, by profile and content: a fold reads each event's twice, and most
+# events carry one of a few markings.
+_READ: dict[tuple[int, Any], tuple[AgreementProfile, Marking]] = {}
+
+
 def marking_from_data(data: object, profile: AgreementProfile) -> Marking:
     """Read and check an envelope's ``marking`` object against ``profile``.
 
@@ -77,6 +82,27 @@ def marking_from_data(data: object, profile: AgreementProfile) -> Marking:
     ``unclassified_marking``) is read as :data:`UNCLASSIFIED`, so equal
     markings compare equal whichever word the originator uses.
     """
+    key: Any = None
+    if isinstance(data, Mapping):
+        rel, caveats = data.get("rel"), data.get("caveats", ())
+        if isinstance(rel, list | tuple) and isinstance(caveats, list | tuple):
+            key = (id(profile), (data.get("level"), data.get("originator"), tuple(rel),
+                                 tuple(caveats)))
+            try:
+                held = _READ.get(key)
+            except TypeError:  # not plain text: read (and refused) below
+                held, key = None, None
+            if held is not None and held[0] is profile:
+                return held[1]
+    marking = _marking_from_data(data, profile)
+    if key is not None:
+        if len(_READ) >= 256:
+            _READ.clear()
+        _READ[key] = (profile, marking)
+    return marking
+
+
+def _marking_from_data(data: object, profile: AgreementProfile) -> Marking:
     if not isinstance(data, Mapping):
         raise InvalidValue(N_("must be an object with level, originator and rel"), field="marking")
     originator = data.get("originator")

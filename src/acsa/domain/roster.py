@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 from acsa.domain.errors import N_, LimitExceeded, NotAppointed
 from acsa.domain.money import Money
@@ -74,6 +75,11 @@ class Roster:
     @classmethod
     def of(cls, appointments: Iterable[Appointment]) -> Roster:
         return cls(MappingProxyType({a.id: a for a in appointments}))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A mapping proxy cannot be pickled; the roster is rebuilt from its appointments
+        # (so that a rebuild's workers receive the context).
+        return (Roster.of, (tuple(self.appointments.values()),))
 
     def for_user(self, party: str, user: str) -> list[Appointment]:
         return [a for a in self.appointments.values() if a.party == party and a.user == user]

@@ -11,6 +11,8 @@ is always a mistake that would silently round money.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +37,33 @@ def canonical_json(obj: object) -> bytes:
     ``JSON_INTEGER_MAX`` or any other type raises :class:`EnvelopeInvalid`
     naming the path, for example ``data.lines[0].qty`` (``$`` is ``obj`` itself).
     """
-    return rfc8785.dumps(plain_json(obj))
+    return canonical_plain(plain_json(obj))
+
+
+# Characters beyond the Basic Multilingual Plane: UTF-16 writes them as two code units,
+# so a key holding one may sort differently by UTF-16 (RFC 8785) and by code point.
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def canonical_plain(value: Any) -> bytes:
+    """The RFC 8785 bytes of ``value``, already plain JSON (as :func:`plain_json` returns it,
+    or an envelope validated on reading): no float, integers within ±``JSON_INTEGER_MAX``.
+
+    For such values the standard library's compact, sorted, unescaped JSON is the RFC 8785
+    form — the same escapes (the two-character ones, ``\\u00xx`` for other control
+    characters, nothing else), the same integers — except for the order of keys when text
+    holds a character beyond the Basic Multilingual Plane; then, or when the text cannot
+    be encoded, the ``rfc8785`` library writes it
+    (``tests/unit/events/test_canonical_json.py`` checks the two agree).
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+    if _ASTRAL.search(text) is None:
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    return rfc8785.dumps(value)
 
 
 def sha256_hex(data: bytes) -> str:

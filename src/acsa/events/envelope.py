@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acsa.events import _schema as schema
-from acsa.events.canonical import canonical_json, child_path, plain_json, sha256_hex
+from acsa.events.canonical import canonical_plain, child_path, plain_json, sha256_hex
 from acsa.events.errors import BadSignature, EnvelopeInvalid
 from acsa.events.keys import (
     PUBLIC_KEY_SIZE,
@@ -144,7 +144,8 @@ class Envelope:
         deeply read-only, so they never change)."""
         cached: bytes | None = self.__dict__.get("_canonical")
         if cached is None:
-            cached = canonical_json(self.to_dict())
+            # Validated when made: every field plain JSON, seq within the JSON-safe range.
+            cached = canonical_plain(self.to_dict())
             object.__setattr__(self, "_canonical", cached)
         return cached
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, delete, insert, select
+from sqlalchemy import Column, Connection, MetaData, Table, delete, insert, select
 
 from acsa.domain.interpret import Context
+from acsa.domain.keys import KeySchedule
 from acsa.domain.streams import stream_party
 from acsa.events import CompactRange, Envelope, SignedEvent, SignedTreeHead, TreeHead
 from acsa.events.keys import fingerprint
@@ -26,13 +28,16 @@ from acsa.events.merkle import leaf_hash
 from acsa.events.merkle import root as merkle_root
 from acsa.services.peers import party_keys, stream_schedule
 from acsa.services.unit_of_work import UnitOfWork, use_case
+from acsa.services.workers import Workers
 from acsa.store import tables as T
 from acsa.store.digests import DIGEST_TABLES, build_digests
 from acsa.store.log import fact_of, stored
 from acsa.store.projections import (
     CONTEXT_TYPES,
     ORDER_TABLES,
+    BatchRows,
     apply_context,
+    fold_batch,
     load_context,
     rebuild_orders,
 )
@@ -74,72 +79,136 @@ def _keys(uow: UnitOfWork) -> dict[str, bytes]:
 LOG_PAGE = 2_000
 
 
-def verify_log(uow: UnitOfWork, page: int = LOG_PAGE) -> tuple[list[Finding], int, int]:
-    """Every problem with the stored events, chains and tree heads.
+@dataclass(frozen=True)
+class _Chunk:
+    """Up to ``limit`` events of a stream after seq ``after``, the first at ``start``."""
 
-    Each stream is read ``page`` events at a time: what is held is a stream's
-    leaf hashes (for its tree heads), never its events."""
+    stream: str
+    party: str
+    key: bytes | None
+    schedule: KeySchedule | None
+    start: int  # its position in the stream (from 1)
+    after: int | None  # the seq of the event before it (None: from the start)
+    prev: str | None  # the hash of the event before it
+    limit: int
+
+
+@dataclass(frozen=True)
+class _Checked:
+    findings: list[Finding]
+    leaves: list[bytes]
+    last: str | None  # the hash of its last event
+    count: int
+
+
+def check_chunk(conn: Connection, chunk: _Chunk) -> _Checked:
+    """Every problem with the events of ``chunk`` (each event, its place in the chain) and
+    their Merkle leaves: the work of a verification, done where ``conn`` is."""
     findings: list[Finding] = []
-    keys = _keys(uow)
-    count = 0
-    heads = {r.stream: r for r in uow.conn.execute(select(T.streams))}
-    logged = set(uow.conn.scalars(select(T.events.c.stream).distinct()))
-    for stream in sorted(logged | set(heads)):
-        party = stream_party(stream)
-        key = keys.get(party)
-        # Keys rotate: each event is checked with the key its stream's schedule
-        # puts in force at its position (acsa.services.peers).
-        schedule = stream_schedule(uow, stream)
-        known = party_keys(uow, party)
-        leaves: list[bytes] = []
-        expected_prev: str | None = None
-        held = 0
-        for i, row in enumerate(_stream_rows(uow, stream, page), start=1):
-            held = i
-            where = f"{stream} seq {row.seq}"
-            if row.seq != i:
-                findings.append(Finding("chain", where, f"expected seq {i}: an event is "
-                                        "missing, inserted or out of order"))
-            row_key = schedule.public_key(row.key) if schedule is not None else None
-            findings += _check_row(row, where, row_key or key, party)
-            problem = schedule.problem(row.seq, row.key) if schedule is not None else None
-            if problem:
-                findings.append(Finding("event", where, problem))
-            if row.prev != expected_prev:
-                findings.append(Finding("chain", where, "prev does not link to the event "
-                                        "before it"))
-            expected_prev = row.hash
-            leaves.append(leaf_hash(bytes.fromhex(row.hash)) if len(row.hash) == 64
-                          else b"")
-        count += held
-        head = heads.get(stream)
-        if head is None:
-            findings.append(Finding("chain", stream, "events without a stream head"))
-            continue
-        if head.head_seq != held or head.head_hash != expected_prev:
-            findings.append(Finding("chain", stream, f"stream head says seq {head.head_seq}, "
-                                    f"the log holds {held}"))
-        stored_root = _compact_root(head)
-        if held and stored_root != merkle_root(leaves).hex():
-            findings.append(Finding("tree", stream, "the stored Merkle root does not match "
-                                    "the events"))
-        findings += _check_tree_heads(uow, stream, leaves, known.known if known else {})
-    return findings, count, len(heads)
+    leaves: list[bytes] = []
+    expected_prev = chunk.prev
+    schedule = chunk.schedule
+    query = select(T.events).where(T.events.c.stream == chunk.stream)
+    if chunk.after is not None:
+        query = query.where(T.events.c.seq > chunk.after)
+    rows = conn.execute(query.order_by(T.events.c.seq).limit(chunk.limit)).all()
+    for i, row in enumerate(rows, start=chunk.start):
+        where = f"{chunk.stream} seq {row.seq}"
+        if row.seq != i:
+            findings.append(Finding("chain", where, f"expected seq {i}: an event is "
+                                    "missing, inserted or out of order"))
+        row_key = schedule.public_key(row.key) if schedule is not None else None
+        findings += _check_row(row, where, row_key or chunk.key, chunk.party)
+        problem = schedule.problem(row.seq, row.key) if schedule is not None else None
+        if problem:
+            findings.append(Finding("event", where, problem))
+        if row.prev != expected_prev:
+            findings.append(Finding("chain", where, "prev does not link to the event "
+                                    "before it"))
+        expected_prev = row.hash
+        leaves.append(leaf_hash(bytes.fromhex(row.hash)) if len(row.hash) == 64 else b"")
+    return _Checked(findings, leaves, expected_prev, len(rows))
 
 
-def _stream_rows(uow: UnitOfWork, stream: str, page: int) -> Iterator[Any]:
-    """A stream's events in order of seq, read ``page`` at a time ((stream, seq) is
-    unique, so paging on seq misses none)."""
-    after: int | None = None
-    while True:
-        query = select(T.events).where(T.events.c.stream == stream)
-        if after is not None:
-            query = query.where(T.events.c.seq > after)
-        rows = uow.conn.execute(query.order_by(T.events.c.seq).limit(page)).all()
-        yield from rows
-        if len(rows) < page:
-            return
-        after = rows[-1].seq
+def _chunks(uow: UnitOfWork, stream: str, page: int, key: bytes | None,
+            schedule: KeySchedule | None) -> Iterator[_Chunk]:
+    """``stream`` cut into chunks of ``page`` events (seq and hash read to find where)."""
+    party = stream_party(stream)
+    start, after, prev = 1, None, None
+    query = (select(T.events.c.seq, T.events.c.hash).where(T.events.c.stream == stream)
+             .order_by(T.events.c.seq))
+    n = 0
+    for n, row in enumerate(uow.conn.execute(query), start=1):
+        if n % page == 0:
+            yield _Chunk(stream, party, key, schedule, start, after, prev, page)
+            start, after, prev = n + 1, row.seq, row.hash
+    if n % page or n == 0:
+        yield _Chunk(stream, party, key, schedule, start, after, prev, page)
+
+
+class LogCheck:
+    """A verification of the stored events, chains and tree heads, started by
+    :func:`start_log_check` (its chunks running in ``pool``) and ended by :meth:`finish`."""
+
+    def __init__(self, uow: UnitOfWork, pool: Workers, page: int) -> None:
+        self.uow = uow
+        keys = _keys(uow)
+        self.heads = {r.stream: r for r in uow.conn.execute(select(T.streams))}
+        logged = set(uow.conn.scalars(select(T.events.c.stream).distinct()))
+        self.streams = sorted(logged | set(self.heads))
+        self.parts: dict[str, list[Future[_Checked]]] = {}
+        for stream in self.streams:
+            # Keys rotate: each event is checked with the key its stream's schedule
+            # puts in force at its position (acsa.services.peers).
+            schedule = stream_schedule(uow, stream)
+            key = keys.get(stream_party(stream))
+            self.parts[stream] = [pool.submit(check_chunk, c)
+                                  for c in _chunks(uow, stream, page, key, schedule)]
+
+    def finish(self) -> tuple[list[Finding], int, int]:
+        """Every problem found, the events checked and the streams held."""
+        findings: list[Finding] = []
+        count = 0
+        for stream in self.streams:
+            leaves: list[bytes] = []
+            last: str | None = None
+            held = 0
+            for part in self.parts.pop(stream):
+                checked = part.result()
+                findings += checked.findings
+                leaves += checked.leaves
+                held += checked.count
+                last = checked.last if checked.count else last
+            count += held
+            head = self.heads.get(stream)
+            if head is None:
+                findings.append(Finding("chain", stream, "events without a stream head"))
+                continue
+            if head.head_seq != held or head.head_hash != last:
+                findings.append(Finding("chain", stream, f"stream head says seq "
+                                        f"{head.head_seq}, the log holds {held}"))
+            stored_root = _compact_root(head)
+            if held and stored_root != merkle_root(leaves).hex():
+                findings.append(Finding("tree", stream, "the stored Merkle root does not "
+                                        "match the events"))
+            known = party_keys(self.uow, stream_party(stream))
+            findings += _check_tree_heads(self.uow, stream, leaves, known.known if known else {})
+        return findings, count, len(self.heads)
+
+
+def start_log_check(uow: UnitOfWork, pool: Workers, page: int = LOG_PAGE) -> LogCheck:
+    """Start checking every stored event in ``pool``: each stream is cut into chunks of
+    ``page`` events, checked in the workers; what the caller holds is each stream's leaf
+    hashes (for its tree heads), never its events."""
+    return LogCheck(uow, pool, page)
+
+
+def verify_log(uow: UnitOfWork, page: int = LOG_PAGE,
+               workers: int = 1) -> tuple[list[Finding], int, int]:
+    """Every problem with the stored events, chains and tree heads; the events and the
+    streams counted."""
+    with Workers(uow.conn, workers) as pool:
+        return start_log_check(uow, pool, page).finish()
 
 
 def _compact_root(head: Any) -> str:
@@ -221,15 +290,17 @@ def _first(rows: Iterable[Any], n: int = 20) -> list[tuple[Any, ...]]:
     return heapq.nsmallest(n, (tuple(r) for r in rows), key=repr)
 
 
-def verify_projections(uow: UnitOfWork) -> tuple[list[Finding], int]:
+def verify_projections(uow: UnitOfWork, pool: Workers | None = None,
+                       batch_orders: int = 2_000) -> tuple[list[Finding], int]:
     """Re-fold everything inside this transaction and compare; the transaction is rolled back.
 
     The stored rows are copied aside in the database and compared there (as sets), so
-    memory is bounded by what a rebuild holds, not by the projections."""
+    memory is bounded by what a rebuild holds, not by the projections. The orders are
+    folded in ``pool``'s workers, when given."""
     tables = sorted((*ORDER_TABLES, *CONTEXT_TABLES, T.balances, *DIGEST_TABLES),
                     key=lambda t: t.name)
     before = {t.name: _copy(uow, t) for t in tables}
-    orders = rebuild_projections(uow)
+    orders = rebuild_projections(uow, batch_orders, pool=pool)
     findings = []
     for table in tables:
         copy, columns = before[table.name]
@@ -250,11 +321,15 @@ def _short(row: tuple[Any, ...]) -> str:
     return text if len(text) < 160 else text[:157] + "…"
 
 
-def rebuild_projections(uow: UnitOfWork, batch_orders: int = 2_000) -> int:
+def rebuild_projections(uow: UnitOfWork, batch_orders: int = 2_000, *, workers: int = 1,
+                        pool: Workers | None = None) -> int:
     """Delete every projection and derive it again from the log; returns the order count.
 
     Orders are folded and written ``batch_orders`` at a time (with the orders linked to
-    them), so memory is bounded by a batch, not by the log."""
+    them), so memory is bounded by a batch, not by the log. With several ``workers`` (or a
+    ``pool`` of them) the batches are folded in worker processes, each reading the log
+    through its own connection, and their rows written here, in this transaction, in the
+    same order: the result is the same as folding them here."""
     for table in (*reversed(ORDER_TABLES), *CONTEXT_TABLES, T.balances):  # lines first
         uow.conn.execute(delete(table))
     uow.context_changed()
@@ -264,15 +339,31 @@ def rebuild_projections(uow: UnitOfWork, batch_orders: int = 2_000) -> int:
         apply_context(uow.conn, fact_of(stored(row).signed))
     ctx: Context = load_context(uow.conn)
     uow.context_changed()
-    count = rebuild_orders(uow.conn, ctx, batch_orders)
+    if pool is None:
+        with Workers(uow.conn, workers) as own:
+            count = _rebuild_orders(uow, ctx, batch_orders, own)
+    else:
+        count = _rebuild_orders(uow, ctx, batch_orders, pool)
     build_digests(uow.conn)  # from the order rows just written
     return count
 
 
+def _rebuild_orders(uow: UnitOfWork, ctx: Context, batch_orders: int, pool: Workers) -> int:
+    if not pool.parallel:
+        return rebuild_orders(uow.conn, ctx, batch_orders)
+
+    def fold(batches: Iterable[list[str]]) -> Iterator[BatchRows]:
+        # The context goes with each batch: the workers cannot read it, since this
+        # transaction has just rewritten its tables.
+        return pool.map(fold_batch, ((ctx, batch) for batch in batches))
+
+    return rebuild_orders(uow.conn, ctx, batch_orders, fold=fold)
+
+
 @use_case
-def rebuild(uow: UnitOfWork) -> int:
+def rebuild(uow: UnitOfWork, workers: int = 1) -> int:
     """``acsa rebuild``: every projection derived again from the log, and kept."""
-    return rebuild_projections(uow)
+    return rebuild_projections(uow, workers=workers)
 
 
 # Set in node_info by a migration that adds or changes a projection (0007: order_tasks;
@@ -297,8 +388,14 @@ def rebuild_if_stale(uow: UnitOfWork) -> int | None:
     return rebuild_projections(uow)
 
 
-def verify_node(uow: UnitOfWork) -> VerifyReport:
-    log_findings, events, streams = verify_log(uow)
-    projection_findings, orders = verify_projections(uow)
+def verify_node(uow: UnitOfWork, workers: int = 1, *, page: int = LOG_PAGE,
+                batch_orders: int = 2_000) -> VerifyReport:
+    """Check the log and re-derive the projections; with several ``workers`` the events are
+    checked (by chunks of ``page`` events of each stream) and the orders folded (by batches
+    of ``batch_orders``) in worker processes, the log's chunks first, and the findings are
+    the same, in the same order."""
+    with Workers(uow.conn, workers) as pool:
+        log = start_log_check(uow, pool, page)
+        projection_findings, orders = verify_projections(uow, pool, batch_orders)
+        log_findings, events, streams = log.finish()
     return VerifyReport(events, streams, orders, log_findings + projection_findings)
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,8 +31,8 @@ from acsa.domain.figures import (
     received,
     status,
 )
-from acsa.domain.interpret import Context, interpret_orders
-from acsa.domain.ledger import event_postings, order_entries
+from acsa.domain.interpret import Context, Trail, interpret_orders
+from acsa.domain.ledger import event_postings, order_entries, trail_postings
 from acsa.domain.marking import UNCLASSIFIED, Marking
 from acsa.domain.parties import Role, Side
 from acsa.domain.postings import Posting
@@ -338,7 +338,7 @@ def write_order_after(conn: Connection, before: OrderState, before_head: str | N
 
 
 def rebuild_orders(conn: Connection, ctx: Context, batch_orders: int = 2_000,
-                   batch_rows_max: int = 20_000) -> int:
+                   batch_rows_max: int = 20_000, *, fold: Fold | None = None) -> int:
     """Derive every order's projection from the log, one batch of orders at a time; returns
     the count.
 
@@ -347,23 +347,21 @@ def rebuild_orders(conn: Connection, ctx: Context, batch_orders: int = 2_000,
     the orders linked to it by multi-order events (folded together); a group
     of linked orders is written by the batch that holds its first order. The
     balances are summed from all postings at the end.
+
+    ``fold`` turns the batches into their rows, in the same order; by default
+    each is folded here (:func:`fold_batch`), and a caller may fold them in
+    other processes, each reading the log through its own connection. The
+    rows are written here, in the order of the batches, whatever folded them.
     """
+    if fold is None:
+        def fold(batches: Iterable[list[str]]) -> Iterator[BatchRows]:
+            return (fold_batch(conn, ctx, b, batch_rows_max) for b in batches)
     totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
-    # Compared byte by byte on both engines (as Python compares strings), whatever the
-    # database's collation.
-    number = T.event_orders.c.order_number.collate(
-        "C" if conn.dialect.name == "postgresql" else "BINARY")
     count = 0
-    after: str | None = None
-    while True:
-        query = select(number).distinct().order_by(number)
-        if after is not None:
-            query = query.where(number > after)
-        batch = list(conn.scalars(query.limit(batch_orders)))
-        if not batch:
-            break
-        count += _rebuild_batch(conn, ctx, batch, totals, batch_rows_max)
-        after = batch[-1]
+    for chunks, n in fold(order_batches(conn, batch_orders)):
+        count += n
+        for rows in chunks:
+            _flush(conn, rows, totals)
     balances = [
         {"debtor": d, "creditor": c, "currency": cur, "account": a, "balance_minor": v}
         for (d, c, cur, a), v in sorted(totals.items()) if v != 0
@@ -373,9 +371,33 @@ def rebuild_orders(conn: Connection, ctx: Context, batch_orders: int = 2_000,
     return count
 
 
-def _rebuild_batch(conn: Connection, ctx: Context, batch: list[str],
-                   totals: dict[tuple[str, str, str, str], int], batch_rows_max: int) -> int:
-    """Fold and write the groups of linked orders whose first order is in ``batch``."""
+# The rows of a batch, in chunks of bounded size, and the number of orders folded.
+BatchRows = tuple[list["OrderRows"], int]
+Fold = Callable[[Iterable[list[str]]], Iterator[BatchRows]]
+
+
+def order_batches(conn: Connection, batch_orders: int) -> Iterator[list[str]]:
+    """Every order number of the log, ``batch_orders`` at a time, in byte order."""
+    # Compared byte by byte on both engines (as Python compares strings), whatever the
+    # database's collation.
+    number = T.event_orders.c.order_number.collate(
+        "C" if conn.dialect.name == "postgresql" else "BINARY")
+    after: str | None = None
+    while True:
+        query = select(number).distinct().order_by(number)
+        if after is not None:
+            query = query.where(number > after)
+        batch = list(conn.scalars(query.limit(batch_orders)))
+        if not batch:
+            return
+        yield batch
+        after = batch[-1]
+
+
+def fold_batch(conn: Connection, ctx: Context, batch: list[str],
+               batch_rows_max: int = 20_000) -> BatchRows:
+    """Fold the groups of linked orders whose first order is in ``batch``; their rows (in
+    chunks of about ``batch_rows_max``) and their count. Reads the log, writes nothing."""
     first = batch[0]
     by_order: dict[str, list[F.Fact]] = defaultdict(list)
     heads: dict[str, str] = {}
@@ -386,22 +408,24 @@ def _rebuild_batch(conn: Connection, ctx: Context, batch: list[str],
             by_order[o].append(fact)
             heads[o] = fact.hash
         links.join(named)
-    rows = OrderRows()
+    chunks = [OrderRows()]
     count = 0
     for group in links.groups(by_order):
         if group[0] < first:
             continue  # an earlier batch held its first order and wrote it
         count += len(group)
         facts = list({f.hash: f for o in group for f in by_order[o]}.values())
-        states = interpret_orders(facts, ctx, group)
+        trails: dict[str, Trail] = {}
+        states = interpret_orders(facts, ctx, group, trails)
         shown = completed_statuses(states, ctx.profiles)
+        rows = chunks[-1]
         for number, state in states.items():
-            order_rows(state, facts, ctx, heads.get(number, ""), rows, shown=shown.get(number))
+            # The postings come from the fold's own trail: no event is applied again.
+            order_rows(state, facts, ctx, heads.get(number, ""), rows, shown=shown.get(number),
+                       postings=trail_postings(trails[number], ctx))
         if sum(len(v) for v in rows.tables.values()) >= batch_rows_max:
-            _flush(conn, rows, totals)
-            rows = OrderRows()
-    _flush(conn, rows, totals)
-    return count
+            chunks.append(OrderRows())
+    return chunks, count
 
 
 def _flush(conn: Connection, rows: OrderRows,

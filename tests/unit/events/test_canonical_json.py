@@ -7,8 +7,12 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acsa.events import EnvelopeInvalid, canonical_json, sha256_hex
+from acsa.events.canonical import JSON_INTEGER_MAX, canonical_plain
 
 
 def test_keys_are_sorted_and_spacing_removed() -> None:
@@ -103,3 +107,28 @@ def test_deep_nesting_is_refused() -> None:
         doc = [doc]
     with pytest.raises(EnvelopeInvalid, match="nested"):
         canonical_json(doc)
+
+
+# -- the standard library's JSON as the fast path of RFC 8785 -----------------------------
+
+# Text as envelopes hold it: any character UTF-8 can carry (control characters, quotes,
+# backslashes, U+2028, U+007F, characters beyond the Basic Multilingual Plane), in keys too.
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+SCALARS = (st.none() | st.booleans() | TEXT
+           | st.integers(min_value=-JSON_INTEGER_MAX, max_value=JSON_INTEGER_MAX))
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5)
+                      | st.dictionaries(TEXT, inner, max_size=6), max_leaves=30)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(VALUES)
+def test_the_fast_path_writes_what_rfc8785_writes(value: Any) -> None:
+    assert canonical_plain(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["\ufb33", "\U0001f600", "\u20ac", "a", "\uffff",
+                                        "\U00010000", "\ue000"]), SCALARS, min_size=2))
+def test_keys_beyond_the_basic_plane_still_sort_by_utf16(value: dict[str, Any]) -> None:
+    assert canonical_plain(value) == rfc8785.dumps(value)
+    assert canonical_json(value) == rfc8785.dumps(value)
