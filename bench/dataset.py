@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from acsa.bootstrap import init_node, open_node
 from acsa.config import Settings
@@ -148,7 +148,7 @@ def _work(agreement: str, writer: Writer, count: int, queue: Any) -> None:
     for rows, links in write_orders(writer, count, CHUNK // 2):
         queue.put(("rows", agreement, rows, links))
     heads = {p: (c.seq, c.prev, c.tree.to_list()) for p, c in writer.chains.items()}
-    queue.put(("done", agreement, heads, writer.counts))
+    queue.put(("done", agreement, heads, writer.counts, writer.counters))
 
 
 def _store(jpn: Node, writers: dict[str, Writer], split: dict[str, int], workers: int,
@@ -180,6 +180,11 @@ def _store(jpn: Node, writers: dict[str, Writer], split: dict[str, int], workers
                 conn.execute(update(T.streams).where(
                     T.streams.c.stream == f"{agreement}/{party}").values(
                     head_seq=seq, head_hash=prev, compact_range=json.dumps(tree)))
+            # The Japanese node numbers its next order after the data set's.
+            for key, value in message[4].items():
+                if "/JPN/" in key:
+                    conn.execute(delete(T.node_info).where(T.node_info.c.key == key))
+                    conn.execute(insert(T.node_info).values(key=key, value=value))
             for what, n in message[3].items():
                 state["mix"][what] = state["mix"].get(what, 0) + n
             return True

@@ -91,10 +91,12 @@ class Writer:
     links: list[tuple[int, str]] = field(default_factory=list)  # (row index, order)
     numbers: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, str] = field(default_factory=dict)  # the node's numbering, as it ends
 
     def emit(self, party: str, role: Role, type_: str, subject: str, parent: str | None,
-             data: dict[str, Any], on: date, unit: str,
-             marking: dict[str, Any] | None = None) -> str:
+             data: dict[str, Any], on: date, marking: dict[str, Any] | None = None) -> str:
+        """Seal one event of ``party``'s official in ``role``, acting for its first unit."""
+        unit = UNITS[party][0]
         self.clock = max(self.clock + timedelta(milliseconds=3),
                          datetime(on.year, on.month, on.day, 1, tzinfo=UTC))
         chain = self.chains[party]
@@ -224,15 +226,17 @@ class Order:
 
     def act(self, party: str, role: Role, type_: str, subject: str, parent: str | None,
             data: dict[str, Any], on: date) -> str:
-        unit = UNITS[party][0]
         marking = self.marking[party] if self.marking else None
-        return self.w.emit(party, role, type_, subject, parent, data, on, unit, marking)
+        return self.w.emit(party, role, type_, subject, parent, data, on, marking)
 
     def number(self, *, emergency: bool = False) -> str:
         party = self.supplier if emergency else self.requester
-        series = f"{party}{'E' if emergency else ''}"
-        return order_number(self.w.profile, party, self.on, self.w.next(series),
-                            emergency=emergency)
+        mark = "E" if emergency else ""
+        sequence = self.w.next(f"{party}{mark}")
+        fy = self.w.profile.party(party).fiscal_year(self.on)
+        self.w.counters[f"number:{self.w.profile.short_id}/{party}/FY{fy}/{mark}"] = str(
+            sequence)
+        return order_number(self.w.profile, party, self.on, sequence, emergency=emergency)
 
     # -- the paths --------------------------------------------------------------------
 
