@@ -146,13 +146,13 @@ def show(result: dict[str, Any]) -> None:
     print(f"   {'':<52}{'wall s':>8}{'cpu s':>8}{'RSS MB':>8}")
     for name, m in lines.items():
         print(f"   {name:<52}{m['wall_s']:8.3f}{m['cpu_s']:8.3f}{m['rss_mb']:8.0f}")
-    print(f"   {'ours':<44}{'reference':<26}{'ours s':>8}{'ref s':>8}{'ref/ours':>10}")
+    print(f"   {'ours':<50}{'reference':<26}{'ours s':>8}{'ref s':>8}{'ref/ours':>10}")
     for name, m in lines.items():
         if not name.startswith("acsa"):
             continue
         for ref in references:
             r = lines[ref]
-            print(f"   {name:<44}{ref:<26}{m['wall_s']:8.3f}{r['wall_s']:8.3f}"
+            print(f"   {name:<50}{ref:<26}{m['wall_s']:8.3f}{r['wall_s']:8.3f}"
                   f"{r['wall_s'] / m['wall_s']:9.1f}×  (cpu {r['cpu_s'] / m['cpu_s']:.1f}×)")
     for ref, why in result["skipped"].items():
         print(f"   {ref}: skipped, {why}")
