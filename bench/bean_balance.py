@@ -1,6 +1,7 @@
 """Beancount's balances of a journal: what ``bean-report balances`` printed.
 
-Loads the file with beancount's loader (parsing, booking, validation), sums
+Loads the file with beancount's loader (parsing, booking, validation; its
+pickle cache off, so that every run reads the journal as a first run does), sums
 every account's postings per currency and prints one line per account and
 currency. The reference beside ``acsa report balances`` in ``make bench``.
 
@@ -18,6 +19,7 @@ from beancount.core import data
 
 
 def main() -> None:
+    loader.initialize(use_cache=False)
     entries, errors, _ = loader.load_file(sys.argv[1])
     totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for entry in entries:
