@@ -18,7 +18,7 @@ ifeq ($(CI),true)
 export ACSA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 endif
 
-.PHONY: demo test lint typecheck unit bench crash system-packages e2e-packages clean
+.PHONY: demo test lint typecheck unit bench bench-1m bench-plot bench-packages crash system-packages e2e-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,8 +74,27 @@ crash: system-packages $(STAMP)
 demo: system-packages $(STAMP)
 	$(BIN)/acsa demo
 
-bench: system-packages $(STAMP)
+# Benchmarks, never part of `make test`: minutes at 10,000 and 100,000 orders; `bench-1m`
+# runs the same parts at 1,000,000 orders (hours: the data set alone is ~13 GB).
+# hledger is a reference where installed; GNU time reads each command's peak RSS.
+bench: system-packages bench-packages $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-1m: system-packages bench-packages $(STAMP)
+	$(BIN)/python -m bench.run --parts reports --orders 1000000 --repeats 3 $(BENCH_ARGS)
+
+bench-plot: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.plot
+
+bench-packages:
+	@for p in hledger time; do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' && continue; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p) >/dev/null 2>&1 || \
+	      echo "$$p could not be installed: the benchmarks go on without it"; \
+	  else echo "$$p is missing: the benchmarks go on without it"; fi; \
+	done
 
 clean:
 	rm -rf $(VENV) demo-data bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis \

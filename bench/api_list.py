@@ -47,10 +47,11 @@ OUT = Path("bench/out/api-list")
 COPY_BATCH_ROWS = 5000
 
 
-def copy_to_postgres(source: Node, url: str, directory: Path) -> Node:
-    """The same node on a fresh PostgreSQL database named after ``url``'s, plus a suffix."""
+def copy_to_postgres(source: Node, url: str, directory: Path, *,
+                     suffix: str = "api_list") -> Node:
+    """The same node on a fresh PostgreSQL database named after ``url``'s, plus ``suffix``."""
     base = make_url(url)
-    name = f"{base.database}_api_list"
+    name = f"{base.database}_{suffix}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -60,8 +61,11 @@ def copy_to_postgres(source: Node, url: str, directory: Path) -> Node:
     data_dir = directory / "jpn-pg"
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    for f in ("node.toml", "node.key"):
-        shutil.copy2(source.data_dir / f, data_dir / f)
+    shutil.copy2(source.data_dir / "node.key", data_dir / "node.key")
+    # The identity without its note that the database held events: the new one holds none yet.
+    identity = (source.data_dir / "node.toml").read_text().splitlines()
+    (data_dir / "node.toml").write_text("".join(
+        f"{line}\n" for line in identity if not line.startswith("recorded_events")))
     target = open_node(Settings(data_dir=data_dir, database_url=target_url))
     with source.engine.connect() as src, target.engine.begin() as dst:
         for table in T.metadata.sorted_tables:

@@ -1,208 +1,240 @@
-"""A large, valid ledger for benchmarks: two staffed nodes and N orders' signed events.
+"""A large, valid ledger for benchmarks: a Japanese node with two partners and N orders.
 
-The nodes are set up through the services (adoption, units, appointments,
-peers, bundles); the orders' events are then built and signed exactly as
+The nodes (JPN, PHL, USA) are set up through the services (adoption, units,
+appointments, peers, bundles, two activities, one cleared reader). The
+orders' events are then written by :mod:`bench.dataset_mix` exactly as the
 nodes would sign them — each in its party's stream, with its chain link,
-parent and appointment — and written to the Japanese node's log in bulk,
-after which its projections are rebuilt from the log. Every event is
-genuine: `acsa verify` passes on the result.
+parent and appointment — one process per agreement (JPN–PHL and JPN–USA,
+whose streams never name each other's events), and stored in the Japanese
+node's log a chunk at a time, one transaction a chunk, as they come: nothing
+holds every order. The projections are then rebuilt from the log by the
+node's own rebuild. Every event is genuine: ``acsa verify`` passes.
+
+    PYTHONPATH=src:. python -m bench.dataset --orders 10000 [--dir bench/out] [--workers 2]
+
+prints the time, the peak RSS of the generator and of its workers, and the
+size of the database, and writes them to ``<dir>/dataset-N/build.json``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import multiprocessing as mp
+import os
+import resource
 import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from acsa.bootstrap import init_node, open_node
 from acsa.config import Settings
-from acsa.devtools.exercise import Exercise, ticket_ref
-from acsa.devtools.world import exchange, introduce, staff_node, user_id
-from acsa.domain import facts as F
-from acsa.domain.commands import payment_data
-from acsa.domain.money import line_total
+from acsa.devtools.world import exchange, in_force_profile, introduce, staff_node, user_id
 from acsa.domain.parties import Role
-from acsa.events import CompactRange, Envelope, NodeKey, format_at, leaf_hash, seal
-from acsa.profiles import shipped_profile
+from acsa.events import CompactRange
+from acsa.services import admin, admin_views, users
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import rebuild_projections
 from acsa.store import tables as T
-from acsa.store.log import orders_named
+from bench.dataset_mix import OPERATION, RELIEF, SECRET, Chain, Writer
+from bench.dataset_mix import orders as write_orders
 
-AGREEMENT = "JPN-PHL-ACSA"
-
-
-@dataclass
-class Stream:
-    name: str
-    key: NodeKey
-    seq: int
-    prev: str | None
-    tree: CompactRange
+AGREEMENTS = {"JPN-PHL-ACSA": "PHL", "JPN-USA-ACSA": "USA"}
+CHUNK = 2000  # orders per chunk: one transaction, one message from a worker
+# Readers of the reports: the finance officer, cleared and assigned to the classified
+# orders' operation, reads every order; the auditor, not cleared, reads all but those.
+READER, LIMITED_READER = "jpn.finance", "jpn.auditor"
+Log = Callable[[str], None]
 
 
-def _streams(node: Node) -> dict[str, dict[str, Any]]:
-    with UnitOfWork(node, write=False) as uow:
-        rows = uow.conn.execute(T.streams.select()).mappings().all()
-    return {r["stream"]: dict(r) for r in rows}
-
-
-def _appointments(node: Node) -> dict[tuple[str, str], str]:
-    with UnitOfWork(node, write=False) as uow:
-        roster = {}
-        for stream in (f"{AGREEMENT}/JPN", f"{AGREEMENT}/PHL"):
-            for a in uow.context.roster(stream).appointments.values():
-                roster[(a.party, a.role.value)] = a.id
-    return roster
-
-
-def build(directory: Path, orders: int, *, log: Any = print) -> Node:
-    """Create (or reuse) the dataset in ``directory``; returns the JPN node."""
+def build(directory: Path, orders: int, *, log: Log = print, workers: int = 2) -> Node:
+    """Create (or reuse) the data set in ``directory``; returns the JPN node."""
     marker = directory / f"complete-{orders}"
-    settings_jpn = Settings(data_dir=directory / "jpn")
+    settings = Settings(data_dir=directory / "jpn")
     if marker.exists():
-        return open_node(settings_jpn)
-    started = time.perf_counter()
-    jpn = init_node(settings_jpn, "JPN")
-    phl = init_node(Settings(data_dir=directory / "phl"), "PHL")
-    for n in (jpn, phl):
-        staff_node(n, [AGREEMENT])
-    introduce(jpn, phl)
-    exchange(jpn, phl, directory / "bundles")
-    profile = shipped_profile(AGREEMENT)
-    heads = _streams(jpn)
-    keys = {"JPN": jpn.key, "PHL": phl.key}
-    streams = {
-        party: Stream(
-            f"{AGREEMENT}/{party}", keys[party], heads[f"{AGREEMENT}/{party}"]["head_seq"],
-            heads[f"{AGREEMENT}/{party}"]["head_hash"],
-            CompactRange.from_list(json.loads(heads[f"{AGREEMENT}/{party}"]["compact_range"]),
-                                   size=heads[f"{AGREEMENT}/{party}"]["head_seq"]),
-        )
-        for party in ("JPN", "PHL")
-    }
-    appointments = _appointments(jpn)
-    x = Exercise(profile)
-    clock = datetime(2026, 2, 2, 1, tzinfo=UTC)
-    event_rows: list[dict[str, Any]] = []
-    links: list[tuple[int, str]] = []
-    next_id = _max_event_id(jpn) + 1
-
-    def emit(party: str, role: Role, type_: str, subject: str, parent: str | None,
-             data: dict[str, Any], on: date, unit: str) -> str:
-        nonlocal clock, next_id
-        clock = max(clock + timedelta(milliseconds=3),
-                    datetime(on.year, on.month, on.day, 1, tzinfo=UTC))
-        s = streams[party]
-        s.seq += 1
-        envelope = Envelope(
-            v=1, stream=s.name, seq=s.seq, prev=s.prev, at=format_at(clock),
-            profile=profile.digest, type=type_, subject=subject, parent=parent,
-            actor={"user": user_id(party, role), "name": user_id(party, role),
-                   "role": role.value, "party": party, "unit": unit,
-                   "appointment": appointments[(party, role.value)]},
-            marking={"level": "UNCLASSIFIED", "originator": party, "rel": ["JPN", "PHL"]},
-            data={**data, "on": on.isoformat()},
-        )
-        signed = seal(envelope, s.key)
-        wire = signed.to_wire()
-        event_rows.append({
-            "id": next_id, "stream": s.name, "seq": s.seq, "hash": signed.hash,
-            "prev": s.prev, "at": envelope.at, "type": type_, "subject": subject,
-            "parent": parent, "signer": party, "key": signed.key, "signature": wire["sig"],
-            "envelope": envelope.canonical().decode(), "received_at": envelope.at,
-            "origin": "local" if party == "JPN" else "bundle",
-        })
-        links.extend((next_id, o) for o in orders_named(envelope))
-        next_id += 1
-        s.prev = signed.hash
-        s.tree.append(leaf_hash(bytes.fromhex(signed.hash)))
-        return signed.hash
-
-    items = [("pol", "Diesel fuel F-76", "L", "152.5"), ("food", "Combat ration", "EA", "1200"),
-             ("water", "Potable water", "L", "30"), ("spare_parts", "Rotor blade", "EA", "880000")]
-    day0 = date(2026, 2, 3)
-    for i in range(orders):
-        category, description, unit_of_issue, price = items[i % len(items)]
-        quantity = str(10 + (i * 7) % 990)
-        on = day0 + timedelta(days=(i * 300) // max(orders, 1))
-        number = f"JP-PH/PHL/FY{on.year}/{i + 1:06d}"
-        terms = x.terms("PHL", "JPN", [(category, description, quantity, unit_of_issue,
-                                         price)])
-        head = emit("PHL", Role.ORDERING_OFFICIAL, F.ORDER_SUBMITTED, number, None,
-                    {"terms": terms}, on, "AFP-TOG1")
-        stage = i % 10
-        if stage == 0:
-            continue  # left awaiting acceptance
-        head = emit("JPN", Role.APPROVING_OFFICIAL, F.ORDER_ACCEPTED, number, head,
-                    {"version": 1, "supplying_unit": "JMSDF-ESF1"}, on, "JMSDF-ESF1")
-        if stage == 1:
-            continue
-        delivered = emit("JPN", Role.SUPPLY_OFFICER, F.DELIVERY_RECORDED, number, head,
-                         {"lines": [{"line": 1, "quantity": quantity, "unit_price": price}],
-                          "evidence": [ticket_ref(number)]},
-                         on + timedelta(days=2), "JMSDF-ESF1")
-        head = delivered
-        if stage == 2:
-            continue
-        head = emit("PHL", Role.RECEIVING_OFFICIAL, F.RECEIPT_RECORDED, number, head,
-                    {"delivery": delivered, "lines": [{"line": 1, "quantity": quantity}]},
-                    on + timedelta(days=2), "AFP-TOG1")
-        if stage <= 4:
-            continue
-        invoice_day = on + timedelta(days=5)
-        total = line_total(Decimal(quantity), Decimal(price), "JPY")
-        data = {
-            "number": f"INV/JPN/{i + 1:06d}", "kind": "goods", "currency": "JPY",
-            "due_on": (invoice_day + timedelta(days=30)).isoformat(),
-            "lines": [{"delivery": delivered, "line": 1, "quantity": quantity,
-                       "unit_price": price, "amount": total.text()}],
-            "total": total.text(),
-        }
-        invoice = emit("JPN", Role.FINANCE_OFFICER, F.INVOICE_ISSUED, number, head, data,
-                       invoice_day, "JMSDF-ESF1")
-        head = invoice
-        if stage <= 6:
-            continue
-        pay_day = invoice_day + timedelta(days=20)
-        payment = payment_data(currency="JPY", allocations=[(number, invoice, total.minor)],
-                               reference=f"SWIFT-{i}")
-        payment["orders"][0]["parent"] = head
-        head = emit("PHL", Role.FINANCE_OFFICER, F.PAYMENT_RECORDED, f"PAY/PHL/{i + 1:06d}",
-                    None, payment, pay_day, "AFP-TOG1")
-        confirm = {"payment": head, "orders": [{"order": number, "parent": head,
-                                                 "invoice": invoice, "received": total.text()}]}
-        emit("JPN", Role.FINANCE_OFFICER, F.PAYMENT_CONFIRMED, f"PAY/PHL/{i + 1:06d}", None,
-             confirm, pay_day + timedelta(days=1), "JMSDF-ESF1")
-    log(f"  signed {len(event_rows)} events for {orders} orders "
-        f"in {time.perf_counter() - started:.1f} s")
-    t0 = time.perf_counter()
-    with jpn.engine.begin() as conn:
-        for start in range(0, len(event_rows), 5000):
-            conn.execute(insert(T.events), event_rows[start:start + 5000])
-        for start in range(0, len(links), 10000):
-            conn.execute(insert(T.event_orders), [
-                {"event_id": e, "order_number": o} for e, o in links[start:start + 10000]])
-        for s in streams.values():
-            conn.execute(update(T.streams).where(T.streams.c.stream == s.name).values(
-                head_seq=s.seq, head_hash=s.prev, compact_range=json.dumps(s.tree.to_list())))
-    log(f"  stored them in {time.perf_counter() - t0:.1f} s")
-    t0 = time.perf_counter()
+        return open_node(settings)
+    started, cpu = time.perf_counter(), time.process_time()
+    jpn = setup(directory)
+    split = {a: orders // len(AGREEMENTS) + (1 if i < orders % len(AGREEMENTS) else 0)
+             for i, a in enumerate(AGREEMENTS)}
+    writers = {a: _writer(jpn, a, directory) for a in AGREEMENTS}
+    stored = _store(jpn, writers, split, workers, log)
+    generated = time.perf_counter() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    generated_cpu = time.process_time() - cpu + children.ru_utime + children.ru_stime
+    log(f"  signed and stored {stored['events']} events for {orders} orders in "
+        f"{generated:.1f} s ({generated_cpu:.1f} s CPU, workers included)")
+    t0, cpu0 = time.perf_counter(), time.process_time()
     with UnitOfWork(jpn) as uow:
         rebuild_projections(uow)
         uow.commit()
-    log(f"  rebuilt the projections in {time.perf_counter() - t0:.1f} s")
-    marker.write_text(str(len(event_rows)))
+    rebuilt, rebuilt_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    log(f"  rebuilt the projections in {rebuilt:.1f} s ({rebuilt_cpu:.1f} s CPU)")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    db = directory / "jpn" / "acsa.db"
+    figures = {
+        "orders": orders, "events": stored["events"], "workers": workers,
+        "generate_and_store_s": generated, "generate_and_store_cpu_s": generated_cpu,
+        "rebuild_s": rebuilt, "rebuild_cpu_s": rebuilt_cpu,
+        "total_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu + children.ru_utime + children.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024, "workers_peak_rss_mb": children.ru_maxrss / 1024,
+        "database_bytes": _size(db), "mix": stored["mix"],
+        "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+    }
+    (directory / "build.json").write_text(json.dumps(figures, indent=2))
+    log(f"  peak RSS {figures['peak_rss_mb']:.0f} MB (workers {figures['workers_peak_rss_mb']:.0f}"
+        f" MB each at most); database {figures['database_bytes'] / 1e6:.0f} MB")
+    marker.write_text(str(stored["events"]))
     return jpn
 
 
-def _max_event_id(node: Node) -> int:
-    with UnitOfWork(node, write=False) as uow:
-        return int(uow.conn.execute(select(func.max(T.events.c.id))).scalar_one() or 0)
+def _size(db: Path) -> int:
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+
+
+def setup(directory: Path) -> Node:
+    """Three staffed nodes introduced to each other through the services; returns JPN's."""
+    jpn = init_node(Settings(data_dir=directory / "jpn"), "JPN")
+    staff_node(jpn, list(AGREEMENTS))
+    for agreement, party in AGREEMENTS.items():
+        partner = init_node(Settings(data_dir=directory / party.lower()), party)
+        staff_node(partner, [agreement])
+        introduce(jpn, partner)
+        exchange(jpn, partner, directory / "bundles")
+        partner.engine.dispose()
+    with UnitOfWork(jpn) as uow:
+        boss = users.get_user(uow, user_id("JPN", Role.ADMINISTRATOR))
+        for agreement in AGREEMENTS:
+            for activity, name, kind in ((OPERATION, "Operation Kestrel", "bilateral_training"),
+                                         (RELIEF, "Typhoon Nina relief", "hadr")):
+                admin.register_activity(uow, boss, agreement=agreement,
+                                        activity_id=activity, name=name, type=kind,
+                                        starts_on=date(2026, 2, 1))
+        uow.commit()
+    with UnitOfWork(jpn) as uow:
+        security = users.get_user(uow, user_id("JPN", Role.SECURITY_OFFICER))
+        admin_views.set_clearance(uow, security, READER, SECRET["JPN"])
+        admin_views.assign(uow, security, READER, [OPERATION])
+        uow.commit()
+    return jpn
+
+
+def _writer(jpn: Node, agreement: str, directory: Path) -> Writer:
+    partner = AGREEMENTS[agreement]
+    keys = {"JPN": jpn.key, partner: open_node(Settings(data_dir=directory / partner.lower())
+                                               ).key}
+    with UnitOfWork(jpn, write=False) as uow:
+        chains = {}
+        for party in ("JPN", partner):
+            head = uow.conn.execute(T.streams.select().where(
+                T.streams.c.stream == f"{agreement}/{party}")).mappings().one()
+            chains[party] = Chain(head["stream"], keys[party], head["head_seq"],
+                                  head["head_hash"], CompactRange.from_list(
+                                      json.loads(head["compact_range"]),
+                                      size=head["head_seq"]))
+        roster = {}
+        for party in ("JPN", partner):
+            for a in uow.context.roster(f"{agreement}/{party}").appointments.values():
+                roster[(a.party, a.role.value)] = a.id
+    return Writer(in_force_profile(agreement), partner, chains, roster)
+
+
+def _work(agreement: str, writer: Writer, count: int, queue: Any) -> None:
+    """A worker: one agreement's orders, a chunk at a time onto ``queue``."""
+    for rows, links in write_orders(writer, count, CHUNK // 2):
+        queue.put(("rows", agreement, rows, links))
+    heads = {p: (c.seq, c.prev, c.tree.to_list()) for p, c in writer.chains.items()}
+    queue.put(("done", agreement, heads, writer.counts, writer.counters))
+
+
+def _store(jpn: Node, writers: dict[str, Writer], split: dict[str, int], workers: int,
+           log: Log) -> dict[str, Any]:
+    """Write every agreement's orders, in worker processes when ``workers`` > 1, storing
+    each chunk as it arrives; returns the count of events and the mix."""
+    with UnitOfWork(jpn, write=False) as uow:
+        next_id = int(uow.conn.execute(select(func.max(T.events.c.id))).scalar_one() or 0) + 1
+    state = {"next_id": next_id, "events": 0, "mix": {}, "chunks": 0}
+
+    def store(message: tuple[Any, ...]) -> bool:
+        kind, agreement = message[0], message[1]
+        with jpn.engine.begin() as conn:
+            if kind == "rows":
+                rows, links = message[2], message[3]
+                base = state["next_id"]
+                conn.execute(insert(T.events), [{**r, "id": base + i}
+                                                for i, r in enumerate(rows)])
+                if links:
+                    conn.execute(insert(T.event_orders), [
+                        {"event_id": base + i, "order_number": o} for i, o in links])
+                state["next_id"] += len(rows)
+                state["events"] += len(rows)
+                state["chunks"] += 1
+                if state["chunks"] % 25 == 0:
+                    log(f"    {state['events']} events stored")
+                return False
+            for party, (seq, prev, tree) in message[2].items():
+                conn.execute(update(T.streams).where(
+                    T.streams.c.stream == f"{agreement}/{party}").values(
+                    head_seq=seq, head_hash=prev, compact_range=json.dumps(tree)))
+            # The Japanese node numbers its next order after the data set's.
+            for key, value in message[4].items():
+                if "/JPN/" in key:
+                    conn.execute(delete(T.node_info).where(T.node_info.c.key == key))
+                    conn.execute(insert(T.node_info).values(key=key, value=value))
+            for what, n in message[3].items():
+                state["mix"][what] = state["mix"].get(what, 0) + n
+            return True
+
+    if workers <= 1:
+        for agreement, writer in writers.items():
+            _work(agreement, writer, split[agreement], _Direct(store))
+        return state
+    context = mp.get_context("fork")
+    channel = context.Queue(maxsize=4)
+    processes = [context.Process(target=_work, args=(a, w, split[a], channel), daemon=True)
+                 for a, w in writers.items()]
+    jpn.engine.dispose()  # no connection crosses the fork
+    for p in processes:
+        p.start()
+    finished = 0
+    while finished < len(processes):
+        finished += store(channel.get())
+    for p in processes:
+        p.join()
+        if p.exitcode != 0:
+            raise SystemExit(f"a worker failed (exit code {p.exitcode})")
+    return state
+
+
+class _Direct:
+    """The queue of a build without workers: each chunk stored as it is put."""
+
+    def __init__(self, store: Callable[[tuple[Any, ...]], bool]) -> None:
+        self.store = store
+
+    def put(self, message: tuple[Any, ...]) -> None:
+        self.store(message)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--dir", type=Path, default=Path(__file__).parent / "out")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args()
+    directory = args.dir / f"dataset-{args.orders}"
+    directory.mkdir(parents=True, exist_ok=True)
+    build(directory, args.orders, log=lambda m: print(m, flush=True),
+          workers=args.workers).engine.dispose()
+    print(json.dumps(json.loads((directory / "build.json").read_text()), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -139,15 +139,8 @@ def main() -> None:
         print(json.dumps(one(args.one, directory)))
         return
     if args.build:
-        import bench.dataset as dataset
-        from acsa.devtools.world import in_force_profile
+        from bench.dataset import build
 
-        # The orders must be signed under the agreement as in force (the shipped profile is
-        # only signed until each party records its entry into force): otherwise every order
-        # is refused and a rebuild folds refusals, not orders.
-        if getattr(dataset, "shipped_profile", None) is not None:
-            dataset.shipped_profile = in_force_profile  # type: ignore[attr-defined]
-        build = dataset.build
         directory.mkdir(parents=True, exist_ok=True)
         build(directory, args.orders, log=lambda m: print(m, flush=True)).engine.dispose()
         return

@@ -5,15 +5,20 @@
    transaction each) against this run's bare floor: canonical JSON, SHA-256,
    an Ed25519 signature and one plain INSERT of the same row per transaction,
    on the same SQLite settings (WAL, synchronous=FULL).
-2. ``acsa report balances`` and ``acsa report aging`` on a ledger of N orders
-   against ``ledger balance`` (Debian's ledger) on the journal ``acsa export
-   --format ledger`` writes, all as whole commands, interleaved, medians.
+2. ``acsa report balances`` and ``acsa report aging`` on ledgers of N orders
+   (10,000 and 100,000; ``make bench-1m``: 1,000,000), for a reader of every
+   order and one limited by need to know, against ``ledger balance``,
+   beancount's loader and ``hledger balance`` (where installed) on the
+   journals ``acsa export`` writes: whole commands, interleaved, medians,
+   with each process's processor time and peak RSS (``bench/reports_scale.py``);
+   ``--postgres URL`` runs the acsa commands on a PostgreSQL copy too.
 3. A command's start-up (``bench/startup.py``): ``acsa report balances`` on an
    empty node against a bare ``python -c pass``, interleaved, medians.
 
-``--parts`` chooses among them (``lifecycle,balances,startup``; all by default).
+``--parts`` chooses among them (``lifecycle,reports,startup``; all by default;
+``balances`` is the old name of ``reports``).
 
-Figures are written to bench/out/results.json and printed; docs/benchmarks.md
+Figures are written to bench/out/results.json (and reports-N.json) and printed; docs/benchmarks.md
 explains the method. These are measurements, never assertions.
 """
 
@@ -22,10 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -47,9 +48,10 @@ from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.store import tables as T
 from acsa.store.db import make_engine
-from bench.dataset import build
-from bench.startup import one_run, startup
+from bench.reports_scale import reports
+from bench.reports_scale import show as show_report_lines
 from bench.startup import show as show_startup
+from bench.startup import startup
 
 OUT = Path(__file__).parent / "out"
 
@@ -153,55 +155,15 @@ def bare_floor(node: Node, path: Path) -> float:
     return len(envelopes) / seconds
 
 
-def run_cli(args: list[str], env: dict[str, str], stdout: Any = subprocess.DEVNULL) -> float:
-    start = time.perf_counter()
-    subprocess.run(args, env=env, stdout=stdout, check=True)
-    return time.perf_counter() - start
-
-
-def reports_vs_ledger(n: int, repeats: int) -> dict[str, Any]:
-    """``acsa report balances`` and ``acsa report aging`` against ``ledger balance`` on the
-    journal ``acsa export --format ledger`` writes of the same books: whole commands in
-    fresh processes, one of each per round, medians over the rounds."""
-    directory = OUT / f"dataset-{n}"
-    directory.mkdir(parents=True, exist_ok=True)
-    node = build(directory, n, log=lambda m: print(m, flush=True))
-    node.engine.dispose()
-    # The books as JPN's finance officer reads them: every order of the data set. Compiled
-    # modules are kept, as an installed package keeps them.
-    env = {**os.environ, "ACSA_DATA_DIR": str(directory / "jpn"), "ACSA_USER": "jpn.finance"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    acsa = [sys.executable, "-m", "acsa"]
-    journal = directory / "journal.ledger"
-    with journal.open("w") as out:
-        export_seconds = run_cli([*acsa, "export", "--format", "ledger"], env, stdout=out)
-    result: dict[str, Any] = {"orders": n, "acsa_export_ledger_s": export_seconds,
-                              "journal_bytes": journal.stat().st_size, "rounds": repeats}
-    lines = {"acsa report balances": [*acsa, "report", "balances"],
-             "acsa report aging": [*acsa, "report", "aging"]}
-    ledger = shutil.which("ledger")
-    if ledger is None:
-        result["ledger"] = "not installed (Debian package `ledger`)"
-    else:
-        lines["ledger balance"] = [ledger, "-f", str(journal), "balance"]
-    for argv in lines.values():  # compiles what is not compiled yet; not counted
-        one_run(argv, env)
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in lines}
-    for _ in range(repeats):
-        for name, argv in lines.items():
-            runs[name].append(one_run(argv, env))
-    result["median_s"] = {name: statistics.median(w for w, _ in r) for name, r in runs.items()}
-    result["median_cpu_s"] = {name: statistics.median(c for _, c in r)
-                              for name, r in runs.items()}
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=150, help="orders in the lifecycle run")
-    parser.add_argument("--orders", type=int, default=100_000, help="orders in the ledger")
+    parser.add_argument("--orders", default="10000,100000",
+                        help="orders in the ledgers of part 2, comma-separated")
+    parser.add_argument("--postgres", default=None,
+                        help="also run part 2's acsa commands on a PostgreSQL copy (URL)")
     parser.add_argument("--repeats", type=int, default=7, help="rounds of each measurement")
-    parser.add_argument("--parts", default="lifecycle,balances,startup",
+    parser.add_argument("--parts", default="lifecycle,reports,startup",
                         help="which measurements, comma-separated")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -210,8 +172,9 @@ def main() -> None:
                                "machine": f"{os.cpu_count()} cores"}
     if "lifecycle" in parts:
         show_lifecycle(args.events, results)
-    if "balances" in parts:
-        show_balances(args.orders, args.repeats, results)
+    if parts & {"reports", "balances"}:
+        show_reports([int(n) for n in args.orders.split(",")], args.repeats, args.postgres,
+                     results)
     if "startup" in parts:
         print("3. start-up: a report on an empty node against a bare Python …", flush=True)
         results["startup"] = startup(rounds=3 * args.repeats)
@@ -237,24 +200,17 @@ def show_lifecycle(events: int, results: dict[str, Any]) -> None:
           f"of the floor)")
 
 
-def show_balances(orders: int, repeats: int, results: dict[str, Any]) -> None:
-    print(f"2. reports on {orders} orders: acsa report balances and aging vs ledger balance …",
-          flush=True)
-    results["balances"] = reports_vs_ledger(orders, repeats)
-    bal = results["balances"]
-    print(f"   {'':<24}{'acsa':>8}{'ledger':>8}{'ledger/acsa':>13}")
-    for label, key in (("wall s", "median_s"), ("cpu s", "median_cpu_s")):
-        median = bal[key]
-        reference = median.get("ledger balance")
-        for name in ("acsa report balances", "acsa report aging"):
-            if reference is None:
-                print(f"   {name:<24}{median[name]:8.3f}  {label} (ledger is not installed)")
-            else:
-                print(f"   {name:<24}{median[name]:8.3f}{reference:8.3f}"
-                      f"{reference / median[name]:12.1f}×  {label}")
-    print(f"   (medians of {bal['rounds']} interleaved rounds; ledger balance on a "
-          f"{bal['journal_bytes'] / 1e6:.1f} MB journal, exported in "
-          f"{bal['acsa_export_ledger_s']:.1f} s)")
+def show_reports(sizes: list[int], repeats: int, postgres: str | None,
+                 results: dict[str, Any]) -> None:
+    for n in sizes:
+        print(f"2. reports on {n} orders: acsa report balances and aging (every order, and "
+              f"a reader limited by need to know) against ledger, beancount, hledger …",
+              flush=True)
+        result = reports(n, repeats, OUT, postgres)
+        results.setdefault("reports", {})[str(n)] = result
+        (OUT / f"reports-{n}.json").write_text(json.dumps(result, indent=2))
+        show_report_lines(result)
+
 
 if __name__ == "__main__":
     main()
