@@ -47,10 +47,11 @@ OUT = Path("bench/out/api-list")
 COPY_BATCH_ROWS = 5000
 
 
-def copy_to_postgres(source: Node, url: str, directory: Path) -> Node:
-    """The same node on a fresh PostgreSQL database named after ``url``'s, plus a suffix."""
+def copy_to_postgres(source: Node, url: str, directory: Path, *,
+                     suffix: str = "_api_list") -> Node:
+    """The same node on a fresh PostgreSQL database named after ``url``'s, plus ``suffix``."""
     base = make_url(url)
-    name = f"{base.database}_api_list"
+    name = f"{base.database}{suffix}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -23,13 +23,12 @@ from sqlalchemy import func, insert, select, update
 from acsa.bootstrap import init_node, open_node
 from acsa.config import Settings
 from acsa.devtools.exercise import Exercise, ticket_ref
-from acsa.devtools.world import exchange, introduce, staff_node, user_id
+from acsa.devtools.world import exchange, in_force_profile, introduce, staff_node, user_id
 from acsa.domain import facts as F
 from acsa.domain.commands import payment_data
 from acsa.domain.money import line_total
 from acsa.domain.parties import Role
 from acsa.events import CompactRange, Envelope, NodeKey, format_at, leaf_hash, seal
-from acsa.profiles import shipped_profile
 from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import rebuild_projections
@@ -76,7 +75,7 @@ def build(directory: Path, orders: int, *, log: Any = print) -> Node:
         staff_node(n, [AGREEMENT])
     introduce(jpn, phl)
     exchange(jpn, phl, directory / "bundles")
-    profile = shipped_profile(AGREEMENT)
+    profile = in_force_profile(AGREEMENT)  # as staff_node adopted it: in force
     heads = _streams(jpn)
     keys = {"JPN": jpn.key, "PHL": phl.key}
     streams = {
