@@ -20,6 +20,7 @@ rounds); after the load, each worker's resident memory (now and peak).
 
     PYTHONPATH=src:. python -m bench.api_load [--orders 10000] [--seconds 10] [--rounds 3]
         [--postgres URL] [--pg-workers 2] [--engines sqlite,postgresql] [--profile]
+        [--compare /path/to/older/src]
 
 A benchmark, not a test: nothing here asserts a time.
 """
@@ -67,6 +68,8 @@ class Target:
     """A prepared node to serve: where it is, and what the clients will ask of it."""
 
     engine: str
+    label: str  # "now", or "before" for the source tree given with --compare
+    pythonpath: str
     data_dir: Path
     database_url: str | None
     workers: int
@@ -100,9 +103,10 @@ class Phase:
 # -- the node ------------------------------------------------------------------------------
 
 
-def prepare(engine: str, source_dir: Path, work: Path, postgres: str | None,
-            workers: int) -> Target:
+def prepare(engine: str, label: str, pythonpath: str, source_dir: Path, work: Path,
+            postgres: str | None, workers: int) -> Target:
     """A fresh copy of the dataset's node for one engine, with a token and its orders."""
+    work = work / label
     if engine == "sqlite":
         data_dir = work / "jpn-sqlite"
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -112,7 +116,7 @@ def prepare(engine: str, source_dir: Path, work: Path, postgres: str | None,
     else:
         assert postgres, "--postgres URL needed for postgresql"
         source = open_node(Settings(data_dir=source_dir))
-        node = copy_to_postgres(source, postgres, work, suffix="_api_load")
+        node = copy_to_postgres(source, postgres, work, suffix=f"_api_load_{label}")
         source.engine.dispose()
         data_dir = node.data_dir
         url = node.engine.url.render_as_string(hide_password=False)
@@ -126,7 +130,7 @@ def prepare(engine: str, source_dir: Path, work: Path, postgres: str | None,
                 .order_by(o.number))]
     finally:
         node.engine.dispose()
-    return Target(engine, data_dir, url, workers, token, numbers, submitted)
+    return Target(engine, label, pythonpath, data_dir, url, workers, token, numbers, submitted)
 
 
 def _token(node: Node) -> str:
@@ -149,8 +153,9 @@ def serve(target: Target, logs: Path, profile: Path | None) -> Served:
         profile.mkdir(parents=True, exist_ok=True)
         extra["ACSA_BENCH_PROFILE"] = str(profile.resolve())
     env = environment(target.data_dir, target.database_url, extra)
+    env["PYTHONPATH"] = target.pythonpath
     logs.mkdir(parents=True, exist_ok=True)
-    log = logs / f"serve-{target.engine}.log"
+    log = logs / f"serve-{target.engine}-{target.label}.log"
     with log.open("wb") as handle:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bench.api_server", str(port), str(target.workers)],
@@ -259,43 +264,56 @@ async def drive(base: str, request: Request, clients: int, seconds: float,
     return phase
 
 
-def measure(target: Target, args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    profile = work / f"profile-{target.engine}" if args.profile else None
-    served = serve(target, work / "logs", profile)
+def measure(targets: list[Target], args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Every endpoint on every target's server, in interleaved rounds."""
+    servers: list[tuple[Target, Served, list[int], dict[str, Request]]] = []
+    endpoints = [e for e in ENDPOINTS if e in args.endpoints]
+    rounds: dict[str, dict[str, list[dict[str, float]]]] = {
+        t.label: {e: [] for e in endpoints} for t in targets}
+    rss: dict[str, list[dict[str, int]]] = {}
     try:
-        pids = workers_of(served)
-        base = f"http://127.0.0.1:{served.port}"
-        make = requests_for(target, random.Random(15))
-        endpoints = [e for e in ENDPOINTS if e in args.endpoints]
-        for name in endpoints:  # warm-up: connections, caches, the first imports
-            asyncio.run(drive(base, make[name], args.clients, 1.0, pids))
-        rounds: dict[str, list[dict[str, float]]] = {e: [] for e in endpoints}
+        for t in targets:
+            profile = work / f"profile-{t.engine}-{t.label}" if args.profile else None
+            served = serve(t, work / "logs", profile)
+            servers.append((t, served, workers_of(served), requests_for(t, random.Random(15))))
+        for t, served, pids, make in servers:
+            for name in endpoints:  # warm-up: connections, caches, the first imports
+                asyncio.run(drive(served.url(""), make[name], args.clients, 1.0, pids))
         for r in range(args.rounds):
             for name in endpoints:
-                phase = asyncio.run(drive(base, make[name], args.clients, args.seconds, pids))
-                stats = phase.stats()
-                rounds[name].append(stats)
-                print(f"  {target.engine} round {r + 1} {name:10} {stats['rps']:8.1f}/s "
-                      f"p50 {stats['p50']:7.1f} p99 {stats['p99']:7.1f} ms "
-                      f"cpu {stats['cpu_ms']:6.2f} ms/req (client {stats['client_cpu_ms']:.2f}) "
-                      f"errors {phase.errors}"
-                      + (f" e.g. {phase.samples[0]}" if phase.samples else ""), flush=True)
-        rss = {pid: memory(pid) for pid in pids}
+                for t, served, pids, make in servers:
+                    phase = asyncio.run(drive(served.url(""), make[name], args.clients,
+                                              args.seconds, pids))
+                    stats = phase.stats()
+                    rounds[t.label][name].append(stats)
+                    print(f"  {t.engine} {t.label} round {r + 1} {name:10} "
+                          f"{stats['rps']:8.1f}/s p50 {stats['p50']:7.1f} p99 "
+                          f"{stats['p99']:7.1f} ms cpu {stats['cpu_ms']:6.2f} ms/req (client "
+                          f"{stats['client_cpu_ms']:.2f}) errors {phase.errors}"
+                          + (f" e.g. {phase.samples[0]}" if phase.samples else ""), flush=True)
+        for t, _, pids, _ in servers:
+            rss[t.label] = [memory(pid) for pid in pids]
     finally:
-        served.stop()
-    summary = {name: {k: statistics.median(s[k] for s in found) for k in found[0]}
-               for name, found in rounds.items() if found}
-    return {"workers": target.workers, "rounds": rounds, "median": summary,
-            "rss_kb": list(rss.values()), "profile": str(profile) if profile else None}
+        for _, served, _, _ in servers:
+            served.stop()
+    out: dict[str, Any] = {}
+    for t in targets:
+        summary = {name: {k: statistics.median(s[k] for s in found) for k in found[0]}
+                   for name, found in rounds[t.label].items() if found}
+        out[t.label] = {"workers": t.workers, "rounds": rounds[t.label], "median": summary,
+                        "rss_kb": rss.get(t.label, []),
+                        "profile": str(work / f"profile-{t.engine}-{t.label}")
+                        if args.profile else None}
+    return out
 
 
 # -- the report ----------------------------------------------------------------------------
 
 
-def report(engine: str, result: dict[str, Any], clients: int) -> None:
+def report(engine: str, label: str, result: dict[str, Any], clients: int) -> None:
     median = result["median"]
     bare = median.get("bare")
-    print(f"\n{engine}, {result['workers']} worker(s), {clients} clients "
+    print(f"\n{engine} ({label}), {result['workers']} worker(s), {clients} clients "
           "(medians of rounds; ms):")
     print(f"{'endpoint':12}{'req/s':>9}{'p50':>9}{'p95':>9}{'p99':>9}{'p99/bare':>10}"
           f"{'rate/bare':>11}{'cpu ms/req':>12}{'errors':>8}")
@@ -336,6 +354,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="Profile the workers with yappi (slows them; ratios then mean "
                              "little) and print the top entries.")
+    parser.add_argument("--compare", default=None, metavar="SRC",
+                        help="Another source tree's src/ (an older release): its server runs "
+                             "beside this one's, in the same rounds.")
     parser.add_argument("--dir", type=Path, default=OUT)
     args = parser.parse_args()
     args.endpoints = args.endpoints.split(",")
@@ -345,17 +366,23 @@ def main() -> None:
     build(directory, args.orders, log=print).engine.dispose()
     print(f"load average before: {Path('/proc/loadavg').read_text().strip()}", flush=True)
     results: dict[str, Any] = {}
+    here = os.environ.get("PYTHONPATH", "src:.")
+    sources = [("now", here)]
+    if args.compare:
+        sources.insert(0, ("before", f"{args.compare}:."))
     for engine in args.engines.split(","):
         if engine == "postgresql" and not args.postgres:
             continue
         workers = 1 if engine == "sqlite" else args.pg_workers
-        target = prepare(engine, directory / "jpn", directory / "load", args.postgres, workers)
-        print(f"{engine}: {len(target.numbers)} orders, {len(target.submitted)} waiting "
-              "for acceptance", flush=True)
-        results[engine] = measure(target, args, directory / "load")
+        targets = [prepare(engine, label, path, directory / "jpn", directory / "load",
+                           args.postgres, workers) for label, path in sources]
+        print(f"{engine}: {len(targets[0].numbers)} orders, {len(targets[0].submitted)} "
+              "waiting for acceptance", flush=True)
+        results[engine] = measure(targets, args, directory / "load")
     print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
-    for engine, result in results.items():
-        report(engine, result, args.clients)
+    for engine, by_label in results.items():
+        for label, result in by_label.items():
+            report(engine, label, result, args.clients)
     (directory / "api_load.json").write_text(json.dumps(results, indent=2))
 
 

@@ -19,9 +19,10 @@ with yappi (CPU clock) and writes ``worker-<pid>.pstats`` there on shutdown.
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -61,12 +62,19 @@ def _profile(app: FastAPI, directory: str) -> None:
     yappi.set_clock_type("cpu")
     yappi.start(builtins=False, profile_threads=True)
 
-    def dump() -> None:
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> AsyncIterator[Any]:
+        # Written when the app stops: uvicorn ends the process by the signal it caught,
+        # so atexit would never run.
+        async with inner(a) as state:
+            yield state
         yappi.stop()
         path = os.path.join(directory, f"worker-{os.getpid()}.pstats")
         yappi.get_func_stats().save(path, type="pstat")
 
-    atexit.register(dump)
+    app.router.lifespan_context = lifespan
 
 
 def main() -> None:

@@ -323,10 +323,14 @@ def check_head(uow: UnitOfWork, user: LocalUser, number: str, expected: str | No
 ACTION_ORDER = {a: i for i, a in enumerate(Action)}
 
 
-def actions_now(uow: UnitOfWork, user: LocalUser, number: str) -> list[str]:
+def actions_now(uow: UnitOfWork, user: LocalUser, number: str, *, row: Any = None
+                ) -> list[str]:
     """The actions the permission table offers ``user`` on the order in its status now,
-    in the roles their appointments (in force today, for the acting unit) give them."""
-    row = order_row(uow, user, number)
+    in the roles their appointments (in force today, for the acting unit) give them.
+    ``row`` is the order's row as :func:`order_row` read it for ``user`` in this
+    transaction, when the caller has it."""
+    if row is None:
+        row = order_row(uow, user, number)
     side = Side.REQUESTER if user.party == row.requester else Side.SUPPLIER
     unit = row.requesting_unit if side is Side.REQUESTER else row.supplying_unit
     profile = uow.context.profile(row.profile)

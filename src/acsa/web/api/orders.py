@@ -97,7 +97,7 @@ def show_order(
     request: Request,
     response: Response,
     principal: Reader,
-    uow: WriteUow,
+    uow: ReadUow,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Lines, amounts, status, figures, the signed timeline and what you may do now.
@@ -105,11 +105,11 @@ def show_order(
     The `ETag` header carries the order's head: send it back in `If-Match` to act.
     Reading an order is recorded in the access log.
     """
-    head = queries.order_head(uow, principal.user, number)
-    if if_none_match and if_none_match.strip().removeprefix("W/") == etag(head):
-        return Response(status_code=304, headers={"ETag": etag(head)})
-    detail = order_detail(uow, principal.user, number)
-    record_read(uow, principal.user, number, client_address(request))
+    row = queries.order_row(uow, principal.user, number)  # need to know first
+    if if_none_match and if_none_match.strip().removeprefix("W/") == etag(row.head):
+        return Response(status_code=304, headers={"ETag": etag(row.head)})
+    detail = order_detail(uow, principal.user, number, row=row)
+    record_read(uow.node, principal.user, number, client_address(request))
     response.headers["ETag"] = etag(detail.head)
     return detail
 

@@ -162,9 +162,9 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                 values: dict[str, str] | None = None, status: int = 200,
                 held: list[held_files.Held] | None = None) -> HTMLResponse:
     node = get_node(request)
-    with UnitOfWork(node) as uow:
+    with UnitOfWork(node, write=False) as uow:
         detail = order_detail(uow, principal.user, number)
-        record_read(uow, principal.user, number, client_address(request))
+        record_read(node, principal.user, number, client_address(request))
         units = queries.list_units(uow, principal.user.party)
         candidates = (queries.exchange_candidates(uow, principal.user, number)
                       if "link-exchange" in detail.actions else [])
