@@ -36,6 +36,8 @@ class Node:
     clock: Callable[[], datetime] = field(default=utc_now)
     # The last interpretation context loaded, with the stamp it was loaded at.
     context_cache: tuple[Any, Any] | None = field(default=None, repr=False)
+    # Order list counts, each with the log's heads it was counted at (services/queries.py).
+    count_cache: dict[Any, tuple[Any, int]] = field(default_factory=dict, repr=False)
 
     def now_at(self) -> str:
         """The recording time as events carry it (UTC, milliseconds)."""
