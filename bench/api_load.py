@@ -276,7 +276,7 @@ def measure(targets: list[Target], args: argparse.Namespace, work: Path) -> dict
             profile = work / f"profile-{t.engine}-{t.label}" if args.profile else None
             served = serve(t, work / "logs", profile)
             servers.append((t, served, workers_of(served), requests_for(t, random.Random(15))))
-        for t, served, pids, make in servers:
+        for _t, served, pids, make in servers:
             for name in endpoints:  # warm-up: connections, caches, the first imports
                 asyncio.run(drive(served.url(""), make[name], args.clients, 1.0, pids))
         for r in range(args.rounds):
