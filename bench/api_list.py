@@ -61,8 +61,12 @@ def copy_to_postgres(source: Node, url: str, directory: Path, *,
     data_dir = directory / "jpn-pg"
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    for f in ("node.toml", "node.key"):
-        shutil.copy2(source.data_dir / f, data_dir / f)
+    shutil.copy2(source.data_dir / "node.key", data_dir / "node.key")
+    # Without the note that the database held events: this one is empty until the copy.
+    toml = (source.data_dir / "node.toml").read_text(encoding="utf-8").splitlines()
+    (data_dir / "node.toml").write_text(
+        "".join(f"{line}\n" for line in toml if not line.startswith("recorded_events")),
+        encoding="utf-8")
     target = open_node(Settings(data_dir=data_dir, database_url=target_url))
     with source.engine.connect() as src, target.engine.begin() as dst:
         for table in T.metadata.sorted_tables:

@@ -379,9 +379,8 @@ def main() -> None:
         print(f"{engine}: {len(targets[0].numbers)} orders, {len(targets[0].submitted)} "
               "waiting for acceptance", flush=True)
         results[engine] = measure(targets, args, directory / "load")
-    print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
-    for engine, by_label in results.items():
-        for label, result in by_label.items():
+        print(f"load average after {engine}: {Path('/proc/loadavg').read_text().strip()}")
+        for label, result in results[engine].items():
             report(engine, label, result, args.clients)
     (directory / "api_load.json").write_text(json.dumps(results, indent=2))
 
