@@ -750,8 +750,13 @@ def find_token(uow: UnitOfWork, secret: str) -> TokenHolder:
 
 @use_case
 def record_token_use(uow: UnitOfWork, holder: TokenHolder, target: str, address: str) -> None:
-    uow.conn.execute(update(T.api_tokens).where(T.api_tokens.c.id == holder.token.id)
-                     .values(last_used_at=uow.node.now_at()))
+    """The access log's line for a request made with a token (every one), and the token's
+    last use (at most once a minute, as a session's last-seen time)."""
+    now = uow.node.now_at()
+    last = holder.token.last_used_at
+    if last is None or (parse_at(now) - parse_at(last)).total_seconds() >= TOUCH_INTERVAL_S:
+        uow.conn.execute(update(T.api_tokens).where(T.api_tokens.c.id == holder.token.id)
+                         .values(last_used_at=now))
     record_access(uow, holder.user.id, "token.used", f"token {holder.token.id}: {target}",
                   address)
 

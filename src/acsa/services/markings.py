@@ -144,9 +144,23 @@ def _get(item: Any, name: str) -> Any:
     return item[name] if isinstance(item, Mapping) else getattr(item, name)
 
 
+# describe() of a marking under a profile, by the profile's digest (a profile's content
+# never changes under its digest). A list page describes every row's marking, most of
+# them the same few; bounded, and emptied when full.
+_DESCRIBED: dict[tuple[Marking, str], MarkingInfo] = {}
+DESCRIBED_MAX = 4096
+
+
 def of_row(uow: UnitOfWork, row: Any) -> MarkingInfo:
     """The marking an ``orders`` row is protected by, with both parties' terms."""
-    return describe(need_to_know.marking_of(row), uow.context.profile(row.profile))
+    marking = need_to_know.marking_of(row)
+    key = (marking, str(row.profile))
+    found = _DESCRIBED.get(key)
+    if found is None:
+        if len(_DESCRIBED) >= DESCRIBED_MAX:
+            _DESCRIBED.clear()
+        found = _DESCRIBED[key] = describe(marking, uow.context.profile(row.profile))
+    return found
 
 
 def of_event(data: object, profile: AgreementProfile) -> MarkingInfo | None:

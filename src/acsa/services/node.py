@@ -42,6 +42,8 @@ class Node:
     # they were folded in (services.recording.fold_orders checks each against its head).
     fold_cache: OrderedDict[str, tuple[Any, Any]] = field(default_factory=OrderedDict,
                                                           repr=False)
+    # Order list counts, each with the log's heads it was counted at (services/queries.py).
+    count_cache: dict[Any, tuple[Any, int]] = field(default_factory=dict, repr=False)
 
     def now_at(self) -> str:
         """The recording time as events carry it (UTC, milliseconds)."""

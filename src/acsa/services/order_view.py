@@ -51,21 +51,26 @@ def state_after(event: StoredEvent, number: str) -> OrderState | None:
     return event.states.get(number) if isinstance(event, Recorded) else None
 
 
-def show_order(uow: UnitOfWork, number: str, state: OrderState | None = None
-               ) -> dict[str, Any]:
+def show_order(uow: UnitOfWork, number: str, state: OrderState | None = None, *,
+               row: Any = None) -> dict[str, Any]:
     """Everything recorded about one order, as plain data, with its timeline of events.
 
     ``state`` is the order as an act just left it; without it the order is folded.
+    ``row`` is the order's projection row, read in this transaction, when the caller
+    has it.
     """
     state = state or order_state(uow, number)
     assert state.terms is not None  # order_state refuses an order without terms
     profile = uow.context.profile(state.profile)
-    head = uow.conn.execute(
-        select(T.orders.c.head).where(T.orders.c.number == number)
-    ).scalar_one_or_none()
+    if row is None:
+        head = uow.conn.execute(
+            select(T.orders.c.head).where(T.orders.c.number == number)
+        ).scalar_one_or_none()
+        shown = status_of(uow, number)
+    else:
+        head, shown = row.head, str(row.status)
     money = _Money(state.currency)
     names = _names(uow, state)
-    shown = status_of(uow, number)
     return {
         **_header(state, profile, head),
         # The projection's status: completed across the order's exchanges.

@@ -213,6 +213,44 @@ def _count(uow: UnitOfWork, conditions: list[Any]) -> int:
         select(func.count()).select_from(T.orders).where(*conditions)).scalar_one())
 
 
+COUNTS_MAX = 512
+
+
+def log_heads(uow: UnitOfWork) -> tuple[tuple[str, int], ...]:
+    """Every stream's head sequence: which events the log holds (each stream is gapless),
+    and so — the projections being derived from them alone — the state of the orders."""
+    s = T.streams.c
+    return tuple((str(r.stream), int(r.head_seq)) for r in uow.conn.execute(
+        select(s.stream, s.head_seq).order_by(s.stream)))
+
+
+def _count_matches(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter,
+                   conditions: list[Any]) -> int:
+    """How many orders match ``conditions`` (the list's filters and ``user``'s need to know).
+
+    Counting reads every match, which at a million orders is the whole list page's cost
+    many times over; a count is kept on the node with the log's heads it was taken at, and
+    served again while no event has been recorded or received since. The key holds every
+    input of the conditions: the reader's party and the orders hidden from them, each
+    filter, and the day where the reader is for the overdue filter (a worklist task,
+    which depends on more of the user, is always counted)."""
+    if wanted.todo:
+        return _count(uow, conditions)
+    key = (user.party, need_to_know.unreadable(uow, user), wanted.status, wanted.agreement,
+           wanted.activity, wanted.counterpart, wanted.overdue, wanted.q,
+           today_of(uow, user) if wanted.overdue is not None else None)
+    heads = log_heads(uow)
+    cache = uow.node.count_cache
+    found = cache.get(key)
+    if found is not None and found[0] == heads:
+        return found[1]
+    count = _count(uow, conditions)
+    if len(cache) >= COUNTS_MAX:
+        cache.clear()
+    cache[key] = (heads, count)
+    return count
+
+
 def _late(on: date) -> Any:
     """Numbers of orders with something past due on ``on``: a due item, or an emergency
     order not confirmed in time. Both come from an index, never a scan of every order."""
@@ -264,7 +302,7 @@ def list_orders(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter) -> OrderP
     o = T.orders.c
     conditions = _filters(uow, user, wanted)
     page = [*conditions, visible_to(uow, user)]
-    count = _count(uow, page)
+    count = _count_matches(uow, user, wanted, page)
     if wanted.after:
         day, number = decode_cursor(wanted.after)
         day = day or date.min
@@ -323,10 +361,14 @@ def check_head(uow: UnitOfWork, user: LocalUser, number: str, expected: str | No
 ACTION_ORDER = {a: i for i, a in enumerate(Action)}
 
 
-def actions_now(uow: UnitOfWork, user: LocalUser, number: str) -> list[str]:
+def actions_now(uow: UnitOfWork, user: LocalUser, number: str, *, row: Any = None
+                ) -> list[str]:
     """The actions the permission table offers ``user`` on the order in its status now,
-    in the roles their appointments (in force today, for the acting unit) give them."""
-    row = order_row(uow, user, number)
+    in the roles their appointments (in force today, for the acting unit) give them.
+    ``row`` is the order's row as :func:`order_row` read it for ``user`` in this
+    transaction, when the caller has it."""
+    if row is None:
+        row = order_row(uow, user, number)
     side = Side.REQUESTER if user.party == row.requester else Side.SUPPLIER
     unit = row.requesting_unit if side is Side.REQUESTER else row.supplying_unit
     profile = uow.context.profile(row.profile)

@@ -333,6 +333,7 @@ def rebuild_projections(uow: UnitOfWork, batch_orders: int = 2_000, *, workers: 
     for table in (*reversed(ORDER_TABLES), *CONTEXT_TABLES, T.balances):  # lines first
         uow.conn.execute(delete(table))
     uow.context_changed()
+    uow.node.count_cache.clear()  # counts are kept by the log's heads, which stay as they are
     for row in uow.conn.execute(
         select(T.events).where(T.events.c.type.in_(CONTEXT_TYPES)).order_by(T.events.c.id)
     ):

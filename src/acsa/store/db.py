@@ -10,6 +10,7 @@ of the row locks taken on PostgreSQL (``SELECT … FOR UPDATE``).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ log = logging.getLogger("acsa.store")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 IMMEDIATE = "acsa_immediate"
+BUSY_TIMEOUT_S = 30
+_WRITER = "acsa_writer"  # in a connection's info while it holds the process's write turn
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -57,13 +60,36 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         # Wait up to 30 s for another writer rather than failing at once.
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()
+
+    # One writing transaction at a time in this process, taken in turn here before SQLite's
+    # own lock: a waiting thread is woken the moment the writer before it ends, where
+    # SQLite's busy handler would have it sleep and poll (1, 2, 5 … 100 ms at a time),
+    # which under many concurrent requests made waits of seconds. Other processes still
+    # wait on SQLite's lock (busy_timeout). A plain lock, since a request's transaction
+    # may end on another thread of the server's pool than the one that began it; after
+    # the busy timeout a writer goes on to SQLite's lock as before, so a transaction
+    # opened inside another one fails as it did rather than waiting forever.
+    writer = threading.Lock()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate and writer.acquire(timeout=BUSY_TIMEOUT_S):
+            conn.info[_WRITER] = writer
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _release(conn)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _release(conn: Connection) -> None:
+        held = conn.info.pop(_WRITER, None)
+        if held is not None:
+            held.release()
 
 
 if TYPE_CHECKING:

@@ -15,10 +15,10 @@ they are: ``/api/v1/orders/JP-PH/PHL/FY2026/00042/accept``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request, Response
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from acsa import __version__
 from acsa.config import Settings
@@ -32,6 +32,50 @@ PREFIX = "/api/v1"
 # Requests larger than this are refused before they are read (evidence uploads
 # have the evidence limit instead): a bound on what one request can cost.
 BODY_BYTES_MAX = 1024 * 1024
+
+
+class LimitsAndHeaders:
+    """Refuses an address holding a NUL and a body declared larger than the route takes,
+    before anything is read; marks every other answer private and not to be sniffed.
+    A plain ASGI middleware: nothing of the request or the response is copied."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = _refusal(Request(scope))
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Cache-Control", "private, no-cache")
+                headers["X-Content-Type-Options"] = "nosniff"
+            await send(message)
+
+        await self.app(scope, receive, send_marked)
+
+
+def _refusal(request: Request) -> Response | None:
+    if "\x00" in request.url.path or "%00" in request.url.query:
+        return problems.problem_response(problems.Problem(
+            type=problems.TYPE_BASE + "bad_request", title="Bad request", status=400,
+            detail="the address holds a NUL character", code="bad_request", field="url",
+            instance=request.url.path.replace("\x00", "")))
+    length = request.headers.get("content-length", "")
+    limit = (EVIDENCE_FILE_SIZE_MAX + 64 * 1024 if request.url.path.endswith("/evidence")
+             else BODY_BYTES_MAX)
+    if length.isdigit() and int(length) > limit:
+        return problems.problem_response(problems.Problem(
+            type=problems.TYPE_BASE + "too_large", title="Request too large", status=413,
+            detail=f"at most {limit} bytes", code="too_large", field="body",
+            instance=request.url.path))
+    return None
 
 
 def create_api(node: Node, config: AuthConfig) -> FastAPI:
@@ -66,27 +110,7 @@ def create_api(node: Node, config: AuthConfig) -> FastAPI:
                    arrangements_router, rates_router, security_router, releases_router):
         api.include_router(router)
 
-    @api.middleware("http")
-    async def limits_and_headers(request: Request,
-                                 call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if "\x00" in request.url.path or "%00" in request.url.query:
-            return problems.problem_response(problems.Problem(
-                type=problems.TYPE_BASE + "bad_request", title="Bad request", status=400,
-                detail="the address holds a NUL character", code="bad_request", field="url",
-                instance=request.url.path.replace("\x00", "")))
-        length = request.headers.get("content-length", "")
-        limit = (EVIDENCE_FILE_SIZE_MAX + 64 * 1024 if request.url.path.endswith("/evidence")
-                 else BODY_BYTES_MAX)
-        if length.isdigit() and int(length) > limit:
-            return problems.problem_response(problems.Problem(
-                type=problems.TYPE_BASE + "too_large", title="Request too large", status=413,
-                detail=f"at most {limit} bytes", code="too_large", field="body",
-                instance=request.url.path))
-        response = await call_next(request)
-        response.headers.setdefault("Cache-Control", "private, no-cache")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
+    api.add_middleware(LimitsAndHeaders)  # outside gzip: a refusal is never compressed
     return api
 
 

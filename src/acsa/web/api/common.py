@@ -9,6 +9,7 @@ from fastapi import Query
 from acsa.domain.errors import N_
 from acsa.domain.state import OrderState
 from acsa.services import access_log, order_view, queries
+from acsa.services.node import Node
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.web.api.schemas import OrderPublic
@@ -51,19 +52,24 @@ def expected_parent(if_match: str | None) -> str | None:
 
 
 def order_detail(uow: UnitOfWork, user: LocalUser, number: str,
-                 state: OrderState | None = None) -> OrderPublic:
+                 state: OrderState | None = None, row: Any = None) -> OrderPublic:
     """The order as ``user`` may see it, with the actions they may take now.
 
     ``state`` is the order as an act just left it, when there is one: it is
-    not folded again.
+    not folded again. ``row`` is its projection row as :func:`queries.order_row` read it
+    for ``user`` in this transaction, when the caller has it.
     """
-    queries.order_row(uow, user, number)  # need to know first: refuse before reading more
-    data = order_view.show_order(uow, number, state)
+    if row is None:
+        row = queries.order_row(uow, user, number)  # need to know first: refuse before more
+    data = order_view.show_order(uow, number, state, row=row)
     data["currency"] = data["terms"]["currency"]
-    data["actions"] = queries.actions_now(uow, user, number)
+    data["actions"] = queries.actions_now(uow, user, number, row=row)
     return OrderPublic.model_validate(data)
 
 
-def record_read(uow: UnitOfWork, user: LocalUser, number: str, address: str) -> None:
-    """The access log's line for opening an order (its marking named when classified)."""
-    access_log.record_opening(uow, user, "order.read", number, "", address)
+def record_read(node: Node, user: LocalUser, number: str, address: str) -> None:
+    """The access log's line for opening an order (its marking named when classified),
+    in a short transaction of its own once the order is read: reading never holds the
+    database's write lock."""
+    with UnitOfWork(node) as uow:
+        access_log.record_opening(uow, user, "order.read", number, "", address)

@@ -40,7 +40,7 @@ from acsa.web.api.common import (
     order_detail,
     record_read,
 )
-from acsa.web.deps import Actor, Reader, ReadUow, WriteUow, client_address
+from acsa.web.deps import Actor, NodeDep, Reader, ReadUow, WriteUow, client_address
 from acsa.web.problems import Problem
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -97,7 +97,7 @@ def show_order(
     request: Request,
     response: Response,
     principal: Reader,
-    uow: WriteUow,
+    node: NodeDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Lines, amounts, status, figures, the signed timeline and what you may do now.
@@ -105,11 +105,14 @@ def show_order(
     The `ETag` header carries the order's head: send it back in `If-Match` to act.
     Reading an order is recorded in the access log.
     """
-    head = queries.order_head(uow, principal.user, number)
-    if if_none_match and if_none_match.strip().removeprefix("W/") == etag(head):
-        return Response(status_code=304, headers={"ETag": etag(head)})
-    detail = order_detail(uow, principal.user, number)
-    record_read(uow, principal.user, number, client_address(request))
+    # Read, then record the reading: one transaction after the other, never one inside
+    # the other (a request holds one connection of the pool at a time).
+    with UnitOfWork(node, write=False) as uow:
+        row = queries.order_row(uow, principal.user, number)  # need to know first
+        if if_none_match and if_none_match.strip().removeprefix("W/") == etag(row.head):
+            return Response(status_code=304, headers={"ETag": etag(row.head)})
+        detail = order_detail(uow, principal.user, number, row=row)
+    record_read(node, principal.user, number, client_address(request))
     response.headers["ETag"] = etag(detail.head)
     return detail
 

@@ -162,9 +162,8 @@ def _order_page(request: Request, principal: Principal, number: str, *,
                 values: dict[str, str] | None = None, status: int = 200,
                 held: list[held_files.Held] | None = None) -> HTMLResponse:
     node = get_node(request)
-    with UnitOfWork(node) as uow:
+    with UnitOfWork(node, write=False) as uow:
         detail = order_detail(uow, principal.user, number)
-        record_read(uow, principal.user, number, client_address(request))
         units = queries.list_units(uow, principal.user.party)
         candidates = (queries.exchange_candidates(uow, principal.user, number)
                       if "link-exchange" in detail.actions else [])
@@ -176,6 +175,8 @@ def _order_page(request: Request, principal: Principal, number: str, *,
         consent_rows = consent.list_views(uow, principal.user, number)
         released = releases.sent_for_order(uow, number)
         node_party = uow.node.party
+    # Recorded once read, in a transaction of its own: reading never holds the write lock.
+    record_read(node, principal.user, number, client_address(request))
     side = "requester" if detail.terms.requester == principal.user.party else "supplier"
     actions = form_actions(detail.actions, detail, side, billable=bool(due))
     if open_action not in actions:
