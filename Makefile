@@ -81,7 +81,7 @@ bench: system-packages bench-packages $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-1m: system-packages bench-packages $(STAMP)
-	$(BIN)/python -m bench.run --parts reports --orders 1000000 --repeats 3 $(BENCH_ARGS)
+	$(BIN)/python -m bench.run --parts reports,rebuild,reconcile --orders 1000000 --repeats 3 $(BENCH_ARGS)
 
 bench-plot: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'

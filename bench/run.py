@@ -14,9 +14,19 @@
    ``--postgres URL`` runs the acsa commands on a PostgreSQL copy too.
 3. A command's start-up (``bench/startup.py``): ``acsa report balances`` on an
    empty node against a bare ``python -c pass``, interleaved, medians.
+4. ``rebuild``: ``acsa rebuild`` and ``acsa verify`` (in one process and in
+   workers) against their floors and ``ledger balance`` (``bench/rebuild_verify.py``),
+   on the same data sets as part 2.
+5. ``reconcile``: two nodes' digest trees compared with 0, 1 and 100 differences
+   (``bench/reconcile_cost.py``), at each size of part 2.
+6. ``sync``: one live node pulling another's events over HTTP against the bare
+   signature check (``bench/sync_rate.py``).
+7. ``api``: the API at 32 clients against a bare endpoint on the same stack
+   (``bench/api_load.py``; PostgreSQL too with ``--postgres``).
 
-``--parts`` chooses among them (``lifecycle,reports,startup``; all by default;
-``balances`` is the old name of ``reports``).
+``--parts`` chooses among them (``lifecycle,reports,startup,rebuild,reconcile,sync,api``;
+all by default; ``balances`` is the old name of ``reports``). Parts 4–7 run as
+their own processes and print their own tables.
 
 Figures are written to bench/out/results.json (and reports-N.json) and printed; docs/benchmarks.md
 explains the method. These are measurements, never assertions.
@@ -27,6 +37,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -163,7 +175,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=None,
                         help="also run part 2's acsa commands on a PostgreSQL copy (URL)")
     parser.add_argument("--repeats", type=int, default=7, help="rounds of each measurement")
-    parser.add_argument("--parts", default="lifecycle,reports,startup",
+    parser.add_argument("--parts", default=",".join(PARTS),
                         help="which measurements, comma-separated")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -179,8 +191,31 @@ def main() -> None:
         print("3. start-up: a report on an empty node against a bare Python …", flush=True)
         results["startup"] = startup(rounds=3 * args.repeats)
         show_startup(results["startup"])
+    sizes = [int(n) for n in args.orders.split(",")]
+    for part in ("rebuild", "reconcile", "sync", "api"):
+        if part in parts:
+            for command in _commands(part, sizes, args.postgres):
+                print(f"{PARTS.index(part) + 1}. {part}: {' '.join(command[2:])}", flush=True)
+                subprocess.run(command, check=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(f"written to {OUT / 'results.json'}")
+
+
+PARTS = ("lifecycle", "reports", "startup", "rebuild", "reconcile", "sync", "api")
+
+
+def _commands(part: str, sizes: list[int], postgres: str | None) -> list[list[str]]:
+    """The processes of part 4–7 at each ledger size of part 2 (their data sets shared)."""
+    py = [sys.executable, "-m"]
+    if part == "rebuild":
+        return [[*py, "bench.rebuild_verify", "--orders", str(n)] for n in sizes]
+    if part == "reconcile":
+        return [[*py, "bench.reconcile_cost", "--sizes", *map(str, sizes), "--dataset",
+                 str(OUT / f"dataset-{min(sizes)}")]]
+    if part == "sync":
+        return [[*py, "bench.sync_rate"]]
+    pg = ["--postgres", postgres] if postgres else ["--engines", "sqlite"]
+    return [[*py, "bench.api_load", "--orders", str(min(sizes)), *pg]]
 
 
 def show_lifecycle(events: int, results: dict[str, Any]) -> None:
