@@ -271,8 +271,9 @@ def apply_admitted(uow: UnitOfWork, admission: Admission, *, origin: str) -> set
     if touched:
         lock_orders(uow.conn, touched)
         uow.folds.clear()
-        for number, (facts, state) in refold_orders(uow.conn, touched, uow.context).items():
-            uow.folds[number] = Folded(tuple(facts), state)
+        for number, (facts, state, digested) in refold_orders(uow.conn, touched,
+                                                               uow.context).items():
+            uow.folds[number] = Folded(tuple(facts), state, digested)
     return touched
 
 
