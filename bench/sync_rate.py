@@ -6,7 +6,9 @@ orders). PHL, which submitted those orders, pulls them through the real
 online sync (``acsa.federation.sync.sync_peer``: the signed head witnessed,
 pages of 500 fetched over HTTP, each page admitted and applied in one
 transaction by the intake, the receipt sent back), starting each round
-from the same copy of its database, in a fresh process.
+from the same copy of its database, in a fresh process. ``this tree, folds kept``
+is the same pull by a process that has folded PHL's orders beforehand (untimed), as
+a running node keeps the orders it recorded: the pages then extend those folds.
 
 The **bare rate** is what no design can skip: the same stored envelopes'
 SHA-256 recomputed and their Ed25519 signatures verified, once each, in one
@@ -78,13 +80,24 @@ def _prepare(base: Path, orders: int, port: int) -> tuple[Path, Path]:
     return base / "jpn", base / "phl"
 
 
-def pull(data_dir: Path) -> dict[str, Any]:
-    """One pull of everything new from JPN, in this process (``--pull``)."""
+def pull(data_dir: Path, warm: bool = False) -> dict[str, Any]:
+    """One pull of everything new from JPN, in this process (``--pull``); ``warm``: with
+    PHL's orders folded and kept by the node first (``--warm``)."""
     from acsa.bootstrap import open_node
     from acsa.config import Settings
     from acsa.federation.sync import sync_peer
 
     node = open_node(Settings(data_dir=data_dir))
+    if warm:
+        from sqlalchemy import select
+
+        from acsa.services.recording import fold_orders
+        from acsa.services.unit_of_work import UnitOfWork
+        from acsa.store import tables as T
+
+        with UnitOfWork(node) as uow:
+            fold_orders(uow, list(uow.conn.scalars(select(T.orders.c.number))))
+            uow.commit()
     wall, cpu = time.perf_counter(), time.process_time()
     report = sync_peer(node, "JPN")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -148,7 +161,7 @@ def measure(orders: int, rounds: int, compare: list[Path]) -> dict[str, Any]:
     served = start(jpn_dir, None, base / "logs", args=["--port", str(port)],
                    env={"ACSA_SYNC_INTERVAL_S": "3600"})[0]
     served.port = port
-    pullers: dict[str, Path | None] = {"this tree": None}
+    pullers: dict[str, Path | None] = {"this tree": None, "this tree, folds kept": None}
     pullers.update({f"compare {i + 1}": Path(p).resolve() for i, p in enumerate(compare)})
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*pullers, "bare"]}
     try:
@@ -158,7 +171,7 @@ def measure(orders: int, rounds: int, compare: list[Path]) -> dict[str, Any]:
                 copy = base / f"phl-{r}-{name.replace(' ', '-')}"
                 shutil.copytree(phl_dir, copy)
                 server_cpu = _cpu_of(served.proc.pid)
-                got = _child("--pull", copy, src)
+                got = _child("--pull", copy, src, *(["--warm"] if "kept" in name else []))
                 got["server_cpu_s"] = _cpu_of(served.proc.pid) - server_cpu
                 runs[name].append(got)
                 shutil.rmtree(copy)
@@ -202,16 +215,16 @@ def show(result: dict[str, Any]) -> None:
     bare_rate = result["bare"]
     print(f"sync of {result['events']} events, medians of {result['rounds']} rounds "
           f"(load {Path('/proc/loadavg').read_text().split()[0]})")
-    print(f"   {'':<14}{'ev/s wall':>11}{'ev/s cpu':>10}{'÷ bare (cpu)':>14}"
+    print(f"   {'':<22}{'ev/s wall':>11}{'ev/s cpu':>10}{'÷ bare (cpu)':>14}"
           f"{'bytes/ev':>10}{'server cpu ms/ev':>18}")
     for name, p in result["pullers"].items():
         if "failed" in p:
-            print(f"   {name:<14} failed: {p['failed'][0]}")
+            print(f"   {name:<22} failed: {p['failed'][0]}")
             continue
-        print(f"   {name:<14}{p['events_per_s_wall']:11.0f}{p['events_per_s_cpu']:10.0f}"
+        print(f"   {name:<22}{p['events_per_s_wall']:11.0f}{p['events_per_s_cpu']:10.0f}"
               f"{100 * p['events_per_s_cpu'] / bare_rate['events_per_s_cpu']:13.1f}%"
               f"{p['bytes_per_event']:10.0f}{p['server_cpu_s_per_1000']:18.2f}")
-    print(f"   {'bare check':<14}{bare_rate['events_per_s_wall']:11.0f}"
+    print(f"   {'bare check':<22}{bare_rate['events_per_s_wall']:11.0f}"
           f"{bare_rate['events_per_s_cpu']:10.0f}   (SHA-256 + Ed25519 verify; envelope "
           f"{result['envelope_bytes_per_event']:.0f} bytes stored)")
 
@@ -225,9 +238,10 @@ def main() -> None:
     parser.add_argument("--pull", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--last", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pull is not None:
-        print(json.dumps(pull(args.pull)))
+        print(json.dumps(pull(args.pull, args.warm)))
         return
     if args.bare is not None:
         print(json.dumps(bare(args.bare, args.last)))

@@ -27,11 +27,11 @@ from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.verify import verify_node
 from acsa.store import tables as T
 
-# Statements per act, BEGIN included. SQLite; PostgreSQL adds the row locks of the
-# order (SELECT … FOR UPDATE). Four of each are the order's reconciliation digest
-# (acsa.store.digests: its old digest and posting sums read, the digest and its
-# bucket written).
-BOUNDS = {"submit": 22, "accept": 22, "deliver": 24, "receive": 25}
+# Statements per act, BEGIN included. SQLite; PostgreSQL may add the row locks of the
+# order (SELECT … FOR UPDATE). Two of each are the order's reconciliation digest
+# (acsa.store.digests: the digest and its bucket written; what it held before is kept
+# with the order's fold).
+BOUNDS = {"submit": 19, "accept": 19, "deliver": 21, "receive": 22}
 POSTGRES_EXTRA = 2
 
 

@@ -27,6 +27,7 @@ import base64
 import hashlib
 import json
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -37,6 +38,10 @@ from sqlalchemy import case, func, insert, select, update
 from acsa.domain import facts as F
 from acsa.domain.consent import MARKING_ACTIONS
 from acsa.domain.errors import N_, DomainError
+from acsa.domain.interpret import Context, extend, follows_all, judge
+from acsa.domain.ledger import event_postings
+from acsa.domain.postings import Posting
+from acsa.domain.state import OrderState
 from acsa.domain.streams import stream_id, stream_party
 from acsa.events import SignedEvent, SignedTreeHead, fingerprint
 from acsa.events.canonical import JSON_INTEGER_MAX
@@ -54,7 +59,14 @@ from acsa.services.peers import (
 from acsa.services.unit_of_work import Folded, UnitOfWork, use_case
 from acsa.store import tables as T
 from acsa.store.log import append_many, fact_of, lock_stream
-from acsa.store.projections import apply_context, lock_orders, refold_orders
+from acsa.store.projections import (
+    OrderRows,
+    apply_context,
+    lock_orders,
+    order_rows,
+    refold_orders,
+    write_rows,
+)
 
 RECEIPTS_PER_BATCH_MAX = 100
 
@@ -271,9 +283,72 @@ def apply_admitted(uow: UnitOfWork, admission: Admission, *, origin: str) -> set
     if touched:
         lock_orders(uow.conn, touched)
         uow.folds.clear()
-        for number, (facts, state) in refold_orders(uow.conn, touched, uow.context).items():
-            uow.folds[number] = Folded(tuple(facts), state)
+        uow.folds.update(_extend_kept(uow, touched, [fact_of(e) for e in admission.new]))
+        rest = touched - set(uow.folds)
+        if rest:
+            for number, (facts, state, digested) in refold_orders(uow.conn, rest,
+                                                                   uow.context).items():
+                uow.folds[number] = Folded(tuple(facts), state, digested)
     return touched
+
+
+def _extend_kept(uow: UnitOfWork, touched: set[str], facts: list[F.Fact]
+                 ) -> dict[str, Folded]:
+    """The touched orders whose fold the node kept, extended by the page's events, and their
+    projections written by difference (every order in one batch per table).
+
+    An order qualifies when its kept fold is of this context and its head is the order's
+    head before the page, and each of its new events names it alone, follows every event
+    it holds and is judged valid: extending the fold then gives what folding every event
+    again gives (:func:`acsa.domain.interpret.extend`). The others are folded again.
+    """
+    ctx, cache = uow.context, uow.node.fold_cache
+    new: dict[str, list[F.Fact]] = defaultdict(list)
+    for fact in facts:
+        for number in fact.orders():
+            new[number].append(fact)
+    candidates = sorted(n for n in touched if n in cache and cache[n][0] is ctx and new.get(n)
+                        and all(f.orders() == (n,) for f in new[n]))
+    if not candidates:
+        return {}
+    heads = {r.number: r.head for r in uow.conn.execute(
+        select(T.orders.c.number, T.orders.c.head).where(T.orders.c.number.in_(candidates)))}
+    old, rows, extended = OrderRows(), OrderRows(), {}
+    for number in candidates:
+        kept = cache[number][1]
+        if heads.get(number) is None or heads[number] != kept.head(number):
+            continue
+        found = _extended(kept, number, new[number], ctx)
+        if found is None:
+            continue
+        state, postings = found
+        order_rows(kept.state, (), ctx, heads[number], old, postings=())
+        order_rows(state, new[number], ctx, new[number][-1].hash, rows, postings=postings)
+        extended[number] = (kept, state)
+    if not extended:
+        return {}
+    digests = write_rows(uow.conn, old.tables, rows.tables,
+                         known={n: kept.digested for n, (kept, _) in extended.items()})
+    return {n: Folded((*kept.facts, *new[n]), state, digests.get(n, kept.digested))
+            for n, (kept, state) in extended.items()}
+
+
+def _extended(kept: Folded, number: str, facts: list[F.Fact], ctx: Context
+              ) -> tuple[OrderState, list[Posting]] | None:
+    """``kept`` extended by ``facts`` with the postings they add, or ``None`` where one of
+    them does not follow all the order holds or would be ineffective."""
+    state, held, postings = kept.state, kept.facts, []
+    for fact in facts:
+        if not follows_all(number, fact, held):
+            return None
+        try:
+            judge(fact, state, ctx)
+        except DomainError:
+            return None
+        after = extend(state, fact, ctx)
+        postings.extend(event_postings(state, after, fact, ctx))
+        state, held = after, (*held, fact)
+    return state, postings
 
 
 def _cited(events: Iterable[SignedEvent]) -> frozenset[str]:

@@ -327,6 +327,7 @@ def _project(uow: UnitOfWork, fact: F.Fact, before: Mapping[str, Folded]
     after = {}
     for number, folded in before.items():
         after[number] = extend(folded.state, fact, ctx)
-        write_order_after(uow.conn, folded.state, folded.head(number), after[number], fact, ctx)
-        uow.folds[number] = Folded((*folded.facts, fact), after[number])
+        digested = write_order_after(uow.conn, folded.state, folded.head(number), after[number],
+                                     fact, ctx, folded.digested)
+        uow.folds[number] = Folded((*folded.facts, fact), after[number], digested)
     return after

@@ -23,6 +23,7 @@ from acsa.domain.interpret import Context
 from acsa.domain.state import OrderState
 from acsa.services.node import Node
 from acsa.store.db import IMMEDIATE
+from acsa.store.digests import Digested
 from acsa.store.projections import context_stamp, load_agreements, load_context
 
 P = ParamSpec("P")
@@ -34,10 +35,12 @@ R = TypeVar("R")
 @dataclass(frozen=True)
 class Folded:
     """An order's state as the fold of its events, with the events it was folded from
-    (its own and those of the orders linked to it)."""
+    (its own and those of the orders linked to it), and what its reconciliation digest
+    holds when the write that made it knew (``None`` otherwise)."""
 
     facts: tuple[Fact, ...]
     state: OrderState
+    digested: Digested | None = None
 
     def head(self, number: str) -> str | None:
         """The order's newest event (its projection's ``head``), or ``None`` while it has no

@@ -26,12 +26,24 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, cast, delete, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from acsa.events import canonical_json
 from acsa.store import tables as T
+from acsa.store.prepared import Prepared
 
 BUCKET_DIGITS = 3
 LANES = 8
@@ -48,13 +60,13 @@ def order_key(number: str) -> str:
 
 
 def summary(order: Mapping[str, Any], lines: Iterable[Mapping[str, Any]],
-            postings: Iterable[Mapping[str, Any]], verdicts: Iterable[Mapping[str, Any]]
-            ) -> dict[str, Any]:
-    """One order's summary from its projection rows (``postings`` may be summed already)."""
-    sums: dict[str, int] = defaultdict(int)
+            postings: Iterable[Mapping[str, Any]], verdicts: Iterable[Mapping[str, Any]],
+            sums: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """One order's summary from its projection rows (``postings`` may be summed already, or
+    given as ``sums`` by summary key)."""
+    sums = dict(sums or {})
     for p in postings:
-        sums[f"{p['debtor']}>{p['creditor']} {p['currency']} {p['debit']}/{p['credit']}"] += \
-            p["amount_minor"]
+        sums[_posting_key(p)] = sums.get(_posting_key(p), 0) + p["amount_minor"]
     events, ineffective = [], 0
     for v in verdicts:
         events.append(v["event_hash"])
@@ -105,10 +117,14 @@ _POSTING_KEY = (T.postings.c.order_number, T.postings.c.debtor, T.postings.c.cre
                 T.postings.c.currency, T.postings.c.debit, T.postings.c.credit)
 
 
-def _posting_sums(conn: Connection, where: Any) -> Iterable[Any]:
+def _sum_column() -> Any:
     # PostgreSQL sums bigints as numeric: cast back to an integer.
-    total = cast(func.sum(T.postings.c.amount_minor), BigInteger).label("amount_minor")
-    return conn.execute(select(*_POSTING_KEY, total).where(where).group_by(*_POSTING_KEY))
+    return cast(func.sum(T.postings.c.amount_minor), BigInteger).label("amount_minor")
+
+
+def _posting_sums(conn: Connection, where: Any) -> Iterable[Any]:
+    return conn.execute(select(*_POSTING_KEY, _sum_column()).where(where)
+                        .group_by(*_POSTING_KEY))
 
 
 def _assemble(orders: Iterable[Any], lines: Iterable[Any], postings: Iterable[Any],
@@ -144,24 +160,152 @@ def summaries(conn: Connection, numbers: Iterable[str]) -> dict[str, dict[str, A
 # -- written with the order's projection rows -------------------------------------------------
 
 
-def write_order_digest(conn: Connection, number: str,
-                       rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """Keep ``number``'s digest and its bucket in step with the projection rows just written
-    for it (``rows`` by table name; its postings may be only the new ones: they are summed
-    from the table)."""
+@dataclass(frozen=True)
+class Digested:
+    """What an order's stored digest row holds — its agreement and digest, both ``None``
+    while the order has no order row — and its postings summed by summary key, with how
+    many postings each sum holds. Kept with an order's fold, it spares the write of the
+    order's next event reading the digest and the posting sums back."""
+
+    agreement: str | None
+    digest: str | None
+    sums: Mapping[str, tuple[int, int]]  # summary key → (amount_minor, postings)
+
+
+NO_DIGEST = Digested(None, None, {})
+
+
+def _posting_key(p: Mapping[str, Any]) -> str:
+    return f"{p['debtor']}>{p['creditor']} {p['currency']} {p['debit']}/{p['credit']}"
+
+
+def moved_sums(sums: Mapping[str, tuple[int, int]], added: Iterable[Mapping[str, Any]],
+               removed: Iterable[Mapping[str, Any]] = ()) -> dict[str, tuple[int, int]]:
+    """``sums`` with the postings ``added`` and ``removed``; a sum of no postings goes."""
+    out = dict(sums)
+    for rows, sign in ((added, 1), (removed, -1)):
+        for p in rows:
+            key = _posting_key(p)
+            amount, n = out.get(key, (0, 0))
+            out[key] = (amount + sign * p["amount_minor"], n + sign)
+    return {k: v for k, v in out.items() if v[1]}
+
+
+def write_order_digests(conn: Connection, numbers: Iterable[str],
+                        rows: Mapping[str, Sequence[Mapping[str, Any]]], *,
+                        known: Mapping[str, Digested | None] | None = None,
+                        added: Sequence[Mapping[str, Any]] = (),
+                        removed: Sequence[Mapping[str, Any]] = (),
+                        complete: bool = False) -> dict[str, Digested]:
+    """Keep the digests of ``numbers`` and their buckets in step with the projection rows
+    just written for them (``rows`` by table name); returns what each digest now holds.
+
+    An order's digest row held before and its posting sums come from ``known`` (what its
+    fold kept), moved by the postings ``added`` and ``removed`` now; the postings of
+    ``rows`` are all the order's when ``complete``. For the others they are read, every
+    order in one statement. The digests, then the buckets, are written in one batch each.
+    """
+    wanted = sorted(set(numbers))
+    held = _before(conn, wanted, known or {}, added, removed, complete=complete)
+    by_order: dict[str, list[list[Mapping[str, Any]]]] = defaultdict(lambda: [[], [], []])
+    for i, name in enumerate(("order_lines", "verdicts", "postings")):
+        for r in rows.get(name, ()):
+            by_order[r["order_number"]][i].append(r)
+    orders = {r["number"]: r for r in rows.get("orders", ())}
+    out: dict[str, Digested] = {}
+    writes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    buckets: Sums = {}
+    for n in wanted:
+        old, order = held[n], orders.get(n)
+        lines, verdicts, postings = by_order[n]
+        if order is None:  # no terms (only ineffective events): no order row, no digest
+            out[n] = NO_DIGEST
+            if old.digest is not None:
+                writes["delete"].append({"n": n})
+                _tally(buckets, old.agreement, n, old.digest, -1)
+            continue
+        sums = moved_sums({}, postings) if complete else old.sums
+        new = digest(summary(order, lines, (), verdicts, sums={k: v[0] for k, v in sums.items()}))
+        out[n] = Digested(order["agreement"], new, sums)
+        if old.digest is None:
+            writes["insert"].append({"number": n, "agreement": order["agreement"],
+                                     "key": order_key(n), "digest": new})
+        elif old.digest != new or old.agreement != order["agreement"]:
+            writes["update"].append({"n": n, "agreement": order["agreement"], "digest": new})
+            _tally(buckets, old.agreement, n, old.digest, -1)
+        else:
+            continue
+        _tally(buckets, order["agreement"], n, new, 1)
+    for kind in ("delete", "update", "insert"):
+        if writes[kind]:
+            _DIGEST_WRITES[kind].run(conn, writes[kind])
+    _write_bucket_changes(conn, buckets)
+    return out
+
+
+def _before(conn: Connection, wanted: Sequence[str], known: Mapping[str, Digested | None],
+            added: Sequence[Mapping[str, Any]], removed: Sequence[Mapping[str, Any]], *,
+            complete: bool) -> dict[str, Digested]:
+    """What the digests of ``wanted`` held before, their sums moved by the postings (those
+    not known read, sums as they are now stored unless ``complete``)."""
+    unknown = [n for n in wanted if known.get(n) is None]
+    held = _held(conn, unknown, read_sums=not complete)
+    for n in wanted:
+        h = known.get(n)
+        if h is None:
+            continue
+        if not complete:
+            mine = [p for p in added if p["order_number"] == n]
+            gone = [p for p in removed if p["order_number"] == n]
+            h = Digested(h.agreement, h.digest, moved_sums(h.sums, mine, gone))
+        held[n] = h
+    return held
+
+
+def _held(conn: Connection, numbers: Sequence[str], *, read_sums: bool) -> dict[str, Digested]:
+    """The digest rows of ``numbers`` as stored, and their posting sums (``read_sums``)."""
+    if not numbers:
+        return {}
     d = T.order_digests.c
-    old = conn.execute(select(d.agreement, d.key, d.digest).where(d.number == number)).first()
-    order = next((r for r in rows.get("orders", ()) if r["number"] == number), None)
-    if order is None:  # no terms (only ineffective events): no order row, no digest
-        if old is not None:
-            conn.execute(delete(T.order_digests).where(d.number == number))
-            _adjust_bucket(conn, old.agreement, old.key, leaf(old.key, old.digest), -1, -1)
+    found = {r.number: r for r in conn.execute(
+        select(d.number, d.agreement, d.digest).where(d.number.in_(numbers)))}
+    sums: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    if read_sums:
+        count = func.count().label("postings")
+        for r in conn.execute(select(*_POSTING_KEY, _sum_column(), count)
+                              .where(T.postings.c.order_number.in_(numbers))
+                              .group_by(*_POSTING_KEY)):
+            sums[r.order_number][_posting_key(dict(r._mapping))] = (r.amount_minor, r.postings)
+    return {n: Digested(found[n].agreement, found[n].digest, sums.get(n, {}))
+            if n in found else Digested(None, None, sums.get(n, {})) for n in numbers}
+
+
+def _tally(buckets: Sums, agreement: str | None, number: str, digest_: str, sign: int) -> None:
+    """Add (``sign`` 1) or take away (-1) one leaf to the change of its bucket."""
+    assert agreement is not None
+    key = order_key(number)
+    acc = buckets.get((agreement, key[:BUCKET_DIGITS]))
+    if acc is None:
+        acc = buckets[(agreement, key[:BUCKET_DIGITS])] = [0] * (LANES + 1)
+    for i, lane in enumerate(leaf(key, digest_)):
+        acc[i] += sign * lane
+    acc[LANES] += sign
+
+
+def _write_bucket_changes(conn: Connection, changes: Sums) -> None:
+    """Add each bucket's change to its row as it stands under its lock (one upsert for all,
+    so concurrent writers commute); then the buckets left empty go, as a build never
+    writes them."""
+    moved = sorted((k, v) for k, v in changes.items() if any(v))
+    if not moved:
         return
-    mine = [r for r in rows.get("verdicts", ()) if r["order_number"] == number]
-    lines = [r for r in rows.get("order_lines", ()) if r["order_number"] == number]
-    postings = [r._mapping for r in _posting_sums(conn, T.postings.c.order_number == number)]
-    put_digest(conn, number, order["agreement"], digest(summary(order, lines, postings, mine)),
-               old)
+    _BUCKET_UPSERT[conn.dialect.name].run(conn, [
+        {"agreement": a, "prefix": p, "count": v[LANES],
+         **{c: v[i] % LANE_MODULUS for i, c in enumerate(LANE_COLUMNS)}}
+        for (a, p), v in moved])
+    emptied = [{"a": a, "p": p} for (a, p), v in moved if v[LANES] < 0]
+    if emptied:
+        _BUCKET_EMPTY.run(conn, emptied)
 
 
 def put_digest(conn: Connection, number: str, agreement: str, new: str,
@@ -216,6 +360,38 @@ def _upsert(conn: Connection, table: Any) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+def _bucket_upsert(dialect: str) -> Any:
+    b = T.order_digest_buckets.c
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(T.order_digest_buckets)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(T.order_digest_buckets)
+    return stmt.on_conflict_do_update(
+        index_elements=[b.agreement, b.prefix],
+        set_={"count": b.count + stmt.excluded.count,
+              **{c: (b[c] + stmt.excluded[c]) % LANE_MODULUS for c in LANE_COLUMNS}})
+
+
+_BUCKET_COLUMNS = ("agreement", "prefix", "count", *LANE_COLUMNS)
+_BUCKET_UPSERT = {d: Prepared(lambda d=d: _bucket_upsert(d), _BUCKET_COLUMNS)  # type: ignore[misc]
+                  for d in ("sqlite", "postgresql")}
+_BUCKET_EMPTY = Prepared(lambda: delete(T.order_digest_buckets).where(
+    T.order_digest_buckets.c.agreement == bindparam("a"),
+    T.order_digest_buckets.c.prefix == bindparam("p"), T.order_digest_buckets.c.count == 0))
+_DIGEST_WRITES = {
+    "delete": Prepared(lambda: delete(T.order_digests)
+                       .where(T.order_digests.c.number == bindparam("n"))),
+    "update": Prepared(lambda: update(T.order_digests)
+                       .where(T.order_digests.c.number == bindparam("n")),
+                       ("agreement", "digest")),
+    "insert": Prepared(lambda: insert(T.order_digests), ("number", "agreement", "key", "digest")),
+}
 
 
 # -- built from scratch --------------------------------------------------------------------

@@ -15,14 +15,28 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from acsa.domain.errors import InvariantBroken
 from acsa.domain.facts import MULTI_ORDER_TYPES, ORDER_EVENT_TYPES, Actor, Fact
 from acsa.domain.parties import Role
 from acsa.domain.streams import stream_agreement, stream_party
 from acsa.events import CompactRange, Envelope, SignedEvent, leaf_hash
+from acsa.store.prepared import Prepared
 from acsa.store.tables import event_orders, events, streams
+
+_STREAM_COLUMNS = ("stream", "agreement", "party", "head_seq", "head_hash", "compact_range")
+_EVENT_COLUMNS = ("stream", "seq", "hash", "prev", "at", "type", "subject", "parent", "signer",
+                  "key", "signature", "envelope", "received_at", "origin")
+# The statements of every append, compiled once (acsa.store.prepared).
+_READ_HEAD = Prepared(lambda: select(*(streams.c[c] for c in _STREAM_COLUMNS))
+                      .where(streams.c.stream == bindparam("stream")))
+_LOCK_HEAD = Prepared(lambda: select(*(streams.c[c] for c in _STREAM_COLUMNS))
+                      .where(streams.c.stream == bindparam("stream")).with_for_update())
+_INSERT_EVENT = Prepared(lambda: insert(events).returning(events.c.id), _EVENT_COLUMNS)
+_INSERT_NAMED = Prepared(lambda: insert(event_orders), ("event_id", "order_number"))
+_MOVE_HEAD = Prepared(lambda: update(streams).where(streams.c.stream == bindparam("s")),
+                      ("head_seq", "head_hash", "compact_range"))
 
 
 @dataclass(frozen=True)
@@ -52,10 +66,8 @@ def orders_named(envelope: Envelope) -> list[str]:
 
 def lock_stream(conn: Connection, stream: str) -> dict[str, Any]:
     """The stream's head row, locked for this transaction; created empty if new."""
-    query = select(streams).where(streams.c.stream == stream)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
+    query = _LOCK_HEAD if conn.dialect.name == "postgresql" else _READ_HEAD
+    row = query.run(conn, {"stream": stream}).first()
     if row is None:
         agreement, party = stream_agreement(stream), stream_party(stream)
         values = {"stream": stream, "agreement": agreement, "party": party, "head_seq": 0,
@@ -69,9 +81,9 @@ def lock_stream(conn: Connection, stream: str) -> dict[str, Any]:
             conn.execute(pg_insert(streams).values(**values).on_conflict_do_nothing())
         else:
             conn.execute(insert(streams).values(**values).prefix_with("OR IGNORE"))
-        row = conn.execute(query).mappings().first()
+        row = query.run(conn, {"stream": stream}).first()
     assert row is not None
-    return dict(row)
+    return dict(zip(_STREAM_COLUMNS, row, strict=True))
 
 
 def append(conn: Connection, signed: SignedEvent, *, origin: str, received_at: str,
@@ -118,19 +130,16 @@ def append_many(conn: Connection, run: Sequence[SignedEvent], *, origin: str,
             "received_at": received_at, "origin": origin,
         })
     if len(rows) == 1:
-        result = conn.execute(insert(events), rows[0])
-        ids = [int(result.inserted_primary_key[0])]  # type: ignore[index]
+        ids = [int(_INSERT_EVENT.run(conn, rows[0]).scalar_one())]
     else:
         ids = [int(i) for i in conn.scalars(
             insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)]
     named = [{"event_id": i, "order_number": o}
              for i, signed in zip(ids, run, strict=True) for o in orders_named(signed.envelope)]
     if named:
-        conn.execute(insert(event_orders), named)
-    conn.execute(
-        update(streams).where(streams.c.stream == stream)
-        .values(head_seq=seq, head_hash=prev, compact_range=json.dumps(tree.to_list()))
-    )
+        _INSERT_NAMED.run(conn, named if len(named) > 1 else named[0])
+    _MOVE_HEAD.run(conn, {"s": stream, "head_seq": seq, "head_hash": prev,
+                          "compact_range": json.dumps(tree.to_list())})
     return ids
 
 

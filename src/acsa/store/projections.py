@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from acsa.domain import facts as F
 from acsa.domain.aging import due_items as order_due_items
@@ -43,8 +43,9 @@ from acsa.domain.streams import stream_agreement
 from acsa.domain.worklist import open_tasks
 from acsa.store import tables as T
 from acsa.store.consents import load_marking_changes
-from acsa.store.digests import write_order_digest
+from acsa.store.digests import NO_DIGEST, Digested, write_order_digests
 from acsa.store.log import linked_orders, order_facts
+from acsa.store.prepared import Prepared
 from acsa.store.row_changes import Changes, order_column, read_rows, write_changes
 
 CONTEXT_TYPES = (
@@ -106,13 +107,14 @@ def refresh_orders(conn: Connection, orders: Iterable[str], ctx: Context) -> dic
     """Re-fold ``orders`` (and the orders linked to them) and write what changed in their
     projections: the rows stored are compared with the fold's, table by table, and only
     the rows that differ are written (every order in one batch per table)."""
-    return {n: state for n, (_, state) in refold_orders(conn, orders, ctx).items()}
+    return {n: state for n, (_, state, _) in refold_orders(conn, orders, ctx).items()}
 
 
 def refold_orders(conn: Connection, orders: Iterable[str], ctx: Context
-                  ) -> dict[str, tuple[list[F.Fact], OrderState]]:
+                  ) -> dict[str, tuple[list[F.Fact], OrderState, Digested | None]]:
     """:func:`refresh_orders`, giving each order with the facts it was folded from (its
-    own and its linked orders')."""
+    own and its linked orders') and what its digest now holds (``None`` where it was not
+    written)."""
     wanted = linked_orders(conn, orders)
     facts = order_facts(conn, wanted)  # ``wanted`` is closed under links already
     heads: dict[str, str] = {}
@@ -126,8 +128,9 @@ def refold_orders(conn: Connection, orders: Iterable[str], ctx: Context
     for number, group_facts in grouped.items():
         order_rows(states[number], group_facts, ctx, heads.get(number, ""), rows,
                    shown=shown.get(number))
-    write_rows(conn, read_rows(conn, ORDER_TABLES, states), rows.tables)
-    return {n: (grouped[n], state) for n, state in states.items()}
+    digests = write_rows(conn, read_rows(conn, ORDER_TABLES, states), rows.tables,
+                         complete=True)
+    return {n: (grouped[n], state, digests.get(n)) for n, state in states.items()}
 
 
 def _group_facts(facts: Sequence[F.Fact], orders: Iterable[str]) -> dict[str, list[F.Fact]]:
@@ -171,19 +174,15 @@ def _adjust_balances(conn: Connection, rows: Iterable[Mapping[str, Any]], *, sig
     for p in rows:
         deltas[(p["debtor"], p["creditor"], p["currency"], p["debit"])] += sign * p["amount_minor"]
         deltas[(p["debtor"], p["creditor"], p["currency"], p["credit"])] -= sign * p["amount_minor"]
-    moved = sorted(k for k, v in deltas.items() if v != 0)
+    moved = [dict(zip(BALANCE_KEY, k, strict=True)) for k in sorted(deltas) if deltas[k] != 0]
     if not moved:
         return
-    conn.execute(_balance_upsert(conn.dialect.name), [
-        {"debtor": d, "creditor": c, "currency": cur, "account": a,
-         "balance_minor": deltas[(d, c, cur, a)]} for d, c, cur, a in moved
-    ])
-    b = T.balances.c
-    conn.execute(delete(T.balances).where(
-        b.balance_minor == 0, tuple_(b.debtor, b.creditor, b.currency, b.account).in_(moved)))
+    _BALANCE_UPSERT[conn.dialect.name].run(conn, [
+        {**k, "balance_minor": deltas[(k["debtor"], k["creditor"], k["currency"], k["account"])]}
+        for k in moved])
+    _BALANCE_AT_ZERO.run(conn, moved)
 
 
-@lru_cache(maxsize=2)
 def _balance_upsert(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO UPDATE adding to the balance, in the engine's dialect."""
     if dialect == "postgresql":
@@ -203,6 +202,12 @@ def _balance_upsert(dialect: str) -> Any:
 
 
 BALANCE_KEY = ("debtor", "creditor", "currency", "account")
+_BALANCE_UPSERT = {d: Prepared(lambda d=d: _balance_upsert(d),  # type: ignore[misc]
+                               (*BALANCE_KEY, "balance_minor"))
+                   for d in ("sqlite", "postgresql")}
+_BALANCE_AT_ZERO = Prepared(lambda: delete(T.balances).where(
+    T.balances.c.balance_minor == 0,
+    *(T.balances.c[k] == bindparam(k) for k in BALANCE_KEY)))
 
 
 # Insertion order respects the foreign key of order lines.
@@ -293,15 +298,22 @@ def insert_rows(conn: Connection, rows: OrderRows) -> None:
 
 
 def write_rows(conn: Connection, old: Mapping[str, Sequence[Mapping[str, Any]]],
-               new: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """Write what differs between the ``old`` and ``new`` rows of the order tables, and move
-    the balances by the postings that went and came."""
+               new: Mapping[str, Sequence[Mapping[str, Any]]], *, complete: bool = False,
+               known: Mapping[str, Digested | None] | None = None) -> dict[str, Digested]:
+    """Write what differs between the ``old`` and ``new`` rows of the order tables, move the
+    balances by the postings that went and came, and keep the digests of the orders whose
+    digested rows changed (``complete``: ``new`` holds every posting of its orders;
+    ``known``: what their digests held before, when the caller kept it). Returns what
+    those digests now hold."""
     done = write_changes(conn, ORDER_TABLES, old, new)
     postings = done[T.postings.name]
     _adjust_balances(conn, postings.gone, sign=-1)
     _adjust_balances(conn, postings.inserted, sign=1)
-    for number in sorted(_digested(done)):
-        write_order_digest(conn, number, new)
+    changed = _digested(done)
+    if not changed:
+        return {}
+    return write_order_digests(conn, changed, new, known=known, added=postings.inserted,
+                               removed=postings.gone, complete=complete)
 
 
 # The tables an order's reconciliation digest is made from (acsa.store.digests).
@@ -322,19 +334,25 @@ def _digested(done: Mapping[str, Changes]) -> set[str]:
 
 
 def write_order_after(conn: Connection, before: OrderState, before_head: str | None,
-                      after: OrderState, fact: F.Fact, ctx: Context) -> None:
+                      after: OrderState, fact: F.Fact, ctx: Context,
+                      digested: Digested | None = None) -> Digested | None:
     """Write what one more effective event changed in an order's projection.
 
     The rows stored are those the fold derived ``before`` (the projections
     equal a fresh fold), so only the rows that differ from the fold ``after``
     are written; the postings are the event's own, added (nothing else is
-    replayed).
+    replayed). ``digested`` is what the order's digest held before, if the
+    caller kept it (an order without terms has none); returns what it holds after,
+    or ``None`` when unknown.
     """
     old = order_rows(before, (), ctx, before_head or "", postings=())
     new = order_rows(after, [fact], ctx, fact.hash,
                      postings=event_postings(before, after, fact, ctx))
     old.tables[T.postings.name] = []
-    write_rows(conn, old.tables, new.tables)
+    if digested is None and before.terms is None:
+        digested = NO_DIGEST
+    done = write_rows(conn, old.tables, new.tables, known={before.number: digested})
+    return done.get(before.number, digested)
 
 
 def rebuild_orders(conn: Connection, ctx: Context, batch_orders: int = 2_000,

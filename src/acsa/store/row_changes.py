@@ -13,8 +13,8 @@ A table is matched by its primary key. A table keyed by a surrogate id
 order are compared as a whole and, when they differ, replaced. Every table
 names its order in ``order_number`` (``orders`` in ``number``).
 
-Statements are built once per table and set of columns, so SQLAlchemy finds
-them compiled.
+Statements are built and compiled once per table and set of columns, and run
+below SQLAlchemy's compiler (:mod:`acsa.store.prepared`).
 """
 
 from __future__ import annotations
@@ -28,15 +28,15 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Connection,
-    Delete,
     Table,
-    Update,
     and_,
     bindparam,
     delete,
     select,
     update,
 )
+
+from acsa.store.prepared import Prepared
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
 
@@ -150,31 +150,40 @@ def write_changes(conn: Connection, tables: Sequence[Table], old: Rows, new: Row
     for table in reversed(tables):
         c = found[table.name]
         if c.deleted:
-            conn.execute(_delete_by_key(table), c.deleted)
+            _delete_by_key(table).run(conn, c.deleted)
         if c.replaced:
             conn.execute(delete(table).where(order_column(table).in_(c.replaced)))
     for table in tables:
         c = found[table.name]
         for columns, values in c.updated.items():
-            conn.execute(_update(table, columns), values)
+            _update(table, columns).run(conn, values)
     for table in tables:
         c = found[table.name]
-        if c.inserted:
-            conn.execute(table.insert(), c.inserted)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in c.inserted:
+            by_columns[tuple(row)].append(row)
+        for columns, rows in by_columns.items():
+            _insert(table, columns).run(conn, rows)
     return found
 
 
 @lru_cache(maxsize=256)
-def _update(table: Table, columns: tuple[str, ...]) -> Update:
+def _insert(table: Table, columns: tuple[str, ...]) -> Prepared:
+    return Prepared(table.insert, columns)
+
+
+@lru_cache(maxsize=256)
+def _update(table: Table, columns: tuple[str, ...]) -> Prepared:
     key = natural_key(table)
     assert key is not None
-    return (update(table)
-            .where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in key)))
-            .values({c: bindparam(f"v_{c}") for c in columns}))
+    return Prepared(lambda: update(table)
+                    .where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in key)))
+                    .values({c: bindparam(f"v_{c}") for c in columns}))
 
 
 @lru_cache(maxsize=64)
-def _delete_by_key(table: Table) -> Delete:
+def _delete_by_key(table: Table) -> Prepared:
     key = natural_key(table)
     assert key is not None
-    return delete(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in key)))
+    return Prepared(lambda: delete(table)
+                    .where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in key))))
