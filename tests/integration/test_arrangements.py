@@ -4,6 +4,7 @@ supplier's payment office from the arrangement."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -127,6 +128,6 @@ def test_a_profile_without_the_register_keeps_free_text(pair: Pair) -> None:
     with UnitOfWork(pair.phl, write=False) as uow:
         profile = orders.adopted_profile(uow, "JPN-PHL-ACSA")
         assert profile.arrangement_register
-        plain = profile.__class__(**{**profile.__dict__, "arrangement_register": False})
+        plain = dataclasses.replace(profile, arrangement_register=False)
         assert arrangements.check_citation(uow, plain, order_terms("anything at all"),
                                            date(2026, 2, 3)) is None
