@@ -47,10 +47,10 @@ from hypothesis.stateful import (
 from acsa.devtools.exercise import Exercise
 from acsa.devtools.world import in_force_profile
 from acsa.domain import facts as F
+from acsa.domain import figures
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import DomainError
 from acsa.domain.facts import Fact
-from acsa.domain import figures
 from acsa.domain.figures import (
     accounts,
     all_received,
