@@ -45,6 +45,7 @@ from acsa.store import tables as T
 from acsa.store.consents import load_marking_changes
 from acsa.store.digests import write_order_digest
 from acsa.store.log import linked_orders, order_facts
+from acsa.store.reader_totals import adjust_class_totals
 from acsa.store.row_changes import Changes, order_column, read_rows, write_changes
 
 CONTEXT_TYPES = (
@@ -300,6 +301,7 @@ def write_rows(conn: Connection, old: Mapping[str, Sequence[Mapping[str, Any]]],
     postings = done[T.postings.name]
     _adjust_balances(conn, postings.gone, sign=-1)
     _adjust_balances(conn, postings.inserted, sign=1)
+    adjust_class_totals(conn, done, old, new)
     for number in sorted(_digested(done)):
         write_order_digest(conn, number, new)
 
