@@ -31,7 +31,6 @@ from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.workers import Workers
 from acsa.store import tables as T
 from acsa.store.digests import DIGEST_TABLES, build_digests
-from acsa.store.reader_totals import CLASS_TABLES, build_class_totals
 from acsa.store.log import fact_of, stored
 from acsa.store.projections import (
     CONTEXT_TYPES,
@@ -42,6 +41,7 @@ from acsa.store.projections import (
     load_context,
     rebuild_orders,
 )
+from acsa.store.reader_totals import CLASS_TABLES, build_class_totals
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ Three kinds of table, kept apart by name and by comment:
 - **projections** (``orders``, ``order_lines``, ``verdicts``, ``postings``,
   ``balances``, ``in_kind``, ``due_items``, ``appointments``, ``units``,
   ``activities``, ``rates``, ``catalogue``, ``agreements``, ``order_digests``,
-  ``order_digest_buckets``, ``class_balances``, ``class_due``): rebuilt from the log by ``acsa rebuild`` and
-  compared with it by ``acsa verify``. They hold no time-dependent figures:
-  due dates, never "overdue".
+  ``order_digest_buckets``, ``class_balances``, ``class_due``): rebuilt from
+  the log by ``acsa rebuild`` and compared with it by ``acsa verify``. They
+  hold no time-dependent figures: due dates, never "overdue".
 
 Money is stored as integers of minor units with a currency code; quantities
 and prices as decimal text, exactly as events carry them.
