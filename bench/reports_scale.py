@@ -127,13 +127,14 @@ def reports(n: int, repeats: int, out: Path, postgres: str | None = None,
             compare: str | None = None) -> dict[str, Any]:
     directory = out / f"dataset-{n}"
     directory.mkdir(parents=True, exist_ok=True)
+    if compare and (directory / f"complete-{n}").exists() \
+            and not (directory / "jpn-compare").exists():
+        # Copied before this tree first opens the node (and migrates it to its schema).
+        shutil.copytree(directory / "jpn", directory / "jpn-compare.tmp")
+        (directory / "jpn-compare.tmp").rename(directory / "jpn-compare")
     # Built in a process of its own, so that this driver's peak RSS stays its own.
     subprocess.run([sys.executable, "-m", "bench.dataset", "--orders", str(n), "--dir",
                     str(out)], check=True, stdout=subprocess.DEVNULL)
-    if compare and not (directory / "jpn-compare").exists():
-        # Copied before this tree's first command migrates the node to its schema.
-        shutil.copytree(directory / "jpn", directory / "jpn-compare.tmp")
-        (directory / "jpn-compare.tmp").rename(directory / "jpn-compare")
     if postgres:
         from bench.api_list import copy_to_postgres
 
