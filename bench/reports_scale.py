@@ -14,7 +14,9 @@ processes, one of each per round, interleaved, medians:
 
 Each command's wall time, processor time (user + system) and peak RSS come
 from ``wait4`` on its process. With ``postgres`` the acsa commands also run
-on a copy of the node on PostgreSQL.
+on a copy of the node on PostgreSQL. With ``compare`` (another source tree's ``src``, an
+earlier release) they also run from that tree, on a copy of the node made before this
+tree's first command touches it (so at the schema that tree knows), in the same rounds.
 """
 
 from __future__ import annotations
@@ -56,23 +58,26 @@ def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "rss_mb": rss_kb / 1024}
 
 
-def environment(data_dir: Path, user: str, database_url: str | None = None) -> dict[str, str]:
+def environment(data_dir: Path, user: str, database_url: str | None = None,
+                source: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACSA_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # compiled modules kept, as installed
     env.update({"ACSA_DATA_DIR": str(data_dir), "ACSA_USER": user})
+    if source is not None:
+        env["PYTHONPATH"] = source
     if database_url:
         env["ACSA_DATABASE_URL"] = database_url
     return env
 
 
-def lines_for(directory: Path, postgres: str | None) -> tuple[dict[str, tuple[list[str],
-                                                                           dict[str, str]]],
-                                                          dict[str, Any]]:
-    """The commands of a round, and the exports (timed once) and skipped references."""
+Lines = dict[str, tuple[list[str], dict[str, str]]]
+
+
+def our_lines(directory: Path, postgres: str | None, compare: str | None) -> Lines:
+    """The acsa commands of a round: each report for each reader, on each engine, and from
+    the ``compare`` tree."""
     acsa = [sys.executable, "-m", "acsa"]
-    full = environment(directory / "jpn", READER)
-    notes: dict[str, Any] = {"skipped": {}}
-    lines: dict[str, tuple[list[str], dict[str, str]]] = {}
+    lines: Lines = {}
     engines = {"": None, " (PostgreSQL)": postgres} if postgres else {"": None}
     for suffix, url in engines.items():
         data_dir = directory / ("jpn-pg" if url else "jpn")
@@ -80,6 +85,21 @@ def lines_for(directory: Path, postgres: str | None) -> tuple[dict[str, tuple[li
             for name, args in OURS.items():
                 lines[f"{name}{who}{suffix}"] = ([*acsa, *args],
                                                  environment(data_dir, user, url))
+    if compare:
+        for who, user in (("", READER), (", need to know", LIMITED_READER)):
+            for name, args in OURS.items():
+                lines[f"{name}{who} (compare)"] = (
+                    [*acsa, *args], environment(directory / "jpn-compare", user, None, compare))
+    return lines
+
+
+def lines_for(directory: Path, postgres: str | None,
+              compare: str | None = None) -> tuple[Lines, dict[str, Any]]:
+    """The commands of a round, and the exports (timed once) and skipped references."""
+    acsa = [sys.executable, "-m", "acsa"]
+    full = environment(directory / "jpn", READER)
+    notes: dict[str, Any] = {"skipped": {}}
+    lines = our_lines(directory, postgres, compare)
     for fmt, ext in (("ledger", "ledger"), ("beancount", "beancount")):
         journal = directory / f"journal.{ext}"
         start = time.perf_counter()
@@ -103,9 +123,15 @@ def lines_for(directory: Path, postgres: str | None) -> tuple[dict[str, tuple[li
     return lines, notes
 
 
-def reports(n: int, repeats: int, out: Path, postgres: str | None = None) -> dict[str, Any]:
+def reports(n: int, repeats: int, out: Path, postgres: str | None = None,
+            compare: str | None = None) -> dict[str, Any]:
     directory = out / f"dataset-{n}"
     directory.mkdir(parents=True, exist_ok=True)
+    if compare and (directory / f"complete-{n}").exists() \
+            and not (directory / "jpn-compare").exists():
+        # Copied before this tree first opens the node (and migrates it to its schema).
+        shutil.copytree(directory / "jpn", directory / "jpn-compare.tmp")
+        (directory / "jpn-compare.tmp").rename(directory / "jpn-compare")
     # Built in a process of its own, so that this driver's peak RSS stays its own.
     subprocess.run([sys.executable, "-m", "bench.dataset", "--orders", str(n), "--dir",
                     str(out)], check=True, stdout=subprocess.DEVNULL)
@@ -118,7 +144,7 @@ def reports(n: int, repeats: int, out: Path, postgres: str | None = None) -> dic
             (directory / "jpn-pg" / f"copied-{n}").write_text("")
         node.engine.dispose()
         postgres = _copied_url(postgres, "reports")
-    lines, notes = lines_for(directory, postgres)
+    lines, notes = lines_for(directory, postgres, compare)
     for argv, env in lines.values():  # compiles what is not compiled yet; not counted
         measure(argv, env)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in lines}
@@ -154,6 +180,11 @@ def show(result: dict[str, Any]) -> None:
             r = lines[ref]
             print(f"   {name:<50}{ref:<26}{m['wall_s']:8.3f}{r['wall_s']:8.3f}"
                   f"{r['wall_s'] / m['wall_s']:9.1f}×  (cpu {r['cpu_s'] / m['cpu_s']:.1f}×)")
+    for name, m in lines.items():
+        if name.endswith(" (compare)"):
+            now = lines[name.removesuffix(" (compare)")]
+            print(f"   {name:<50}before/after: wall {m['wall_s'] / now['wall_s']:.1f}×, "
+                  f"cpu {m['cpu_s'] / now['cpu_s']:.1f}×")
     for ref, why in result["skipped"].items():
         print(f"   {ref}: skipped, {why}")
     print(f"   journals: ledger {result['journal_ledger_bytes'] / 1e6:.1f} MB (exported in "

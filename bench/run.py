@@ -174,6 +174,9 @@ def main() -> None:
                         help="orders in the ledgers of part 2, comma-separated")
     parser.add_argument("--postgres", default=None,
                         help="also run part 2's acsa commands on a PostgreSQL copy (URL)")
+    parser.add_argument("--compare", default=None,
+                        help="also run part 2's acsa commands from another source tree (its "
+                        "src), on a copy of the node")
     parser.add_argument("--repeats", type=int, default=7, help="rounds of each measurement")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help="which measurements, comma-separated")
@@ -186,7 +189,7 @@ def main() -> None:
         show_lifecycle(args.events, results)
     if parts & {"reports", "balances"}:
         show_reports([int(n) for n in args.orders.split(",")], args.repeats, args.postgres,
-                     results)
+                     results, args.compare)
     if "startup" in parts:
         print("3. start-up: a report on an empty node against a bare Python …", flush=True)
         results["startup"] = startup(rounds=3 * args.repeats)
@@ -236,12 +239,12 @@ def show_lifecycle(events: int, results: dict[str, Any]) -> None:
 
 
 def show_reports(sizes: list[int], repeats: int, postgres: str | None,
-                 results: dict[str, Any]) -> None:
+                 results: dict[str, Any], compare: str | None = None) -> None:
     for n in sizes:
         print(f"2. reports on {n} orders: acsa report balances and aging (every order, and "
               f"a reader limited by need to know) against ledger, beancount, hledger …",
               flush=True)
-        result = reports(n, repeats, OUT, postgres)
+        result = reports(n, repeats, OUT, postgres, compare)
         results.setdefault("reports", {})[str(n)] = result
         (OUT / f"reports-{n}.json").write_text(json.dumps(result, indent=2))
         show_report_lines(result)

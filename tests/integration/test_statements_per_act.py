@@ -30,8 +30,9 @@ from acsa.store import tables as T
 # Statements per act, BEGIN included. SQLite; PostgreSQL may add the row locks of the
 # order (SELECT … FOR UPDATE). Two of each are the order's reconciliation digest
 # (acsa.store.digests: the digest and its bucket written; what it held before is kept
-# with the order's fold).
-BOUNDS = {"submit": 19, "accept": 19, "deliver": 21, "receive": 22}
+# with the order's fold). An act that posts or changes due items also moves the totals
+# per reader class (acsa.store.reader_totals: up to two upserts and their zero-deletes).
+BOUNDS = {"submit": 19, "accept": 21, "deliver": 21, "receive": 26}
 POSTGRES_EXTRA = 2
 
 

@@ -106,8 +106,12 @@ def report_aging(
     """Open items by how late they are, counted in each debtor's time zone (or at --as-of)."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
         day = parse_day(as_of, "as_of")
-        rows = reports.aging(uow, acting_user(uow, as_user), uow.node.clock, as_of=day)
-        summary = reports.aging_summary(rows)
+        user = acting_user(uow, as_user)
+        if day is None and not (detail or as_json):  # the totals only: kept per reader class
+            rows, summary = [], reports.aging_totals(uow, user, uow.node.clock)
+        else:
+            rows = reports.aging(uow, user, uow.node.clock, as_of=day)
+            summary = reports.aging_summary(rows)
         buckets = [name for _, name in AGING_BUCKETS]
         data = {
             "as_of": day,

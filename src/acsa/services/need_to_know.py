@@ -88,6 +88,20 @@ def may_read_order(uow: UnitOfWork, user: LocalUser, row: Any) -> bool:
         str(row.number) not in unreadable(uow, user)
 
 
+def may_read_class(uow: UnitOfWork, user: LocalUser, row: Any) -> bool:
+    """Whether ``user`` may read the orders of a reader class (a row of ``class_balances``
+    or ``class_due``, :mod:`acsa.store.reader_totals`): the same answer
+    :func:`readable` gives each of its orders."""
+    if user.party not in (row.requester, row.supplier):
+        return False
+    if row.marking == UNCLASSIFIED:
+        return True
+    held = Marking(row.marking, row.originator, tuple(json.loads(row.rel or "[]")),
+                   tuple(json.loads(row.caveats or "[]"))) if row.originator else \
+        Marking(UNCLASSIFIED, row.requester, (row.requester, row.supplier))
+    return may_read(held, uow.context.profile(row.profile), reader_of(user), row.activity)
+
+
 def may_read_draft(uow: UnitOfWork, user: LocalUser, profile: AgreementProfile | None,
                    terms: dict[str, Any]) -> bool:
     """Whether ``user`` may read a draft kept on this node for an agreement of ``profile``:

@@ -2,12 +2,12 @@
 
 Each report is read by one user and counts only the orders that user may read
 (:mod:`acsa.services.need_to_know`): a total never includes, and never moves
-with, an order hidden from its reader. Balances come from the double-entry
-balances table (kept in step with the postings) when the reader may read
-every order of the node, and otherwise from the postings of the orders they
-may read; aging is computed at read time from stored due dates and one
-clock, in each debtor's time zone, so two nodes give the same answer for
-the same instant.
+with, an order hidden from its reader. Balances and the aging summary come
+from the sums kept per reader class in step with the postings and due items
+(:mod:`acsa.store.reader_totals`): a reader's totals add the few classes they
+may read, whatever the number of orders. Aging is computed at read time from
+stored due dates and one clock, in each debtor's time zone, so two nodes give
+the same answer for the same instant.
 
 Aging as of a past date (a cut-off date) is the record as it stood at the end
 of that day: each order folded again from its events dated (business date) on
@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, func, select
 
-from acsa.domain.aging import AGING_BUCKETS, DueItem, age, age_on
+from acsa.domain.aging import AGING_BUCKETS, DueItem, age, age_on, local_date
 from acsa.domain.aging import due_items as order_due_items
 from acsa.domain.ceilings import CountedOrder, ceiling_use, scope_agreements
 from acsa.domain.errors import N_, DomainError, RateMissing, ReportTooLarge
@@ -42,6 +43,7 @@ from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
 from acsa.store.log import facts_of, linked_orders, read_orders
+from acsa.store.reader_totals import CLASS_COLUMNS, owing
 
 
 @dataclass(frozen=True)
@@ -61,46 +63,31 @@ class BalanceRow:
         return Money(self.currency, self.accounts.get(kind, 0)).text()
 
 
-def reads_every_order(uow: UnitOfWork, user: LocalUser) -> bool:
-    """Whether ``user`` may read every order of this node: none is hidden from them, and
-    their nation is a party to each. Then the node's totals are theirs as they stand."""
-    if need_to_know.unreadable(uow, user):
-        return False
-    o = T.orders.c
-    others = exists().where(o.requester != user.party, o.supplier != user.party)
-    return not uow.conn.execute(select(others)).scalar()
-
-
-def _posted_balances(uow: UnitOfWork, user: LocalUser) -> dict[tuple[str, str, str, str], int]:
-    """The balance of each (debtor, creditor, currency, account) over the postings of the
-    orders ``user`` may read, as the balances table keeps it for every order."""
-    p = T.postings.c
-    out: dict[tuple[str, str, str, str], int] = defaultdict(int)
-    for side, sign in ((p.debit, 1), (p.credit, -1)):
-        for r in uow.conn.execute(
-            select(p.debtor, p.creditor, p.currency, side.label("account"),
-                   func.sum(p.amount_minor).label("minor"))
-            .where(need_to_know.readable(uow, user, p.order_number))
-            .group_by(p.debtor, p.creditor, p.currency, side)
-        ):
-            out[(r.debtor, r.creditor, r.currency, r.account)] += sign * int(r.minor or 0)
+def balances(uow: UnitOfWork, user: LocalUser) -> list[BalanceRow]:
+    """What each party owes the other, over the orders ``user`` may read: the sum of the
+    balances of the reader classes they may read (``class_balances``), a few rows
+    whatever the number of orders."""
+    summed: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in _readable(uow, user, uow.conn.execute(select(T.class_balances))):
+        summed[(row.debtor, row.creditor, row.currency)][row.account] += row.balance_minor
+    out = []
+    for (d, c, cur), accounts in sorted(summed.items()):
+        if any(accounts.values()):  # a balance at zero is no balance, as in the balances table
+            out.append(BalanceRow(d, c, cur, {k.value: accounts.get(k.value, 0)
+                                              for k in AccountKind}))
     return out
 
 
-def balances(uow: UnitOfWork, user: LocalUser) -> list[BalanceRow]:
-    """What each party owes the other, over the orders ``user`` may read."""
-    grouped: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
-    if reads_every_order(uow, user):
-        for row in uow.conn.execute(select(T.balances)):
-            grouped[(row.debtor, row.creditor, row.currency)][row.account] = row.balance_minor
-    else:
-        for (debtor, creditor, cur, account), minor in _posted_balances(uow, user).items():
-            if minor:  # a balance at zero is no balance, as in the balances table
-                grouped[(debtor, creditor, cur)][account] = minor
-    return [
-        BalanceRow(d, c, cur, {k.value: accounts.get(k.value, 0) for k in AccountKind})
-        for (d, c, cur), accounts in sorted(grouped.items())
-    ]
+def _readable(uow: UnitOfWork, user: LocalUser, rows: Iterable[Any]) -> Iterator[Any]:
+    """The rows of reader classes ``user`` may read (each class judged once)."""
+    judged: dict[tuple[str, ...], bool] = {}
+    for row in rows:
+        cls = tuple(getattr(row, c) for c in CLASS_COLUMNS)
+        ok = judged.get(cls)
+        if ok is None:
+            ok = judged[cls] = need_to_know.may_read_class(uow, user, row)
+        if ok:
+            yield row
 
 
 def zones(uow: UnitOfWork) -> dict[str, str]:
@@ -193,12 +180,8 @@ def aging(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime], *,
 
 
 def _owing(item: DueItem) -> tuple[str, str]:
-    """Who owes the item's amount to whom. An uninvoiced delivery is the supplier's to act
-    on (it ages in the supplier's time zone) but its money is owed by the requester: a
-    report that said the supplier owes it would turn a receivable into a payable."""
-    if item.kind == "uninvoiced":
-        return item.creditor, item.debtor
-    return item.debtor, item.creditor
+    """Who owes the item's amount to whom (:func:`acsa.store.reader_totals.owing`)."""
+    return owing(item.kind, item.debtor, item.creditor)
 
 
 def aging_summary(rows: list[AgingRow]) -> dict[tuple[str, str, str], dict[str, int]]:
@@ -210,6 +193,40 @@ def aging_summary(rows: list[AgingRow]) -> dict[tuple[str, str, str], dict[str, 
         if r.amount is not None:
             out[(r.debtor, r.creditor, r.amount.currency)][r.bucket] += r.amount.minor
     return dict(out)
+
+
+def aging_totals(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]
+                 ) -> dict[tuple[str, str, str], dict[str, int]]:
+    """:func:`aging_summary` of :func:`aging` now, from the due amounts kept per reader
+    class and day (``class_due``): each day's amount bucketed in the database against
+    today in the time zone of the party that must act, then the classes ``user`` may read
+    summed — a few rows whatever the number of orders."""
+    now = clock()
+    by_zone = zones(uow)
+    c = T.class_due.c
+    bucket = case(*[(c.acts == party, _bucket(c.ref_on, local_date(now, zone)))
+                    for party, zone in sorted(by_zone.items())],
+                  else_=_bucket(c.ref_on, local_date(now, "UTC")))
+    dated = select(*[c[k] for k in CLASS_COLUMNS], c.debtor, c.creditor, c.currency,
+                   bucket.label("bucket"), c.amount_minor).subquery()
+    keys = [dated.c[k] for k in (*CLASS_COLUMNS, "debtor", "creditor", "currency", "bucket")]
+    rows = uow.conn.execute(select(*keys, func.sum(dated.c.amount_minor).label("minor"))
+                            .group_by(*keys))
+    out: dict[tuple[str, str, str], dict[str, int]] = {}
+    for r in _readable(uow, user, rows):
+        sums = out.setdefault((r.debtor, r.creditor, r.currency),
+                              {name: 0 for _, name in AGING_BUCKETS})
+        sums[r.bucket] += int(r.minor)
+    return out
+
+
+def _bucket(ref_on: Any, today: date) -> Any:
+    """The aging bucket of an item whose age counts from ``ref_on``, as
+    :func:`acsa.domain.aging.bucket` of :func:`~acsa.domain.aging.days_overdue` names it:
+    ``days >= lower`` is ``ref_on <= today - lower``."""
+    return case(*[(ref_on <= today - timedelta(days=lower), name)
+                  for lower, name in reversed(AGING_BUCKETS) if lower > 0],
+                else_=AGING_BUCKETS[0][1])
 
 
 @dataclass(frozen=True)

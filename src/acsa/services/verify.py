@@ -41,6 +41,7 @@ from acsa.store.projections import (
     load_context,
     rebuild_orders,
 )
+from acsa.store.reader_totals import CLASS_TABLES, build_class_totals
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,8 @@ def verify_projections(uow: UnitOfWork, pool: Workers | None = None,
     The stored rows are copied aside in the database and compared there (as sets), so
     memory is bounded by what a rebuild holds, not by the projections. The orders are
     folded in ``pool``'s workers, when given."""
-    tables = sorted((*ORDER_TABLES, *CONTEXT_TABLES, T.balances, *DIGEST_TABLES),
+    tables = sorted((*ORDER_TABLES, *CONTEXT_TABLES, T.balances, *DIGEST_TABLES,
+                     *CLASS_TABLES),
                     key=lambda t: t.name)
     before = {t.name: _copy(uow, t) for t in tables}
     orders = rebuild_projections(uow, batch_orders, pool=pool)
@@ -346,6 +348,7 @@ def rebuild_projections(uow: UnitOfWork, batch_orders: int = 2_000, *, workers: 
     else:
         count = _rebuild_orders(uow, ctx, batch_orders, pool)
     build_digests(uow.conn)  # from the order rows just written
+    build_class_totals(uow.conn)
     return count
 
 

@@ -46,6 +46,7 @@ from acsa.store.consents import load_marking_changes
 from acsa.store.digests import NO_DIGEST, Digested, write_order_digests
 from acsa.store.log import linked_orders, order_facts
 from acsa.store.prepared import Prepared
+from acsa.store.reader_totals import adjust_class_totals
 from acsa.store.row_changes import Changes, order_column, read_rows, write_changes
 
 CONTEXT_TYPES = (
@@ -309,6 +310,7 @@ def write_rows(conn: Connection, old: Mapping[str, Sequence[Mapping[str, Any]]],
     postings = done[T.postings.name]
     _adjust_balances(conn, postings.gone, sign=-1)
     _adjust_balances(conn, postings.inserted, sign=1)
+    adjust_class_totals(conn, done, old, new)
     changed = _digested(done)
     if not changed:
         return {}

@@ -12,9 +12,9 @@ Three kinds of table, kept apart by name and by comment:
 - **projections** (``orders``, ``order_lines``, ``verdicts``, ``postings``,
   ``balances``, ``in_kind``, ``due_items``, ``appointments``, ``units``,
   ``activities``, ``rates``, ``catalogue``, ``agreements``, ``order_digests``,
-  ``order_digest_buckets``): rebuilt from the log by ``acsa rebuild`` and
-  compared with it by ``acsa verify``. They hold no time-dependent figures:
-  due dates, never "overdue".
+  ``order_digest_buckets``, ``class_balances``, ``class_due``): rebuilt from
+  the log by ``acsa rebuild`` and compared with it by ``acsa verify``. They
+  hold no time-dependent figures: due dates, never "overdue".
 
 Money is stored as integers of minor units with a currency code; quantities
 and prices as decimal text, exactly as events carry them.
@@ -447,6 +447,49 @@ order_digest_buckets = Table(
     Column("count", Integer, nullable=False),
     # Eight lanes of the sum of the leaves' hashes, each modulo 2**31 - 1.
     *[Column(f"lane{i}", BigInteger, nullable=False) for i in range(8)],
+)
+
+# Totals per reader class (migration 0015; acsa.store.reader_totals): the balances and the
+# amounts due summed by what need to know decides on — the order's parties and, when it is
+# classified, its marking (level, originator, release, caveats), profile and activity
+# ("" where a column does not apply). A reader's balances and aging are then the sums of
+# the few classes they may read, whatever the number of orders.
+def _reader_class() -> list[Column[str]]:
+    return [Column("requester", PARTY, primary_key=True),
+            Column("supplier", PARTY, primary_key=True),
+            Column("marking", String(40), primary_key=True),
+            Column("originator", String(3), primary_key=True),
+            Column("rel", Text, primary_key=True),
+            Column("caveats", Text, primary_key=True),
+            Column("profile", String(71), primary_key=True),
+            Column("activity", String(80), primary_key=True)]
+
+
+class_balances = Table(
+    "class_balances",
+    metadata,
+    *_reader_class(),
+    Column("debtor", PARTY, primary_key=True),
+    Column("creditor", PARTY, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("account", String(20), primary_key=True),
+    Column("balance_minor", MONEY, nullable=False),
+)
+
+# The due items with an amount, summed per reader class and by the day their age counts
+# from (the due date, or the day an undated item arose): ``acts`` is the party whose time
+# zone ages them, ``debtor`` owes ``creditor`` (as the aging report shows it).
+class_due = Table(
+    "class_due",
+    metadata,
+    *_reader_class(),
+    Column("acts", PARTY, primary_key=True),
+    Column("debtor", PARTY, primary_key=True),
+    Column("creditor", PARTY, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("ref_on", Date, primary_key=True),
+    Column("amount_minor", MONEY, nullable=False),
+    Column("items", Integer, nullable=False),
 )
 
 # National accounting (migration 0009): which receivable's claim notice (債権発生通知書) a
