@@ -203,7 +203,7 @@ def _sync_stream(node: Node, client: PeerClient, peer: str, agreement: str,
     _learn(node, client, peer)
     proof = [bytes.fromhex(p) for p in answer.get("proof") or []]
     with UnitOfWork(node) as uow:
-        check = intake.witness_head(uow, peer, sth, proof)
+        check = intake.witness_head(uow, peer, sth, proof, count)
     report = StreamReport(stream, count, count, sth.head.size)
     if not check.ok:
         report.problems.append(check.message)

@@ -576,9 +576,10 @@ def keep_receipts(uow: UnitOfWork, peer: str, receipts: list[Any]) -> tuple[int,
 
 @use_case
 def witness_head(uow: UnitOfWork, peer: str, sth: SignedTreeHead,
-                 proof: list[bytes] | None) -> witness.HeadCheck:
-    """Compare a peer's signed head (signature already checked) with what we hold."""
-    return witness.check_head(uow, peer, sth, proof)
+                 proof: list[bytes] | None, proof_from: int | None = None) -> witness.HeadCheck:
+    """Compare a peer's signed head (signature already checked) with what we hold; the
+    proof runs from ``proof_from`` events, what we held when we asked for it."""
+    return witness.check_head(uow, peer, sth, proof, proof_from)
 
 
 @use_case

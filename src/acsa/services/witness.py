@@ -88,8 +88,14 @@ def in_alarm(uow: UnitOfWork, peer: str) -> bool:
 
 
 def check_head(uow: UnitOfWork, peer: str, sth: SignedTreeHead,
-               proof: list[bytes] | None) -> HeadCheck:
-    """Compare the peer's verified-signature head with what we hold; alarm on conflict."""
+               proof: list[bytes] | None, proof_from: int | None = None) -> HeadCheck:
+    """Compare the peer's verified-signature head with what we hold; alarm on conflict.
+
+    ``proof_from`` is how many events we held when we asked for the proof. Another sync of
+    the same stream (the node's own loop beside an operator's ``acsa sync now``) may have
+    admitted more of them since; the proof is then checked from the size it was made for,
+    against our root at that size, rather than taken for a rewrite.
+    """
     stream = sth.head.stream
     size, new_root = sth.head.size, bytes.fromhex(sth.head.root)
     count, our_root = held(uow, stream)
@@ -108,6 +114,11 @@ def check_head(uow: UnitOfWork, peer: str, sth: SignedTreeHead,
                           proof, ours_at=(size, ours))
         keep_head(uow, sth)
         return HeadCheck(True, True)
+    if proof_from is not None and proof_from < count:
+        # We hold more than when we asked: the proof runs from what we held then.
+        if proof_from == 0:
+            return HeadCheck(True, False)
+        count, our_root = proof_from, held_root_at(uow, stream, proof_from)
     if count == 0:
         return HeadCheck(True, False)
     if proof is None or not verify_consistency(count, size, our_root, new_root, proof):
