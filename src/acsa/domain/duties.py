@@ -16,8 +16,6 @@ with the reason, and the rule no longer applies to that side on that order.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import N_, AlreadyRecorded, DutiesCombined, NotEligible
 from acsa.domain.facts import Fact, data_text
@@ -49,7 +47,7 @@ def check_separation(fact: Fact, action: Action, side: Side, state: OrderState,
 def remember(fact: Fact, action: Action, state: OrderState) -> OrderState:
     """``state`` with the note that ``fact``'s actor took ``action`` on it."""
     duty = Duty(fact.actor.party, fact.actor.user, action.value, fact.hash)
-    return replace(state, duties=(*state.duties, duty))
+    return state.evolve(duties=(*state.duties, duty))
 
 
 def judge_waiver(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
@@ -76,4 +74,4 @@ def apply_waiver(fact: Fact, state: OrderState, profile: AgreementProfile, side:
                  ) -> tuple[OrderState, str]:
     waiver = Waiver(fact.hash, side, fact.on, data_text(fact.data, "reason"), fact.actor.user,
                     fact.actor.name)
-    return replace(state, waivers=(*state.waivers, waiver)), ""
+    return state.evolve(waivers=(*state.waivers, waiver)), ""

@@ -8,19 +8,83 @@ figures. :func:`accounts` gives the balances of the order's accounts
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from functools import wraps
+from typing import TypeVar
 
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.deadlines import settle_by
 from acsa.domain.money import line_total
 from acsa.domain.postings import AccountKind
 from acsa.domain.rules import Status
-from acsa.domain.state import Delivery, Invoice, OrderState
+from acsa.domain.state import MEMO, Delivery, Invoice, OrderState, reads
 
 IN_KIND_METHODS = ("rik", "eve")
+
+T = TypeVar("T")
+Figure = Callable[[OrderState, AgreementProfile], T]
+
+
+def per_state(*fields_read: str) -> Callable[[Figure[T]], Figure[T]]:
+    """A figure worked out once per state and profile, and kept with the state.
+
+    A state never changes, so neither does a figure of it: the status a fold judges an
+    event by, the accounts its postings are derived from and the worklist's are one
+    computation, not one per caller. The figure is kept under the profile's identity,
+    with the profile itself, so another profile (even one of the same digest) never reads
+    it. ``fields_read``, when named, are every field of the state the figure reads (itself
+    or through the figures it calls): a new version of the state that changes none of them
+    keeps the figure (:meth:`OrderState.evolve`); a figure that names none is worked out
+    again for every version.
+    """
+
+    def decorate(figure: Figure[T]) -> Figure[T]:
+        name = figure.__name__
+        if fields_read:
+            reads(name, fields_read)
+
+        @wraps(figure)
+        def kept(state: OrderState, profile: AgreementProfile) -> T:
+            memo: dict[tuple[str, int], tuple[object, T]] | None = state.__dict__.get(MEMO)
+            if memo is None:
+                memo = {}
+                object.__setattr__(state, MEMO, memo)
+            key = (name, id(profile))
+            held = memo.get(key)
+            if held is not None and held[0] is profile:
+                return held[1]
+            value = figure(state, profile)
+            memo[key] = (profile, value)
+            return value
+
+        return kept
+
+    return decorate
+
+
+# Kept with the state like a figure (see :func:`per_state`), under no profile.
+reads("delivered", ("deliveries",))
+
+
+def _delivered_by_line(state: OrderState) -> dict[int, Decimal]:
+    """Each line's quantity delivered, summed once per version of the deliveries."""
+    memo: dict[tuple[str, int], tuple[object, dict[int, Decimal]]] | None = (
+        state.__dict__.get(MEMO))
+    if memo is None:
+        memo = {}
+        object.__setattr__(state, MEMO, memo)
+    held = memo.get(("delivered", 0))
+    if held is not None:
+        return held[1]
+    totals: dict[int, Decimal] = {}
+    for d in state.deliveries:
+        for line in dict.fromkeys(dl.line for dl in d.lines):
+            totals[line] = totals.get(line, Decimal(0)) + d.quantity(line)
+    memo[("delivered", 0)] = (None, totals)
+    return totals
 
 
 def received_quantity(state: OrderState, delivery: Delivery, line: int) -> Decimal:
@@ -42,7 +106,7 @@ def basis_quantity(
 
 
 def delivered(state: OrderState, line: int) -> Decimal:
-    return sum((d.quantity(line) for d in state.deliveries), Decimal(0))
+    return _delivered_by_line(state).get(line, Decimal(0))
 
 
 def received(state: OrderState, line: int) -> Decimal:
@@ -72,6 +136,7 @@ def line_complete(state: OrderState, line: int, profile: AgreementProfile) -> bo
     return delivered(state, line) >= low
 
 
+@per_state("terms", "closed_short_on", "deliveries")
 def delivery_complete(state: OrderState, profile: AgreementProfile) -> bool:
     if state.terms is None:
         return False
@@ -94,6 +159,7 @@ def basis_value_of_line(state: OrderState, line: int, profile: AgreementProfile)
     return total
 
 
+@per_state("terms", "deliveries", "receipts", "adjustments")
 def basis_value(state: OrderState, profile: AgreementProfile) -> int:
     if state.terms is None:
         return 0
@@ -153,6 +219,8 @@ def in_kind_value_of_line(state: OrderState, line: int, profile: AgreementProfil
     return int(share)
 
 
+@per_state("terms", "exchanges", "deliveries", "receipts", "adjustments", "returns",
+           "conversions")
 def in_kind_value(state: OrderState, profile: AgreementProfile) -> int:
     if state.terms is None or state.method not in IN_KIND_METHODS or exchanged(state):
         return 0
@@ -268,6 +336,8 @@ class Accounts:
         return self.commitment + self.receivable + self.in_kind + self.invoiced
 
 
+@per_state("terms", "accepted", "cancelled_on", "closed_short_on", "deliveries", "receipts",
+           "adjustments")
 def commitment(state: OrderState, profile: AgreementProfile) -> int:
     """Accepted support not yet owed: the order's value less its basis value, until complete."""
     if state.terms is None or state.accepted is None or state.cancelled_on is not None:
@@ -288,6 +358,8 @@ def in_kind_settled(state: OrderState, profile: AgreementProfile) -> int:
     return in_kind_recognized(state, profile) - converted_value - in_kind_value(state, profile)
 
 
+@per_state("terms", "accepted", "cancelled_on", "closed_short_on", "deliveries", "receipts",
+           "adjustments", "payments", "offsets", "invoices", "conversions", "exchanges", "returns")
 def accounts(state: OrderState, profile: AgreementProfile) -> Accounts:
     if state.terms is None:
         return Accounts(0, 0, 0, 0, 0, 0)
@@ -317,6 +389,7 @@ def settlement_started(state: OrderState) -> bool:
     )
 
 
+@per_state()
 def status(state: OrderState, profile: AgreementProfile) -> Status:
     """The one word users see, derived from the order's parts."""
     if state.terms is None:
@@ -342,6 +415,7 @@ def status(state: OrderState, profile: AgreementProfile) -> Status:
     return Status.SETTLING if settlement_started(state) else Status.RECEIVED
 
 
+@per_state()
 def settled(state: OrderState, profile: AgreementProfile) -> bool:
     """Nothing outstanding on either side: all delivered, received and paid or returned."""
     if not delivery_complete(state, profile) or not all_received(state):

@@ -343,7 +343,7 @@ def interpret(
         if len(past[f.hash]) != len(seen):
             before = _replay(order, [e for e in effective if e.hash in past[f.hash]], ctx)
         if before.verdicts:
-            before = replace(before, verdicts=())
+            before = before.evolve(verdicts=())
         verdict, note = _judge(order, f, before, ctx, mine, excluded)
         if verdict.effective:
             was = state
@@ -355,7 +355,7 @@ def interpret(
             effective.append(f)
         verdicts.append(verdict)
         seen.add(f.hash)
-    return replace(state, verdicts=tuple(verdicts), marking=order_marking(state, ordered, ctx))
+    return state.judged(tuple(verdicts), order_marking(state, ordered, ctx))
 
 
 def _judge(
@@ -412,11 +412,11 @@ def extend(state: OrderState, fact: Fact, ctx: Context) -> OrderState:
 
     Equal to interpreting every event again when :func:`follows_all` holds.
     """
-    after, note = apply(fact, replace(state, verdicts=()), ctx)
+    after, note = apply(fact, state.evolve(verdicts=()), ctx)
     verdict = Verdict(event=fact.hash, type=fact.type, seq=fact.seq, stream=fact.stream,
                       effective=True, note=note)
     marking = order_marking(after, [fact], ctx, state.marking)
-    return replace(after, verdicts=(*state.verdicts, verdict), marking=marking)
+    return after.judged((*state.verdicts, verdict), marking)
 
 
 def order_marking(state: OrderState, facts: Iterable[Fact], ctx: Context,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
+from functools import lru_cache
 
 from acsa.domain.errors import InvariantBroken
 from acsa.domain.facts import Fact
@@ -38,10 +39,14 @@ def postings_between(
     before: Accounts, after: Accounts, *, event: str, state: OrderState
 ) -> list[Posting]:
     """The postings that turn ``before`` into ``after``."""
-    b, a = before.as_dict(), after.as_dict()
-    deltas = [(k, a[k] - b[k]) for k in PAIRING_ORDER if a[k] != b[k]]
+    deltas = [(k, d) for k, name in _PAIRED
+              if (d := (after.control if name is None else getattr(after, name))
+                  - (before.control if name is None else getattr(before, name)))]
+    if not deltas:
+        return []
     debits = [(k, d) for k, d in deltas if d > 0]
     credits = [(k, -d) for k, d in deltas if d < 0]
+    accounts = _accounts(state.requester, state.supplier, state.currency)
     out = []
     i = j = 0
     left_debit = debits[0][1] if debits else 0
@@ -52,8 +57,8 @@ def postings_between(
             Posting(
                 event=event,
                 order=state.number,
-                debit=Account(state.requester, state.supplier, state.currency, debits[i][0]),
-                credit=Account(state.requester, state.supplier, state.currency, credits[j][0]),
+                debit=accounts[debits[i][0]],
+                credit=accounts[credits[j][0]],
                 amount=Money(state.currency, amount),
             )
         )
@@ -66,6 +71,18 @@ def postings_between(
             j += 1
             left_credit = credits[j][1] if j < len(credits) else 0
     return out
+
+
+# PAIRING_ORDER with the attribute of :class:`Accounts` each kind is read from (None: the
+# control account, a property).
+_PAIRED = tuple((k, None if k is AccountKind.CONTROL else k.value) for k in PAIRING_ORDER)
+
+
+@lru_cache(maxsize=256)
+def _accounts(debtor: str, creditor: str, currency: str) -> dict[AccountKind, Account]:
+    """The accounts of one debtor, creditor and currency, by kind (made once: they are
+    values)."""
+    return {k: Account(debtor, creditor, currency, k) for k in AccountKind}
 
 
 def event_postings(before: OrderState, after: OrderState, fact: Fact,

@@ -141,8 +141,7 @@ def _judge_root(fact: Fact, state: OrderState, profile: AgreementProfile, side: 
 def _apply_submit(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> tuple[OrderState, str]:
-    return replace(
-        state,
+    return state.evolve(
         terms=terms_of(fact, profile),
         version=1,
         profile=fact.profile,
@@ -156,8 +155,7 @@ def _apply_emergency(
 ) -> tuple[OrderState, str]:
     terms = terms_of(fact, profile)
     days = profile.settlement.emergency_confirmation_days
-    return replace(
-        state,
+    return state.evolve(
         terms=terms,
         version=1,
         profile=fact.profile,
@@ -185,7 +183,7 @@ def _apply_confirm_emergency(
     note = ""
     if due is not None and fact.on > due:
         note = f"confirmed late: {(fact.on - due).days} day(s) after the window closed on {due}"
-    return replace(state, emergency_confirmed_on=fact.on), note
+    return state.evolve(emergency_confirmed_on=fact.on), note
 
 
 def _judge_propose(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
@@ -199,7 +197,7 @@ def _apply_propose(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> tuple[OrderState, str]:
     proposal = Proposal(fact.hash, fact.on, terms_of(fact, profile), data_text(fact.data, "reason"))
-    return replace(state, proposal=proposal), ""
+    return state.evolve(proposal=proposal), ""
 
 
 def _proposed_value(fact: Fact, state: OrderState) -> Money | None:
@@ -229,7 +227,7 @@ def _apply_confirm(
 ) -> tuple[OrderState, str]:
     if state.proposal is None or state.proposal.id != fact.data.get("proposal"):
         return state, "the proposal it confirms was superseded"
-    return replace(state, terms=state.proposal.terms, version=state.version + 1, proposal=None), ""
+    return state.evolve(terms=state.proposal.terms, version=state.version + 1, proposal=None), ""
 
 
 def _confirm_value(fact: Fact, state: OrderState) -> Money | None:
@@ -261,8 +259,7 @@ def _withdrawal_as_request(
     request = ChangeRequest(
         id=event, kind="cancel", side=Side.REQUESTER, on=on, reason=reason, from_withdrawal=True
     )
-    return replace(
-        state,
+    return state.evolve(
         changes=(*state.changes, request),
         withdrawn_on=None,
         withdrawal=None,
@@ -293,7 +290,7 @@ def _apply_accept(
             "a withdrawal crossed this acceptance: the acceptance stands and the withdrawal "
             "became a cancellation request for the supplier to answer"
         )
-    return replace(state, accepted=accepted, proposal=None), ""
+    return state.evolve(accepted=accepted, proposal=None), ""
 
 
 def _judge_reject(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
@@ -304,7 +301,7 @@ def _judge_reject(fact: Fact, state: OrderState, profile: AgreementProfile, side
 def _apply_reject(
     fact: Fact, state: OrderState, profile: AgreementProfile, side: Side
 ) -> tuple[OrderState, str]:
-    return replace(state, rejected_on=fact.on, rejection_reason=data_text(fact.data, "reason")), ""
+    return state.evolve(rejected_on=fact.on, rejection_reason=data_text(fact.data, "reason")), ""
 
 
 def _supplying_unit(fact: Fact, state: OrderState, side: Side) -> str | None:
@@ -384,7 +381,7 @@ def _apply_deliver(
         evidence=evidence_of(fact.data),
         note=str(fact.data.get("note") or ""),
     )
-    return replace(state, deliveries=(*state.deliveries, delivery)), ""
+    return state.evolve(deliveries=(*state.deliveries, delivery)), ""
 
 
 def _receipt_lines(fact: Fact, delivery: Delivery) -> tuple[ReceiptLine, ...]:
@@ -449,7 +446,7 @@ def _apply_receive(
         for r in lines
         if r.quantity < d.quantity(r.line)
     ]
-    return replace(state, receipts=(*state.receipts, receipt)), "; ".join(short)
+    return state.evolve(receipts=(*state.receipts, receipt)), "; ".join(short)
 
 
 # -- disputes ---------------------------------------------------------------
@@ -473,7 +470,7 @@ def _apply_dispute(
     dispute = Dispute(
         fact.hash, side, fact.on, data_text(fact.data, "reason"), str(about) if about else None
     )
-    return replace(state, disputes=(*state.disputes, dispute)), ""
+    return state.evolve(disputes=(*state.disputes, dispute)), ""
 
 
 def _open_dispute(fact: Fact, state: OrderState) -> Dispute:
@@ -521,7 +518,7 @@ def _check_adjustments(
             N_("what is owed in kind on this order is in an exchange; it cannot be recounted"),
             field="adjustments",
         )
-    after = replace(state, adjustments=(*state.adjustments, *adjustments))
+    after = state.evolve(adjustments=(*state.adjustments, *adjustments))
     for i, a in enumerate(adjustments):
         where = f"adjustments[{i}].quantity"
         billed = sum(
@@ -570,7 +567,7 @@ def _apply_propose_resolution(
     disputes = tuple(
         replace(d, proposals=(*d.proposals, proposal)) if d.id == ref else d for d in state.disputes
     )
-    return replace(state, disputes=disputes), ""
+    return state.evolve(disputes=disputes), ""
 
 
 def _judge_resolve(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
@@ -673,7 +670,7 @@ def _apply_request_change(
         reason=data_text(fact.data, "reason"),
         terms=terms_of(fact, profile) if kind == "amend" else None,
     )
-    return replace(state, changes=(*state.changes, request)), ""
+    return state.evolve(changes=(*state.changes, request)), ""
 
 
 def _pending_request(fact: Fact, state: OrderState, side: Side) -> ChangeRequest:
@@ -711,15 +708,15 @@ def _apply_answer_change(
     changes = tuple(
         replace(c, answer=answer, answered_on=fact.on) if c.id == ref else c for c in state.changes
     )
-    state = replace(state, changes=changes)
+    state = state.evolve(changes=changes)
     if answer != "accepted":
         return state, ""
     if request.kind == "amend" and request.terms is not None:
-        return replace(state, terms=request.terms, version=state.version + 1), ""
+        return state.evolve(terms=request.terms, version=state.version + 1), ""
     if request.kind == "cancel" and not state.deliveries:
-        return replace(state, cancelled_on=fact.on), ""
+        return state.evolve(cancelled_on=fact.on), ""
     note = "deliveries already made stand; the rest is closed" if request.kind == "cancel" else ""
-    return replace(state, closed_short_on=fact.on), note
+    return state.evolve(closed_short_on=fact.on), note
 
 
 def _request_value(fact: Fact, state: OrderState) -> Money | None:
@@ -772,7 +769,7 @@ def _apply_transfer_request(
         _transfer_lines(fact, state),
         data_text(fact.data, "reason"),
     )
-    return replace(state, transfers=(*state.transfers, t)), ""
+    return state.evolve(transfers=(*state.transfers, t)), ""
 
 
 def _transfer_of(fact: Fact, state: OrderState) -> Transfer:
@@ -801,7 +798,7 @@ def _apply_transfer_answer(
         replace(t, answer=str(fact.data.get("answer")), answered_on=fact.on) if t.id == ref else t
         for t in state.transfers
     )
-    return replace(state, transfers=transfers), ""
+    return state.evolve(transfers=transfers), ""
 
 
 def _judge_transfer(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
@@ -820,7 +817,7 @@ def _apply_transfer(
 ) -> tuple[OrderState, str]:
     ref = fact.data.get("request")
     transfers = tuple(replace(t, done_on=fact.on) if t.id == ref else t for t in state.transfers)
-    return replace(state, transfers=transfers), ""
+    return state.evolve(transfers=transfers), ""
 
 
 step(F.ORDER_SUBMITTED, Step(always(Action.SUBMIT), _judge_root, _apply_submit, value_of))

@@ -132,7 +132,13 @@ class OrderTerms:
     remarks: str = ""
 
     def value(self) -> Money:
-        return sum_money([line.total(self.currency) for line in self.lines], self.currency)
+        """The order's value: each line's total, summed (worked out once: terms never
+        change)."""
+        held: Money | None = self.__dict__.get("_value")
+        if held is None:
+            held = sum_money([line.total(self.currency) for line in self.lines], self.currency)
+            object.__setattr__(self, "_value", held)
+        return held
 
     def line(self, no: int) -> OrderLine:
         for line in self.lines:

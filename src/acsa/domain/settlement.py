@@ -277,7 +277,7 @@ def _apply_invoice(
                 f"{Money(state.currency, carried)} received against the voided invoice "
                 "counts as paid on this one"
             )
-    return replace(state, invoices=(*invoices, invoice)), note
+    return state.evolve(invoices=(*invoices, invoice)), note
 
 
 def carried_to(state: OrderState, replaced: str) -> int:
@@ -338,7 +338,7 @@ def _apply_void(
             replace(i, moved=i.moved - voided.total) if i.id == voided.reference else i
             for i in invoices
         )
-    return replace(state, invoices=invoices), ""
+    return state.evolve(invoices=invoices), ""
 
 
 def _judge_credit_note(
@@ -363,7 +363,7 @@ def _apply_credit_note(
     invoices = tuple(
         replace(i, credited=i.credited + amount) if i.id == ref else i for i in state.invoices
     )
-    return replace(state, invoices=invoices), ""
+    return state.evolve(invoices=invoices), ""
 
 
 def _amount(fact: Fact, state: OrderState) -> Money | None:
@@ -450,7 +450,7 @@ def _apply_pay(
         )
         for part in parts_for(fact, state.number)
     )
-    return replace(state, payments=(*state.payments, *new)), ""
+    return state.evolve(payments=(*state.payments, *new)), ""
 
 
 def _my_share(fact: Fact, state: OrderState, key: str = "amount") -> Money | None:
@@ -518,7 +518,7 @@ def _apply_confirm_payment(
         invoices = tuple(
             replace(i, paid=i.paid + received) if i.id == target else i for i in invoices
         )
-    return replace(state, payments=payments, invoices=invoices), "; ".join(notes)
+    return state.evolve(payments=payments, invoices=invoices), "; ".join(notes)
 
 
 def _judge_write_off(fact: Fact, state: OrderState, profile: AgreementProfile, side: Side) -> None:
@@ -551,7 +551,7 @@ def _apply_write_off(
     invoices = tuple(
         replace(i, written_off=i.written_off + amount) if i.id == ref else i for i in state.invoices
     )
-    return replace(state, invoices=invoices), ""
+    return state.evolve(invoices=invoices), ""
 
 
 # -- in kind ------------------------------------------------------------------
@@ -596,7 +596,7 @@ def _apply_return(
         str(fact.data.get("description") or ""),
         evidence_of(fact.data),
     )
-    return replace(state, returns=(*state.returns, r)), ""
+    return state.evolve(returns=(*state.returns, r)), ""
 
 
 def _return_lines_unchecked(fact: Fact) -> tuple[ReturnLine, ...]:
@@ -631,7 +631,7 @@ def _apply_accept_return(
         else r
         for r in state.returns
     )
-    return replace(state, returns=returns), ""
+    return state.evolve(returns=returns), ""
 
 
 def conversion_lines(
@@ -699,10 +699,10 @@ def _apply_convert(
     before = in_kind_value(state, profile)
     lines = _conversion_lines(fact, state.currency)
     conversion = Conversion(fact.hash, fact.on, lines, sum(c.amount for c in lines), 0)
-    after_state = replace(state, conversions=(*state.conversions, conversion))
+    after_state = state.evolve(conversions=(*state.conversions, conversion))
     after = in_kind_value(after_state, profile)
     conversion = replace(conversion, in_kind_value=before - after)
-    return replace(state, conversions=(*state.conversions, conversion)), ""
+    return state.evolve(conversions=(*state.conversions, conversion)), ""
 
 
 # -- equal-value exchange -----------------------------------------------------
@@ -874,7 +874,7 @@ def _apply_link_exchange(
     part = ExchangePart(fact.hash, side, fact.on, mine.value, mine.to_cash,
                         members=tuple(dict.fromkeys(p.order for p in given)),
                         residual=residual, residual_currency=currency)
-    return replace(state, exchanges=(*state.exchanges, part)), ""
+    return state.evolve(exchanges=(*state.exchanges, part)), ""
 
 
 def _exchange_value(fact: Fact, state: OrderState) -> Money | None:
@@ -925,7 +925,7 @@ def _apply_sign_exchange(
         replace(x, signed_on=fact.on) if x.exchange == ref and not x.signed else x
         for x in state.exchanges
     )
-    return replace(state, exchanges=exchanges), ""
+    return state.evolve(exchanges=exchanges), ""
 
 
 def _signed_exchange_value(fact: Fact, state: OrderState) -> Money | None:
@@ -1009,7 +1009,7 @@ def _apply_offset(
         )
         for p in parts_for(fact, state.number)
     )
-    return replace(state, offsets=(*state.offsets, *new)), ""
+    return state.evolve(offsets=(*state.offsets, *new)), ""
 
 
 def _judge_sign_offset(
@@ -1048,7 +1048,7 @@ def _apply_sign_offset(
         replace(o, signed_on=fact.on) if o.offset == ref and o.signed_on is None else o
         for o in state.offsets
     )
-    return replace(state, offsets=offsets, invoices=invoices), ""
+    return state.evolve(offsets=offsets, invoices=invoices), ""
 
 
 def _offset_value(fact: Fact, state: OrderState) -> Money | None:

@@ -18,7 +18,11 @@ events. Whatever happens, after every step:
 (iv)  any admissible arrival order of the same events (each stream's sequence kept)
       gives the identical state for every order;
 (v)   no account of an order is negative, except ``invoiced`` where a payment crossed a
-      credit note: an invoice is overpaid by at most what was credited on it.
+      credit note: an invoice is overpaid by at most what was credited on it;
+(vi)  every figure a state keeps (:func:`figures.per_state`), on every state the fold
+      passed through (kept across versions where the fields it reads did not change), is
+      the figure worked out afresh on a copy that keeps nothing; and the postings from the
+      fold's trail are those of replaying its effective events.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from hypothesis.stateful import (
 from acsa.devtools.exercise import Exercise
 from acsa.devtools.world import in_force_profile
 from acsa.domain import facts as F
+from acsa.domain import figures
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.errors import DomainError
 from acsa.domain.facts import Fact
@@ -55,8 +60,8 @@ from acsa.domain.figures import (
     returned,
     status,
 )
-from acsa.domain.interpret import Context, interpret_orders
-from acsa.domain.ledger import order_entries
+from acsa.domain.interpret import Context, Trail, interpret_orders
+from acsa.domain.ledger import order_entries, trail_postings
 from acsa.domain.money import Money
 from acsa.domain.parties import Role
 from acsa.domain.postings import AccountKind, balances, check_balanced
@@ -884,7 +889,8 @@ class Lifecycles(RuleBasedStateMachine):
         dirty = sorted({o for f in facts[self.seen:] for o in f.orders()})
         self.seen = len(facts)
         ctx = self.ctx
-        states = interpret_orders(facts, ctx, dirty)
+        trails: dict[str, Trail] = {}
+        states = interpret_orders(facts, ctx, dirty, trails)
 
         # (iv) any admissible arrival order: the identical state, verdicts and all.
         rng = random.Random(len(facts))
@@ -934,6 +940,12 @@ class Lifecycles(RuleBasedStateMachine):
                 if inv.outstanding < 0:
                     assert inv.credited >= -inv.outstanding, (number, inv)
 
+            # (vi) what a state keeps is what a fresh copy works out.
+            assert trail_postings(trails[number], ctx) == postings, number
+            for _, before, after in trails[number]:
+                for state in (before, after, s):
+                    _kept_figures_hold(state, ctx)
+
 
     def teardown(self) -> None:
         # Once more over every order, the nodes in step: the cheap per-step checks
@@ -942,6 +954,24 @@ class Lifecycles(RuleBasedStateMachine):
             self.x.s.sync()
             self.seen = 0
             self.the_fold_holds()
+
+
+# Every figure kept with a state (figures.per_state), and the per-line sums kept beside them.
+KEPT = (figures.accounts, figures.status, figures.settled, figures.commitment,
+        figures.basis_value, figures.in_kind_value, figures.delivery_complete)
+
+
+def _kept_figures_hold(state: OrderState, ctx: Context) -> None:
+    """Each figure of ``state``, read from what it keeps, equals the figure worked out on
+    a copy that keeps nothing (``dataclasses.replace`` makes one)."""
+    if state.terms is None:
+        return
+    profile = ctx.profile(state.profile)
+    for figure in KEPT:
+        kept = figure(state, profile)
+        assert kept == figure(replace(state), profile), (state.number, figure.__name__)
+    for line in state.terms.lines:
+        assert delivered(state, line.no) == delivered(replace(state), line.no), state.number
 
 
 def _minor(text: str, currency: str) -> int:
