@@ -69,12 +69,14 @@ def build(directory: Path, orders: int, *, log: Log = print, workers: int = 2) -
     generated_cpu = time.process_time() - cpu + children.ru_utime + children.ru_stime
     log(f"  signed and stored {stored['events']} events for {orders} orders in "
         f"{generated:.1f} s ({generated_cpu:.1f} s CPU, workers included)")
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    t0, cpu0 = time.perf_counter(), time.process_time() + _children_cpu()
     with UnitOfWork(jpn) as uow:
-        rebuild_projections(uow)
+        rebuild_projections(uow, workers=workers)
         uow.commit()
-    rebuilt, rebuilt_cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    log(f"  rebuilt the projections in {rebuilt:.1f} s ({rebuilt_cpu:.1f} s CPU)")
+    rebuilt = time.perf_counter() - t0
+    rebuilt_cpu = time.process_time() + _children_cpu() - cpu0
+    log(f"  rebuilt the projections in {rebuilt:.1f} s ({rebuilt_cpu:.1f} s CPU, {workers} "
+        f"worker(s))")
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     db = directory / "jpn" / "acsa.db"
@@ -93,6 +95,12 @@ def build(directory: Path, orders: int, *, log: Log = print, workers: int = 2) -
         f" MB each at most); database {figures['database_bytes'] / 1e6:.0f} MB")
     marker.write_text(str(stored["events"]))
     return jpn
+
+
+def _children_cpu() -> float:
+    """Processor seconds of the worker processes that have ended."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
 
 
 def _size(db: Path) -> int:

@@ -10,7 +10,7 @@ postings were written.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -103,9 +103,16 @@ def test_kept_totals_equal_the_sums_over_every_row_for_every_reader(pair):
                 for instant in INSTANTS:
                     def clock(at: datetime = instant) -> datetime:
                         return at
-                    expected = reports.aging_summary(reports.aging(uow, user, clock))
+                    rows = reports.aging(uow, user, clock)
+                    expected = reports.aging_summary(rows)
                     assert reports.aging_totals(uow, user, clock) == expected, (user.id,
-                                                                                 instant)
+                                                                                instant)
+                    # The dashboard's counts of items due and overdue too.
+                    items = Counter((r.debtor, r.creditor, r.amount.currency, r.bucket)
+                                    for r in rows if r.amount is not None)
+                    cells = reports.aging_cells(uow, user, clock)
+                    assert {(c.debtor, c.creditor, c.currency, c.bucket): c.items
+                            for c in cells} == dict(items), (user.id, instant)
                 read = {n for n in numbers.values()
                         if n not in need_to_know.unreadable(uow, user)}
                 seen.add(frozenset(read))

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from acsa.domain.aging import AGING_BUCKETS
 from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
 from acsa.services import compromise, consent, reports, worklist
@@ -62,18 +63,20 @@ class Dashboard:
     consent_requests: int = 0
 
 
-def due_totals(party: str, clock_rows: list[reports.AgingRow]) -> list[DueTotal]:
+def due_totals(party: str, cells: list[reports.AgingCell]) -> list[DueTotal]:
+    """What ``party`` owes and is owed now, per currency: in all, and overdue (past the
+    first bucket), with how many items make each."""
     sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for row in clock_rows:
-        if row.amount is None or party not in (row.debtor, row.creditor):
+    for cell in cells:
+        if party not in (cell.debtor, cell.creditor):
             continue
-        direction = "payable" if row.debtor == party else "receivable"
-        bucket = sums[(direction, row.amount.currency)]
-        bucket[0] += row.amount.minor
-        bucket[2] += 1
-        if row.days > 0:
-            bucket[1] += row.amount.minor
-            bucket[3] += 1
+        direction = "payable" if cell.debtor == party else "receivable"
+        bucket = sums[(direction, cell.currency)]
+        bucket[0] += cell.minor
+        bucket[2] += cell.items
+        if cell.bucket != AGING_BUCKETS[0][1]:
+            bucket[1] += cell.minor
+            bucket[3] += cell.items
     return [DueTotal(d, cur, Money(cur, v[0]), Money(cur, v[1]), v[2], v[3])
             for (d, cur), v in sorted(sums.items())]
 
@@ -91,14 +94,16 @@ def ceiling_use(uow: UnitOfWork, user: LocalUser, on: date) -> list[CeilingUse]:
 def dashboard(uow: UnitOfWork, user: LocalUser) -> Dashboard:
     """The dashboard of ``user`` as of the node's clock, on the user's "today"."""
     on = today_of(uow, user)
-    aging_rows = reports.aging(uow, user, uow.node.clock)
+    # Kept totals per reader class: a few rows, whatever the number of orders.
+    cells = reports.aging_cells(uow, user, uow.node.clock)
+    aging = reports.aging_totals_of(cells)
     return Dashboard(
         on=on,
         tasks=worklist.worklist(uow, user),
-        due=due_totals(user.party, aging_rows),
+        due=due_totals(user.party, cells),
         emergencies_awaiting_partner=worklist.awaiting_partner(uow, user, "emergency"),
         ceilings=ceiling_use(uow, user, on),
-        aging=reports.aging_summary(aging_rows),
+        aging=aging,
         compromise_reports=len(compromise.awaiting(uow, user)),
         consent_requests=len(consent.awaiting(uow, user)),
     )

@@ -195,12 +195,25 @@ def aging_summary(rows: list[AgingRow]) -> dict[tuple[str, str, str], dict[str, 
     return dict(out)
 
 
-def aging_totals(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]
-                 ) -> dict[tuple[str, str, str], dict[str, int]]:
-    """:func:`aging_summary` of :func:`aging` now, from the due amounts kept per reader
-    class and day (``class_due``): each day's amount bucketed in the database against
-    today in the time zone of the party that must act, then the classes ``user`` may read
-    summed — a few rows whatever the number of orders."""
+@dataclass(frozen=True)
+class AgingCell:
+    """What ``user`` may read of one (debtor, creditor, currency, bucket): the amount in
+    minor units and how many items make it up."""
+
+    debtor: str
+    creditor: str
+    currency: str
+    bucket: str
+    minor: int
+    items: int
+
+
+def aging_cells(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]
+                ) -> list[AgingCell]:
+    """The amounts due now per bucket, from the due amounts kept per reader class and day
+    (``class_due``): each day's amount bucketed in the database against today in the
+    time zone of the party that must act, then the classes ``user`` may read summed — a
+    few rows whatever the number of orders."""
     now = clock()
     by_zone = zones(uow)
     c = T.class_due.c
@@ -208,15 +221,32 @@ def aging_totals(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]
                     for party, zone in sorted(by_zone.items())],
                   else_=_bucket(c.ref_on, local_date(now, "UTC")))
     dated = select(*[c[k] for k in CLASS_COLUMNS], c.debtor, c.creditor, c.currency,
-                   bucket.label("bucket"), c.amount_minor).subquery()
+                   bucket.label("bucket"), c.amount_minor, c["items"]).subquery()
     keys = [dated.c[k] for k in (*CLASS_COLUMNS, "debtor", "creditor", "currency", "bucket")]
-    rows = uow.conn.execute(select(*keys, func.sum(dated.c.amount_minor).label("minor"))
+    rows = uow.conn.execute(select(*keys, func.sum(dated.c.amount_minor).label("minor"),
+                                   func.sum(dated.c["items"]).label("count"))
                             .group_by(*keys))
-    out: dict[tuple[str, str, str], dict[str, int]] = {}
+    cells: dict[tuple[str, str, str, str], list[int]] = {}
     for r in _readable(uow, user, rows):
-        sums = out.setdefault((r.debtor, r.creditor, r.currency),
+        sums = cells.setdefault((r.debtor, r.creditor, r.currency, r.bucket), [0, 0])
+        sums[0] += int(r.minor)
+        sums[1] += int(r.count)
+    return [AgingCell(*key, minor, items) for key, (minor, items) in sorted(cells.items())]
+
+
+def aging_totals(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]
+                 ) -> dict[tuple[str, str, str], dict[str, int]]:
+    """:func:`aging_summary` of :func:`aging` now, from :func:`aging_cells`."""
+    return aging_totals_of(aging_cells(uow, user, clock))
+
+
+def aging_totals_of(cells: Iterable[AgingCell]) -> dict[tuple[str, str, str], dict[str, int]]:
+    """The cells' amounts per (debtor, creditor, currency) and bucket."""
+    out: dict[tuple[str, str, str], dict[str, int]] = {}
+    for cell in cells:
+        sums = out.setdefault((cell.debtor, cell.creditor, cell.currency),
                               {name: 0 for _, name in AGING_BUCKETS})
-        sums[r.bucket] += int(r.minor)
+        sums[cell.bucket] += cell.minor
     return out
 
 

@@ -236,7 +236,9 @@ def _charts(uow: UnitOfWork, user: LocalUser, kind: str, params: Mapping[str, An
                 for cur in sorted({p.currency for p in points})]
     if kind == "aging":
         as_of = params.get("as_of")
-        summary = reports.aging_summary(reports.aging(uow, user, uow.node.clock, as_of=as_of))
+        summary = (reports.aging_totals(uow, user, uow.node.clock) if as_of is None else
+                   reports.aging_summary(reports.aging(uow, user, uow.node.clock,
+                                                       as_of=as_of)))
         on = as_of or today_of(uow, user)
         return [charts.aging_chart(summary, cur, locale, as_of=on)
                 for cur in sorted({cur for _, _, cur in summary})]
