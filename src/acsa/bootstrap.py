@@ -14,8 +14,8 @@ from acsa.domain.parties import check_party_code
 from acsa.events import NodeKey, format_at
 from acsa.services.history import check_history, note_history
 from acsa.services.node import KEY_FILE, Node, utc_now
+from acsa.services.stale import projections_stale
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.verify import projections_stale, rebuild_if_stale
 from acsa.store.db import make_engine, migrate, sqlite_url
 
 log = logging.getLogger("acsa.node")
@@ -83,6 +83,8 @@ def _refresh_projections(node: Node) -> None:
     with UnitOfWork(node, write=False) as uow:
         if not projections_stale(uow):
             return
+    from acsa.services.verify import rebuild_if_stale  # the fold, loaded only to rebuild
+
     with UnitOfWork(node) as uow:
         orders = rebuild_if_stale(uow)
         uow.commit()

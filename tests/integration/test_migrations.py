@@ -42,8 +42,8 @@ def test_an_upgrade_that_adds_a_projection_fills_it_when_the_node_next_opens(pai
     from acsa.devtools.world import as_official
     from acsa.domain.parties import Role
     from acsa.services import orders
+    from acsa.services.stale import projections_stale
     from acsa.services.unit_of_work import UnitOfWork
-    from acsa.services.verify import projections_stale
     from acsa.store import tables as T
     from acsa.store.db import alembic_config, schema_revision
     from reports.lifecycle import terms

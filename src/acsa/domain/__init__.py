@@ -5,6 +5,3 @@ Nothing here performs I/O, reads a clock or imports a framework; every
 function is a deterministic function of its arguments, so two nodes that
 hold the same events compute the same answer on any day.
 """
-
-# Importing the lifecycle modules registers how each event type is interpreted.
-from acsa.domain import lifecycle, settlement  # noqa: F401

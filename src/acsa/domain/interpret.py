@@ -496,3 +496,8 @@ def interpret_orders(
         if not newly:
             return {o: st for o, st in states.items() if o in wanted}
         excluded.update(newly)
+
+
+# How each event type is interpreted is registered by the lifecycle modules (``step``):
+# they load with the fold that reads them, not with every module of the domain.
+from acsa.domain import lifecycle, settlement  # noqa: E402, F401

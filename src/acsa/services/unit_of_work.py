@@ -14,17 +14,20 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 
-from acsa.domain.facts import Fact
-from acsa.domain.interpret import Context
-from acsa.domain.state import OrderState
 from acsa.services.node import Node
 from acsa.store.db import IMMEDIATE
-from acsa.store.digests import Digested
-from acsa.store.projections import context_stamp, load_agreements, load_context
+
+if TYPE_CHECKING:
+    # Only named here: a command that never folds an order (a report, a listing) does
+    # not load the fold to start (docs/benchmarks.md, start-up).
+    from acsa.domain.facts import Fact
+    from acsa.domain.interpret import Context
+    from acsa.domain.state import OrderState
+    from acsa.store.digests import Digested
 
 P = ParamSpec("P")
 
@@ -125,6 +128,8 @@ class UnitOfWork:
         that feed it; a transaction reuses it unless the stamp moved.
         """
         if self._context is None:
+            from acsa.store.projections import context_stamp, load_agreements, load_context
+
             stamp = context_stamp(self.conn)
             cached = self.node.context_cache
             if cached is not None and cached[0] == stamp:

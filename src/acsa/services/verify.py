@@ -27,6 +27,7 @@ from acsa.events.keys import fingerprint
 from acsa.events.merkle import leaf_hash
 from acsa.events.merkle import root as merkle_root
 from acsa.services.peers import party_keys, stream_schedule
+from acsa.services.stale import PROJECTIONS_STALE
 from acsa.services.unit_of_work import UnitOfWork, use_case
 from acsa.services.workers import Workers
 from acsa.store import tables as T
@@ -368,17 +369,6 @@ def _rebuild_orders(uow: UnitOfWork, ctx: Context, batch_orders: int, pool: Work
 def rebuild(uow: UnitOfWork, workers: int = 1) -> int:
     """``acsa rebuild``: every projection derived again from the log, and kept."""
     return rebuild_projections(uow, workers=workers)
-
-
-# Set in node_info by a migration that adds or changes a projection (0007: order_tasks;
-# 0008: its task "convert").
-PROJECTIONS_STALE = "projections_stale"
-
-
-def projections_stale(uow: UnitOfWork) -> bool:
-    """Whether a migration marked the projections for a rebuild."""
-    return uow.conn.execute(select(T.node_info.c.key).where(
-        T.node_info.c.key == PROJECTIONS_STALE)).first() is not None
 
 
 def rebuild_if_stale(uow: UnitOfWork) -> int | None:
