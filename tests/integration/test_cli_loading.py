@@ -116,3 +116,28 @@ def test_a_command_loaded_alone_prints_what_the_whole_command_line_prints(
     whole = runner.invoke(app, words, env=WIDTH, prog_name="acsa")
     assert alone.returncode == whole.exit_code
     assert alone.stdout + alone.stderr == whole.output
+
+
+def test_the_kept_totals_are_reported_without_loading_the_fold(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Balances and the aging totals read the sums kept per reader class: the command
+    neither folds an order nor loads the modules that do (what start-up pays for them
+    is in docs/benchmarks.md), and on a node with nothing adopted yet it answers with
+    empty tables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACSA_")}
+    env.update({**WIDTH, "ACSA_DATA_DIR": str(tmp_path / "node"), "ACSA_USER": "finance"})
+    acsa = [sys.executable, "-m", "acsa"]
+    for words in (["init", "--node", "JPN"],
+                  ["user", "add", "finance", "--name", "Finance Officer", "--role",
+                   "finance_officer"]):
+        subprocess.run([*acsa, *words], env=env, check=True, capture_output=True, timeout=60)
+    for words, heading in ((["report", "balances"], "outstanding"),
+                           (["report", "aging"], "over 90")):
+        run = subprocess.run([sys.executable, "-X", "importtime", "-m", "acsa", *words],
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert heading in run.stdout
+        loaded = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()
+                  if line.startswith("import time:")}
+        assert "acsa.services.totals" in loaded
+        assert not loaded & {"acsa.domain.interpret", "acsa.domain.lifecycle",
+                             "acsa.services.reports", "acsa.services.verify"}, words

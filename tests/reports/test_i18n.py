@@ -11,7 +11,7 @@ from jinja2 import DictLoader, Environment
 
 from acsa import i18n
 from acsa.domain import errors as domain_errors
-from acsa.domain.aging import AGING_BUCKETS
+from acsa.domain.aging_buckets import AGING_BUCKETS
 from acsa.domain.errors import DomainError, InvalidValue
 from acsa.domain.money import Money
 from acsa.domain.parties import ActivityType, Role

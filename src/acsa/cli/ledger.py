@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,14 +24,19 @@ from acsa.cli.common import (
     table,
 )
 from acsa.cli.root import app
-from acsa.domain.aging import AGING_BUCKETS
+from acsa.domain.aging_buckets import AGING_BUCKETS
 from acsa.domain.money import Money
 from acsa.domain.postings import AccountKind
-from acsa.services import reports, users
-from acsa.services import verify as verification
+from acsa.services import totals, users
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.services.verify import verify_node
 from acsa.services.workers import default_workers
+
+if TYPE_CHECKING:
+    from acsa.services import reports
+
+# The balances and the aging totals are read from the totals kept per reader class
+# (services/totals.py); the commands that fold orders (verify, rebuild, the other reports)
+# import what folds when they run, so that a report starts without loading the fold.
 
 report_app = typer.Typer(help="Balances, aging, obligations in kind, ceilings.",
                          no_args_is_help=True)
@@ -43,6 +48,11 @@ WorkersOpt = Annotated[int | None, typer.Option(
     help="Processes to check and fold in (default: one per processor; 1: this process only).")]
 
 
+def _many(n: int, noun: str) -> str:
+    """``1 order``, ``2 orders``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _workers(workers: int | None) -> int:
     return workers if workers is not None else default_workers()
 
@@ -50,6 +60,8 @@ def _workers(workers: int | None) -> int:
 @app.command()
 def verify(as_json: JsonOpt = False, workers: WorkersOpt = None) -> None:
     """Re-check every hash, link, signature and tree head; re-fold and compare projections."""
+    from acsa.services.verify import verify_node
+
     with errors(as_json), UnitOfWork(node()) as uow:
         # The re-fold is rolled back: verify changes nothing.
         report = verify_node(uow, workers=_workers(workers))
@@ -58,8 +70,9 @@ def verify(as_json: JsonOpt = False, workers: WorkersOpt = None) -> None:
 
         def human() -> None:
             if report.ok:
-                typer.echo(f"verified: {report.events} events in {report.streams} streams, "
-                           f"{report.orders} orders re-folded; no problems")
+                typer.echo(f"verified: {_many(report.events, 'event')} in "
+                           f"{_many(report.streams, 'stream')}, "
+                           f"{_many(report.orders, 'order')} re-folded; no problems")
             else:
                 typer.echo(f"verification FAILED: {len(report.findings)} problem(s)", err=True)
                 for f in report.findings:
@@ -73,6 +86,8 @@ def verify(as_json: JsonOpt = False, workers: WorkersOpt = None) -> None:
 @app.command()
 def rebuild(as_json: JsonOpt = False, workers: WorkersOpt = None) -> None:
     """Recreate every projection from the log."""
+    from acsa.services import verify as verification
+
     with errors(as_json), UnitOfWork(node()) as uow:
         orders = verification.rebuild(uow, workers=_workers(workers))
         emit(as_json, {"orders": orders}, f"rebuilt projections of {orders} orders from the log")
@@ -82,7 +97,7 @@ def rebuild(as_json: JsonOpt = False, workers: WorkersOpt = None) -> None:
 def report_balances(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """What each party owes the other, per currency, account by account."""
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
-        rows = reports.balances(uow, acting_user(uow, as_user))
+        rows = totals.balances(uow, acting_user(uow, as_user))
         kinds = [k.value for k in AccountKind if k is not AccountKind.CONTROL]
         data = [{"debtor": r.debtor, "creditor": r.creditor, "currency": r.currency,
                  "outstanding": Money(r.currency, r.outstanding).text(),
@@ -108,8 +123,10 @@ def report_aging(
         day = parse_day(as_of, "as_of")
         user = acting_user(uow, as_user)
         if day is None and not (detail or as_json):  # the totals only: kept per reader class
-            rows, summary = [], reports.aging_totals(uow, user, uow.node.clock)
+            rows, summary = [], totals.aging_totals(uow, user, uow.node.clock)
         else:
+            from acsa.services import reports
+
             rows = reports.aging(uow, user, uow.node.clock, as_of=day)
             summary = reports.aging_summary(rows)
         buckets = [name for _, name in AGING_BUCKETS]
@@ -141,6 +158,8 @@ def report_aging(
 @report_app.command("obligations")
 def report_obligations(as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Supplies owed in kind, with their return deadlines."""
+    from acsa.services import reports
+
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
         rows = reports.obligations(uow, acting_user(uow, as_user))
         emit(as_json, rows, lambda: table(
@@ -157,6 +176,8 @@ def report_ceilings(
     as_json: JsonOpt = False,
 ) -> None:
     """Use of each annual ceiling in the fiscal year containing a date."""
+    from acsa.services import reports
+
     with errors(as_json), UnitOfWork(node(), write=False) as uow:
         user = acting_user(uow, as_user)
         day = parse_day(on) or users.today_of(uow, user)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
+from acsa.domain.aging_buckets import bucket, local_date
 from acsa.domain.agreement import AgreementProfile
 from acsa.domain.deadlines import invoice_by, receipt_due_on
 from acsa.domain.figures import accounts, first_delivery_on, in_kind_due_on
@@ -26,16 +26,6 @@ from acsa.domain.settlement import uninvoiced_lines
 from acsa.domain.state import OrderState
 
 Clock = Callable[[], datetime]
-
-# Days overdue, inclusive lower bounds; the last bucket is open-ended.
-AGING_BUCKETS: tuple[tuple[int, str], ...] = (
-    (0, "current"),
-    (1, "1-30"),
-    (31, "31-60"),
-    (61, "61-90"),
-    (91, "over 90"),
-)
-
 
 @dataclass(frozen=True)
 class DueItem:
@@ -149,26 +139,11 @@ def unacknowledged(state: OrderState, profile: AgreementProfile) -> list[DueItem
     ]
 
 
-def local_date(now: datetime, zone: str) -> date:
-    """The calendar date at instant ``now`` in time zone ``zone``."""
-    if now.tzinfo is None:
-        raise ValueError("the clock must give an aware datetime")
-    return now.astimezone(ZoneInfo(zone)).date()
-
-
 def days_overdue(item: DueItem, today: date) -> int:
     """Days past the due date (0 when not yet due); for undated items, days since they arose."""
     if item.due_on is None:
         return max(0, (today - item.since).days)
     return max(0, (today - item.due_on).days)
-
-
-def bucket(days: int) -> str:
-    label = AGING_BUCKETS[0][1]
-    for lower, name in AGING_BUCKETS:
-        if days >= lower:
-            label = name
-    return label
 
 
 @dataclass(frozen=True)

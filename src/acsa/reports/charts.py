@@ -31,7 +31,7 @@ import pygal
 from babel.numbers import format_decimal
 from pygal.style import Style
 
-from acsa.domain.aging import AGING_BUCKETS
+from acsa.domain.aging_buckets import AGING_BUCKETS
 from acsa.domain.money import Money, minor_units
 from acsa.i18n import N_, format_date, format_money, gettext
 from acsa.i18n.labels import label

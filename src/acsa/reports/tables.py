@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from acsa.domain.aging import AGING_BUCKETS
+from acsa.domain.aging_buckets import AGING_BUCKETS
 from acsa.domain.errors import DomainError, InvalidValue
 from acsa.domain.money import Money, minor_units
 from acsa.i18n import N_, gettext

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from acsa.domain.aging import AGING_BUCKETS
+from acsa.domain.aging_buckets import AGING_BUCKETS
 from acsa.domain.errors import DomainError
 from acsa.domain.money import Money
 from acsa.services import compromise, consent, reports, worklist

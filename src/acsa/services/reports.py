@@ -17,86 +17,38 @@ aged at that date, the same day for every debtor.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
-from acsa.domain.aging import AGING_BUCKETS, DueItem, age, age_on, local_date
+from acsa.domain.aging import DueItem, age, age_on
 from acsa.domain.aging import due_items as order_due_items
+from acsa.domain.aging_buckets import AGING_BUCKETS
 from acsa.domain.ceilings import CountedOrder, ceiling_use, scope_agreements
 from acsa.domain.errors import N_, DomainError, RateMissing, ReportTooLarge
 from acsa.domain.facts import Fact
 from acsa.domain.interpret import interpret_orders
 from acsa.domain.money import Money
 from acsa.domain.order import OrderLine, OrderTerms
-from acsa.domain.postings import OWED_KINDS, AccountKind
 from acsa.domain.state import OrderState
 from acsa.services import need_to_know, rates
 from acsa.services.report_tables import REPORT_ROWS_MAX
+from acsa.services.totals import AgingCell as AgingCell  # the kept totals (totals.py)
+from acsa.services.totals import BalanceRow as BalanceRow
+from acsa.services.totals import aging_cells as aging_cells
+from acsa.services.totals import aging_totals as aging_totals
+from acsa.services.totals import aging_totals_of as aging_totals_of
+from acsa.services.totals import balances as balances
+from acsa.services.totals import zones
 from acsa.services.unit_of_work import UnitOfWork
 from acsa.services.users import LocalUser
 from acsa.store import tables as T
 from acsa.store.log import facts_of, linked_orders, read_orders
-from acsa.store.reader_totals import CLASS_COLUMNS, owing
-
-
-@dataclass(frozen=True)
-class BalanceRow:
-    """What ``debtor`` owes ``creditor`` in ``currency``, account by account (minor units)."""
-
-    debtor: str
-    creditor: str
-    currency: str
-    accounts: dict[str, int]
-
-    @property
-    def outstanding(self) -> int:
-        return sum(self.accounts.get(k.value, 0) for k in OWED_KINDS)
-
-    def text(self, kind: str) -> str:
-        return Money(self.currency, self.accounts.get(kind, 0)).text()
-
-
-def balances(uow: UnitOfWork, user: LocalUser) -> list[BalanceRow]:
-    """What each party owes the other, over the orders ``user`` may read: the sum of the
-    balances of the reader classes they may read (``class_balances``), a few rows
-    whatever the number of orders."""
-    summed: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in _readable(uow, user, uow.conn.execute(select(T.class_balances))):
-        summed[(row.debtor, row.creditor, row.currency)][row.account] += row.balance_minor
-    out = []
-    for (d, c, cur), accounts in sorted(summed.items()):
-        if any(accounts.values()):  # a balance at zero is no balance, as in the balances table
-            out.append(BalanceRow(d, c, cur, {k.value: accounts.get(k.value, 0)
-                                              for k in AccountKind}))
-    return out
-
-
-def _readable(uow: UnitOfWork, user: LocalUser, rows: Iterable[Any]) -> Iterator[Any]:
-    """The rows of reader classes ``user`` may read (each class judged once)."""
-    judged: dict[tuple[str, ...], bool] = {}
-    for row in rows:
-        cls = tuple(getattr(row, c) for c in CLASS_COLUMNS)
-        ok = judged.get(cls)
-        if ok is None:
-            ok = judged[cls] = need_to_know.may_read_class(uow, user, row)
-        if ok:
-            yield row
-
-
-def zones(uow: UnitOfWork) -> dict[str, str]:
-    """Each party's time zone, from the adopted profiles."""
-    out: dict[str, str] = {}
-    for row in uow.conn.execute(select(T.agreements.c.document)):
-        for party in json.loads(row.document)["parties"]:
-            out[party["code"]] = party["time_zone"]
-    return out
+from acsa.store.reader_totals import owing
 
 
 @dataclass(frozen=True)
@@ -193,70 +145,6 @@ def aging_summary(rows: list[AgingRow]) -> dict[tuple[str, str, str], dict[str, 
         if r.amount is not None:
             out[(r.debtor, r.creditor, r.amount.currency)][r.bucket] += r.amount.minor
     return dict(out)
-
-
-@dataclass(frozen=True)
-class AgingCell:
-    """What ``user`` may read of one (debtor, creditor, currency, bucket): the amount in
-    minor units and how many items make it up."""
-
-    debtor: str
-    creditor: str
-    currency: str
-    bucket: str
-    minor: int
-    items: int
-
-
-def aging_cells(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]
-                ) -> list[AgingCell]:
-    """The amounts due now per bucket, from the due amounts kept per reader class and day
-    (``class_due``): each day's amount bucketed in the database against today in the
-    time zone of the party that must act, then the classes ``user`` may read summed — a
-    few rows whatever the number of orders."""
-    now = clock()
-    by_zone = zones(uow)
-    c = T.class_due.c
-    bucket = case(*[(c.acts == party, _bucket(c.ref_on, local_date(now, zone)))
-                    for party, zone in sorted(by_zone.items())],
-                  else_=_bucket(c.ref_on, local_date(now, "UTC")))
-    dated = select(*[c[k] for k in CLASS_COLUMNS], c.debtor, c.creditor, c.currency,
-                   bucket.label("bucket"), c.amount_minor, c["items"]).subquery()
-    keys = [dated.c[k] for k in (*CLASS_COLUMNS, "debtor", "creditor", "currency", "bucket")]
-    rows = uow.conn.execute(select(*keys, func.sum(dated.c.amount_minor).label("minor"),
-                                   func.sum(dated.c["items"]).label("count"))
-                            .group_by(*keys))
-    cells: dict[tuple[str, str, str, str], list[int]] = {}
-    for r in _readable(uow, user, rows):
-        sums = cells.setdefault((r.debtor, r.creditor, r.currency, r.bucket), [0, 0])
-        sums[0] += int(r.minor)
-        sums[1] += int(r.count)
-    return [AgingCell(*key, minor, items) for key, (minor, items) in sorted(cells.items())]
-
-
-def aging_totals(uow: UnitOfWork, user: LocalUser, clock: Callable[[], datetime]
-                 ) -> dict[tuple[str, str, str], dict[str, int]]:
-    """:func:`aging_summary` of :func:`aging` now, from :func:`aging_cells`."""
-    return aging_totals_of(aging_cells(uow, user, clock))
-
-
-def aging_totals_of(cells: Iterable[AgingCell]) -> dict[tuple[str, str, str], dict[str, int]]:
-    """The cells' amounts per (debtor, creditor, currency) and bucket."""
-    out: dict[tuple[str, str, str], dict[str, int]] = {}
-    for cell in cells:
-        sums = out.setdefault((cell.debtor, cell.creditor, cell.currency),
-                              {name: 0 for _, name in AGING_BUCKETS})
-        sums[cell.bucket] += cell.minor
-    return out
-
-
-def _bucket(ref_on: Any, today: date) -> Any:
-    """The aging bucket of an item whose age counts from ``ref_on``, as
-    :func:`acsa.domain.aging.bucket` of :func:`~acsa.domain.aging.days_overdue` names it:
-    ``days >= lower`` is ``ref_on <= today - lower``."""
-    return case(*[(ref_on <= today - timedelta(days=lower), name)
-                  for lower, name in reversed(AGING_BUCKETS) if lower > 0],
-                else_=AGING_BUCKETS[0][1])
 
 
 @dataclass(frozen=True)
