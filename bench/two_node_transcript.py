@@ -4,7 +4,9 @@ An order submitted on PHL appears on JPN within a second of the push; JPN
 accepts and delivers, PHL receives, JPN invoices, PHL pays, JPN confirms;
 `acsa reconcile` reports zero differences; then PHL rewrites its history
 (restores an old backup and records something else in the same positions)
-and we show what JPN reports. Run: `.venv/bin/python bench/two_node_transcript.py`.
+and we show what JPN reports. Run::
+
+    PYTHONPATH=src:. .venv/bin/python bench/two_node_transcript.py > docs/federation-transcript.txt
 """
 
 from __future__ import annotations
@@ -172,7 +174,8 @@ def main() -> None:
         backup.rename(phl.dir / "acsa.db")
         phl.node = open_node(Settings(data_dir=phl.dir))
         other = act(phl, Role.ORDERING_OFFICIAL, orders.submit_order, terms)
-        say(f"PHL (restored from the backup taken after seq 10): records order "
+        say(f"PHL (restored from the backup taken after seq {other.envelope.seq - 1}): "
+            f"records order "
             f"{other.envelope.subject} as seq {other.envelope.seq} (hash {other.hash[:12]}…), "
             "a position where JPN already holds PHL's signed receipt of the delivery")
         phl.start()
