@@ -123,6 +123,18 @@ def test_kept_totals_equal_the_sums_over_every_row_for_every_reader(pair):
         assert report.ok, report.findings
 
 
+def test_the_totals_judge_need_to_know_without_loading_the_context(pair):
+    """A reader's totals judge each classified class by its profile, read alone: neither
+    the rosters nor the fold are loaded for a report of balances or aging."""
+    build_the_set(pair)
+    for user in readers(pair.jpn):
+        with UnitOfWork(pair.jpn, write=False) as uow:
+            pair.jpn.context_cache = None
+            reports.balances(uow, user)
+            reports.aging_totals(uow, user, uow.node.clock)
+            assert uow._context is None, user.id
+
+
 def test_a_moved_class_moves_its_totals(pair):
     numbers = build_the_set(pair)
     with UnitOfWork(pair.jpn, write=False) as uow:

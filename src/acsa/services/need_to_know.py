@@ -99,7 +99,7 @@ def may_read_class(uow: UnitOfWork, user: LocalUser, row: Any) -> bool:
     held = Marking(row.marking, row.originator, tuple(json.loads(row.rel or "[]")),
                    tuple(json.loads(row.caveats or "[]"))) if row.originator else \
         Marking(UNCLASSIFIED, row.requester, (row.requester, row.supplier))
-    return may_read(held, uow.context.profile(row.profile), reader_of(user), row.activity)
+    return may_read(held, uow.profile(row.profile), reader_of(user), row.activity)
 
 
 def may_read_draft(uow: UnitOfWork, user: LocalUser, profile: AgreementProfile | None,

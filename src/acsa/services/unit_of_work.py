@@ -24,6 +24,7 @@ from acsa.store.db import IMMEDIATE
 if TYPE_CHECKING:
     # Only named here: a command that never folds an order (a report, a listing) does
     # not load the fold to start (docs/benchmarks.md, start-up).
+    from acsa.domain.agreement import AgreementProfile
     from acsa.domain.facts import Fact
     from acsa.domain.interpret import Context
     from acsa.domain.state import OrderState
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.write = write
         self._context: Context | None = None
         self._agreements: tuple[Any, ...] = ()
+        self._profiles: dict[str, AgreementProfile] = {}  # read alone (:meth:`profile`)
         self._context_moved = False
         self.depth = 0  # use cases running in this unit of work, outermost first
         # Orders folded in this transaction, so that an act folds its orders once.
@@ -139,6 +141,29 @@ class UnitOfWork:
                 self._agreements = load_agreements(self.conn)
                 self.node.context_cache = (stamp, self._context, self._agreements)
         return self._context
+
+    def profile(self, digest: str) -> AgreementProfile:
+        """The agreement profile of ``digest``: the context's when it is loaded, otherwise
+        read alone, so that judging need to know on a report's totals loads neither the
+        rosters nor the fold (a digest's document never changes)."""
+        if self._context is not None:
+            return self._context.profile(digest)
+        held = self._profiles.get(digest)
+        if held is None:
+            import json
+
+            from sqlalchemy import select
+
+            from acsa.domain.agreement import profile_from_document
+            from acsa.store import tables as T
+
+            row = self.conn.execute(select(T.agreements.c.id, T.agreements.c.document)
+                                    .where(T.agreements.c.digest == digest)).first()
+            if row is None:
+                return self.context.profile(digest)  # refused there, as everywhere
+            held = self._profiles[digest] = profile_from_document(json.loads(row.document),
+                                                                  row.id)
+        return held
 
     @property
     def agreements(self) -> tuple[Any, ...]:
