@@ -93,9 +93,10 @@ def our_lines(directory: Path, postgres: str | None, compare: str | None) -> Lin
     return lines
 
 
-def lines_for(directory: Path, postgres: str | None,
-              compare: str | None = None) -> tuple[Lines, dict[str, Any]]:
-    """The commands of a round, and the exports (timed once) and skipped references."""
+def lines_for(directory: Path, postgres: str | None, compare: str | None = None,
+              skip: frozenset[str] = frozenset()) -> tuple[Lines, dict[str, Any]]:
+    """The commands of a round, and the exports (timed once) and skipped references
+    (``skip``: ``ledger``, ``beancount``, ``hledger``, left out on request)."""
     acsa = [sys.executable, "-m", "acsa"]
     full = environment(directory / "jpn", READER)
     notes: dict[str, Any] = {"skipped": {}}
@@ -120,11 +121,16 @@ def lines_for(directory: Path, postgres: str | None,
                                      "balance"], full)
     else:
         notes["skipped"]["hledger balance"] = "hledger is not installed (Debian package hledger)"
+    for ref in skip:
+        name = {"ledger": "ledger balance", "beancount": "beancount (loader + sums)",
+                "hledger": "hledger balance"}[ref]
+        if lines.pop(name, None) is not None:
+            notes["skipped"][name] = "left out on request (--skip)"
     return lines, notes
 
 
 def reports(n: int, repeats: int, out: Path, postgres: str | None = None,
-            compare: str | None = None) -> dict[str, Any]:
+            compare: str | None = None, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
     directory = out / f"dataset-{n}"
     directory.mkdir(parents=True, exist_ok=True)
     if compare and (directory / f"complete-{n}").exists() \
@@ -144,7 +150,7 @@ def reports(n: int, repeats: int, out: Path, postgres: str | None = None,
             (directory / "jpn-pg" / f"copied-{n}").write_text("")
         node.engine.dispose()
         postgres = _copied_url(postgres, "reports")
-    lines, notes = lines_for(directory, postgres, compare)
+    lines, notes = lines_for(directory, postgres, compare, skip)
     for argv, env in lines.values():  # compiles what is not compiled yet; not counted
         measure(argv, env)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in lines}
