@@ -118,12 +118,14 @@ def one(name: str, directory: Path) -> dict[str, Any]:
             raise SystemExit(f"unknown measurement {name}")
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss)
+    own_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # The process's own CPU and its workers': on an idle machine a run in N workers takes
     # about the larger of its own and a worker's share (cpu_children / N).
     child_cpu = children.ru_utime + children.ru_stime
     return {"name": name, "wall": wall, "cpu": cpu + child_cpu, "cpu_self": cpu,
-            "cpu_children": child_cpu, "rss_mb": rss / 1024, "result": result}
+            "cpu_children": child_cpu, "rss_mb": max(own_rss, children.ru_maxrss) / 1024,
+            "rss_own_mb": own_rss / 1024, "rss_workers_mb": children.ru_maxrss / 1024,
+            "result": result}
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ from acsa.devtools.world import as_official, in_force_profile, staff_node
 from acsa.domain.parties import Role
 from acsa.services import orders
 from acsa.services.unit_of_work import UnitOfWork
+from acsa.events import SignedTreeHead, TreeHead
 from acsa.services.verify import rebuild_projections, verify_log, verify_node
+from acsa.services.witness import held_root_at
 from acsa.store import tables as T
 
 D = date
@@ -110,6 +112,41 @@ def test_the_log_read_a_page_at_a_time_gives_the_same_findings(phl):
     assert any("seq 11" in f and "expected seq 10" in f for f in texts), texts
     assert any("seq 11" in f and "hash mismatch" in f for f in texts), texts
     assert any(f"seq {head + 1}" in f for f in texts), texts
+
+
+def sign_heads(node, sizes) -> None:  # type: ignore[no-untyped-def]
+    """Tree heads of our stream at ``sizes``, signed by the node as it would for a peer."""
+    with UnitOfWork(node) as uow:
+        for size in sizes:
+            head = TreeHead(STREAM, size, held_root_at(uow, STREAM, size).hex(),
+                            "2026-02-03T00:00:00.000Z")
+            wire = SignedTreeHead.sign(head, node.key).to_wire()
+            uow.conn.execute(T.tree_heads.insert().values(
+                stream=STREAM, size=size, root=head.root, at=head.at, key=wire["key"],
+                signature=wire["sig"], received_at=head.at))
+        uow.commit()
+
+
+def test_tree_heads_are_checked_against_the_log_hashed_in_pieces(phl):
+    """Signed heads at every size, the log cut into chunks of 1, 2, 3 and 7 events and
+    hashed apart: each head is found to match; then, with an event deleted, each head from
+    there on and one beyond the log are found not to, whatever the chunks."""
+    with UnitOfWork(phl, write=False) as uow:
+        head = uow.conn.execute(select(T.streams.c.head_seq)
+                                .where(T.streams.c.stream == STREAM)).scalar_one()
+    sign_heads(phl, range(head + 1))
+    with UnitOfWork(phl, write=False) as uow:
+        assert [verify_log(uow, page=n)[0] for n in (1, 2, 3, 7, 10_000)] == [[]] * 5
+    sign_heads(phl, [head + 2])
+    behind_the_back(phl, f"DELETE FROM event_orders WHERE event_id IN (SELECT id FROM events "
+                         f"WHERE stream = '{STREAM}' AND seq = 10)",
+                    f"DELETE FROM events WHERE stream = '{STREAM}' AND seq = 10")
+    with UnitOfWork(phl, write=False) as uow:
+        found = [verify_log(uow, page=n)[0] for n in (1, 3, 10_000)]
+    assert found[0] == found[1] == found[2]
+    differs = sorted(int(f.where.split()[-1]) for f in found[0]
+                     if f.kind == "tree" and "history differs" in f.message)
+    assert differs == [*range(10, head + 1), head + 2]
 
 
 def test_reordered_events_are_found(phl):

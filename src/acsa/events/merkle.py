@@ -10,7 +10,8 @@ bytes (0x00 and 0x01) so a leaf can never pass for an interior node.
 The generators take the list of leaf hashes; the verifiers follow RFC 9162
 sections 2.1.3.2 and 2.1.4.2 and answer False, never raise, for any input
 that does not prove what is claimed. :class:`CompactRange` keeps a root up
-to date as leaves are appended, without rereading them.
+to date as leaves are appended, without rereading them; :func:`range_pieces`
+lets a tree be hashed in pieces, apart, and joined in one.
 """
 
 from __future__ import annotations
@@ -180,16 +181,35 @@ class CompactRange:
 
     def append(self, leaf: bytes) -> None:
         """Add one leaf hash, merging equal-sized subtrees the way a binary counter carries."""
-        if not _is_hash(leaf):
-            raise ValueError(f"a leaf hash is {HASH_SIZE} bytes")
-        self._hashes.append(leaf)
-        carry = self._size
+        self.append_subtree(leaf, 0)
+
+    def append_subtree(self, subtree_root: bytes, level: int) -> None:
+        """Add ``2**level`` leaves at once by the root of their perfect subtree, which must
+        start where this range ends (``size`` a multiple of ``2**level``)."""
+        if not _is_hash(subtree_root):
+            raise ValueError(f"a subtree root is {HASH_SIZE} bytes")
+        if not _is_count(level) or self._size % (1 << level):
+            raise ValueError(f"a subtree of 2**{level} leaves cannot follow {self._size}")
+        self._hashes.append(subtree_root)
+        carry = self._size >> level
         while carry & 1:
             right = self._hashes.pop()
             left = self._hashes.pop()
             self._hashes.append(node_hash(left, right))
             carry >>= 1
-        self._size += 1
+        self._size += 1 << level
+
+    def extend(self, pieces: Sequence[tuple[int, bytes]]) -> None:
+        """Add the leaves that :func:`range_pieces` summed up, in their order."""
+        for level, subtree_root in pieces:
+            self.append_subtree(subtree_root, level)
+
+    def copy(self) -> CompactRange:
+        """Another range at the same size, to grow apart from this one."""
+        other = CompactRange()
+        other._hashes = list(self._hashes)
+        other._size = self._size
+        return other
 
     def root(self) -> bytes:
         """The root of the tree of all appended leaves, equal to :func:`root` of them."""
@@ -220,6 +240,27 @@ class CompactRange:
 
     def __repr__(self) -> str:
         return f"CompactRange(size={self._size}, root={self.root().hex()})"
+
+
+def range_pieces(leaf_hashes: Sequence[bytes], offset: int) -> list[tuple[int, bytes]]:
+    """The leaves of positions ``offset`` onwards as the fewest perfect subtrees a tree of
+    positions 0 on is made of, each as ``(level, root)``, in order: O(log n) hashes that
+    carry a :class:`CompactRange` of ``offset`` leaves over all of them
+    (:meth:`CompactRange.extend`), so a tree can be hashed in pieces, apart."""
+    _require_leaves(leaf_hashes)
+    if not _is_count(offset):
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+    pieces: list[tuple[int, bytes]] = []
+    i, n = 0, len(leaf_hashes)
+    while i < n:
+        position = offset + i
+        # The largest subtree aligned at ``position`` that the leaves left fill.
+        level = (position & -position).bit_length() - 1 if position else (n - i).bit_length()
+        while 1 << level > n - i:
+            level -= 1
+        pieces.append((level, _subtree_root(leaf_hashes, i, i + (1 << level))))
+        i += 1 << level
+    return pieces
 
 
 def _split(n: int) -> int:

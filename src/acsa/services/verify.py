@@ -24,8 +24,7 @@ from acsa.domain.keys import KeySchedule
 from acsa.domain.streams import stream_party
 from acsa.events import CompactRange, Envelope, SignedEvent, SignedTreeHead, TreeHead
 from acsa.events.keys import fingerprint
-from acsa.events.merkle import leaf_hash
-from acsa.events.merkle import root as merkle_root
+from acsa.events.merkle import leaf_hash, range_pieces
 from acsa.services.peers import party_keys, stream_schedule
 from acsa.services.stale import PROJECTIONS_STALE
 from acsa.services.unit_of_work import UnitOfWork, use_case
@@ -93,19 +92,32 @@ class _Chunk:
     after: int | None  # the seq of the event before it (None: from the start)
     prev: str | None  # the hash of the event before it
     limit: int
+    marks: tuple[int, ...] = ()  # the sizes of tree heads that end inside it
 
 
 @dataclass(frozen=True)
 class _Checked:
     findings: list[Finding]
-    leaves: list[bytes]
+    pieces: list[tuple[int, bytes]]  # its Merkle leaves summed up (range_pieces)
+    marked: dict[int, list[tuple[int, bytes]]]  # a mark: its leaves up to there, summed up
     last: str | None  # the hash of its last event
     count: int
 
 
+def _leaf(event_hash: str) -> bytes:
+    """The Merkle leaf of a stored event hash; one that is not a hash (a finding of its
+    own) still gives a leaf, which no signed root can match."""
+    try:
+        data = bytes.fromhex(event_hash)
+    except ValueError:
+        data = b""
+    return leaf_hash(data if len(data) == 32 else event_hash.encode("utf-8"))
+
+
 def check_chunk(conn: Connection, chunk: _Chunk) -> _Checked:
     """Every problem with the events of ``chunk`` (each event, its place in the chain) and
-    their Merkle leaves: the work of a verification, done where ``conn`` is."""
+    their Merkle leaves summed up in O(log n) hashes, whole and up to each of its marks:
+    the work of a verification, done where ``conn`` is."""
     findings: list[Finding] = []
     leaves: list[bytes] = []
     expected_prev = chunk.prev
@@ -128,34 +140,49 @@ def check_chunk(conn: Connection, chunk: _Chunk) -> _Checked:
             findings.append(Finding("chain", where, "prev does not link to the event "
                                     "before it"))
         expected_prev = row.hash
-        leaves.append(leaf_hash(bytes.fromhex(row.hash)) if len(row.hash) == 64 else b"")
-    return _Checked(findings, leaves, expected_prev, len(rows))
+        leaves.append(_leaf(row.hash))
+    offset = chunk.start - 1
+    marked = {m: range_pieces(leaves[: m - offset], offset)
+              for m in chunk.marks if m - offset <= len(leaves)}
+    return _Checked(findings, range_pieces(leaves, offset), marked, expected_prev, len(rows))
 
 
 def _chunks(uow: UnitOfWork, stream: str, page: int, key: bytes | None,
-            schedule: KeySchedule | None) -> Iterator[_Chunk]:
-    """``stream`` cut into chunks of ``page`` events (seq and hash read to find where)."""
+            schedule: KeySchedule | None, sizes: set[int]) -> Iterator[_Chunk]:
+    """``stream`` cut into chunks of ``page`` events (seq and hash read to find where), each
+    marked with the tree-head ``sizes`` that end inside it."""
     party = stream_party(stream)
     start, after, prev = 1, None, None
     query = (select(T.events.c.seq, T.events.c.hash).where(T.events.c.stream == stream)
              .order_by(T.events.c.seq))
+
+    def chunk() -> _Chunk:
+        marks = tuple(sorted(m for m in sizes if start <= m < start + page))
+        return _Chunk(stream, party, key, schedule, start, after, prev, page, marks)
+
     n = 0
     for n, row in enumerate(uow.conn.execute(query), start=1):
         if n % page == 0:
-            yield _Chunk(stream, party, key, schedule, start, after, prev, page)
+            yield chunk()
             start, after, prev = n + 1, row.seq, row.hash
     if n % page or n == 0:
-        yield _Chunk(stream, party, key, schedule, start, after, prev, page)
+        yield chunk()
 
 
 class LogCheck:
     """A verification of the stored events, chains and tree heads, started by
-    :func:`start_log_check` (its chunks running in ``pool``) and ended by :meth:`finish`."""
+    :func:`start_log_check` (its chunks running in ``pool``) and ended by :meth:`finish`.
+
+    Each chunk comes back with its Merkle leaves summed up in O(log n) hashes, whole and
+    at each tree head's size inside it, so what is held here does not grow with the log."""
 
     def __init__(self, uow: UnitOfWork, pool: Workers, page: int) -> None:
         self.uow = uow
         keys = _keys(uow)
         self.heads = {r.stream: r for r in uow.conn.execute(select(T.streams))}
+        self.tree_heads: dict[str, list[Any]] = {}
+        for row in uow.conn.execute(select(T.tree_heads).order_by(T.tree_heads.c.id)):
+            self.tree_heads.setdefault(row.stream, []).append(row)
         logged = set(uow.conn.scalars(select(T.events.c.stream).distinct()))
         self.streams = sorted(logged | set(self.heads))
         self.parts: dict[str, list[Future[_Checked]]] = {}
@@ -164,21 +191,27 @@ class LogCheck:
             # puts in force at its position (acsa.services.peers).
             schedule = stream_schedule(uow, stream)
             key = keys.get(stream_party(stream))
+            sizes = {r.size for r in self.tree_heads.get(stream, [])}
             self.parts[stream] = [pool.submit(check_chunk, c)
-                                  for c in _chunks(uow, stream, page, key, schedule)]
+                                  for c in _chunks(uow, stream, page, key, schedule, sizes)]
 
     def finish(self) -> tuple[list[Finding], int, int]:
         """Every problem found, the events checked and the streams held."""
         findings: list[Finding] = []
         count = 0
         for stream in self.streams:
-            leaves: list[bytes] = []
+            tree = CompactRange()
+            roots = {0: tree.root()}  # the root of the log held at each tree head's size
             last: str | None = None
             held = 0
             for part in self.parts.pop(stream):
                 checked = part.result()
                 findings += checked.findings
-                leaves += checked.leaves
+                for size, pieces in checked.marked.items():
+                    at = tree.copy()
+                    at.extend(pieces)
+                    roots[size] = at.root()
+                tree.extend(checked.pieces)
                 held += checked.count
                 last = checked.last if checked.count else last
             count += held
@@ -190,11 +223,12 @@ class LogCheck:
                 findings.append(Finding("chain", stream, f"stream head says seq "
                                         f"{head.head_seq}, the log holds {held}"))
             stored_root = _compact_root(head)
-            if held and stored_root != merkle_root(leaves).hex():
+            if held and stored_root != tree.root().hex():
                 findings.append(Finding("tree", stream, "the stored Merkle root does not "
                                         "match the events"))
             known = party_keys(self.uow, stream_party(stream))
-            findings += _check_tree_heads(self.uow, stream, leaves, known.known if known else {})
+            findings += _check_tree_heads(self.tree_heads.pop(stream, []), stream, roots,
+                                          known.known if known else {})
         return findings, count, len(self.heads)
 
 
@@ -248,10 +282,12 @@ def _check_row(row: Any, where: str, key: bytes | None, party: str) -> list[Find
     return out
 
 
-def _check_tree_heads(uow: UnitOfWork, stream: str, leaves: list[bytes],
+def _check_tree_heads(rows: list[Any], stream: str, roots: dict[int, bytes],
                       keys: dict[str, bytes]) -> list[Finding]:
+    """Every problem with a stream's signed tree heads: each signature, and each root
+    against ``roots``, the root of the log held at each size it reaches."""
     out = []
-    for row in uow.conn.execute(select(T.tree_heads).where(T.tree_heads.c.stream == stream)):
+    for row in rows:
         where = f"{stream} tree head size {row.size}"
         try:
             sth = SignedTreeHead.from_wire({
@@ -265,7 +301,8 @@ def _check_tree_heads(uow: UnitOfWork, stream: str, leaves: list[bytes],
             out.append(Finding("tree", where, "signed by a key never in force for its party"))
         else:
             out += [Finding("tree", where, p) for p in sth.check(key)]
-        if row.size > len(leaves) or merkle_root(leaves[: row.size]).hex() != row.root:
+        held = roots.get(row.size)
+        if held is None or held.hex() != row.root:
             out.append(Finding("tree", where, "the signed head does not match the log held: "
                                "history differs from what was signed"))
     return out

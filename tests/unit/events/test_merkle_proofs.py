@@ -8,6 +8,7 @@ recursive definitions (section 2.1), slow but obviously right, for every
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from acsa.events.merkle import (
     consistency_proof,
     inclusion_proof,
     leaf_hash,
+    range_pieces,
     root,
     verify_consistency,
     verify_inclusion,
@@ -153,6 +155,40 @@ def test_compact_range_survives_storage_and_keeps_growing(before: int, after: in
     for leaf in leaves[before:]:
         restored.append(leaf)
     assert restored.root() == root(leaves)
+
+
+@settings(deadline=None)
+@given(st.integers(min_value=0, max_value=300).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(st.integers(min_value=0, max_value=n)))))
+def test_a_tree_hashed_in_pieces_apart_has_the_root_of_the_whole(
+        case: tuple[int, list[int]]) -> None:
+    """Cut anywhere, each piece summed by ``range_pieces`` alone and the sums joined in order:
+    the root at every cut and at the end is the root of the leaves up to there."""
+    size, cuts = case
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+    bounds = [0, *sorted(set(cuts)), size]
+    compact = CompactRange()
+    for lo, hi in itertools.pairwise(bounds):
+        pieces = range_pieces(leaves[lo:hi], lo)
+        assert len(pieces) <= 2 * max(1, hi - lo).bit_length()
+        compact.extend(pieces)
+        assert compact.size == hi
+        assert compact.root() == root(leaves[:hi])
+
+
+def test_pieces_that_do_not_fit_where_they_are_joined_are_refused() -> None:
+    compact = CompactRange()
+    compact.append(LEAVES[0])
+    with pytest.raises(ValueError, match="cannot follow 1"):
+        compact.append_subtree(LEAVES[1], 1)
+    with pytest.raises(ValueError, match="32 bytes"):
+        compact.append_subtree(b"short", 0)
+    with pytest.raises(ValueError, match="offset"):
+        range_pieces(LEAVES[:2], -1)
+    grown = compact.copy()
+    grown.append(LEAVES[1])
+    assert (compact.size, grown.size) == (1, 2)
+    assert grown.root() == ROOTS[2]
 
 
 @settings(deadline=None)
