@@ -12,9 +12,9 @@ from sqlalchemy import func, select, text, update
 from acsa.devtools.exercise import Exercise
 from acsa.devtools.world import as_official, in_force_profile, staff_node
 from acsa.domain.parties import Role
+from acsa.events import SignedTreeHead, TreeHead
 from acsa.services import orders
 from acsa.services.unit_of_work import UnitOfWork
-from acsa.events import SignedTreeHead, TreeHead
 from acsa.services.verify import rebuild_projections, verify_log, verify_node
 from acsa.services.witness import held_root_at
 from acsa.store import tables as T
