@@ -231,12 +231,13 @@ def _count_matches(uow: UnitOfWork, user: LocalUser, wanted: OrderFilter,
     Counting reads every match, which at a million orders is the whole list page's cost
     many times over; a count is kept on the node with the log's heads it was taken at, and
     served again while no event has been recorded or received since. The key holds every
-    input of the conditions: the reader's party and the orders hidden from them, each
+    input of the conditions: the reader's party and the reader classes hidden from them
+    (the log's heads fix which orders those are), each
     filter, and the day where the reader is for the overdue filter (a worklist task,
     which depends on more of the user, is always counted)."""
     if wanted.todo:
         return _count(uow, conditions)
-    key = (user.party, need_to_know.unreadable(uow, user), wanted.status, wanted.agreement,
+    key = (user.party, need_to_know.refused_classes(uow, user), wanted.status, wanted.agreement,
            wanted.activity, wanted.counterpart, wanted.overdue, wanted.q,
            today_of(uow, user) if wanted.overdue is not None else None)
     heads = log_heads(uow)

@@ -67,8 +67,9 @@ class UnitOfWork:
         self.depth = 0  # use cases running in this unit of work, outermost first
         # Orders folded in this transaction, so that an act folds its orders once.
         self.folds: dict[str, Folded] = {}
-        # Per user, the classified orders they may not read (services/need_to_know.py).
-        self.need_to_know: dict[str, frozenset[str]] = {}
+        # Per user, the classified orders they may not read and the query of them
+        # (services/need_to_know.py).
+        self.need_to_know: dict[Any, Any] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.conn: Connection = self.node.engine.connect().execution_options(
