@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 
@@ -61,17 +61,17 @@ CLASS_COLUMNS = ("profile", "activity", "requester", "supplier", "marking",
 def refused_classes(uow: UnitOfWork, user: LocalUser) -> tuple[tuple[Any, ...], ...]:
     """The reader classes (values of :data:`CLASS_COLUMNS`) of this node's classified
     orders that ``user`` may not read, in a stable order."""
-    key = ("classes", user.id)
-    if key not in uow.need_to_know:
+    cached = uow.refused_classes.get(user.id)
+    if cached is None:
         o = T.orders.c
         reader = reader_of(user)
         rows = uow.conn.execute(select(*[o[c] for c in CLASS_COLUMNS])
                                 .where(_classified()).distinct())
-        uow.need_to_know[key] = tuple(sorted(
+        cached = uow.refused_classes[user.id] = tuple(sorted(
             (tuple(r) for r in rows
              if not may_read(marking_of(r), uow.context.profile(r.profile), reader,
                              r.activity)), key=repr))
-    return cast(tuple[tuple[Any, ...], ...], uow.need_to_know[key])
+    return cached
 
 
 def _classified() -> Any:
@@ -94,7 +94,7 @@ def unreadable(uow: UnitOfWork, user: LocalUser) -> frozenset[str]:
     """The classified orders of this node that ``user`` may not read."""
     cached = uow.need_to_know.get(user.id)
     if cached is not None:
-        return cast(frozenset[str], cached)
+        return cached
     query = hidden_orders(uow, user)
     hidden = frozenset(str(n) for n in uow.conn.scalars(query)) if query is not None \
         else frozenset()

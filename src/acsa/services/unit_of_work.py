@@ -67,9 +67,10 @@ class UnitOfWork:
         self.depth = 0  # use cases running in this unit of work, outermost first
         # Orders folded in this transaction, so that an act folds its orders once.
         self.folds: dict[str, Folded] = {}
-        # Per user, the classified orders they may not read and the query of them
-        # (services/need_to_know.py).
-        self.need_to_know: dict[Any, Any] = {}
+        # Per user, the classified orders they may not read, and the reader classes of
+        # them (services/need_to_know.py).
+        self.need_to_know: dict[str, frozenset[str]] = {}
+        self.refused_classes: dict[str, tuple[tuple[Any, ...], ...]] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.conn: Connection = self.node.engine.connect().execution_options(
@@ -97,6 +98,7 @@ class UnitOfWork:
         self._context_moved = False
         self.folds.clear()
         self.need_to_know.clear()
+        self.refused_classes.clear()
 
     def _keep_folds(self) -> None:
         """Hand the node the orders this transaction folded, as committed, for the next
@@ -122,6 +124,7 @@ class UnitOfWork:
         self._context_moved = False
         self.folds.clear()
         self.need_to_know.clear()
+        self.refused_classes.clear()
 
     @property
     def context(self) -> Context:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import json
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -156,9 +157,11 @@ def _chunks(uow: UnitOfWork, stream: str, page: int, key: bytes | None,
     query = (select(T.events.c.seq, T.events.c.hash).where(T.events.c.stream == stream)
              .order_by(T.events.c.seq))
 
+    marks = sorted(sizes)
+
     def chunk() -> _Chunk:
-        marks = tuple(sorted(m for m in sizes if start <= m < start + page))
-        return _Chunk(stream, party, key, schedule, start, after, prev, page, marks)
+        inside = marks[bisect_left(marks, start):bisect_left(marks, start + page)]
+        return _Chunk(stream, party, key, schedule, start, after, prev, page, tuple(inside))
 
     n = 0
     for n, row in enumerate(uow.conn.execute(query), start=1):
@@ -174,7 +177,8 @@ class LogCheck:
     :func:`start_log_check` (its chunks running in ``pool``) and ended by :meth:`finish`.
 
     Each chunk comes back with its Merkle leaves summed up in O(log n) hashes, whole and
-    at each tree head's size inside it, so what is held here does not grow with the log."""
+    at each tree head's size inside it, so what is held here is O(log n) hashes a stream
+    and the tree heads, never the events or their leaves."""
 
     def __init__(self, uow: UnitOfWork, pool: Workers, page: int) -> None:
         self.uow = uow
